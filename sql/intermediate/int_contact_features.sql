@@ -1,0 +1,92 @@
+-- One feature row per contact: the "who" (demographics, job, company) and the "why"
+-- (email engagement, content, channels, devices, revenue, recency). The clustering reads the
+-- columns named in the pipeline's [features]; every other column describes personas.
+with contacts as (
+    select * from int_contacts_joined
+),
+
+features as (
+    select
+        -- ids
+        contact_id,
+        email,
+
+        -- demographics
+        case
+            when date_of_birth is null then 'unknown'
+            when age_years < 18 then 'under 18'
+            when age_years < 25 then '18-24'
+            when age_years < 35 then '25-34'
+            when age_years < 45 then '35-44'
+            when age_years < 55 then '45-54'
+            when age_years < 65 then '55-64'
+            else '65+'
+        end as age_band,
+        case
+            when gender in ('female', 'f', 'woman') then 'female'
+            when gender in ('male', 'm', 'man') then 'male'
+            else 'unknown'
+        end as gender,
+        coalesce(country, 'unknown') as country,
+
+        -- job and company
+        case
+            when job_title is null then 'unknown'
+            when regexp_like(job_title, '\b(founder|co-founder|owner|ceo|cto|cio|cfo|coo|chief|president)\b', 'i') then 'executive'
+            when regexp_like(job_title, '\b(vp|vice president|head|director)\b', 'i') then 'director'
+            when regexp_like(job_title, '\b(manager|lead|principal)\b', 'i') then 'manager'
+            when regexp_like(job_title, '\b(intern|student|assistant|coordinator|trainee|junior)\b', 'i') then 'entry'
+            else 'individual_contributor'
+        end as job_seniority,
+        case
+            when employees is null then 'unknown'
+            when employees <= 10 then '1-10'
+            when employees <= 50 then '11-50'
+            when employees <= 200 then '51-200'
+            when employees <= 1000 then '201-1000'
+            when employees <= 5000 then '1001-5000'
+            else '5001+'
+        end as company_size,
+        coalesce(industry, 'unknown') as industry,
+
+        -- relationship
+        coalesce(buying_role, 'unknown') as buying_role,
+        coalesce(lifecycle_stage, 'unknown') as lifecycle_stage,
+        coalesce(original_source, 'unknown') as original_source,
+
+        -- email engagement
+        coalesce(email_status, 'not_on_list') as email_status,
+        cast(email_rating as double) as email_rating,
+        tags,
+
+        -- web behaviour
+        cast(coalesce(sessions, 0) as double) as sessions,
+        cast(coalesce(page_views, 0) as double) as page_views,
+        cast(coalesce(sections_visited, 0) as double) as sections_visited,
+        coalesce(share_docs, 0.0) as share_docs,
+        coalesce(share_pricing, 0.0) as share_pricing,
+        coalesce(share_discounts, 0.0) as share_discounts,
+        coalesce(share_blog, 0.0) as share_blog,
+        share_mobile,
+        coalesce(top_section, 'none') as top_section,
+        coalesce(top_medium, 'none') as top_medium,
+        coalesce(main_device, 'none') as main_device,
+
+        -- value and recency
+        coalesce(crm_revenue, 0.0) + coalesce(web_revenue, 0.0) as revenue,
+        cast(
+            (to_unixtime(cast({{ run_date }} as timestamp))
+                - to_unixtime(greatest(
+                    coalesce(last_activity_at, last_event_at),
+                    coalesce(last_event_at, last_activity_at)))) / 86400 as double
+        ) as days_since_activity
+    from (
+        select
+            *,
+            floor((to_unixtime(cast({{ run_date }} as timestamp))
+                - to_unixtime(cast(date_of_birth as timestamp))) / 31557600.0) as age_years
+        from contacts
+    )
+)
+
+select * from features

@@ -1,0 +1,41 @@
+-- Identity: one row per CRM contact, joined to its email-list member (CRM Email = Mailchimp
+-- Email Address, both trimmed and lower-cased) and its web activity (GA4 user_id = Record ID).
+with contacts as (
+    select * from stg_hubspot__contacts
+),
+
+members as (
+    select * from int_email_members
+),
+
+web as (
+    select * from int_web_activity
+),
+
+joined as (
+    select
+        c.*,
+        m.email_status,
+        m.email_rating,
+        m.tags,
+        m.unsubscribe_reason,
+        w.events,
+        w.sessions,
+        w.page_views,
+        w.sections_visited,
+        w.share_docs,
+        w.share_pricing,
+        w.share_discounts,
+        w.share_blog,
+        w.share_mobile,
+        w.web_revenue,
+        w.last_event_at,
+        w.top_section,
+        w.top_medium,
+        w.main_device
+    from contacts c
+    left join members m on m.email = c.email
+    left join web w on w.contact_id = c.contact_id
+)
+
+select * from joined

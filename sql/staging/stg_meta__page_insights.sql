@@ -1,0 +1,32 @@
+-- Staging: Meta page insights, the latest value of each metric breakdown.
+-- `page_fans_gender_age` keys look like `F.25-34`; split into gender and age band.
+with source as (
+    select * from raw_meta__page_insights
+),
+
+latest as (
+    select metric, max(end_time) as end_time
+    from source
+    group by metric
+),
+
+renamed as (
+    select
+        s.metric,
+        s.key,
+        s.value as fans,
+        case
+            when s.metric = 'page_fans_gender_age' then
+                case split_part(s.key, '.', 1)
+                    when 'F' then 'female'
+                    when 'M' then 'male'
+                    else 'unknown'
+                end
+        end as gender,
+        case when s.metric = 'page_fans_gender_age' then split_part(s.key, '.', 2) end as age_band,
+        s.end_time
+    from source s
+    join latest l on s.metric = l.metric and s.end_time = l.end_time
+)
+
+select * from renamed

@@ -1,0 +1,136 @@
+//! The library's error type: every failure names what failed and where (file, line, column, model).
+
+use std::path::PathBuf;
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a pipeline run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The pipeline config is invalid; the message says which key and why.
+    #[error("config error in {path}: {message}")]
+    Config {
+        /// Config file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A source file could not be opened or listed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// File or folder.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// No input file matched a source's path.
+    #[error("source `{source_name}`: no file matches {pattern}")]
+    NoInput {
+        /// Source name from the config.
+        source_name: String,
+        /// Path or glob that matched nothing.
+        pattern: String,
+    },
+    /// A required column is missing from an export's header.
+    #[error("{file}: missing required column `{column}`; found columns: {found}")]
+    MissingColumn {
+        /// File whose header lacks the column.
+        file: String,
+        /// The missing column.
+        column: String,
+        /// Columns the header does have.
+        found: String,
+    },
+    /// An input file's structure (not a single row) is unreadable.
+    #[error("{file}: {reason}")]
+    BadInput {
+        /// Offending file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// More rows were rejected than the configured ceiling allows.
+    #[error("source `{source_name}`: {rejected} of {read} rows rejected ({pct:.2} %), above the ceiling of {ceiling_pct:.2} %; see {rejects}")]
+    TooManyRejects {
+        /// Source name.
+        source_name: String,
+        /// Rows rejected.
+        rejected: u64,
+        /// Rows read.
+        read: u64,
+        /// Rejected share in percent.
+        pct: f64,
+        /// Configured ceiling in percent.
+        ceiling_pct: f64,
+        /// Where the rejects were written.
+        rejects: String,
+    },
+    /// A SQL model failed to plan or run.
+    #[error("SQL model `{model}` ({file}): {source}")]
+    Model {
+        /// Model (table) name.
+        model: String,
+        /// The `.sql` file.
+        file: PathBuf,
+        /// DataFusion's error.
+        source: Box<datafusion::error::DataFusionError>,
+    },
+    /// A model's output lacks a column the next stage needs.
+    #[error("model `{model}` has no column `{column}` (needed by {needed_by})")]
+    MissingModelColumn {
+        /// Model name.
+        model: String,
+        /// Missing column.
+        column: String,
+        /// Which stage needs it.
+        needed_by: String,
+    },
+    /// Clustering could not run on the data given.
+    #[error("clustering: {0}")]
+    Cluster(String),
+    /// DataFusion error outside a model.
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// Arrow error.
+    #[error(transparent)]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    /// Parquet error.
+    #[error(transparent)]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+    /// Object store error.
+    #[error(transparent)]
+    ObjectStore(#[from] object_store::Error),
+    /// CSV writer or reader error outside a row.
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    /// JSON error outside a row.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Process exit code for this error (documented in the README): 2 config, 3 input data,
+    /// 70 internal error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config { .. } => 2,
+            Error::Io { .. }
+            | Error::NoInput { .. }
+            | Error::MissingColumn { .. }
+            | Error::BadInput { .. }
+            | Error::TooManyRejects { .. }
+            | Error::MissingModelColumn { .. }
+            | Error::Model { .. } => 3,
+            _ => 70,
+        }
+    }
+
+    /// Wrap an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Features: reads the per-contact feature model (`int_contact_features`) out of DataFusion and
+//! turns the configured segmentation columns into a numeric design matrix for k-means:
+//! numeric columns imputed by the median (with a missing-value indicator), optionally
+//! log-transformed, winsorised at the 1st/99th percentile and standardised; categorical columns
+//! one-hot encoded with rare levels pooled into `other`. Every other configured column is kept
+//! as text to describe the personas afterwards.
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::prelude::SessionContext;
+use ndarray::Array2;
+use tracing::info;
+
+use crate::config::FeaturesConfig;
+use crate::error::{Error, Result};
+
+/// A numeric feature, one value per contact (`None` = missing).
+#[derive(Debug, Clone)]
+pub struct NumericColumn {
+    /// Column name.
+    pub name: String,
+    /// Values in contact order.
+    pub values: Vec<Option<f64>>,
+}
+
+/// A categorical feature, one level per contact (missing = `unknown`).
+#[derive(Debug, Clone)]
+pub struct CategoricalColumn {
+    /// Column name.
+    pub name: String,
+    /// Levels in contact order.
+    pub values: Vec<String>,
+    /// Whether the column drives segmentation (otherwise it only describes).
+    pub segments: bool,
+}
+
+/// The feature table, column-wise, in memory: one row per contact.
+#[derive(Debug, Clone, Default)]
+pub struct FeatureTable {
+    /// CRM contact ids.
+    pub contact_ids: Vec<i64>,
+    /// Contact emails (lower-cased; `None` when the CRM has none).
+    pub emails: Vec<Option<String>>,
+    /// Numeric segmentation columns.
+    pub numeric: Vec<NumericColumn>,
+    /// Categorical columns (segmentation and description).
+    pub categorical: Vec<CategoricalColumn>,
+}
+
+impl FeatureTable {
+    /// Number of contacts.
+    pub fn len(&self) -> usize {
+        self.contact_ids.len()
+    }
+
+    /// Whether there are no contacts.
+    pub fn is_empty(&self) -> bool {
+        self.contact_ids.is_empty()
+    }
+}
+
+/// The design matrix and the name of each of its columns.
+#[derive(Debug, Clone)]
+pub struct Design {
+    /// Rows = contacts, columns = encoded features.
+    pub matrix: Array2<f64>,
+    /// Name of each matrix column (`sessions`, `job_seniority=executive`, ...).
+    pub columns: Vec<String>,
+}
+
+fn missing(model: &str, column: &str) -> Error {
+    Error::MissingModelColumn {
+        model: model.to_string(),
+        column: column.to_string(),
+        needed_by: "features (see [features] in the pipeline config)".into(),
+    }
+}
+
+/// Read the feature model into memory, ordered by contact id.
+pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureTable> {
+    let df = ctx.table(cfg.model.as_str()).await?;
+    let df = df.sort(vec![datafusion::prelude::col("contact_id").sort(true, true)])
+        .map_err(|_| missing(&cfg.model, "contact_id"))?;
+    let batches = df.collect().await?;
+    let mut t = FeatureTable {
+        numeric: cfg
+            .numeric
+            .iter()
+            .map(|n| NumericColumn { name: n.clone(), values: Vec::new() })
+            .collect(),
+        categorical: cfg
+            .categorical
+            .iter()
+            .map(|n| (n, true))
+            .chain(cfg.describe.iter().map(|n| (n, false)))
+            .map(|(n, segments)| CategoricalColumn { name: n.clone(), values: Vec::new(), segments })
+            .collect(),
+        ..FeatureTable::default()
+    };
+    for batch in &batches {
+        append_batch(&mut t, batch, &cfg.model)?;
+    }
+    info!(contacts = t.len(), model = %cfg.model, "Loaded features.");
+    Ok(t)
+}
+
+fn column<'b>(batch: &'b RecordBatch, model: &str, name: &str) -> Result<&'b dyn Array> {
+    batch.column_by_name(name).map(|a| a.as_ref()).ok_or_else(|| missing(model, name))
+}
+
+fn append_batch(t: &mut FeatureTable, batch: &RecordBatch, model: &str) -> Result<()> {
+    let ids = cast(column(batch, model, "contact_id")?, &DataType::Int64)?;
+    let ids = ids.as_primitive::<Int64Type>();
+    for i in 0..ids.len() {
+        if ids.is_null(i) {
+            return Err(Error::BadInput {
+                file: model.to_string(),
+                reason: "a feature row has no contact_id".into(),
+            });
+        }
+        t.contact_ids.push(ids.value(i));
+    }
+    let emails = cast(column(batch, model, "email")?, &DataType::Utf8)?;
+    let emails = emails.as_string::<i32>();
+    t.emails.extend((0..emails.len()).map(|i| emails.is_valid(i).then(|| emails.value(i).to_string())));
+    for col in &mut t.numeric {
+        let a = cast(column(batch, model, &col.name)?, &DataType::Float64)?;
+        let a = a.as_primitive::<Float64Type>();
+        col.values
+            .extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i)).filter(|v| v.is_finite())));
+    }
+    for col in &mut t.categorical {
+        let a = cast(column(batch, model, &col.name)?, &DataType::Utf8)?;
+        let a = a.as_string::<i32>();
+        col.values.extend((0..a.len()).map(|i| {
+            if a.is_valid(i) && !a.value(i).trim().is_empty() {
+                a.value(i).to_string()
+            } else {
+                "unknown".to_string()
+            }
+        }));
+    }
+    Ok(())
+}
+
+/// Percentile (0..=1) of sorted values, nearest rank.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+/// Encode the segmentation columns into a standardised design matrix.
+pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
+    let n = t.len();
+    let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
+    for c in &t.numeric {
+        let log = cfg.log_numeric.contains(&c.name);
+        let tr = |v: f64| if log { v.max(0.0).ln_1p() } else { v };
+        let mut present: Vec<f64> = c.values.iter().flatten().map(|v| tr(*v)).collect();
+        present.sort_by(f64::total_cmp);
+        let median = percentile(&present, 0.5);
+        let (lo, hi) = (percentile(&present, 0.01), percentile(&present, 0.99));
+        let values: Vec<f64> = c.values.iter().map(|v| v.map_or(median, tr).clamp(lo, hi)).collect();
+        cols.push((c.name.clone(), standardise(values)));
+        let missing = c.values.iter().filter(|v| v.is_none()).count();
+        if missing > 0 && missing < n {
+            let ind = c.values.iter().map(|v| if v.is_none() { 1.0 } else { 0.0 }).collect();
+            cols.push((format!("{}_missing", c.name), ind));
+        }
+    }
+    for c in t.categorical.iter().filter(|c| c.segments) {
+        let kept = kept_levels(&c.values, cfg.rare_level_pct);
+        let pooled: Vec<&str> = c
+            .values
+            .iter()
+            .map(|v| if kept.contains(v) { v.as_str() } else { OTHER })
+            .collect();
+        let mut levels: Vec<&str> = kept.iter().map(String::as_str).collect();
+        if pooled.contains(&OTHER) && !levels.contains(&OTHER) {
+            levels.push(OTHER);
+        }
+        for level in levels {
+            let ind = pooled.iter().map(|v| if *v == level { 1.0 } else { 0.0 }).collect();
+            cols.push((format!("{}={level}", c.name), ind));
+        }
+    }
+    let mut matrix = Array2::<f64>::zeros((n, cols.len()));
+    for (j, (_, values)) in cols.iter().enumerate() {
+        for (i, v) in values.iter().enumerate() {
+            matrix[[i, j]] = *v;
+        }
+    }
+    Design {
+        matrix,
+        columns: cols.into_iter().map(|(name, _)| name).collect(),
+    }
+}
+
+/// The level rare levels are pooled into.
+pub const OTHER: &str = "other";
+
+/// Levels held by at least `rare_pct` percent of contacts, sorted.
+pub fn kept_levels(values: &[String], rare_pct: f64) -> Vec<String> {
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for v in values {
+        *counts.entry(v.as_str()).or_default() += 1;
+    }
+    let min = (values.len() as f64 * rare_pct / 100.0).ceil() as usize;
+    counts.into_iter().filter(|(_, c)| *c >= min).map(|(l, _)| l.to_string()).collect()
+}
+
+fn standardise(mut values: Vec<f64>) -> Vec<f64> {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    let sd = var.sqrt();
+    for v in &mut values {
+        *v = if sd > 1e-12 { (*v - mean) / sd } else { 0.0 };
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> FeatureTable {
+        FeatureTable {
+            contact_ids: vec![1, 2, 3, 4],
+            emails: vec![None; 4],
+            numeric: vec![NumericColumn {
+                name: "sessions".into(),
+                values: vec![Some(1.0), Some(3.0), None, Some(1000.0)],
+            }],
+            categorical: vec![
+                CategoricalColumn {
+                    name: "role".into(),
+                    values: vec!["a".into(), "a".into(), "b".into(), "c".into()],
+                    segments: true,
+                },
+                CategoricalColumn {
+                    name: "country".into(),
+                    values: vec!["x".into(); 4],
+                    segments: false,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn design_standardises_imputes_and_one_hots() {
+        let cfg = FeaturesConfig { rare_level_pct: 30.0, ..FeaturesConfig::default() };
+        let d = design(&table(), &cfg);
+        assert_eq!(d.columns, vec!["sessions", "sessions_missing", "role=a", "role=other"]);
+        let s = d.matrix.column(0);
+        assert!(s.sum().abs() < 1e-9, "standardised column has mean 0");
+        assert_eq!(d.matrix.column(1).to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
+        assert_eq!(d.matrix.column(3).to_vec(), vec![0.0, 0.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn constant_column_is_zero_not_nan() {
+        assert_eq!(standardise(vec![2.0, 2.0]), vec![0.0, 0.0]);
+    }
+}

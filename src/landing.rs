@@ -1,0 +1,201 @@
+//! Landing: every source is written as Parquet under `landing/<raw table>/run_date=<date>/`, with
+//! the source file name, line and load time on each row, and every row that could not be read
+//! is written to `rejects/source=<name>/run_date=<date>/` with its reason. Nothing is dropped
+//! silently: `read = accepted + rejected` for every source.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+
+use crate::error::{Error, Result};
+
+/// Rows per Arrow batch while landing.
+pub const BATCH_ROWS: usize = 65_536;
+
+/// Columns added to every landed row.
+pub const SOURCE_FILE: &str = "_source_file";
+/// Line in the source file where the row starts (1-based).
+pub const SOURCE_LINE: &str = "_source_line";
+/// When the run loaded the row (UTC, RFC 3339).
+pub const LOADED_AT: &str = "_loaded_at";
+
+/// Row counts of one source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Data rows read (header lines excluded).
+    pub read: u64,
+    /// Rows landed.
+    pub accepted: u64,
+    /// Rows written to rejects.
+    pub rejected: u64,
+}
+
+impl Counts {
+    /// Add another file's counts.
+    pub fn add(&mut self, other: Counts) {
+        self.read += other.read;
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+    }
+}
+
+/// One row that could not be read, with where it came from and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    /// Source file.
+    pub file: String,
+    /// Line where the row starts (1-based).
+    pub line: u64,
+    /// The row's raw text (truncated to 4 KiB).
+    pub raw: String,
+    /// Why it was rejected; names the column where one is at fault.
+    pub reason: String,
+}
+
+impl Reject {
+    /// A reject from raw bytes, truncated to keep the rejects table small.
+    pub fn new(file: &str, line: u64, raw: &[u8], reason: String) -> Reject {
+        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let cut = &raw[..raw.len().min(4096)];
+        Reject {
+            file: file.to_string(),
+            line,
+            raw: String::from_utf8_lossy(cut).into_owned(),
+            reason,
+        }
+    }
+}
+
+/// Writer properties for every Parquet file we write.
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(1 << 20))
+        .build()
+}
+
+/// A Parquet file being written; it appears under its final name only when [`ParquetSink::finish`]
+/// succeeds.
+pub struct ParquetSink {
+    writer: ArrowWriter<File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    rows: u64,
+}
+
+impl ParquetSink {
+    /// Start writing `path` (written as `path.tmp` until finished).
+    pub fn create(path: &Path, schema: SchemaRef) -> Result<ParquetSink> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let tmp = path.with_extension("parquet.tmp");
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))?;
+        Ok(ParquetSink {
+            writer,
+            tmp,
+            path: path.to_path_buf(),
+            rows: 0,
+        })
+    }
+
+    /// Append a batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows() as u64;
+        self.writer.write(batch)?;
+        Ok(())
+    }
+
+    /// Close the file and move it to its final name; returns the rows written.
+    pub fn finish(self) -> Result<u64> {
+        self.writer.close()?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        Ok(self.rows)
+    }
+}
+
+/// Write a whole table (a list of batches) to one Parquet file.
+pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
+    let mut sink = ParquetSink::create(path, schema)?;
+    for b in batches {
+        sink.write(b)?;
+    }
+    sink.finish()
+}
+
+/// Schema of the rejects table.
+pub fn rejects_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("source", DataType::Utf8, false),
+        Field::new("file", DataType::Utf8, false),
+        Field::new("line", DataType::Int64, false),
+        Field::new("raw", DataType::Utf8, false),
+        Field::new("reason", DataType::Utf8, false),
+        Field::new("run_date", DataType::Utf8, false),
+    ]))
+}
+
+/// Write a source's rejects (an empty table when there are none, so readers always find one).
+pub fn write_rejects(path: &Path, source: &str, run_date: &str, rejects: &[Reject]) -> Result<()> {
+    let mut src = StringBuilder::new();
+    let mut file = StringBuilder::new();
+    let mut line = Int64Builder::new();
+    let mut raw = StringBuilder::new();
+    let mut reason = StringBuilder::new();
+    let mut date = StringBuilder::new();
+    for r in rejects {
+        src.append_value(source);
+        file.append_value(&r.file);
+        line.append_value(r.line as i64);
+        raw.append_value(&r.raw);
+        reason.append_value(&r.reason);
+        date.append_value(run_date);
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(src.finish()),
+        Arc::new(file.finish()),
+        Arc::new(line.finish()),
+        Arc::new(raw.finish()),
+        Arc::new(reason.finish()),
+        Arc::new(date.finish()),
+    ];
+    let schema = rejects_schema();
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    write_parquet(path, schema, &[batch])?;
+    Ok(())
+}
+
+/// Display name of a file for rows and messages: the path as given.
+pub fn display_name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reject_strips_newline_and_truncates() {
+        let r = Reject::new("f.csv", 3, b"a,b\r\n", "bad".into());
+        assert_eq!(r.raw, "a,b");
+        let long = vec![b'x'; 10_000];
+        assert_eq!(Reject::new("f", 1, &long, "r".into()).raw.len(), 4096);
+    }
+
+    #[test]
+    fn sink_appears_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t/part-0.parquet");
+        write_rejects(&path, "crm", "2026-11-20", &[]).unwrap();
+        assert!(path.exists());
+        assert!(!path.with_extension("parquet.tmp").exists());
+    }
+}

@@ -1,0 +1,352 @@
+//! Pipeline: one run of the whole data path for one logical date. Sources are landed, SQL
+//! models built, features clustered and profiled, and every output written into a staging
+//! folder first; only when everything succeeded are the run's partitions moved into place, each
+//! replacing the same date's previous partition, so a rerun of a date replaces it exactly and a
+//! failed run leaves the previous outputs untouched.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use tracing::{info, info_span, warn};
+
+use crate::cluster::{self, ClusterModel, KMeansSettings};
+use crate::config::{Pipeline, SourceKind};
+use crate::error::{Error, Result};
+use crate::features::{self, FeatureTable};
+use crate::landing::{self, Counts};
+use crate::profile::{self, Audience, Persona};
+use crate::sinks;
+use crate::sources::{self, csv_export, ga4, meta, LandContext, SourceReport};
+use crate::transform::{self, ModelRun};
+
+/// Options of one run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Logical date: selects the output partition and is recorded in every table.
+    pub run_date: NaiveDate,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Pipeline name.
+    pub pipeline: String,
+    /// Logical date.
+    pub run_date: NaiveDate,
+    /// Per-source counts.
+    pub sources: Vec<SourceReport>,
+    /// SQL models built.
+    pub models: Vec<ModelRun>,
+    /// Contacts profiled.
+    pub contacts: usize,
+    /// The clustering.
+    pub model: ClusterModel,
+    /// The personas.
+    pub personas: Vec<Persona>,
+    /// The features and each contact's persona (row order of `features`).
+    pub features: FeatureTable,
+    /// Wall time of each stage.
+    pub timings: Vec<(&'static str, Duration)>,
+    /// Output folder.
+    pub output_dir: PathBuf,
+    /// Partition folders published, relative to the output folder.
+    pub published: Vec<PathBuf>,
+}
+
+/// Partition folder of a table for a date, relative to the output folder.
+pub fn partition(table: &str, run_date: NaiveDate) -> PathBuf {
+    PathBuf::from(table).join(format!("run_date={run_date}"))
+}
+
+struct Stopwatch {
+    timings: Vec<(&'static str, Duration)>,
+    last: Instant,
+}
+
+impl Stopwatch {
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        let took = now - self.last;
+        info!(stage, seconds = took.as_secs_f64(), "Stage done.");
+        self.timings.push((stage, took));
+        self.last = now;
+    }
+}
+
+/// Run the pipeline for one date.
+pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
+    let cfg = &pipeline.config;
+    let date = opts.run_date;
+    let date_s = date.to_string();
+    let out = pipeline.output_dir();
+    let staging = out.join(".staging").join(format!("run_date={date}-{}", std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+    }
+    let mut watch = Stopwatch { timings: Vec::new(), last: Instant::now() };
+    let mut published = Vec::new();
+    let result = async {
+        // Resolve every source's files before any work: a missing input fails fast.
+        let mut resolved = Vec::new();
+        for s in &cfg.sources {
+            resolved.push((s, sources::resolve_files(pipeline, s)?));
+        }
+        let loaded_at = Utc::now();
+        let mut reports = Vec::new();
+        for (s, files) in resolved {
+            let _span = info_span!("land", source = %s.name).entered();
+            let rel = partition(&format!("landing/{}", s.kind.raw_table()), date);
+            let ctx = LandContext { source: s, files, landed_dir: staging.join(&rel), loaded_at };
+            let report = sources::land(&ctx)?;
+            let rejects_rel = PathBuf::from("rejects").join(format!("source={}", s.name)).join(format!("run_date={date}"));
+            landing::write_rejects(&staging.join(&rejects_rel).join(sinks::PART), &s.name, &date_s, &report.rejects)?;
+            check_ceiling(&report, s.max_reject_pct, &out.join(&rejects_rel))?;
+            published.push(rel);
+            published.push(rejects_rel);
+            reports.push(report);
+        }
+        watch.lap("land");
+
+        let ctx = session();
+        register_raw_tables(&ctx, &reports).await?;
+        let models = transform::discover(&pipeline.sql_dir())?;
+        let runs = transform::run(&ctx, &models, date).await?;
+        watch.lap("transform");
+
+        let table = features::load(&ctx, &cfg.features).await?;
+        if table.is_empty() {
+            return Err(Error::BadInput {
+                file: cfg.features.model.clone(),
+                reason: "the feature model has no contacts to build personas from".into(),
+            });
+        }
+        let design = features::design(&table, &cfg.features);
+        watch.lap("features");
+
+        let settings = KMeansSettings {
+            k_min: cfg.cluster.k_min,
+            k_max: cfg.cluster.k_max,
+            seed: cfg.cluster.seed,
+            restarts: cfg.cluster.restarts,
+            fit_sample: cfg.cluster.fit_sample,
+            silhouette_sample: cfg.cluster.silhouette_sample,
+            ..KMeansSettings::default()
+        };
+        let model = fit_small_aware(&design.matrix, &settings)?;
+        watch.lap("cluster");
+
+        let audience = load_audience(&ctx).await;
+        let (personas, traits) = profile::profile(&table, &model.labels, model.k, &cfg.profile, &audience);
+        watch.lap("profile");
+
+        let mut part = |table: &str| {
+            let rel = partition(table, date);
+            let path = staging.join(&rel).join(sinks::PART);
+            published.push(rel);
+            path
+        };
+        sinks::write_personas(&part("personas"), &date_s, &personas)?;
+        sinks::write_members(&part("persona_members"), &date_s, &table, &model.labels, &personas)?;
+        sinks::write_traits(&part("persona_traits"), &date_s, &traits)?;
+        sinks::write_model_quality(&part("model_quality"), &date_s, &model.scores, model.k)?;
+        let crm_rel = partition("crm", date);
+        sinks::write_hubspot_csv(&staging.join(&crm_rel).join("hubspot_import.csv"), &table, &model.labels, &personas)?;
+        published.push(crm_rel);
+        publish(&staging, &out, &published)?;
+        watch.lap("write");
+        Ok((reports, runs, table, model, personas))
+    }
+    .await;
+    if staging.exists() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    let (sources, models, features, model, personas) = result?;
+    Ok(RunReport {
+        pipeline: cfg.name.clone(),
+        run_date: date,
+        sources,
+        models,
+        contacts: features.len(),
+        model,
+        personas,
+        features,
+        timings: watch.timings,
+        output_dir: out,
+        published,
+    })
+}
+
+/// Fit, lowering the k range when there are too few contacts for it (a tiny run is still
+/// profiled, and flagged by the profile step).
+fn fit_small_aware(x: &ndarray::Array2<f64>, settings: &KMeansSettings) -> Result<ClusterModel> {
+    let n = x.nrows();
+    let mut s = settings.clone();
+    if n <= s.k_max {
+        s.k_max = n.saturating_sub(1).max(2);
+        s.k_min = s.k_min.min(s.k_max);
+        warn!(contacts = n, k_max = s.k_max, "Too few contacts for the configured k range; lowering it.");
+    }
+    cluster::fit(x, &s)
+}
+
+fn check_ceiling(report: &SourceReport, max_pct: f64, rejects_at: &Path) -> Result<()> {
+    let Counts { read, rejected, .. } = report.counts;
+    if read == 0 {
+        return Ok(());
+    }
+    let pct = rejected as f64 * 100.0 / read as f64;
+    if pct > max_pct {
+        return Err(Error::TooManyRejects {
+            source_name: report.name.clone(),
+            rejected,
+            read,
+            pct,
+            ceiling_pct: max_pct,
+            rejects: format!("{} (not published: the run failed; rerun with a higher max_reject_pct to inspect)", rejects_at.display()),
+        });
+    }
+    Ok(())
+}
+
+fn session() -> SessionContext {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads))
+}
+
+/// Register each landed source as its raw table, and an empty raw table for each kind the
+/// pipeline does not read, so the SQL runs unchanged (a missing source yields no rows).
+async fn register_raw_tables(ctx: &SessionContext, reports: &[SourceReport]) -> Result<()> {
+    for r in reports {
+        let dir = format!("{}/", r.landed_dir.display());
+        ctx.register_parquet(r.kind.raw_table(), &dir, ParquetReadOptions::default()).await?;
+    }
+    for kind in [SourceKind::HubspotContacts, SourceKind::MailchimpMembers, SourceKind::Ga4Events, SourceKind::MetaPageInsights] {
+        if reports.iter().any(|r| r.kind == kind) {
+            continue;
+        }
+        let schema = match kind {
+            SourceKind::HubspotContacts => csv_export::empty_schema(&csv_export::HUBSPOT_CONTACTS),
+            SourceKind::MailchimpMembers => csv_export::empty_schema(&csv_export::MAILCHIMP_MEMBERS),
+            SourceKind::Ga4Events => ga4::schema(),
+            SourceKind::MetaPageInsights => meta::schema(),
+        };
+        let table = MemTable::try_new(schema, vec![vec![]])?;
+        ctx.register_table(kind.raw_table(), Arc::new(table))?;
+    }
+    Ok(())
+}
+
+/// The social audience shares from the `social_audience` model, if the project has one.
+async fn load_audience(ctx: &SessionContext) -> Audience {
+    let mut audience = Audience::new();
+    let Ok(df) = ctx.table("social_audience").await else {
+        return audience;
+    };
+    let Ok(batches) = df.collect().await else {
+        return audience;
+    };
+    for b in batches {
+        let (Some(dim), Some(level), Some(share)) =
+            (b.column_by_name("dimension"), b.column_by_name("level"), b.column_by_name("share"))
+        else {
+            warn!("Model social_audience lacks dimension, level or share; skipping the audience comparison.");
+            return audience;
+        };
+        let (Ok(dim), Ok(level), Ok(share)) =
+            (cast(dim, &DataType::Utf8), cast(level, &DataType::Utf8), cast(share, &DataType::Float64))
+        else {
+            return audience;
+        };
+        let (dim, level, share) = (dim.as_string::<i32>(), level.as_string::<i32>(), share.as_primitive::<Float64Type>());
+        for i in 0..b.num_rows() {
+            if dim.is_valid(i) && level.is_valid(i) && share.is_valid(i) {
+                audience.insert((dim.value(i).to_string(), level.value(i).to_string()), share.value(i));
+            }
+        }
+    }
+    audience
+}
+
+/// Move each staged partition into place, replacing the same date's previous partition.
+fn publish(staging: &Path, out: &Path, partitions: &[PathBuf]) -> Result<()> {
+    for rel in partitions {
+        let from = staging.join(rel);
+        let to = out.join(rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        if to.exists() {
+            let old = to.with_file_name(format!(
+                ".replaced-{}-{}",
+                to.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                std::process::id()
+            ));
+            std::fs::rename(&to, &old).map_err(|e| Error::io(&to, e))?;
+            std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
+            std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+        } else {
+            std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
+        }
+    }
+    Ok(())
+}
+
+impl RunReport {
+    /// The short summary printed at the end of a run.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "personas: pipeline `{}`, run date {}\n\nSources (rows read = accepted + rejected):\n",
+            self.pipeline, self.run_date
+        );
+        for r in &self.sources {
+            s.push_str(&format!(
+                "  {:<10} {:>10} read {:>10} accepted {:>8} rejected  ({} files)\n",
+                r.name,
+                r.counts.read,
+                r.counts.accepted,
+                r.counts.rejected,
+                r.files.len()
+            ));
+        }
+        s.push_str(&format!(
+            "\n{} contacts, {} personas (k chosen by silhouette: {})\n\n",
+            self.contacts,
+            self.model.k,
+            self.model
+                .scores
+                .iter()
+                .map(|q| format!("k={} {:.3}", q.k, q.silhouette))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        for p in &self.personas {
+            s.push_str(&format!(
+                "  {:<10} {:<22} {:>7} contacts {:>5.1} % [{:.1}-{:.1}]{}\n",
+                p.id,
+                p.name,
+                p.size,
+                p.share * 100.0,
+                p.share_ci.0 * 100.0,
+                p.share_ci.1 * 100.0,
+                if p.flags.is_empty() { String::new() } else { format!("  FLAG {}: {}", p.flags.join(","), p.flag_reasons.join("; ")) }
+            ));
+            for t in p.top_traits.iter().take(4) {
+                s.push_str(&format!("      - {t}\n"));
+            }
+        }
+        s.push_str(&format!("\nOutputs under {}:\n", self.output_dir.display()));
+        for rel in &self.published {
+            if !rel.starts_with("landing") && !rel.starts_with("rejects") {
+                s.push_str(&format!("  {}\n", rel.display()));
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,155 @@
+//! Sinks: the run's outputs. Persona tables as Parquet (`personas`, `persona_members`,
+//! `persona_traits`, `model_quality`) and the HubSpot import CSV (`Record ID`, `Email`,
+//! `Persona`), each written into the run's staging folder; the pipeline publishes them.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder, UInt64Builder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+use crate::cluster::KScore;
+use crate::error::{Error, Result};
+use crate::features::FeatureTable;
+use crate::landing::write_parquet;
+use crate::profile::{Persona, Trait};
+
+/// File name of every Parquet table part.
+pub const PART: &str = "part-0.parquet";
+
+fn table(path: &Path, columns: Vec<(&str, DataType, ArrayRef)>) -> Result<()> {
+    let fields: Vec<Field> = columns.iter().map(|(n, t, _)| Field::new(*n, t.clone(), true)).collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, _, a)| a).collect())?;
+    write_parquet(path, schema, &[batch])?;
+    Ok(())
+}
+
+fn strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    let mut b = StringBuilder::new();
+    for v in values {
+        b.append_option(v);
+    }
+    Arc::new(b.finish())
+}
+
+fn floats(values: impl Iterator<Item = Option<f64>>) -> ArrayRef {
+    let mut b = Float64Builder::new();
+    for v in values {
+        b.append_option(v);
+    }
+    Arc::new(b.finish())
+}
+
+/// `personas`: one row per persona.
+pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Result<()> {
+    let mut size = UInt64Builder::new();
+    let mut publishable = BooleanBuilder::new();
+    for p in personas {
+        size.append_value(p.size as u64);
+        publishable.append_value(p.publishable());
+    }
+    let flags: Vec<String> = personas.iter().map(|p| p.flags.join(",")).collect();
+    let reasons: Vec<String> = personas.iter().map(|p| p.flag_reasons.join("; ")).collect();
+    let traits: Vec<String> = personas.iter().map(|p| p.top_traits.join("; ")).collect();
+    table(
+        path,
+        vec![
+            ("run_date", DataType::Utf8, strings(personas.iter().map(|_| Some(run_date)))),
+            ("persona_id", DataType::Utf8, strings(personas.iter().map(|p| Some(p.id.as_str())))),
+            ("persona_name", DataType::Utf8, strings(personas.iter().map(|p| Some(p.name.as_str())))),
+            ("size", DataType::UInt64, Arc::new(size.finish())),
+            ("share", DataType::Float64, floats(personas.iter().map(|p| Some(p.share)))),
+            ("share_ci_low", DataType::Float64, floats(personas.iter().map(|p| Some(p.share_ci.0)))),
+            ("share_ci_high", DataType::Float64, floats(personas.iter().map(|p| Some(p.share_ci.1)))),
+            ("flags", DataType::Utf8, strings(flags.iter().map(|s| Some(s.as_str())))),
+            ("flag_reasons", DataType::Utf8, strings(reasons.iter().map(|s| Some(s.as_str())))),
+            ("publishable", DataType::Boolean, Arc::new(publishable.finish())),
+            ("top_traits", DataType::Utf8, strings(traits.iter().map(|s| Some(s.as_str())))),
+            ("description", DataType::Utf8, strings(personas.iter().map(|p| Some(p.description.as_str())))),
+        ],
+    )
+}
+
+/// `persona_members`: one row per contact.
+pub fn write_members(path: &Path, run_date: &str, t: &FeatureTable, labels: &[usize], personas: &[Persona]) -> Result<()> {
+    let mut ids = Int64Builder::with_capacity(t.len());
+    for id in &t.contact_ids {
+        ids.append_value(*id);
+    }
+    table(
+        path,
+        vec![
+            ("run_date", DataType::Utf8, strings(t.contact_ids.iter().map(|_| Some(run_date)))),
+            ("contact_id", DataType::Int64, Arc::new(ids.finish())),
+            ("email", DataType::Utf8, strings(t.emails.iter().map(|e| e.as_deref()))),
+            ("persona_id", DataType::Utf8, strings(labels.iter().map(|l| Some(personas[*l].id.as_str())))),
+            ("persona_name", DataType::Utf8, strings(labels.iter().map(|l| Some(personas[*l].name.as_str())))),
+        ],
+    )
+}
+
+/// `persona_traits`: every feature level of every persona against the population.
+pub fn write_traits(path: &Path, run_date: &str, traits: &[Trait]) -> Result<()> {
+    let mut distinctive = BooleanBuilder::new();
+    for t in traits {
+        distinctive.append_value(t.distinctive);
+    }
+    table(
+        path,
+        vec![
+            ("run_date", DataType::Utf8, strings(traits.iter().map(|_| Some(run_date)))),
+            ("persona_id", DataType::Utf8, strings(traits.iter().map(|t| Some(t.persona_id.as_str())))),
+            ("feature", DataType::Utf8, strings(traits.iter().map(|t| Some(t.feature.as_str())))),
+            ("level", DataType::Utf8, strings(traits.iter().map(|t| t.level.as_deref()))),
+            ("persona_value", DataType::Float64, floats(traits.iter().map(|t| Some(t.persona_value)))),
+            ("population_value", DataType::Float64, floats(traits.iter().map(|t| Some(t.population_value)))),
+            ("lift", DataType::Float64, floats(traits.iter().map(|t| t.lift))),
+            ("std_diff", DataType::Float64, floats(traits.iter().map(|t| Some(t.std_diff)))),
+            ("audience_share", DataType::Float64, floats(traits.iter().map(|t| t.audience_share))),
+            ("distinctive", DataType::Boolean, Arc::new(distinctive.finish())),
+        ],
+    )
+}
+
+/// `model_quality`: every k tried, its silhouette and inertia, and which was chosen.
+pub fn write_model_quality(path: &Path, run_date: &str, scores: &[KScore], chosen: usize) -> Result<()> {
+    let mut k = UInt64Builder::new();
+    let mut is_chosen = BooleanBuilder::new();
+    for s in scores {
+        k.append_value(s.k as u64);
+        is_chosen.append_value(s.k == chosen);
+    }
+    table(
+        path,
+        vec![
+            ("run_date", DataType::Utf8, strings(scores.iter().map(|_| Some(run_date)))),
+            ("k", DataType::UInt64, Arc::new(k.finish())),
+            ("silhouette", DataType::Float64, floats(scores.iter().map(|s| Some(s.silhouette)))),
+            ("inertia", DataType::Float64, floats(scores.iter().map(|s| Some(s.inertia)))),
+            ("chosen", DataType::Boolean, Arc::new(is_chosen.finish())),
+        ],
+    )
+}
+
+/// HubSpot import CSV: `Record ID`, `Email`, `Persona`; one row per contact. Contacts of a
+/// persona flagged too small to trust get an empty persona, never a made-up one.
+pub fn write_hubspot_csv(path: &Path, t: &FeatureTable, labels: &[usize], personas: &[Persona]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    w.write_record(["Record ID", "Email", "Persona"])?;
+    for ((id, email), l) in t.contact_ids.iter().zip(&t.emails).zip(labels) {
+        let p = &personas[*l];
+        let persona = if p.publishable() { p.name.as_str() } else { "" };
+        w.write_record([id.to_string().as_str(), email.as_deref().unwrap_or(""), persona])?;
+    }
+    let mut inner = w.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
+    inner.flush().map_err(|e| Error::io(path, e))?;
+    Ok(())
+}

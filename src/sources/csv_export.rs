@@ -1,0 +1,499 @@
+//! CSV exports (HubSpot contacts, Mailchimp members): header check, per-row typing checks, and
+//! landing as string columns named exactly as the tool's header. Typing itself happens in the
+//! staging SQL; here a row that could not be typed there (a date that is not a date, an email
+//! that is not an email, a wrong field count, bytes that are not UTF-8) is rejected with its
+//! file, line, raw text and reason, so the SQL only ever sees rows it can cast.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use tracing::{debug, info, warn};
+
+use super::{file_label, LandContext};
+use crate::error::{Error, Result};
+use crate::landing::{Counts, ParquetSink, Reject, BATCH_ROWS, LOADED_AT, SOURCE_FILE, SOURCE_LINE};
+
+/// How a column's text must look for the row to be accepted (empty is always accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// `YYYY-MM-DD HH:MM` (HubSpot) or `YYYY-MM-DD HH:MM:SS` (Mailchimp), or a bare date.
+    DateTime,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// One `@`, no spaces inside, a dot in the domain.
+    Email,
+    /// A decimal number.
+    Number,
+    /// A whole number that must be present (a record id).
+    RequiredId,
+    /// A number, or a range like `1001-5000` or `10001+`.
+    EmployeeCount,
+}
+
+/// A CSV export format: the columns it must have and the checks on them.
+#[derive(Debug)]
+pub struct CsvPreset {
+    /// Name used in messages.
+    pub name: &'static str,
+    /// Columns every file must have.
+    pub required: &'static [&'static str],
+    /// Columns only some files have (Mailchimp's unsubscribe and clean columns); always landed,
+    /// empty where a file lacks them, so the SQL can rely on them.
+    pub optional: &'static [&'static str],
+    /// Typing checks by column.
+    pub checks: &'static [(&'static str, Check)],
+    /// Extra landed column computed from the file's header (Mailchimp's member status).
+    pub status_column: Option<fn(&[String]) -> &'static str>,
+}
+
+/// HubSpot "all contacts" export.
+pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset {
+    name: "HubSpot contacts export",
+    required: &[
+        "Record ID",
+        "First Name",
+        "Last Name",
+        "Email",
+        "Phone Number",
+        "Lifecycle Stage",
+        "Create Date",
+        "Last Activity Date",
+        "Job Title",
+        "Industry",
+        "Number of Employees",
+        "City",
+        "Country/Region",
+        "Date of birth",
+        "Gender",
+        "Buying Role",
+        "Original Source",
+        "Total Revenue",
+    ],
+    optional: &[],
+    checks: &[
+        ("Record ID", Check::RequiredId),
+        ("Email", Check::Email),
+        ("Create Date", Check::DateTime),
+        ("Last Activity Date", Check::DateTime),
+        ("Date of birth", Check::Date),
+        ("Number of Employees", Check::EmployeeCount),
+        ("Total Revenue", Check::Number),
+    ],
+    status_column: None,
+};
+
+/// Mailchimp audience export (subscribed, unsubscribed and cleaned files).
+pub static MAILCHIMP_MEMBERS: CsvPreset = CsvPreset {
+    name: "Mailchimp audience export",
+    required: &[
+        "Email Address",
+        "First Name",
+        "Last Name",
+        "Address",
+        "Phone Number",
+        "Birthday",
+        "MEMBER_RATING",
+        "OPTIN_TIME",
+        "OPTIN_IP",
+        "CONFIRM_TIME",
+        "CONFIRM_IP",
+        "LATITUDE",
+        "LONGITUDE",
+        "GMTOFF",
+        "DSTOFF",
+        "TIMEZONE",
+        "CC",
+        "REGION",
+        "LAST_CHANGED",
+        "LEID",
+        "EUID",
+        "NOTES",
+        "TAGS",
+    ],
+    optional: &[
+        "UNSUB_TIME",
+        "UNSUB_CAMPAIGN_TITLE",
+        "UNSUB_CAMPAIGN_ID",
+        "UNSUB_REASON",
+        "UNSUB_REASON_OTHER",
+        "CLEAN_TIME",
+        "CLEAN_CAMPAIGN_TITLE",
+        "CLEAN_CAMPAIGN_ID",
+    ],
+    checks: &[
+        ("Email Address", Check::Email),
+        ("MEMBER_RATING", Check::Number),
+        ("OPTIN_TIME", Check::DateTime),
+        ("CONFIRM_TIME", Check::DateTime),
+        ("LAST_CHANGED", Check::DateTime),
+        ("UNSUB_TIME", Check::DateTime),
+        ("CLEAN_TIME", Check::DateTime),
+    ],
+    status_column: Some(mailchimp_status),
+};
+
+/// Name of the landed column holding Mailchimp's member status.
+pub const MEMBER_STATUS: &str = "_member_status";
+
+/// A Mailchimp file's member status, from the columns only that file kind has.
+fn mailchimp_status(header: &[String]) -> &'static str {
+    if header.iter().any(|h| h == "CLEAN_TIME") {
+        "cleaned"
+    } else if header.iter().any(|h| h == "UNSUB_TIME") {
+        "unsubscribed"
+    } else {
+        "subscribed"
+    }
+}
+
+/// Check one cell; `Err` carries the reason.
+pub fn check_value(check: Check, value: &str) -> std::result::Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return match check {
+            Check::RequiredId => Err("is empty".into()),
+            _ => Ok(()),
+        };
+    }
+    let ok = match check {
+        Check::DateTime => parse_datetime(v).is_some(),
+        Check::Date => NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok(),
+        Check::Email => is_email(v),
+        Check::Number => v.parse::<f64>().is_ok_and(f64::is_finite),
+        Check::RequiredId => v.parse::<i64>().is_ok(),
+        Check::EmployeeCount => {
+            let v = v.trim_end_matches('+');
+            match v.split_once('-') {
+                Some((a, b)) => a.trim().parse::<u64>().is_ok() && b.trim().parse::<u64>().is_ok(),
+                None => v.replace(',', "").parse::<u64>().is_ok(),
+            }
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match check {
+        Check::DateTime => "a date-time like 2026-03-04 10:15",
+        Check::Date => "a date like 1989-06-22",
+        Check::Email => "an email address",
+        Check::Number => "a number",
+        Check::RequiredId => "a whole-number id",
+        Check::EmployeeCount => "a number or a range like 1001-5000",
+    };
+    Err(format!("{v:?} is not {expected}"))
+}
+
+/// Parse the date-time shapes the exports write.
+pub fn parse_datetime(v: &str) -> Option<NaiveDateTime> {
+    ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+}
+
+fn is_email(v: &str) -> bool {
+    match v.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !v.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// One file's header, read before any row so a missing column fails the run before any work.
+struct FileHeader {
+    path: std::path::PathBuf,
+    data: Vec<u8>,
+    columns: Vec<String>,
+}
+
+fn read_header(path: &std::path::Path, preset: &CsvPreset) -> Result<FileHeader> {
+    let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let label = path.display().to_string();
+    if data.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::BadInput {
+            file: label,
+            reason: format!("the file is empty; expected a {} with a header row", preset.name),
+        });
+    }
+    let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
+    let mut rec = csv::ByteRecord::new();
+    reader.read_byte_record(&mut rec).map_err(|e| Error::BadInput {
+        file: label.clone(),
+        reason: format!("cannot read the header row: {e}"),
+    })?;
+    let columns: Vec<String> = rec
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).trim().to_string())
+        .collect();
+    for req in preset.required {
+        if !columns.iter().any(|c| c == req) {
+            return Err(Error::MissingColumn {
+                file: label,
+                column: req.to_string(),
+                found: columns.join(", "),
+            });
+        }
+    }
+    Ok(FileHeader {
+        path: path.to_path_buf(),
+        data,
+        columns,
+    })
+}
+
+/// Land every file of a CSV source as one Parquet part with the union of their columns.
+pub fn land(ctx: &LandContext<'_>, preset: &CsvPreset) -> Result<(Counts, Vec<Reject>)> {
+    let headers = ctx
+        .files
+        .iter()
+        .map(|p| read_header(p, preset))
+        .collect::<Result<Vec<_>>>()?;
+    let columns = landed_columns(preset, headers.iter().map(|h| h.columns.as_slice()));
+    let schema = landed_schema(preset, &columns);
+    let path = ctx.landed_dir.join("part-0.parquet");
+    let mut sink = ParquetSink::create(&path, schema.clone())?;
+    let mut counts = Counts::default();
+    let mut rejects = Vec::new();
+    for h in &headers {
+        let c = land_file(h, preset, &columns, &schema, ctx, &mut sink, &mut rejects)?;
+        info!(file = %h.path.display(), read = c.read, accepted = c.accepted, rejected = c.rejected, "Read CSV export.");
+        counts.add(c);
+    }
+    sink.finish()?;
+    Ok((counts, rejects))
+}
+
+/// The landed columns: the preset's required and optional columns, then every other column the
+/// files have, in the order first seen (an unknown column is kept, not dropped).
+fn landed_columns<'a>(preset: &CsvPreset, headers: impl Iterator<Item = &'a [String]>) -> Vec<String> {
+    let mut columns: Vec<String> = preset.required.iter().chain(preset.optional).map(|c| c.to_string()).collect();
+    for header in headers {
+        for c in header {
+            if !columns.contains(c) {
+                debug!(column = %c, preset = preset.name, "Keeping a column the preset does not use.");
+                columns.push(c.clone());
+            }
+        }
+    }
+    columns
+}
+
+fn landed_schema(preset: &CsvPreset, columns: &[String]) -> SchemaRef {
+    let mut fields: Vec<Field> = columns.iter().map(|c| Field::new(c, DataType::Utf8, true)).collect();
+    if preset.status_column.is_some() {
+        fields.push(Field::new(MEMBER_STATUS, DataType::Utf8, false));
+    }
+    fields.push(Field::new(SOURCE_FILE, DataType::Utf8, false));
+    fields.push(Field::new(SOURCE_LINE, DataType::Int64, false));
+    fields.push(Field::new(
+        LOADED_AT,
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        false,
+    ));
+    Arc::new(Schema::new(fields))
+}
+
+/// Schema of a landed table for a source the pipeline does not configure (empty, same columns).
+pub fn empty_schema(preset: &CsvPreset) -> SchemaRef {
+    landed_schema(preset, &landed_columns(preset, std::iter::empty()))
+}
+
+struct Builders {
+    cols: Vec<StringBuilder>,
+    status: StringBuilder,
+    file: StringBuilder,
+    line: Int64Builder,
+    loaded: TimestampMicrosecondBuilder,
+    rows: usize,
+}
+
+impl Builders {
+    fn new(n: usize) -> Builders {
+        Builders {
+            cols: (0..n).map(|_| StringBuilder::new()).collect(),
+            status: StringBuilder::new(),
+            file: StringBuilder::new(),
+            line: Int64Builder::new(),
+            loaded: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
+            rows: 0,
+        }
+    }
+
+    fn flush(&mut self, schema: &SchemaRef, with_status: bool, sink: &mut ParquetSink) -> Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let mut arrays: Vec<ArrayRef> = self.cols.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+        if with_status {
+            arrays.push(Arc::new(self.status.finish()));
+        }
+        arrays.push(Arc::new(self.file.finish()));
+        arrays.push(Arc::new(self.line.finish()));
+        arrays.push(Arc::new(self.loaded.finish()));
+        sink.write(&RecordBatch::try_new(schema.clone(), arrays)?)?;
+        self.rows = 0;
+        Ok(())
+    }
+}
+
+fn land_file(
+    h: &FileHeader,
+    preset: &CsvPreset,
+    columns: &[String],
+    schema: &SchemaRef,
+    ctx: &LandContext<'_>,
+    sink: &mut ParquetSink,
+    rejects: &mut Vec<Reject>,
+) -> Result<Counts> {
+    let label = file_label(&h.path);
+    let status = preset.status_column.map(|f| f(&h.columns));
+    // Position of each union column in this file's header.
+    let index: Vec<Option<usize>> = columns.iter().map(|c| h.columns.iter().position(|x| x == c)).collect();
+    let checks: Vec<(usize, &str, Check)> = preset
+        .checks
+        .iter()
+        .filter_map(|(col, chk)| h.columns.iter().position(|x| x == col).map(|i| (i, *col, *chk)))
+        .collect();
+    let body = h.data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&h.data);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body);
+    let loaded = ctx.loaded_at.timestamp_micros();
+    let mut b = Builders::new(columns.len());
+    let mut counts = Counts::default();
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        let start = reader.position().clone();
+        let more = match reader.read_byte_record(&mut rec) {
+            Ok(more) => more,
+            Err(e) => {
+                // A parse error still consumed input; report it as one rejected row.
+                let end = reader.position().byte() as usize;
+                counts.read += 1;
+                counts.rejected += 1;
+                let raw = &body[(start.byte() as usize).min(body.len())..end.min(body.len())];
+                rejects.push(Reject::new(&label, start.line(), raw, format!("unreadable CSV row: {e}")));
+                continue;
+            }
+        };
+        if !more {
+            break;
+        }
+        let line = rec.position().map_or(start.line(), |p| p.line());
+        let end = reader.position().byte() as usize;
+        let raw = &body[(rec.position().map_or(start.byte(), |p| p.byte()) as usize).min(body.len())..end.min(body.len())];
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+            continue; // blank line: not a row
+        }
+        counts.read += 1;
+        let mut fields: Vec<&str> = Vec::with_capacity(h.columns.len());
+        match validate(&rec, h, &checks, &mut fields) {
+            Ok(()) => {
+                for (builder, idx) in b.cols.iter_mut().zip(&index) {
+                    match idx.map(|i| fields[i]) {
+                        Some(v) if !v.is_empty() => builder.append_value(v),
+                        _ => builder.append_null(),
+                    }
+                }
+                if let Some(s) = status {
+                    b.status.append_value(s);
+                }
+                b.file.append_value(&label);
+                b.line.append_value(line as i64);
+                b.loaded.append_value(loaded);
+                b.rows += 1;
+                counts.accepted += 1;
+                if b.rows == BATCH_ROWS {
+                    b.flush(schema, status.is_some(), sink)?;
+                }
+            }
+            Err(reason) => {
+                counts.rejected += 1;
+                rejects.push(Reject::new(&label, line, raw, reason));
+            }
+        }
+    }
+    b.flush(schema, status.is_some(), sink)?;
+    if counts.read == 0 {
+        warn!(file = %h.path.display(), "Export has a header but no rows.");
+    }
+    Ok(counts)
+}
+
+/// Check a row's shape and typed columns; fills `fields` with its cells as text.
+fn validate<'r>(
+    rec: &'r csv::ByteRecord,
+    h: &FileHeader,
+    checks: &[(usize, &str, Check)],
+    fields: &mut Vec<&'r str>,
+) -> std::result::Result<(), String> {
+    fields.clear();
+    if rec.len() != h.columns.len() {
+        return Err(format!(
+            "wrong field count: {} fields, the header has {}",
+            rec.len(),
+            h.columns.len()
+        ));
+    }
+    for (i, f) in rec.iter().enumerate() {
+        let s = std::str::from_utf8(f).map_err(|_| {
+            format!(
+                "column {:?}: bytes are not UTF-8 (set the source's encoding if the file is Windows-1252)",
+                h.columns[i]
+            )
+        })?;
+        fields.push(s);
+    }
+    for (i, col, chk) in checks {
+        check_value(*chk, fields[*i]).map_err(|why| format!("column {col:?}: {why}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_accept_export_shapes() {
+        assert!(check_value(Check::DateTime, "2026-03-04 10:15").is_ok());
+        assert!(check_value(Check::DateTime, "2025-07-26 11:22:06").is_ok());
+        assert!(check_value(Check::DateTime, "").is_ok());
+        assert!(check_value(Check::EmployeeCount, "1001-5000").is_ok());
+        assert!(check_value(Check::EmployeeCount, "10001+").is_ok());
+        assert!(check_value(Check::EmployeeCount, "607").is_ok());
+        assert!(check_value(Check::Email, "Marcowalker@Tyrelllabs.com").is_ok());
+        assert!(check_value(Check::Email, " maria@gmail.com ").is_ok());
+    }
+
+    #[test]
+    fn checks_reject_with_reason() {
+        let e = check_value(Check::DateTime, "2026-13-45 10:15").unwrap_err();
+        assert!(e.contains("2026-13-45"), "{e}");
+        assert!(check_value(Check::Email, "not-an-email").is_err());
+        assert!(check_value(Check::Email, "a b@c.com").is_err());
+        assert!(check_value(Check::RequiredId, "").is_err());
+        assert!(check_value(Check::Number, "12,5x").is_err());
+    }
+
+    #[test]
+    fn mailchimp_status_from_header() {
+        let h = |cols: &[&str]| cols.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(mailchimp_status(&h(&["Email Address", "CLEAN_TIME"])), "cleaned");
+        assert_eq!(mailchimp_status(&h(&["Email Address", "UNSUB_TIME"])), "unsubscribed");
+        assert_eq!(mailchimp_status(&h(&["Email Address"])), "subscribed");
+    }
+}

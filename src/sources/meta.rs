@@ -1,0 +1,161 @@
+//! Meta page insights (Graph API JSON: `page_fans_gender_age`, `page_fans_country`, ...): the
+//! social audience, aggregated rather than per contact. Landed long: one row per metric, date
+//! and key (`F.25-34`, `US`) with its count; the SQL keeps the latest date of each metric.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use serde_json::Value;
+
+use super::{file_label, LandContext};
+use crate::error::{Error, Result};
+use crate::landing::{write_parquet, Counts, Reject, LOADED_AT, SOURCE_FILE, SOURCE_LINE};
+
+/// Schema of the landed insights.
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("period", DataType::Utf8, true),
+        Field::new("end_time", DataType::Utf8, true),
+        Field::new("key", DataType::Utf8, false),
+        Field::new("value", DataType::Int64, false),
+        Field::new(SOURCE_FILE, DataType::Utf8, false),
+        Field::new(SOURCE_LINE, DataType::Int64, false),
+        Field::new(
+            LOADED_AT,
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+    ]))
+}
+
+/// One flattened insight value.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    metric: String,
+    period: Option<String>,
+    end_time: Option<String>,
+    key: String,
+    value: i64,
+}
+
+/// Flatten one insights document; values that are not counts become rejects.
+fn flatten(doc: &Value, file: &str, rows: &mut Vec<Row>, rejects: &mut Vec<Reject>, counts: &mut Counts) -> Result<()> {
+    let data = doc.get("data").and_then(Value::as_array).ok_or_else(|| Error::BadInput {
+        file: file.to_string(),
+        reason: "not a Graph API insights response: no top-level \"data\" list".into(),
+    })?;
+    for metric in data {
+        let name = metric.get("name").and_then(Value::as_str).unwrap_or_default();
+        let period = metric.get("period").and_then(Value::as_str).map(str::to_string);
+        for entry in metric.get("values").and_then(Value::as_array).into_iter().flatten() {
+            let end_time = entry.get("end_time").and_then(Value::as_str).map(str::to_string);
+            let Some(map) = entry.get("value").and_then(Value::as_object) else {
+                continue; // scalar metrics (page_fans) carry no breakdown
+            };
+            for (key, v) in map {
+                counts.read += 1;
+                match v.as_i64() {
+                    Some(value) if !name.is_empty() => {
+                        counts.accepted += 1;
+                        rows.push(Row {
+                            metric: name.to_string(),
+                            period: period.clone(),
+                            end_time: end_time.clone(),
+                            key: key.clone(),
+                            value,
+                        });
+                    }
+                    _ => {
+                        counts.rejected += 1;
+                        let raw = format!("{name} {key}: {v}");
+                        let reason = if name.is_empty() {
+                            "metric has no \"name\"".to_string()
+                        } else {
+                            format!("value of {key:?} is not a whole-number count")
+                        };
+                        rejects.push(Reject::new(file, 0, raw.as_bytes(), reason));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Land every insights file of the source as one Parquet part.
+pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
+    let mut counts = Counts::default();
+    let mut rejects = Vec::new();
+    let mut metric = StringBuilder::new();
+    let mut period = StringBuilder::new();
+    let mut end_time = StringBuilder::new();
+    let mut key = StringBuilder::new();
+    let mut value = Int64Builder::new();
+    let mut file_b = StringBuilder::new();
+    let mut line_b = Int64Builder::new();
+    let mut loaded = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    for path in &ctx.files {
+        let label = file_label(path);
+        let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let doc: Value = serde_json::from_slice(&text).map_err(|e| Error::BadInput {
+            file: path.display().to_string(),
+            reason: format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
+        })?;
+        let mut rows = Vec::new();
+        flatten(&doc, &label, &mut rows, &mut rejects, &mut counts)?;
+        for r in rows {
+            metric.append_value(&r.metric);
+            period.append_option(r.period.as_deref());
+            end_time.append_option(r.end_time.as_deref());
+            key.append_value(&r.key);
+            value.append_value(r.value);
+            file_b.append_value(&label);
+            line_b.append_value(0);
+            loaded.append_value(ctx.loaded_at.timestamp_micros());
+        }
+    }
+    let schema = schema();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(metric.finish()),
+        Arc::new(period.finish()),
+        Arc::new(end_time.finish()),
+        Arc::new(key.finish()),
+        Arc::new(value.finish()),
+        Arc::new(file_b.finish()),
+        Arc::new(line_b.finish()),
+        Arc::new(loaded.finish()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    write_parquet(&ctx.landed_dir.join("part-0.parquet"), schema, &[batch])?;
+    Ok((counts, rejects))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattens_gender_age_and_rejects_non_counts() {
+        let doc: Value = serde_json::from_str(
+            r#"{"data":[{"name":"page_fans_gender_age","period":"lifetime","values":[
+                {"value":{"F.25-34":1234,"M.18-24":"lots"},"end_time":"2026-11-18T08:00:00+0000"}]}]}"#,
+        )
+        .unwrap();
+        let (mut rows, mut rejects, mut counts) = (Vec::new(), Vec::new(), Counts::default());
+        flatten(&doc, "page_insights.json", &mut rows, &mut rejects, &mut counts).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].key, "F.25-34");
+        assert_eq!(rows[0].value, 1234);
+        assert_eq!(counts, Counts { read: 2, accepted: 1, rejected: 1 });
+        assert!(rejects[0].reason.contains("M.18-24"));
+    }
+
+    #[test]
+    fn not_insights_is_an_error() {
+        let doc: Value = serde_json::from_str(r#"{"error":{"message":"bad token"}}"#).unwrap();
+        let (mut rows, mut rejects, mut counts) = (Vec::new(), Vec::new(), Counts::default());
+        assert!(flatten(&doc, "x.json", &mut rows, &mut rejects, &mut counts).is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! Transform: runs the SQL models under `sql/` in DataFusion, in dependency order. One model per
+//! `.sql` file; the file name is the table name. A model depends on every other model whose name
+//! it mentions, so a data team adds or edits a model without touching Rust. Models in `staging/`
+//! are views (streamed from the landed Parquet); the others are materialised in memory, since
+//! from `intermediate/` on there is at most one row per contact.
+//!
+//! One template variable is replaced before planning: `{{ run_date }}` becomes the run's logical
+//! date as a SQL `DATE` literal.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use tracing::{debug, info};
+
+use crate::error::{Error, Result};
+
+/// One SQL model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Table name (the file stem).
+    pub name: String,
+    /// The `.sql` file.
+    pub path: PathBuf,
+    /// Folder under `sql/` (`staging`, `intermediate`, `marts`).
+    pub layer: String,
+    /// The SQL text as written.
+    pub sql: String,
+    /// Models this one reads.
+    pub depends_on: BTreeSet<String>,
+}
+
+/// What running one model produced.
+#[derive(Debug, Clone)]
+pub struct ModelRun {
+    /// Model name.
+    pub name: String,
+    /// Rows, for materialised models (views are not counted).
+    pub rows: Option<usize>,
+}
+
+/// Find every model under `sql_dir` and order them so each runs after what it reads.
+pub fn discover(sql_dir: &Path) -> Result<Vec<Model>> {
+    let mut files = Vec::new();
+    collect_sql_files(sql_dir, &mut files)?;
+    if files.is_empty() {
+        return Err(Error::BadInput {
+            file: sql_dir.display().to_string(),
+            reason: "no .sql models found".into(),
+        });
+    }
+    let mut models = BTreeMap::new();
+    for path in files {
+        let sql = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let layer = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(prev) = models.insert(
+            name.clone(),
+            Model {
+                name: name.clone(),
+                path: path.clone(),
+                layer,
+                sql,
+                depends_on: BTreeSet::new(),
+            },
+        ) {
+            return Err(Error::BadInput {
+                file: path.display().to_string(),
+                reason: format!("model `{name}` is also defined in {}", prev.path.display()),
+            });
+        }
+    }
+    let names: BTreeSet<String> = models.keys().cloned().collect();
+    for m in models.values_mut() {
+        m.depends_on = identifiers(&m.sql)
+            .into_iter()
+            .filter(|id| names.contains(id) && *id != m.name)
+            .collect();
+    }
+    order(models)
+}
+
+fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.is_dir() {
+            collect_sql_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Topological order (Kahn's algorithm), ties broken by name so the order is stable.
+fn order(mut models: BTreeMap<String, Model>) -> Result<Vec<Model>> {
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut ordered = Vec::with_capacity(models.len());
+    while !models.is_empty() {
+        let ready: Vec<String> = models
+            .values()
+            .filter(|m| m.depends_on.iter().all(|d| done.contains(d)))
+            .map(|m| m.name.clone())
+            .collect();
+        if ready.is_empty() {
+            let stuck: Vec<String> = models.keys().cloned().collect();
+            let first = models.values().next().map(|m| m.path.display().to_string()).unwrap_or_default();
+            return Err(Error::BadInput {
+                file: first,
+                reason: format!("SQL models depend on each other in a cycle: {}", stuck.join(", ")),
+            });
+        }
+        for name in ready {
+            if let Some(m) = models.remove(&name) {
+                done.insert(name);
+                ordered.push(m);
+            }
+        }
+    }
+    Ok(ordered)
+}
+
+/// Identifiers in SQL text, outside comments and string literals.
+fn identifiers(sql: &str) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let b = sql.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'\'' => {
+                i += 1;
+                while i < b.len() && b[i] != b'\'' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                ids.insert(sql[start..i].to_ascii_lowercase());
+            }
+            _ => i += 1,
+        }
+    }
+    ids
+}
+
+/// Replace the template variables.
+pub fn render(sql: &str, run_date: NaiveDate) -> String {
+    sql.replace("{{ run_date }}", &format!("DATE '{run_date}'"))
+        .replace("{{run_date}}", &format!("DATE '{run_date}'"))
+}
+
+/// Run every model in order, registering each as a table in `ctx`.
+pub async fn run(ctx: &SessionContext, models: &[Model], run_date: NaiveDate) -> Result<Vec<ModelRun>> {
+    let mut runs = Vec::with_capacity(models.len());
+    for m in models {
+        let wrap = |e: datafusion::error::DataFusionError| Error::Model {
+            model: m.name.clone(),
+            file: m.path.clone(),
+            source: Box::new(e),
+        };
+        let sql = render(&m.sql, run_date);
+        let df = ctx.sql(&sql).await.map_err(wrap)?;
+        let rows = if m.layer == "staging" {
+            ctx.register_table(m.name.as_str(), df.into_view()).map_err(wrap)?;
+            None
+        } else {
+            let planned = Arc::new(df.schema().as_arrow().clone());
+            let parts = df.collect_partitioned().await.map_err(wrap)?;
+            // The batches' schema can be stricter than the plan's (nullability): prefer it.
+            let schema = parts.iter().flatten().next().map_or(planned, |b| b.schema());
+            let rows = parts.iter().flatten().map(|b| b.num_rows()).sum();
+            let table = MemTable::try_new(schema, parts).map_err(wrap)?;
+            ctx.register_table(m.name.as_str(), Arc::new(table)).map_err(wrap)?;
+            Some(rows)
+        };
+        match rows {
+            Some(rows) => info!(model = %m.name, rows, "Built model."),
+            None => debug!(model = %m.name, "Registered view."),
+        }
+        runs.push(ModelRun {
+            name: m.name.clone(),
+            rows,
+        });
+    }
+    Ok(runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_skip_comments_and_strings() {
+        let ids = identifiers("-- from stg_a\nselect x from stg_b where y = 'stg_c' /* stg_d */");
+        assert!(ids.contains("stg_b"));
+        assert!(!ids.contains("stg_a"));
+        assert!(!ids.contains("stg_c"));
+        assert!(!ids.contains("stg_d"));
+    }
+
+    #[test]
+    fn cycle_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.sql"), "select * from b").unwrap();
+        std::fs::write(dir.path().join("b.sql"), "select * from a").unwrap();
+        let err = discover(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("cycle"), "{err}");
+    }
+
+    #[test]
+    fn bundled_models_are_ordered() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+        let models = discover(&dir).unwrap();
+        let pos = |n: &str| models.iter().position(|m| m.name == n).unwrap();
+        assert!(pos("stg_hubspot__contacts") < pos("int_contacts_joined"));
+        assert!(pos("int_contacts_joined") < pos("int_contact_features"));
+    }
+
+    #[test]
+    fn run_date_is_rendered() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        assert_eq!(render("select {{ run_date }}", d), "select DATE '2026-11-20'");
+    }
+}

@@ -1,0 +1,114 @@
+//! Shared helpers for the integration tests: generated exports, a pipeline config over them,
+//! and readers for the outputs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use personas::config::Pipeline;
+use personas::generate::{generate, GenerateOptions};
+use personas::pipeline::{self, RunOptions, RunReport};
+
+/// The run date every test uses.
+pub fn run_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
+}
+
+/// Generated exports plus a pipeline config over them, in a temp folder.
+pub struct Fixture {
+    /// Keeps the folder alive.
+    pub dir: tempfile::TempDir,
+    /// The config file.
+    pub config: PathBuf,
+}
+
+impl Fixture {
+    /// Generate exports with `opts` and write a config over them.
+    pub fn generated(opts: &GenerateOptions) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        generate(&dir.path().join("data"), opts).unwrap();
+        let config = dir.path().join("pipeline.toml");
+        let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+        std::fs::write(
+            &config,
+            format!(
+                r#"name = "test"
+output_dir = "out"
+sql_dir = "{}"
+[[sources]]
+name = "crm"
+kind = "hubspot_contacts"
+path = "data/hubspot-crm-exports-all-contacts-*.csv"
+[[sources]]
+name = "email"
+kind = "mailchimp_members"
+path = "data/mailchimp/*.csv"
+[[sources]]
+name = "web"
+kind = "ga4_events"
+path = "data/ga4/events_*.json"
+[[sources]]
+name = "social"
+kind = "meta_page_insights"
+path = "data/meta/page_insights.json"
+"#,
+                sql.display()
+            ),
+        )
+        .unwrap();
+        Fixture { dir, config }
+    }
+
+    /// Path under the fixture folder.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Run the pipeline for the test date.
+    pub fn run(&self) -> personas::Result<RunReport> {
+        let pipeline = Pipeline::load(&self.config)?;
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        rt.block_on(pipeline::run(&pipeline, &RunOptions { run_date: run_date() }))
+    }
+
+    /// Planted persona of each contact id, from truth.csv.
+    pub fn truth(&self) -> HashMap<i64, String> {
+        let mut r = csv::Reader::from_path(self.path("data/truth.csv")).unwrap();
+        r.records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                (rec[0].parse().unwrap(), rec[2].to_string())
+            })
+            .collect()
+    }
+}
+
+/// Read every batch of a Parquet file.
+pub fn read_parquet(path: &Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+/// Total rows of a Parquet file.
+pub fn parquet_rows(path: &Path) -> usize {
+    read_parquet(path).iter().map(|b| b.num_rows()).sum()
+}
+
+/// Labels as small integers, for the adjusted Rand index.
+pub fn encode(values: &[String]) -> Vec<usize> {
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    values
+        .iter()
+        .map(|v| {
+            let n = ids.len();
+            *ids.entry(v.as_str()).or_insert(n)
+        })
+        .collect()
+}
