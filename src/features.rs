@@ -22,6 +22,8 @@ pub struct NumericColumn {
     pub name: String,
     /// Values in contact order.
     pub values: Vec<Option<f64>>,
+    /// Whether the column drives segmentation (otherwise it only describes).
+    pub segments: bool,
 }
 
 /// A categorical feature, one level per contact (missing = `unknown`).
@@ -42,7 +44,7 @@ pub struct FeatureTable {
     pub contact_ids: Vec<i64>,
     /// Contact emails (lower-cased; `None` when the CRM has none).
     pub emails: Vec<Option<String>>,
-    /// Numeric segmentation columns.
+    /// Numeric columns (segmentation and description).
     pub numeric: Vec<NumericColumn>,
     /// Categorical columns (segmentation and description).
     pub categorical: Vec<CategoricalColumn>,
@@ -77,27 +79,28 @@ fn missing(model: &str, column: &str) -> Error {
     }
 }
 
-/// Read the feature model into memory, ordered by contact id.
+/// Read the feature model into memory, ordered by contact id. `describe` columns become
+/// numeric or categorical by their type in the model.
 pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureTable> {
     let df = ctx.table(cfg.model.as_str()).await?;
-    let df = df.sort(vec![datafusion::prelude::col("contact_id").sort(true, true)])
+    let schema = df.schema().as_arrow().clone();
+    let df = df
+        .sort(vec![datafusion::prelude::col("contact_id").sort(true, true)])
         .map_err(|_| missing(&cfg.model, "contact_id"))?;
     let batches = df.collect().await?;
-    let mut t = FeatureTable {
-        numeric: cfg
-            .numeric
-            .iter()
-            .map(|n| NumericColumn { name: n.clone(), values: Vec::new() })
-            .collect(),
-        categorical: cfg
-            .categorical
-            .iter()
-            .map(|n| (n, true))
-            .chain(cfg.describe.iter().map(|n| (n, false)))
-            .map(|(n, segments)| CategoricalColumn { name: n.clone(), values: Vec::new(), segments })
-            .collect(),
-        ..FeatureTable::default()
-    };
+    let mut t = FeatureTable::default();
+    let numeric = |name: &String, segments| NumericColumn { name: name.clone(), values: Vec::new(), segments };
+    let categorical = |name: &String, segments| CategoricalColumn { name: name.clone(), values: Vec::new(), segments };
+    t.numeric.extend(cfg.numeric.iter().map(|n| numeric(n, true)));
+    t.categorical.extend(cfg.categorical.iter().map(|n| categorical(n, true)));
+    for name in &cfg.describe {
+        let field = schema.field_with_name(name).map_err(|_| missing(&cfg.model, name))?;
+        if field.data_type().is_numeric() {
+            t.numeric.push(numeric(name, false));
+        } else {
+            t.categorical.push(categorical(name, false));
+        }
+    }
     for batch in &batches {
         append_batch(&mut t, batch, &cfg.model)?;
     }
@@ -157,21 +160,30 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
     let n = t.len();
     let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
-    for c in &t.numeric {
+    let mut indicators: Vec<Vec<f64>> = Vec::new();
+    for c in t.numeric.iter().filter(|c| c.segments) {
         let log = cfg.log_numeric.contains(&c.name);
         let tr = |v: f64| if log { v.max(0.0).ln_1p() } else { v };
         let mut present: Vec<f64> = c.values.iter().flatten().map(|v| tr(*v)).collect();
         present.sort_by(f64::total_cmp);
-        let median = percentile(&present, 0.5);
         let (lo, hi) = (percentile(&present, 0.01), percentile(&present, 0.99));
-        let values: Vec<f64> = c.values.iter().map(|v| v.map_or(median, tr).clamp(lo, hi)).collect();
-        cols.push((c.name.clone(), standardise(values)));
-        let missing = c.values.iter().filter(|v| v.is_none()).count();
-        if missing > 0 && missing < n {
-            let ind = c.values.iter().map(|v| if v.is_none() { 1.0 } else { 0.0 }).collect();
-            cols.push((format!("{}_missing", c.name), ind));
+        let clipped: Vec<Option<f64>> = c.values.iter().map(|v| v.map(|v| tr(v).clamp(lo, hi))).collect();
+        let (mean, sd) = mean_sd(clipped.iter().flatten().copied());
+        let z = clipped
+            .iter()
+            .map(|v| v.map_or(0.0, |v| if sd > 1e-12 { (v - mean) / sd } else { 0.0 }))
+            .collect();
+        cols.push((c.name.clone(), z));
+        // One indicator per distinct missingness pattern: columns missing together (every web
+        // share of a contact with no web activity) add one indicator, not one each.
+        let ind: Vec<f64> = c.values.iter().map(|v| if v.is_none() { 1.0 } else { 0.0 }).collect();
+        let missing = ind.iter().filter(|v| **v > 0.0).count();
+        if missing > 0 && missing < n && !indicators.contains(&ind) {
+            cols.push((format!("{}_missing", c.name), ind.clone()));
+            indicators.push(ind);
         }
     }
+    let w = cfg.categorical_weight;
     for c in t.categorical.iter().filter(|c| c.segments) {
         let kept = kept_levels(&c.values, cfg.rare_level_pct);
         let pooled: Vec<&str> = c
@@ -184,7 +196,7 @@ pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
             levels.push(OTHER);
         }
         for level in levels {
-            let ind = pooled.iter().map(|v| if *v == level { 1.0 } else { 0.0 }).collect();
+            let ind = pooled.iter().map(|v| if *v == level { w } else { 0.0 }).collect();
             cols.push((format!("{}={level}", c.name), ind));
         }
     }
@@ -200,6 +212,17 @@ pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
     }
 }
 
+/// Mean and population standard deviation.
+pub fn mean_sd(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let (sum, count) = values.clone().fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
+    if count == 0 {
+        return (0.0, 0.0);
+    }
+    let mean = sum / count as f64;
+    let var = values.map(|v| (v - mean).powi(2)).sum::<f64>() / count as f64;
+    (mean, var.sqrt())
+}
+
 /// The level rare levels are pooled into.
 pub const OTHER: &str = "other";
 
@@ -213,17 +236,6 @@ pub fn kept_levels(values: &[String], rare_pct: f64) -> Vec<String> {
     counts.into_iter().filter(|(_, c)| *c >= min).map(|(l, _)| l.to_string()).collect()
 }
 
-fn standardise(mut values: Vec<f64>) -> Vec<f64> {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    let sd = var.sqrt();
-    for v in &mut values {
-        *v = if sd > 1e-12 { (*v - mean) / sd } else { 0.0 };
-    }
-    values
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +247,7 @@ mod tests {
             numeric: vec![NumericColumn {
                 name: "sessions".into(),
                 values: vec![Some(1.0), Some(3.0), None, Some(1000.0)],
+                segments: true,
             }],
             categorical: vec![
                 CategoricalColumn {
@@ -253,17 +266,35 @@ mod tests {
 
     #[test]
     fn design_standardises_imputes_and_one_hots() {
-        let cfg = FeaturesConfig { rare_level_pct: 30.0, ..FeaturesConfig::default() };
+        let cfg = FeaturesConfig { rare_level_pct: 30.0, categorical_weight: 2.0, ..FeaturesConfig::default() };
         let d = design(&table(), &cfg);
         assert_eq!(d.columns, vec!["sessions", "sessions_missing", "role=a", "role=other"]);
         let s = d.matrix.column(0);
         assert!(s.sum().abs() < 1e-9, "standardised column has mean 0");
+        assert_eq!(s[2], 0.0, "a missing value is imputed by the mean");
         assert_eq!(d.matrix.column(1).to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
-        assert_eq!(d.matrix.column(3).to_vec(), vec![0.0, 0.0, 1.0, 1.0]);
+        assert_eq!(d.matrix.column(3).to_vec(), vec![0.0, 0.0, 2.0, 2.0], "one-hots carry the weight");
+    }
+
+    #[test]
+    fn columns_missing_together_get_one_indicator() {
+        let mut t = table();
+        let mut twin = t.numeric[0].clone();
+        twin.name = "pages".into();
+        t.numeric.push(twin);
+        let d = design(&t, &FeaturesConfig::default());
+        assert_eq!(d.columns.iter().filter(|c| c.ends_with("_missing")).count(), 1);
     }
 
     #[test]
     fn constant_column_is_zero_not_nan() {
-        assert_eq!(standardise(vec![2.0, 2.0]), vec![0.0, 0.0]);
+        let t = FeatureTable {
+            contact_ids: vec![1, 2],
+            emails: vec![None, None],
+            numeric: vec![NumericColumn { name: "x".into(), values: vec![Some(2.0), Some(2.0)], segments: true }],
+            categorical: vec![],
+        };
+        let d = design(&t, &FeaturesConfig::default());
+        assert_eq!(d.matrix.column(0).to_vec(), vec![0.0, 0.0]);
     }
 }

@@ -121,6 +121,9 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
         watch.lap("transform");
 
         let table = features::load(&ctx, &cfg.features).await?;
+        let rel = partition("contact_features", date);
+        write_model(&ctx, &cfg.features.model, &staging.join(&rel).join(sinks::PART)).await?;
+        published.push(rel);
         if table.is_empty() {
             return Err(Error::BadInput {
                 file: cfg.features.model.clone(),
@@ -272,6 +275,16 @@ async fn load_audience(ctx: &SessionContext) -> Audience {
         }
     }
     audience
+}
+
+/// Write a model's rows as one Parquet file (the per-contact features, for analysts).
+async fn write_model(ctx: &SessionContext, model: &str, path: &Path) -> Result<()> {
+    let batches = ctx.table(model).await?.collect().await?;
+    let Some(first) = batches.first() else {
+        return Ok(());
+    };
+    landing::write_parquet(path, first.schema(), &batches)?;
+    Ok(())
 }
 
 /// Move each staged partition into place, replacing the same date's previous partition.

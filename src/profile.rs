@@ -349,10 +349,11 @@ mod tests {
             numeric: vec![NumericColumn {
                 name: "share_discounts".into(),
                 values: labels.iter().map(|l| Some(if *l == 1 { 0.9 } else { 0.1 })).collect(),
+                segments: true,
             }],
             categorical: vec![CategoricalColumn {
                 name: "job_seniority".into(),
-                values: labels.iter().map(|l| if *l == 0 { "executive".into() } else { "entry".into() }).collect(),
+                values: labels.iter().map(|l| if *l == 0 { "executive".into() } else { "unknown".into() }).collect(),
                 segments: true,
             }],
         };

@@ -16,8 +16,9 @@ fn planted_personas_are_recovered() {
     let planted: Vec<String> = report.features.contact_ids.iter().map(|id| truth[id].clone()).collect();
     let found: Vec<usize> = report.model.labels.clone();
     let ari = adjusted_rand_index(&encode(&planted), &found);
-    assert_eq!(report.model.k, 4, "scores: {:?}", report.model.scores);
-    assert!(ari >= 0.9, "adjusted Rand index {ari:.3} < 0.9\n{}", report.summary());
+    let table = util::crosstab(&planted, &found);
+    assert!(ari >= 0.9, "adjusted Rand index {ari:.3} < 0.9\n{table}\n{}", report.summary());
+    assert_eq!(report.model.k, 4, "scores: {:?}\n{table}", report.model.scores);
     // Every persona is named, and names are unique.
     let mut names: Vec<&str> = report.personas.iter().map(|p| p.name.as_str()).collect();
     names.sort();

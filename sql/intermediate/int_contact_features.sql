@@ -63,10 +63,12 @@ features as (
         cast(coalesce(sessions, 0) as double) as sessions,
         cast(coalesce(page_views, 0) as double) as page_views,
         cast(coalesce(sections_visited, 0) as double) as sections_visited,
-        coalesce(share_docs, 0.0) as share_docs,
-        coalesce(share_pricing, 0.0) as share_pricing,
-        coalesce(share_discounts, 0.0) as share_discounts,
-        coalesce(share_blog, 0.0) as share_blog,
+        -- shares of events by content section and device; null (unknown, not zero) for
+        -- contacts with no web activity
+        share_docs,
+        share_pricing,
+        share_discounts,
+        share_blog,
         share_mobile,
         coalesce(top_section, 'none') as top_section,
         coalesce(top_medium, 'none') as top_medium,

@@ -112,3 +112,12 @@ pub fn encode(values: &[String]) -> Vec<usize> {
         })
         .collect()
 }
+
+/// Planted persona x found persona counts, for failure messages.
+pub fn crosstab(planted: &[String], found: &[usize]) -> String {
+    let mut counts: std::collections::BTreeMap<(&str, usize), usize> = Default::default();
+    for (p, f) in planted.iter().zip(found) {
+        *counts.entry((p.as_str(), *f)).or_default() += 1;
+    }
+    counts.iter().map(|((p, f), n)| format!("{p:>28} -> persona_{} : {n}\n", f + 1)).collect()
+}
