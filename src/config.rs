@@ -378,11 +378,8 @@ impl Pipeline {
     /// Resolve a path from the config against the config's folder.
     pub fn resolve(&self, p: impl AsRef<Path>) -> PathBuf {
         let p = p.as_ref();
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base_dir.join(p)
-        }
+        let joined = if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) };
+        normalize(&joined)
     }
 
     /// The output folder.
@@ -394,6 +391,25 @@ impl Pipeline {
     pub fn sql_dir(&self) -> PathBuf {
         self.resolve(&self.config.sql_dir)
     }
+}
+
+/// Remove `.` and `name/..` pairs without touching the file system (`pipelines/../out` -> `out`).
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -414,7 +430,9 @@ path = "contacts.csv"
         let p = Pipeline::parse(MINIMAL, Path::new("/x/p.toml")).unwrap();
         assert_eq!(p.config.cluster.k_min, 3);
         assert_eq!(p.output_dir(), PathBuf::from("/x/out"));
-        assert_eq!(p.sql_dir(), PathBuf::from("/x/../sql"));
+        assert_eq!(p.sql_dir(), PathBuf::from("/sql"));
+        let rel = Pipeline::parse(MINIMAL, Path::new("pipelines/p.toml")).unwrap();
+        assert_eq!(rel.sql_dir(), PathBuf::from("sql"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::ProfileConfig;
-use crate::features::FeatureTable;
+use crate::features::{mean_sd, FeatureTable};
 
 /// Flag set on a persona or run too small to trust.
 pub const INSUFFICIENT_SAMPLE: &str = "insufficient_sample";
@@ -123,10 +123,7 @@ pub fn profile(
     for &l in labels {
         sizes[l] += 1;
     }
-    let mut traits = Vec::new();
-    for (p, &size) in sizes.iter().enumerate() {
-        traits.extend(persona_traits(t, labels, p, size, cfg, audience));
-    }
+    let traits = all_traits(t, labels, &sizes, cfg, audience);
     let mut used = BTreeSet::new();
     let mut personas = Vec::with_capacity(k);
     for (p, &size) in sizes.iter().enumerate() {
@@ -171,65 +168,67 @@ pub fn profile(
     (personas, traits)
 }
 
-fn persona_traits(
-    t: &FeatureTable,
-    labels: &[usize],
-    p: usize,
-    size: usize,
-    cfg: &ProfileConfig,
-    audience: &Audience,
-) -> Vec<Trait> {
-    let id = format!("persona_{}", p + 1);
+/// Every trait of every persona, one pass over each column.
+fn all_traits(t: &FeatureTable, labels: &[usize], sizes: &[usize], cfg: &ProfileConfig, audience: &Audience) -> Vec<Trait> {
+    let k = sizes.len();
     let n = t.len().max(1) as f64;
+    let id = |p: usize| format!("persona_{}", p + 1);
     let mut out = Vec::new();
     for c in &t.numeric {
-        let all: Vec<f64> = c.values.iter().flatten().copied().collect();
-        let mine: Vec<f64> = c.values.iter().zip(labels).filter(|(_, l)| **l == p).filter_map(|(v, _)| *v).collect();
-        if all.is_empty() {
-            continue;
-        }
-        let mean_all = all.iter().sum::<f64>() / all.len() as f64;
-        let sd = (all.iter().map(|v| (v - mean_all).powi(2)).sum::<f64>() / all.len() as f64).sqrt();
-        let mean_p = if mine.is_empty() { mean_all } else { mine.iter().sum::<f64>() / mine.len() as f64 };
-        let std_diff = if sd > 1e-12 { (mean_p - mean_all) / sd } else { 0.0 };
-        out.push(Trait {
-            persona_id: id.clone(),
-            feature: c.name.clone(),
-            level: None,
-            persona_value: mean_p,
-            population_value: mean_all,
-            lift: (mean_all.abs() > 1e-12).then(|| mean_p / mean_all),
-            std_diff,
-            audience_share: None,
-            distinctive: std_diff.abs() >= 0.5,
-        });
-    }
-    for c in &t.categorical {
-        let mut all = BTreeMap::<&str, usize>::new();
-        let mut mine = BTreeMap::<&str, usize>::new();
+        // Per persona: sum and count of present values; population: all present values.
+        let mut sum = vec![0.0; k];
+        let mut count = vec![0usize; k];
         for (v, l) in c.values.iter().zip(labels) {
-            *all.entry(v.as_str()).or_default() += 1;
-            if *l == p {
-                *mine.entry(v.as_str()).or_default() += 1;
+            if let Some(v) = v {
+                sum[*l] += v;
+                count[*l] += 1;
             }
         }
-        for (level, count) in all {
-            let rate_all = count as f64 / n;
-            let rate_p = *mine.get(level).unwrap_or(&0) as f64 / size.max(1) as f64;
-            let sd = (rate_all * (1.0 - rate_all)).sqrt();
-            let std_diff = if sd > 1e-12 { (rate_p - rate_all) / sd } else { 0.0 };
-            let lift = rate_p / rate_all;
+        let (mean_all, sd) = mean_sd(c.values.iter().flatten().copied());
+        if count.iter().sum::<usize>() == 0 {
+            continue;
+        }
+        for p in 0..k {
+            let mean_p = if count[p] == 0 { mean_all } else { sum[p] / count[p] as f64 };
+            let std_diff = if sd > 1e-12 { (mean_p - mean_all) / sd } else { 0.0 };
             out.push(Trait {
-                persona_id: id.clone(),
+                persona_id: id(p),
                 feature: c.name.clone(),
-                level: Some(level.to_string()),
-                persona_value: rate_p,
-                population_value: rate_all,
-                lift: Some(lift),
+                level: None,
+                persona_value: mean_p,
+                population_value: mean_all,
+                lift: (mean_all.abs() > 1e-12).then(|| mean_p / mean_all),
                 std_diff,
-                audience_share: audience.get(&(c.name.clone(), level.to_string())).copied(),
-                distinctive: level != "unknown" && rate_p >= cfg.min_rate && lift >= cfg.min_lift,
+                audience_share: None,
+                distinctive: std_diff.abs() >= 0.5,
             });
+        }
+    }
+    for c in &t.categorical {
+        // Level -> contacts per persona.
+        let mut counts = BTreeMap::<&str, Vec<usize>>::new();
+        for (v, l) in c.values.iter().zip(labels) {
+            counts.entry(v.as_str()).or_insert_with(|| vec![0; k])[*l] += 1;
+        }
+        for p in 0..k {
+            for (level, per) in &counts {
+                let rate_all = per.iter().sum::<usize>() as f64 / n;
+                let rate_p = per[p] as f64 / sizes[p].max(1) as f64;
+                let sd = (rate_all * (1.0 - rate_all)).sqrt();
+                let std_diff = if sd > 1e-12 { (rate_p - rate_all) / sd } else { 0.0 };
+                let lift = rate_p / rate_all;
+                out.push(Trait {
+                    persona_id: id(p),
+                    feature: c.name.clone(),
+                    level: Some(level.to_string()),
+                    persona_value: rate_p,
+                    population_value: rate_all,
+                    lift: Some(lift),
+                    std_diff,
+                    audience_share: audience.get(&(c.name.clone(), level.to_string())).copied(),
+                    distinctive: *level != "unknown" && rate_p >= cfg.min_rate && lift >= cfg.min_lift,
+                });
+            }
         }
     }
     out
