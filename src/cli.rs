@@ -163,33 +163,7 @@ async fn bench(contacts: usize, dir: Option<PathBuf>, sql_dir: &Path) -> Result<
     }
     let sql = std::fs::canonicalize(sql_dir).map_err(|e| Error::io(sql_dir, e))?;
     let config_path = dir.join("bench.toml");
-    let config = format!(
-        r#"name = "bench"
-output_dir = "out"
-sql_dir = "{}"
-
-[[sources]]
-name = "crm"
-kind = "hubspot_contacts"
-path = "data/hubspot-crm-exports-all-contacts-*.csv"
-
-[[sources]]
-name = "email"
-kind = "mailchimp_members"
-path = "data/mailchimp/*.csv"
-
-[[sources]]
-name = "web"
-kind = "ga4_events"
-path = "data/ga4/events_*.json"
-
-[[sources]]
-name = "social"
-kind = "meta_page_insights"
-path = "data/meta/page_insights.json"
-"#,
-        sql.display()
-    );
+    let config = generate::pipeline_config("bench", "data", "out", &sql);
     std::fs::write(&config_path, config).map_err(|e| Error::io(&config_path, e))?;
     let pipeline = Pipeline::load(&config_path)?;
     let ga4_bytes: u64 = sources::resolve_files(&pipeline, &pipeline.config.sources[2])?

@@ -105,13 +105,12 @@ pub fn fit(x: &Array2<f64>, settings: &KMeansSettings) -> Result<ClusterModel> {
     let (fit_n, sil_n) = (fit_x.len() / d, sil_x.len() / d);
     info!(n, d, fit_n, sil_n, k_min, k_max, "Clustering.");
 
-    let runs = fit_all_k(&fit_x, d, k_min, k_max, settings)?;
-    let sil_labels: Vec<Vec<usize>> = runs.iter().map(|r| assign_flat(&sil_x, d, &r.1)).collect();
-    let labelings: Vec<_> = runs
+    let runs = fit_all_k(&fit_x, d, k_max, settings)?;
+    let sil_labels: Vec<_> = runs
         .iter()
-        .zip(&sil_labels)
-        .map(|(r, l)| (&l[..], r.0))
+        .map(|r| (assign_flat(&sil_x, d, &r.1), r.0))
         .collect();
+    let labelings: Vec<_> = sil_labels.iter().map(|(l, k)| (&l[..], *k)).collect();
     let sils = silhouettes(&sil_x, d, &labelings);
     let (mut scores, mut best) = (Vec::with_capacity(runs.len()), 0);
     for (i, (&(k, _, sq_sum), &silhouette)) in runs.iter().zip(&sils).enumerate() {
@@ -151,13 +150,13 @@ fn validate(x: &Array2<f64>, s: &KMeansSettings) -> Result<usize> {
         format!("k_min ({k_min}) is greater than k_max ({k_max})")
     } else if s.restarts == 0 || s.max_iterations == 0 {
         "restarts and max_iterations must be at least 1".to_string()
-    } else if !(s.tolerance.is_finite() && s.tolerance > 0.0) {
-        format!("tolerance must be finite and positive, got {}", s.tolerance)
-    } else if s.fit_sample < k_min {
+    } else if !(s.tolerance.is_finite() && s.tolerance >= 0.0) {
         format!(
-            "fit_sample ({}) must be at least k_min ({k_min})",
-            s.fit_sample
+            "tolerance must be finite and not negative, got {}",
+            s.tolerance
         )
+    } else if s.fit_sample < k_min {
+        format!("fit_sample must be at least k_min ({k_min})")
     } else if n < k_min {
         format!("too few rows: {n}, need at least k_min = {k_min}")
     } else if d == 0 {
@@ -168,10 +167,7 @@ fn validate(x: &Array2<f64>, s: &KMeansSettings) -> Result<usize> {
         // k = rows is allowed only when it is k_min (every row its own cluster).
         let clamped = k_max.min((n.min(s.fit_sample) - 1).max(k_min));
         if clamped < k_max {
-            warn!(
-                k_max,
-                clamped, "Clamped k_max to the number of fitted rows - 1."
-            );
+            warn!(k_max, clamped, "Clamped k_max to the fitted rows - 1.");
         }
         return Ok(clamped);
     };
@@ -196,26 +192,21 @@ fn canonicalize(c: &[f64], d: usize, labels: Vec<usize>) -> (Array2<f64>, Vec<us
     let mut sizes = vec![0usize; k];
     labels.iter().for_each(|&l| sizes[l] += 1);
     let lex = |a: usize, b: usize| {
-        let pairs = row(c, d, a).iter().zip(row(c, d, b));
-        pairs
-            .map(|(p, q)| p.total_cmp(q))
-            .find(|o| o.is_ne())
-            .unwrap_or(a.cmp(&b))
+        let mut cmp = row(c, d, a)
+            .iter()
+            .zip(row(c, d, b))
+            .map(|(p, q)| p.total_cmp(q));
+        cmp.find(|o| o.is_ne()).unwrap_or(a.cmp(&b))
     };
     let mut order: Vec<usize> = (0..k).collect();
     order.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]).then_with(|| lex(a, b)));
     let mut new_label = vec![0; k];
-    order
-        .iter()
-        .enumerate()
-        .for_each(|(new, &old)| new_label[old] = new);
+    for (new, &old) in order.iter().enumerate() {
+        new_label[old] = new;
+    }
     let centroids = Array2::from_shape_fn((k, d), |(i, j)| c[order[i] * d + j]);
-    let sizes = order.iter().map(|&o| sizes[o]).collect();
-    (
-        centroids,
-        labels.into_iter().map(|l| new_label[l]).collect(),
-        sizes,
-    )
+    let labels = labels.into_iter().map(|l| new_label[l]).collect();
+    (centroids, labels, order.iter().map(|&o| sizes[o]).collect())
 }
 
 /// The best restart of one k: k, row-major centroids, summed squared distance of the rows.
@@ -224,16 +215,10 @@ type Run = (usize, Vec<f64>, f64);
 /// Runs every (k, restart) job on scoped threads; returns each k's restart of lowest inertia
 /// (ties: the earlier restart). Restart r of k uses the RNG seeded from (seed, k), jumped r
 /// times, so the result does not depend on thread scheduling.
-fn fit_all_k(
-    x: &[f64],
-    d: usize,
-    k_min: usize,
-    k_max: usize,
-    s: &KMeansSettings,
-) -> Result<Vec<Run>> {
+fn fit_all_k(x: &[f64], d: usize, k_max: usize, s: &KMeansSettings) -> Result<Vec<Run>> {
     let n = x.len() / d;
     let mut jobs = Vec::new();
-    for k in k_min..=k_max {
+    for k in s.k_min..=k_max {
         let mut rng = Xoshiro256Plus::seed_from_u64(s.seed ^ (k as u64).wrapping_mul(K_MUL));
         for _ in 0..s.restarts {
             jobs.push((k, rng.clone()));
@@ -242,7 +227,7 @@ fn fit_all_k(
     }
     let mut mean = vec![0.0; d];
     x.chunks_exact(d)
-        .for_each(|r| mean.iter_mut().zip(r).for_each(|(m, v)| *m += v / n as f64));
+        .for_each(|r| add(&mut mean, r, 1.0 / n as f64));
     let var = x.chunks_exact(d).map(|r| sq_dist(r, &mean)).sum::<f64>() / x.len() as f64;
     let tol = s.tolerance * var;
     let next = AtomicUsize::new(0);
@@ -271,13 +256,15 @@ fn fit_all_k(
             }
         }
     });
+    // min_by keeps the first of equal minima: ties go to the earlier restart.
+    let best = |rs: &[Option<Run>]| {
+        rs.iter()
+            .flatten()
+            .min_by(|a, b| a.2.total_cmp(&b.2))
+            .cloned()
+    };
     runs.chunks(s.restarts)
-        .map(|rs| {
-            rs.iter()
-                .flatten()
-                .reduce(|b, r| if r.2 < b.2 { r } else { b })
-                .cloned()
-        })
+        .map(best)
         .collect::<Option<Vec<Run>>>()
         .ok_or_else(|| Error::Cluster("a k-means restart did not finish".to_string()))
 }
@@ -290,13 +277,15 @@ fn kmeans_pp(x: &[f64], d: usize, k: usize, rng: &mut Xoshiro256Plus) -> Vec<f64
     let mut dist: Vec<f64> = x.chunks_exact(d).map(|r| sq_dist(r, &c)).collect();
     for _ in 1..k {
         let mut t = rng.gen::<f64>() * dist.iter().sum::<f64>();
-        let pick = dist.iter().position(|&w| {
-            t -= w;
-            t < 0.0
-        });
-        let pick = pick
-            .or_else(|| dist.iter().rposition(|&w| w > 0.0))
-            .unwrap_or(0);
+        // The first row where the running sum passes t (else, after rounding, the last one
+        // of positive weight).
+        let mut pick = 0;
+        for (i, &w) in dist.iter().enumerate().filter(|p| *p.1 > 0.0) {
+            (pick, t) = (i, t - w);
+            if t < 0.0 {
+                break;
+            }
+        }
         let start = c.len();
         c.extend_from_slice(row(x, d, pick));
         for (di, r) in dist.iter_mut().zip(x.chunks_exact(d)) {
@@ -312,13 +301,7 @@ fn kmeans_pp(x: &[f64], d: usize, k: usize, rng: &mut Xoshiro256Plus) -> Vec<f64
 /// of largest distance bound. Returns the centroids and the rows' summed squared distance.
 fn lloyd(x: &[f64], d: usize, mut c: Vec<f64>, max_iter: u64, tol: f64) -> (Vec<f64>, f64) {
     let (n, k) = (x.len() / d, c.len() / d);
-    let mut h = Hamerly {
-        a: vec![0; n],
-        u: vec![0.0; n],
-        l: vec![0.0; n],
-        sums: vec![],
-        counts: vec![],
-    };
+    let mut h = Hamerly::default();
     h.exact(x, d, &c);
     let (mut moved, mut half_gap) = (vec![0.0; k], vec![0.0; k]);
     for _ in 0..max_iter {
@@ -379,6 +362,7 @@ fn lloyd(x: &[f64], d: usize, mut c: Vec<f64>, max_iter: u64, tol: f64) -> (Vec<
 
 /// Hamerly's per-row state (label, upper bound to its centroid, lower bound to any other) and
 /// per-cluster coordinate sums and counts.
+#[derive(Default)]
 struct Hamerly {
     a: Vec<usize>,
     u: Vec<f64>,
@@ -390,8 +374,9 @@ struct Hamerly {
 impl Hamerly {
     /// Exact labels and bounds of every row; rebuilds sums and counts. Returns the row count.
     fn exact(&mut self, x: &[f64], d: usize, c: &[f64]) -> usize {
+        let n = x.len() / d;
         (self.sums, self.counts) = (vec![0.0; c.len()], vec![0; c.len() / d]);
-        self.a.fill(usize::MAX);
+        (self.a, self.u, self.l) = (vec![usize::MAX; n], vec![0.0; n], vec![0.0; n]);
         (0..self.a.len()).map(|i| self.scan(x, d, c, i)).sum()
     }
 
@@ -414,16 +399,10 @@ impl Hamerly {
         }
         if old != usize::MAX {
             self.counts[old] -= 1;
-            self.sums[old * d..][..d]
-                .iter_mut()
-                .zip(xi)
-                .for_each(|(s, v)| *s -= v);
+            add(&mut self.sums[old * d..][..d], xi, -1.0);
         }
         self.counts[best] += 1;
-        self.sums[best * d..][..d]
-            .iter_mut()
-            .zip(xi)
-            .for_each(|(s, v)| *s += v);
+        add(&mut self.sums[best * d..][..d], xi, 1.0);
         1
     }
 }
@@ -587,6 +566,11 @@ fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
+/// `acc += scale * v`, elementwise.
+fn add(acc: &mut [f64], v: &[f64], scale: f64) {
+    acc.iter_mut().zip(v).for_each(|(a, v)| *a += scale * v);
+}
+
 /// Row `i` of a row-major matrix with `d` columns.
 #[inline]
 fn row(x: &[f64], d: usize, i: usize) -> &[f64] {
@@ -632,11 +616,8 @@ mod tests {
     /// Four well-separated gaussian blobs of sizes 130/110/90/70 (n = 400, d = 6), shuffled.
     fn blobs() -> (Array2<f64>, Vec<usize>) {
         let mut rng = Xoshiro256Plus::seed_from_u64(7);
-        let mut truth: Vec<usize> = [130, 110, 90, 70]
-            .iter()
-            .enumerate()
-            .flat_map(|(c, &s)| vec![c; s])
-            .collect();
+        let sizes = [130, 110, 90, 70];
+        let mut truth: Vec<usize> = (0..4).flat_map(|c| vec![c; sizes[c]]).collect();
         for i in (1..truth.len()).rev() {
             truth.swap(i, rng.gen_range(0..=i));
         }
@@ -657,26 +638,21 @@ mod tests {
     #[test]
     fn blobs_choose_four_in_canonical_order() {
         let (x, truth) = blobs();
-        for s in [
-            ks(3, 6),
-            KMeansSettings {
-                fit_sample: 150,
-                silhouette_sample: 120,
-                ..ks(3, 6)
-            },
-        ] {
+        let sampled = KMeansSettings {
+            fit_sample: 150,
+            silhouette_sample: 120,
+            ..ks(3, 6)
+        };
+        for s in [ks(3, 6), sampled] {
             let m = fit(&x, &s).unwrap();
             assert_eq!((m.k, m.centroids.dim(), m.labels.len()), (4, (4, 6), 400));
             assert!(adjusted_rand_index(&m.labels, &truth) >= 0.99);
+            let by_silhouette = |a: &&KScore, b: &&KScore| a.silhouette.total_cmp(&b.silhouette);
+            assert_eq!(m.scores.iter().max_by(by_silhouette).map(|s| s.k), Some(4));
             assert_eq!(
                 m.scores.iter().map(|s| s.k).collect::<Vec<_>>(),
                 [3, 4, 5, 6]
             );
-            let best = m
-                .scores
-                .iter()
-                .max_by(|a, b| a.silhouette.total_cmp(&b.silhouette));
-            assert_eq!(best.map(|s| s.k), Some(4));
             let mut sizes = [0; 4];
             m.labels.iter().for_each(|&l| sizes[l] += 1);
             assert_eq!(sizes, [130, 110, 90, 70]);
@@ -691,19 +667,19 @@ mod tests {
         let s = KMeansSettings {
             fit_sample: 300,
             silhouette_sample: 200,
-            restarts: 3,
             ..ks(2, 5)
         };
         let (a, b) = (fit(&x, &s).unwrap(), fit(&x, &s).unwrap());
-        assert_eq!(
-            (a.labels, a.centroids, a.scores),
-            (b.labels, b.centroids, b.scores)
-        );
+        assert_eq!((a.labels, a.centroids), (b.labels, b.centroids));
+        assert_eq!(a.scores, b.scores);
         let small = Array2::from_shape_fn((5, 2), |(i, j)| (i * 3 + j * j) as f64);
-        assert_eq!(
-            fit(&small, &ks(2, 10)).unwrap().scores.last().map(|s| s.k),
-            Some(4)
-        );
+        let tried: Vec<usize> = fit(&small, &ks(2, 10))
+            .unwrap()
+            .scores
+            .iter()
+            .map(|s| s.k)
+            .collect();
+        assert_eq!(tried, [2, 3, 4]);
         assert_eq!(fit(&small, &ks(5, 6)).unwrap().k, 5);
     }
 
@@ -715,30 +691,23 @@ mod tests {
         let (c, sq_sum) = lloyd(&x, 3, init.clone(), 500, 0.0);
         let mut plain = init;
         for _ in 0..500 {
-            let labels = assign_flat(&x, 3, &plain);
-            let mut next = vec![0.0; plain.len()];
-            for (j, cj) in next.chunks_exact_mut(3).enumerate() {
-                let rows: Vec<&[f64]> = x
-                    .chunks_exact(3)
-                    .zip(&labels)
-                    .filter(|r| *r.1 == j)
-                    .map(|r| r.0)
-                    .collect();
-                (0..3).for_each(|f| {
-                    cj[f] = rows.iter().map(|r| r[f]).sum::<f64>() / rows.len() as f64
-                });
+            let (mut sums, mut counts) = (vec![0.0; 15], [0.0; 5]);
+            for (r, l) in x.chunks_exact(3).zip(assign_flat(&x, 3, &plain)) {
+                add(&mut sums[l * 3..][..3], r, 1.0);
+                counts[l] += 1.0;
             }
-            plain = next;
+            plain = sums
+                .iter()
+                .enumerate()
+                .map(|(i, s)| s / counts[i / 3])
+                .collect();
         }
-        assert!(
-            c.iter().zip(&plain).all(|(a, b)| (a - b).abs() < 1e-9),
-            "{c:?} vs {plain:?}"
-        );
+        assert!(c.iter().zip(&plain).all(|(a, b)| (a - b).abs() < 1e-9));
         let labels = assign_flat(&x, 3, &c);
         let direct: f64 = x
             .chunks_exact(3)
-            .zip(&labels)
-            .map(|(r, &l)| sq_dist(r, row(&c, 3, l)))
+            .zip(labels)
+            .map(|(r, l)| sq_dist(r, row(&c, 3, l)))
             .sum();
         assert!((sq_sum - direct).abs() < 1e-9);
     }
@@ -783,11 +752,7 @@ mod tests {
     #[test]
     fn silhouette_exact() {
         let far = Array2::from_shape_fn((100, 3), |(i, j)| {
-            if i < 50 {
-                0.01 * ((i + j) % 3) as f64
-            } else {
-                1e3
-            }
+            1e3 * (i / 50) as f64 + 0.01 * ((i + j) % 3) as f64
         });
         let labels: Vec<usize> = (0..100).map(|i| usize::from(i >= 50)).collect();
         assert!(silhouette(far.view(), &labels, 2) > 0.999);
@@ -810,7 +775,7 @@ mod tests {
             let d: Vec<f64> = c
                 .rows()
                 .into_iter()
-                .map(|r| (&r - &x.row(i)).mapv(|v| v * v).sum())
+                .map(|r| (&r - &x.row(i)).powi(2).sum())
                 .collect();
             assert!((0..5).all(|j| d[got] <= d[j]));
         }

@@ -45,6 +45,37 @@ pub struct SourceConfig {
     /// Share of rows (percent) that may be rejected before the run fails. Default 1 %.
     #[serde(default = "default_reject_ceiling")]
     pub max_reject_pct: f64,
+    /// Where the files live when `path` is a URL (`s3://`, `gs://`, `az://`, `http(s)://`):
+    /// endpoint, region, credentials from the environment, timeouts and retries.
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// Options for sources on object stores and HTTP. Secrets are never written here: the config
+/// names environment variables, and the values are read at run time and never logged.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// S3-compatible endpoint (MinIO, Ceph, R2, a local test server); default: AWS.
+    pub endpoint: Option<String>,
+    /// Region; default from `AWS_REGION` / `AWS_DEFAULT_REGION`, else `us-east-1`.
+    pub region: Option<String>,
+    /// Path-style S3 requests (`endpoint/bucket/key`), as most S3-compatible servers need.
+    #[serde(default)]
+    pub path_style: bool,
+    /// Allow a plain `http://` endpoint (test servers, private networks).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// HTTP sources: environment variable holding a bearer token (`Authorization: Bearer ...`).
+    pub token_env: Option<String>,
+    /// HTTP sources: name of an extra header to send (e.g. `X-Api-Key`)...
+    pub header: Option<String>,
+    /// ... and the environment variable holding its value.
+    pub header_env: Option<String>,
+    /// HTTP sources: timeout of one request in seconds (default 60).
+    pub timeout_secs: Option<u64>,
+    /// HTTP sources: retries on 429, 5xx and broken connections, with backoff (default 5).
+    pub retries: Option<u32>,
 }
 
 /// The export formats `personas` reads.

@@ -66,6 +66,16 @@ pub enum Error {
         /// Where the rejects were written.
         rejects: String,
     },
+    /// A store or HTTP endpoint could not be reached or refused the request (after retries).
+    #[error("source `{source_name}`: cannot fetch {location}: {message}")]
+    Unreachable {
+        /// Source name from the config.
+        source_name: String,
+        /// URL (without credentials).
+        location: String,
+        /// What happened, with the HTTP status where there is one.
+        message: String,
+    },
     /// A SQL model failed to plan or run.
     #[error("SQL model `{model}` ({file}): {source}")]
     Model {
@@ -111,7 +121,7 @@ pub enum Error {
 
 impl Error {
     /// Process exit code for this error (documented in the README): 2 config, 3 input data,
-    /// 70 internal error.
+    /// 4 a store or endpoint unreachable (worth retrying later), 70 internal error.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config { .. } => 2,
@@ -122,6 +132,7 @@ impl Error {
             | Error::TooManyRejects { .. }
             | Error::MissingModelColumn { .. }
             | Error::Model { .. } => 3,
+            Error::Unreachable { .. } => 4,
             _ => 70,
         }
     }

@@ -69,6 +69,38 @@ impl Default for GenerateOptions {
     }
 }
 
+/// A pipeline config (TOML) reading the exports [`generate`] writes into `data_dir`; relative
+/// paths are relative to the config file's folder.
+pub fn pipeline_config(name: &str, data_dir: &str, output_dir: &str, sql_dir: &Path) -> String {
+    format!(
+        r#"name = "{name}"
+output_dir = "{output_dir}"
+sql_dir = "{sql}"
+
+[[sources]]
+name = "crm"
+kind = "hubspot_contacts"
+path = "{data_dir}/hubspot-crm-exports-all-contacts-*.csv"
+
+[[sources]]
+name = "email"
+kind = "mailchimp_members"
+path = "{data_dir}/mailchimp/*_members_export_*.csv"
+
+[[sources]]
+name = "web"
+kind = "ga4_events"
+path = "{data_dir}/ga4/events_*.json"
+
+[[sources]]
+name = "social"
+kind = "meta_page_insights"
+path = "{data_dir}/meta/page_insights.json"
+"#,
+        sql = sql_dir.display()
+    )
+}
+
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, Default)]
 pub struct GenerateSummary {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -24,6 +24,15 @@ pub const SOURCE_FILE: &str = "_source_file";
 pub const SOURCE_LINE: &str = "_source_line";
 /// When the run loaded the row (UTC, RFC 3339).
 pub const LOADED_AT: &str = "_loaded_at";
+
+/// The lineage columns every landed table ends with: source file, line, load time.
+pub fn lineage_fields() -> [Field; 3] {
+    [
+        Field::new(SOURCE_FILE, DataType::Utf8, false),
+        Field::new(SOURCE_LINE, DataType::Int64, false),
+        Field::new(LOADED_AT, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+    ]
+}
 
 /// Row counts of one source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

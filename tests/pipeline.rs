@@ -60,11 +60,7 @@ fn rerunning_a_date_replaces_it_exactly() {
 fn every_row_is_accepted_or_rejected_with_a_reason() {
     let fx = Fixture::generated(&GenerateOptions { contacts: 400, events_per_contact: 4.0, ..Default::default() });
     // Corrupt a few rows of the CRM export and the GA4 export.
-    let crm = std::fs::read_dir(fx.path("data"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("hubspot"))
-        .unwrap();
+    let crm = fx.crm_export();
     let mut text = std::fs::read_to_string(&crm).unwrap();
     text.push_str("\"9001\",\"Bad\",\"Date\",\"bad@example.com\",,,\"Lead\",\"2026-13-45 10:15\",,,,,,,,,,,,,\n");
     text.push_str("\"9002\",\"Too\",\"Few\"\n");
@@ -106,11 +102,7 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
 #[test]
 fn a_missing_required_column_fails_before_any_work() {
     let fx = Fixture::generated(&GenerateOptions { contacts: 50, events_per_contact: 2.0, ..Default::default() });
-    let crm = std::fs::read_dir(fx.path("data"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("hubspot"))
-        .unwrap();
+    let crm = fx.crm_export();
     let text = std::fs::read_to_string(&crm).unwrap().replacen("\"Job Title\"", "\"Title\"", 1);
     std::fs::write(&crm, text).unwrap();
     let err = fx.run().unwrap_err();

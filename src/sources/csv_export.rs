@@ -10,12 +10,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{
     ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use tracing::{debug, info, warn};
 
 use super::{file_label, LandContext};
 use crate::error::{Error, Result};
-use crate::landing::{Counts, ParquetSink, Reject, BATCH_ROWS, LOADED_AT, SOURCE_FILE, SOURCE_LINE};
+use crate::landing::{lineage_fields, Counts, ParquetSink, Reject, BATCH_ROWS};
 
 /// How a column's text must look for the row to be accepted (empty is always accepted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,13 +298,7 @@ fn landed_schema(preset: &CsvPreset, columns: &[String]) -> SchemaRef {
     if preset.status_column.is_some() {
         fields.push(Field::new(MEMBER_STATUS, DataType::Utf8, false));
     }
-    fields.push(Field::new(SOURCE_FILE, DataType::Utf8, false));
-    fields.push(Field::new(SOURCE_LINE, DataType::Int64, false));
-    fields.push(Field::new(
-        LOADED_AT,
-        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-        false,
-    ));
+    fields.extend(lineage_fields());
     Arc::new(Schema::new(fields))
 }
 

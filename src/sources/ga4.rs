@@ -14,13 +14,13 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::array::{
     ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Deserializer};
 use tracing::info;
 
 use super::{file_label, LandContext};
 use crate::error::{Error, Result};
-use crate::landing::{Counts, ParquetSink, Reject, BATCH_ROWS, LOADED_AT, SOURCE_FILE, SOURCE_LINE};
+use crate::landing::{lineage_fields, Counts, ParquetSink, Reject, BATCH_ROWS};
 
 /// String columns of the landed events table, in order (after `event_timestamp`).
 const STRING_COLUMNS: [&str; 14] = [
@@ -47,13 +47,7 @@ pub fn schema() -> SchemaRef {
     fields.push(Field::new("ga_session_id", DataType::Int64, true));
     fields.push(Field::new("engagement_time_msec", DataType::Int64, true));
     fields.push(Field::new("purchase_revenue", DataType::Float64, true));
-    fields.push(Field::new(SOURCE_FILE, DataType::Utf8, false));
-    fields.push(Field::new(SOURCE_LINE, DataType::Int64, false));
-    fields.push(Field::new(
-        LOADED_AT,
-        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-        false,
-    ));
+    fields.extend(lineage_fields());
     Arc::new(Schema::new(fields))
 }
 

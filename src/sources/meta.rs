@@ -5,29 +5,24 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde_json::Value;
 
 use super::{file_label, LandContext};
 use crate::error::{Error, Result};
-use crate::landing::{write_parquet, Counts, Reject, LOADED_AT, SOURCE_FILE, SOURCE_LINE};
+use crate::landing::{lineage_fields, write_parquet, Counts, Reject};
 
 /// Schema of the landed insights.
 pub fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
+    let mut fields = vec![
         Field::new("metric", DataType::Utf8, false),
         Field::new("period", DataType::Utf8, true),
         Field::new("end_time", DataType::Utf8, true),
         Field::new("key", DataType::Utf8, false),
         Field::new("value", DataType::Int64, false),
-        Field::new(SOURCE_FILE, DataType::Utf8, false),
-        Field::new(SOURCE_LINE, DataType::Int64, false),
-        Field::new(
-            LOADED_AT,
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-    ]))
+    ];
+    fields.extend(lineage_fields());
+    Arc::new(Schema::new(fields))
 }
 
 /// One flattened insight value.

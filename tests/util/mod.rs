@@ -31,39 +31,22 @@ impl Fixture {
         generate(&dir.path().join("data"), opts).unwrap();
         let config = dir.path().join("pipeline.toml");
         let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
-        std::fs::write(
-            &config,
-            format!(
-                r#"name = "test"
-output_dir = "out"
-sql_dir = "{}"
-[[sources]]
-name = "crm"
-kind = "hubspot_contacts"
-path = "data/hubspot-crm-exports-all-contacts-*.csv"
-[[sources]]
-name = "email"
-kind = "mailchimp_members"
-path = "data/mailchimp/*.csv"
-[[sources]]
-name = "web"
-kind = "ga4_events"
-path = "data/ga4/events_*.json"
-[[sources]]
-name = "social"
-kind = "meta_page_insights"
-path = "data/meta/page_insights.json"
-"#,
-                sql.display()
-            ),
-        )
-        .unwrap();
+        std::fs::write(&config, personas::generate::pipeline_config("test", "data", "out", &sql)).unwrap();
         Fixture { dir, config }
     }
 
     /// Path under the fixture folder.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
+    }
+
+    /// The generated HubSpot export.
+    pub fn crm_export(&self) -> PathBuf {
+        std::fs::read_dir(self.path("data"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("hubspot-crm-exports"))
+            .unwrap()
     }
 
     /// Run the pipeline for the test date.
