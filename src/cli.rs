@@ -99,7 +99,15 @@ pub async fn execute(cli: Cli) -> Result<()> {
             println!("{}", report.summary());
         }
         Command::Validate { config } => validate(&config)?,
-        Command::Generate { out, contacts, seed, date, events_per_contact, overlap, small_group } => {
+        Command::Generate {
+            out,
+            contacts,
+            seed,
+            date,
+            events_per_contact,
+            overlap,
+            small_group,
+        } => {
             let opts = GenerateOptions {
                 contacts,
                 seed,
@@ -117,7 +125,11 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 out.display()
             );
         }
-        Command::Bench { contacts, dir, sql_dir } => bench(contacts, dir, &sql_dir).await?,
+        Command::Bench {
+            contacts,
+            dir,
+            sql_dir,
+        } => bench(contacts, dir, &sql_dir).await?,
     }
     Ok(())
 }
@@ -126,9 +138,26 @@ fn validate(config: &Path) -> Result<()> {
     let pipeline = Pipeline::load(config)?;
     println!("config {} is valid", config.display());
     for s in &pipeline.config.sources {
+        if sources::store::is_remote(&s.path) {
+            println!(
+                "  source {:<10} {:?}: {} (remote; fetched at run time)",
+                s.name, s.kind, s.path
+            );
+            continue;
+        }
         let files = sources::resolve_files(&pipeline, s)?;
-        let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-        println!("  source {:<10} {:?}: {} files, {:.1} MB", s.name, s.kind, files.len(), bytes as f64 / 1e6);
+        let bytes: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        println!(
+            "  source {:<10} {:?}: {} files, {:.1} MB",
+            s.name,
+            s.kind,
+            files.len(),
+            bytes as f64 / 1e6
+        );
     }
     Ok(())
 }
@@ -159,7 +188,10 @@ async fn bench(contacts: usize, dir: Option<PathBuf>, sql_dir: &Path) -> Result<
                 reason: format!("generating the benchmark data failed ({status})"),
             });
         }
-        println!("generated {contacts} contacts in {:.1} s", started.elapsed().as_secs_f64());
+        println!(
+            "generated {contacts} contacts in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let sql = std::fs::canonicalize(sql_dir).map_err(|e| Error::io(sql_dir, e))?;
     let config_path = dir.join("bench.toml");
@@ -176,8 +208,13 @@ async fn bench(contacts: usize, dir: Option<PathBuf>, sql_dir: &Path) -> Result<
     let report = pipeline::run(&pipeline, &RunOptions { run_date }).await?;
     let total = started.elapsed();
     println!("{}", report.summary());
-    println!("benchmark: {contacts} contacts, {:.2} GB of GA4 JSON, {} threads", ga4_bytes as f64 / 1e9,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "benchmark: {contacts} contacts, {:.2} GB of GA4 JSON, {} threads",
+        ga4_bytes as f64 / 1e9,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     for (stage, took) in &report.timings {
         println!("  {stage:<10} {:>8.2} s", took.as_secs_f64());
     }

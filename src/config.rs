@@ -45,10 +45,29 @@ pub struct SourceConfig {
     /// Share of rows (percent) that may be rejected before the run fails. Default 1 %.
     #[serde(default = "default_reject_ceiling")]
     pub max_reject_pct: f64,
+    /// Text encoding of CSV exports: `utf-8` (default; a byte-order mark is skipped),
+    /// `windows-1252` (Excel on Windows) or `latin-1`.
+    #[serde(default)]
+    pub encoding: TextEncoding,
     /// Where the files live when `path` is a URL (`s3://`, `gs://`, `az://`, `http(s)://`):
     /// endpoint, region, credentials from the environment, timeouts and retries.
     #[serde(default)]
     pub store: StoreConfig,
+}
+
+/// Text encodings of CSV exports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum TextEncoding {
+    /// UTF-8, with or without a byte-order mark.
+    #[default]
+    #[serde(rename = "utf-8", alias = "utf8")]
+    Utf8,
+    /// Windows-1252 ("ANSI", Excel's default on Western Windows).
+    #[serde(rename = "windows-1252", alias = "cp1252")]
+    Windows1252,
+    /// ISO-8859-1.
+    #[serde(rename = "latin-1", alias = "iso-8859-1", alias = "latin1")]
+    Latin1,
 }
 
 /// Options for sources on object stores and HTTP. Secrets are never written here: the config
@@ -388,7 +407,9 @@ impl Pipeline {
             )));
         }
         if c.features.numeric.is_empty() && c.features.categorical.is_empty() {
-            return Err(self.fail("features: no numeric or categorical column to segment on".into()));
+            return Err(
+                self.fail("features: no numeric or categorical column to segment on".into())
+            );
         }
         if !(c.features.categorical_weight > 0.0 && c.features.categorical_weight.is_finite()) {
             return Err(self.fail(format!(
@@ -409,7 +430,11 @@ impl Pipeline {
     /// Resolve a path from the config against the config's folder.
     pub fn resolve(&self, p: impl AsRef<Path>) -> PathBuf {
         let p = p.as_ref();
-        let joined = if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) };
+        let joined = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        };
         normalize(&joined)
     }
 
@@ -431,7 +456,9 @@ fn normalize(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
                 out.pop();
             }
             other => out.push(other.as_os_str()),
@@ -469,14 +496,18 @@ path = "contacts.csv"
     #[test]
     fn unknown_key_is_named() {
         let text = format!("{MINIMAL}\n[cluster]\nkk_min = 3\n");
-        let err = Pipeline::parse(&text, Path::new("p.toml")).unwrap_err().to_string();
+        let err = Pipeline::parse(&text, Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("kk_min"), "{err}");
     }
 
     #[test]
     fn bad_k_range_is_rejected() {
         let text = format!("{MINIMAL}\n[cluster]\nk_min = 6\nk_max = 3\n");
-        let err = Pipeline::parse(&text, Path::new("p.toml")).unwrap_err().to_string();
+        let err = Pipeline::parse(&text, Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("k_min"), "{err}");
     }
 

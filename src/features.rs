@@ -89,12 +89,24 @@ pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureT
         .map_err(|_| missing(&cfg.model, "contact_id"))?;
     let batches = df.collect().await?;
     let mut t = FeatureTable::default();
-    let numeric = |name: &String, segments| NumericColumn { name: name.clone(), values: Vec::new(), segments };
-    let categorical = |name: &String, segments| CategoricalColumn { name: name.clone(), values: Vec::new(), segments };
-    t.numeric.extend(cfg.numeric.iter().map(|n| numeric(n, true)));
-    t.categorical.extend(cfg.categorical.iter().map(|n| categorical(n, true)));
+    let numeric = |name: &String, segments| NumericColumn {
+        name: name.clone(),
+        values: Vec::new(),
+        segments,
+    };
+    let categorical = |name: &String, segments| CategoricalColumn {
+        name: name.clone(),
+        values: Vec::new(),
+        segments,
+    };
+    t.numeric
+        .extend(cfg.numeric.iter().map(|n| numeric(n, true)));
+    t.categorical
+        .extend(cfg.categorical.iter().map(|n| categorical(n, true)));
     for name in &cfg.describe {
-        let field = schema.field_with_name(name).map_err(|_| missing(&cfg.model, name))?;
+        let field = schema
+            .field_with_name(name)
+            .map_err(|_| missing(&cfg.model, name))?;
         if field.data_type().is_numeric() {
             t.numeric.push(numeric(name, false));
         } else {
@@ -109,7 +121,10 @@ pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureT
 }
 
 fn column<'b>(batch: &'b RecordBatch, model: &str, name: &str) -> Result<&'b dyn Array> {
-    batch.column_by_name(name).map(|a| a.as_ref()).ok_or_else(|| missing(model, name))
+    batch
+        .column_by_name(name)
+        .map(|a| a.as_ref())
+        .ok_or_else(|| missing(model, name))
 }
 
 fn append_batch(t: &mut FeatureTable, batch: &RecordBatch, model: &str) -> Result<()> {
@@ -126,12 +141,14 @@ fn append_batch(t: &mut FeatureTable, batch: &RecordBatch, model: &str) -> Resul
     }
     let emails = cast(column(batch, model, "email")?, &DataType::Utf8)?;
     let emails = emails.as_string::<i32>();
-    t.emails.extend((0..emails.len()).map(|i| emails.is_valid(i).then(|| emails.value(i).to_string())));
+    t.emails
+        .extend((0..emails.len()).map(|i| emails.is_valid(i).then(|| emails.value(i).to_string())));
     for col in &mut t.numeric {
         let a = cast(column(batch, model, &col.name)?, &DataType::Float64)?;
         let a = a.as_primitive::<Float64Type>();
-        col.values
-            .extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i)).filter(|v| v.is_finite())));
+        col.values.extend(
+            (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i)).filter(|v| v.is_finite())),
+        );
     }
     for col in &mut t.categorical {
         let a = cast(column(batch, model, &col.name)?, &DataType::Utf8)?;
@@ -167,7 +184,11 @@ pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
         let mut present: Vec<f64> = c.values.iter().flatten().map(|v| tr(*v)).collect();
         present.sort_by(f64::total_cmp);
         let (lo, hi) = (percentile(&present, 0.01), percentile(&present, 0.99));
-        let clipped: Vec<Option<f64>> = c.values.iter().map(|v| v.map(|v| tr(v).clamp(lo, hi))).collect();
+        let clipped: Vec<Option<f64>> = c
+            .values
+            .iter()
+            .map(|v| v.map(|v| tr(v).clamp(lo, hi)))
+            .collect();
         let (mean, sd) = mean_sd(clipped.iter().flatten().copied());
         let z = clipped
             .iter()
@@ -176,7 +197,11 @@ pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
         cols.push((c.name.clone(), z));
         // One indicator per distinct missingness pattern: columns missing together (every web
         // share of a contact with no web activity) add one indicator, not one each.
-        let ind: Vec<f64> = c.values.iter().map(|v| if v.is_none() { 1.0 } else { 0.0 }).collect();
+        let ind: Vec<f64> = c
+            .values
+            .iter()
+            .map(|v| if v.is_none() { 1.0 } else { 0.0 })
+            .collect();
         let missing = ind.iter().filter(|v| **v > 0.0).count();
         if missing > 0 && missing < n && !indicators.contains(&ind) {
             cols.push((format!("{}_missing", c.name), ind.clone()));
@@ -196,7 +221,10 @@ pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
             levels.push(OTHER);
         }
         for level in levels {
-            let ind = pooled.iter().map(|v| if *v == level { w } else { 0.0 }).collect();
+            let ind = pooled
+                .iter()
+                .map(|v| if *v == level { w } else { 0.0 })
+                .collect();
             cols.push((format!("{}={level}", c.name), ind));
         }
     }
@@ -214,7 +242,9 @@ pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
 
 /// Mean and population standard deviation.
 pub fn mean_sd(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
-    let (sum, count) = values.clone().fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
+    let (sum, count) = values
+        .clone()
+        .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
     if count == 0 {
         return (0.0, 0.0);
     }
@@ -233,7 +263,11 @@ pub fn kept_levels(values: &[String], rare_pct: f64) -> Vec<String> {
         *counts.entry(v.as_str()).or_default() += 1;
     }
     let min = (values.len() as f64 * rare_pct / 100.0).ceil() as usize;
-    counts.into_iter().filter(|(_, c)| *c >= min).map(|(l, _)| l.to_string()).collect()
+    counts
+        .into_iter()
+        .filter(|(_, c)| *c >= min)
+        .map(|(l, _)| l.to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -266,14 +300,25 @@ mod tests {
 
     #[test]
     fn design_standardises_imputes_and_one_hots() {
-        let cfg = FeaturesConfig { rare_level_pct: 30.0, categorical_weight: 2.0, ..FeaturesConfig::default() };
+        let cfg = FeaturesConfig {
+            rare_level_pct: 30.0,
+            categorical_weight: 2.0,
+            ..FeaturesConfig::default()
+        };
         let d = design(&table(), &cfg);
-        assert_eq!(d.columns, vec!["sessions", "sessions_missing", "role=a", "role=other"]);
+        assert_eq!(
+            d.columns,
+            vec!["sessions", "sessions_missing", "role=a", "role=other"]
+        );
         let s = d.matrix.column(0);
         assert!(s.sum().abs() < 1e-9, "standardised column has mean 0");
         assert_eq!(s[2], 0.0, "a missing value is imputed by the mean");
         assert_eq!(d.matrix.column(1).to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
-        assert_eq!(d.matrix.column(3).to_vec(), vec![0.0, 0.0, 2.0, 2.0], "one-hots carry the weight");
+        assert_eq!(
+            d.matrix.column(3).to_vec(),
+            vec![0.0, 0.0, 2.0, 2.0],
+            "one-hots carry the weight"
+        );
     }
 
     #[test]
@@ -283,7 +328,10 @@ mod tests {
         twin.name = "pages".into();
         t.numeric.push(twin);
         let d = design(&t, &FeaturesConfig::default());
-        assert_eq!(d.columns.iter().filter(|c| c.ends_with("_missing")).count(), 1);
+        assert_eq!(
+            d.columns.iter().filter(|c| c.ends_with("_missing")).count(),
+            1
+        );
     }
 
     #[test]
@@ -291,7 +339,11 @@ mod tests {
         let t = FeatureTable {
             contact_ids: vec![1, 2],
             emails: vec![None, None],
-            numeric: vec![NumericColumn { name: "x".into(), values: vec![Some(2.0), Some(2.0)], segments: true }],
+            numeric: vec![NumericColumn {
+                name: "x".into(),
+                values: vec![Some(2.0), Some(2.0)],
+                segments: true,
+            }],
             categorical: vec![],
         };
         let d = design(&t, &FeaturesConfig::default());

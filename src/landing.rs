@@ -30,7 +30,11 @@ pub fn lineage_fields() -> [Field; 3] {
     [
         Field::new(SOURCE_FILE, DataType::Utf8, false),
         Field::new(SOURCE_LINE, DataType::Int64, false),
-        Field::new(LOADED_AT, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new(
+            LOADED_AT,
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
     ]
 }
 

@@ -86,27 +86,47 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
     let date = opts.run_date;
     let date_s = date.to_string();
     let out = pipeline.output_dir();
-    let staging = out.join(".staging").join(format!("run_date={date}-{}", std::process::id()));
+    let staging = out
+        .join(".staging")
+        .join(format!("run_date={date}-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
     }
-    let mut watch = Stopwatch { timings: Vec::new(), last: Instant::now() };
+    let mut watch = Stopwatch {
+        timings: Vec::new(),
+        last: Instant::now(),
+    };
     let mut published = Vec::new();
     let result = async {
         // Resolve every source's files before any work: a missing input fails fast.
         let mut resolved = Vec::new();
         for s in &cfg.sources {
-            resolved.push((s, sources::resolve_files(pipeline, s)?));
+            resolved.push((
+                s,
+                sources::inputs(pipeline, s, &staging.join("inputs")).await?,
+            ));
         }
         let loaded_at = Utc::now();
         let mut reports = Vec::new();
         for (s, files) in resolved {
             let _span = info_span!("land", source = %s.name).entered();
             let rel = partition(&format!("landing/{}", s.kind.raw_table()), date);
-            let ctx = LandContext { source: s, files, landed_dir: staging.join(&rel), loaded_at };
+            let ctx = LandContext {
+                source: s,
+                files,
+                landed_dir: staging.join(&rel),
+                loaded_at,
+            };
             let report = sources::land(&ctx)?;
-            let rejects_rel = PathBuf::from("rejects").join(format!("source={}", s.name)).join(format!("run_date={date}"));
-            landing::write_rejects(&staging.join(&rejects_rel).join(sinks::PART), &s.name, &date_s, &report.rejects)?;
+            let rejects_rel = PathBuf::from("rejects")
+                .join(format!("source={}", s.name))
+                .join(format!("run_date={date}"));
+            landing::write_rejects(
+                &staging.join(&rejects_rel).join(sinks::PART),
+                &s.name,
+                &date_s,
+                &report.rejects,
+            )?;
             check_ceiling(&report, s.max_reject_pct, &out.join(&rejects_rel))?;
             published.push(rel);
             published.push(rejects_rel);
@@ -122,7 +142,12 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
 
         let table = features::load(&ctx, &cfg.features).await?;
         let rel = partition("contact_features", date);
-        write_model(&ctx, &cfg.features.model, &staging.join(&rel).join(sinks::PART)).await?;
+        write_model(
+            &ctx,
+            &cfg.features.model,
+            &staging.join(&rel).join(sinks::PART),
+        )
+        .await?;
         published.push(rel);
         if table.is_empty() {
             return Err(Error::BadInput {
@@ -146,7 +171,8 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
         watch.lap("cluster");
 
         let audience = load_audience(&ctx).await;
-        let (personas, traits) = profile::profile(&table, &model.labels, model.k, &cfg.profile, &audience);
+        let (personas, traits) =
+            profile::profile(&table, &model.labels, model.k, &cfg.profile, &audience);
         watch.lap("profile");
 
         let mut part = |table: &str| {
@@ -156,11 +182,22 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
             path
         };
         sinks::write_personas(&part("personas"), &date_s, &personas)?;
-        sinks::write_members(&part("persona_members"), &date_s, &table, &model.labels, &personas)?;
+        sinks::write_members(
+            &part("persona_members"),
+            &date_s,
+            &table,
+            &model.labels,
+            &personas,
+        )?;
         sinks::write_traits(&part("persona_traits"), &date_s, &traits)?;
         sinks::write_model_quality(&part("model_quality"), &date_s, &model.scores, model.k)?;
         let crm_rel = partition("crm", date);
-        sinks::write_hubspot_csv(&staging.join(&crm_rel).join("hubspot_import.csv"), &table, &model.labels, &personas)?;
+        sinks::write_hubspot_csv(
+            &staging.join(&crm_rel).join("hubspot_import.csv"),
+            &table,
+            &model.labels,
+            &personas,
+        )?;
         published.push(crm_rel);
         publish(&staging, &out, &published)?;
         watch.lap("write");
@@ -194,7 +231,11 @@ fn fit_small_aware(x: &ndarray::Array2<f64>, settings: &KMeansSettings) -> Resul
     if n <= s.k_max {
         s.k_max = n.saturating_sub(1).max(2);
         s.k_min = s.k_min.min(s.k_max);
-        warn!(contacts = n, k_max = s.k_max, "Too few contacts for the configured k range; lowering it.");
+        warn!(
+            contacts = n,
+            k_max = s.k_max,
+            "Too few contacts for the configured k range; lowering it."
+        );
     }
     cluster::fit(x, &s)
 }
@@ -212,14 +253,19 @@ fn check_ceiling(report: &SourceReport, max_pct: f64, rejects_at: &Path) -> Resu
             read,
             pct,
             ceiling_pct: max_pct,
-            rejects: format!("{} (not published: the run failed; rerun with a higher max_reject_pct to inspect)", rejects_at.display()),
+            rejects: format!(
+                "{} (not published: the run failed; rerun with a higher max_reject_pct to inspect)",
+                rejects_at.display()
+            ),
         });
     }
     Ok(())
 }
 
 fn session() -> SessionContext {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads))
 }
 
@@ -228,15 +274,23 @@ fn session() -> SessionContext {
 async fn register_raw_tables(ctx: &SessionContext, reports: &[SourceReport]) -> Result<()> {
     for r in reports {
         let dir = format!("{}/", r.landed_dir.display());
-        ctx.register_parquet(r.kind.raw_table(), &dir, ParquetReadOptions::default()).await?;
+        ctx.register_parquet(r.kind.raw_table(), &dir, ParquetReadOptions::default())
+            .await?;
     }
-    for kind in [SourceKind::HubspotContacts, SourceKind::MailchimpMembers, SourceKind::Ga4Events, SourceKind::MetaPageInsights] {
+    for kind in [
+        SourceKind::HubspotContacts,
+        SourceKind::MailchimpMembers,
+        SourceKind::Ga4Events,
+        SourceKind::MetaPageInsights,
+    ] {
         if reports.iter().any(|r| r.kind == kind) {
             continue;
         }
         let schema = match kind {
             SourceKind::HubspotContacts => csv_export::empty_schema(&csv_export::HUBSPOT_CONTACTS),
-            SourceKind::MailchimpMembers => csv_export::empty_schema(&csv_export::MAILCHIMP_MEMBERS),
+            SourceKind::MailchimpMembers => {
+                csv_export::empty_schema(&csv_export::MAILCHIMP_MEMBERS)
+            }
             SourceKind::Ga4Events => ga4::schema(),
             SourceKind::MetaPageInsights => meta::schema(),
         };
@@ -256,21 +310,32 @@ async fn load_audience(ctx: &SessionContext) -> Audience {
         return audience;
     };
     for b in batches {
-        let (Some(dim), Some(level), Some(share)) =
-            (b.column_by_name("dimension"), b.column_by_name("level"), b.column_by_name("share"))
-        else {
+        let (Some(dim), Some(level), Some(share)) = (
+            b.column_by_name("dimension"),
+            b.column_by_name("level"),
+            b.column_by_name("share"),
+        ) else {
             warn!("Model social_audience lacks dimension, level or share; skipping the audience comparison.");
             return audience;
         };
-        let (Ok(dim), Ok(level), Ok(share)) =
-            (cast(dim, &DataType::Utf8), cast(level, &DataType::Utf8), cast(share, &DataType::Float64))
-        else {
+        let (Ok(dim), Ok(level), Ok(share)) = (
+            cast(dim, &DataType::Utf8),
+            cast(level, &DataType::Utf8),
+            cast(share, &DataType::Float64),
+        ) else {
             return audience;
         };
-        let (dim, level, share) = (dim.as_string::<i32>(), level.as_string::<i32>(), share.as_primitive::<Float64Type>());
+        let (dim, level, share) = (
+            dim.as_string::<i32>(),
+            level.as_string::<i32>(),
+            share.as_primitive::<Float64Type>(),
+        );
         for i in 0..b.num_rows() {
             if dim.is_valid(i) && level.is_valid(i) && share.is_valid(i) {
-                audience.insert((dim.value(i).to_string(), level.value(i).to_string()), share.value(i));
+                audience.insert(
+                    (dim.value(i).to_string(), level.value(i).to_string()),
+                    share.value(i),
+                );
             }
         }
     }
@@ -298,7 +363,9 @@ fn publish(staging: &Path, out: &Path, partitions: &[PathBuf]) -> Result<()> {
         if to.exists() {
             let old = to.with_file_name(format!(
                 ".replaced-{}-{}",
-                to.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                to.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 std::process::id()
             ));
             std::fs::rename(&to, &old).map_err(|e| Error::io(&to, e))?;
@@ -348,7 +415,15 @@ impl RunReport {
                 p.share * 100.0,
                 p.share_ci.0 * 100.0,
                 p.share_ci.1 * 100.0,
-                if p.flags.is_empty() { String::new() } else { format!("  FLAG {}: {}", p.flags.join(","), p.flag_reasons.join("; ")) }
+                if p.flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "  FLAG {}: {}",
+                        p.flags.join(","),
+                        p.flag_reasons.join("; ")
+                    )
+                }
             ));
             for t in p.top_traits.iter().take(4) {
                 s.push_str(&format!("      - {t}\n"));

@@ -106,8 +106,9 @@ const NAME_RULES: &[(&str, &str, &str)] = &[
 
 /// First names by initial, for alliterative persona names.
 const FIRST_NAMES: &[&str] = &[
-    "Alex", "Blake", "Casey", "Dana", "Emma", "Fiona", "Grace", "Hugo", "Iris", "Jonas", "Kim", "Leo",
-    "Maya", "Nina", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Theo", "Uma", "Vera", "Will", "Yara", "Zoe",
+    "Alex", "Blake", "Casey", "Dana", "Emma", "Fiona", "Grace", "Hugo", "Iris", "Jonas", "Kim",
+    "Leo", "Maya", "Nina", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Theo", "Uma", "Vera", "Will",
+    "Yara", "Zoe",
 ];
 
 /// Profile every persona. `labels[i]` is contact i's persona index (0 = largest).
@@ -169,7 +170,13 @@ pub fn profile(
 }
 
 /// Every trait of every persona, one pass over each column.
-fn all_traits(t: &FeatureTable, labels: &[usize], sizes: &[usize], cfg: &ProfileConfig, audience: &Audience) -> Vec<Trait> {
+fn all_traits(
+    t: &FeatureTable,
+    labels: &[usize],
+    sizes: &[usize],
+    cfg: &ProfileConfig,
+    audience: &Audience,
+) -> Vec<Trait> {
     let k = sizes.len();
     let n = t.len().max(1) as f64;
     let id = |p: usize| format!("persona_{}", p + 1);
@@ -189,8 +196,16 @@ fn all_traits(t: &FeatureTable, labels: &[usize], sizes: &[usize], cfg: &Profile
             continue;
         }
         for p in 0..k {
-            let mean_p = if count[p] == 0 { mean_all } else { sum[p] / count[p] as f64 };
-            let std_diff = if sd > 1e-12 { (mean_p - mean_all) / sd } else { 0.0 };
+            let mean_p = if count[p] == 0 {
+                mean_all
+            } else {
+                sum[p] / count[p] as f64
+            };
+            let std_diff = if sd > 1e-12 {
+                (mean_p - mean_all) / sd
+            } else {
+                0.0
+            };
             out.push(Trait {
                 persona_id: id(p),
                 feature: c.name.clone(),
@@ -215,7 +230,11 @@ fn all_traits(t: &FeatureTable, labels: &[usize], sizes: &[usize], cfg: &Profile
                 let rate_all = per.iter().sum::<usize>() as f64 / n;
                 let rate_p = per[p] as f64 / sizes[p].max(1) as f64;
                 let sd = (rate_all * (1.0 - rate_all)).sqrt();
-                let std_diff = if sd > 1e-12 { (rate_p - rate_all) / sd } else { 0.0 };
+                let std_diff = if sd > 1e-12 {
+                    (rate_p - rate_all) / sd
+                } else {
+                    0.0
+                };
                 let lift = rate_p / rate_all;
                 out.push(Trait {
                     persona_id: id(p),
@@ -226,7 +245,9 @@ fn all_traits(t: &FeatureTable, labels: &[usize], sizes: &[usize], cfg: &Profile
                     lift: Some(lift),
                     std_diff,
                     audience_share: audience.get(&(c.name.clone(), level.to_string())).copied(),
-                    distinctive: *level != "unknown" && rate_p >= cfg.min_rate && lift >= cfg.min_lift,
+                    distinctive: *level != "unknown"
+                        && rate_p >= cfg.min_rate
+                        && lift >= cfg.min_lift,
                 });
             }
         }
@@ -237,7 +258,13 @@ fn all_traits(t: &FeatureTable, labels: &[usize], sizes: &[usize], cfg: &Profile
 /// "job_seniority=executive (2.4x)" or "share_docs high (+1.8 sd)".
 fn trait_label(tr: &Trait) -> String {
     match &tr.level {
-        Some(level) => format!("{}={} ({:.0} % vs {:.0} %)", tr.feature, level, tr.persona_value * 100.0, tr.population_value * 100.0),
+        Some(level) => format!(
+            "{}={} ({:.0} % vs {:.0} %)",
+            tr.feature,
+            level,
+            tr.persona_value * 100.0,
+            tr.population_value * 100.0
+        ),
         None => format!(
             "{} {} ({:.2} vs {:.2})",
             tr.feature,
@@ -263,12 +290,17 @@ fn choose_name(sorted: &[&Trait], used: &mut BTreeSet<String>) -> String {
             };
             NAME_RULES
                 .iter()
-                .find(|(f, l, adj)| *f == tr.feature && *l == key && !used.iter().any(|u| u.starts_with(adj)))
+                .find(|(f, l, adj)| {
+                    *f == tr.feature && *l == key && !used.iter().any(|u| u.starts_with(adj))
+                })
                 .map(|(_, _, adj)| *adj)
         })
         .unwrap_or("Typical");
     let initial = adjective.chars().next().unwrap_or('T');
-    let candidates = FIRST_NAMES.iter().filter(|n| n.starts_with(initial)).chain(FIRST_NAMES.iter());
+    let candidates = FIRST_NAMES
+        .iter()
+        .filter(|n| n.starts_with(initial))
+        .chain(FIRST_NAMES.iter());
     for first in candidates {
         let name = format!("{adjective} {first}");
         if used.insert(name.clone()) {
@@ -298,7 +330,15 @@ fn mode(t: &FeatureTable, labels: &[usize], p: usize, column: &str) -> Option<(S
         .map(|(l, c)| (l.to_string(), c as f64 / total.max(1) as f64))
 }
 
-fn describe(name: &str, size: usize, share: f64, t: &FeatureTable, labels: &[usize], p: usize, top: &[String]) -> String {
+fn describe(
+    name: &str,
+    size: usize,
+    share: f64,
+    t: &FeatureTable,
+    labels: &[usize],
+    p: usize,
+    top: &[String],
+) -> String {
     let m = |col: &str| {
         mode(t, labels, p, col)
             .map(|(l, r)| format!("{l} ({:.0} %)", r * 100.0))
@@ -335,7 +375,10 @@ mod tests {
     #[test]
     fn wilson_matches_known_values() {
         let (lo, hi) = wilson(50, 100);
-        assert!((lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3, "{lo} {hi}");
+        assert!(
+            (lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3,
+            "{lo} {hi}"
+        );
         assert_eq!(wilson(0, 0), (0.0, 0.0));
     }
 
@@ -347,12 +390,24 @@ mod tests {
             emails: vec![None; n],
             numeric: vec![NumericColumn {
                 name: "share_discounts".into(),
-                values: labels.iter().map(|l| Some(if *l == 1 { 0.9 } else { 0.1 })).collect(),
+                values: labels
+                    .iter()
+                    .map(|l| Some(if *l == 1 { 0.9 } else { 0.1 }))
+                    .collect(),
                 segments: true,
             }],
             categorical: vec![CategoricalColumn {
                 name: "job_seniority".into(),
-                values: labels.iter().map(|l| if *l == 0 { "executive".into() } else { "unknown".into() }).collect(),
+                values: labels
+                    .iter()
+                    .map(|l| {
+                        if *l == 0 {
+                            "executive".into()
+                        } else {
+                            "unknown".into()
+                        }
+                    })
+                    .collect(),
                 segments: true,
             }],
         };
@@ -362,7 +417,8 @@ mod tests {
     #[test]
     fn names_come_from_distinctive_traits_and_are_unique() {
         let (t, labels) = table(60, 40);
-        let (personas, traits) = profile(&t, &labels, 2, &ProfileConfig::default(), &Audience::new());
+        let (personas, traits) =
+            profile(&t, &labels, 2, &ProfileConfig::default(), &Audience::new());
         assert_eq!(personas[0].name, "Executive Emma");
         assert_eq!(personas[1].name, "Frugal Fiona");
         assert!(personas.iter().all(Persona::publishable));

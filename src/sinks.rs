@@ -7,7 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder, UInt64Builder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+    UInt64Builder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
@@ -21,9 +22,15 @@ use crate::profile::{Persona, Trait};
 pub const PART: &str = "part-0.parquet";
 
 fn table(path: &Path, columns: Vec<(&str, DataType, ArrayRef)>) -> Result<()> {
-    let fields: Vec<Field> = columns.iter().map(|(n, t, _)| Field::new(*n, t.clone(), true)).collect();
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(n, t, _)| Field::new(*n, t.clone(), true))
+        .collect();
     let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, _, a)| a).collect())?;
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        columns.into_iter().map(|(_, _, a)| a).collect(),
+    )?;
     write_parquet(path, schema, &[batch])?;
     Ok(())
 }
@@ -58,24 +65,74 @@ pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Resu
     table(
         path,
         vec![
-            ("run_date", DataType::Utf8, strings(personas.iter().map(|_| Some(run_date)))),
-            ("persona_id", DataType::Utf8, strings(personas.iter().map(|p| Some(p.id.as_str())))),
-            ("persona_name", DataType::Utf8, strings(personas.iter().map(|p| Some(p.name.as_str())))),
+            (
+                "run_date",
+                DataType::Utf8,
+                strings(personas.iter().map(|_| Some(run_date))),
+            ),
+            (
+                "persona_id",
+                DataType::Utf8,
+                strings(personas.iter().map(|p| Some(p.id.as_str()))),
+            ),
+            (
+                "persona_name",
+                DataType::Utf8,
+                strings(personas.iter().map(|p| Some(p.name.as_str()))),
+            ),
             ("size", DataType::UInt64, Arc::new(size.finish())),
-            ("share", DataType::Float64, floats(personas.iter().map(|p| Some(p.share)))),
-            ("share_ci_low", DataType::Float64, floats(personas.iter().map(|p| Some(p.share_ci.0)))),
-            ("share_ci_high", DataType::Float64, floats(personas.iter().map(|p| Some(p.share_ci.1)))),
-            ("flags", DataType::Utf8, strings(flags.iter().map(|s| Some(s.as_str())))),
-            ("flag_reasons", DataType::Utf8, strings(reasons.iter().map(|s| Some(s.as_str())))),
-            ("publishable", DataType::Boolean, Arc::new(publishable.finish())),
-            ("top_traits", DataType::Utf8, strings(traits.iter().map(|s| Some(s.as_str())))),
-            ("description", DataType::Utf8, strings(personas.iter().map(|p| Some(p.description.as_str())))),
+            (
+                "share",
+                DataType::Float64,
+                floats(personas.iter().map(|p| Some(p.share))),
+            ),
+            (
+                "share_ci_low",
+                DataType::Float64,
+                floats(personas.iter().map(|p| Some(p.share_ci.0))),
+            ),
+            (
+                "share_ci_high",
+                DataType::Float64,
+                floats(personas.iter().map(|p| Some(p.share_ci.1))),
+            ),
+            (
+                "flags",
+                DataType::Utf8,
+                strings(flags.iter().map(|s| Some(s.as_str()))),
+            ),
+            (
+                "flag_reasons",
+                DataType::Utf8,
+                strings(reasons.iter().map(|s| Some(s.as_str()))),
+            ),
+            (
+                "publishable",
+                DataType::Boolean,
+                Arc::new(publishable.finish()),
+            ),
+            (
+                "top_traits",
+                DataType::Utf8,
+                strings(traits.iter().map(|s| Some(s.as_str()))),
+            ),
+            (
+                "description",
+                DataType::Utf8,
+                strings(personas.iter().map(|p| Some(p.description.as_str()))),
+            ),
         ],
     )
 }
 
 /// `persona_members`: one row per contact.
-pub fn write_members(path: &Path, run_date: &str, t: &FeatureTable, labels: &[usize], personas: &[Persona]) -> Result<()> {
+pub fn write_members(
+    path: &Path,
+    run_date: &str,
+    t: &FeatureTable,
+    labels: &[usize],
+    personas: &[Persona],
+) -> Result<()> {
     let mut ids = Int64Builder::with_capacity(t.len());
     for id in &t.contact_ids {
         ids.append_value(*id);
@@ -83,11 +140,27 @@ pub fn write_members(path: &Path, run_date: &str, t: &FeatureTable, labels: &[us
     table(
         path,
         vec![
-            ("run_date", DataType::Utf8, strings(t.contact_ids.iter().map(|_| Some(run_date)))),
+            (
+                "run_date",
+                DataType::Utf8,
+                strings(t.contact_ids.iter().map(|_| Some(run_date))),
+            ),
             ("contact_id", DataType::Int64, Arc::new(ids.finish())),
-            ("email", DataType::Utf8, strings(t.emails.iter().map(|e| e.as_deref()))),
-            ("persona_id", DataType::Utf8, strings(labels.iter().map(|l| Some(personas[*l].id.as_str())))),
-            ("persona_name", DataType::Utf8, strings(labels.iter().map(|l| Some(personas[*l].name.as_str())))),
+            (
+                "email",
+                DataType::Utf8,
+                strings(t.emails.iter().map(|e| e.as_deref())),
+            ),
+            (
+                "persona_id",
+                DataType::Utf8,
+                strings(labels.iter().map(|l| Some(personas[*l].id.as_str()))),
+            ),
+            (
+                "persona_name",
+                DataType::Utf8,
+                strings(labels.iter().map(|l| Some(personas[*l].name.as_str()))),
+            ),
         ],
     )
 }
@@ -101,22 +174,67 @@ pub fn write_traits(path: &Path, run_date: &str, traits: &[Trait]) -> Result<()>
     table(
         path,
         vec![
-            ("run_date", DataType::Utf8, strings(traits.iter().map(|_| Some(run_date)))),
-            ("persona_id", DataType::Utf8, strings(traits.iter().map(|t| Some(t.persona_id.as_str())))),
-            ("feature", DataType::Utf8, strings(traits.iter().map(|t| Some(t.feature.as_str())))),
-            ("level", DataType::Utf8, strings(traits.iter().map(|t| t.level.as_deref()))),
-            ("persona_value", DataType::Float64, floats(traits.iter().map(|t| Some(t.persona_value)))),
-            ("population_value", DataType::Float64, floats(traits.iter().map(|t| Some(t.population_value)))),
-            ("lift", DataType::Float64, floats(traits.iter().map(|t| t.lift))),
-            ("std_diff", DataType::Float64, floats(traits.iter().map(|t| Some(t.std_diff)))),
-            ("audience_share", DataType::Float64, floats(traits.iter().map(|t| t.audience_share))),
-            ("distinctive", DataType::Boolean, Arc::new(distinctive.finish())),
+            (
+                "run_date",
+                DataType::Utf8,
+                strings(traits.iter().map(|_| Some(run_date))),
+            ),
+            (
+                "persona_id",
+                DataType::Utf8,
+                strings(traits.iter().map(|t| Some(t.persona_id.as_str()))),
+            ),
+            (
+                "feature",
+                DataType::Utf8,
+                strings(traits.iter().map(|t| Some(t.feature.as_str()))),
+            ),
+            (
+                "level",
+                DataType::Utf8,
+                strings(traits.iter().map(|t| t.level.as_deref())),
+            ),
+            (
+                "persona_value",
+                DataType::Float64,
+                floats(traits.iter().map(|t| Some(t.persona_value))),
+            ),
+            (
+                "population_value",
+                DataType::Float64,
+                floats(traits.iter().map(|t| Some(t.population_value))),
+            ),
+            (
+                "lift",
+                DataType::Float64,
+                floats(traits.iter().map(|t| t.lift)),
+            ),
+            (
+                "std_diff",
+                DataType::Float64,
+                floats(traits.iter().map(|t| Some(t.std_diff))),
+            ),
+            (
+                "audience_share",
+                DataType::Float64,
+                floats(traits.iter().map(|t| t.audience_share)),
+            ),
+            (
+                "distinctive",
+                DataType::Boolean,
+                Arc::new(distinctive.finish()),
+            ),
         ],
     )
 }
 
 /// `model_quality`: every k tried, its silhouette and inertia, and which was chosen.
-pub fn write_model_quality(path: &Path, run_date: &str, scores: &[KScore], chosen: usize) -> Result<()> {
+pub fn write_model_quality(
+    path: &Path,
+    run_date: &str,
+    scores: &[KScore],
+    chosen: usize,
+) -> Result<()> {
     let mut k = UInt64Builder::new();
     let mut is_chosen = BooleanBuilder::new();
     for s in scores {
@@ -126,10 +244,22 @@ pub fn write_model_quality(path: &Path, run_date: &str, scores: &[KScore], chose
     table(
         path,
         vec![
-            ("run_date", DataType::Utf8, strings(scores.iter().map(|_| Some(run_date)))),
+            (
+                "run_date",
+                DataType::Utf8,
+                strings(scores.iter().map(|_| Some(run_date))),
+            ),
             ("k", DataType::UInt64, Arc::new(k.finish())),
-            ("silhouette", DataType::Float64, floats(scores.iter().map(|s| Some(s.silhouette)))),
-            ("inertia", DataType::Float64, floats(scores.iter().map(|s| Some(s.inertia)))),
+            (
+                "silhouette",
+                DataType::Float64,
+                floats(scores.iter().map(|s| Some(s.silhouette))),
+            ),
+            (
+                "inertia",
+                DataType::Float64,
+                floats(scores.iter().map(|s| Some(s.inertia))),
+            ),
             ("chosen", DataType::Boolean, Arc::new(is_chosen.finish())),
         ],
     )
@@ -137,7 +267,12 @@ pub fn write_model_quality(path: &Path, run_date: &str, scores: &[KScore], chose
 
 /// HubSpot import CSV: `Record ID`, `Email`, `Persona`; one row per contact. Contacts of a
 /// persona flagged too small to trust get an empty persona, never a made-up one.
-pub fn write_hubspot_csv(path: &Path, t: &FeatureTable, labels: &[usize], personas: &[Persona]) -> Result<()> {
+pub fn write_hubspot_csv(
+    path: &Path,
+    t: &FeatureTable,
+    labels: &[usize],
+    personas: &[Persona],
+) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
@@ -147,9 +282,15 @@ pub fn write_hubspot_csv(path: &Path, t: &FeatureTable, labels: &[usize], person
     for ((id, email), l) in t.contact_ids.iter().zip(&t.emails).zip(labels) {
         let p = &personas[*l];
         let persona = if p.publishable() { p.name.as_str() } else { "" };
-        w.write_record([id.to_string().as_str(), email.as_deref().unwrap_or(""), persona])?;
+        w.write_record([
+            id.to_string().as_str(),
+            email.as_deref().unwrap_or(""),
+            persona,
+        ])?;
     }
-    let mut inner = w.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
+    let mut inner = w
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
     inner.flush().map_err(|e| Error::io(path, e))?;
     Ok(())
 }

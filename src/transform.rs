@@ -115,10 +115,17 @@ fn order(mut models: BTreeMap<String, Model>) -> Result<Vec<Model>> {
             .collect();
         if ready.is_empty() {
             let stuck: Vec<String> = models.keys().cloned().collect();
-            let first = models.values().next().map(|m| m.path.display().to_string()).unwrap_or_default();
+            let first = models
+                .values()
+                .next()
+                .map(|m| m.path.display().to_string())
+                .unwrap_or_default();
             return Err(Error::BadInput {
                 file: first,
-                reason: format!("SQL models depend on each other in a cycle: {}", stuck.join(", ")),
+                reason: format!(
+                    "SQL models depend on each other in a cycle: {}",
+                    stuck.join(", ")
+                ),
             });
         }
         for name in ready {
@@ -177,7 +184,11 @@ pub fn render(sql: &str, run_date: NaiveDate) -> String {
 }
 
 /// Run every model in order, registering each as a table in `ctx`.
-pub async fn run(ctx: &SessionContext, models: &[Model], run_date: NaiveDate) -> Result<Vec<ModelRun>> {
+pub async fn run(
+    ctx: &SessionContext,
+    models: &[Model],
+    run_date: NaiveDate,
+) -> Result<Vec<ModelRun>> {
     let mut runs = Vec::with_capacity(models.len());
     for m in models {
         let wrap = |e: datafusion::error::DataFusionError| Error::Model {
@@ -188,16 +199,22 @@ pub async fn run(ctx: &SessionContext, models: &[Model], run_date: NaiveDate) ->
         let sql = render(&m.sql, run_date);
         let df = ctx.sql(&sql).await.map_err(wrap)?;
         let rows = if m.layer == "staging" {
-            ctx.register_table(m.name.as_str(), df.into_view()).map_err(wrap)?;
+            ctx.register_table(m.name.as_str(), df.into_view())
+                .map_err(wrap)?;
             None
         } else {
             let planned = Arc::new(df.schema().as_arrow().clone());
             let parts = df.collect_partitioned().await.map_err(wrap)?;
             // The batches' schema can be stricter than the plan's (nullability): prefer it.
-            let schema = parts.iter().flatten().next().map_or(planned, |b| b.schema());
+            let schema = parts
+                .iter()
+                .flatten()
+                .next()
+                .map_or(planned, |b| b.schema());
             let rows = parts.iter().flatten().map(|b| b.num_rows()).sum();
             let table = MemTable::try_new(schema, parts).map_err(wrap)?;
-            ctx.register_table(m.name.as_str(), Arc::new(table)).map_err(wrap)?;
+            ctx.register_table(m.name.as_str(), Arc::new(table))
+                .map_err(wrap)?;
             Some(rows)
         };
         match rows {
@@ -246,6 +263,9 @@ mod tests {
     #[test]
     fn run_date_is_rendered() {
         let d = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-        assert_eq!(render("select {{ run_date }}", d), "select DATE '2026-11-20'");
+        assert_eq!(
+            render("select {{ run_date }}", d),
+            "select DATE '2026-11-20'"
+        );
     }
 }

@@ -13,7 +13,9 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use tracing::{debug, info, warn};
 
+use super::encoding::to_utf8;
 use super::{file_label, LandContext};
+use crate::config::TextEncoding;
 use crate::error::{Error, Result};
 use crate::landing::{lineage_fields, Counts, ParquetSink, Reject, BATCH_ROWS};
 
@@ -189,14 +191,19 @@ pub fn check_value(check: Check, value: &str) -> std::result::Result<(), String>
 
 /// Parse the date-time shapes the exports write.
 pub fn parse_datetime(v: &str) -> Option<NaiveDateTime> {
-    ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
+    [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.fZ",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
 }
 
 fn is_email(v: &str) -> bool {
@@ -216,26 +223,43 @@ fn is_email(v: &str) -> bool {
 /// One file's header, read before any row so a missing column fails the run before any work.
 struct FileHeader {
     path: std::path::PathBuf,
-    data: Vec<u8>,
+    /// The whole file as UTF-8, byte-order mark removed.
+    text: Vec<u8>,
     columns: Vec<String>,
+    /// Byte offset in `text` where the data rows start.
+    data_start: usize,
+    /// Line number of the first data line.
+    data_line: u64,
 }
 
-fn read_header(path: &std::path::Path, preset: &CsvPreset) -> Result<FileHeader> {
+fn read_header(
+    path: &std::path::Path,
+    preset: &CsvPreset,
+    encoding: TextEncoding,
+) -> Result<FileHeader> {
     let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let label = path.display().to_string();
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::BadInput {
             file: label,
-            reason: format!("the file is empty; expected a {} with a header row", preset.name),
+            reason: format!(
+                "the file is empty; expected a {} with a header row",
+                preset.name
+            ),
         });
     }
-    let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
+    let text = to_utf8(&data, encoding, &label).into_owned();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_slice());
     let mut rec = csv::ByteRecord::new();
-    reader.read_byte_record(&mut rec).map_err(|e| Error::BadInput {
-        file: label.clone(),
-        reason: format!("cannot read the header row: {e}"),
-    })?;
+    reader
+        .read_byte_record(&mut rec)
+        .map_err(|e| Error::BadInput {
+            file: label.clone(),
+            reason: format!("cannot read the header row: {e}"),
+        })?;
     let columns: Vec<String> = rec
         .iter()
         .map(|f| String::from_utf8_lossy(f).trim().to_string())
@@ -249,10 +273,13 @@ fn read_header(path: &std::path::Path, preset: &CsvPreset) -> Result<FileHeader>
             });
         }
     }
+    let (data_start, data_line) = (reader.position().byte() as usize, reader.position().line());
     Ok(FileHeader {
         path: path.to_path_buf(),
-        data,
+        text,
         columns,
+        data_start,
+        data_line,
     })
 }
 
@@ -261,7 +288,7 @@ pub fn land(ctx: &LandContext<'_>, preset: &CsvPreset) -> Result<(Counts, Vec<Re
     let headers = ctx
         .files
         .iter()
-        .map(|p| read_header(p, preset))
+        .map(|p| read_header(p, preset, ctx.source.encoding))
         .collect::<Result<Vec<_>>>()?;
     let columns = landed_columns(preset, headers.iter().map(|h| h.columns.as_slice()));
     let schema = landed_schema(preset, &columns);
@@ -280,8 +307,16 @@ pub fn land(ctx: &LandContext<'_>, preset: &CsvPreset) -> Result<(Counts, Vec<Re
 
 /// The landed columns: the preset's required and optional columns, then every other column the
 /// files have, in the order first seen (an unknown column is kept, not dropped).
-fn landed_columns<'a>(preset: &CsvPreset, headers: impl Iterator<Item = &'a [String]>) -> Vec<String> {
-    let mut columns: Vec<String> = preset.required.iter().chain(preset.optional).map(|c| c.to_string()).collect();
+fn landed_columns<'a>(
+    preset: &CsvPreset,
+    headers: impl Iterator<Item = &'a [String]>,
+) -> Vec<String> {
+    let mut columns: Vec<String> = preset
+        .required
+        .iter()
+        .chain(preset.optional)
+        .map(|c| c.to_string())
+        .collect();
     for header in headers {
         for c in header {
             if !columns.contains(c) {
@@ -294,7 +329,10 @@ fn landed_columns<'a>(preset: &CsvPreset, headers: impl Iterator<Item = &'a [Str
 }
 
 fn landed_schema(preset: &CsvPreset, columns: &[String]) -> SchemaRef {
-    let mut fields: Vec<Field> = columns.iter().map(|c| Field::new(c, DataType::Utf8, true)).collect();
+    let mut fields: Vec<Field> = columns
+        .iter()
+        .map(|c| Field::new(c, DataType::Utf8, true))
+        .collect();
     if preset.status_column.is_some() {
         fields.push(Field::new(MEMBER_STATUS, DataType::Utf8, false));
     }
@@ -328,11 +366,20 @@ impl Builders {
         }
     }
 
-    fn flush(&mut self, schema: &SchemaRef, with_status: bool, sink: &mut ParquetSink) -> Result<()> {
+    fn flush(
+        &mut self,
+        schema: &SchemaRef,
+        with_status: bool,
+        sink: &mut ParquetSink,
+    ) -> Result<()> {
         if self.rows == 0 {
             return Ok(());
         }
-        let mut arrays: Vec<ArrayRef> = self.cols.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+        let mut arrays: Vec<ArrayRef> = self
+            .cols
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
         if with_status {
             arrays.push(Arc::new(self.status.finish()));
         }
@@ -357,66 +404,104 @@ fn land_file(
     let label = file_label(&h.path);
     let status = preset.status_column.map(|f| f(&h.columns));
     // Position of each union column in this file's header.
-    let index: Vec<Option<usize>> = columns.iter().map(|c| h.columns.iter().position(|x| x == c)).collect();
+    let index: Vec<Option<usize>> = columns
+        .iter()
+        .map(|c| h.columns.iter().position(|x| x == c))
+        .collect();
     let checks: Vec<(usize, &str, Check)> = preset
         .checks
         .iter()
-        .filter_map(|(col, chk)| h.columns.iter().position(|x| x == col).map(|i| (i, *col, *chk)))
+        .filter_map(|(col, chk)| {
+            h.columns
+                .iter()
+                .position(|x| x == col)
+                .map(|i| (i, *col, *chk))
+        })
         .collect();
-    let body = h.data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&h.data);
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body);
     let loaded = ctx.loaded_at.timestamp_micros();
     let mut b = Builders::new(columns.len());
     let mut counts = Counts::default();
     let mut rec = csv::ByteRecord::new();
-    loop {
-        let start = reader.position().clone();
-        let more = match reader.read_byte_record(&mut rec) {
-            Ok(more) => more,
-            Err(e) => {
-                // A parse error still consumed input; report it as one rejected row.
-                let end = reader.position().byte() as usize;
-                counts.read += 1;
-                counts.rejected += 1;
-                let raw = &body[(start.byte() as usize).min(body.len())..end.min(body.len())];
-                rejects.push(Reject::new(&label, start.line(), raw, format!("unreadable CSV row: {e}")));
-                continue;
+    // Parse from `offset`; after a row whose unbalanced quote swallowed the lines below it, only
+    // its first line is rejected and parsing starts again on the next line.
+    let (mut offset, mut line_base) = (h.data_start, h.data_line);
+    'segments: loop {
+        let slice = &h.text[offset.min(h.text.len())..];
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(slice);
+        loop {
+            let start = reader.position().clone();
+            let read = reader.read_byte_record(&mut rec);
+            let end = (reader.position().byte() as usize).min(slice.len());
+            let (rec_start, rec_line) = rec
+                .position()
+                .map_or((start.byte(), start.line()), |p| (p.byte(), p.line()));
+            let line = line_base + rec_line - 1;
+            let raw = &slice[(rec_start as usize).min(end)..end];
+            match read {
+                Ok(false) => break 'segments,
+                Ok(true) => {}
+                Err(e) => {
+                    counts.read += 1;
+                    counts.rejected += 1;
+                    rejects.push(Reject::new(
+                        &label,
+                        line,
+                        raw,
+                        format!("unreadable CSV row: {e}"),
+                    ));
+                    continue;
+                }
             }
-        };
-        if !more {
-            break;
-        }
-        let line = rec.position().map_or(start.line(), |p| p.line());
-        let end = reader.position().byte() as usize;
-        let raw = &body[(rec.position().map_or(start.byte(), |p| p.byte()) as usize).min(body.len())..end.min(body.len())];
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
-            continue; // blank line: not a row
-        }
-        counts.read += 1;
-        let mut fields: Vec<&str> = Vec::with_capacity(h.columns.len());
-        match validate(&rec, h, &checks, &mut fields) {
-            Ok(()) => {
-                for (builder, idx) in b.cols.iter_mut().zip(&index) {
-                    match idx.map(|i| fields[i]) {
-                        Some(v) if !v.is_empty() => builder.append_value(v),
-                        _ => builder.append_null(),
+            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+                continue; // blank line: not a row
+            }
+            counts.read += 1;
+            let mut fields: Vec<&str> = Vec::with_capacity(h.columns.len());
+            match validate(&rec, h, &checks, &mut fields) {
+                Ok(()) => {
+                    for (builder, idx) in b.cols.iter_mut().zip(&index) {
+                        match idx.map(|i| fields[i]) {
+                            Some(v) if !v.is_empty() => builder.append_value(v),
+                            _ => builder.append_null(),
+                        }
+                    }
+                    if let Some(s) = status {
+                        b.status.append_value(s);
+                    }
+                    b.file.append_value(&label);
+                    b.line.append_value(line as i64);
+                    b.loaded.append_value(loaded);
+                    b.rows += 1;
+                    counts.accepted += 1;
+                    if b.rows == BATCH_ROWS {
+                        b.flush(schema, status.is_some(), sink)?;
                     }
                 }
-                if let Some(s) = status {
-                    b.status.append_value(s);
+                Err(reason) => {
+                    counts.rejected += 1;
+                    let first_line = raw.iter().position(|c| *c == b'\n').map(|i| i + 1);
+                    match first_line {
+                        Some(len)
+                            if len < raw.len()
+                                && rec.len() != h.columns.len()
+                                && raw.contains(&b'"') =>
+                        {
+                            rejects.push(Reject::new(
+                                &label,
+                                line,
+                                &raw[..len],
+                                format!("unbalanced quote ({reason}); the lines after it are read again"),
+                            ));
+                            offset += rec_start as usize + len;
+                            line_base = line + 1;
+                            continue 'segments;
+                        }
+                        _ => rejects.push(Reject::new(&label, line, raw, reason)),
+                    }
                 }
-                b.file.append_value(&label);
-                b.line.append_value(line as i64);
-                b.loaded.append_value(loaded);
-                b.rows += 1;
-                counts.accepted += 1;
-                if b.rows == BATCH_ROWS {
-                    b.flush(schema, status.is_some(), sink)?;
-                }
-            }
-            Err(reason) => {
-                counts.rejected += 1;
-                rejects.push(Reject::new(&label, line, raw, reason));
             }
         }
     }
@@ -486,8 +571,14 @@ mod tests {
     #[test]
     fn mailchimp_status_from_header() {
         let h = |cols: &[&str]| cols.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(mailchimp_status(&h(&["Email Address", "CLEAN_TIME"])), "cleaned");
-        assert_eq!(mailchimp_status(&h(&["Email Address", "UNSUB_TIME"])), "unsubscribed");
+        assert_eq!(
+            mailchimp_status(&h(&["Email Address", "CLEAN_TIME"])),
+            "cleaned"
+        );
+        assert_eq!(
+            mailchimp_status(&h(&["Email Address", "UNSUB_TIME"])),
+            "unsubscribed"
+        );
         assert_eq!(mailchimp_status(&h(&["Email Address"])), "subscribed");
     }
 }

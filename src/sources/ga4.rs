@@ -43,7 +43,11 @@ const STRING_COLUMNS: [&str; 14] = [
 /// Schema of the landed GA4 events.
 pub fn schema() -> SchemaRef {
     let mut fields = vec![Field::new("event_timestamp", DataType::Int64, false)];
-    fields.extend(STRING_COLUMNS.iter().map(|c| Field::new(*c, DataType::Utf8, true)));
+    fields.extend(
+        STRING_COLUMNS
+            .iter()
+            .map(|c| Field::new(*c, DataType::Utf8, true)),
+    );
     fields.push(Field::new("ga_session_id", DataType::Int64, true));
     fields.push(Field::new("engagement_time_msec", DataType::Int64, true));
     fields.push(Field::new("purchase_revenue", DataType::Float64, true));
@@ -192,7 +196,9 @@ impl Batch {
     fn new() -> Batch {
         Batch {
             ts: Int64Builder::with_capacity(BATCH_ROWS),
-            strings: (0..STRING_COLUMNS.len()).map(|_| StringBuilder::new()).collect(),
+            strings: (0..STRING_COLUMNS.len())
+                .map(|_| StringBuilder::new())
+                .collect(),
             session: Int64Builder::with_capacity(BATCH_ROWS),
             engagement: Int64Builder::with_capacity(BATCH_ROWS),
             revenue: Float64Builder::with_capacity(BATCH_ROWS),
@@ -204,8 +210,16 @@ impl Batch {
     }
 
     /// Append one event; `Err` is the reason it is rejected.
-    fn push(&mut self, e: &Event<'_>, file: &str, line: u64, loaded: i64) -> std::result::Result<(), String> {
-        let ts = e.event_timestamp.ok_or("field \"event_timestamp\" is missing")?;
+    fn push(
+        &mut self,
+        e: &Event<'_>,
+        file: &str,
+        line: u64,
+        loaded: i64,
+    ) -> std::result::Result<(), String> {
+        let ts = e
+            .event_timestamp
+            .ok_or("field \"event_timestamp\" is missing")?;
         let name = e.event_name.as_deref().filter(|s| !s.is_empty());
         let name = name.ok_or("field \"event_name\" is missing")?;
         let mut page = None;
@@ -231,13 +245,17 @@ impl Batch {
             page,
             device.and_then(|d| d.category.as_deref()),
             device.and_then(|d| d.operating_system.as_deref()),
-            device.and_then(|d| d.web_info.as_ref()).and_then(|w| w.browser.as_deref()),
+            device
+                .and_then(|d| d.web_info.as_ref())
+                .and_then(|w| w.browser.as_deref()),
             geo.and_then(|g| g.country.as_deref()),
             geo.and_then(|g| g.region.as_deref()),
             geo.and_then(|g| g.city.as_deref()),
             traffic.and_then(|t| t.source.as_deref()),
             traffic.and_then(|t| t.medium.as_deref()),
-            e.ecommerce.as_ref().and_then(|c| c.transaction_id.as_deref()),
+            e.ecommerce
+                .as_ref()
+                .and_then(|c| c.transaction_id.as_deref()),
         ];
         self.ts.append_value(ts);
         for (b, v) in self.strings.iter_mut().zip(values) {
@@ -245,7 +263,8 @@ impl Batch {
         }
         self.session.append_option(session);
         self.engagement.append_option(engagement);
-        self.revenue.append_option(e.ecommerce.as_ref().and_then(|c| c.purchase_revenue));
+        self.revenue
+            .append_option(e.ecommerce.as_ref().and_then(|c| c.purchase_revenue));
         self.file.append_value(file);
         self.line.append_value(line as i64);
         self.loaded.append_value(loaded);
@@ -255,7 +274,11 @@ impl Batch {
 
     fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch> {
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.ts.finish())];
-        arrays.extend(self.strings.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        arrays.extend(
+            self.strings
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
         arrays.push(Arc::new(self.session.finish()));
         arrays.push(Arc::new(self.engagement.finish()));
         arrays.push(Arc::new(self.revenue.finish()));
@@ -281,7 +304,9 @@ fn land_file(path: &Path, out: &Path, loaded: i64) -> Result<(Counts, Vec<Reject
     let mut line_no = 0u64;
     loop {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| Error::io(path, e))?;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io(path, e))?;
         if n == 0 {
             break;
         }
@@ -350,7 +375,12 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
         counts.add(c);
         rejects.append(&mut rj);
     }
-    info!(files = ctx.files.len(), read = counts.read, rejected = counts.rejected, "Landed GA4 events.");
+    info!(
+        files = ctx.files.len(),
+        read = counts.read,
+        rejected = counts.rejected,
+        "Landed GA4 events."
+    );
     Ok((counts, rejects))
 }
 

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde_json::Value;
 
@@ -36,16 +38,39 @@ struct Row {
 }
 
 /// Flatten one insights document; values that are not counts become rejects.
-fn flatten(doc: &Value, file: &str, rows: &mut Vec<Row>, rejects: &mut Vec<Reject>, counts: &mut Counts) -> Result<()> {
-    let data = doc.get("data").and_then(Value::as_array).ok_or_else(|| Error::BadInput {
-        file: file.to_string(),
-        reason: "not a Graph API insights response: no top-level \"data\" list".into(),
-    })?;
+fn flatten(
+    doc: &Value,
+    file: &str,
+    rows: &mut Vec<Row>,
+    rejects: &mut Vec<Reject>,
+    counts: &mut Counts,
+) -> Result<()> {
+    let data = doc
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::BadInput {
+            file: file.to_string(),
+            reason: "not a Graph API insights response: no top-level \"data\" list".into(),
+        })?;
     for metric in data {
-        let name = metric.get("name").and_then(Value::as_str).unwrap_or_default();
-        let period = metric.get("period").and_then(Value::as_str).map(str::to_string);
-        for entry in metric.get("values").and_then(Value::as_array).into_iter().flatten() {
-            let end_time = entry.get("end_time").and_then(Value::as_str).map(str::to_string);
+        let name = metric
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let period = metric
+            .get("period")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        for entry in metric
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let end_time = entry
+                .get("end_time")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             let Some(map) = entry.get("value").and_then(Value::as_object) else {
                 continue; // scalar metrics (page_fans) carry no breakdown
             };
@@ -96,7 +121,11 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
         let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let doc: Value = serde_json::from_slice(&text).map_err(|e| Error::BadInput {
             file: path.display().to_string(),
-            reason: format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
+            reason: format!(
+                "invalid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
         })?;
         let mut rows = Vec::new();
         flatten(&doc, &label, &mut rows, &mut rejects, &mut counts)?;
@@ -139,11 +168,25 @@ mod tests {
         )
         .unwrap();
         let (mut rows, mut rejects, mut counts) = (Vec::new(), Vec::new(), Counts::default());
-        flatten(&doc, "page_insights.json", &mut rows, &mut rejects, &mut counts).unwrap();
+        flatten(
+            &doc,
+            "page_insights.json",
+            &mut rows,
+            &mut rejects,
+            &mut counts,
+        )
+        .unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].key, "F.25-34");
         assert_eq!(rows[0].value, 1234);
-        assert_eq!(counts, Counts { read: 2, accepted: 1, rejected: 1 });
+        assert_eq!(
+            counts,
+            Counts {
+                read: 2,
+                accepted: 1,
+                rejected: 1
+            }
+        );
         assert!(rejects[0].reason.contains("M.18-24"));
     }
 

@@ -3,8 +3,10 @@
 //! [`ga4`] (GA4 BigQuery NDJSON, streamed) and [`meta`] (Meta page insights JSON).
 
 pub mod csv_export;
+pub mod encoding;
 pub mod ga4;
 pub mod meta;
+pub mod store;
 
 use std::path::{Path, PathBuf};
 
@@ -44,9 +46,26 @@ pub struct LandContext<'a> {
     pub loaded_at: DateTime<Utc>,
 }
 
-/// The files a source's `path` (a file or a glob, relative to the config) names, sorted.
+/// The local files to read for a source: remote ones (`s3://`, `gs://`, `az://`, `http(s)://`)
+/// are downloaded into `scratch/<source name>/` first; local ones are found in place.
+pub async fn inputs(
+    pipeline: &Pipeline,
+    source: &SourceConfig,
+    scratch: &Path,
+) -> Result<Vec<PathBuf>> {
+    if store::is_remote(&source.path) {
+        let dest = scratch.join(&source.name);
+        let fetched = store::fetch(&source.name, &source.path, &source.store, &dest).await?;
+        return Ok(fetched.into_iter().map(|f| f.local).collect());
+    }
+    resolve_files(pipeline, source)
+}
+
+/// The local files a source's `path` (a file, a folder, a glob or a `file://` URL, relative to
+/// the config) names, sorted.
 pub fn resolve_files(pipeline: &Pipeline, source: &SourceConfig) -> Result<Vec<PathBuf>> {
-    let full = pipeline.resolve(&source.path);
+    let local = store::file_url_path(&source.path).unwrap_or_else(|| PathBuf::from(&source.path));
+    let full = pipeline.resolve(&local);
     let pattern = full.to_string_lossy().to_string();
     let no_input = || Error::NoInput {
         source_name: source.name.clone(),
@@ -57,7 +76,10 @@ pub fn resolve_files(pipeline: &Pipeline, source: &SourceConfig) -> Result<Vec<P
             path: pipeline.path.clone(),
             message: format!("source `{}`: bad glob {pattern}: {e}", source.name),
         })?;
-        paths.filter_map(|p| p.ok()).filter(|p| p.is_file()).collect()
+        paths
+            .filter_map(|p| p.ok())
+            .filter(|p| p.is_file())
+            .collect()
     } else if full.is_dir() {
         let entries = std::fs::read_dir(&full).map_err(|e| Error::io(&full, e))?;
         entries

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: generated exports, a pipeline config over them,
 //! and readers for the outputs.
 
+pub mod servers;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +33,11 @@ impl Fixture {
         generate(&dir.path().join("data"), opts).unwrap();
         let config = dir.path().join("pipeline.toml");
         let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
-        std::fs::write(&config, personas::generate::pipeline_config("test", "data", "out", &sql)).unwrap();
+        std::fs::write(
+            &config,
+            personas::generate::pipeline_config("test", "data", "out", &sql),
+        )
+        .unwrap();
         Fixture { dir, config }
     }
 
@@ -45,15 +51,28 @@ impl Fixture {
         std::fs::read_dir(self.path("data"))
             .unwrap()
             .map(|e| e.unwrap().path())
-            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("hubspot-crm-exports"))
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("hubspot-crm-exports")
+            })
             .unwrap()
     }
 
     /// Run the pipeline for the test date.
     pub fn run(&self) -> personas::Result<RunReport> {
         let pipeline = Pipeline::load(&self.config)?;
-        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        rt.block_on(pipeline::run(&pipeline, &RunOptions { run_date: run_date() }))
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(pipeline::run(
+            &pipeline,
+            &RunOptions {
+                run_date: run_date(),
+            },
+        ))
     }
 
     /// Planted persona of each contact id, from truth.csv.
@@ -102,5 +121,22 @@ pub fn crosstab(planted: &[String], found: &[usize]) -> String {
     for (p, f) in planted.iter().zip(found) {
         *counts.entry((p.as_str(), *f)).or_default() += 1;
     }
-    counts.iter().map(|((p, f), n)| format!("{p:>28} -> persona_{} : {n}\n", f + 1)).collect()
+    counts
+        .iter()
+        .map(|((p, f), n)| format!("{p:>28} -> persona_{} : {n}\n", f + 1))
+        .collect()
+}
+
+/// Every file under `dir`, recursively.
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

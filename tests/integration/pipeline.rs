@@ -1,0 +1,262 @@
+//! End-to-end tests: generated exports with planted personas through the whole pipeline.
+
+use crate::util::{encode, parquet_rows, read_parquet, Fixture};
+use datafusion::arrow::array::{Array, AsArray};
+use personas::cluster::adjusted_rand_index;
+use personas::generate::GenerateOptions;
+use personas::profile::INSUFFICIENT_SAMPLE;
+
+#[test]
+fn planted_personas_are_recovered() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 1200,
+        events_per_contact: 8.0,
+        ..Default::default()
+    });
+    let report = fx.run().unwrap();
+    let truth = fx.truth();
+    let planted: Vec<String> = report
+        .features
+        .contact_ids
+        .iter()
+        .map(|id| truth[id].clone())
+        .collect();
+    let found: Vec<usize> = report.model.labels.clone();
+    let ari = adjusted_rand_index(&encode(&planted), &found);
+    let table = crate::util::crosstab(&planted, &found);
+    assert!(
+        ari >= 0.9,
+        "adjusted Rand index {ari:.3} < 0.9\n{table}\n{}",
+        report.summary()
+    );
+    assert_eq!(
+        report.model.k, 4,
+        "scores: {:?}\n{table}",
+        report.model.scores
+    );
+    // Every persona is named, and names are unique.
+    let mut names: Vec<&str> = report.personas.iter().map(|p| p.name.as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), report.personas.len());
+}
+
+#[test]
+fn twenty_contacts_are_flagged_as_too_small() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 20,
+        ..Default::default()
+    });
+    let report = fx.run().unwrap();
+    assert_eq!(report.contacts, 20);
+    assert!(report
+        .personas
+        .iter()
+        .all(|p| p.flags.iter().any(|f| f == INSUFFICIENT_SAMPLE)));
+    assert!(report.summary().contains("below the minimum sample of 100"));
+    // Nothing too small to trust reaches the CRM file.
+    let mut crm =
+        csv::Reader::from_path(fx.path("out/crm/run_date=2026-11-20/hubspot_import.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = crm.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 20);
+    assert!(
+        rows.iter().all(|r| r[2].is_empty()),
+        "flagged personas must not be written to the CRM"
+    );
+}
+
+#[test]
+fn rerunning_a_date_replaces_it_exactly() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 300,
+        events_per_contact: 4.0,
+        ..Default::default()
+    });
+    let first = fx.run().unwrap();
+    let members = fx.path("out/persona_members/run_date=2026-11-20/part-0.parquet");
+    let before = read_parquet(&members);
+    let second = fx.run().unwrap();
+    let after = read_parquet(&members);
+    assert_eq!(before, after, "same data and seed give the same personas");
+    assert_eq!(parquet_rows(&members), 300, "no duplicates after a rerun");
+    assert_eq!(first.personas, second.personas);
+    let parts = std::fs::read_dir(members.parent().unwrap())
+        .unwrap()
+        .count();
+    assert_eq!(parts, 1);
+    assert!(!fx
+        .path("out/.staging")
+        .read_dir()
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false));
+}
+
+#[test]
+fn every_row_is_accepted_or_rejected_with_a_reason() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 400,
+        events_per_contact: 4.0,
+        ..Default::default()
+    });
+    // Corrupt a few rows of the CRM export and the GA4 export.
+    let crm = fx.crm_export();
+    let mut text = std::fs::read_to_string(&crm).unwrap();
+    text.push_str("\"9001\",\"Bad\",\"Date\",\"bad@example.com\",,,\"Lead\",\"2026-13-45 10:15\",,,,,,,,,,,,,\n");
+    text.push_str("\"9002\",\"Too\",\"Few\"\n");
+    text.push_str("\"9003\",\"No\",\"Email\",\"not-an-email\",,,\"Lead\",,,,,,,,,,,,,,\n");
+    // An unbalanced quote in the middle of the file must not swallow the rows after it.
+    let lines: Vec<&str> = text.lines().collect();
+    let broken = "\"9004\",\"Unclosed,bq@example.com,,,Lead";
+    let text = [&lines[..200], &[broken], &lines[200..]]
+        .concat()
+        .join("\n")
+        + "\n";
+    std::fs::write(&crm, text).unwrap();
+    let ga4 = fx.path("data/ga4/events_20261120.json");
+    let mut events = std::fs::read_to_string(&ga4).unwrap();
+    events.push_str("{\"event_name\": \"page_view\", \"event_timestamp\": \n");
+    events.push_str("{\"event_name\": \"page_view\"}\n");
+    std::fs::write(&ga4, events).unwrap();
+
+    let report = fx.run().unwrap();
+    for s in &report.sources {
+        assert_eq!(
+            s.counts.read,
+            s.counts.accepted + s.counts.rejected,
+            "source {}",
+            s.name
+        );
+        let rejects = fx.path(&format!(
+            "out/rejects/source={}/run_date=2026-11-20/part-0.parquet",
+            s.name
+        ));
+        assert_eq!(
+            parquet_rows(&rejects) as u64,
+            s.counts.rejected,
+            "source {}",
+            s.name
+        );
+    }
+    let crm_report = report.sources.iter().find(|s| s.name == "crm").unwrap();
+    assert_eq!(crm_report.counts.rejected, 4);
+    assert_eq!(crm_report.counts.accepted, 400);
+    let web = report.sources.iter().find(|s| s.name == "web").unwrap();
+    assert_eq!(web.counts.rejected, 2);
+    let batches =
+        read_parquet(&fx.path("out/rejects/source=crm/run_date=2026-11-20/part-0.parquet"));
+    let reasons: Vec<String> = batches
+        .iter()
+        .flat_map(|b| {
+            let r = b
+                .column_by_name("reason")
+                .unwrap()
+                .as_string::<i32>()
+                .clone();
+            (0..r.len()).map(move |i| r.value(i).to_string())
+        })
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("Create Date") && r.contains("2026-13-45")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("wrong field count")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("not-an-email")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("unbalanced quote")),
+        "{reasons:?}"
+    );
+    // The personas are still built from the good rows.
+    assert_eq!(report.contacts, 400);
+    assert!(
+        report.summary().contains("       4 rejected"),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn a_missing_required_column_fails_before_any_work() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 50,
+        events_per_contact: 2.0,
+        ..Default::default()
+    });
+    let crm = fx.crm_export();
+    let text = std::fs::read_to_string(&crm)
+        .unwrap()
+        .replacen("\"Job Title\"", "\"Title\"", 1);
+    std::fs::write(&crm, text).unwrap();
+    let err = fx.run().unwrap_err();
+    assert_eq!(err.exit_code(), 3);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("Job Title") && msg.contains("hubspot-crm-exports"),
+        "{msg}"
+    );
+    assert!(
+        !fx.path("out/personas").exists(),
+        "a failed run publishes nothing"
+    );
+}
+
+#[test]
+fn a_windows_1252_export_is_read_when_configured() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 200,
+        events_per_contact: 2.0,
+        ..Default::default()
+    });
+    let crm = fx.crm_export();
+    let utf8 = std::fs::read_to_string(&crm).unwrap();
+    assert!(
+        utf8.chars().any(|c| !c.is_ascii()),
+        "the generator writes accented names"
+    );
+    // Excel's "CSV" on Western Windows: Windows-1252 (every char here is in Latin-1's range).
+    let cp1252: Vec<u8> = utf8
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    std::fs::write(&crm, cp1252).unwrap();
+    let config = std::fs::read_to_string(&fx.config).unwrap();
+    let config = config.replacen(
+        "kind = \"hubspot_contacts\"",
+        "kind = \"hubspot_contacts\"\nencoding = \"windows-1252\"",
+        1,
+    );
+    std::fs::write(&fx.config, config).unwrap();
+    let report = fx.run().unwrap();
+    let crm_report = report.sources.iter().find(|s| s.name == "crm").unwrap();
+    assert_eq!(
+        (crm_report.counts.accepted, crm_report.counts.rejected),
+        (200, 0)
+    );
+    let landed = read_parquet(
+        &fx.path("out/landing/raw_hubspot__contacts/run_date=2026-11-20/part-0.parquet"),
+    );
+    let names: Vec<String> = landed
+        .iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name("Last Name")
+                .unwrap()
+                .as_string::<i32>()
+                .clone();
+            (0..a.len()).filter_map(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+        })
+        .collect();
+    let original: Vec<String> = csv::Reader::from_reader(utf8.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[2].to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(names, original, "names decoded back to the same text");
+}
