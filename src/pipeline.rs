@@ -44,6 +44,8 @@ pub struct RunReport {
     pub sources: Vec<SourceReport>,
     /// SQL models built.
     pub models: Vec<ModelRun>,
+    /// CRM records merged into another record of the same contact (same Record ID or email).
+    pub duplicates_merged: Option<u64>,
     /// Contacts profiled.
     pub contacts: usize,
     /// The clustering.
@@ -138,6 +140,10 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
         register_raw_tables(&ctx, &reports).await?;
         let models = transform::discover(&pipeline.sql_dir())?;
         let runs = transform::run(&ctx, &models, date).await?;
+        let merged = match (count_rows(&ctx, "stg_hubspot__contacts").await, count_rows(&ctx, "int_crm_contacts").await) {
+            (Some(all), Some(unique)) => Some(all.saturating_sub(unique)),
+            _ => None,
+        };
         watch.lap("transform");
 
         let table = features::load(&ctx, &cfg.features).await?;
@@ -201,18 +207,19 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
         published.push(crm_rel);
         publish(&staging, &out, &published)?;
         watch.lap("write");
-        Ok((reports, runs, table, model, personas))
+        Ok((reports, runs, merged, table, model, personas))
     }
     .await;
     if staging.exists() {
         let _ = std::fs::remove_dir_all(&staging);
     }
-    let (sources, models, features, model, personas) = result?;
+    let (sources, models, duplicates_merged, features, model, personas) = result?;
     Ok(RunReport {
         pipeline: cfg.name.clone(),
         run_date: date,
         sources,
         models,
+        duplicates_merged,
         contacts: features.len(),
         model,
         personas,
@@ -342,6 +349,12 @@ async fn load_audience(ctx: &SessionContext) -> Audience {
     audience
 }
 
+/// Rows of a table, if the project has it.
+async fn count_rows(ctx: &SessionContext, table: &str) -> Option<u64> {
+    let df = ctx.table(table).await.ok()?;
+    df.count().await.ok().map(|n| n as u64)
+}
+
 /// Write a model's rows as one Parquet file (the per-contact features, for analysts).
 async fn write_model(ctx: &SessionContext, model: &str, path: &Path) -> Result<()> {
     let batches = ctx.table(model).await?.collect().await?;
@@ -393,6 +406,11 @@ impl RunReport {
                 r.counts.accepted,
                 r.counts.rejected,
                 r.files.len()
+            ));
+        }
+        if let Some(n) = self.duplicates_merged {
+            s.push_str(&format!(
+                "  {n} duplicate CRM records merged (same Record ID or email; the latest Last Activity Date wins)\n"
             ));
         }
         s.push_str(&format!(

@@ -1,7 +1,7 @@
--- Identity: one row per CRM contact, joined to its email-list member (CRM Email = Mailchimp
+-- Identity: one row per (deduplicated) CRM contact, joined to its email-list member (CRM Email = Mailchimp
 -- Email Address, both trimmed and lower-cased) and its web activity (GA4 user_id = Record ID).
 with contacts as (
-    select * from stg_hubspot__contacts
+    select * from int_crm_contacts
 ),
 
 members as (

@@ -104,6 +104,20 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
     text.push_str("\"9001\",\"Bad\",\"Date\",\"bad@example.com\",,,\"Lead\",\"2026-13-45 10:15\",,,,,,,,,,,,,\n");
     text.push_str("\"9002\",\"Too\",\"Few\"\n");
     text.push_str("\"9003\",\"No\",\"Email\",\"not-an-email\",,,\"Lead\",,,,,,,,,,,,,,\n");
+    // Two duplicates of the first contact: the same Record ID, and the same email in another
+    // case under a new Record ID; both newer, so they win the merge.
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let first = rows.records().next().unwrap().unwrap();
+    let newer = |id: &str, email: &str| -> String {
+        let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(vec![]);
+        let mut rec: Vec<String> = first.iter().map(str::to_string).collect();
+        (rec[0], rec[3], rec[8]) = (id.to_string(), email.to_string(), "2026-11-19 09:00".to_string());
+        w.write_record(&rec).unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    };
+    let (id, email) = (first[0].to_string(), first[3].to_string());
+    text.push_str(&newer(&id, &email));
+    text.push_str(&newer("9005", &email.to_uppercase()));
     // An unbalanced quote in the middle of the file must not swallow the rows after it.
     let lines: Vec<&str> = text.lines().collect();
     let broken = "\"9004\",\"Unclosed,bq@example.com,,,Lead";
@@ -139,7 +153,8 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
     }
     let crm_report = report.sources.iter().find(|s| s.name == "crm").unwrap();
     assert_eq!(crm_report.counts.rejected, 4);
-    assert_eq!(crm_report.counts.accepted, 400);
+    assert_eq!(crm_report.counts.accepted, 402);
+    assert_eq!(report.duplicates_merged, Some(2), "{}", report.summary());
     let web = report.sources.iter().find(|s| s.name == "web").unwrap();
     assert_eq!(web.counts.rejected, 2);
     let batches =

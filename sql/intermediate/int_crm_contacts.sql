@@ -1,0 +1,35 @@
+-- One row per CRM contact. Duplicates (the same Record ID twice, or two records with the same
+-- normalised email) are merged: the record with the latest Last Activity Date wins, ties go to
+-- the row read last. The run prints how many records were merged.
+with contacts as (
+    select * from stg_hubspot__contacts
+),
+
+by_id as (
+    select
+        *,
+        row_number() over (
+            partition by contact_id
+            order by last_activity_at desc nulls last, _source_file desc, _source_line desc
+        ) as id_rank
+    from contacts
+),
+
+by_email as (
+    select
+        *,
+        row_number() over (
+            partition by coalesce(email, cast(contact_id as varchar))
+            order by last_activity_at desc nulls last, _source_file desc, _source_line desc
+        ) as email_rank
+    from by_id
+    where id_rank = 1
+),
+
+final as (
+    select * exclude (id_rank, email_rank)
+    from by_email
+    where email_rank = 1
+)
+
+select * from final
