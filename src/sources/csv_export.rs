@@ -4,6 +4,7 @@
 //! that is not an email, a wrong field count, bytes that are not UTF-8) is rejected with its
 //! file, line, raw text and reason, so the SQL only ever sees rows it can cast.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -223,7 +224,7 @@ fn is_email(v: &str) -> bool {
 /// One file's header, read before any row so a missing column fails the run before any work.
 struct FileHeader {
     path: std::path::PathBuf,
-    /// The whole file as UTF-8, byte-order mark removed.
+    /// The whole file as UTF-8 (a byte-order mark is skipped through `data_start`).
     text: Vec<u8>,
     columns: Vec<String>,
     /// Byte offset in `text` where the data rows start.
@@ -248,11 +249,19 @@ fn read_header(
             ),
         });
     }
-    let text = to_utf8(&data, encoding, &label).into_owned();
+    // Keep the file's own buffer when it is already UTF-8 (only skip a byte-order mark).
+    let converted = match to_utf8(&data, encoding, &label) {
+        Cow::Borrowed(rest) => Err(data.len() - rest.len()),
+        Cow::Owned(utf8) => Ok(utf8),
+    };
+    let (text, skip) = match converted {
+        Ok(utf8) => (utf8, 0),
+        Err(bom) => (data, bom),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_slice());
+        .from_reader(&text[skip..]);
     let mut rec = csv::ByteRecord::new();
     reader
         .read_byte_record(&mut rec)
@@ -273,7 +282,10 @@ fn read_header(
             });
         }
     }
-    let (data_start, data_line) = (reader.position().byte() as usize, reader.position().line());
+    let (data_start, data_line) = (
+        skip + reader.position().byte() as usize,
+        reader.position().line(),
+    );
     Ok(FileHeader {
         path: path.to_path_buf(),
         text,

@@ -109,9 +109,15 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
     let mut rows = csv::Reader::from_reader(text.as_bytes());
     let first = rows.records().next().unwrap().unwrap();
     let newer = |id: &str, email: &str| -> String {
-        let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(vec![]);
+        let mut w = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Always)
+            .from_writer(vec![]);
         let mut rec: Vec<String> = first.iter().map(str::to_string).collect();
-        (rec[0], rec[3], rec[8]) = (id.to_string(), email.to_string(), "2026-11-19 09:00".to_string());
+        (rec[0], rec[3], rec[8]) = (
+            id.to_string(),
+            email.to_string(),
+            "2026-11-19 09:00".to_string(),
+        );
         w.write_record(&rec).unwrap();
         String::from_utf8(w.into_inner().unwrap()).unwrap()
     };
@@ -121,9 +127,11 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
     // An unbalanced quote in the middle of the file must not swallow the rows after it.
     let lines: Vec<&str> = text.lines().collect();
     let broken = "\"9004\",\"Unclosed,bq@example.com,,,Lead";
-    let text = [&lines[..200], &[broken], &lines[200..]]
-        .concat()
-        .join("\n")
+    // Saved by Excel as "CSV UTF-8": with a byte-order mark.
+    let text = "\u{FEFF}".to_string()
+        + &[&lines[..200], &[broken], &lines[200..]]
+            .concat()
+            .join("\n")
         + "\n";
     std::fs::write(&crm, text).unwrap();
     let ga4 = fx.path("data/ga4/events_20261120.json");
