@@ -140,7 +140,10 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
         register_raw_tables(&ctx, &reports).await?;
         let models = transform::discover(&pipeline.sql_dir())?;
         let runs = transform::run(&ctx, &models, date).await?;
-        let merged = match (count_rows(&ctx, "stg_hubspot__contacts").await, count_rows(&ctx, "int_crm_contacts").await) {
+        let merged = match (
+            count_rows(&ctx, "stg_hubspot__contacts").await,
+            count_rows(&ctx, "int_crm_contacts").await,
+        ) {
             (Some(all), Some(unique)) => Some(all.saturating_sub(unique)),
             _ => None,
         };
