@@ -158,6 +158,9 @@ fn validate(config: &Path) -> Result<()> {
             files.len(),
             bytes as f64 / 1e6
         );
+        for f in &files {
+            println!("    {}: {}", f.display(), sources::check_file(s, f)?);
+        }
     }
     Ok(())
 }

@@ -240,15 +240,6 @@ fn read_header(
 ) -> Result<FileHeader> {
     let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let label = path.display().to_string();
-    if data.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::BadInput {
-            file: label,
-            reason: format!(
-                "the file is empty; expected a {} with a header row",
-                preset.name
-            ),
-        });
-    }
     // Keep the file's own buffer when it is already UTF-8 (only skip a byte-order mark).
     let converted = match to_utf8(&data, encoding, &label) {
         Cow::Borrowed(rest) => Err(data.len() - rest.len()),
@@ -258,15 +249,37 @@ fn read_header(
         Ok(utf8) => (utf8, 0),
         Err(bom) => (data, bom),
     };
+    let (columns, header_end, data_line) = parse_header(&text[skip..], preset, &label)?;
+    Ok(FileHeader {
+        path: path.to_path_buf(),
+        text,
+        columns,
+        data_start: skip + header_end,
+        data_line,
+    })
+}
+
+/// The header of an export: its columns, where the data starts (byte, line). Fails when the
+/// file is empty or lacks a required column.
+fn parse_header(text: &[u8], preset: &CsvPreset, label: &str) -> Result<(Vec<String>, usize, u64)> {
+    if text.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::BadInput {
+            file: label.to_string(),
+            reason: format!(
+                "the file is empty; expected a {} with a header row",
+                preset.name
+            ),
+        });
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(&text[skip..]);
+        .from_reader(text);
     let mut rec = csv::ByteRecord::new();
     reader
         .read_byte_record(&mut rec)
         .map_err(|e| Error::BadInput {
-            file: label.clone(),
+            file: label.to_string(),
             reason: format!("cannot read the header row: {e}"),
         })?;
     let columns: Vec<String> = rec
@@ -276,23 +289,34 @@ fn read_header(
     for req in preset.required {
         if !columns.iter().any(|c| c == req) {
             return Err(Error::MissingColumn {
-                file: label,
+                file: label.to_string(),
                 column: req.to_string(),
                 found: columns.join(", "),
             });
         }
     }
-    let (data_start, data_line) = (
-        skip + reader.position().byte() as usize,
-        reader.position().line(),
-    );
-    Ok(FileHeader {
-        path: path.to_path_buf(),
-        text,
+    Ok((
         columns,
-        data_start,
-        data_line,
-    })
+        reader.position().byte() as usize,
+        reader.position().line(),
+    ))
+}
+
+/// Check an export's header without reading its rows (`personas validate`): returns its columns.
+pub fn check_header(
+    path: &std::path::Path,
+    preset: &CsvPreset,
+    encoding: TextEncoding,
+) -> Result<Vec<String>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(64 * 1024);
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    file.take(1 << 20)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    let label = path.display().to_string();
+    let text = to_utf8(&head, encoding, &label);
+    parse_header(&text, preset, &label).map(|(columns, _, _)| columns)
 }
 
 /// Land every file of a CSV source as one Parquet part with the union of their columns.

@@ -343,6 +343,36 @@ fn land_file(path: &Path, out: &Path, loaded: i64) -> Result<(Counts, Vec<Reject
     Ok((counts, rejects))
 }
 
+/// Decode the first event of a file (`personas validate`).
+pub fn check_first_event(path: &Path) -> Result<String> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    while line.trim_ascii().is_empty() {
+        line.clear();
+        if reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(path, e))?
+            == 0
+        {
+            return Err(Error::BadInput {
+                file: path.display().to_string(),
+                reason: "the GA4 export file has no events".into(),
+            });
+        }
+    }
+    let bad = |reason: String| Error::BadInput {
+        file: path.display().to_string(),
+        reason,
+    };
+    let event = serde_json::from_slice::<Event>(line.trim_ascii())
+        .map_err(|e| bad(format!("line 1 is not a GA4 event: {e}")))?;
+    Batch::new()
+        .push(&event, "", 1, 0)
+        .map_err(|e| bad(format!("line 1: {e}")))?;
+    Ok("first event reads as a GA4 event".into())
+}
+
 /// Land every file of a GA4 source, files decoded in parallel (one worker per core).
 pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
     let loaded = ctx.loaded_at.timestamp_micros();

@@ -104,6 +104,35 @@ fn flatten(
     Ok(())
 }
 
+/// Read one insights file and count its values (`personas validate`).
+pub fn check(path: &std::path::Path) -> Result<String> {
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let doc = parse(&text, path)?;
+    let (mut rows, mut rejects, mut counts) = (Vec::new(), Vec::new(), Counts::default());
+    flatten(
+        &doc,
+        &file_label(path),
+        &mut rows,
+        &mut rejects,
+        &mut counts,
+    )?;
+    Ok(format!(
+        "{} values, {} unreadable",
+        counts.read, counts.rejected
+    ))
+}
+
+fn parse(text: &[u8], path: &std::path::Path) -> Result<Value> {
+    serde_json::from_slice(text).map_err(|e| Error::BadInput {
+        file: path.display().to_string(),
+        reason: format!(
+            "invalid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ),
+    })
+}
+
 /// Land every insights file of the source as one Parquet part.
 pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
     let mut counts = Counts::default();
@@ -119,14 +148,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
     for path in &ctx.files {
         let label = file_label(path);
         let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let doc: Value = serde_json::from_slice(&text).map_err(|e| Error::BadInput {
-            file: path.display().to_string(),
-            reason: format!(
-                "invalid JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ),
-        })?;
+        let doc = parse(&text, path)?;
         let mut rows = Vec::new();
         flatten(&doc, &label, &mut rows, &mut rejects, &mut counts)?;
         for r in rows {

@@ -118,6 +118,27 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
     })
 }
 
+/// Check that a local input file looks like its source kind without reading it all (the
+/// header of a CSV export, the first event of a GA4 export, a whole insights document); returns
+/// a one-line description.
+pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
+    match source.kind {
+        SourceKind::HubspotContacts | SourceKind::MailchimpMembers => {
+            let preset = match source.kind {
+                SourceKind::HubspotContacts => &csv_export::HUBSPOT_CONTACTS,
+                _ => &csv_export::MAILCHIMP_MEMBERS,
+            };
+            let columns = csv_export::check_header(path, preset, source.encoding)?;
+            Ok(format!(
+                "{} columns, all required ones present",
+                columns.len()
+            ))
+        }
+        SourceKind::Ga4Events => ga4::check_first_event(path),
+        SourceKind::MetaPageInsights => meta::check(path),
+    }
+}
+
 /// Short file name for rows and messages.
 pub fn file_label(path: &Path) -> String {
     path.file_name()

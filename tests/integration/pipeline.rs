@@ -217,6 +217,12 @@ fn a_missing_required_column_fails_before_any_work() {
         .unwrap()
         .replacen("\"Job Title\"", "\"Title\"", 1);
     std::fs::write(&crm, text).unwrap();
+    // `personas validate` finds it from the header alone...
+    let pipeline = personas::config::Pipeline::load(&fx.config).unwrap();
+    let crm_source = &pipeline.config.sources[0];
+    let err = personas::sources::check_file(crm_source, &crm).unwrap_err();
+    assert!(err.to_string().contains("Job Title"), "{err}");
+    // ... and a run fails before any work.
     let err = fx.run().unwrap_err();
     assert_eq!(err.exit_code(), 3);
     let msg = err.to_string();
