@@ -1,0 +1,209 @@
+//! The CRM side: one contact drawn from its persona's profile, its HubSpot CSV row, and unique
+//! email addresses.
+
+use std::collections::HashSet;
+
+use rand::Rng;
+use rand_xoshiro::Xoshiro256PlusPlus as XRng;
+
+use super::profiles::{pick_trait, src, Emp, Profile, PROFILES};
+use super::tables::{City, CITIES, FIRST, FREE_MAIL, LAST, OWNERS};
+use super::util::{capitalize, fmt_time, pick};
+use super::S;
+
+/// A CRM contact, kept only while its rows are written.
+pub(super) struct Contact {
+    pub(super) id: u64,
+    pub(super) persona: usize,
+    pub(super) first: S,
+    pub(super) last: S,
+    pub(super) email: String,
+    pub(super) phone: String,
+    pub(super) city: &'static City,
+    pub(super) created: i64,
+    pub(super) birthday: String,
+}
+
+/// Writes the contact's HubSpot row into `line` and returns the contact.
+pub(super) fn make_contact(
+    rng: &mut XRng,
+    id: u64,
+    p: usize,
+    keep: f64,
+    day0: i64,
+    seen: &mut HashSet<String>,
+    line: &mut String,
+) -> Contact {
+    let (first, last, city) = (*pick(rng, FIRST), *pick(rng, LAST), pick(rng, CITIES));
+    let co = &PROFILES[src(rng, p, keep)];
+    let company = format!("{} {}", pick(rng, co.co_prefix), pick(rng, co.co_suffix));
+    let domain = if rng.gen::<f64>() < co.free_mail {
+        pick(rng, FREE_MAIL).to_string()
+    } else {
+        format!("{}{}", fold(&company), co.tld)
+    };
+    let email = unique_email(rng, first, last, &domain, seen);
+    let phone = if rng.gen::<f64>() < 0.08 {
+        String::new()
+    } else {
+        format!(
+            "{} {:03} {:04}",
+            city.phone,
+            rng.gen_range(200..1000),
+            rng.gen_range(0..10_000)
+        )
+    };
+    let pr = |rng: &mut XRng| -> &'static Profile { &PROFILES[src(rng, p, keep)] };
+    let stage = *pick_trait(rng, p, keep, |x| x.stages);
+    let inactive = pr(rng).inactive_days;
+    let last_act =
+        day0 - rng.gen_range(inactive.0..=inactive.1) * 86_400 + rng.gen_range(0..86_400);
+    let created = last_act - rng.gen_range(0..900) * 86_400 - rng.gen_range(0..86_400);
+    let title = *pick_trait(rng, p, keep, |x| x.titles);
+    let industry = if rng.gen::<f64>() < 0.07 {
+        ""
+    } else {
+        *pick_trait(rng, p, keep, |x| x.industries)
+    };
+    let employees = match pick_trait(rng, p, keep, |x| x.employees) {
+        Emp::Label(l) => l.to_string(),
+        Emp::Num(lo, hi) => rng.gen_range(*lo..=*hi).to_string(),
+        Emp::Missing => String::new(),
+    };
+    let age = pr(rng).age;
+    let age = rng.gen_range(age.0..=age.1) as i64;
+    let born = day0 - (age * 365 + age / 4 + rng.gen_range(0..365)) * 86_400;
+    let has_dob = rng.gen::<f64>() >= 0.07;
+    let (dob, birthday) = if has_dob {
+        (fmt_time(born, "%Y-%m-%d"), fmt_time(born, "%m/%d"))
+    } else {
+        (String::new(), String::new())
+    };
+    let gender = if rng.gen::<f64>() < 0.07 {
+        ""
+    } else if rng.gen::<f64>() < pr(rng).male {
+        "Male"
+    } else {
+        "Female"
+    };
+    let (role, source) = (
+        *pick_trait(rng, p, keep, |x| x.roles),
+        *pick_trait(rng, p, keep, |x| x.sources),
+    );
+    let rev = pr(rng).revenue;
+    let revenue = if rng.gen::<f64>() < rev.0 {
+        format!("{:.2}", rng.gen_range(rev.1..rev.2))
+    } else {
+        String::new()
+    };
+    let marketing = if rng.gen::<f64>() < pr(rng).marketing {
+        "Marketing contact"
+    } else {
+        "Non-marketing contact"
+    };
+    let (id_s, owner) = (id.to_string(), *pick(rng, OWNERS));
+    let (created_s, last_s) = (
+        fmt_time(created, "%Y-%m-%d %H:%M"),
+        fmt_time(last_act, "%Y-%m-%d %H:%M"),
+    );
+    let fields: [&str; 21] = [
+        &id_s,
+        first,
+        last,
+        &email,
+        &phone,
+        owner,
+        stage,
+        &created_s,
+        &last_s,
+        title,
+        &company,
+        industry,
+        &employees,
+        city.city,
+        city.country,
+        &dob,
+        gender,
+        role,
+        source,
+        &revenue,
+        marketing,
+    ];
+    line.clear();
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        if !f.is_empty() {
+            line.push('"');
+            line.push_str(&f.replace('"', "\"\""));
+            line.push('"');
+        }
+    }
+    line.push('\n');
+    Contact {
+        id,
+        persona: p,
+        first,
+        last,
+        email,
+        phone,
+        city,
+        created,
+        birthday,
+    }
+}
+
+/// A fresh email for the name at `domain`; ~15 % keep the capitals people typed.
+pub(super) fn unique_email(
+    rng: &mut XRng,
+    first: &str,
+    last: &str,
+    domain: &str,
+    seen: &mut HashSet<String>,
+) -> String {
+    let (f, l) = (fold(first), fold(last));
+    let initial: String = f.chars().take(1).collect();
+    let base = match rng.gen_range(0..5) {
+        0 => format!("{f}.{l}"),
+        1 => format!("{f}{l}"),
+        2 => format!("{initial}.{l}"),
+        3 => format!("{f}_{l}"),
+        _ => format!("{l}.{f}"),
+    };
+    let mut local = base.clone();
+    for attempt in 0u32.. {
+        let email = format!("{local}@{domain}");
+        if seen.insert(email.clone()) {
+            return if rng.gen::<f64>() < 0.15 {
+                format!("{}@{}", capitalize(&local), capitalize(domain))
+            } else {
+                email
+            };
+        }
+        local = format!(
+            "{base}{}",
+            rng.gen_range(1..10u64.pow(2 + attempt.min(12) / 3))
+        );
+    }
+    String::new()
+}
+
+/// Lower-case ASCII letters and digits of `s`, accents folded (`Núñez` -> `nunez`).
+fn fold(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            'á' | 'à' | 'â' | 'ä' | 'å' => Some('a'),
+            'é' | 'è' | 'ê' | 'ë' => Some('e'),
+            'í' | 'ï' => Some('i'),
+            'ó' | 'ò' | 'ô' | 'ö' | 'ø' => Some('o'),
+            'ú' | 'ü' => Some('u'),
+            'ñ' => Some('n'),
+            'ç' => Some('c'),
+            'ß' => Some('s'),
+            c if c.is_ascii_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,145 @@
+//! The GA4 session planner: one visitor per CRM contact plus anonymous ones, and their sessions
+//! spread over the days of the export, all from one seeded stream.
+
+use rand::Rng;
+use rand_xoshiro::Xoshiro256PlusPlus as XRng;
+
+use super::crm::Contact;
+use super::profiles::{pick_trait, src, Device, Traffic, PROFILES};
+use super::tables::{City, CITIES};
+use super::util::pick;
+use super::{DAYS, PERSONAS};
+
+/// Most events in one session.
+const MAX_SESSION_EVENTS: u32 = 40;
+
+/// One web visitor: a CRM contact (`user_id` > 0) or an anonymous one.
+pub(super) struct Visitor {
+    pub(super) user_id: u32,
+    pub(super) persona: u8,
+    pub(super) device: &'static Device,
+    pub(super) traffic: &'static Traffic,
+    pub(super) city: &'static City,
+    pub(super) pseudo: (u32, u32),
+}
+/// One session on one day.
+#[derive(Clone, Copy)]
+pub(super) struct Session {
+    pub(super) visitor: u32,
+    pub(super) start: u32,
+    pub(super) events: u16,
+    pub(super) number: u16,
+    pub(super) purchase_cents: u32,
+}
+
+/// Plans sessions per day for every visitor (single RNG stream, so deterministic).
+pub(super) struct Planner {
+    pub(super) rng: XRng,
+    pub(super) keep: f64,
+    pub(super) mean_events: f64,
+    pub(super) day0: i64,
+    pub(super) visitors: Vec<Visitor>,
+    pub(super) days: Vec<Vec<Session>>,
+    pub(super) counts: Vec<u32>,
+    pub(super) times: Vec<(u8, u32)>,
+}
+
+impl Planner {
+    fn visitor(&mut self, user_id: u32, p: usize, city: &'static City) -> u32 {
+        let rng = &mut self.rng;
+        let (device, traffic) = (
+            pick_trait(rng, p, self.keep, |x| x.devices),
+            pick_trait(rng, p, self.keep, |x| x.traffic),
+        );
+        let city = if rng.gen_bool(0.9) {
+            city
+        } else {
+            pick(rng, CITIES)
+        };
+        let pseudo = (
+            rng.gen_range(100_000_000..1_000_000_000),
+            (self.day0 - rng.gen_range(0..400 * 86_400)) as u32,
+        );
+        self.visitors.push(Visitor {
+            user_id,
+            persona: p as u8,
+            device,
+            traffic,
+            city,
+            pseudo,
+        });
+        (self.visitors.len() - 1) as u32
+    }
+
+    /// Plans a CRM contact's sessions.
+    pub(super) fn contact(&mut self, c: &Contact) {
+        let v = self.visitor(c.id as u32, c.persona, c.city);
+        let (p, keep) = (c.persona, self.keep);
+        let prof = &PROFILES[src(&mut self.rng, p, keep)];
+        if self.rng.gen::<f64>() < prof.zero {
+            return;
+        }
+        let x = self.mean_events * prof.events / (1.0 - prof.zero) * self.rng.gen_range(0.3..1.7);
+        let n = x.floor() as u32 + u32::from(self.rng.gen::<f64>() < x.fract());
+        let per_session = PROFILES[src(&mut self.rng, p, keep)].per_session;
+        let buy = PROFILES[src(&mut self.rng, p, keep)].buy;
+        let sessions = ((f64::from(n) / per_session).round() as u32)
+            .max(n.div_ceil(MAX_SESSION_EVENTS))
+            .min(n)
+            .max(1);
+        self.plan(v, n, sessions, buy);
+    }
+
+    /// Plans an anonymous visitor: one short session.
+    pub(super) fn anonymous(&mut self) {
+        let p = self.rng.gen_range(0..PERSONAS.len());
+        let city = pick(&mut self.rng, CITIES);
+        let v = self.visitor(0, p, city);
+        let n = self.rng.gen_range(1..=5);
+        self.plan(v, n, 1, (0.0, 0.0, 0.0));
+    }
+
+    fn plan(&mut self, v: u32, n: u32, sessions: u32, buy: (f64, f64, f64)) {
+        if n == 0 {
+            return;
+        }
+        let rng = &mut self.rng;
+        self.counts.clear();
+        self.counts.resize(sessions as usize, 1);
+        let mut rest = n - sessions;
+        for c in self.counts.iter_mut() {
+            if rest > 0 {
+                *c += 1;
+                rest -= 1;
+            }
+        }
+        while rest > 0 {
+            let i = rng.gen_range(0..self.counts.len());
+            if self.counts[i] < MAX_SESSION_EVENTS {
+                self.counts[i] += 1;
+                rest -= 1;
+            }
+        }
+        self.times.clear();
+        self.times.extend(
+            (0..sessions).map(|_| (rng.gen_range(0..DAYS as u8), rng.gen_range(0..82_000))),
+        );
+        self.times.sort_unstable();
+        let base = rng.gen_range(1..12u16);
+        let buyer = (rng.gen::<f64>() < buy.0).then(|| rng.gen_range(0..self.counts.len()));
+        for (i, (&(day, start), &events)) in self.times.iter().zip(&self.counts).enumerate() {
+            let purchase_cents = if buyer == Some(i) && events > 1 {
+                (rng.gen_range(buy.1..buy.2) * 100.0) as u32
+            } else {
+                0
+            };
+            self.days[day as usize].push(Session {
+                visitor: v,
+                start,
+                events: events as u16,
+                number: base + i as u16,
+                purchase_cents,
+            });
+        }
+    }
+}
