@@ -290,6 +290,9 @@ impl Batch {
     }
 }
 
+/// Counts and rejects of one landed file.
+type Landed = (Counts, Vec<Reject>);
+
 /// Decode one NDJSON file into one Parquet part.
 fn land_file(path: &Path, out: &Path, loaded: i64) -> Result<(Counts, Vec<Reject>)> {
     let label = file_label(path);
@@ -382,7 +385,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
         .min(ctx.files.len())
         .max(1);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<(Counts, Vec<Reject>)>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, Result<Landed>)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
