@@ -107,7 +107,9 @@ pub enum SourceKind {
     MailchimpMembers,
     /// Google Analytics 4 BigQuery export as newline-delimited JSON (`events_YYYYMMDD*.json`).
     Ga4Events,
-    /// Meta Graph API page insights JSON (`page_fans_gender_age`, `page_fans_country`).
+    /// Meta Graph API page insights JSON (`page_fans_gender_age`, `page_fans_country`), or the
+    /// same breakdowns as a long CSV (`dimension,value,count`) when the file ends in `.csv`.
+    #[serde(alias = "meta_audience")]
     MetaPageInsights,
 }
 

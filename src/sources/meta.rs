@@ -35,6 +35,8 @@ struct Row {
     end_time: Option<String>,
     key: String,
     value: i64,
+    /// Line in the file (long CSV); 0 for JSON documents.
+    line: u64,
 }
 
 /// Flatten one insights document; values that are not counts become rejects.
@@ -85,6 +87,7 @@ fn flatten(
                             end_time: end_time.clone(),
                             key: key.clone(),
                             value,
+                            line: 0,
                         });
                     }
                     _ => {
@@ -106,20 +109,98 @@ fn flatten(
 
 /// Read one insights file and count its values (`personas validate`).
 pub fn check(path: &std::path::Path) -> Result<String> {
-    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let doc = parse(&text, path)?;
-    let (mut rows, mut rejects, mut counts) = (Vec::new(), Vec::new(), Counts::default());
-    flatten(
-        &doc,
-        &file_label(path),
-        &mut rows,
-        &mut rejects,
-        &mut counts,
-    )?;
+    let (_, _, counts) = read_file(path)?;
     Ok(format!(
         "{} values, {} unreadable",
         counts.read, counts.rejected
     ))
+}
+
+/// Flatten one file: a Graph API JSON document, or a long CSV (`dimension,value,count`, e.g.
+/// `gender_age,F.25-34,1234`, the shape of Meta's audience exports) when it ends in `.csv`.
+fn read_file(path: &std::path::Path) -> Result<(Vec<Row>, Vec<Reject>, Counts)> {
+    let label = file_label(path);
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (mut rows, mut rejects, mut counts) = (Vec::new(), Vec::new(), Counts::default());
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        flatten_csv(&text, path, &mut rows, &mut rejects, &mut counts)?;
+    } else {
+        let doc = parse(&text, path)?;
+        flatten(&doc, &label, &mut rows, &mut rejects, &mut counts)?;
+    }
+    Ok((rows, rejects, counts))
+}
+
+/// A long CSV: header `dimension,value,count`; dimension `gender_age` becomes the metric
+/// `page_fans_gender_age`, as in the Graph API.
+fn flatten_csv(
+    text: &[u8],
+    path: &std::path::Path,
+    rows: &mut Vec<Row>,
+    rejects: &mut Vec<Reject>,
+    counts: &mut Counts,
+) -> Result<()> {
+    let label = file_label(path);
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
+    let header: Vec<String> = reader
+        .headers()?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::MissingColumn {
+                file: path.display().to_string(),
+                column: name.to_string(),
+                found: header.join(", "),
+            })
+    };
+    let (dim, key, count) = (col("dimension")?, col("value")?, col("count")?);
+    for rec in reader.records() {
+        counts.read += 1;
+        let line = rec
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(0, |p| p.line());
+        let parsed = rec
+            .map_err(|e| format!("unreadable CSV row: {e}"))
+            .and_then(|r| {
+                let get = |i: usize| r.get(i).map(str::trim).unwrap_or_default().to_string();
+                let (d, k, c) = (get(dim), get(key), get(count));
+                let value = c
+                    .parse::<i64>()
+                    .map_err(|_| format!("column \"count\": {c:?} is not a whole number"))?;
+                if d.is_empty() || k.is_empty() {
+                    return Err("empty dimension or value".to_string());
+                }
+                Ok(Row {
+                    metric: format!("page_fans_{d}"),
+                    period: None,
+                    end_time: None,
+                    key: k,
+                    value,
+                    line,
+                })
+            });
+        match parsed {
+            Ok(row) => {
+                counts.accepted += 1;
+                rows.push(row);
+            }
+            Err(reason) => {
+                counts.rejected += 1;
+                rejects.push(Reject::new(&label, line, b"", reason));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse(text: &[u8], path: &std::path::Path) -> Result<Value> {
@@ -147,10 +228,9 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
     let mut loaded = TimestampMicrosecondBuilder::new().with_timezone("UTC");
     for path in &ctx.files {
         let label = file_label(path);
-        let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let doc = parse(&text, path)?;
-        let mut rows = Vec::new();
-        flatten(&doc, &label, &mut rows, &mut rejects, &mut counts)?;
+        let (rows, mut file_rejects, file_counts) = read_file(path)?;
+        rejects.append(&mut file_rejects);
+        counts.add(file_counts);
         for r in rows {
             metric.append_value(&r.metric);
             period.append_option(r.period.as_deref());
@@ -158,7 +238,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
             key.append_value(&r.key);
             value.append_value(r.value);
             file_b.append_value(&label);
-            line_b.append_value(0);
+            line_b.append_value(r.line as i64);
             loaded.append_value(ctx.loaded_at.timestamp_micros());
         }
     }
@@ -210,6 +290,37 @@ mod tests {
             }
         );
         assert!(rejects[0].reason.contains("M.18-24"));
+    }
+
+    #[test]
+    fn long_csv_lands_like_the_graph_api() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audience.csv");
+        std::fs::write(&path, "dimension,value,count\ngender_age,F.25-34,1234\ngender_age,M.18-24,lots\ncountry,US,17\n").unwrap();
+        let (rows, rejects, counts) = read_file(&path).unwrap();
+        assert_eq!(
+            counts,
+            Counts {
+                read: 3,
+                accepted: 2,
+                rejected: 1
+            }
+        );
+        assert_eq!(
+            (
+                rows[0].metric.as_str(),
+                rows[0].key.as_str(),
+                rows[0].value,
+                rows[0].line
+            ),
+            ("page_fans_gender_age", "F.25-34", 1234, 2)
+        );
+        assert_eq!(rows[1].metric, "page_fans_country");
+        assert!(
+            rejects[0].reason.contains("lots") && rejects[0].line == 3,
+            "{:?}",
+            rejects[0]
+        );
     }
 
     #[test]
