@@ -169,6 +169,10 @@ fn flatten_csv(
             .ok()
             .and_then(|r| r.position())
             .map_or(0, |p| p.line());
+        let raw = rec
+            .as_ref()
+            .map(|r| r.iter().collect::<Vec<_>>().join(","))
+            .unwrap_or_default();
         let parsed = rec
             .map_err(|e| format!("unreadable CSV row: {e}"))
             .and_then(|r| {
@@ -196,7 +200,7 @@ fn flatten_csv(
             }
             Err(reason) => {
                 counts.rejected += 1;
-                rejects.push(Reject::new(&label, line, b"", reason));
+                rejects.push(Reject::new(&label, line, raw.as_bytes(), reason));
             }
         }
     }
@@ -321,6 +325,7 @@ mod tests {
             "{:?}",
             rejects[0]
         );
+        assert_eq!(rejects[0].raw, "gender_age,M.18-24,lots");
     }
 
     #[test]
