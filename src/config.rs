@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::sources::csv_mapping::{self, CsvColumns};
 
 /// A whole pipeline, as written in `pipelines/<name>.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +54,21 @@ pub struct SourceConfig {
     /// endpoint, region, credentials from the environment, timeouts and retries.
     #[serde(default)]
     pub store: StoreConfig,
+    /// `csv` sources: the field delimiter, one ASCII character (default `,`; `"\t"` for tabs).
+    pub delimiter: Option<char>,
+    /// `csv` sources: the quote character, one ASCII character (default `"`).
+    pub quote: Option<char>,
+    /// `csv` sources: whether the first row names the columns (default true); without a header
+    /// the columns are named `column_1`, `column_2`, ...
+    pub has_header: Option<bool>,
+    /// `csv` sources: chrono format of the date columns (default `%Y-%m-%d`).
+    pub date_format: Option<String>,
+    /// `csv` sources: chrono format of the date-time columns (default `%Y-%m-%d %H:%M:%S`; a
+    /// format without a time reads a date as midnight).
+    pub datetime_format: Option<String>,
+    /// `csv` sources: the file column holding each contact field (`[sources.columns]`);
+    /// `contact_id` and `email` are required.
+    pub columns: Option<CsvColumns>,
 }
 
 /// Text encodings of CSV exports.
@@ -111,6 +127,11 @@ pub enum SourceKind {
     /// same breakdowns as a long CSV (`dimension,value,count`) when the file ends in `.csv`.
     #[serde(alias = "meta_audience")]
     MetaPageInsights,
+    /// Salesforce contacts: a Data Loader / Bulk API CSV (API field names) or a report export
+    /// (field labels).
+    SalesforceContacts,
+    /// Any CRM's contacts CSV, read through the source's `[sources.columns]` mapping.
+    Csv,
 }
 
 impl SourceKind {
@@ -121,7 +142,27 @@ impl SourceKind {
             SourceKind::MailchimpMembers => "raw_mailchimp__members",
             SourceKind::Ga4Events => "raw_ga4__events",
             SourceKind::MetaPageInsights => "raw_meta__page_insights",
+            SourceKind::SalesforceContacts => "raw_salesforce__contacts",
+            SourceKind::Csv => "raw_csv__contacts",
         }
+    }
+
+    /// Every kind, in the order raw tables are registered.
+    pub const ALL: [SourceKind; 6] = [
+        SourceKind::HubspotContacts,
+        SourceKind::SalesforceContacts,
+        SourceKind::Csv,
+        SourceKind::MailchimpMembers,
+        SourceKind::Ga4Events,
+        SourceKind::MetaPageInsights,
+    ];
+
+    /// Whether the kind is a CRM contacts export (a pipeline needs at least one).
+    pub fn is_crm(self) -> bool {
+        matches!(
+            self,
+            SourceKind::HubspotContacts | SourceKind::SalesforceContacts | SourceKind::Csv
+        )
     }
 }
 
@@ -397,9 +438,14 @@ impl Pipeline {
                     s.name, s.max_reject_pct
                 )));
             }
+            csv_mapping::check_options(s)
+                .map_err(|why| self.fail(format!("source `{}`: {why}", s.name)))?;
         }
-        if !seen_kinds.contains(&SourceKind::HubspotContacts) {
-            return Err(self.fail("no CRM source: add a source of kind `hubspot_contacts`".into()));
+        if !seen_kinds.iter().any(|k| k.is_crm()) {
+            return Err(self.fail(
+                "no CRM source: add a source of kind `hubspot_contacts`, `salesforce_contacts` or `csv`"
+                    .into(),
+            ));
         }
         let k = &c.cluster;
         if k.k_min < 2 || k.k_min > k.k_max {

@@ -7,8 +7,9 @@
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
-use datafusion::prelude::SessionContext;
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::functions::unicode::expr_fn::character_length;
+use datafusion::prelude::{cast as cast_expr, col, SessionContext};
 use ndarray::Array2;
 use tracing::info;
 
@@ -40,8 +41,8 @@ pub struct CategoricalColumn {
 /// The feature table, column-wise, in memory: one row per contact.
 #[derive(Debug, Clone, Default)]
 pub struct FeatureTable {
-    /// CRM contact ids.
-    pub contact_ids: Vec<i64>,
+    /// CRM contact ids (HubSpot record ids, Salesforce ids, any CRM's ids), as text.
+    pub contact_ids: Vec<String>,
     /// Contact emails (lower-cased; `None` when the CRM has none).
     pub emails: Vec<Option<String>>,
     /// Numeric columns (segmentation and description).
@@ -79,13 +80,18 @@ fn missing(model: &str, column: &str) -> Error {
     }
 }
 
-/// Read the feature model into memory, ordered by contact id. `describe` columns become
-/// numeric or categorical by their type in the model.
+/// Read the feature model into memory, ordered by contact id: shorter ids first, then by text,
+/// so numeric ids keep their numeric order. `describe` columns become numeric or categorical by
+/// their type in the model.
 pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureTable> {
     let df = ctx.table(cfg.model.as_str()).await?;
     let schema = df.schema().as_arrow().clone();
+    let id = cast_expr(col("contact_id"), DataType::Utf8);
     let df = df
-        .sort(vec![datafusion::prelude::col("contact_id").sort(true, true)])
+        .sort(vec![
+            character_length(id.clone()).sort(true, true),
+            id.sort(true, true),
+        ])
         .map_err(|_| missing(&cfg.model, "contact_id"))?;
     let batches = df.collect().await?;
     let mut t = FeatureTable::default();
@@ -128,8 +134,8 @@ fn column<'b>(batch: &'b RecordBatch, model: &str, name: &str) -> Result<&'b dyn
 }
 
 fn append_batch(t: &mut FeatureTable, batch: &RecordBatch, model: &str) -> Result<()> {
-    let ids = cast(column(batch, model, "contact_id")?, &DataType::Int64)?;
-    let ids = ids.as_primitive::<Int64Type>();
+    let ids = cast(column(batch, model, "contact_id")?, &DataType::Utf8)?;
+    let ids = ids.as_string::<i32>();
     for i in 0..ids.len() {
         if ids.is_null(i) {
             return Err(Error::BadInput {
@@ -137,7 +143,7 @@ fn append_batch(t: &mut FeatureTable, batch: &RecordBatch, model: &str) -> Resul
                 reason: "a feature row has no contact_id".into(),
             });
         }
-        t.contact_ids.push(ids.value(i));
+        t.contact_ids.push(ids.value(i).to_string());
     }
     let emails = cast(column(batch, model, "email")?, &DataType::Utf8)?;
     let emails = emails.as_string::<i32>();
@@ -276,7 +282,7 @@ mod tests {
 
     fn table() -> FeatureTable {
         FeatureTable {
-            contact_ids: vec![1, 2, 3, 4],
+            contact_ids: ["1", "2", "3", "4"].map(String::from).to_vec(),
             emails: vec![None; 4],
             numeric: vec![NumericColumn {
                 name: "sessions".into(),
@@ -337,7 +343,7 @@ mod tests {
     #[test]
     fn constant_column_is_zero_not_nan() {
         let t = FeatureTable {
-            contact_ids: vec![1, 2],
+            contact_ids: vec!["0035g00000AbCdEAAZ".into(), "0035g00000AbCdFAAZ".into()],
             emails: vec![None, None],
             numeric: vec![NumericColumn {
                 name: "x".into(),

@@ -23,8 +23,17 @@ use crate::features::{self, FeatureTable};
 use crate::landing::{self, Counts};
 use crate::profile::{self, Audience, Persona};
 use crate::sinks;
-use crate::sources::{self, csv_export, ga4, meta, LandContext, SourceReport};
+use crate::sources::{
+    self, csv_export, csv_mapping, ga4, meta, salesforce, LandContext, SourceReport,
+};
 use crate::transform::{self, ModelRun};
+
+/// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
+const CRM_STAGING_MODELS: [&str; 3] = [
+    "stg_hubspot__contacts",
+    "stg_salesforce__contacts",
+    "stg_csv__contacts",
+];
 
 /// Options of one run.
 #[derive(Debug, Clone)]
@@ -140,10 +149,13 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
         register_raw_tables(&ctx, &reports).await?;
         let models = transform::discover(&pipeline.sql_dir())?;
         let runs = transform::run(&ctx, &models, date).await?;
-        let merged = match (
-            count_rows(&ctx, "stg_hubspot__contacts").await,
-            count_rows(&ctx, "int_crm_contacts").await,
-        ) {
+        let mut staged = None;
+        for model in CRM_STAGING_MODELS {
+            if let Some(n) = count_rows(&ctx, model).await {
+                staged = Some(staged.unwrap_or(0) + n);
+            }
+        }
+        let merged = match (staged, count_rows(&ctx, "int_crm_contacts").await) {
             (Some(all), Some(unique)) => Some(all.saturating_sub(unique)),
             _ => None,
         };
@@ -287,12 +299,7 @@ async fn register_raw_tables(ctx: &SessionContext, reports: &[SourceReport]) -> 
         ctx.register_parquet(r.kind.raw_table(), &dir, ParquetReadOptions::default())
             .await?;
     }
-    for kind in [
-        SourceKind::HubspotContacts,
-        SourceKind::MailchimpMembers,
-        SourceKind::Ga4Events,
-        SourceKind::MetaPageInsights,
-    ] {
+    for kind in SourceKind::ALL {
         if reports.iter().any(|r| r.kind == kind) {
             continue;
         }
@@ -301,6 +308,10 @@ async fn register_raw_tables(ctx: &SessionContext, reports: &[SourceReport]) -> 
             SourceKind::MailchimpMembers => {
                 csv_export::empty_schema(&csv_export::MAILCHIMP_MEMBERS)
             }
+            SourceKind::SalesforceContacts => {
+                csv_export::empty_schema(&salesforce::SALESFORCE_CONTACTS)
+            }
+            SourceKind::Csv => csv_export::empty_schema(&csv_mapping::CSV_CONTACTS),
             SourceKind::Ga4Events => ga4::schema(),
             SourceKind::MetaPageInsights => meta::schema(),
         };

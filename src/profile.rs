@@ -386,7 +386,7 @@ mod tests {
         let n = n_a + n_b;
         let labels: Vec<usize> = (0..n).map(|i| usize::from(i >= n_a)).collect();
         let t = FeatureTable {
-            contact_ids: (0..n as i64).collect(),
+            contact_ids: (0..n).map(|i| i.to_string()).collect(),
             emails: vec![None; n],
             numeric: vec![NumericColumn {
                 name: "share_discounts".into(),

@@ -7,8 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
-    UInt64Builder,
+    ArrayRef, BooleanBuilder, Float64Builder, RecordBatch, StringBuilder, UInt64Builder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
@@ -133,10 +132,6 @@ pub fn write_members(
     labels: &[usize],
     personas: &[Persona],
 ) -> Result<()> {
-    let mut ids = Int64Builder::with_capacity(t.len());
-    for id in &t.contact_ids {
-        ids.append_value(*id);
-    }
     table(
         path,
         vec![
@@ -145,7 +140,11 @@ pub fn write_members(
                 DataType::Utf8,
                 strings(t.contact_ids.iter().map(|_| Some(run_date))),
             ),
-            ("contact_id", DataType::Int64, Arc::new(ids.finish())),
+            (
+                "contact_id",
+                DataType::Utf8,
+                strings(t.contact_ids.iter().map(|id| Some(id.as_str()))),
+            ),
             (
                 "email",
                 DataType::Utf8,
@@ -282,11 +281,7 @@ pub fn write_hubspot_csv(
     for ((id, email), l) in t.contact_ids.iter().zip(&t.emails).zip(labels) {
         let p = &personas[*l];
         let persona = if p.publishable() { p.name.as_str() } else { "" };
-        w.write_record([
-            id.to_string().as_str(),
-            email.as_deref().unwrap_or(""),
-            persona,
-        ])?;
+        w.write_record([id.as_str(), email.as_deref().unwrap_or(""), persona])?;
     }
     let mut inner = w
         .into_inner()

@@ -1,8 +1,14 @@
--- One row per CRM contact. Duplicates (the same Record ID twice, or two records with the same
--- normalised email) are merged: the record with the latest Last Activity Date wins, ties go to
--- the row read last. The run prints how many records were merged.
+-- One row per CRM contact, from every CRM export the pipeline reads (HubSpot, Salesforce, a
+-- mapped CSV; the staging models share one set of columns). Duplicates (the same contact id
+-- twice, or two records with the same normalised email, also across CRMs) are merged: the record
+-- with the latest last activity wins, ties go to the row read last. The run prints how many
+-- records were merged.
 with contacts as (
     select * from stg_hubspot__contacts
+    union all
+    select * from stg_salesforce__contacts
+    union all
+    select * from stg_csv__contacts
 ),
 
 by_id as (
@@ -19,7 +25,7 @@ by_email as (
     select
         *,
         row_number() over (
-            partition by coalesce(email, cast(contact_id as varchar))
+            partition by coalesce(email, contact_id)
             order by last_activity_at desc nulls last, _source_file desc, _source_line desc
         ) as email_rank
     from by_id

@@ -8,7 +8,7 @@ with source as (
 renamed as (
     select
         -- ids
-        try_cast(trim(user_id) as bigint) as contact_id,
+        nullif(trim(user_id), '') as contact_id,
         user_pseudo_id,
         ga_session_id,
 

@@ -7,7 +7,7 @@ with source as (
 renamed as (
     select
         -- ids
-        cast(trim("Record ID") as bigint) as contact_id,
+        trim("Record ID") as contact_id,
         lower(trim("Email")) as email,
 
         -- person

@@ -1,11 +1,16 @@
 //! Sources: find a source's files and read them, in the formats the tools really export, into
-//! landed Parquet plus rejects. One file per export family: [`csv_export`] (HubSpot, Mailchimp),
-//! [`ga4`] (GA4 BigQuery NDJSON, streamed) and [`meta`] (Meta page insights JSON).
+//! landed Parquet plus rejects. One file per export family: [`csv_export`] (HubSpot, Mailchimp,
+//! with [`salesforce`] and [`csv_mapping`] for Salesforce and mapped CRM CSVs), [`ga4`] (GA4
+//! BigQuery NDJSON, streamed) and [`meta`] (Meta page insights JSON).
 
+pub mod csv_checks;
 pub mod csv_export;
+pub mod csv_mapping;
+pub mod csv_spec;
 pub mod encoding;
 pub mod ga4;
 pub mod meta;
+pub mod salesforce;
 pub mod store;
 
 use std::path::{Path, PathBuf};
@@ -102,10 +107,12 @@ pub fn resolve_files(pipeline: &Pipeline, source: &SourceConfig) -> Result<Vec<P
 pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
     std::fs::create_dir_all(&ctx.landed_dir).map_err(|e| Error::io(&ctx.landed_dir, e))?;
     let (counts, rejects) = match ctx.source.kind {
-        SourceKind::HubspotContacts => csv_export::land(ctx, &csv_export::HUBSPOT_CONTACTS)?,
-        SourceKind::MailchimpMembers => csv_export::land(ctx, &csv_export::MAILCHIMP_MEMBERS)?,
         SourceKind::Ga4Events => ga4::land(ctx)?,
         SourceKind::MetaPageInsights => meta::land(ctx)?,
+        SourceKind::HubspotContacts
+        | SourceKind::MailchimpMembers
+        | SourceKind::SalesforceContacts
+        | SourceKind::Csv => csv_export::land(ctx, &csv_spec(ctx.source)?)?,
     };
     debug_assert_eq!(counts.read, counts.accepted + counts.rejected);
     Ok(SourceReport {
@@ -123,20 +130,36 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
 /// a one-line description.
 pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
     match source.kind {
-        SourceKind::HubspotContacts | SourceKind::MailchimpMembers => {
-            let preset = match source.kind {
-                SourceKind::HubspotContacts => &csv_export::HUBSPOT_CONTACTS,
-                _ => &csv_export::MAILCHIMP_MEMBERS,
-            };
-            let columns = csv_export::check_header(path, preset, source.encoding)?;
+        SourceKind::Ga4Events => ga4::check_first_event(path),
+        SourceKind::MetaPageInsights => meta::check(path),
+        SourceKind::HubspotContacts
+        | SourceKind::MailchimpMembers
+        | SourceKind::SalesforceContacts
+        | SourceKind::Csv => {
+            let columns = csv_export::check_header(path, &csv_spec(source)?)?;
             Ok(format!(
                 "{} columns, all required ones present",
                 columns.len()
             ))
         }
-        SourceKind::Ga4Events => ga4::check_first_event(path),
-        SourceKind::MetaPageInsights => meta::check(path),
     }
+}
+
+/// How a CSV source's files are read; `BadInput` for a kind that is not a CSV export.
+fn csv_spec(source: &SourceConfig) -> Result<csv_export::CsvSpec<'static>> {
+    let preset = match source.kind {
+        SourceKind::HubspotContacts => &csv_export::HUBSPOT_CONTACTS,
+        SourceKind::MailchimpMembers => &csv_export::MAILCHIMP_MEMBERS,
+        SourceKind::SalesforceContacts => &salesforce::SALESFORCE_CONTACTS,
+        SourceKind::Csv => return csv_mapping::spec(source),
+        SourceKind::Ga4Events | SourceKind::MetaPageInsights => {
+            return Err(Error::BadInput {
+                file: source.path.clone(),
+                reason: format!("source `{}` is not a CSV export", source.name),
+            })
+        }
+    };
+    Ok(csv_export::CsvSpec::preset(preset, source))
 }
 
 /// Short file name for rows and messages.

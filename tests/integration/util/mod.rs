@@ -76,12 +76,12 @@ impl Fixture {
     }
 
     /// Planted persona of each contact id, from truth.csv.
-    pub fn truth(&self) -> HashMap<i64, String> {
+    pub fn truth(&self) -> HashMap<String, String> {
         let mut r = csv::Reader::from_path(self.path("data/truth.csv")).unwrap();
         r.records()
             .map(|rec| {
                 let rec = rec.unwrap();
-                (rec[0].parse().unwrap(), rec[2].to_string())
+                (rec[0].to_string(), rec[2].to_string())
             })
             .collect()
     }

@@ -1,0 +1,610 @@
+//! The other CRM exports: Salesforce contacts (Data Loader CSV and report export) and a generic
+//! CRM CSV read through a column mapping, each written from the generator's HubSpot export (the
+//! same people) and run through the whole pipeline in place of the HubSpot source.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use personas::config::{Pipeline, SourceKind};
+use personas::generate::GenerateOptions;
+use personas::landing::write_parquet;
+use personas::sources::csv_checks::salesforce_id_18;
+use personas::sources::{csv_export, csv_mapping, ga4, meta, salesforce};
+use personas::Error;
+
+use crate::util::{read_parquet, run_date, Fixture};
+
+/// The generator's HubSpot export: a cell by column name, for each row.
+struct Hubspot {
+    header: HashMap<String, usize>,
+    rows: Vec<csv::StringRecord>,
+}
+
+impl Hubspot {
+    fn read(fx: &Fixture) -> Hubspot {
+        let mut r = csv::Reader::from_path(fx.crm_export()).unwrap();
+        let header = r
+            .headers()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.to_string(), i))
+            .collect();
+        let rows = r.records().map(|r| r.unwrap()).collect();
+        Hubspot { header, rows }
+    }
+
+    fn get<'r>(&self, row: &'r csv::StringRecord, column: &str) -> &'r str {
+        &row[self.header[column]]
+    }
+}
+
+/// The 18-character Salesforce id a test gives a HubSpot record id.
+fn sf_id(record_id: &str) -> String {
+    format!("0035g0000{record_id:0>6}AAZ")
+}
+
+/// The 15-character form a report shows.
+fn sf_id15(record_id: &str) -> String {
+    format!("0035g0000{record_id:0>6}")
+}
+
+/// Reformat a `YYYY-MM-DD` date (empty stays empty).
+fn date_as(v: &str, format: &str) -> String {
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map(|d| d.format(format).to_string())
+        .unwrap_or_default()
+}
+
+/// Reformat a HubSpot `YYYY-MM-DD HH:MM` date-time (empty stays empty).
+fn datetime_as(v: &str, format: &str) -> String {
+    NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M")
+        .map(|d| d.format(format).to_string())
+        .unwrap_or_default()
+}
+
+/// Rewrite the GA4 `user_id`s (HubSpot record ids) with `f`.
+fn rewrite_user_ids(fx: &Fixture, f: impl Fn(&str) -> String) {
+    const KEY: &str = "\"user_id\":\"";
+    for entry in std::fs::read_dir(fx.path("data/ga4")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut out = String::with_capacity(text.len() + text.len() / 10);
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(KEY) {
+            let (before, after) = rest.split_at(at + KEY.len());
+            let end = after.find('"').unwrap();
+            out.push_str(before);
+            out.push_str(&f(&after[..end]));
+            rest = &after[end..];
+        }
+        out.push_str(rest);
+        std::fs::write(&path, out).unwrap();
+    }
+}
+
+/// Replace the fixture's HubSpot source with `source` (the lines after `[[sources]]` and its
+/// name).
+fn replace_crm_source(fx: &Fixture, source: &str) {
+    let config = std::fs::read_to_string(&fx.config).unwrap();
+    let hubspot =
+        "kind = \"hubspot_contacts\"\npath = \"data/hubspot-crm-exports-all-contacts-*.csv\"\n";
+    assert!(config.contains(hubspot), "{config}");
+    std::fs::write(&fx.config, config.replacen(hubspot, source, 1)).unwrap();
+}
+
+/// Write records as CSV with `delimiter`, every field quoted or only where needed.
+fn write_csv(path: &Path, rows: &[Vec<String>], delimiter: u8, always_quote: bool) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .quote_style(if always_quote {
+            csv::QuoteStyle::Always
+        } else {
+            csv::QuoteStyle::Necessary
+        })
+        .from_writer(vec![]);
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, &text).unwrap();
+    text
+}
+
+/// A string column of a landed or output Parquet file.
+fn strings(path: &Path, column: &str) -> Vec<Option<String>> {
+    read_parquet(path)
+        .iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name(column)
+                .unwrap_or_else(|| panic!("no column {column} in {}", path.display()))
+                .as_string::<i32>()
+                .clone();
+            (0..a.len())
+                .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn landed(fx: &Fixture, table: &str) -> PathBuf {
+    fx.path(&format!(
+        "out/landing/{table}/run_date=2026-11-20/part-0.parquet"
+    ))
+}
+
+fn small(contacts: usize) -> Fixture {
+    Fixture::generated(&GenerateOptions {
+        contacts,
+        events_per_contact: 4.0,
+        ..Default::default()
+    })
+}
+
+#[test]
+fn a_salesforce_data_loader_export_builds_personas() {
+    let fx = small(300);
+    let hs = Hubspot::read(&fx);
+    let mut rows = vec![[
+        "Id",
+        "FirstName",
+        "LastName",
+        "Email",
+        "Title",
+        "Department",
+        "Birthdate",
+        "MailingCity",
+        "MailingCountry",
+        "LeadSource",
+        "AccountId",
+        "CreatedDate",
+        "LastActivityDate",
+        "Persona_Score__c",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for (i, r) in hs.rows.iter().enumerate() {
+        let id = hs.get(r, "Record ID");
+        rows.push(vec![
+            sf_id(id),
+            hs.get(r, "First Name").into(),
+            hs.get(r, "Last Name").into(),
+            hs.get(r, "Email").into(),
+            hs.get(r, "Job Title").into(),
+            String::new(),
+            hs.get(r, "Date of birth").into(),
+            hs.get(r, "City").into(),
+            hs.get(r, "Country/Region").into(),
+            hs.get(r, "Original Source").into(),
+            format!("0015g0000{:0>6}QAS", i % 40),
+            datetime_as(hs.get(r, "Create Date"), "%Y-%m-%dT%H:%M:%S.000Z"),
+            datetime_as(hs.get(r, "Last Activity Date"), "%Y-%m-%d"),
+            (i % 7).to_string(),
+        ]);
+    }
+    write_csv(&fx.path("data/salesforce/contacts.csv"), &rows, b',', true);
+    rewrite_user_ids(&fx, sf_id);
+    replace_crm_source(
+        &fx,
+        "kind = \"salesforce_contacts\"\npath = \"data/salesforce/contacts.csv\"\n",
+    );
+
+    let report = fx.run().unwrap();
+    let crm = report.sources.iter().find(|s| s.name == "crm").unwrap();
+    assert_eq!((crm.counts.accepted, crm.counts.rejected), (300, 0));
+    assert_eq!(report.contacts, 300, "{}", report.summary());
+    assert_eq!(report.duplicates_merged, Some(0));
+    assert!(!report.personas.is_empty());
+    assert!(report.contacts == report.personas.iter().map(|p| p.size).sum::<usize>());
+    // Every contact keeps its Salesforce id, and web visits are tied to it.
+    let mut expected: Vec<String> = hs.rows.iter().map(|r| sf_id(&r[0])).collect();
+    expected.sort();
+    let mut ids = report.features.contact_ids.clone();
+    ids.sort();
+    assert_eq!(ids, expected);
+    let sessions = report
+        .features
+        .numeric
+        .iter()
+        .find(|c| c.name == "sessions")
+        .unwrap();
+    assert!(sessions.values.iter().flatten().any(|v| *v > 0.0));
+    let members = strings(
+        &fx.path("out/persona_members/run_date=2026-11-20/part-0.parquet"),
+        "contact_id",
+    );
+    assert!(members.iter().flatten().all(|id| id.len() == 18));
+    // The landed table keeps the API names and the custom field.
+    let path = landed(&fx, "raw_salesforce__contacts");
+    assert_eq!(strings(&path, "Persona_Score__c").len(), 300);
+    let created = strings(&path, "CreatedDate");
+    assert!(
+        created
+            .iter()
+            .flatten()
+            .all(|c| c.len() == 19 && c.ends_with(":00")),
+        "{:?}",
+        &created[..3]
+    );
+}
+
+#[test]
+fn a_salesforce_report_export_lands_under_api_names() {
+    let fx = small(150);
+    let hs = Hubspot::read(&fx);
+    let mut rows = vec![[
+        "Contact ID",
+        "First Name",
+        "Last Name",
+        "Email",
+        "Title",
+        "Department",
+        "Birthdate",
+        "Mailing City",
+        "Mailing Country",
+        "Lead Source",
+        "Account ID",
+        "Created Date",
+        "Last Activity",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for r in &hs.rows {
+        rows.push(vec![
+            sf_id15(hs.get(r, "Record ID")),
+            hs.get(r, "First Name").into(),
+            hs.get(r, "Last Name").into(),
+            hs.get(r, "Email").into(),
+            hs.get(r, "Job Title").into(),
+            "Marketing".into(),
+            date_as(hs.get(r, "Date of birth"), "%-m/%-d/%Y"),
+            hs.get(r, "City").into(),
+            hs.get(r, "Country/Region").into(),
+            hs.get(r, "Original Source").into(),
+            "0015g000004XyZa".into(),
+            datetime_as(hs.get(r, "Create Date"), "%-m/%-d/%Y %-I:%M %p"),
+            datetime_as(hs.get(r, "Last Activity Date"), "%-m/%-d/%Y"),
+        ]);
+    }
+    write_csv(&fx.path("data/sf-report.csv"), &rows, b',', false);
+    replace_crm_source(
+        &fx,
+        "kind = \"salesforce_contacts\"\npath = \"data/sf-report.csv\"\n",
+    );
+
+    let report = fx.run().unwrap();
+    let crm = report.sources.iter().find(|s| s.name == "crm").unwrap();
+    assert_eq!((crm.counts.accepted, crm.counts.rejected), (150, 0));
+    assert_eq!(report.contacts, 150, "{}", report.summary());
+    assert!(!report.personas.is_empty());
+
+    let path = landed(&fx, "raw_salesforce__contacts");
+    // 15-character report ids land in their 18-character form.
+    let ids = strings(&path, "Id");
+    let expected: Vec<Option<String>> = hs
+        .rows
+        .iter()
+        .map(|r| salesforce_id_18(&sf_id15(&r[0])))
+        .collect();
+    assert_eq!(ids, expected);
+    assert!(ids.iter().flatten().all(|id| id.len() == 18));
+    // M/D/YYYY dates land as YYYY-MM-DD, the same as HubSpot wrote them.
+    let birthdates: Vec<String> = strings(&path, "Birthdate")
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    let hubspot_dates: Vec<String> = hs
+        .rows
+        .iter()
+        .map(|r| hs.get(r, "Date of birth").to_string())
+        .collect();
+    assert_eq!(birthdates, hubspot_dates);
+    let created = strings(&path, "CreatedDate");
+    let hubspot_created: Vec<Option<String>> = hs
+        .rows
+        .iter()
+        .map(|r| {
+            let c = hs.get(r, "Create Date");
+            (!c.is_empty()).then(|| format!("{c}:00"))
+        })
+        .collect();
+    assert_eq!(created, hubspot_created);
+    assert!(strings(&path, "MailingCountry").iter().any(Option::is_some));
+    assert_eq!(
+        strings(&path, "Department")[0].as_deref(),
+        Some("Marketing")
+    );
+}
+
+/// The `[sources.columns]` mapping of the test's header-less CSV, and its columns in file order.
+const MAPPED: &[(&str, &str)] = &[
+    ("email", "Email"),
+    ("contact_id", "Record ID"),
+    ("first_name", "First Name"),
+    ("last_name", "Last Name"),
+    ("job_title", "Job Title"),
+    ("date_of_birth", "Date of birth"),
+    ("gender", "Gender"),
+    ("city", "City"),
+    ("country", "Country/Region"),
+    ("industry", "Industry"),
+    ("employees", "Number of Employees"),
+    ("lifecycle_stage", "Lifecycle Stage"),
+    ("buying_role", "Buying Role"),
+    ("original_source", "Original Source"),
+    ("revenue", "Total Revenue"),
+    ("created_at", "Create Date"),
+    ("last_activity_at", "Last Activity Date"),
+];
+
+#[test]
+fn a_mapped_latin_1_csv_without_header_gives_the_hubspot_personas() {
+    let fx = small(300);
+    let baseline = fx.run().unwrap();
+    let hs = Hubspot::read(&fx);
+    let row = |r: &csv::StringRecord| -> Vec<String> {
+        let mut out: Vec<String> = MAPPED
+            .iter()
+            .map(|(field, col)| {
+                let v = hs.get(r, col);
+                match *field {
+                    "date_of_birth" => date_as(v, "%d.%m.%Y"),
+                    "created_at" | "last_activity_at" => datetime_as(v, "%d.%m.%Y %H:%M"),
+                    _ => v.to_string(),
+                }
+            })
+            .collect();
+        out.push(hs.get(r, "Phone Number").into()); // an unmapped column
+        out
+    };
+    let mut rows: Vec<Vec<String>> = hs.rows.iter().map(row).collect();
+    // A row whose mapped date column holds a date that does not exist.
+    let mut bad = rows[0].clone();
+    (bad[0], bad[1], bad[5]) = (
+        "bad.date@example.com".into(),
+        "99999".into(),
+        "31.02.1990".into(),
+    );
+    rows.push(bad);
+    let text = write_csv(&fx.path("data/crm/contacts.csv"), &rows, b';', false);
+    assert!(!text.is_ascii(), "the generator writes accented names");
+    let latin1: Vec<u8> = text
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    std::fs::write(fx.path("data/crm/contacts.csv"), latin1).unwrap();
+    let mapping: String = MAPPED
+        .iter()
+        .enumerate()
+        .map(|(i, (field, _))| format!("{field} = \"column_{}\"\n", i + 1))
+        .collect();
+    replace_crm_source(
+        &fx,
+        &format!(
+            "kind = \"csv\"\npath = \"data/crm/contacts.csv\"\ndelimiter = \";\"\n\
+             encoding = \"latin-1\"\nhas_header = false\ndate_format = \"%d.%m.%Y\"\n\
+             datetime_format = \"%d.%m.%Y %H:%M\"\n[sources.columns]\n{mapping}"
+        ),
+    );
+
+    let report = fx.run().unwrap();
+    let crm = report.sources.iter().find(|s| s.name == "crm").unwrap();
+    assert_eq!((crm.counts.accepted, crm.counts.rejected), (300, 1));
+    // The same people with the same fields: the same personas, contact by contact.
+    assert_eq!(report.features.contact_ids, baseline.features.contact_ids);
+    assert_eq!(report.model.labels, baseline.model.labels);
+    let personas = |r: &personas::pipeline::RunReport| -> Vec<(String, usize)> {
+        r.personas
+            .iter()
+            .map(|p| (p.name.clone(), p.size))
+            .collect()
+    };
+    assert_eq!(
+        personas(&report),
+        personas(&baseline),
+        "{}",
+        report.summary()
+    );
+    // Landed under the canonical names, decoded from Latin-1, dates normalised.
+    let path = landed(&fx, "raw_csv__contacts");
+    let last_names: Vec<String> = strings(&path, "last_name")
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    let hubspot_names: Vec<String> = hs
+        .rows
+        .iter()
+        .map(|r| hs.get(r, "Last Name").to_string())
+        .collect();
+    assert_eq!(last_names, hubspot_names);
+    let dob: Vec<String> = strings(&path, "date_of_birth")
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    let hubspot_dob: Vec<String> = hs
+        .rows
+        .iter()
+        .map(|r| hs.get(r, "Date of birth").to_string())
+        .collect();
+    assert_eq!(dob, hubspot_dob);
+    let columns: Vec<String> = read_parquet(&path)[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(columns[..2], ["contact_id", "email"]);
+    assert!(!columns.iter().any(|c| c.starts_with("column_")));
+    // The bad date is rejected, naming the file's column and the field it maps to.
+    let reasons = strings(
+        &fx.path("out/rejects/source=crm/run_date=2026-11-20/part-0.parquet"),
+        "reason",
+    );
+    assert_eq!(reasons.len(), 1);
+    let reason = reasons[0].clone().unwrap();
+    assert!(
+        reason.contains("column_6")
+            && reason.contains("date_of_birth")
+            && reason.contains("31.02.1990"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_mapping_onto_a_missing_column_fails_before_any_work() {
+    let fx = small(50);
+    replace_crm_source(
+        &fx,
+        "kind = \"csv\"\npath = \"data/hubspot-crm-exports-all-contacts-*.csv\"\n\
+         [sources.columns]\ncontact_id = \"Record ID\"\nemail = \"Email\"\ncity = \"Town\"\n",
+    );
+    let pipeline = Pipeline::load(&fx.config).unwrap();
+    let err =
+        personas::sources::check_file(&pipeline.config.sources[0], &fx.crm_export()).unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingColumn { column, .. } if column == "Town"),
+        "{err}"
+    );
+    let err = fx.run().unwrap_err();
+    match &err {
+        Error::MissingColumn {
+            file,
+            column,
+            found,
+        } => {
+            assert!(file.contains("hubspot-crm-exports"), "{err}");
+            assert_eq!(column, "Town");
+            assert!(
+                found.contains("Record ID") && found.contains("City"),
+                "{err}"
+            );
+        }
+        other => panic!("expected a missing column, got {other}"),
+    }
+    assert_eq!(err.exit_code(), 3);
+    assert!(!fx.path("out/personas").exists());
+}
+
+const SF_ONLY: &str = r#"
+name = "t"
+output_dir = "out"
+[[sources]]
+name = "crm"
+kind = "salesforce_contacts"
+path = "contacts.csv"
+"#;
+
+#[test]
+fn config_accepts_salesforce_alone_and_checks_csv_options() {
+    let p = Pipeline::parse(SF_ONLY, Path::new("p.toml")).unwrap();
+    assert_eq!(p.config.sources[0].kind, SourceKind::SalesforceContacts);
+    let parse = |text: &str| {
+        Pipeline::parse(text, Path::new("p.toml"))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let csv = |extra: &str| {
+        format!(
+            "name = \"t\"\noutput_dir = \"out\"\n[[sources]]\nname = \"crm\"\nkind = \"csv\"\n\
+             path = \"c.csv\"\n{extra}"
+        )
+    };
+    assert!(parse(&csv(
+        "delimiter = \"\\t\"\n[sources.columns]\ncontact_id = \"id\"\nemail = \"mail\"\n"
+    ))
+    .is_ok());
+    // An unknown mapping key is named.
+    let err = parse(&csv(
+        "[sources.columns]\ncontact_id = \"id\"\nemail = \"mail\"\nphone = \"tel\"\n",
+    ))
+    .unwrap_err();
+    assert!(err.contains("phone"), "{err}");
+    // The required fields, the mapping itself, sane characters and formats.
+    let err = parse(&csv("[sources.columns]\ncontact_id = \"id\"\n")).unwrap_err();
+    assert!(err.contains("email"), "{err}");
+    let err = parse(&csv("")).unwrap_err();
+    assert!(err.contains("[sources.columns]"), "{err}");
+    let err = parse(&csv(
+        "delimiter = \";;\"\n[sources.columns]\ncontact_id = \"id\"\nemail = \"mail\"\n",
+    ))
+    .unwrap_err();
+    assert!(err.contains("delimiter") || err.contains("char"), "{err}");
+    let err = parse(&csv(
+        "date_format = \"%Y-%\"\n[sources.columns]\ncontact_id = \"id\"\nemail = \"mail\"\n",
+    ))
+    .unwrap_err();
+    assert!(err.contains("date_format"), "{err}");
+    // CSV options belong to `csv` sources only.
+    let err = parse(&format!("{SF_ONLY}delimiter = \";\"\n")).unwrap_err();
+    assert!(err.contains("delimiter"), "{err}");
+    // Without any CRM source the config is invalid.
+    let err = parse(&SF_ONLY.replace("salesforce_contacts", "ga4_events")).unwrap_err();
+    assert!(err.contains("salesforce_contacts"), "{err}");
+}
+
+/// Every CRM staging model has the columns of stg_hubspot__contacts, in the same order and of
+/// the same types, when the raw tables are landed Parquet as in a run.
+#[test]
+fn every_crm_staging_model_has_the_hubspot_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ctx = SessionContext::new();
+        for kind in SourceKind::ALL {
+            let schema = match kind {
+                SourceKind::HubspotContacts => {
+                    csv_export::empty_schema(&csv_export::HUBSPOT_CONTACTS)
+                }
+                SourceKind::MailchimpMembers => {
+                    csv_export::empty_schema(&csv_export::MAILCHIMP_MEMBERS)
+                }
+                SourceKind::SalesforceContacts => {
+                    csv_export::empty_schema(&salesforce::SALESFORCE_CONTACTS)
+                }
+                SourceKind::Csv => csv_export::empty_schema(&csv_mapping::CSV_CONTACTS),
+                SourceKind::Ga4Events => ga4::schema(),
+                SourceKind::MetaPageInsights => meta::schema(),
+            };
+            let landed = dir.path().join(kind.raw_table());
+            write_parquet(&landed.join("part-0.parquet"), schema, &[]).unwrap();
+            ctx.register_parquet(
+                kind.raw_table(),
+                &format!("{}/", landed.display()),
+                ParquetReadOptions::default(),
+            )
+            .await
+            .unwrap();
+        }
+        let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+        let models = personas::transform::discover(&sql).unwrap();
+        personas::transform::run(&ctx, &models, run_date())
+            .await
+            .unwrap();
+        let columns = |model: &str| {
+            let ctx = ctx.clone();
+            let model = model.to_string();
+            async move {
+                let df = ctx.table(model.as_str()).await.unwrap();
+                df.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| (f.name().clone(), f.data_type().clone()))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let hubspot = columns("stg_hubspot__contacts").await;
+        assert_eq!(hubspot[0].0, "contact_id");
+        assert!(
+            matches!(hubspot[0].1, DataType::Utf8 | DataType::Utf8View),
+            "{hubspot:?}"
+        );
+        assert_eq!(columns("stg_salesforce__contacts").await, hubspot);
+        assert_eq!(columns("stg_csv__contacts").await, hubspot);
+    });
+}
