@@ -1,5 +1,8 @@
 -- Web behaviour per contact, from logged-in GA4 events (user_id = CRM Record ID).
 -- Content sections are grouped into the interests personas are told apart by.
+-- Distinct counts are two-level aggregations (group by contact and value, then count): a
+-- `count(distinct ...)` per contact keeps a hash set per contact, which does not scale to
+-- millions of contacts.
 with events as (
     select * from stg_ga4__events
     where contact_id is not null
@@ -9,9 +12,7 @@ per_contact as (
     select
         contact_id,
         count(*) as events,
-        count(distinct ga_session_id) as sessions,
         sum(case when event_name = 'page_view' then 1 else 0 end) as page_views,
-        count(distinct content_section) as sections_visited,
         avg(case when content_section in ('docs', 'api', 'changelog') then 1.0 else 0.0 end) as share_docs,
         avg(case when content_section in ('pricing', 'case-studies', 'security', 'product') then 1.0 else 0.0 end) as share_pricing,
         avg(case when content_section in ('discounts', 'templates') then 1.0 else 0.0 end) as share_discounts,
@@ -23,12 +24,32 @@ per_contact as (
     group by contact_id
 ),
 
+sessions as (
+    select contact_id, count(*) as sessions
+    from (
+        select contact_id, ga_session_id
+        from events
+        where ga_session_id is not null
+        group by contact_id, ga_session_id
+    )
+    group by contact_id
+),
+
+section_counts as (
+    select contact_id, content_section, count(*) as n
+    from events
+    where content_section is not null and content_section <> ''
+    group by contact_id, content_section
+),
+
 -- the most frequent value of a dimension per contact (ties: alphabetical)
 sections as (
-    select contact_id, content_section as top_section,
-        row_number() over (partition by contact_id order by count(*) desc, content_section) as rn
-    from events where content_section is not null and content_section <> ''
-    group by contact_id, content_section
+    select
+        contact_id,
+        count(*) over (partition by contact_id) as sections_visited,
+        content_section as top_section,
+        row_number() over (partition by contact_id order by n desc, content_section) as rn
+    from section_counts
 ),
 
 mediums as (
@@ -48,10 +69,13 @@ devices as (
 final as (
     select
         p.*,
+        coalesce(x.sessions, 0) as sessions,
+        coalesce(s.sections_visited, 0) as sections_visited,
         s.top_section,
         m.top_medium,
         d.main_device
     from per_contact p
+    left join sessions x on x.contact_id = p.contact_id
     left join sections s on s.contact_id = p.contact_id and s.rn = 1
     left join mediums m on m.contact_id = p.contact_id and m.rn = 1
     left join devices d on d.contact_id = p.contact_id and d.rn = 1
