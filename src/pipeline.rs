@@ -148,14 +148,18 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
         let ctx = session();
         register_raw_tables(&ctx, &reports).await?;
         let models = transform::discover(&pipeline.sql_dir())?;
-        let runs = transform::run(&ctx, &models, date).await?;
+        let runs = transform::run(&ctx, &models, date, &[cfg.features.model.as_str()]).await?;
         let mut staged = None;
         for model in CRM_STAGING_MODELS {
             if let Some(n) = count_rows(&ctx, model).await {
                 staged = Some(staged.unwrap_or(0) + n);
             }
         }
-        let merged = match (staged, count_rows(&ctx, "int_crm_contacts").await) {
+        let unique = runs
+            .iter()
+            .find(|r| r.name == "int_crm_contacts")
+            .and_then(|r| r.rows);
+        let merged = match (staged, unique.map(|n| n as u64)) {
             (Some(all), Some(unique)) => Some(all.saturating_sub(unique)),
             _ => None,
         };

@@ -7,7 +7,7 @@
 //! One template variable is replaced before planning: `{{ run_date }}` becomes the run's logical
 //! date as a SQL `DATE` literal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -184,13 +184,28 @@ pub fn render(sql: &str, run_date: NaiveDate) -> String {
 }
 
 /// Run every model in order, registering each as a table in `ctx`.
+/// Models in `intermediate/` are released from memory once every model reading them has run,
+/// except those named in `keep` (the ones the pipeline reads afterwards).
 pub async fn run(
     ctx: &SessionContext,
     models: &[Model],
     run_date: NaiveDate,
+    keep: &[&str],
 ) -> Result<Vec<ModelRun>> {
     let mut runs = Vec::with_capacity(models.len());
-    for m in models {
+    // Index of the last model reading each model: an intermediate model is dropped from memory
+    // once that one has run, unless the caller keeps it.
+    let mut last_reader: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in models.iter().enumerate() {
+        for d in &m.depends_on {
+            last_reader.insert(d.as_str(), i);
+        }
+    }
+    let layer: HashMap<&str, &str> = models
+        .iter()
+        .map(|m| (m.name.as_str(), m.layer.as_str()))
+        .collect();
+    for (i, m) in models.iter().enumerate() {
         let wrap = |e: datafusion::error::DataFusionError| Error::Model {
             model: m.name.clone(),
             file: m.path.clone(),
@@ -225,6 +240,16 @@ pub async fn run(
             name: m.name.clone(),
             rows,
         });
+        for d in &m.depends_on {
+            let done_with = last_reader.get(d.as_str()) == Some(&i);
+            if done_with
+                && layer.get(d.as_str()) == Some(&"intermediate")
+                && !keep.contains(&d.as_str())
+            {
+                ctx.deregister_table(d.as_str()).map_err(wrap)?;
+                debug!(model = %d, "Released model.");
+            }
+        }
     }
     Ok(runs)
 }

@@ -583,7 +583,7 @@ fn every_crm_staging_model_has_the_hubspot_columns() {
         }
         let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
         let models = personas::transform::discover(&sql).unwrap();
-        personas::transform::run(&ctx, &models, run_date())
+        personas::transform::run(&ctx, &models, run_date(), &[])
             .await
             .unwrap();
         let columns = |model: &str| {
