@@ -12,40 +12,21 @@ use super::tables::{City, CAMPAIGNS, STREETS, UNSUB_REASONS};
 use super::util::{capitalize, fmt_time, hex10, pick};
 use super::{PERSONAS, S};
 use crate::error::Result;
+use crate::sources::csv_export::MAILCHIMP_MEMBERS;
 
-pub(super) const MC_HEADER: &[&str] = &[
-    "Email Address",
-    "First Name",
-    "Last Name",
-    "Address",
-    "Phone Number",
-    "Birthday",
-    "MEMBER_RATING",
-    "OPTIN_TIME",
-    "OPTIN_IP",
-    "CONFIRM_TIME",
-    "CONFIRM_IP",
-    "LATITUDE",
-    "LONGITUDE",
-    "GMTOFF",
-    "DSTOFF",
-    "TIMEZONE",
-    "CC",
-    "REGION",
-    "LAST_CHANGED",
-    "LEID",
-    "EUID",
-    "NOTES",
-    "TAGS",
-];
-pub(super) const MC_UNSUB: &[&str] = &[
-    "UNSUB_TIME",
-    "UNSUB_CAMPAIGN_TITLE",
-    "UNSUB_CAMPAIGN_ID",
-    "UNSUB_REASON",
-    "UNSUB_REASON_OTHER",
-];
-pub(super) const MC_CLEAN: &[&str] = &["CLEAN_TIME", "CLEAN_CAMPAIGN_TITLE", "CLEAN_CAMPAIGN_ID"];
+/// The audience export's columns, as the landing preset reads them.
+pub(super) const MC_HEADER: &[&str] = MAILCHIMP_MEMBERS.required;
+
+/// The columns only the unsubscribed file has (`UNSUB_*`) and only the cleaned file has
+/// (`CLEAN_*`), from the preset's optional columns.
+pub(super) fn status_columns() -> (&'static [&'static str], &'static [&'static str]) {
+    let optional = MAILCHIMP_MEMBERS.optional;
+    let split = optional
+        .iter()
+        .position(|c| c.starts_with("CLEAN_"))
+        .unwrap_or(optional.len());
+    optional.split_at(split)
+}
 
 /// Mailchimp audience writers: subscribed, unsubscribed, cleaned.
 pub(super) struct Audience {

@@ -32,7 +32,7 @@ use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 use crate::error::{Error, Result};
 use crm::{make_contact, unique_email};
 use ga4::{write_day, DayJob};
-use mailchimp::{list_email, Audience, MC_CLEAN, MC_HEADER, MC_UNSUB};
+use mailchimp::{list_email, status_columns, Audience, MC_HEADER};
 use meta::write_meta;
 use profiles::{NICHE, PROFILES};
 use sessions::Planner;
@@ -222,7 +222,8 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
     let mut truth = csv::Writer::from_writer(create(&truth_path)?);
     truth.write_record(["record_id", "email", "persona"])?;
     let mut writers = Vec::with_capacity(3);
-    for (path, extra) in mc_paths.iter().zip([&[][..], MC_UNSUB, MC_CLEAN]) {
+    let (unsub, clean) = status_columns();
+    for (path, extra) in mc_paths.iter().zip([&[][..], unsub, clean]) {
         let mut w = csv::WriterBuilder::new()
             .quote_style(csv::QuoteStyle::Necessary)
             .from_writer(create(path)?);

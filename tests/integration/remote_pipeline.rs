@@ -4,7 +4,6 @@
 use crate::util::servers::{aws_env, HttpServer, Moto, Reply};
 use crate::util::walk;
 use crate::util::Fixture;
-use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
 use personas::generate::GenerateOptions;
@@ -23,21 +22,7 @@ fn sample_pipeline_runs_from_s3_and_http() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let bucket = "crm-exports";
     rt.block_on(async {
-        let created = reqwest::Client::new()
-            .put(format!("{}/{bucket}", moto.endpoint))
-            .send()
-            .await
-            .unwrap();
-        assert!(created.status().is_success());
-        let s3 = AmazonS3Builder::new()
-            .with_endpoint(&moto.endpoint)
-            .with_allow_http(true)
-            .with_bucket_name(bucket)
-            .with_region("us-east-1")
-            .with_access_key_id("testing")
-            .with_secret_access_key("testing")
-            .build()
-            .unwrap();
+        let s3 = moto.bucket(bucket).await;
         for entry in walk(&fx.path("data")) {
             let key = entry
                 .strip_prefix(fx.path("data"))

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use crate::util::servers::{aws_env, free_port, HttpServer, Moto, Reply};
 use crate::util::walk;
-use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
 use personas::config::StoreConfig;
@@ -87,25 +86,7 @@ fn urls_are_recognised_and_shown_without_secrets() {
 async fn s3_glob_downloads_exactly_the_matching_objects() {
     let moto = Moto::start();
     let bucket = "exports-bucket";
-    let created = reqwest::Client::new()
-        .put(format!("{}/{bucket}", moto.endpoint))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        created.status().is_success(),
-        "create bucket: {}",
-        created.status()
-    );
-    let s3 = AmazonS3Builder::new()
-        .with_endpoint(&moto.endpoint)
-        .with_allow_http(true)
-        .with_bucket_name(bucket)
-        .with_region("us-east-1")
-        .with_access_key_id("testing")
-        .with_secret_access_key("testing")
-        .build()
-        .unwrap();
+    let s3 = moto.bucket(bucket).await;
     let objects = [
         (
             "exports/events_20261119.json",

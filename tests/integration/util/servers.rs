@@ -37,6 +37,29 @@ pub struct Moto {
 }
 
 impl Moto {
+    /// Create `bucket` on this server and return an object_store client for it.
+    pub async fn bucket(&self, bucket: &str) -> object_store::aws::AmazonS3 {
+        let created = reqwest::Client::new()
+            .put(format!("{}/{bucket}", self.endpoint))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            created.status().is_success(),
+            "create bucket: {}",
+            created.status()
+        );
+        object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&self.endpoint)
+            .with_allow_http(true)
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_access_key_id("testing")
+            .with_secret_access_key("testing")
+            .build()
+            .unwrap()
+    }
+
     /// Start `$MOTO_SERVER` (else `.venv/bin/moto_server`) on a free port and wait until it
     /// answers. Fails the test when neither exists: the suite never skips silently.
     pub fn start() -> Moto {
