@@ -23,9 +23,7 @@ use crate::features::{self, FeatureTable};
 use crate::landing::{self, Counts};
 use crate::profile::{self, Audience, Persona};
 use crate::sinks;
-use crate::sources::{
-    self, csv_export, csv_mapping, ga4, meta, salesforce, LandContext, SourceReport,
-};
+use crate::sources::{self, LandContext, SourceReport};
 use crate::transform::{self, ModelRun};
 
 /// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
@@ -307,18 +305,7 @@ async fn register_raw_tables(ctx: &SessionContext, reports: &[SourceReport]) -> 
         if reports.iter().any(|r| r.kind == kind) {
             continue;
         }
-        let schema = match kind {
-            SourceKind::HubspotContacts => csv_export::empty_schema(&csv_export::HUBSPOT_CONTACTS),
-            SourceKind::MailchimpMembers => {
-                csv_export::empty_schema(&csv_export::MAILCHIMP_MEMBERS)
-            }
-            SourceKind::SalesforceContacts => {
-                csv_export::empty_schema(&salesforce::SALESFORCE_CONTACTS)
-            }
-            SourceKind::Csv => csv_export::empty_schema(&csv_mapping::CSV_CONTACTS),
-            SourceKind::Ga4Events => ga4::schema(),
-            SourceKind::MetaPageInsights => meta::schema(),
-        };
+        let schema = sources::empty_raw_schema(kind);
         let table = MemTable::try_new(schema, vec![vec![]])?;
         ctx.register_table(kind.raw_table(), Arc::new(table))?;
     }

@@ -162,6 +162,21 @@ fn csv_spec(source: &SourceConfig) -> Result<csv_export::CsvSpec<'static>> {
     Ok(csv_export::CsvSpec::preset(preset, source))
 }
 
+/// Schema of a kind's raw table when the pipeline does not read that kind (no rows, the same
+/// columns a landed file would have), so the SQL runs unchanged.
+pub fn empty_raw_schema(kind: SourceKind) -> datafusion::arrow::datatypes::SchemaRef {
+    match kind {
+        SourceKind::HubspotContacts => csv_export::empty_schema(&csv_export::HUBSPOT_CONTACTS),
+        SourceKind::MailchimpMembers => csv_export::empty_schema(&csv_export::MAILCHIMP_MEMBERS),
+        SourceKind::SalesforceContacts => {
+            csv_export::empty_schema(&salesforce::SALESFORCE_CONTACTS)
+        }
+        SourceKind::Csv => csv_export::empty_schema(&csv_mapping::CSV_CONTACTS),
+        SourceKind::Ga4Events => ga4::schema(),
+        SourceKind::MetaPageInsights => meta::schema(),
+    }
+}
+
 /// Short file name for rows and messages.
 pub fn file_label(path: &Path) -> String {
     path.file_name()

@@ -13,7 +13,6 @@ use personas::config::{Pipeline, SourceKind};
 use personas::generate::GenerateOptions;
 use personas::landing::write_parquet;
 use personas::sources::csv_checks::salesforce_id_18;
-use personas::sources::{csv_export, csv_mapping, ga4, meta, salesforce};
 use personas::Error;
 
 use crate::util::{read_parquet, run_date, Fixture};
@@ -557,20 +556,7 @@ fn every_crm_staging_model_has_the_hubspot_columns() {
     rt.block_on(async {
         let ctx = SessionContext::new();
         for kind in SourceKind::ALL {
-            let schema = match kind {
-                SourceKind::HubspotContacts => {
-                    csv_export::empty_schema(&csv_export::HUBSPOT_CONTACTS)
-                }
-                SourceKind::MailchimpMembers => {
-                    csv_export::empty_schema(&csv_export::MAILCHIMP_MEMBERS)
-                }
-                SourceKind::SalesforceContacts => {
-                    csv_export::empty_schema(&salesforce::SALESFORCE_CONTACTS)
-                }
-                SourceKind::Csv => csv_export::empty_schema(&csv_mapping::CSV_CONTACTS),
-                SourceKind::Ga4Events => ga4::schema(),
-                SourceKind::MetaPageInsights => meta::schema(),
-            };
+            let schema = personas::sources::empty_raw_schema(kind);
             let landed = dir.path().join(kind.raw_table());
             write_parquet(&landed.join("part-0.parquet"), schema, &[]).unwrap();
             ctx.register_parquet(
