@@ -27,13 +27,18 @@ pub struct NumericColumn {
     pub segments: bool,
 }
 
+/// A categorical level, shared between the contacts that have it (a million contacts hold a few
+/// dozen distinct levels, not a million strings).
+pub type Level = std::sync::Arc<str>;
+
 /// A categorical feature, one level per contact (missing = `unknown`).
 #[derive(Debug, Clone)]
 pub struct CategoricalColumn {
     /// Column name.
     pub name: String,
     /// Levels in contact order.
-    pub values: Vec<String>,
+    /// Each level is stored once and shared by every contact that has it.
+    pub values: Vec<Level>,
     /// Whether the column drives segmentation (otherwise it only describes).
     pub segments: bool,
 }
@@ -119,8 +124,9 @@ pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureT
             t.categorical.push(categorical(name, false));
         }
     }
+    let mut interned: Vec<Vec<Level>> = vec![Vec::new(); t.categorical.len()];
     for batch in &batches {
-        append_batch(&mut t, batch, &cfg.model)?;
+        append_batch(&mut t, batch, &cfg.model, &mut interned)?;
     }
     info!(contacts = t.len(), model = %cfg.model, "Loaded features.");
     Ok(t)
@@ -133,7 +139,22 @@ fn column<'b>(batch: &'b RecordBatch, model: &str, name: &str) -> Result<&'b dyn
         .ok_or_else(|| missing(model, name))
 }
 
-fn append_batch(t: &mut FeatureTable, batch: &RecordBatch, model: &str) -> Result<()> {
+/// The shared copy of `level` among a column's levels seen so far (few: a linear search).
+fn intern(seen: &mut Vec<Level>, level: &str) -> Level {
+    if let Some(l) = seen.iter().find(|l| &***l == level) {
+        return l.clone();
+    }
+    let l: Level = level.into();
+    seen.push(l.clone());
+    l
+}
+
+fn append_batch(
+    t: &mut FeatureTable,
+    batch: &RecordBatch,
+    model: &str,
+    interned: &mut [Vec<Level>],
+) -> Result<()> {
     let ids = cast(column(batch, model, "contact_id")?, &DataType::Utf8)?;
     let ids = ids.as_string::<i32>();
     for i in 0..ids.len() {
@@ -156,14 +177,14 @@ fn append_batch(t: &mut FeatureTable, batch: &RecordBatch, model: &str) -> Resul
             (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i)).filter(|v| v.is_finite())),
         );
     }
-    for col in &mut t.categorical {
+    for (col, seen) in t.categorical.iter_mut().zip(interned.iter_mut()) {
         let a = cast(column(batch, model, &col.name)?, &DataType::Utf8)?;
         let a = a.as_string::<i32>();
         col.values.extend((0..a.len()).map(|i| {
             if a.is_valid(i) && !a.value(i).trim().is_empty() {
-                a.value(i).to_string()
+                intern(seen, a.value(i))
             } else {
-                "unknown".to_string()
+                intern(seen, "unknown")
             }
         }));
     }
@@ -220,9 +241,9 @@ pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
         let pooled: Vec<&str> = c
             .values
             .iter()
-            .map(|v| if kept.contains(v) { v.as_str() } else { OTHER })
+            .map(|v| if kept.contains(v) { &**v } else { OTHER })
             .collect();
-        let mut levels: Vec<&str> = kept.iter().map(String::as_str).collect();
+        let mut levels: Vec<&str> = kept.iter().map(|l| &**l).collect();
         if pooled.contains(&OTHER) && !levels.contains(&OTHER) {
             levels.push(OTHER);
         }
@@ -263,16 +284,16 @@ pub fn mean_sd(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
 pub const OTHER: &str = "other";
 
 /// Levels held by at least `rare_pct` percent of contacts, sorted.
-pub fn kept_levels(values: &[String], rare_pct: f64) -> Vec<String> {
-    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+pub fn kept_levels(values: &[Level], rare_pct: f64) -> Vec<Level> {
+    let mut counts = std::collections::BTreeMap::<&Level, usize>::new();
     for v in values {
-        *counts.entry(v.as_str()).or_default() += 1;
+        *counts.entry(v).or_default() += 1;
     }
     let min = (values.len() as f64 * rare_pct / 100.0).ceil() as usize;
     counts
         .into_iter()
         .filter(|(_, c)| *c >= min)
-        .map(|(l, _)| l.to_string())
+        .map(|(l, _)| l.clone())
         .collect()
 }
 

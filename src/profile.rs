@@ -223,7 +223,7 @@ fn all_traits(
         // Level -> contacts per persona.
         let mut counts = BTreeMap::<&str, Vec<usize>>::new();
         for (v, l) in c.values.iter().zip(labels) {
-            counts.entry(v.as_str()).or_insert_with(|| vec![0; k])[*l] += 1;
+            counts.entry(&**v).or_insert_with(|| vec![0; k])[*l] += 1;
         }
         for p in 0..k {
             for (level, per) in &counts {
@@ -319,7 +319,7 @@ fn mode(t: &FeatureTable, labels: &[usize], p: usize, column: &str) -> Option<(S
     let mut total = 0usize;
     for (v, l) in c.values.iter().zip(labels) {
         if *l == p {
-            *counts.entry(v.as_str()).or_default() += 1;
+            *counts.entry(&**v).or_default() += 1;
             total += 1;
         }
     }
