@@ -318,8 +318,12 @@ async fn load_audience(ctx: &SessionContext) -> Audience {
     let Ok(df) = ctx.table("social_audience").await else {
         return audience;
     };
-    let Ok(batches) = df.collect().await else {
-        return audience;
+    let batches = match df.collect().await {
+        Ok(batches) => batches,
+        Err(e) => {
+            warn!(error = %e, "Model social_audience failed; skipping the audience comparison.");
+            return audience;
+        }
     };
     for b in batches {
         let (Some(dim), Some(level), Some(share)) = (
@@ -335,6 +339,7 @@ async fn load_audience(ctx: &SessionContext) -> Audience {
             cast(level, &DataType::Utf8),
             cast(share, &DataType::Float64),
         ) else {
+            warn!("Model social_audience has dimension, level or share of the wrong type; skipping the audience comparison.");
             return audience;
         };
         let (dim, level, share) = (
