@@ -1,0 +1,251 @@
+//! Pipeline config: the TOML file a data team writes (`pipelines/<name>.toml`), parsed and checked
+//! without touching any input. `validate` and `run` share this pure check before any I/O.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::sources::csv_mapping;
+
+mod model;
+mod source;
+
+pub use model::{ClusterConfig, FeaturesConfig, ProfileConfig};
+pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
+
+/// A whole pipeline, as written in `pipelines/<name>.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Pipeline name; used in logs and output paths.
+    pub name: String,
+    /// Folder all outputs go under (tables, CRM files, landing, rejects). Relative paths are
+    /// resolved against the config file's folder.
+    pub output_dir: PathBuf,
+    /// Folder of SQL models (`staging/`, `intermediate/`, `marts/`). Relative to the config file.
+    #[serde(default = "default_sql_dir")]
+    pub sql_dir: PathBuf,
+    /// The exports to read.
+    pub sources: Vec<SourceConfig>,
+    /// Which columns of the feature model drive segmentation.
+    #[serde(default)]
+    pub features: FeaturesConfig,
+    /// Clustering settings.
+    #[serde(default)]
+    pub cluster: ClusterConfig,
+    /// Persona profile settings (sample-size thresholds, trait cut-offs).
+    #[serde(default)]
+    pub profile: ProfileConfig,
+}
+
+fn default_sql_dir() -> PathBuf {
+    PathBuf::from("../sql")
+}
+
+/// A parsed, checked config with every relative path resolved against the config's folder.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    /// The config as written.
+    pub config: PipelineConfig,
+    /// The config file.
+    pub path: PathBuf,
+    /// Folder the config's relative paths are resolved against.
+    pub base_dir: PathBuf,
+}
+
+impl Pipeline {
+    /// Read, parse and check a pipeline config file. No input is touched.
+    pub fn load(path: &Path) -> Result<Pipeline> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Pipeline::parse(&text, path)
+    }
+
+    /// Parse and check config text; `path` is used for messages and to resolve relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Pipeline> {
+        let config: PipelineConfig = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let pipeline = Pipeline {
+            config,
+            path: path.to_path_buf(),
+            base_dir,
+        };
+        pipeline.check()?;
+        Ok(pipeline)
+    }
+
+    fn fail(&self, message: String) -> Error {
+        Error::Config {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    /// The pure checks: names, ranges, duplicates.
+    fn check(&self) -> Result<()> {
+        let c = &self.config;
+        if c.name.trim().is_empty() {
+            return Err(self.fail("`name` is empty".into()));
+        }
+        if c.sources.is_empty() {
+            return Err(self.fail("no [[sources]]: a pipeline needs at least a CRM export".into()));
+        }
+        let mut seen_names = std::collections::HashSet::new();
+        let mut seen_kinds = std::collections::HashSet::new();
+        for s in &c.sources {
+            if !seen_names.insert(s.name.as_str()) {
+                return Err(self.fail(format!("two sources are named `{}`", s.name)));
+            }
+            if !seen_kinds.insert(s.kind) {
+                return Err(self.fail(format!(
+                    "source `{}`: a second source of kind {:?}; list several files in one source with a glob instead",
+                    s.name, s.kind
+                )));
+            }
+            if !(0.0..=100.0).contains(&s.max_reject_pct) {
+                return Err(self.fail(format!(
+                    "source `{}`: max_reject_pct must be between 0 and 100, got {}",
+                    s.name, s.max_reject_pct
+                )));
+            }
+            csv_mapping::check_options(s)
+                .map_err(|why| self.fail(format!("source `{}`: {why}", s.name)))?;
+        }
+        if !seen_kinds.iter().any(|k| k.is_crm()) {
+            return Err(self.fail(
+                "no CRM source: add a source of kind `hubspot_contacts`, `salesforce_contacts` or `csv`"
+                    .into(),
+            ));
+        }
+        let k = &c.cluster;
+        if k.k_min < 2 || k.k_min > k.k_max {
+            return Err(self.fail(format!(
+                "cluster: need 2 <= k_min <= k_max, got k_min = {}, k_max = {}",
+                k.k_min, k.k_max
+            )));
+        }
+        if c.features.numeric.is_empty() && c.features.categorical.is_empty() {
+            return Err(
+                self.fail("features: no numeric or categorical column to segment on".into())
+            );
+        }
+        if !(c.features.categorical_weight > 0.0 && c.features.categorical_weight.is_finite()) {
+            return Err(self.fail(format!(
+                "features.categorical_weight must be a positive number, got {}",
+                c.features.categorical_weight
+            )));
+        }
+        for col in &c.features.log_numeric {
+            if !c.features.numeric.contains(col) {
+                return Err(self.fail(format!(
+                    "features.log_numeric lists `{col}`, which is not in features.numeric"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolve a path from the config against the config's folder.
+    pub fn resolve(&self, p: impl AsRef<Path>) -> PathBuf {
+        let p = p.as_ref();
+        let joined = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        };
+        normalize(&joined)
+    }
+
+    /// The output folder.
+    pub fn output_dir(&self) -> PathBuf {
+        self.resolve(&self.config.output_dir)
+    }
+
+    /// The SQL models folder.
+    pub fn sql_dir(&self) -> PathBuf {
+        self.resolve(&self.config.sql_dir)
+    }
+}
+
+/// Remove `.` and `name/..` pairs without touching the file system (`pipelines/../out` -> `out`).
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+name = "t"
+output_dir = "out"
+[[sources]]
+name = "crm"
+kind = "hubspot_contacts"
+path = "contacts.csv"
+"#;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let p = Pipeline::parse(MINIMAL, Path::new("/x/p.toml")).unwrap();
+        assert_eq!(p.config.cluster.k_min, 3);
+        assert_eq!(p.output_dir(), PathBuf::from("/x/out"));
+        assert_eq!(p.sql_dir(), PathBuf::from("/sql"));
+        let rel = Pipeline::parse(MINIMAL, Path::new("pipelines/p.toml")).unwrap();
+        assert_eq!(rel.sql_dir(), PathBuf::from("sql"));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let text = format!("{MINIMAL}\n[cluster]\nkk_min = 3\n");
+        let err = Pipeline::parse(&text, Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("kk_min"), "{err}");
+    }
+
+    #[test]
+    fn bad_k_range_is_rejected() {
+        let text = format!("{MINIMAL}\n[cluster]\nk_min = 6\nk_max = 3\n");
+        let err = Pipeline::parse(&text, Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("k_min"), "{err}");
+    }
+
+    #[test]
+    fn every_example_config_parses() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                Pipeline::load(&path).unwrap();
+                n += 1;
+            }
+        }
+        assert!(n >= 1);
+    }
+}

@@ -1,0 +1,143 @@
+//! Source config: one `[[sources]]` entry of a pipeline: which export, where it lives (local,
+//! object store, HTTP), how its text is encoded and, for generic CSV, how its columns map.
+
+use serde::Deserialize;
+
+use crate::sources::csv_mapping::CsvColumns;
+
+/// One input export.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Name of the source, used in logs, rejects paths and row counts (`crm`, `email`, ...).
+    pub name: String,
+    /// What kind of export this is; decides the parser and the raw table it lands in.
+    pub kind: SourceKind,
+    /// File path or glob (`ga4/events_*.json`), relative to the config file's folder.
+    pub path: String,
+    /// Share of rows (percent) that may be rejected before the run fails. Default 1 %.
+    #[serde(default = "default_reject_ceiling")]
+    pub max_reject_pct: f64,
+    /// Text encoding of CSV exports: `utf-8` (default; a byte-order mark is skipped),
+    /// `windows-1252` (Excel on Windows) or `latin-1`.
+    #[serde(default)]
+    pub encoding: TextEncoding,
+    /// Where the files live when `path` is a URL (`s3://`, `gs://`, `az://`, `http(s)://`):
+    /// endpoint, region, credentials from the environment, timeouts and retries.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// `csv` sources: the field delimiter, one ASCII character (default `,`; `"\t"` for tabs).
+    pub delimiter: Option<char>,
+    /// `csv` sources: the quote character, one ASCII character (default `"`).
+    pub quote: Option<char>,
+    /// `csv` sources: whether the first row names the columns (default true); without a header
+    /// the columns are named `column_1`, `column_2`, ...
+    pub has_header: Option<bool>,
+    /// `csv` sources: chrono format of the date columns (default `%Y-%m-%d`).
+    pub date_format: Option<String>,
+    /// `csv` sources: chrono format of the date-time columns (default `%Y-%m-%d %H:%M:%S`; a
+    /// format without a time reads a date as midnight).
+    pub datetime_format: Option<String>,
+    /// `csv` sources: the file column holding each contact field (`[sources.columns]`);
+    /// `contact_id` and `email` are required.
+    pub columns: Option<CsvColumns>,
+}
+
+/// Text encodings of CSV exports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum TextEncoding {
+    /// UTF-8, with or without a byte-order mark.
+    #[default]
+    #[serde(rename = "utf-8", alias = "utf8")]
+    Utf8,
+    /// Windows-1252 ("ANSI", Excel's default on Western Windows).
+    #[serde(rename = "windows-1252", alias = "cp1252")]
+    Windows1252,
+    /// ISO-8859-1.
+    #[serde(rename = "latin-1", alias = "iso-8859-1", alias = "latin1")]
+    Latin1,
+}
+
+/// Options for sources on object stores and HTTP. Secrets are never written here: the config
+/// names environment variables, and the values are read at run time and never logged.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// S3-compatible endpoint (MinIO, Ceph, R2, a local test server); default: AWS.
+    pub endpoint: Option<String>,
+    /// Region; default from `AWS_REGION` / `AWS_DEFAULT_REGION`, else `us-east-1`.
+    pub region: Option<String>,
+    /// Path-style S3 requests (`endpoint/bucket/key`), as most S3-compatible servers need.
+    #[serde(default)]
+    pub path_style: bool,
+    /// Allow a plain `http://` endpoint (test servers, private networks).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// HTTP sources: environment variable holding a bearer token (`Authorization: Bearer ...`).
+    pub token_env: Option<String>,
+    /// HTTP sources: name of an extra header to send (e.g. `X-Api-Key`)...
+    pub header: Option<String>,
+    /// ... and the environment variable holding its value.
+    pub header_env: Option<String>,
+    /// HTTP sources: timeout of one request in seconds (default 60).
+    pub timeout_secs: Option<u64>,
+    /// HTTP sources: retries on 429, 5xx and broken connections, with backoff (default 5).
+    pub retries: Option<u32>,
+}
+
+/// The export formats `personas` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// HubSpot "all contacts" export CSV (header of property labels).
+    HubspotContacts,
+    /// Mailchimp audience export: subscribed, unsubscribed and cleaned member CSVs.
+    MailchimpMembers,
+    /// Google Analytics 4 BigQuery export as newline-delimited JSON (`events_YYYYMMDD*.json`).
+    Ga4Events,
+    /// Meta Graph API page insights JSON (`page_fans_gender_age`, `page_fans_country`), or the
+    /// same breakdowns as a long CSV (`dimension,value,count`) when the file ends in `.csv`.
+    #[serde(alias = "meta_audience")]
+    MetaPageInsights,
+    /// Salesforce contacts: a Data Loader / Bulk API CSV (API field names) or a report export
+    /// (field labels).
+    SalesforceContacts,
+    /// Any CRM's contacts CSV, read through the source's `[sources.columns]` mapping.
+    Csv,
+}
+
+impl SourceKind {
+    /// The raw table the source lands in and the SQL reads.
+    pub fn raw_table(self) -> &'static str {
+        match self {
+            SourceKind::HubspotContacts => "raw_hubspot__contacts",
+            SourceKind::MailchimpMembers => "raw_mailchimp__members",
+            SourceKind::Ga4Events => "raw_ga4__events",
+            SourceKind::MetaPageInsights => "raw_meta__page_insights",
+            SourceKind::SalesforceContacts => "raw_salesforce__contacts",
+            SourceKind::Csv => "raw_csv__contacts",
+        }
+    }
+
+    /// Every kind, in the order raw tables are registered.
+    pub const ALL: [SourceKind; 6] = [
+        SourceKind::HubspotContacts,
+        SourceKind::SalesforceContacts,
+        SourceKind::Csv,
+        SourceKind::MailchimpMembers,
+        SourceKind::Ga4Events,
+        SourceKind::MetaPageInsights,
+    ];
+
+    /// Whether the kind is a CRM contacts export (a pipeline needs at least one).
+    pub fn is_crm(self) -> bool {
+        matches!(
+            self,
+            SourceKind::HubspotContacts | SourceKind::SalesforceContacts | SourceKind::Csv
+        )
+    }
+}
+
+fn default_reject_ceiling() -> f64 {
+    1.0
+}
