@@ -95,7 +95,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Run { config, date } => {
             let pipeline = Pipeline::load(&config)?;
             let run_date = date.unwrap_or_else(|| Utc::now().date_naive());
-            let report = pipeline::run(&pipeline, &RunOptions { run_date }).await?;
+            let report = pipeline::run(&pipeline, &RunOptions::new(run_date)).await?;
             println!("{}", report.summary());
         }
         Command::Validate { config } => validate(&config)?,
@@ -137,31 +137,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
 fn validate(config: &Path) -> Result<()> {
     let pipeline = Pipeline::load(config)?;
     println!("config {} is valid", config.display());
-    for s in &pipeline.config.sources {
-        if sources::store::is_remote(&s.path) {
-            println!(
-                "  source {:<10} {:?}: {} (remote; fetched at run time)",
-                s.name, s.kind, s.path
-            );
-            continue;
-        }
-        let files = sources::resolve_files(&pipeline, s)?;
-        let bytes: u64 = files
-            .iter()
-            .filter_map(|f| std::fs::metadata(f).ok())
-            .map(|m| m.len())
-            .sum();
-        println!(
-            "  source {:<10} {:?}: {} files, {:.1} MB",
-            s.name,
-            s.kind,
-            files.len(),
-            bytes as f64 / 1e6
-        );
-        for f in &files {
-            println!("    {}: {}", f.display(), sources::check_file(s, f)?);
-        }
-    }
+    print!("{}", sources::validate::report(&pipeline)?);
     Ok(())
 }
 
@@ -208,7 +184,7 @@ async fn bench(contacts: usize, dir: Option<PathBuf>, sql_dir: &Path) -> Result<
         .sum();
     let started = Instant::now();
     let run_date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
-    let report = pipeline::run(&pipeline, &RunOptions { run_date }).await?;
+    let report = pipeline::run(&pipeline, &RunOptions::new(run_date)).await?;
     let total = started.elapsed();
     println!("{}", report.summary());
     println!(

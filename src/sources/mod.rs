@@ -12,6 +12,7 @@ pub mod ga4;
 pub mod meta;
 pub mod salesforce;
 pub mod store;
+pub mod validate;
 
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,11 @@
 //! Integration tests, built as one binary (one link of DataFusion instead of one per file).
 
+mod crm_export;
 mod crm_sources;
 mod kmeans_reference;
+mod more_sources;
 mod pipeline;
 mod remote_pipeline;
+mod schedule;
 mod stores;
 mod util;

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: generated exports, a pipeline config over them,
 //! and readers for the outputs.
 
+pub mod hubspot;
 pub mod servers;
 
 use std::collections::HashMap;
@@ -62,17 +63,17 @@ impl Fixture {
 
     /// Run the pipeline for the test date.
     pub fn run(&self) -> personas::Result<RunReport> {
+        self.run_with(&RunOptions::new(run_date()))
+    }
+
+    /// Run the pipeline with these options.
+    pub fn run_with(&self, opts: &RunOptions) -> personas::Result<RunReport> {
         let pipeline = Pipeline::load(&self.config)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(pipeline::run(
-            &pipeline,
-            &RunOptions {
-                run_date: run_date(),
-            },
-        ))
+        rt.block_on(pipeline::run(&pipeline, opts))
     }
 
     /// Planted persona of each contact id, from truth.csv.

@@ -1,8 +1,10 @@
 //! Sinks: the run's outputs. Persona tables as Parquet (`personas`, `persona_members`,
-//! `persona_traits`, `model_quality`) and the HubSpot import CSV (`Record ID`, `Email`,
-//! `Persona`), each written into the run's staging folder; the pipeline publishes them.
+//! `persona_traits`, `model_quality`) here, and the CRM import files in [`crm`], each written
+//! into the run's staging folder; the pipeline publishes them.
 
-use std::io::Write;
+pub mod crm;
+pub mod manifest;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
 use crate::cluster::KScore;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::features::FeatureTable;
 use crate::landing::write_parquet;
 use crate::profile::{Persona, Trait};
@@ -262,30 +264,4 @@ pub fn write_model_quality(
             ("chosen", DataType::Boolean, Arc::new(is_chosen.finish())),
         ],
     )
-}
-
-/// HubSpot import CSV: `Record ID`, `Email`, `Persona`; one row per contact. Contacts of a
-/// persona flagged too small to trust get an empty persona, never a made-up one.
-pub fn write_hubspot_csv(
-    path: &Path,
-    t: &FeatureTable,
-    labels: &[usize],
-    personas: &[Persona],
-) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-    w.write_record(["Record ID", "Email", "Persona"])?;
-    for ((id, email), l) in t.contact_ids.iter().zip(&t.emails).zip(labels) {
-        let p = &personas[*l];
-        let persona = if p.publishable() { p.name.as_str() } else { "" };
-        w.write_record([id.as_str(), email.as_deref().unwrap_or(""), persona])?;
-    }
-    let mut inner = w
-        .into_inner()
-        .map_err(|e| Error::io(path, e.into_error()))?;
-    inner.flush().map_err(|e| Error::io(path, e))?;
-    Ok(())
 }

@@ -3,6 +3,9 @@
 //! unique human name ("Frugal Fiona") from its most distinctive trait, compares its age and
 //! gender mix with the social audience, and flags what is too small to trust.
 
+pub mod identity;
+pub mod trends;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::ProfileConfig;

@@ -26,6 +26,10 @@ use crate::sinks;
 use crate::sources::{self, LandContext, SourceReport};
 use crate::transform::{self, ModelRun};
 
+mod publish;
+
+use publish::publish;
+
 /// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
 const CRM_STAGING_MODELS: [&str; 3] = [
     "stg_hubspot__contacts",
@@ -38,6 +42,13 @@ const CRM_STAGING_MODELS: [&str; 3] = [
 pub struct RunOptions {
     /// Logical date: selects the output partition and is recorded in every table.
     pub run_date: NaiveDate,
+}
+
+impl RunOptions {
+    /// Options for a run of `run_date` with every other option at its default.
+    pub fn new(run_date: NaiveDate) -> RunOptions {
+        RunOptions { run_date }
+    }
 }
 
 /// What a run did.
@@ -215,12 +226,13 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
         sinks::write_traits(&part("persona_traits"), &date_s, &traits)?;
         sinks::write_model_quality(&part("model_quality"), &date_s, &model.scores, model.k)?;
         let crm_rel = partition("crm", date);
-        sinks::write_hubspot_csv(
-            &staging.join(&crm_rel).join("hubspot_import.csv"),
-            &table,
-            &model.labels,
-            &personas,
-        )?;
+        sinks::crm::write_crm_files(&sinks::crm::CrmContext {
+            dir: &staging.join(&crm_rel),
+            run_date: &date_s,
+            table: &table,
+            labels: &model.labels,
+            personas: &personas,
+        })?;
         published.push(crm_rel);
         publish(&staging, &out, &published)?;
         watch.lap("write");
@@ -372,32 +384,6 @@ async fn write_model(ctx: &SessionContext, model: &str, path: &Path) -> Result<(
         return Ok(());
     };
     landing::write_parquet(path, first.schema(), &batches)?;
-    Ok(())
-}
-
-/// Move each staged partition into place, replacing the same date's previous partition.
-fn publish(staging: &Path, out: &Path, partitions: &[PathBuf]) -> Result<()> {
-    for rel in partitions {
-        let from = staging.join(rel);
-        let to = out.join(rel);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        if to.exists() {
-            let old = to.with_file_name(format!(
-                ".replaced-{}-{}",
-                to.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                std::process::id()
-            ));
-            std::fs::rename(&to, &old).map_err(|e| Error::io(&to, e))?;
-            std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
-            std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-        } else {
-            std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
-        }
-    }
     Ok(())
 }
 

@@ -1,0 +1,1 @@
+//! Persona identities across runs: matches this run's personas to the previous run's.

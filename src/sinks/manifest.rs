@@ -1,0 +1,1 @@
+//! The run manifest: one JSON per run.

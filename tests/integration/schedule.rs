@@ -1,0 +1,1 @@
+//! Scheduling: atomic runs, locks, backfills, manifests, stable persona ids and trends.

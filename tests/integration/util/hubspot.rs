@@ -1,0 +1,1 @@
+//! A local HTTP server that behaves like HubSpot's contacts batch API.
