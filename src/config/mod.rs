@@ -8,9 +8,11 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::sources::csv_mapping;
 
+mod crm;
 mod model;
 mod source;
 
+pub use crm::CrmConfig;
 pub use model::{ClusterConfig, FeaturesConfig, ProfileConfig};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
 
@@ -37,6 +39,9 @@ pub struct PipelineConfig {
     /// Persona profile settings (sample-size thresholds, trait cut-offs).
     #[serde(default)]
     pub profile: ProfileConfig,
+    /// CRM import files and the optional push to the CRM's API.
+    #[serde(default)]
+    pub crm: CrmConfig,
 }
 
 fn default_sql_dir() -> PathBuf {

@@ -16,7 +16,7 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use tracing::{info, info_span, warn};
 
-use crate::cluster::{self, ClusterModel, KMeansSettings};
+use crate::cluster::{self, Bucket};
 use crate::config::{Pipeline, SourceKind};
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureTable};
@@ -27,6 +27,7 @@ use crate::sources::{self, LandContext, SourceReport};
 use crate::transform::{self, ModelRun};
 
 mod publish;
+mod summary;
 
 use publish::publish;
 
@@ -66,11 +67,15 @@ pub struct RunReport {
     pub duplicates_merged: Option<u64>,
     /// Contacts profiled.
     pub contacts: usize,
-    /// The clustering.
-    pub model: ClusterModel,
-    /// The personas.
+    /// The buckets and the clustering of each.
+    pub buckets: Vec<Bucket>,
+    /// The personas of every bucket.
     pub personas: Vec<Persona>,
-    /// The features and each contact's persona (row order of `features`).
+    /// (contact row, persona index) pairs, ascending by row.
+    pub members: Vec<(usize, usize)>,
+    /// Each contact's persona for the CRM (row order of `features`).
+    pub primary: Vec<Option<usize>>,
+    /// The features (one row per contact).
     pub features: FeatureTable,
     /// Wall time of each stage.
     pub timings: Vec<(&'static str, Duration)>,
@@ -189,24 +194,13 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
                 reason: "the feature model has no contacts to build personas from".into(),
             });
         }
-        let design = features::design(&table, &cfg.features);
         watch.lap("features");
 
-        let settings = KMeansSettings {
-            k_min: cfg.cluster.k_min,
-            k_max: cfg.cluster.k_max,
-            seed: cfg.cluster.seed,
-            restarts: cfg.cluster.restarts,
-            fit_sample: cfg.cluster.fit_sample,
-            silhouette_sample: cfg.cluster.silhouette_sample,
-            ..KMeansSettings::default()
-        };
-        let model = fit_small_aware(&design.matrix, &settings)?;
+        let buckets = cluster::segment(&table, &cfg.features, &cfg.cluster)?;
         watch.lap("cluster");
 
         let audience = load_audience(&ctx).await;
-        let (personas, traits) =
-            profile::profile(&table, &model.labels, model.k, &cfg.profile, &audience);
+        let profiled = profile::profile_buckets(&table, &buckets, &cfg.profile, &audience);
         watch.lap("profile");
 
         let mut part = |table: &str| {
@@ -215,34 +209,36 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
             published.push(rel);
             path
         };
-        sinks::write_personas(&part("personas"), &date_s, &personas)?;
+        let personas = &profiled.personas;
+        sinks::write_personas(&part("personas"), &date_s, personas)?;
         sinks::write_members(
             &part("persona_members"),
             &date_s,
             &table,
-            &model.labels,
-            &personas,
+            &profiled.members,
+            personas,
         )?;
-        sinks::write_traits(&part("persona_traits"), &date_s, &traits)?;
-        sinks::write_model_quality(&part("model_quality"), &date_s, &model.scores, model.k)?;
+        sinks::write_traits(&part("persona_traits"), &date_s, &profiled.traits)?;
+        sinks::write_model_quality(&part("model_quality"), &date_s, &buckets)?;
         let crm_rel = partition("crm", date);
         sinks::crm::write_crm_files(&sinks::crm::CrmContext {
             dir: &staging.join(&crm_rel),
-            run_date: &date_s,
+            output_dir: &out,
+            run_date: date,
             table: &table,
-            labels: &model.labels,
-            personas: &personas,
+            primary: &profiled.primary,
+            personas,
         })?;
         published.push(crm_rel);
         publish(&staging, &out, &published)?;
         watch.lap("write");
-        Ok((reports, runs, merged, table, model, personas))
+        Ok((reports, runs, merged, table, buckets, profiled))
     }
     .await;
     if staging.exists() {
         let _ = std::fs::remove_dir_all(&staging);
     }
-    let (sources, models, duplicates_merged, features, model, personas) = result?;
+    let (sources, models, duplicates_merged, features, buckets, profiled) = result?;
     Ok(RunReport {
         pipeline: cfg.name.clone(),
         run_date: date,
@@ -250,30 +246,15 @@ pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
         models,
         duplicates_merged,
         contacts: features.len(),
-        model,
-        personas,
+        buckets,
+        personas: profiled.personas,
+        members: profiled.members,
+        primary: profiled.primary,
         features,
         timings: watch.timings,
         output_dir: out,
         published,
     })
-}
-
-/// Fit, lowering the k range when there are too few contacts for it (a tiny run is still
-/// profiled, and flagged by the profile step).
-fn fit_small_aware(x: &ndarray::Array2<f64>, settings: &KMeansSettings) -> Result<ClusterModel> {
-    let n = x.nrows();
-    let mut s = settings.clone();
-    if n <= s.k_max {
-        s.k_max = n.saturating_sub(1).max(2);
-        s.k_min = s.k_min.min(s.k_max);
-        warn!(
-            contacts = n,
-            k_max = s.k_max,
-            "Too few contacts for the configured k range; lowering it."
-        );
-    }
-    cluster::fit(x, &s)
 }
 
 fn check_ceiling(report: &SourceReport, max_pct: f64, rejects_at: &Path) -> Result<()> {
@@ -385,70 +366,4 @@ async fn write_model(ctx: &SessionContext, model: &str, path: &Path) -> Result<(
     };
     landing::write_parquet(path, first.schema(), &batches)?;
     Ok(())
-}
-
-impl RunReport {
-    /// The short summary printed at the end of a run.
-    pub fn summary(&self) -> String {
-        let mut s = format!(
-            "personas: pipeline `{}`, run date {}\n\nSources (rows read = accepted + rejected):\n",
-            self.pipeline, self.run_date
-        );
-        for r in &self.sources {
-            s.push_str(&format!(
-                "  {:<10} {:>10} read {:>10} accepted {:>8} rejected  ({} files)\n",
-                r.name,
-                r.counts.read,
-                r.counts.accepted,
-                r.counts.rejected,
-                r.files.len()
-            ));
-        }
-        if let Some(n) = self.duplicates_merged {
-            s.push_str(&format!(
-                "  {n} duplicate CRM records merged (same Record ID or email; the latest Last Activity Date wins)\n"
-            ));
-        }
-        s.push_str(&format!(
-            "\n{} contacts, {} personas (k chosen by silhouette: {})\n\n",
-            self.contacts,
-            self.model.k,
-            self.model
-                .scores
-                .iter()
-                .map(|q| format!("k={} {:.3}", q.k, q.silhouette))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        for p in &self.personas {
-            s.push_str(&format!(
-                "  {:<10} {:<22} {:>7} contacts {:>5.1} % [{:.1}-{:.1}]{}\n",
-                p.id,
-                p.name,
-                p.size,
-                p.share * 100.0,
-                p.share_ci.0 * 100.0,
-                p.share_ci.1 * 100.0,
-                if p.flags.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "  FLAG {}: {}",
-                        p.flags.join(","),
-                        p.flag_reasons.join("; ")
-                    )
-                }
-            ));
-            for t in p.top_traits.iter().take(4) {
-                s.push_str(&format!("      - {t}\n"));
-            }
-        }
-        s.push_str(&format!("\nOutputs under {}:\n", self.output_dir.display()));
-        for rel in &self.published {
-            if !rel.starts_with("landing") && !rel.starts_with("rejects") {
-                s.push_str(&format!("  {}\n", rel.display()));
-            }
-        }
-        s
-    }
 }

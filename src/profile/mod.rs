@@ -8,6 +8,7 @@ pub mod trends;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::cluster::Bucket;
 use crate::config::ProfileConfig;
 use crate::features::{mean_sd, FeatureTable};
 
@@ -21,6 +22,13 @@ pub struct Persona {
     pub id: String,
     /// Unique human name.
     pub name: String,
+    /// The bucket the persona was found in: `all`, `buyer` or `user`.
+    pub bucket: String,
+    /// Whether marketing should not target this persona (a negative persona).
+    pub negative: bool,
+    /// Bootstrap stability: mean best-match Jaccard of the persona across refits (1 = always
+    /// found again); `None` when not measured.
+    pub stability: Option<f64>,
     /// Contacts in the persona.
     pub size: usize,
     /// Share of all contacts.
@@ -114,27 +122,68 @@ const FIRST_NAMES: &[&str] = &[
     "Yara", "Zoe",
 ];
 
-/// Profile every persona. `labels[i]` is contact i's persona index (0 = largest).
-pub fn profile(
+/// Every bucket's personas, their traits, and who belongs to which.
+#[derive(Debug, Clone, Default)]
+pub struct Profiled {
+    /// The personas of every bucket, bucket by bucket, largest first within a bucket.
+    pub personas: Vec<Persona>,
+    /// Every trait of every persona.
+    pub traits: Vec<Trait>,
+    /// (contact row, persona index) pairs, ascending by row: a contact in two buckets has two.
+    pub members: Vec<(usize, usize)>,
+    /// Each contact's persona for the CRM: its first bucket's persona, `None` when in none.
+    pub primary: Vec<Option<usize>>,
+}
+
+/// Profile the personas of every bucket; persona ids and names are unique across buckets.
+pub fn profile_buckets(
     t: &FeatureTable,
-    labels: &[usize],
-    k: usize,
+    buckets: &[Bucket],
     cfg: &ProfileConfig,
     audience: &Audience,
+) -> Profiled {
+    let mut out = Profiled {
+        primary: vec![None; t.len()],
+        ..Profiled::default()
+    };
+    let mut used = BTreeSet::new();
+    for b in buckets {
+        let offset = out.personas.len();
+        let (personas, traits) = profile(t, b, offset, cfg, audience, &mut used);
+        for (&row, &l) in b.rows.iter().zip(&b.model.labels) {
+            out.members.push((row, offset + l));
+            out.primary[row].get_or_insert(offset + l);
+        }
+        out.personas.extend(personas);
+        out.traits.extend(traits);
+    }
+    out.members.sort_unstable();
+    out
+}
+
+/// Profile one bucket's personas against the bucket's population; ids are numbered from
+/// `offset + 1`.
+fn profile(
+    t: &FeatureTable,
+    bucket: &Bucket,
+    offset: usize,
+    cfg: &ProfileConfig,
+    audience: &Audience,
+    used: &mut BTreeSet<String>,
 ) -> (Vec<Persona>, Vec<Trait>) {
-    let n = t.len();
+    let (rows, labels, k) = (&bucket.rows[..], &bucket.model.labels[..], bucket.model.k);
+    let n = rows.len();
     let mut sizes = vec![0usize; k];
     for &l in labels {
         sizes[l] += 1;
     }
-    let traits = all_traits(t, labels, &sizes, cfg, audience);
-    let mut used = BTreeSet::new();
+    let traits = all_traits(t, rows, labels, &sizes, offset, cfg, audience);
     let mut personas = Vec::with_capacity(k);
     for (p, &size) in sizes.iter().enumerate() {
-        let id = format!("persona_{}", p + 1);
+        let id = format!("persona_{}", offset + p + 1);
         let mut mine: Vec<&Trait> = traits.iter().filter(|tr| tr.persona_id == id).collect();
         mine.sort_by(|a, b| b.std_diff.abs().total_cmp(&a.std_diff.abs()));
-        let name = choose_name(&mine, &mut used);
+        let name = choose_name(&mine, used);
         let top_traits: Vec<String> = mine
             .iter()
             .filter(|tr| tr.distinctive)
@@ -156,10 +205,13 @@ pub fn profile(
             ));
         }
         let share = size as f64 / n.max(1) as f64;
-        let description = describe(&name, size, share, t, labels, p, &top_traits);
+        let description = describe(&name, size, share, t, rows, labels, p, &top_traits);
         personas.push(Persona {
             id,
             name,
+            bucket: bucket.name.clone(),
+            negative: false,
+            stability: None,
             size,
             share,
             share_ci: wilson(size, n),
@@ -175,26 +227,28 @@ pub fn profile(
 /// Every trait of every persona, one pass over each column.
 fn all_traits(
     t: &FeatureTable,
+    rows: &[usize],
     labels: &[usize],
     sizes: &[usize],
+    offset: usize,
     cfg: &ProfileConfig,
     audience: &Audience,
 ) -> Vec<Trait> {
     let k = sizes.len();
-    let n = t.len().max(1) as f64;
-    let id = |p: usize| format!("persona_{}", p + 1);
+    let n = rows.len().max(1) as f64;
+    let id = |p: usize| format!("persona_{}", offset + p + 1);
     let mut out = Vec::new();
     for c in &t.numeric {
         // Per persona: sum and count of present values; population: all present values.
         let mut sum = vec![0.0; k];
         let mut count = vec![0usize; k];
-        for (v, l) in c.values.iter().zip(labels) {
-            if let Some(v) = v {
+        for (&r, l) in rows.iter().zip(labels) {
+            if let Some(v) = c.values[r] {
                 sum[*l] += v;
                 count[*l] += 1;
             }
         }
-        let (mean_all, sd) = mean_sd(c.values.iter().flatten().copied());
+        let (mean_all, sd) = mean_sd(rows.iter().filter_map(|&r| c.values[r]));
         if count.iter().sum::<usize>() == 0 {
             continue;
         }
@@ -225,8 +279,8 @@ fn all_traits(
     for c in &t.categorical {
         // Level -> contacts per persona.
         let mut counts = BTreeMap::<&str, Vec<usize>>::new();
-        for (v, l) in c.values.iter().zip(labels) {
-            counts.entry(&**v).or_insert_with(|| vec![0; k])[*l] += 1;
+        for (&r, l) in rows.iter().zip(labels) {
+            counts.entry(&*c.values[r]).or_insert_with(|| vec![0; k])[*l] += 1;
         }
         for p in 0..k {
             for (level, per) in &counts {
@@ -316,13 +370,19 @@ fn choose_name(sorted: &[&Trait], used: &mut BTreeSet<String>) -> String {
 }
 
 /// The most common level of a categorical column within a persona, with its rate.
-fn mode(t: &FeatureTable, labels: &[usize], p: usize, column: &str) -> Option<(String, f64)> {
+fn mode(
+    t: &FeatureTable,
+    rows: &[usize],
+    labels: &[usize],
+    p: usize,
+    column: &str,
+) -> Option<(String, f64)> {
     let c = t.categorical.iter().find(|c| c.name == column)?;
     let mut counts = BTreeMap::<&str, usize>::new();
     let mut total = 0usize;
-    for (v, l) in c.values.iter().zip(labels) {
+    for (&r, l) in rows.iter().zip(labels) {
         if *l == p {
-            *counts.entry(&**v).or_default() += 1;
+            *counts.entry(&*c.values[r]).or_default() += 1;
             total += 1;
         }
     }
@@ -338,12 +398,13 @@ fn describe(
     size: usize,
     share: f64,
     t: &FeatureTable,
+    rows: &[usize],
     labels: &[usize],
     p: usize,
     top: &[String],
 ) -> String {
     let m = |col: &str| {
-        mode(t, labels, p, col)
+        mode(t, rows, labels, p, col)
             .map(|(l, r)| format!("{l} ({:.0} %)", r * 100.0))
             .unwrap_or_else(|| "unknown".into())
     };
@@ -385,6 +446,21 @@ mod tests {
         assert_eq!(wilson(0, 0), (0.0, 0.0));
     }
 
+    fn run(t: &FeatureTable, labels: &[usize], k: usize) -> (Vec<Persona>, Vec<Trait>) {
+        let bucket = Bucket {
+            name: "all".into(),
+            rows: (0..labels.len()).collect(),
+            model: crate::cluster::ClusterModel {
+                k,
+                centroids: ndarray::Array2::zeros((k, 1)),
+                labels: labels.to_vec(),
+                scores: Vec::new(),
+            },
+        };
+        let out = profile_buckets(t, &[bucket], &ProfileConfig::default(), &Audience::new());
+        (out.personas, out.traits)
+    }
+
     fn table(n_a: usize, n_b: usize) -> (FeatureTable, Vec<usize>) {
         let n = n_a + n_b;
         let labels: Vec<usize> = (0..n).map(|i| usize::from(i >= n_a)).collect();
@@ -420,8 +496,7 @@ mod tests {
     #[test]
     fn names_come_from_distinctive_traits_and_are_unique() {
         let (t, labels) = table(60, 40);
-        let (personas, traits) =
-            profile(&t, &labels, 2, &ProfileConfig::default(), &Audience::new());
+        let (personas, traits) = run(&t, &labels, 2);
         assert_eq!(personas[0].name, "Executive Emma");
         assert_eq!(personas[1].name, "Frugal Fiona");
         assert!(personas.iter().all(Persona::publishable));
@@ -436,11 +511,11 @@ mod tests {
     #[test]
     fn small_persona_and_small_run_are_flagged() {
         let (t, labels) = table(100, 15);
-        let (personas, _) = profile(&t, &labels, 2, &ProfileConfig::default(), &Audience::new());
+        let (personas, _) = run(&t, &labels, 2);
         assert!(personas[0].publishable());
         assert_eq!(personas[1].flags, vec![INSUFFICIENT_SAMPLE]);
         let (t, labels) = table(12, 8);
-        let (personas, _) = profile(&t, &labels, 2, &ProfileConfig::default(), &Audience::new());
+        let (personas, _) = run(&t, &labels, 2);
         assert!(personas.iter().all(|p| !p.publishable()));
         assert!(personas[0].flag_reasons[0].contains("20 contacts"));
     }

@@ -13,7 +13,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
-use crate::cluster::KScore;
+use crate::cluster::{Bucket, KScore};
 use crate::error::Result;
 use crate::features::FeatureTable;
 use crate::landing::write_parquet;
@@ -56,9 +56,11 @@ fn floats(values: impl Iterator<Item = Option<f64>>) -> ArrayRef {
 pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Result<()> {
     let mut size = UInt64Builder::new();
     let mut publishable = BooleanBuilder::new();
+    let mut negative = BooleanBuilder::new();
     for p in personas {
         size.append_value(p.size as u64);
         publishable.append_value(p.publishable());
+        negative.append_value(p.negative);
     }
     let flags: Vec<String> = personas.iter().map(|p| p.flags.join(",")).collect();
     let reasons: Vec<String> = personas.iter().map(|p| p.flag_reasons.join("; ")).collect();
@@ -81,6 +83,12 @@ pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Resu
                 DataType::Utf8,
                 strings(personas.iter().map(|p| Some(p.name.as_str()))),
             ),
+            (
+                "bucket",
+                DataType::Utf8,
+                strings(personas.iter().map(|p| Some(p.bucket.as_str()))),
+            ),
+            ("negative", DataType::Boolean, Arc::new(negative.finish())),
             ("size", DataType::UInt64, Arc::new(size.finish())),
             (
                 "share",
@@ -96,6 +104,11 @@ pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Resu
                 "share_ci_high",
                 DataType::Float64,
                 floats(personas.iter().map(|p| Some(p.share_ci.1))),
+            ),
+            (
+                "stability",
+                DataType::Float64,
+                floats(personas.iter().map(|p| p.stability)),
             ),
             (
                 "flags",
@@ -126,41 +139,48 @@ pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Resu
     )
 }
 
-/// `persona_members`: one row per contact.
+/// `persona_members`: one row per contact and persona (a contact in both the buyer and the
+/// user bucket has two rows).
 pub fn write_members(
     path: &Path,
     run_date: &str,
     t: &FeatureTable,
-    labels: &[usize],
+    members: &[(usize, usize)],
     personas: &[Persona],
 ) -> Result<()> {
+    let persona = |m: &(usize, usize)| &personas[m.1];
     table(
         path,
         vec![
             (
                 "run_date",
                 DataType::Utf8,
-                strings(t.contact_ids.iter().map(|_| Some(run_date))),
+                strings(members.iter().map(|_| Some(run_date))),
             ),
             (
                 "contact_id",
                 DataType::Utf8,
-                strings(t.contact_ids.iter().map(|id| Some(id.as_str()))),
+                strings(members.iter().map(|m| Some(t.contact_ids[m.0].as_str()))),
             ),
             (
                 "email",
                 DataType::Utf8,
-                strings(t.emails.iter().map(|e| e.as_deref())),
+                strings(members.iter().map(|m| t.emails[m.0].as_deref())),
+            ),
+            (
+                "bucket",
+                DataType::Utf8,
+                strings(members.iter().map(|m| Some(persona(m).bucket.as_str()))),
             ),
             (
                 "persona_id",
                 DataType::Utf8,
-                strings(labels.iter().map(|l| Some(personas[*l].id.as_str()))),
+                strings(members.iter().map(|m| Some(persona(m).id.as_str()))),
             ),
             (
                 "persona_name",
                 DataType::Utf8,
-                strings(labels.iter().map(|l| Some(personas[*l].name.as_str()))),
+                strings(members.iter().map(|m| Some(persona(m).name.as_str()))),
             ),
         ],
     )
@@ -229,18 +249,23 @@ pub fn write_traits(path: &Path, run_date: &str, traits: &[Trait]) -> Result<()>
     )
 }
 
-/// `model_quality`: every k tried, its silhouette and inertia, and which was chosen.
-pub fn write_model_quality(
-    path: &Path,
-    run_date: &str,
-    scores: &[KScore],
-    chosen: usize,
-) -> Result<()> {
+/// `model_quality`: every k tried in every bucket, its silhouette and inertia, and which was
+/// chosen.
+pub fn write_model_quality(path: &Path, run_date: &str, buckets: &[Bucket]) -> Result<()> {
+    let rows: Vec<(&str, &KScore, usize)> = buckets
+        .iter()
+        .flat_map(|b| {
+            b.model
+                .scores
+                .iter()
+                .map(|s| (b.name.as_str(), s, b.model.k))
+        })
+        .collect();
     let mut k = UInt64Builder::new();
     let mut is_chosen = BooleanBuilder::new();
-    for s in scores {
+    for (_, s, chosen) in &rows {
         k.append_value(s.k as u64);
-        is_chosen.append_value(s.k == chosen);
+        is_chosen.append_value(s.k == *chosen);
     }
     table(
         path,
@@ -248,18 +273,23 @@ pub fn write_model_quality(
             (
                 "run_date",
                 DataType::Utf8,
-                strings(scores.iter().map(|_| Some(run_date))),
+                strings(rows.iter().map(|_| Some(run_date))),
+            ),
+            (
+                "bucket",
+                DataType::Utf8,
+                strings(rows.iter().map(|r| Some(r.0))),
             ),
             ("k", DataType::UInt64, Arc::new(k.finish())),
             (
                 "silhouette",
                 DataType::Float64,
-                floats(scores.iter().map(|s| Some(s.silhouette))),
+                floats(rows.iter().map(|r| Some(r.1.silhouette))),
             ),
             (
                 "inertia",
                 DataType::Float64,
-                floats(scores.iter().map(|s| Some(s.inertia))),
+                floats(rows.iter().map(|r| Some(r.1.inertia))),
             ),
             ("chosen", DataType::Boolean, Arc::new(is_chosen.finish())),
         ],

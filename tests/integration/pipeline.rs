@@ -21,7 +21,7 @@ fn planted_personas_are_recovered() {
         .iter()
         .map(|id| truth[id].clone())
         .collect();
-    let found: Vec<usize> = report.model.labels.clone();
+    let found: Vec<usize> = report.primary.iter().map(|p| p.unwrap()).collect();
     let ari = adjusted_rand_index(&encode(&planted), &found);
     let table = crate::util::crosstab(&planted, &found);
     assert!(
@@ -30,9 +30,9 @@ fn planted_personas_are_recovered() {
         report.summary()
     );
     assert_eq!(
-        report.model.k, 4,
+        report.buckets[0].model.k, 4,
         "scores: {:?}\n{table}",
-        report.model.scores
+        report.buckets[0].model.scores
     );
     // Every persona is named, and names are unique.
     let mut names: Vec<&str> = report.personas.iter().map(|p| p.name.as_str()).collect();

@@ -19,6 +19,10 @@ use tracing::{info, warn};
 
 use crate::error::{Error, Result};
 
+pub mod segment;
+
+pub use segment::{segment, Bucket};
+
 /// Seed salts of the fit sample and the silhouette sample, and the multiplier that spreads k.
 const FIT_SALT: u64 = 0xA076_1D64_78BD_642F;
 const SIL_SALT: u64 = 0xE703_7ED1_A0B4_28DB;

@@ -1,0 +1,93 @@
+//! The summary a run prints: rows per source, the personas of each bucket with their shares,
+//! flags and distinctive traits, and where the outputs went.
+
+use super::RunReport;
+use crate::profile::Persona;
+
+impl RunReport {
+    /// The short summary printed at the end of a run.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "personas: pipeline `{}`, run date {}\n\nSources (rows read = accepted + rejected):\n",
+            self.pipeline, self.run_date
+        );
+        for r in &self.sources {
+            s.push_str(&format!(
+                "  {:<10} {:>10} read {:>10} accepted {:>8} rejected  ({} files)\n",
+                r.name,
+                r.counts.read,
+                r.counts.accepted,
+                r.counts.rejected,
+                r.files.len()
+            ));
+        }
+        if let Some(n) = self.duplicates_merged {
+            s.push_str(&format!(
+                "  {n} duplicate CRM records merged (same Record ID or email; the latest Last Activity Date wins)\n"
+            ));
+        }
+        s.push_str(&format!(
+            "\n{} contacts, {} personas\n",
+            self.contacts,
+            self.personas.len()
+        ));
+        for b in &self.buckets {
+            s.push_str(&format!(
+                "\nBucket `{}`: {} contacts, {} personas (k chosen by silhouette: {})\n",
+                b.name,
+                b.rows.len(),
+                b.model.k,
+                b.model
+                    .scores
+                    .iter()
+                    .map(|q| format!("k={} {:.3}", q.k, q.silhouette))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            for p in self.personas.iter().filter(|p| p.bucket == b.name) {
+                s.push_str(&persona_line(p));
+            }
+        }
+        s.push_str(&format!("\nOutputs under {}:\n", self.output_dir.display()));
+        for rel in &self.published {
+            if !rel.starts_with("landing") && !rel.starts_with("rejects") {
+                s.push_str(&format!("  {}\n", rel.display()));
+            }
+        }
+        s
+    }
+}
+
+/// One persona's lines: id, name, size, share with its interval, stability, flags, traits.
+fn persona_line(p: &Persona) -> String {
+    let mut s = format!(
+        "  {:<10} {:<22} {:>7} contacts {:>5.1} % [{:.1}-{:.1}]{}{}{}\n",
+        p.id,
+        p.name,
+        p.size,
+        p.share * 100.0,
+        p.share_ci.0 * 100.0,
+        p.share_ci.1 * 100.0,
+        p.stability
+            .map(|v| format!("  stability {v:.2}"))
+            .unwrap_or_default(),
+        if p.negative {
+            "  NEGATIVE (do not target)"
+        } else {
+            ""
+        },
+        if p.flags.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  FLAG {}: {}",
+                p.flags.join(","),
+                p.flag_reasons.join("; ")
+            )
+        }
+    );
+    for t in p.top_traits.iter().take(4) {
+        s.push_str(&format!("      - {t}\n"));
+    }
+    s
+}
