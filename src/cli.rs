@@ -98,7 +98,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
             let report = pipeline::run(&pipeline, &RunOptions::new(run_date)).await?;
             println!("{}", report.summary());
         }
-        Command::Validate { config } => validate(&config)?,
+        Command::Validate { config } => validate(&config).await?,
         Command::Generate {
             out,
             contacts,
@@ -134,10 +134,10 @@ pub async fn execute(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn validate(config: &Path) -> Result<()> {
+async fn validate(config: &Path) -> Result<()> {
     let pipeline = Pipeline::load(config)?;
     println!("config {} is valid", config.display());
-    print!("{}", sources::validate::report(&pipeline)?);
+    print!("{}", sources::validate::report(&pipeline).await?);
     Ok(())
 }
 

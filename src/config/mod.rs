@@ -11,6 +11,7 @@ use crate::sources::csv_mapping;
 mod crm;
 mod model;
 mod source;
+pub mod template;
 
 pub use crm::CrmConfig;
 pub use model::{ClusterConfig, FeaturesConfig, ProfileConfig};

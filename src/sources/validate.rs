@@ -10,7 +10,7 @@ use crate::error::Result;
 use super::{check_file, resolve_files, store};
 
 /// What each source would read, one line per source and per file.
-pub fn report(pipeline: &Pipeline) -> Result<String> {
+pub async fn report(pipeline: &Pipeline) -> Result<String> {
     let mut out = String::new();
     for s in &pipeline.config.sources {
         if store::is_remote(&s.path) {
