@@ -1,9 +1,10 @@
 //! Features: reads the per-contact feature model (`int_contact_features`) out of DataFusion and
-//! turns the configured segmentation columns into a numeric design matrix for k-means:
-//! numeric columns imputed by the median (with a missing-value indicator), optionally
-//! log-transformed, winsorised at the 1st/99th percentile and standardised; categorical columns
-//! one-hot encoded with rare levels pooled into `other`. Every other configured column is kept
-//! as text to describe the personas afterwards.
+//! turns the columns of the segmentation criteria into a numeric design matrix for k-means:
+//! numeric columns optionally log-transformed, winsorised at the 1st/99th percentile and
+//! standardised, a missing value imputed by the mean with a missing-value indicator;
+//! categorical columns one-hot encoded with rare levels pooled into `other`; multi-valued tag
+//! columns expanded into one yes/no column per tag. Every other configured column only
+//! describes the personas afterwards.
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
@@ -100,34 +101,50 @@ pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureT
         .map_err(|_| missing(&cfg.model, "contact_id"))?;
     let batches = df.collect().await?;
     let mut t = FeatureTable::default();
-    let numeric = |name: &String, segments| NumericColumn {
-        name: name.clone(),
-        values: Vec::new(),
-        segments,
-    };
-    let categorical = |name: &String, segments| CategoricalColumn {
-        name: name.clone(),
-        values: Vec::new(),
-        segments,
-    };
-    t.numeric
-        .extend(cfg.numeric.iter().map(|n| numeric(n, true)));
-    t.categorical
-        .extend(cfg.categorical.iter().map(|n| categorical(n, true)));
-    for name in &cfg.describe {
+    let segmenting = cfg.criteria_columns();
+    let mut names = segmenting.clone();
+    for d in &cfg.describe {
+        if !names.contains(d) {
+            names.push(d.clone());
+        }
+    }
+    let mut tag_columns = Vec::new();
+    for name in &names {
         let field = schema
             .field_with_name(name)
             .map_err(|_| missing(&cfg.model, name))?;
-        if field.data_type().is_numeric() {
-            t.numeric.push(numeric(name, false));
+        let segments = segmenting.contains(name);
+        if cfg.tags.contains(name) {
+            tag_columns.push((name.clone(), segments));
+        } else if field.data_type().is_numeric() {
+            t.numeric.push(NumericColumn {
+                name: name.clone(),
+                values: Vec::new(),
+                segments,
+            });
         } else {
-            t.categorical.push(categorical(name, false));
+            t.categorical.push(CategoricalColumn {
+                name: name.clone(),
+                values: Vec::new(),
+                segments,
+            });
         }
     }
     let mut interned: Vec<Vec<Level>> = vec![Vec::new(); t.categorical.len()];
+    let mut raw_tags: Vec<Vec<Option<String>>> = vec![Vec::new(); tag_columns.len()];
     for batch in &batches {
         append_batch(&mut t, batch, &cfg.model, &mut interned)?;
+        for ((name, _), values) in tag_columns.iter().zip(raw_tags.iter_mut()) {
+            let a = cast(column(batch, &cfg.model, name)?, &DataType::Utf8)?;
+            let a = a.as_string::<i32>();
+            values.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).to_string())));
+        }
     }
+    for ((name, segments), values) in tag_columns.iter().zip(&raw_tags) {
+        t.categorical
+            .extend(expand_tags(name, values, *segments, cfg.rare_level_pct));
+    }
+
     info!(contacts = t.len(), model = %cfg.model, "Loaded features.");
     Ok(t)
 }
@@ -191,6 +208,55 @@ fn append_batch(
     Ok(())
 }
 
+/// Separates a tags column's name from the tag in the columns it expands into (`tags:promo`).
+pub const TAG_SEP: char = ':';
+
+/// Expand a multi-valued column (tags separated by `,` or `;`) into one `yes`/`no` column per
+/// tag held by at least `rare_pct` percent of contacts, named `<column>:<tag>`.
+fn expand_tags(
+    name: &str,
+    values: &[Option<String>],
+    segments: bool,
+    rare_pct: f64,
+) -> Vec<CategoricalColumn> {
+    let split = |v: &str| -> Vec<String> {
+        v.split([',', ';'])
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let per_contact: Vec<Vec<String>> = values
+        .iter()
+        .map(|v| v.as_deref().map(split).unwrap_or_default())
+        .collect();
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for tags in &per_contact {
+        for tag in tags {
+            *counts.entry(tag).or_default() += 1;
+        }
+    }
+    let min = ((values.len() as f64 * rare_pct / 100.0).ceil() as usize).max(1);
+    let (yes, no): (Level, Level) = ("yes".into(), "no".into());
+    counts
+        .into_iter()
+        .filter(|(_, c)| *c >= min)
+        .map(|(tag, _)| CategoricalColumn {
+            name: format!("{name}{TAG_SEP}{tag}"),
+            values: per_contact
+                .iter()
+                .map(|tags| {
+                    if tags.iter().any(|t| t == tag) {
+                        yes.clone()
+                    } else {
+                        no.clone()
+                    }
+                })
+                .collect(),
+            segments,
+        })
+        .collect()
+}
+
 /// Percentile (0..=1) of sorted values, nearest rank.
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -200,19 +266,20 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-/// Encode the segmentation columns into a standardised design matrix.
-pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
-    let n = t.len();
+/// Encode the segmentation columns of the contacts `rows` into a standardised design matrix
+/// (one matrix row per entry of `rows`; statistics are those of these rows).
+pub fn design(t: &FeatureTable, rows: &[usize], cfg: &FeaturesConfig) -> Design {
+    let n = rows.len();
     let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
     let mut indicators: Vec<Vec<f64>> = Vec::new();
     for c in t.numeric.iter().filter(|c| c.segments) {
         let log = cfg.log_numeric.contains(&c.name);
         let tr = |v: f64| if log { v.max(0.0).ln_1p() } else { v };
-        let mut present: Vec<f64> = c.values.iter().flatten().map(|v| tr(*v)).collect();
+        let values: Vec<Option<f64>> = rows.iter().map(|&r| c.values[r]).collect();
+        let mut present: Vec<f64> = values.iter().flatten().map(|v| tr(*v)).collect();
         present.sort_by(f64::total_cmp);
         let (lo, hi) = (percentile(&present, 0.01), percentile(&present, 0.99));
-        let clipped: Vec<Option<f64>> = c
-            .values
+        let clipped: Vec<Option<f64>> = values
             .iter()
             .map(|v| v.map(|v| tr(v).clamp(lo, hi)))
             .collect();
@@ -224,8 +291,7 @@ pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
         cols.push((c.name.clone(), z));
         // One indicator per distinct missingness pattern: columns missing together (every web
         // share of a contact with no web activity) add one indicator, not one each.
-        let ind: Vec<f64> = c
-            .values
+        let ind: Vec<f64> = values
             .iter()
             .map(|v| if v.is_none() { 1.0 } else { 0.0 })
             .collect();
@@ -237,9 +303,9 @@ pub fn design(t: &FeatureTable, cfg: &FeaturesConfig) -> Design {
     }
     let w = cfg.categorical_weight;
     for c in t.categorical.iter().filter(|c| c.segments) {
-        let kept = kept_levels(&c.values, cfg.rare_level_pct);
-        let pooled: Vec<&str> = c
-            .values
+        let values: Vec<Level> = rows.iter().map(|&r| c.values[r].clone()).collect();
+        let kept = kept_levels(&values, cfg.rare_level_pct);
+        let pooled: Vec<&str> = values
             .iter()
             .map(|v| if kept.contains(v) { &**v } else { OTHER })
             .collect();
@@ -332,7 +398,7 @@ mod tests {
             categorical_weight: 2.0,
             ..FeaturesConfig::default()
         };
-        let d = design(&table(), &cfg);
+        let d = design(&table(), &[0, 1, 2, 3], &cfg);
         assert_eq!(
             d.columns,
             vec!["sessions", "sessions_missing", "role=a", "role=other"]
@@ -354,7 +420,7 @@ mod tests {
         let mut twin = t.numeric[0].clone();
         twin.name = "pages".into();
         t.numeric.push(twin);
-        let d = design(&t, &FeaturesConfig::default());
+        let d = design(&t, &(0..t.len()).collect::<Vec<_>>(), &FeaturesConfig::default());
         assert_eq!(
             d.columns.iter().filter(|c| c.ends_with("_missing")).count(),
             1
@@ -373,7 +439,7 @@ mod tests {
             }],
             categorical: vec![],
         };
-        let d = design(&t, &FeaturesConfig::default());
+        let d = design(&t, &(0..t.len()).collect::<Vec<_>>(), &FeaturesConfig::default());
         assert_eq!(d.matrix.column(0).to_vec(), vec![0.0, 0.0]);
     }
 }

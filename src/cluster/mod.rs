@@ -20,6 +20,7 @@ use tracing::{info, warn};
 use crate::error::{Error, Result};
 
 pub mod segment;
+pub mod stability;
 
 pub use segment::{segment, Bucket};
 

@@ -10,11 +10,13 @@ use crate::sources::csv_mapping;
 
 mod crm;
 mod model;
+mod profile;
 mod source;
 pub mod template;
 
 pub use crm::CrmConfig;
-pub use model::{ClusterConfig, FeaturesConfig, ProfileConfig};
+pub use model::{BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, Framework};
+pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
 
 /// A whole pipeline, as written in `pipelines/<name>.toml`.
@@ -136,21 +138,66 @@ impl Pipeline {
                 k.k_min, k.k_max
             )));
         }
-        if c.features.numeric.is_empty() && c.features.categorical.is_empty() {
-            return Err(
-                self.fail("features: no numeric or categorical column to segment on".into())
-            );
-        }
-        if !(c.features.categorical_weight > 0.0 && c.features.categorical_weight.is_finite()) {
+        self.check_model()?;
+        Ok(())
+    }
+
+    /// The checks of the `[features]`, `[cluster]` and `[profile]` sections.
+    fn check_model(&self) -> Result<()> {
+        let c = &self.config;
+        let f = &c.features;
+        let criteria = f.criteria();
+        if !(3..=5).contains(&criteria.len()) {
             return Err(self.fail(format!(
-                "features.categorical_weight must be a positive number, got {}",
-                c.features.categorical_weight
+                "features.criteria: segment on 3 to 5 criteria, got {} ({})",
+                criteria.len(),
+                criteria.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
             )));
         }
-        for col in &c.features.log_numeric {
-            if !c.features.numeric.contains(col) {
+        if criteria.iter().any(|c| c.columns().is_empty()) {
+            return Err(self.fail("features.criteria: a criterion group has no columns".into()));
+        }
+        if !(f.categorical_weight > 0.0 && f.categorical_weight.is_finite()) {
+            return Err(self.fail(format!(
+                "features.categorical_weight must be a positive number, got {}",
+                f.categorical_weight
+            )));
+        }
+        if let Some(b) = &c.cluster.buckets {
+            if !["user", "buyer", "none"].contains(&b.unmapped.as_str()) {
                 return Err(self.fail(format!(
-                    "features.log_numeric lists `{col}`, which is not in features.numeric"
+                    "cluster.buckets.unmapped must be `user`, `buyer` or `none`, got `{}`",
+                    b.unmapped
+                )));
+            }
+            if f.criteria_columns().contains(&b.column) {
+                return Err(self.fail(format!(
+                    "cluster.buckets.column `{}` is also a criterion; the buckets already split on it",
+                    b.column
+                )));
+            }
+        }
+        let p = &c.profile;
+        if !(p.alpha > 0.0 && p.alpha < 1.0) {
+            return Err(self.fail(format!("profile.alpha must be between 0 and 1, got {}", p.alpha)));
+        }
+        if !(0.0..=1.0).contains(&p.min_stability) || !(0.0..=1.0).contains(&p.negative.min_share) {
+            return Err(self.fail(
+                "profile.min_stability and profile.negative.min_share must be between 0 and 1".into(),
+            ));
+        }
+        if !["any", "all"].contains(&p.negative.match_.as_str()) {
+            return Err(self.fail(format!(
+                "profile.negative.match must be `any` or `all`, got `{}`",
+                p.negative.match_
+            )));
+        }
+        for cond in &p.negative.conditions {
+            let set = [cond.in_.is_some(), cond.above.is_some(), cond.below.is_some()];
+            if set.iter().filter(|s| **s).count() != 1 {
+                return Err(self.fail(format!(
+                    "profile.negative.conditions: the condition on `{}` needs exactly one of `in`, `above`, `below`",
+                    cond.column
                 )));
             }
         }

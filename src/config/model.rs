@@ -1,5 +1,6 @@
-//! Model config: which feature columns segment contacts, how k-means runs, and the thresholds
-//! that profile and flag the personas found.
+//! Model config: the organising framework and the 3 to 5 criteria that segment contacts, the
+//! buyer and end-user buckets, and how k-means runs (k range, seed, restarts, bootstrap
+//! stability).
 
 use serde::Deserialize;
 
@@ -10,20 +11,26 @@ pub struct FeaturesConfig {
     /// The SQL model holding one row per contact (must have `contact_id` and `email`).
     #[serde(default = "default_feature_model")]
     pub model: String,
-    /// Numeric columns used for segmentation: winsorised at the 1st and 99th percentiles and
-    /// standardised; a missing value is imputed by the mean (neutral in distance) and flagged in
-    /// an indicator column.
-    #[serde(default = "default_numeric")]
-    pub numeric: Vec<String>,
+    /// The organising framework of the personas; it names what the criteria are about and
+    /// gives the default criteria when `criteria` is not set.
+    #[serde(default)]
+    pub framework: Framework,
+    /// The 3 to 5 criteria that segment contacts: a column of the feature model, or a named
+    /// group of columns (`{ name = "content_interest", columns = [...] }`). Numeric
+    /// columns are winsorised at the 1st/99th percentile and standardised, a missing value
+    /// imputed by the mean with an indicator column; text columns are one-hot encoded with rare
+    /// levels pooled; `tags` columns get one indicator per tag. Every other feature only
+    /// describes. Default: the framework's criteria.
+    pub criteria: Option<Vec<Criterion>>,
     /// Numeric columns that are log-transformed (`ln(1 + x)`) before standardising (counts, money).
     #[serde(default = "default_log_numeric")]
     pub log_numeric: Vec<String>,
-    /// Categorical columns used for segmentation; one-hot encoded, rare levels pooled.
-    #[serde(default = "default_categorical")]
-    pub categorical: Vec<String>,
+    /// Multi-valued text columns (comma- or semicolon-separated tags, such as Mailchimp tags).
+    #[serde(default = "default_tags")]
+    pub tags: Vec<String>,
     /// Weight of each one-hot column against a standardised numeric column. Two contacts who
-    /// differ on a categorical criterion differ in two one-hot columns, so the default 1.5 makes
-    /// that difference count like about 2.1 standard deviations on a numeric criterion.
+    /// differ on a categorical criterion differ in two one-hot columns, so the default 2.0 makes
+    /// that difference count like about 2.8 standard deviations on a numeric criterion.
     #[serde(default = "default_categorical_weight")]
     pub categorical_weight: f64,
     /// Columns (numeric or text) only used to describe personas, never to segment them.
@@ -34,14 +41,161 @@ pub struct FeaturesConfig {
     pub rare_level_pct: f64,
 }
 
+/// Organising frameworks for personas.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Framework {
+    /// Segment on the pains buyers want solved.
+    PainPoints,
+    /// Segment on what buyers use the product for.
+    UseCases,
+    /// Segment on where buyers are in their buying journey.
+    JourneyStage,
+    /// Segment on the job buyers hire the product to do (default).
+    #[default]
+    JobsToBeDone,
+    /// Segment on buyers' life and career stage.
+    LifeStage,
+    /// Segment on the value buyers get and bring.
+    ValueProposition,
+}
+
+impl Framework {
+    /// Name as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Framework::PainPoints => "pain_points",
+            Framework::UseCases => "use_cases",
+            Framework::JourneyStage => "journey_stage",
+            Framework::JobsToBeDone => "jobs_to_be_done",
+            Framework::LifeStage => "life_stage",
+            Framework::ValueProposition => "value_proposition",
+        }
+    }
+
+    /// The framework's default criteria over the bundled feature model `int_contact_features`.
+    pub fn default_criteria(self) -> Vec<Criterion> {
+        let content = || Criterion::Group {
+            name: "content_interest".into(),
+            columns: strings(&["share_docs", "share_pricing", "share_discounts", "share_blog"]),
+        };
+        let col = |c: &str| Criterion::Column(c.into());
+        match self {
+            Framework::JobsToBeDone => vec![
+                Criterion::Group {
+                    name: "online_behaviour".into(),
+                    columns: strings(&[
+                        "share_docs",
+                        "share_pricing",
+                        "share_discounts",
+                        "share_blog",
+                        "share_mobile",
+                    ]),
+                },
+                Criterion::Group {
+                    name: "role".into(),
+                    columns: strings(&["job_seniority", "buying_role"]),
+                },
+                col("company_size"),
+                col("revenue"),
+                col("email_rating"),
+            ],
+            Framework::UseCases => vec![
+                content(),
+                col("company_size"),
+                col("industry"),
+                col("share_mobile"),
+            ],
+            Framework::PainPoints => vec![
+                content(),
+                col("email_rating"),
+                col("days_since_activity"),
+            ],
+            Framework::JourneyStage => vec![
+                col("lifecycle_stage"),
+                col("days_since_activity"),
+                col("sessions"),
+                col("email_rating"),
+            ],
+            Framework::LifeStage => vec![
+                col("age_band"),
+                col("job_seniority"),
+                col("company_size"),
+            ],
+            Framework::ValueProposition => vec![
+                col("revenue"),
+                col("company_size"),
+                col("share_discounts"),
+                col("share_pricing"),
+            ],
+        }
+    }
+}
+
+/// One segmentation criterion.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Criterion {
+    /// One column of the feature model.
+    Column(String),
+    /// A named group of columns that together measure one criterion (the shares of content
+    /// sections read measure content interest; seniority and buying role measure the role).
+    Group {
+        /// Criterion name, shown in the report.
+        name: String,
+        /// The numeric columns.
+        columns: Vec<String>,
+    },
+}
+
+impl Criterion {
+    /// The criterion's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Criterion::Column(c) => c,
+            Criterion::Group { name, .. } => name,
+        }
+    }
+
+    /// The feature columns the criterion reads.
+    pub fn columns(&self) -> Vec<&str> {
+        match self {
+            Criterion::Column(c) => vec![c.as_str()],
+            Criterion::Group { columns, .. } => columns.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+impl FeaturesConfig {
+    /// The criteria in force: the configured ones, else the framework's.
+    pub fn criteria(&self) -> Vec<Criterion> {
+        self.criteria
+            .clone()
+            .unwrap_or_else(|| self.framework.default_criteria())
+    }
+
+    /// Every column that segments, in criteria order, without repeats.
+    pub fn criteria_columns(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in self.criteria() {
+            for col in c.columns() {
+                if !out.iter().any(|o| o == col) {
+                    out.push(col.to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Clustering settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfig {
-    /// Smallest number of personas tried.
+    /// Smallest number of personas tried (per bucket).
     #[serde(default = "default_k_min")]
     pub k_min: usize,
-    /// Largest number of personas tried.
+    /// Largest number of personas tried (per bucket).
     #[serde(default = "default_k_max")]
     pub k_max: usize,
     /// Random seed: the same seed and data give the same personas.
@@ -56,54 +210,63 @@ pub struct ClusterConfig {
     /// Rows the silhouette score is computed on when choosing k.
     #[serde(default = "default_silhouette_sample")]
     pub silhouette_sample: usize,
+    /// Bootstrap resamples refitted to measure each persona's stability (0 = not measured).
+    #[serde(default = "default_stability_resamples")]
+    pub stability_resamples: usize,
+    /// Rows drawn (with replacement) in each bootstrap resample, at most the bucket's size.
+    #[serde(default = "default_stability_sample")]
+    pub stability_sample: usize,
+    /// Buyer and end-user buckets, each segmented on its own (`[cluster.buckets]`); without
+    /// it, all contacts form one bucket `all`.
+    pub buckets: Option<BucketsConfig>,
 }
 
-/// Persona profile settings.
+/// How contacts are split into a buyer and an end-user bucket by their buying role.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProfileConfig {
-    /// A persona with fewer contacts is flagged `insufficient_sample` and left out of the CRM file.
-    #[serde(default = "default_min_persona_size")]
-    pub min_persona_size: usize,
-    /// A run with fewer contacts flags every persona `insufficient_sample`.
-    #[serde(default = "default_min_sample")]
-    pub min_sample: usize,
-    /// A categorical trait is listed when its lift is at least this (persona rate / population rate).
-    #[serde(default = "default_min_lift")]
-    pub min_lift: f64,
-    /// ... and at least this share of the persona has it.
-    #[serde(default = "default_min_rate")]
-    pub min_rate: f64,
-    /// How many traits are shown per persona in the summary.
-    #[serde(default = "default_top_traits")]
-    pub top_traits: usize,
+pub struct BucketsConfig {
+    /// Feature column holding the buying role (HubSpot `Buying Role`; several roles separated
+    /// by `;` put a contact in both buckets).
+    #[serde(default = "default_role_column")]
+    pub column: String,
+    /// Roles of people who decide or pay.
+    #[serde(default = "default_buyer_roles")]
+    pub buyer: Vec<String>,
+    /// Roles of people who use the product.
+    #[serde(default = "default_user_roles")]
+    pub user: Vec<String>,
+    /// Bucket of contacts whose role is empty or in neither list: `user` (default: in B2B
+    /// most contacts without a buying role use rather than buy), `buyer`, or `none` (such
+    /// contacts get no persona).
+    #[serde(default = "default_unmapped")]
+    pub unmapped: String,
+}
+
+impl Default for BucketsConfig {
+    fn default() -> Self {
+        BucketsConfig {
+            column: default_role_column(),
+            buyer: default_buyer_roles(),
+            user: default_user_roles(),
+            unmapped: default_unmapped(),
+        }
+    }
 }
 
 fn default_feature_model() -> String {
     "int_contact_features".into()
 }
-fn strings(v: &[&str]) -> Vec<String> {
+pub(super) fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
-fn default_numeric() -> Vec<String> {
-    strings(&[
-        "share_docs",
-        "share_pricing",
-        "share_discounts",
-        "share_blog",
-        "share_mobile",
-        "revenue",
-        "email_rating",
-    ])
-}
 fn default_log_numeric() -> Vec<String> {
-    strings(&["revenue"])
+    strings(&["revenue", "sessions", "page_views"])
 }
-fn default_categorical() -> Vec<String> {
-    strings(&["job_seniority", "company_size", "buying_role"])
+fn default_tags() -> Vec<String> {
+    strings(&["tags"])
 }
 fn default_categorical_weight() -> f64 {
-    1.5
+    2.0
 }
 fn default_describe() -> Vec<String> {
     strings(&[
@@ -111,15 +274,20 @@ fn default_describe() -> Vec<String> {
         "page_views",
         "days_since_activity",
         "email_status",
+        "tags",
         "age_band",
         "gender",
         "country",
         "industry",
+        "job_seniority",
+        "company_size",
+        "buying_role",
         "lifecycle_stage",
         "top_section",
         "top_medium",
         "main_device",
         "original_source",
+        "share_mobile",
     ])
 }
 fn default_rare_level_pct() -> f64 {
@@ -143,29 +311,39 @@ fn default_fit_sample() -> usize {
 fn default_silhouette_sample() -> usize {
     5_000
 }
-fn default_min_persona_size() -> usize {
-    30
+fn default_stability_resamples() -> usize {
+    20
 }
-fn default_min_sample() -> usize {
-    100
+fn default_stability_sample() -> usize {
+    5_000
 }
-fn default_min_lift() -> f64 {
-    1.5
+fn default_role_column() -> String {
+    "buying_role".into()
 }
-fn default_min_rate() -> f64 {
-    0.25
+fn default_buyer_roles() -> Vec<String> {
+    strings(&[
+        "Decision Maker",
+        "Budget Holder",
+        "Executive Sponsor",
+        "Blocker",
+        "Legal and Compliance",
+    ])
 }
-fn default_top_traits() -> usize {
-    5
+fn default_user_roles() -> Vec<String> {
+    strings(&["End User", "Champion", "Influencer"])
+}
+fn default_unmapped() -> String {
+    "user".into()
 }
 
 impl Default for FeaturesConfig {
     fn default() -> Self {
         FeaturesConfig {
             model: default_feature_model(),
-            numeric: default_numeric(),
+            framework: Framework::default(),
+            criteria: None,
             log_numeric: default_log_numeric(),
-            categorical: default_categorical(),
+            tags: default_tags(),
             categorical_weight: default_categorical_weight(),
             describe: default_describe(),
             rare_level_pct: default_rare_level_pct(),
@@ -182,18 +360,9 @@ impl Default for ClusterConfig {
             restarts: default_restarts(),
             fit_sample: default_fit_sample(),
             silhouette_sample: default_silhouette_sample(),
-        }
-    }
-}
-
-impl Default for ProfileConfig {
-    fn default() -> Self {
-        ProfileConfig {
-            min_persona_size: default_min_persona_size(),
-            min_sample: default_min_sample(),
-            min_lift: default_min_lift(),
-            min_rate: default_min_rate(),
-            top_traits: default_top_traits(),
+            stability_resamples: default_stability_resamples(),
+            stability_sample: default_stability_sample(),
+            buckets: None,
         }
     }
 }

@@ -1,19 +1,31 @@
-//! Profile: describes each persona by the traits that set it apart from the whole population
-//! (rate or mean in the persona versus everyone, lift, standardised difference), gives it a
-//! unique human name ("Frugal Fiona") from its most distinctive trait, compares its age and
-//! gender mix with the social audience, and flags what is too small to trust.
+//! Profile: describes each persona by the traits that set it apart from the rest of its bucket
+//! ([`traits`]: rates and means, lift, significance with a correction), gives it a unique
+//! human name ([`naming`]), builds its card ([`card`]), marks negative personas by the
+//! config's rule, and flags what is too small or too unstable to trust.
 
+pub mod card;
 pub mod identity;
+pub mod naming;
+pub mod stats;
+pub mod traits;
 pub mod trends;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::Bucket;
-use crate::config::ProfileConfig;
-use crate::features::{mean_sd, FeatureTable};
+use crate::config::{NegativeRule, ProfileConfig};
+use crate::features::FeatureTable;
+
+pub use card::Card;
+pub use stats::wilson;
+pub use traits::Trait;
 
 /// Flag set on a persona or run too small to trust.
 pub const INSUFFICIENT_SAMPLE: &str = "insufficient_sample";
+/// Flag set on a persona that bootstrap refits do not find again.
+pub const UNSTABLE: &str = "unstable";
+/// Flag set on a persona marketing should not target.
+pub const NEGATIVE: &str = "negative";
 
 /// One persona.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +43,7 @@ pub struct Persona {
     pub stability: Option<f64>,
     /// Contacts in the persona.
     pub size: usize,
-    /// Share of all contacts.
+    /// Share of the contacts of its bucket.
     pub share: f64,
     /// 95 % Wilson interval of the share (low, high).
     pub share_ci: (f64, f64),
@@ -43,84 +55,22 @@ pub struct Persona {
     pub description: String,
     /// The traits that set it apart, most distinctive first (`feature=level` or `feature high`).
     pub top_traits: Vec<String>,
+    /// The persona card.
+    pub card: Card,
 }
 
 impl Persona {
-    /// Whether the persona may be written to the CRM.
+    /// Whether the persona may be written to the CRM: not too small, not unstable.
     pub fn publishable(&self) -> bool {
-        !self.flags.iter().any(|f| f == INSUFFICIENT_SAMPLE)
+        !self
+            .flags
+            .iter()
+            .any(|f| f == INSUFFICIENT_SAMPLE || f == UNSTABLE)
     }
-}
-
-/// One trait of one persona against the population.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Trait {
-    /// Persona id.
-    pub persona_id: String,
-    /// Feature column.
-    pub feature: String,
-    /// Level for categorical features; `None` for numeric ones.
-    pub level: Option<String>,
-    /// Rate (categorical) or mean (numeric) in the persona.
-    pub persona_value: f64,
-    /// Rate or mean in the whole population.
-    pub population_value: f64,
-    /// persona_value / population_value (`None` when the population value is 0).
-    pub lift: Option<f64>,
-    /// Standardised difference: (persona - population) / population standard deviation.
-    pub std_diff: f64,
-    /// Share of the social audience with this level (age band and gender only).
-    pub audience_share: Option<f64>,
-    /// Whether the trait sets the persona apart (see the profile thresholds in the config).
-    pub distinctive: bool,
 }
 
 /// The social audience as (dimension, level) -> share.
 pub type Audience = BTreeMap<(String, String), f64>;
-
-/// 95 % Wilson score interval for a proportion.
-pub fn wilson(successes: usize, n: usize) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 0.0);
-    }
-    let z = 1.959_963_984_540_054_f64;
-    let n = n as f64;
-    let p = successes as f64 / n;
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * ((p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt()) / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
-}
-
-/// Adjectives for distinctive traits: (feature, level or `high`/`low`, adjective).
-const NAME_RULES: &[(&str, &str, &str)] = &[
-    ("share_discounts", "high", "Frugal"),
-    ("share_docs", "high", "Technical"),
-    ("share_pricing", "high", "Evaluating"),
-    ("revenue", "high", "Big-Budget"),
-    ("email_status", "unsubscribed", "Lapsed"),
-    ("email_status", "cleaned", "Lapsed"),
-    ("days_since_activity", "high", "Dormant"),
-    ("company_size", "5001+", "Enterprise"),
-    ("company_size", "1001-5000", "Enterprise"),
-    ("company_size", "1-10", "Scrappy"),
-    ("job_seniority", "executive", "Executive"),
-    ("job_seniority", "director", "Director"),
-    ("job_seniority", "entry", "Junior"),
-    ("job_seniority", "individual_contributor", "Hands-On"),
-    ("sessions", "high", "Engaged"),
-    ("sessions", "low", "Quiet"),
-    ("share_mobile", "high", "Mobile"),
-    ("share_blog", "high", "Curious"),
-    ("email_rating", "low", "Indifferent"),
-];
-
-/// First names by initial, for alliterative persona names.
-const FIRST_NAMES: &[&str] = &[
-    "Alex", "Blake", "Casey", "Dana", "Emma", "Fiona", "Grace", "Hugo", "Iris", "Jonas", "Kim",
-    "Leo", "Maya", "Nina", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Theo", "Uma", "Vera", "Will",
-    "Yara", "Zoe",
-];
 
 /// Every bucket's personas, their traits, and who belongs to which.
 #[derive(Debug, Clone, Default)]
@@ -161,8 +111,7 @@ pub fn profile_buckets(
     out
 }
 
-/// Profile one bucket's personas against the bucket's population; ids are numbered from
-/// `offset + 1`.
+/// Profile one bucket's personas against the bucket; ids are numbered from `offset + 1`.
 fn profile(
     t: &FeatureTable,
     bucket: &Bucket,
@@ -174,28 +123,31 @@ fn profile(
     let (rows, labels, k) = (&bucket.rows[..], &bucket.model.labels[..], bucket.model.k);
     let n = rows.len();
     let mut sizes = vec![0usize; k];
-    for &l in labels {
-        sizes[l] += 1;
-    }
-    let traits = all_traits(t, rows, labels, &sizes, offset, cfg, audience);
+    labels.iter().for_each(|&l| sizes[l] += 1);
+    let ids: Vec<String> = (0..k).map(|p| format!("persona_{}", offset + p + 1)).collect();
+    let traits = traits::bucket_traits(t, rows, labels, &ids, cfg, audience);
+    let negative_share = negative_shares(t, rows, labels, k, &cfg.negative);
     let mut personas = Vec::with_capacity(k);
     for (p, &size) in sizes.iter().enumerate() {
-        let id = format!("persona_{}", offset + p + 1);
-        let mut mine: Vec<&Trait> = traits.iter().filter(|tr| tr.persona_id == id).collect();
+        let mut mine: Vec<&Trait> = traits.iter().filter(|tr| tr.persona_id == ids[p]).collect();
         mine.sort_by(|a, b| b.std_diff.abs().total_cmp(&a.std_diff.abs()));
-        let name = choose_name(&mine, used);
+        let negative = negative_share
+            .as_ref()
+            .is_some_and(|s| s[p] >= cfg.negative.min_share);
+        let name = naming::choose_name(&mine, negative, used);
         let top_traits: Vec<String> = mine
             .iter()
             .filter(|tr| tr.distinctive)
             .take(cfg.top_traits)
-            .map(|tr| trait_label(tr))
+            .map(|tr| tr.label())
             .collect();
+        let stability = bucket.stability.get(p).copied();
         let (mut flags, mut reasons) = (Vec::new(), Vec::new());
         if n < cfg.min_sample {
             flags.push(INSUFFICIENT_SAMPLE.to_string());
             reasons.push(format!(
-                "the run has {n} contacts, below the minimum sample of {}",
-                cfg.min_sample
+                "the {} bucket has {n} contacts, below the minimum sample of {}",
+                bucket.name, cfg.min_sample
             ));
         } else if size < cfg.min_persona_size {
             flags.push(INSUFFICIENT_SAMPLE.to_string());
@@ -204,14 +156,35 @@ fn profile(
                 cfg.min_persona_size
             ));
         }
+        if let Some(s) = stability.filter(|s| *s < cfg.min_stability) {
+            flags.push(UNSTABLE.to_string());
+            reasons.push(format!(
+                "bootstrap refits find it again with a mean Jaccard of {s:.2}, below {:.2}",
+                cfg.min_stability
+            ));
+        }
+        if let (true, Some(s)) = (negative, &negative_share) {
+            flags.push(NEGATIVE.to_string());
+            reasons.push(format!(
+                "{:.0} % of its contacts meet the negative rule (at least {:.0} %)",
+                s[p] * 100.0,
+                cfg.negative.min_share * 100.0
+            ));
+        }
         let share = size as f64 / n.max(1) as f64;
-        let description = describe(&name, size, share, t, rows, labels, p, &top_traits);
+        let members = card::Members {
+            rows,
+            labels,
+            persona: p,
+        };
+        let card = card::build(t, members, &mine, &cfg.statements);
+        let description = describe(&name, &bucket.name, size, share, negative, &card, &top_traits);
         personas.push(Persona {
-            id,
+            id: ids[p].clone(),
             name,
             bucket: bucket.name.clone(),
-            negative: false,
-            stability: None,
+            negative,
+            stability,
             size,
             share,
             share_ci: wilson(size, n),
@@ -219,214 +192,92 @@ fn profile(
             flag_reasons: reasons,
             description,
             top_traits,
+            card,
         });
     }
     (personas, traits)
 }
 
-/// Every trait of every persona, one pass over each column.
-fn all_traits(
+/// Share of each persona's contacts that meet the negative rule; `None` when the rule is off
+/// or has no condition.
+fn negative_shares(
     t: &FeatureTable,
     rows: &[usize],
     labels: &[usize],
-    sizes: &[usize],
-    offset: usize,
-    cfg: &ProfileConfig,
-    audience: &Audience,
-) -> Vec<Trait> {
-    let k = sizes.len();
-    let n = rows.len().max(1) as f64;
-    let id = |p: usize| format!("persona_{}", offset + p + 1);
-    let mut out = Vec::new();
-    for c in &t.numeric {
-        // Per persona: sum and count of present values; population: all present values.
-        let mut sum = vec![0.0; k];
-        let mut count = vec![0usize; k];
-        for (&r, l) in rows.iter().zip(labels) {
-            if let Some(v) = c.values[r] {
-                sum[*l] += v;
-                count[*l] += 1;
-            }
-        }
-        let (mean_all, sd) = mean_sd(rows.iter().filter_map(|&r| c.values[r]));
-        if count.iter().sum::<usize>() == 0 {
-            continue;
-        }
-        for p in 0..k {
-            let mean_p = if count[p] == 0 {
-                mean_all
+    k: usize,
+    rule: &NegativeRule,
+) -> Option<Vec<f64>> {
+    if !rule.enabled || rule.conditions.is_empty() {
+        return None;
+    }
+    let all = rule.match_ == "all";
+    let (mut hits, mut sizes) = (vec![0usize; k], vec![0usize; k]);
+    for (&r, &l) in rows.iter().zip(labels) {
+        let mut holds = rule.conditions.iter().map(|c| {
+            if let Some(levels) = &c.in_ {
+                t.categorical
+                    .iter()
+                    .find(|col| col.name == c.column)
+                    .is_some_and(|col| levels.iter().any(|v| v.eq_ignore_ascii_case(&col.values[r])))
             } else {
-                sum[p] / count[p] as f64
-            };
-            let std_diff = if sd > 1e-12 {
-                (mean_p - mean_all) / sd
-            } else {
-                0.0
-            };
-            out.push(Trait {
-                persona_id: id(p),
-                feature: c.name.clone(),
-                level: None,
-                persona_value: mean_p,
-                population_value: mean_all,
-                lift: (mean_all.abs() > 1e-12).then(|| mean_p / mean_all),
-                std_diff,
-                audience_share: None,
-                distinctive: std_diff.abs() >= 0.5,
-            });
-        }
-    }
-    for c in &t.categorical {
-        // Level -> contacts per persona.
-        let mut counts = BTreeMap::<&str, Vec<usize>>::new();
-        for (&r, l) in rows.iter().zip(labels) {
-            counts.entry(&*c.values[r]).or_insert_with(|| vec![0; k])[*l] += 1;
-        }
-        for p in 0..k {
-            for (level, per) in &counts {
-                let rate_all = per.iter().sum::<usize>() as f64 / n;
-                let rate_p = per[p] as f64 / sizes[p].max(1) as f64;
-                let sd = (rate_all * (1.0 - rate_all)).sqrt();
-                let std_diff = if sd > 1e-12 {
-                    (rate_p - rate_all) / sd
-                } else {
-                    0.0
-                };
-                let lift = rate_p / rate_all;
-                out.push(Trait {
-                    persona_id: id(p),
-                    feature: c.name.clone(),
-                    level: Some(level.to_string()),
-                    persona_value: rate_p,
-                    population_value: rate_all,
-                    lift: Some(lift),
-                    std_diff,
-                    audience_share: audience.get(&(c.name.clone(), level.to_string())).copied(),
-                    distinctive: *level != "unknown"
-                        && rate_p >= cfg.min_rate
-                        && lift >= cfg.min_lift,
-                });
+                let v = t
+                    .numeric
+                    .iter()
+                    .find(|col| col.name == c.column)
+                    .and_then(|col| col.values[r]);
+                match (v, c.above, c.below) {
+                    (Some(v), Some(a), _) => v > a,
+                    (Some(v), None, Some(b)) => v < b,
+                    _ => false,
+                }
             }
-        }
+        });
+        let meets = if all { holds.all(|h| h) } else { holds.any(|h| h) };
+        hits[l] += usize::from(meets);
+        sizes[l] += 1;
     }
-    out
+    Some(
+        hits.iter()
+            .zip(&sizes)
+            .map(|(h, s)| *h as f64 / (*s).max(1) as f64)
+            .collect(),
+    )
 }
 
-/// "job_seniority=executive (2.4x)" or "share_docs high (+1.8 sd)".
-fn trait_label(tr: &Trait) -> String {
-    match &tr.level {
-        Some(level) => format!(
-            "{}={} ({:.0} % vs {:.0} %)",
-            tr.feature,
-            level,
-            tr.persona_value * 100.0,
-            tr.population_value * 100.0
-        ),
-        None => format!(
-            "{} {} ({:.2} vs {:.2})",
-            tr.feature,
-            if tr.std_diff >= 0.0 { "high" } else { "low" },
-            tr.persona_value,
-            tr.population_value
-        ),
-    }
-}
-
-fn choose_name(sorted: &[&Trait], used: &mut BTreeSet<String>) -> String {
-    let adjective = sorted
-        .iter()
-        .filter(|tr| match tr.level {
-            Some(_) => tr.std_diff >= 0.3,
-            None => tr.std_diff.abs() >= 0.5,
-        })
-        .find_map(|tr| {
-            let key = match &tr.level {
-                Some(l) => l.as_str(),
-                None if tr.std_diff > 0.0 => "high",
-                None => "low",
-            };
-            NAME_RULES
-                .iter()
-                .find(|(f, l, adj)| {
-                    *f == tr.feature && *l == key && !used.iter().any(|u| u.starts_with(adj))
-                })
-                .map(|(_, _, adj)| *adj)
-        })
-        .unwrap_or("Typical");
-    let initial = adjective.chars().next().unwrap_or('T');
-    let candidates = FIRST_NAMES
-        .iter()
-        .filter(|n| n.starts_with(initial))
-        .chain(FIRST_NAMES.iter());
-    for first in candidates {
-        let name = format!("{adjective} {first}");
-        if used.insert(name.clone()) {
-            return name;
-        }
-    }
-    let name = format!("{adjective} {}", used.len() + 1);
-    used.insert(name.clone());
-    name
-}
-
-/// The most common level of a categorical column within a persona, with its rate.
-fn mode(
-    t: &FeatureTable,
-    rows: &[usize],
-    labels: &[usize],
-    p: usize,
-    column: &str,
-) -> Option<(String, f64)> {
-    let c = t.categorical.iter().find(|c| c.name == column)?;
-    let mut counts = BTreeMap::<&str, usize>::new();
-    let mut total = 0usize;
-    for (&r, l) in rows.iter().zip(labels) {
-        if *l == p {
-            *counts.entry(&*c.values[r]).or_default() += 1;
-            total += 1;
-        }
-    }
-    counts
-        .into_iter()
-        .filter(|(l, _)| *l != "unknown")
-        .max_by_key(|(_, c)| *c)
-        .map(|(l, c)| (l.to_string(), c as f64 / total.max(1) as f64))
-}
-
+/// The one-paragraph description of a persona.
 fn describe(
     name: &str,
+    bucket: &str,
     size: usize,
     share: f64,
-    t: &FeatureTable,
-    rows: &[usize],
-    labels: &[usize],
-    p: usize,
+    negative: bool,
+    card: &Card,
     top: &[String],
 ) -> String {
-    let m = |col: &str| {
-        mode(t, rows, labels, p, col)
-            .map(|(l, r)| format!("{l} ({:.0} %)", r * 100.0))
-            .unwrap_or_else(|| "unknown".into())
+    let kind = match bucket {
+        "buyer" => "A buyer persona",
+        "user" => "An end-user persona",
+        _ => "A persona",
     };
     let mut s = format!(
-        "{name} stands for {size} contacts ({:.1} % of all). Typically {} seniority at companies of {} employees in {}, \
-         aged {}, {}, based in {}. Buying role: {}. Online they mostly read {} content, arrive via {} and use {}; \
-         email status {}.",
+        "{name}: {kind} of {size} contacts ({:.1} % of the {bucket} bucket). {}.",
         share * 100.0,
-        m("job_seniority"),
-        m("company_size"),
-        m("industry"),
-        m("age_band"),
-        m("gender"),
-        m("country"),
-        m("buying_role"),
-        m("top_section"),
-        m("top_medium"),
-        m("main_device"),
-        m("email_status"),
+        card.demographics
     );
+    if !card.goals.is_empty() {
+        s.push_str(&format!(" Goals: {}.", card.goals.join("; ")));
+    }
+    if !card.frustrations.is_empty() {
+        s.push_str(&format!(" Frustrations: {}.", card.frustrations.join("; ")));
+    }
+    if let Some(o) = card.online.first() {
+        s.push_str(&format!(" Online: {o}."));
+    }
     if !top.is_empty() {
         s.push_str(&format!(" What sets them apart: {}.", top.join("; ")));
+    }
+    if negative {
+        s.push_str(" A negative persona: do not target.");
     }
     s
 }
@@ -435,16 +286,6 @@ fn describe(
 mod tests {
     use super::*;
     use crate::features::{CategoricalColumn, NumericColumn};
-
-    #[test]
-    fn wilson_matches_known_values() {
-        let (lo, hi) = wilson(50, 100);
-        assert!(
-            (lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3,
-            "{lo} {hi}"
-        );
-        assert_eq!(wilson(0, 0), (0.0, 0.0));
-    }
 
     fn run(t: &FeatureTable, labels: &[usize], k: usize) -> (Vec<Persona>, Vec<Trait>) {
         let bucket = Bucket {
@@ -456,6 +297,8 @@ mod tests {
                 labels: labels.to_vec(),
                 scores: Vec::new(),
             },
+            stability: Vec::new(),
+            shared: 0,
         };
         let out = profile_buckets(t, &[bucket], &ProfileConfig::default(), &Audience::new());
         (out.personas, out.traits)

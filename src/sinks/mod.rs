@@ -17,7 +17,7 @@ use crate::cluster::{Bucket, KScore};
 use crate::error::Result;
 use crate::features::FeatureTable;
 use crate::landing::write_parquet;
-use crate::profile::{Persona, Trait};
+use crate::profile::{Card, Persona, Trait};
 
 /// File name of every Parquet table part.
 pub const PART: &str = "part-0.parquet";
@@ -135,7 +135,29 @@ pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Resu
                 DataType::Utf8,
                 strings(personas.iter().map(|p| Some(p.description.as_str()))),
             ),
+            card_column(personas, "demographics", |c| vec![c.demographics.clone()]),
+            card_column(personas, "goals", |c| c.goals.clone()),
+            card_column(personas, "motivations", |c| c.motivations.clone()),
+            card_column(personas, "frustrations", |c| c.frustrations.clone()),
+            card_column(personas, "online_behaviour", |c| c.online.clone()),
+            card_column(personas, "offline_behaviour", |c| c.offline.clone()),
+            card_column(personas, "preferred_channel", |c| c.channel.clone()),
+            card_column(personas, "vs_social_audience", |c| c.audience.clone()),
         ],
+    )
+}
+
+/// One card field of every persona, its statements joined by `; `.
+fn card_column<'a>(
+    personas: &[Persona],
+    name: &'a str,
+    field: impl Fn(&Card) -> Vec<String>,
+) -> (&'a str, DataType, ArrayRef) {
+    let values: Vec<String> = personas.iter().map(|p| field(&p.card).join("; ")).collect();
+    (
+        name,
+        DataType::Utf8,
+        strings(values.iter().map(|s| Some(s.as_str()))),
     )
 }
 
@@ -189,8 +211,10 @@ pub fn write_members(
 /// `persona_traits`: every feature level of every persona against the population.
 pub fn write_traits(path: &Path, run_date: &str, traits: &[Trait]) -> Result<()> {
     let mut distinctive = BooleanBuilder::new();
+    let mut significant = BooleanBuilder::new();
     for t in traits {
         distinctive.append_value(t.distinctive);
+        significant.append_value(t.significant);
     }
     table(
         path,
@@ -239,6 +263,21 @@ pub fn write_traits(path: &Path, run_date: &str, traits: &[Trait]) -> Result<()>
                 "audience_share",
                 DataType::Float64,
                 floats(traits.iter().map(|t| t.audience_share)),
+            ),
+            (
+                "p_value",
+                DataType::Float64,
+                floats(traits.iter().map(|t| Some(t.p_value))),
+            ),
+            (
+                "p_adjusted",
+                DataType::Float64,
+                floats(traits.iter().map(|t| Some(t.p_adjusted))),
+            ),
+            (
+                "significant",
+                DataType::Boolean,
+                Arc::new(significant.finish()),
             ),
             (
                 "distinctive",

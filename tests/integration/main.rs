@@ -2,6 +2,7 @@
 
 mod crm_export;
 mod crm_sources;
+mod evaluate;
 mod kmeans_reference;
 mod more_sources;
 mod pipeline;

@@ -1,0 +1,255 @@
+//! Profile config: the thresholds that decide which traits set a persona apart (effect size and
+//! a significance test with a correction for the number of traits tested), the sample-size and
+//! stability flags, the negative-persona rule, and the statements that turn traits into the
+//! persona card's goals, frustrations and behaviours.
+
+use serde::Deserialize;
+
+use super::model::strings;
+
+/// Persona profile settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// A persona with fewer contacts is flagged `insufficient_sample` and left out of the CRM file.
+    #[serde(default = "default_min_persona_size")]
+    pub min_persona_size: usize,
+    /// A run (or bucket) with fewer contacts flags every persona `insufficient_sample`.
+    #[serde(default = "default_min_sample")]
+    pub min_sample: usize,
+    /// A persona whose bootstrap stability is below this is flagged `unstable` and left out of
+    /// the CRM file.
+    #[serde(default = "default_min_stability")]
+    pub min_stability: f64,
+    /// A categorical trait sets a persona apart when its lift is at least this (persona rate /
+    /// rate in the bucket) ...
+    #[serde(default = "default_min_lift")]
+    pub min_lift: f64,
+    /// ... at least this share of the persona has it ...
+    #[serde(default = "default_min_rate")]
+    pub min_rate: f64,
+    /// ... a numeric trait when its mean differs by at least this many standard deviations ...
+    #[serde(default = "default_min_std_diff")]
+    pub min_std_diff: f64,
+    /// ... and, either way, the difference is significant at this level after the correction.
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// Correction for the number of traits tested: `holm` (default; family-wise error),
+    /// `benjamini_hochberg` (false discovery rate) or `none`.
+    #[serde(default)]
+    pub correction: Correction,
+    /// How many traits are shown per persona in the summary.
+    #[serde(default = "default_top_traits")]
+    pub top_traits: usize,
+    /// Which personas marketing should not target.
+    #[serde(default)]
+    pub negative: NegativeRule,
+    /// Statements of the persona card, each shown when its trait sets the persona apart.
+    /// Setting any replaces the built-in ones.
+    #[serde(default = "default_statements")]
+    pub statements: Vec<Statement>,
+}
+
+/// Multiple-testing corrections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Correction {
+    /// Holm's step-down Bonferroni.
+    #[default]
+    Holm,
+    /// Benjamini-Hochberg step-up.
+    BenjaminiHochberg,
+    /// No correction.
+    None,
+}
+
+/// The negative-persona rule: a persona is negative when at least `min_share` of its contacts
+/// meet the conditions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NegativeRule {
+    /// Whether the rule is applied.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// A contact meets the rule when `any` (default) or `all` of the conditions hold.
+    #[serde(default = "default_match", rename = "match")]
+    pub match_: String,
+    /// Share of the persona's contacts that must meet the rule.
+    #[serde(default = "default_negative_share")]
+    pub min_share: f64,
+    /// The conditions on feature columns.
+    #[serde(default = "default_conditions")]
+    pub conditions: Vec<Condition>,
+}
+
+/// A condition on one feature column: `in` for text columns, `above`/`below` for numbers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// Feature column.
+    pub column: String,
+    /// Holds when the column's value is one of these.
+    #[serde(rename = "in")]
+    pub in_: Option<Vec<String>>,
+    /// Holds when the column's value is above this.
+    pub above: Option<f64>,
+    /// Holds when the column's value is below this.
+    pub below: Option<f64>,
+}
+
+/// Sections of the persona card a statement goes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardSection {
+    /// Goals.
+    Goals,
+    /// Motivations.
+    Motivations,
+    /// Frustrations.
+    Frustrations,
+    /// Online behaviour.
+    Online,
+    /// Offline behaviour.
+    Offline,
+    /// Preferred communication channel.
+    Channel,
+}
+
+/// A statement of the persona card: shown when the trait (`column` with `level`, or `column`
+/// `high`/`low`) sets the persona apart.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// Feature column.
+    pub column: String,
+    /// Level of a text column, or `high`/`low` for a numeric one.
+    pub level: String,
+    /// Card section.
+    pub section: CardSection,
+    /// The sentence, in the team's own words.
+    pub text: String,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_min_persona_size() -> usize {
+    30
+}
+fn default_min_sample() -> usize {
+    100
+}
+fn default_min_stability() -> f64 {
+    0.6
+}
+fn default_min_lift() -> f64 {
+    1.5
+}
+fn default_min_rate() -> f64 {
+    0.25
+}
+fn default_min_std_diff() -> f64 {
+    0.5
+}
+fn default_alpha() -> f64 {
+    0.05
+}
+fn default_top_traits() -> usize {
+    5
+}
+fn default_match() -> String {
+    "any".into()
+}
+fn default_negative_share() -> f64 {
+    0.5
+}
+fn default_conditions() -> Vec<Condition> {
+    vec![
+        Condition {
+            column: "email_status".into(),
+            in_: Some(strings(&["unsubscribed", "cleaned"])),
+            above: None,
+            below: None,
+        },
+        Condition {
+            column: "days_since_activity".into(),
+            in_: None,
+            above: Some(180.0),
+            below: None,
+        },
+        Condition {
+            column: "email_rating".into(),
+            in_: None,
+            above: None,
+            below: Some(2.0),
+        },
+    ]
+}
+
+fn statement(column: &str, level: &str, section: CardSection, text: &str) -> Statement {
+    Statement {
+        column: column.into(),
+        level: level.into(),
+        section,
+        text: text.into(),
+    }
+}
+
+/// Built-in statements over the bundled feature model.
+fn default_statements() -> Vec<Statement> {
+    use CardSection::*;
+    vec![
+        statement("share_docs", "high", Goals, "Get hands-on with the product and ship an integration fast"),
+        statement("share_docs", "high", Frustrations, "Gaps in documentation and examples that slow them down"),
+        statement("share_pricing", "high", Goals, "Build a business case and compare plans before committing"),
+        statement("share_pricing", "high", Frustrations, "Unclear total cost and procurement hurdles"),
+        statement("share_discounts", "high", Motivations, "A good deal: discounts, free tiers and trials"),
+        statement("share_discounts", "high", Frustrations, "Prices that do not fit a small budget"),
+        statement("share_blog", "high", Motivations, "Learning about the field from articles and guides"),
+        statement("revenue", "high", Motivations, "Reliability and support for a large, paying account"),
+        statement("job_seniority", "executive", Goals, "Decide on tools that move the business forward"),
+        statement("job_seniority", "individual_contributor", Goals, "Get their own work done with better tooling"),
+        statement("company_size", "1-10", Frustrations, "Little time and no dedicated staff to evaluate tools"),
+        statement("company_size", "5001+", Frustrations, "Security reviews and long buying processes"),
+        statement("email_rating", "low", Frustrations, "Too many emails that are not relevant to them"),
+        statement("email_status", "unsubscribed", Channel, "Has opted out of email: do not email"),
+        statement("days_since_activity", "high", Online, "Has not been active for months"),
+        statement("share_mobile", "high", Online, "Reads mostly on a phone"),
+        statement("original_source", "Offline Sources", Offline, "First met at events, trade shows or through sales"),
+        statement("original_source", "Referrals", Offline, "Came through a referral from a peer"),
+        statement("top_medium", "email", Channel, "Responds to email campaigns"),
+        statement("top_medium", "cpc", Channel, "Reached through paid search ads"),
+        statement("top_medium", "paid_social", Channel, "Reached through paid social ads"),
+        statement("top_medium", "organic", Channel, "Finds you through search"),
+        statement("top_medium", "referral", Channel, "Arrives through links from partners and communities"),
+    ]
+}
+
+impl Default for NegativeRule {
+    fn default() -> Self {
+        NegativeRule {
+            enabled: true,
+            match_: default_match(),
+            min_share: default_negative_share(),
+            conditions: default_conditions(),
+        }
+    }
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        ProfileConfig {
+            min_persona_size: default_min_persona_size(),
+            min_sample: default_min_sample(),
+            min_stability: default_min_stability(),
+            min_lift: default_min_lift(),
+            min_rate: default_min_rate(),
+            min_std_diff: default_min_std_diff(),
+            alpha: default_alpha(),
+            correction: Correction::default(),
+            top_traits: default_top_traits(),
+            negative: NegativeRule::default(),
+            statements: default_statements(),
+        }
+    }
+}

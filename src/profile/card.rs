@@ -1,0 +1,180 @@
+//! The persona card: demographics (the "who"), goals, motivations and frustrations (the
+//! "why"), online and offline behaviour, the preferred channel, and how the persona compares
+//! with the social audience. Demographics and behaviour come from the persona's most common
+//! levels; goals, motivations and frustrations only from the config's statements whose trait
+//! sets the persona apart, so nothing on the card is made up.
+
+use std::collections::BTreeMap;
+
+use crate::config::{CardSection, Statement};
+use crate::features::FeatureTable;
+
+use super::traits::Trait;
+
+/// The card fields of one persona.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Card {
+    /// Age band, gender, location, job and company size.
+    pub demographics: String,
+    /// Goals.
+    pub goals: Vec<String>,
+    /// Motivations.
+    pub motivations: Vec<String>,
+    /// Frustrations.
+    pub frustrations: Vec<String>,
+    /// Online behaviour: content, channels, devices.
+    pub online: Vec<String>,
+    /// Offline behaviour, where the CRM has it.
+    pub offline: Vec<String>,
+    /// Preferred communication channel.
+    pub channel: Vec<String>,
+    /// How the persona compares with the social audience.
+    pub audience: Vec<String>,
+}
+
+/// One persona's contacts: its bucket's rows and labels, and its label.
+#[derive(Debug, Clone, Copy)]
+pub struct Members<'a> {
+    /// The bucket's contact rows.
+    pub rows: &'a [usize],
+    /// The persona label of each row.
+    pub labels: &'a [usize],
+    /// The persona's label.
+    pub persona: usize,
+}
+
+impl Members<'_> {
+    /// The most common known level of a categorical column among the persona's contacts, with
+    /// its rate.
+    pub fn mode(&self, t: &FeatureTable, column: &str) -> Option<(String, f64)> {
+        let c = t.categorical.iter().find(|c| c.name == column)?;
+        let mut counts = BTreeMap::<&str, usize>::new();
+        let mut total = 0usize;
+        for (&r, &l) in self.rows.iter().zip(self.labels) {
+            if l == self.persona {
+                *counts.entry(&*c.values[r]).or_default() += 1;
+                total += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .filter(|(l, _)| !matches!(*l, "unknown" | "none" | "not_on_list"))
+            .max_by_key(|(_, c)| *c)
+            .map(|(l, c)| (l.to_string(), c as f64 / total.max(1) as f64))
+    }
+
+    /// "level (rate %)" of the mode, or `None`.
+    fn mode_text(&self, t: &FeatureTable, column: &str) -> Option<String> {
+        self.mode(t, column)
+            .map(|(l, r)| format!("{l} ({:.0} %)", r * 100.0))
+    }
+
+    /// Mean of a numeric column among the persona's contacts.
+    fn mean(&self, t: &FeatureTable, column: &str) -> Option<f64> {
+        let c = t.numeric.iter().find(|c| c.name == column)?;
+        let (mut sum, mut n) = (0.0, 0usize);
+        for (&r, &l) in self.rows.iter().zip(self.labels) {
+            if let (true, Some(v)) = (l == self.persona, c.values[r]) {
+                sum += v;
+                n += 1;
+            }
+        }
+        (n > 0).then(|| sum / n as f64)
+    }
+}
+
+/// Build the card of one persona from its contacts and its traits (most distinctive first).
+pub fn build(
+    t: &FeatureTable,
+    members: Members<'_>,
+    traits: &[&Trait],
+    statements: &[Statement],
+) -> Card {
+    let mut card = Card::default();
+    let m = |col: &str| members.mode_text(t, col);
+    let who: Vec<String> = [
+        m("age_band").map(|v| format!("aged {v}")),
+        m("gender"),
+        m("country").map(|v| format!("in {v}")),
+        m("job_seniority").map(|v| format!("{v} seniority")),
+        m("company_size").map(|v| format!("at companies of {v} employees")),
+        m("industry").map(|v| format!("in {v}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    card.demographics = if who.is_empty() {
+        "no demographic data".into()
+    } else {
+        format!("Mostly {}", who.join(", "))
+    };
+    for s in statements {
+        let holds = traits.iter().any(|tr| {
+            tr.distinctive && tr.feature == s.column && tr.key().eq_ignore_ascii_case(&s.level)
+        });
+        if holds {
+            section(&mut card, s.section).push(s.text.clone());
+        }
+    }
+    let online: Vec<String> = [
+        m("top_section").map(|v| format!("reads mostly {v} pages")),
+        m("top_medium").map(|v| format!("arrives via {v}")),
+        m("main_device").map(|v| format!("on {v}")),
+        members
+            .mean(t, "sessions")
+            .map(|v| format!("{v:.1} sessions on average")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !online.is_empty() {
+        card.online.push(capitalise(&online.join(", ")));
+    }
+    if let Some((source, rate)) = members.mode(t, "original_source") {
+        card.offline.push(format!(
+            "First known through {source} ({:.0} %)",
+            rate * 100.0
+        ));
+    }
+    if let Some(v) = m("top_medium") {
+        card.channel.push(format!("Most visits come from {v}"));
+    }
+    if let Some(v) = m("email_status") {
+        card.channel.push(format!("Email status: {v}"));
+    }
+    for tr in traits {
+        let Some(share) = tr.audience_share else {
+            continue;
+        };
+        // Only the persona's own levels that differ from the audience by 5 points or more.
+        if tr.persona_value >= 0.2 && (tr.persona_value - share).abs() >= 0.05 {
+            card.audience.push(format!(
+                "{} {}: {:.0} % of the persona vs {:.0} % of the social audience",
+                tr.feature,
+                tr.key(),
+                tr.persona_value * 100.0,
+                share * 100.0
+            ));
+        }
+    }
+    card
+}
+
+fn section(card: &mut Card, s: CardSection) -> &mut Vec<String> {
+    match s {
+        CardSection::Goals => &mut card.goals,
+        CardSection::Motivations => &mut card.motivations,
+        CardSection::Frustrations => &mut card.frustrations,
+        CardSection::Online => &mut card.online,
+        CardSection::Offline => &mut card.offline,
+        CardSection::Channel => &mut card.channel,
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,103 @@
+//! The modelling against planted personas: recovered and stable when they are separated, and
+//! reported unstable when they overlap; small groups and small runs flagged, not published.
+
+use personas::evaluate::{evaluate, EvaluateOptions};
+use personas::generate::GenerateOptions;
+use personas::profile::{INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
+
+use crate::util::Fixture;
+
+fn run(opts: EvaluateOptions) -> personas::evaluate::Evaluation {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = EvaluateOptions {
+        dir: Some(dir.path().to_path_buf()),
+        sql_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql"),
+        ..opts
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(evaluate(&opts))
+        .unwrap()
+}
+
+#[test]
+fn separated_personas_are_recovered_and_stable() {
+    let e = run(EvaluateOptions {
+        contacts: 1200,
+        ..EvaluateOptions::default()
+    });
+    let report = e.summary();
+    assert!(e.ari >= 0.9, "{report}");
+    assert_eq!(e.k, 4, "{report}");
+    assert!(e.min_stability() >= 0.8, "{report}");
+    // Nothing is flagged too small or unstable (the passive subscribers are a negative persona).
+    assert!(
+        e.personas
+            .iter()
+            .all(|p| p.flags.iter().all(|f| f == NEGATIVE)),
+        "{report}"
+    );
+    assert_eq!(e.personas.iter().filter(|p| p.flags.len() == 1).count(), 1, "{report}");
+}
+
+#[test]
+fn overlapping_personas_are_reported_unstable() {
+    let e = run(EvaluateOptions {
+        contacts: 1200,
+        overlap: 0.9,
+        ..EvaluateOptions::default()
+    });
+    let report = e.summary();
+    assert!(e.ari < 0.5, "{report}");
+    assert!(e.min_stability() < 0.6, "{report}");
+    assert!(
+        e.personas.iter().any(|p| p.flags.iter().any(|f| f == UNSTABLE)),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_planted_group_of_15_is_flagged_and_kept_out_of_the_crm() {
+    // Four planted personas of 40 and 15 researchers; the team segments on tags too (the
+    // researchers' `research` and `academic` tags) and asks for five personas.
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 160,
+        small_group: 15,
+        ..GenerateOptions::default()
+    });
+    let config = std::fs::read_to_string(&fx.config).unwrap()
+        + r#"
+[features]
+criteria = [
+    { name = "online_behaviour", columns = ["share_docs", "share_pricing", "share_discounts", "share_blog", "share_mobile"] },
+    { name = "role", columns = ["job_seniority", "buying_role"] },
+    "company_size",
+    "revenue",
+    "tags",
+]
+[cluster]
+k_min = 5
+k_max = 5
+"#;
+    std::fs::write(&fx.config, config).unwrap();
+    let report = fx.run().unwrap();
+    let truth = fx.truth();
+    let summary = report.summary();
+    // The persona holding most of the niche contacts is flagged and has no one in the CRM file.
+    let mut niche_in = vec![0usize; report.personas.len()];
+    for (i, id) in report.features.contact_ids.iter().enumerate() {
+        if truth[id] == personas::generate::NICHE_PERSONA {
+            niche_in[report.primary[i].unwrap()] += 1;
+        }
+    }
+    let (p, n) = niche_in.iter().enumerate().max_by_key(|(_, n)| **n).unwrap();
+    assert!(*n >= 12, "{niche_in:?}\n{summary}");
+    let persona = &report.personas[p];
+    assert!(persona.size < 30, "{summary}");
+    assert_eq!(persona.flags, vec![INSUFFICIENT_SAMPLE], "{summary}");
+    let crm = report.output_dir.join("crm/run_date=2026-11-20/hubspot_import.csv");
+    let text = std::fs::read_to_string(&crm).unwrap();
+    assert!(!text.contains(&persona.name), "{}", persona.name);
+}
