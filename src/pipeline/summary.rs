@@ -44,6 +44,12 @@ impl RunReport {
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
+            if b.shared > 0 {
+                s.push_str(&format!(
+                    "  ({} of them are also in the other bucket: buying roles on both sides)\n",
+                    b.shared
+                ));
+            }
             for p in self.personas.iter().filter(|p| p.bucket == b.name) {
                 s.push_str(&persona_line(p));
             }
