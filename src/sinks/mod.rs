@@ -4,6 +4,7 @@
 
 pub mod crm;
 pub mod manifest;
+pub mod report;
 
 use std::path::Path;
 use std::sync::Arc;
