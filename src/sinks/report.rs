@@ -67,7 +67,11 @@ fn card(s: &mut String, p: &Persona) {
         s,
         "### {}{}\n",
         p.name,
-        if p.negative { " (negative: do not target)" } else { "" }
+        if p.negative {
+            " (negative: do not target)"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(
         s,
@@ -171,9 +175,18 @@ mod tests {
             personas: &[persona],
         });
         assert!(text.contains("## End-user personas"), "{text}");
-        assert!(text.contains("### Lapsed Leo (negative: do not target)"), "{text}");
-        assert!(text.contains("> **Negative persona** (`negative`)"), "{text}");
-        assert!(text.contains("- **Goals**: nothing the data supports"), "{text}");
+        assert!(
+            text.contains("### Lapsed Leo (negative: do not target)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("> **Negative persona** (`negative`)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- **Goals**: nothing the data supports"),
+            "{text}"
+        );
         assert!(text.contains("stability 0.91"), "{text}");
     }
 }

@@ -39,7 +39,11 @@ fn separated_personas_are_recovered_and_stable() {
             .all(|p| p.flags.iter().all(|f| f == NEGATIVE)),
         "{report}"
     );
-    assert_eq!(e.personas.iter().filter(|p| p.flags.len() == 1).count(), 1, "{report}");
+    assert_eq!(
+        e.personas.iter().filter(|p| p.flags.len() == 1).count(),
+        1,
+        "{report}"
+    );
 }
 
 #[test]
@@ -53,7 +57,9 @@ fn overlapping_personas_are_reported_unstable() {
     assert!(e.ari < 0.5, "{report}");
     assert!(e.min_stability() < 0.6, "{report}");
     assert!(
-        e.personas.iter().any(|p| p.flags.iter().any(|f| f == UNSTABLE)),
+        e.personas
+            .iter()
+            .any(|p| p.flags.iter().any(|f| f == UNSTABLE)),
         "{report}"
     );
 }
@@ -92,12 +98,65 @@ k_max = 5
             niche_in[report.primary[i].unwrap()] += 1;
         }
     }
-    let (p, n) = niche_in.iter().enumerate().max_by_key(|(_, n)| **n).unwrap();
+    let (p, n) = niche_in
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, n)| **n)
+        .unwrap();
     assert!(*n >= 12, "{niche_in:?}\n{summary}");
     let persona = &report.personas[p];
     assert!(persona.size < 30, "{summary}");
     assert_eq!(persona.flags, vec![INSUFFICIENT_SAMPLE], "{summary}");
-    let crm = report.output_dir.join("crm/run_date=2026-11-20/hubspot_import.csv");
+    let crm = report
+        .output_dir
+        .join("crm/run_date=2026-11-20/hubspot_import.csv");
     let text = std::fs::read_to_string(&crm).unwrap();
     assert!(!text.contains(&persona.name), "{}", persona.name);
+}
+
+#[test]
+fn the_sample_has_buyer_and_user_personas_and_one_negative() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = root.join("pipelines/sample.toml");
+    let out = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "output_dir = \"../out/sample\"",
+        &format!("output_dir = {:?}", out.path().display().to_string()),
+    );
+    let pipeline = personas::config::Pipeline::parse(&text, &config).unwrap();
+    let report = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(personas::pipeline::run(
+            &pipeline,
+            &personas::pipeline::RunOptions::new(crate::util::run_date()),
+        ))
+        .unwrap();
+    let summary = report.summary();
+    let buckets: Vec<&str> = report.buckets.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(buckets, ["buyer", "user"], "{summary}");
+    for b in ["buyer", "user"] {
+        assert!(
+            report
+                .personas
+                .iter()
+                .filter(|p| p.bucket == b && p.publishable())
+                .count()
+                >= 2,
+            "{summary}"
+        );
+    }
+    let negative: Vec<_> = report.personas.iter().filter(|p| p.negative).collect();
+    assert_eq!(negative.len(), 1, "{summary}");
+    assert!(summary.contains("NEGATIVE (do not target)"), "{summary}");
+    // Every persona has a card: demographics, and online behaviour from the web data.
+    for p in &report.personas {
+        assert!(
+            p.card.demographics.starts_with("Mostly"),
+            "{}",
+            p.card.demographics
+        );
+        assert!(!p.card.online.is_empty(), "{}", p.name);
+    }
 }
