@@ -14,7 +14,7 @@ mod profile;
 mod source;
 pub mod template;
 
-pub use crm::CrmConfig;
+pub use crm::{CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig};
 pub use model::{BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, Framework};
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
@@ -139,6 +139,7 @@ impl Pipeline {
             )));
         }
         self.check_model()?;
+        c.crm.check().map_err(|why| self.fail(why))?;
         Ok(())
     }
 

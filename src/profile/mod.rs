@@ -28,7 +28,7 @@ pub const UNSTABLE: &str = "unstable";
 pub const NEGATIVE: &str = "negative";
 
 /// One persona.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Persona {
     /// Stable key within a run: `persona_1`, `persona_2`, ... (largest first).
     pub id: String,

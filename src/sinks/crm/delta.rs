@@ -1,0 +1,171 @@
+//! The delta: which contacts the CRM must be told about. A run's baseline is the full snapshot
+//! (`generic_full.csv`) of the latest published CRM partition dated before the run, so a rerun
+//! of a date gives the same delta; a contact is in the delta when the persona it should hold
+//! (id or name) differs from the baseline's. A contact new since the baseline is in it when it
+//! gets a value; a contact no longer exported is left alone.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::error::{Error, Result};
+
+use super::{generic, CrmRow, CRM_TABLE, GENERIC_FULL};
+
+/// An earlier run's snapshot.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// Its run date.
+    pub run_date: NaiveDate,
+    /// The snapshot file.
+    pub path: PathBuf,
+    /// Its rows by contact id.
+    pub rows: HashMap<String, CrmRow>,
+}
+
+/// The snapshot file of the published CRM partition of `run_date`.
+pub fn snapshot_path(output_dir: &Path, run_date: NaiveDate) -> PathBuf {
+    output_dir
+        .join(CRM_TABLE)
+        .join(format!("run_date={run_date}"))
+        .join(GENERIC_FULL)
+}
+
+/// Dates of the published CRM partitions that hold a snapshot, ascending.
+pub fn published_dates(output_dir: &Path) -> Result<Vec<NaiveDate>> {
+    let dir = output_dir.join(CRM_TABLE);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(&dir, e)),
+    };
+    let mut dates = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(&dir, e))?;
+        let name = entry.file_name();
+        let Some(date) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("run_date="))
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        else {
+            continue;
+        };
+        if entry.path().join(GENERIC_FULL).is_file() {
+            dates.push(date);
+        }
+    }
+    dates.sort();
+    Ok(dates)
+}
+
+/// The latest published snapshot dated before `before` whose date `accept` takes, read.
+pub fn latest_before(
+    output_dir: &Path,
+    before: NaiveDate,
+    accept: impl Fn(NaiveDate) -> bool,
+) -> Result<Option<Baseline>> {
+    let Some(run_date) = published_dates(output_dir)?
+        .into_iter()
+        .rev()
+        .find(|d| *d < before && accept(*d))
+    else {
+        return Ok(None);
+    };
+    let path = snapshot_path(output_dir, run_date);
+    let rows = generic::read(&path)?
+        .into_iter()
+        .map(|r| (r.contact_id.clone(), r))
+        .collect();
+    Ok(Some(Baseline {
+        run_date,
+        path,
+        rows,
+    }))
+}
+
+/// Whether `row`'s persona differs from what the baseline holds for its contact (nothing, for
+/// a contact the baseline lacks).
+pub fn is_changed(row: &CrmRow, previous: &HashMap<String, CrmRow>) -> bool {
+    let (id, name) = previous.get(&row.contact_id).map_or(("", ""), |p| {
+        (p.persona_id.as_str(), p.persona_name.as_str())
+    });
+    (id, name) != (row.persona_id.as_str(), row.persona_name.as_str())
+}
+
+/// The rows whose persona changed since `previous`, in their order.
+pub fn changed<'a>(current: &'a [CrmRow], previous: &HashMap<String, CrmRow>) -> Vec<&'a CrmRow> {
+    current.iter().filter(|r| is_changed(r, previous)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, persona: &str) -> CrmRow {
+        CrmRow {
+            contact_id: id.into(),
+            email: format!("{id}@x.io"),
+            persona_id: persona.into(),
+            persona_name: if persona.is_empty() {
+                String::new()
+            } else {
+                format!("Name of {persona}")
+            },
+            bucket: "all".into(),
+            is_negative: Some(false),
+        }
+    }
+
+    #[test]
+    fn only_changed_and_newly_valued_contacts() {
+        let previous: HashMap<String, CrmRow> = [
+            row("1", "persona_1"),
+            row("2", "persona_2"),
+            row("3", "persona_1"),
+        ]
+        .into_iter()
+        .map(|r| (r.contact_id.clone(), r))
+        .collect();
+        let mut renamed = row("3", "persona_1");
+        renamed.persona_name = "New name".into();
+        let current = vec![
+            row("1", "persona_1"),
+            row("2", "persona_1"),
+            renamed,
+            row("4", "persona_2"),
+            row("5", ""),
+        ];
+        let ids: Vec<&str> = changed(&current, &previous)
+            .iter()
+            .map(|r| r.contact_id.as_str())
+            .collect();
+        assert_eq!(ids, ["2", "3", "4"]);
+    }
+
+    #[test]
+    fn baseline_is_the_latest_snapshot_before_the_date() {
+        let out = tempfile::tempdir().unwrap();
+        let d = |day| NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+        for (day, persona) in [(18, "persona_1"), (19, "persona_2"), (20, "persona_3")] {
+            generic::write(
+                &snapshot_path(out.path(), d(day)),
+                [row("1", persona)].iter(),
+                "x",
+            )
+            .unwrap();
+        }
+        std::fs::create_dir_all(out.path().join("crm/.replaced-run_date=2026-11-19-1")).unwrap();
+        std::fs::create_dir_all(out.path().join("crm/run_date=2026-11-17")).unwrap();
+        let b = latest_before(out.path(), d(20), |_| true).unwrap().unwrap();
+        assert_eq!(b.run_date, d(19));
+        assert_eq!(b.rows["1"].persona_id, "persona_2");
+        let b = latest_before(out.path(), d(20), |day| day != d(19))
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.run_date, d(18));
+        assert!(latest_before(out.path(), d(18), |_| true)
+            .unwrap()
+            .is_none());
+    }
+}

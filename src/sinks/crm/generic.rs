@@ -1,0 +1,141 @@
+//! The generic CRM file, for any CRM without a preset: `contact_id, email, persona_id,
+//! persona_name, bucket, is_negative, run_date`, one row per contact. Written twice per run:
+//! `generic_import.csv` (delta or full) and `generic_full.csv` (every contact), which the next
+//! run reads back as its delta baseline and [`super::push`] as the state to send.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+use super::{csv_writer, finish_csv, CrmRow};
+
+/// Header of the generic files.
+pub const HEADER: [&str; 7] = [
+    "contact_id",
+    "email",
+    "persona_id",
+    "persona_name",
+    "bucket",
+    "is_negative",
+    "run_date",
+];
+
+/// Write `rows` as a generic file.
+pub fn write<'a>(
+    path: &Path,
+    rows: impl Iterator<Item = &'a CrmRow>,
+    run_date: &str,
+) -> Result<()> {
+    let mut w = csv_writer(path)?;
+    w.write_record(HEADER)?;
+    for r in rows {
+        let negative = match r.is_negative {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "",
+        };
+        w.write_record([
+            r.contact_id.as_str(),
+            &r.email,
+            &r.persona_id,
+            &r.persona_name,
+            &r.bucket,
+            negative,
+            run_date,
+        ])?;
+    }
+    finish_csv(w, path)
+}
+
+/// Read a generic file written by [`write`]. Errors name the file, the line and the column.
+pub fn read(path: &Path) -> Result<Vec<CrmRow>> {
+    let file = path.display().to_string();
+    let bad = |line: u64, reason: String| Error::BadInput {
+        file: file.clone(),
+        reason: format!("line {line}: {reason}"),
+    };
+    let mut r = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::io(path, io),
+        other => bad(1, format!("{other:?}")),
+    })?;
+    let header = r.headers()?.clone();
+    let mut at = [0usize; 6];
+    for (slot, name) in at.iter_mut().zip(HEADER) {
+        *slot = header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::MissingColumn {
+                file: file.clone(),
+                column: name.into(),
+                found: header.iter().collect::<Vec<_>>().join(", "),
+            })?;
+    }
+    let mut rows = Vec::new();
+    for (n, rec) in r.records().enumerate() {
+        let line = n as u64 + 2;
+        let rec = rec.map_err(|e| bad(line, e.to_string()))?;
+        let field = |i: usize| rec.get(at[i]).unwrap_or_default().to_string();
+        let is_negative = match rec.get(at[5]).unwrap_or_default() {
+            "true" => Some(true),
+            "false" => Some(false),
+            "" => None,
+            other => {
+                return Err(bad(
+                    line,
+                    format!("column `is_negative`: `{other}` is not true, false or empty"),
+                ))
+            }
+        };
+        let row = CrmRow {
+            contact_id: field(0),
+            email: field(1),
+            persona_id: field(2),
+            persona_name: field(3),
+            bucket: field(4),
+            is_negative,
+        };
+        if row.contact_id.is_empty() {
+            return Err(bad(line, "column `contact_id` is empty".into()));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_names_the_bad_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.csv");
+        let rows = vec![
+            CrmRow {
+                contact_id: "1".into(),
+                email: "a@x.io".into(),
+                persona_id: "persona_1".into(),
+                persona_name: "Curious, \"Casey\"".into(),
+                bucket: "all".into(),
+                is_negative: Some(false),
+            },
+            CrmRow {
+                contact_id: "2".into(),
+                email: String::new(),
+                persona_id: String::new(),
+                persona_name: String::new(),
+                bucket: String::new(),
+                is_negative: None,
+            },
+        ];
+        write(&path, rows.iter(), "2026-11-20").unwrap();
+        assert_eq!(read(&path).unwrap(), rows);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace(",false,", ",maybe,")).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("is_negative"),
+            "{err}"
+        );
+    }
+}
