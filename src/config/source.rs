@@ -13,7 +13,8 @@ pub struct SourceConfig {
     pub name: String,
     /// What kind of export this is; decides the parser and the raw table it lands in.
     pub kind: SourceKind,
-    /// File path or glob (`ga4/events_*.json`), relative to the config file's folder.
+    /// File path, folder or glob (`ga4/events_*.json`), relative to the config file's folder, or
+    /// a URL (`s3://`, `gs://`, `az://`, `http(s)://`). A CSV export may also be a `.zip` of CSVs.
     pub path: String,
     /// Share of rows (percent) that may be rejected before the run fails. Default 1 %.
     #[serde(default = "default_reject_ceiling")]
@@ -91,10 +92,15 @@ pub struct StoreConfig {
 pub enum SourceKind {
     /// HubSpot "all contacts" export CSV (header of property labels).
     HubspotContacts,
-    /// Mailchimp audience export: subscribed, unsubscribed and cleaned member CSVs.
+    /// Mailchimp audience export: subscribed, unsubscribed and cleaned member CSVs, or the zip
+    /// Mailchimp delivers them in.
     MailchimpMembers,
-    /// Google Analytics 4 BigQuery export as newline-delimited JSON (`events_YYYYMMDD*.json`).
+    /// Google Analytics 4 BigQuery export as newline-delimited JSON (`events_YYYYMMDD*.json`),
+    /// or a BigQuery extract to Parquet (nested schema kept) for files ending in `.parquet`.
     Ga4Events,
+    /// A GA4 report exported from the GA4 UI as CSV (`# ...` comment lines with the date range,
+    /// then one table or more: a dimension column, then metric columns).
+    Ga4Report,
     /// Meta Graph API page insights JSON (`page_fans_gender_age`, `page_fans_country`), or the
     /// same breakdowns as a long CSV (`dimension,value,count`) when the file ends in `.csv`.
     #[serde(alias = "meta_audience")]
@@ -104,6 +110,9 @@ pub enum SourceKind {
     SalesforceContacts,
     /// Any CRM's contacts CSV, read through the source's `[sources.columns]` mapping.
     Csv,
+    /// LinkedIn Marketing API `organizationalEntityFollowerStatistics` response JSON: a company
+    /// page's followers by seniority, function, industry, company size and country.
+    LinkedinFollowerStatistics,
 }
 
 impl SourceKind {
@@ -116,17 +125,21 @@ impl SourceKind {
             SourceKind::MetaPageInsights => "raw_meta__page_insights",
             SourceKind::SalesforceContacts => "raw_salesforce__contacts",
             SourceKind::Csv => "raw_csv__contacts",
+            SourceKind::Ga4Report => "raw_ga4__report",
+            SourceKind::LinkedinFollowerStatistics => "raw_linkedin__follower_statistics",
         }
     }
 
     /// Every kind, in the order raw tables are registered.
-    pub const ALL: [SourceKind; 6] = [
+    pub const ALL: [SourceKind; 8] = [
         SourceKind::HubspotContacts,
         SourceKind::SalesforceContacts,
         SourceKind::Csv,
         SourceKind::MailchimpMembers,
         SourceKind::Ga4Events,
+        SourceKind::Ga4Report,
         SourceKind::MetaPageInsights,
+        SourceKind::LinkedinFollowerStatistics,
     ];
 
     /// Whether the kind is a CRM contacts export (a pipeline needs at least one).

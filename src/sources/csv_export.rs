@@ -6,6 +6,7 @@
 //! wrong field count, bytes that are not UTF-8) is rejected with its file, line, raw text and
 //! reason, so the SQL only ever sees rows it can cast. Sources whose exports write dates in
 //! several shapes (Salesforce, `csv`) land them normalised (see [`csv_checks`](super::csv_checks)).
+//! A `.zip` input is read as its CSV members (see [`archive`](super::archive)).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -14,14 +15,15 @@ use datafusion::arrow::array::{
     ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 pub use super::csv_checks::{check_value, parse_datetime, Check, Typing};
 pub use super::csv_spec::CsvSpec;
 
+use super::archive::{csv_inputs, CsvInput};
 use super::csv_checks::{check_cell, EXPORT_DATETIME_FORMATS, EXPORT_DATE_FORMATS};
 use super::encoding::to_utf8;
-use super::{file_label, LandContext};
+use super::LandContext;
 use crate::config::TextEncoding;
 use crate::error::{Error, Result};
 use crate::landing::{lineage_fields, Counts, ParquetSink, Reject, BATCH_ROWS};
@@ -160,7 +162,10 @@ fn mailchimp_status(header: &[String]) -> &'static str {
 
 /// One file's header, read before any row so a missing column fails the run before any work.
 struct FileHeader {
-    path: std::path::PathBuf,
+    /// Name in landed rows and rejects (`contacts.csv`, `archive.zip!/member.csv`).
+    label: String,
+    /// Name in messages and logs.
+    shown: String,
     /// The whole file as UTF-8 (a byte-order mark is skipped through `data_start`).
     text: Vec<u8>,
     columns: Vec<String>,
@@ -170,9 +175,9 @@ struct FileHeader {
     data_line: u64,
 }
 
-fn read_header(path: &std::path::Path, spec: &CsvSpec<'_>) -> Result<FileHeader> {
-    let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let label = path.display().to_string();
+fn read_header(input: CsvInput, spec: &CsvSpec<'_>) -> Result<FileHeader> {
+    let data = input.bytes;
+    let label = input.shown;
     // Keep the file's own buffer when it is already UTF-8 (only skip a byte-order mark).
     let converted = match to_utf8(&data, spec.encoding, &label) {
         Cow::Borrowed(rest) => Err(data.len() - rest.len()),
@@ -184,7 +189,8 @@ fn read_header(path: &std::path::Path, spec: &CsvSpec<'_>) -> Result<FileHeader>
     };
     let (columns, header_end, data_line) = parse_header(&text[skip..], spec, &label)?;
     Ok(FileHeader {
-        path: path.to_path_buf(),
+        label: input.label,
+        shown: label,
         text,
         columns,
         data_start: skip + header_end,
@@ -257,20 +263,27 @@ pub fn check_header(path: &std::path::Path, spec: &CsvSpec<'_>) -> Result<Vec<St
     file.take(1 << 20)
         .read_to_end(&mut head)
         .map_err(|e| Error::io(path, e))?;
-    let label = path.display().to_string();
-    let text = to_utf8(&head, spec.encoding, &label);
-    parse_header(&text, spec, &label).map(|(columns, _, _)| columns)
+    check_header_bytes(&head, spec, &path.display().to_string())
+}
+
+/// Check an export's header from its first bytes (up to the end of the header row): returns
+/// its columns.
+pub fn check_header_bytes(head: &[u8], spec: &CsvSpec<'_>, file: &str) -> Result<Vec<String>> {
+    let text = to_utf8(head, spec.encoding, file);
+    parse_header(&text, spec, file).map(|(columns, _, _)| columns)
 }
 
 /// Land every file of a CSV source as one Parquet part with the union of their columns.
 pub fn land(ctx: &LandContext<'_>, spec: &CsvSpec<'_>) -> Result<(Counts, Vec<Reject>)> {
     let preset = spec.preset;
-    let headers = ctx
-        .files
-        .iter()
-        .map(|p| read_header(p, spec))
+    let headers = csv_inputs(&ctx.files)?
+        .into_iter()
+        .map(|input| read_header(input, spec))
         .collect::<Result<Vec<_>>>()?;
     let columns = landed_columns(spec, headers.iter().map(|h| h.columns.as_slice()));
+    for h in &headers {
+        note_extra_columns(h, spec);
+    }
     let schema = landed_schema(preset, &columns);
     let path = ctx.landed_dir.join("part-0.parquet");
     let mut sink = ParquetSink::create(&path, schema.clone())?;
@@ -278,7 +291,7 @@ pub fn land(ctx: &LandContext<'_>, spec: &CsvSpec<'_>) -> Result<(Counts, Vec<Re
     let mut rejects = Vec::new();
     for h in &headers {
         let c = land_file(h, spec, &columns, &schema, ctx, &mut sink, &mut rejects)?;
-        info!(file = %h.path.display(), read = c.read, accepted = c.accepted, rejected = c.rejected, "Read CSV export.");
+        info!(file = %h.shown, read = c.read, accepted = c.accepted, rejected = c.rejected, "Read CSV export.");
         counts.add(c);
     }
     sink.finish()?;
@@ -305,12 +318,27 @@ fn landed_columns<'a>(
     for header in headers {
         for c in header.iter().map(|c| spec.alias(c)) {
             if !columns.iter().any(|x| x == c) {
-                debug!(column = %c, preset = preset.name, "Keeping a column the preset does not use.");
                 columns.push(c.to_string());
             }
         }
     }
     columns
+}
+
+/// Log the columns of a file the preset does not use: kept (a preset export keeps every column)
+/// or ignored (a mapped `csv` source lands its mapped columns only).
+fn note_extra_columns(h: &FileHeader, spec: &CsvSpec<'_>) {
+    let extra = spec.unused_columns(&h.columns);
+    if extra.is_empty() {
+        return;
+    }
+    let columns = extra.join(", ");
+    if spec.mapping.is_some() {
+        info!(file = %h.shown, columns = %columns, "Ignoring columns the mapping does not name.");
+    } else {
+        info!(file = %h.shown, preset = spec.preset.name, columns = %columns,
+            "Keeping columns the preset does not use (landed as text, not read by the SQL).");
+    }
 }
 
 fn landed_schema(preset: &CsvPreset, columns: &[String]) -> SchemaRef {
@@ -395,7 +423,7 @@ fn land_file(
     sink: &mut ParquetSink,
     rejects: &mut Vec<Reject>,
 ) -> Result<Counts> {
-    let label = file_label(&h.path);
+    let label = h.label.as_str();
     let preset = spec.preset;
     let status = preset.status_column.map(|f| f(&h.columns));
     // Position of each union column in this file's header.
@@ -449,7 +477,7 @@ fn land_file(
                     counts.read += 1;
                     counts.rejected += 1;
                     rejects.push(Reject::new(
-                        &label,
+                        label,
                         line,
                         raw,
                         format!("unreadable CSV row: {e}"),
@@ -474,7 +502,7 @@ fn land_file(
                     if let Some(s) = status {
                         b.status.append_value(s);
                     }
-                    b.file.append_value(&label);
+                    b.file.append_value(label);
                     b.line.append_value(line as i64);
                     b.loaded.append_value(loaded);
                     b.rows += 1;
@@ -493,7 +521,7 @@ fn land_file(
                                 && raw.contains(&spec.quote) =>
                         {
                             rejects.push(Reject::new(
-                                &label,
+                                label,
                                 line,
                                 &raw[..len],
                                 format!("unbalanced quote ({reason}); the lines after it are read again"),
@@ -502,7 +530,7 @@ fn land_file(
                             line_base = line + 1;
                             continue 'segments;
                         }
-                        _ => rejects.push(Reject::new(&label, line, raw, reason)),
+                        _ => rejects.push(Reject::new(label, line, raw, reason)),
                     }
                 }
             }
@@ -510,7 +538,7 @@ fn land_file(
     }
     b.flush(schema, status.is_some(), sink)?;
     if counts.read == 0 {
-        warn!(file = %h.path.display(), "Export has a header but no rows.");
+        warn!(file = %h.shown, "Export has a header but no rows.");
     }
     Ok(counts)
 }

@@ -72,6 +72,23 @@ impl<'p> CsvSpec<'p> {
         found.map(|i| (i, file_columns[i].as_str()))
     }
 
+    /// A file's columns the preset does not use: with a mapping, those no field maps (not
+    /// landed); without, those that are neither required nor optional (landed as they are).
+    pub(super) fn unused_columns<'c>(&self, file_columns: &'c [String]) -> Vec<&'c str> {
+        file_columns
+            .iter()
+            .filter(|c| match &self.mapping {
+                Some(m) => !m.iter().any(|(_, file)| file == *c),
+                None => {
+                    let landed = self.alias(c);
+                    !self.preset.required.contains(&landed)
+                        && !self.preset.optional.contains(&landed)
+                }
+            })
+            .map(String::as_str)
+            .collect()
+    }
+
     /// The first required column missing from a file's columns, as the file would name it.
     pub(super) fn missing_column(&self, file_columns: &[String]) -> Option<String> {
         match &self.mapping {

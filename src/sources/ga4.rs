@@ -2,7 +2,8 @@
 //! that flattens each nested event into Arrow columns (user, time, event, session, page, device,
 //! geo, traffic source, revenue) and lands them as Parquet, one part per input file, files
 //! decoded in parallel. INT64 values are accepted as JSON numbers or strings, value structs
-//! compact or verbose. Memory stays at one batch per worker whatever the file size.
+//! compact or verbose. Memory stays at one batch per worker whatever the file size. Files ending
+//! in `.parquet` are BigQuery extracts to Parquet, read by [`ga4_parquet`] into the same events.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -18,7 +19,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Deserializer};
 use tracing::info;
 
-use super::{file_label, LandContext};
+use super::{file_label, ga4_parquet, LandContext};
 use crate::error::{Error, Result};
 use crate::landing::{lineage_fields, Counts, ParquetSink, Reject, BATCH_ROWS};
 
@@ -56,85 +57,85 @@ pub fn schema() -> SchemaRef {
 }
 
 #[derive(Deserialize)]
-struct Event<'a> {
+pub(super) struct Event<'a> {
     #[serde(borrow, default)]
-    event_date: Option<Cow<'a, str>>,
+    pub(super) event_date: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "int_or_string")]
-    event_timestamp: Option<i64>,
+    pub(super) event_timestamp: Option<i64>,
     #[serde(borrow, default)]
-    event_name: Option<Cow<'a, str>>,
+    pub(super) event_name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    event_params: Option<Vec<Param<'a>>>,
+    pub(super) event_params: Option<Vec<Param<'a>>>,
     #[serde(borrow, default)]
-    user_id: Option<Cow<'a, str>>,
+    pub(super) user_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    user_pseudo_id: Option<Cow<'a, str>>,
+    pub(super) user_pseudo_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    device: Option<Device<'a>>,
+    pub(super) device: Option<Device<'a>>,
     #[serde(borrow, default)]
-    geo: Option<Geo<'a>>,
+    pub(super) geo: Option<Geo<'a>>,
     #[serde(borrow, default)]
-    traffic_source: Option<TrafficSource<'a>>,
+    pub(super) traffic_source: Option<TrafficSource<'a>>,
     #[serde(borrow, default)]
-    ecommerce: Option<Ecommerce<'a>>,
+    pub(super) ecommerce: Option<Ecommerce<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Param<'a> {
+pub(super) struct Param<'a> {
     #[serde(borrow)]
-    key: Cow<'a, str>,
+    pub(super) key: Cow<'a, str>,
     #[serde(borrow, default)]
-    value: Option<ParamValue<'a>>,
+    pub(super) value: Option<ParamValue<'a>>,
 }
 
 #[derive(Deserialize, Default)]
-struct ParamValue<'a> {
+pub(super) struct ParamValue<'a> {
     #[serde(borrow, default)]
-    string_value: Option<Cow<'a, str>>,
+    pub(super) string_value: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "int_or_string")]
-    int_value: Option<i64>,
+    pub(super) int_value: Option<i64>,
 }
 
 #[derive(Deserialize)]
-struct Device<'a> {
+pub(super) struct Device<'a> {
     #[serde(borrow, default)]
-    category: Option<Cow<'a, str>>,
+    pub(super) category: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    operating_system: Option<Cow<'a, str>>,
+    pub(super) operating_system: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    web_info: Option<WebInfo<'a>>,
+    pub(super) web_info: Option<WebInfo<'a>>,
 }
 
 #[derive(Deserialize)]
-struct WebInfo<'a> {
+pub(super) struct WebInfo<'a> {
     #[serde(borrow, default)]
-    browser: Option<Cow<'a, str>>,
+    pub(super) browser: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct Geo<'a> {
+pub(super) struct Geo<'a> {
     #[serde(borrow, default)]
-    country: Option<Cow<'a, str>>,
+    pub(super) country: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    region: Option<Cow<'a, str>>,
+    pub(super) region: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    city: Option<Cow<'a, str>>,
+    pub(super) city: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct TrafficSource<'a> {
+pub(super) struct TrafficSource<'a> {
     #[serde(borrow, default)]
-    source: Option<Cow<'a, str>>,
+    pub(super) source: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    medium: Option<Cow<'a, str>>,
+    pub(super) medium: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct Ecommerce<'a> {
+pub(super) struct Ecommerce<'a> {
     #[serde(default, deserialize_with = "float_or_string")]
-    purchase_revenue: Option<f64>,
+    pub(super) purchase_revenue: Option<f64>,
     #[serde(borrow, default)]
-    transaction_id: Option<Cow<'a, str>>,
+    pub(super) transaction_id: Option<Cow<'a, str>>,
 }
 
 /// BigQuery writes INT64 as a JSON string; other tools as a number. Accept both, and null.
@@ -180,7 +181,7 @@ fn float_or_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Optio
 }
 
 /// Column builders for one batch of flattened events.
-struct Batch {
+pub(super) struct Batch {
     ts: Int64Builder,
     strings: Vec<StringBuilder>,
     session: Int64Builder,
@@ -189,11 +190,11 @@ struct Batch {
     file: StringBuilder,
     line: Int64Builder,
     loaded: TimestampMicrosecondBuilder,
-    rows: usize,
+    pub(super) rows: usize,
 }
 
 impl Batch {
-    fn new() -> Batch {
+    pub(super) fn new() -> Batch {
         Batch {
             ts: Int64Builder::with_capacity(BATCH_ROWS),
             strings: (0..STRING_COLUMNS.len())
@@ -210,7 +211,7 @@ impl Batch {
     }
 
     /// Append one event; `Err` is the reason it is rejected.
-    fn push(
+    pub(super) fn push(
         &mut self,
         e: &Event<'_>,
         file: &str,
@@ -272,7 +273,7 @@ impl Batch {
         Ok(())
     }
 
-    fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch> {
+    pub(super) fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch> {
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.ts.finish())];
         arrays.extend(
             self.strings
@@ -358,17 +359,24 @@ pub fn check_first_event(path: &Path) -> Result<String> {
             .map_err(|e| Error::io(path, e))?
             == 0
         {
-            return Err(Error::BadInput {
-                file: path.display().to_string(),
-                reason: "the GA4 export file has no events".into(),
-            });
+            break;
         }
     }
+    check_head(&line, &path.display().to_string())
+}
+
+/// Decode the first event in the first bytes of a file (`personas validate` on a remote file).
+pub fn check_head(head: &[u8], file: &str) -> Result<String> {
     let bad = |reason: String| Error::BadInput {
-        file: path.display().to_string(),
+        file: file.to_string(),
         reason,
     };
-    let event = serde_json::from_slice::<Event>(line.trim_ascii())
+    let line = head
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .find(|l| !l.is_empty())
+        .ok_or_else(|| bad("the GA4 export file has no events".into()))?;
+    let event = serde_json::from_slice::<Event>(line)
         .map_err(|e| bad(format!("line 1 is not a GA4 event: {e}")))?;
     Batch::new()
         .push(&event, "", 1, 0)
@@ -392,7 +400,11 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = ctx.files.get(i) else { break };
                 let out = ctx.landed_dir.join(format!("part-{i:05}.parquet"));
-                let r = land_file(path, &out, loaded);
+                let r = if ga4_parquet::is_parquet(path) {
+                    ga4_parquet::land_file(path, &out, loaded)
+                } else {
+                    land_file(path, &out, loaded)
+                };
                 if let Ok(mut guard) = results.lock() {
                     guard.push((i, r));
                 }

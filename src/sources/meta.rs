@@ -9,6 +9,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde_json::Value;
+use tracing::info;
 
 use super::{file_label, LandContext};
 use crate::error::{Error, Result};
@@ -109,7 +110,14 @@ fn flatten(
 
 /// Read one insights file and count its values (`personas validate`).
 pub fn check(path: &std::path::Path) -> Result<String> {
-    let (_, _, counts) = read_file(path)?;
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    check_bytes(&text, path)
+}
+
+/// Count the values of a whole insights file read into memory (`personas validate` on a remote
+/// file); `path` names it (its extension says JSON or CSV).
+pub fn check_bytes(text: &[u8], path: &std::path::Path) -> Result<String> {
+    let (_, _, counts) = read_bytes(text, path)?;
     Ok(format!(
         "{} values, {} unreadable",
         counts.read, counts.rejected
@@ -119,16 +127,20 @@ pub fn check(path: &std::path::Path) -> Result<String> {
 /// Flatten one file: a Graph API JSON document, or a long CSV (`dimension,value,count`, e.g.
 /// `gender_age,F.25-34,1234`, the shape of Meta's audience exports) when it ends in `.csv`.
 fn read_file(path: &std::path::Path) -> Result<(Vec<Row>, Vec<Reject>, Counts)> {
-    let label = file_label(path);
     let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    read_bytes(&text, path)
+}
+
+fn read_bytes(text: &[u8], path: &std::path::Path) -> Result<(Vec<Row>, Vec<Reject>, Counts)> {
+    let label = file_label(path);
     let (mut rows, mut rejects, mut counts) = (Vec::new(), Vec::new(), Counts::default());
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
-        flatten_csv(&text, path, &mut rows, &mut rejects, &mut counts)?;
+        flatten_csv(text, path, &mut rows, &mut rejects, &mut counts)?;
     } else {
-        let doc = parse(&text, path)?;
+        let doc = parse(text, path)?;
         flatten(&doc, &label, &mut rows, &mut rejects, &mut counts)?;
     }
     Ok((rows, rejects, counts))
@@ -162,6 +174,15 @@ fn flatten_csv(
             })
     };
     let (dim, key, count) = (col("dimension")?, col("value")?, col("count")?);
+    let ignored: Vec<&str> = header
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![dim, key, count].contains(i))
+        .map(|(_, h)| h.as_str())
+        .collect();
+    if !ignored.is_empty() {
+        info!(file = %path.display(), columns = %ignored.join(", "), "Ignoring columns other than dimension, value and count.");
+    }
     for rec in reader.records() {
         counts.read += 1;
         let line = rec

@@ -1,15 +1,23 @@
 //! Sources: find a source's files and read them, in the formats the tools really export, into
 //! landed Parquet plus rejects. One file per export family: [`csv_export`] (HubSpot, Mailchimp,
-//! with [`salesforce`] and [`csv_mapping`] for Salesforce and mapped CRM CSVs), [`ga4`] (GA4
-//! BigQuery NDJSON, streamed) and [`meta`] (Meta page insights JSON).
+//! with [`salesforce`] and [`csv_mapping`] for Salesforce and mapped CRM CSVs, and [`archive`]
+//! for zips of CSVs), [`ga4`] (GA4 BigQuery NDJSON, streamed) and [`ga4_parquet`] (the same
+//! export extracted to Parquet), [`ga4_report`] (GA4 UI report CSVs), [`meta`] (Meta page
+//! insights) and [`linkedin`] (LinkedIn follower statistics). [`store`] fetches remote inputs,
+//! [`remote`] peeks at them for [`validate`].
 
+pub mod archive;
 pub mod csv_checks;
 pub mod csv_export;
 pub mod csv_mapping;
 pub mod csv_spec;
 pub mod encoding;
 pub mod ga4;
+pub mod ga4_parquet;
+pub mod ga4_report;
+pub mod linkedin;
 pub mod meta;
+pub mod remote;
 pub mod salesforce;
 pub mod store;
 pub mod validate;
@@ -109,7 +117,9 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
     std::fs::create_dir_all(&ctx.landed_dir).map_err(|e| Error::io(&ctx.landed_dir, e))?;
     let (counts, rejects) = match ctx.source.kind {
         SourceKind::Ga4Events => ga4::land(ctx)?,
+        SourceKind::Ga4Report => ga4_report::land(ctx)?,
         SourceKind::MetaPageInsights => meta::land(ctx)?,
+        SourceKind::LinkedinFollowerStatistics => linkedin::land(ctx)?,
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
@@ -127,16 +137,31 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
 }
 
 /// Check that a local input file looks like its source kind without reading it all (the
-/// header of a CSV export, the first event of a GA4 export, a whole insights document); returns
-/// a one-line description.
+/// header of a CSV export or of each CSV in a zip, the first event of a GA4 export or the footer
+/// and first row of a Parquet extract, the comments and header of a GA4 report, a whole
+/// insights or follower statistics document); returns a one-line description.
 pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
+    let shown = path.display().to_string();
     match source.kind {
+        SourceKind::Ga4Events if ga4_parquet::is_parquet(path) => ga4_parquet::check(path),
         SourceKind::Ga4Events => ga4::check_first_event(path),
+        SourceKind::Ga4Report => {
+            let head = read_head(path, REPORT_HEAD_BYTES)?;
+            ga4_report::check_head(&head, source.encoding, &shown)
+        }
         SourceKind::MetaPageInsights => meta::check(path),
+        SourceKind::LinkedinFollowerStatistics => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            linkedin::check_bytes(&bytes, &shown)
+        }
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
         | SourceKind::Csv => {
+            if archive::is_zip(path) {
+                let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+                return check_zip(source, file, path);
+            }
             let columns = csv_export::check_header(path, &csv_spec(source)?)?;
             Ok(format!(
                 "{} columns, all required ones present",
@@ -146,14 +171,54 @@ pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
     }
 }
 
+/// Bytes of a GA4 report read to check its comments and header.
+pub const REPORT_HEAD_BYTES: u64 = 256 * 1024;
+
+/// Bytes of each CSV read to check its header.
+pub const CSV_HEAD_BYTES: u64 = 1 << 20;
+
+/// The first `n` bytes of a local file.
+fn read_head(path: &Path, n: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = Vec::new();
+    file.take(n)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(head)
+}
+
+/// Check the header of every CSV in a zip archive of a CSV source (`personas validate`).
+pub fn check_zip<R: std::io::Read + std::io::Seek>(
+    source: &SourceConfig,
+    reader: R,
+    path: &Path,
+) -> Result<String> {
+    let spec = csv_spec(source)?;
+    let members = archive::members(reader, path, Some(CSV_HEAD_BYTES))?;
+    let mut described = Vec::with_capacity(members.len());
+    for m in &members {
+        let columns = csv_export::check_header_bytes(&m.bytes, &spec, &m.shown)?;
+        described.push(format!("{} ({} columns)", m.label, columns.len()));
+    }
+    Ok(format!(
+        "zip of {} CSVs, all required columns present: {}",
+        members.len(),
+        described.join(", ")
+    ))
+}
+
 /// How a CSV source's files are read; `BadInput` for a kind that is not a CSV export.
-fn csv_spec(source: &SourceConfig) -> Result<csv_export::CsvSpec<'static>> {
+pub fn csv_spec(source: &SourceConfig) -> Result<csv_export::CsvSpec<'static>> {
     let preset = match source.kind {
         SourceKind::HubspotContacts => &csv_export::HUBSPOT_CONTACTS,
         SourceKind::MailchimpMembers => &csv_export::MAILCHIMP_MEMBERS,
         SourceKind::SalesforceContacts => &salesforce::SALESFORCE_CONTACTS,
         SourceKind::Csv => return csv_mapping::spec(source),
-        SourceKind::Ga4Events | SourceKind::MetaPageInsights => {
+        SourceKind::Ga4Events
+        | SourceKind::Ga4Report
+        | SourceKind::MetaPageInsights
+        | SourceKind::LinkedinFollowerStatistics => {
             return Err(Error::BadInput {
                 file: source.path.clone(),
                 reason: format!("source `{}` is not a CSV export", source.name),
@@ -174,7 +239,9 @@ pub fn empty_raw_schema(kind: SourceKind) -> datafusion::arrow::datatypes::Schem
         }
         SourceKind::Csv => csv_export::empty_schema(&csv_mapping::CSV_CONTACTS),
         SourceKind::Ga4Events => ga4::schema(),
+        SourceKind::Ga4Report => ga4_report::schema(),
         SourceKind::MetaPageInsights => meta::schema(),
+        SourceKind::LinkedinFollowerStatistics => linkedin::schema(),
     }
 }
 

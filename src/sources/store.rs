@@ -36,11 +36,11 @@ const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Longest backoff between two attempts.
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
 /// Longest `Retry-After` honoured.
-const RETRY_AFTER_CAP: Duration = Duration::from_secs(300);
+pub(super) const RETRY_AFTER_CAP: Duration = Duration::from_secs(300);
 /// Objects downloaded at the same time from one store.
 const PARALLEL_DOWNLOADS: usize = 4;
 /// URL schemes served by an object store.
-const STORE_SCHEMES: [&str; 5] = ["s3", "gs", "az", "abfs", "abfss"];
+pub(super) const STORE_SCHEMES: [&str; 5] = ["s3", "gs", "az", "abfs", "abfss"];
 
 /// One input fetched to local disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +134,7 @@ pub async fn fetch(
 }
 
 /// The lower-cased scheme of `scheme://...`, if `path` looks like a URL.
-fn scheme(path: &str) -> Option<String> {
+pub(super) fn scheme(path: &str) -> Option<String> {
     let (scheme, _) = path.split_once("://")?;
     let valid = scheme
         .chars()
@@ -147,13 +147,13 @@ fn scheme(path: &str) -> Option<String> {
 }
 
 /// The source and the (credential-free) location every error of one fetch names.
-struct Target<'a> {
-    source: &'a str,
-    location: String,
+pub(super) struct Target<'a> {
+    pub(super) source: &'a str,
+    pub(super) location: String,
 }
 
 impl Target<'_> {
-    fn fail(&self, message: impl Into<String>) -> Error {
+    pub(super) fn fail(&self, message: impl Into<String>) -> Error {
         Error::Unreachable {
             source_name: self.source.to_string(),
             location: self.location.clone(),
@@ -163,7 +163,7 @@ impl Target<'_> {
 }
 
 /// An error and its sources as one line, each cause once.
-fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut message = err.to_string();
     let mut cause = err.source();
     while let Some(e) = cause {
@@ -177,16 +177,16 @@ fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     message
 }
 
-fn timeout(cfg: &StoreConfig) -> Duration {
+pub(super) fn timeout(cfg: &StoreConfig) -> Duration {
     Duration::from_secs(cfg.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS).max(1))
 }
 
-fn retries(cfg: &StoreConfig) -> u32 {
+pub(super) fn retries(cfg: &StoreConfig) -> u32 {
     cfg.retries.unwrap_or(DEFAULT_RETRIES)
 }
 
 /// Backoff before attempt `failed + 1`: 200 ms, 400 ms, 800 ms, ... capped.
-fn backoff(failed: u32) -> Duration {
+pub(super) fn backoff(failed: u32) -> Duration {
     BACKOFF_BASE
         .saturating_mul(2u32.saturating_pow(failed.saturating_sub(1)))
         .min(BACKOFF_CAP)
@@ -296,7 +296,7 @@ async fn fetch_store(
 
 /// A store for `scheme://authority`, credentials from the environment as the vendor's tools
 /// read them, timeouts and retries from the config.
-fn build_store(
+pub(super) fn build_store(
     scheme: &str,
     authority: &str,
     cfg: &StoreConfig,
@@ -366,7 +366,7 @@ fn build_store(
 
 /// Objects matching `key_pattern`: list the segments before the first one with a glob and
 /// match the rest; without a glob, the object itself or else the objects directly in that folder.
-async fn list_matching(
+pub(super) async fn list_matching(
     store: &dyn ObjectStore,
     key_pattern: &str,
     target: &Target<'_>,
@@ -509,7 +509,7 @@ async fn fetch_http(
 
 /// The bearer token and extra header named in the config, read from the environment; marked
 /// sensitive so they never show in debug output. The error names the variable, never a value.
-fn auth_headers(cfg: &StoreConfig) -> std::result::Result<HeaderMap, String> {
+pub(super) fn auth_headers(cfg: &StoreConfig) -> std::result::Result<HeaderMap, String> {
     let read = |key: &str, var: &str| match std::env::var(var) {
         Ok(v) if !v.is_empty() => Ok(v),
         _ => Err(format!(
@@ -542,7 +542,7 @@ fn auth_headers(cfg: &StoreConfig) -> std::result::Result<HeaderMap, String> {
 
 /// Follow up to 10 redirects, but not to another origin while a custom header is configured
 /// (reqwest drops `Authorization` across origins by itself, not custom headers).
-fn redirect_policy(custom_header: bool) -> reqwest::redirect::Policy {
+pub(super) fn redirect_policy(custom_header: bool) -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(move |attempt| {
         let same_origin = attempt
             .previous()

@@ -1,0 +1,344 @@
+//! Remote inputs without downloading them, for `personas validate`: list what a URL source
+//! would read (names and sizes) and read a few bytes of each file (its head for a CSV header or a
+//! first event, its tail for a Parquet footer, or a small document whole), through the same
+//! stores, credentials, timeouts and retries as a run ([`store`](super::store)), writing
+//! nothing. An unreachable store fails with the same [`Error::Unreachable`] as a run.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, RANGE, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use tracing::warn;
+
+use super::store::{
+    auth_headers, backoff, build_store, describe, display_url, list_matching, redirect_policy,
+    retries, scheme, timeout, Target, RETRY_AFTER_CAP, STORE_SCHEMES,
+};
+use crate::config::StoreConfig;
+use crate::error::{Error, Result};
+
+/// Which bytes of a file to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peek {
+    /// The first `n` bytes.
+    Head(u64),
+    /// The last `n` bytes.
+    Tail(u64),
+    /// The whole file, if it is at most `n` bytes.
+    Whole(u64),
+}
+
+/// One file a remote source would read.
+#[derive(Debug, Clone)]
+pub struct RemoteFile {
+    /// URL of the file, without credentials or query values.
+    pub origin: String,
+    /// Size in bytes, when the listing gives it (object stores; an HTTP file's size is known
+    /// once it has been peeked).
+    pub size: Option<u64>,
+    location: Option<ObjectPath>,
+}
+
+/// Bytes read from a remote file.
+#[derive(Debug, Clone)]
+pub struct Peeked {
+    /// The bytes asked for; `None` when [`Peek::Whole`] was asked of a larger file.
+    pub bytes: Option<Vec<u8>>,
+    /// The file's size, when known.
+    pub size: Option<u64>,
+}
+
+enum Backend {
+    Store(Arc<dyn ObjectStore>),
+    Http {
+        client: reqwest::Client,
+        url: Url,
+        headers: HeaderMap,
+        attempts: u32,
+    },
+}
+
+/// What a remote source's URL names: the files and how to read them.
+pub struct RemoteSource {
+    source: String,
+    location: String,
+    backend: Backend,
+    /// The files, sorted by origin.
+    pub files: Vec<RemoteFile>,
+}
+
+/// List the files `pattern` names (an object-store URL with an optional glob, or one HTTP
+/// file). No match -> [`Error::NoInput`]; a store that cannot be reached or refuses the listing
+/// -> [`Error::Unreachable`].
+pub async fn list(source_name: &str, pattern: &str, cfg: &StoreConfig) -> Result<RemoteSource> {
+    let location = display_url(pattern);
+    let target = Target {
+        source: source_name,
+        location: location.clone(),
+    };
+    let scheme = scheme(pattern).unwrap_or_default();
+    let (backend, files) = if scheme == "http" || scheme == "https" {
+        let url = Url::parse(pattern).map_err(|e| target.fail(format!("not a valid URL: {e}")))?;
+        let headers = auth_headers(cfg).map_err(|m| target.fail(m))?;
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeout(cfg))
+            .read_timeout(timeout(cfg))
+            .redirect(redirect_policy(cfg.header.is_some()))
+            .build()
+            .map_err(|e| target.fail(format!("cannot build the HTTP client: {}", describe(&e))))?;
+        let file = RemoteFile {
+            origin: location.clone(),
+            size: None,
+            location: None,
+        };
+        let backend = Backend::Http {
+            client,
+            url,
+            headers,
+            attempts: retries(cfg) + 1,
+        };
+        (backend, vec![file])
+    } else if STORE_SCHEMES.contains(&scheme.as_str()) {
+        let (_, rest) = pattern.split_once("://").unwrap_or(("", pattern));
+        let (authority, key_pattern) = rest.split_once('/').unwrap_or((rest, ""));
+        if authority.is_empty() {
+            return Err(target.fail("the URL names no bucket or container"));
+        }
+        let store = build_store(&scheme, authority, cfg)
+            .map_err(|e| target.fail(format!("cannot configure the store: {}", describe(&e))))?;
+        let objects = list_matching(store.as_ref(), key_pattern, &target).await?;
+        let base = display_url(&format!("{scheme}://{authority}"));
+        let mut files: Vec<RemoteFile> = objects
+            .into_iter()
+            .map(|meta| RemoteFile {
+                origin: format!("{base}/{}", meta.location),
+                size: Some(meta.size),
+                location: Some(meta.location),
+            })
+            .collect();
+        files.sort_by(|a, b| a.origin.cmp(&b.origin));
+        (Backend::Store(store), files)
+    } else {
+        return Err(
+            target.fail("not a URL with a supported scheme (s3, gs, az, abfs, abfss, http, https)")
+        );
+    };
+    if files.is_empty() {
+        return Err(Error::NoInput {
+            source_name: source_name.to_string(),
+            pattern: location,
+        });
+    }
+    Ok(RemoteSource {
+        source: source_name.to_string(),
+        location,
+        backend,
+        files,
+    })
+}
+
+impl RemoteSource {
+    fn target(&self) -> Target<'_> {
+        Target {
+            source: &self.source,
+            location: self.location.clone(),
+        }
+    }
+
+    /// Read the bytes `peek` asks for of `file`.
+    pub async fn peek(&self, file: &RemoteFile, peek: Peek) -> Result<Peeked> {
+        let target = self.target();
+        match &self.backend {
+            Backend::Store(store) => {
+                let (Some(location), Some(size)) = (&file.location, file.size) else {
+                    return Err(target.fail(format!("{}: not a listed object", file.origin)));
+                };
+                let range = match peek {
+                    Peek::Head(n) => 0..n.min(size),
+                    Peek::Tail(n) => size.saturating_sub(n)..size,
+                    Peek::Whole(max) if size > max => {
+                        return Ok(Peeked {
+                            bytes: None,
+                            size: Some(size),
+                        })
+                    }
+                    Peek::Whole(_) => 0..size,
+                };
+                if range.is_empty() {
+                    return Ok(Peeked {
+                        bytes: Some(Vec::new()),
+                        size: Some(size),
+                    });
+                }
+                let bytes = store.get_range(location, range).await.map_err(|e| {
+                    target.fail(format!("reading {location} failed: {}", describe(&e)))
+                })?;
+                Ok(Peeked {
+                    bytes: Some(bytes.to_vec()),
+                    size: Some(size),
+                })
+            }
+            Backend::Http {
+                client,
+                url,
+                headers,
+                attempts,
+            } => http_peek(client, url, headers, *attempts, peek, &target).await,
+        }
+    }
+}
+
+/// One HTTP attempt's failure: worth retrying (after `wait` if the server said so), or final.
+enum Attempt {
+    Retry(String, Option<Duration>),
+    Fail(Error),
+}
+
+async fn http_peek(
+    client: &reqwest::Client,
+    url: &Url,
+    headers: &HeaderMap,
+    attempts: u32,
+    peek: Peek,
+    target: &Target<'_>,
+) -> Result<Peeked> {
+    let mut last = String::new();
+    for attempt in 1..=attempts {
+        match http_attempt(client, url, headers, peek, target).await {
+            Ok(p) => return Ok(p),
+            Err(Attempt::Fail(e)) => return Err(e),
+            Err(Attempt::Retry(cause, wait)) => {
+                if attempt < attempts {
+                    let wait = wait.unwrap_or_else(|| backoff(attempt));
+                    warn!(source = target.source, url = %target.location, attempt, cause = %cause,
+                        wait_ms = wait.as_millis() as u64, "Reading failed; retrying.");
+                    tokio::time::sleep(wait).await;
+                }
+                last = cause;
+            }
+        }
+    }
+    Err(target.fail(format!("{last} (gave up after {attempts} attempts)")))
+}
+
+/// The total size from `Content-Range: bytes 0-99/1234`.
+fn content_range_total(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_RANGE)?
+        .to_str()
+        .ok()?
+        .rsplit('/')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+async fn http_attempt(
+    client: &reqwest::Client,
+    url: &Url,
+    headers: &HeaderMap,
+    peek: Peek,
+    target: &Target<'_>,
+) -> std::result::Result<Peeked, Attempt> {
+    let mut request = client.get(url.clone()).headers(headers.clone());
+    let range = match peek {
+        Peek::Head(n) => Some(format!("bytes=0-{}", n.saturating_sub(1))),
+        Peek::Tail(n) => Some(format!("bytes=-{n}")),
+        Peek::Whole(_) => None,
+    };
+    if let Some(r) = range.and_then(|r| HeaderValue::try_from(r).ok()) {
+        request = request.header(RANGE, r);
+    }
+    let mut response = match request.send().await {
+        Ok(r) => r,
+        Err(e) if e.is_builder() => {
+            return Err(Attempt::Fail(target.fail(describe(&e.without_url()))))
+        }
+        Err(e) => return Err(Attempt::Retry(describe(&e.without_url()), None)),
+    };
+    let status = response.status();
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        let wait = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s).min(RETRY_AFTER_CAP));
+        return Err(Attempt::Retry(
+            format!("server answered HTTP {status}"),
+            wait,
+        ));
+    }
+    if status == StatusCode::RANGE_NOT_SATISFIABLE {
+        // An empty file has no byte to range over.
+        return Ok(Peeked {
+            bytes: Some(Vec::new()),
+            size: content_range_total(response.headers()).or(Some(0)),
+        });
+    }
+    if !status.is_success() {
+        let note = match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                " (check the credentials named by store.token_env / store.header_env)"
+            }
+            _ => "",
+        };
+        return Err(Attempt::Fail(
+            target.fail(format!("server answered HTTP {status}{note}")),
+        ));
+    }
+    let partial = status == StatusCode::PARTIAL_CONTENT;
+    let size = if partial {
+        content_range_total(response.headers())
+    } else {
+        response.content_length()
+    };
+    if let (Peek::Whole(max), Some(n)) = (peek, size) {
+        if n > max {
+            return Ok(Peeked { bytes: None, size });
+        }
+    }
+    // A server that ignores the range sends the whole body: keep what was asked for.
+    let mut body = Vec::new();
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(Attempt::Retry(
+                    format!("connection broken: {}", describe(&e.without_url())),
+                    None,
+                ))
+            }
+        };
+        body.extend_from_slice(&chunk);
+        match peek {
+            Peek::Head(n) if !partial && body.len() as u64 >= n => {
+                body.truncate(n as usize);
+                return Ok(Peeked {
+                    bytes: Some(body),
+                    size,
+                });
+            }
+            Peek::Tail(n) if !partial && body.len() as u64 > 2 * n => {
+                body.drain(..body.len() - n as usize);
+            }
+            Peek::Whole(max) if body.len() as u64 > max => {
+                return Ok(Peeked { bytes: None, size });
+            }
+            _ => {}
+        }
+    }
+    if let Peek::Tail(n) = peek {
+        let keep = body.len().min(n as usize);
+        body.drain(..body.len() - keep);
+    }
+    Ok(Peeked {
+        bytes: Some(body),
+        size,
+    })
+}
