@@ -1,16 +1,18 @@
-//! Command line: `personas run`, `validate`, `generate` and `bench`. Parses arguments into one
-//! type and runs the library; `main.rs` only sets up logging and maps errors to exit codes.
+//! Command line: `personas run` (one date, or a backfill with `--since`/`--until`), `validate`,
+//! `generate` and `bench`. Parses arguments into one type and runs the library; `main.rs` only
+//! sets up logging and maps errors to exit codes.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::Pipeline;
+use crate::config::{template, Pipeline};
 use crate::error::{Error, Result};
-use crate::generate::{self, GenerateOptions};
-use crate::pipeline::{self, RunOptions};
+use crate::generate::{self, AddedContacts, GenerateOptions};
+use crate::pipeline::{self, Fault, RunOptions};
 use crate::sources;
 
 /// Data-driven buyer personas from your own CRM, email, web-analytics and social exports.
@@ -37,18 +39,34 @@ pub enum LogFormat {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a pipeline for one logical date.
+    /// Run a pipeline for one logical date, or a backfill of several (`--since`/`--until`).
     Run {
         /// Pipeline config, e.g. pipelines/sample.toml.
         config: PathBuf,
         /// Logical date (YYYY-MM-DD); default today in UTC.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["since", "until"])]
         date: Option<NaiveDate>,
+        /// Backfill: first logical date to run (each date in order, a full run each).
+        #[arg(long)]
+        since: Option<NaiveDate>,
+        /// Backfill: last logical date to run (inclusive); default today in UTC.
+        #[arg(long, requires = "since")]
+        until: Option<NaiveDate>,
+        /// Run even when the date is already published from the same inputs and config
+        /// (otherwise such a run does nothing and exits with 99).
+        #[arg(long)]
+        force: bool,
+        /// Exit with 5 and publish nothing when no persona is big enough to trust.
+        #[arg(long)]
+        fail_on_insufficient_sample: bool,
     },
     /// Check a pipeline config and find its inputs, without writing anything.
     Validate {
         /// Pipeline config.
         config: PathBuf,
+        /// Logical date the source paths are rendered for (YYYY-MM-DD); default today in UTC.
+        #[arg(long)]
+        date: Option<NaiveDate>,
     },
     /// Write sample exports with planted personas (and their true labels in truth.csv).
     Generate {
@@ -73,6 +91,11 @@ pub enum Command {
         /// Size of an extra, small planted group (0 = none).
         #[arg(long, default_value_t = 0)]
         small_group: usize,
+        /// Contacts of a planted persona added after all the others, `<persona>=<count>`
+        /// (repeatable), e.g. `--add bargain_founder=300 --add niche_researcher=150`: the
+        /// exports of successive dates in which a persona grows or appears.
+        #[arg(long = "add", value_name = "PERSONA=COUNT")]
+        added: Vec<AddedContacts>,
     },
     /// Generate N contacts (about 10 web events each), run the pipeline on them, and print the
     /// wall time of each stage and the peak memory.
@@ -92,13 +115,34 @@ pub enum Command {
 /// Run a parsed command line.
 pub async fn execute(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run { config, date } => {
+        Command::Run {
+            config,
+            date,
+            since,
+            until,
+            force,
+            fail_on_insufficient_sample,
+        } => {
             let pipeline = Pipeline::load(&config)?;
-            let run_date = date.unwrap_or_else(|| Utc::now().date_naive());
-            let report = pipeline::run(&pipeline, &RunOptions::new(run_date)).await?;
-            println!("{}", report.summary());
+            let today = Utc::now().date_naive();
+            let opts = RunOptions {
+                skip_unchanged: !force,
+                fail_on_insufficient_sample,
+                progress: std::io::stderr().is_terminal(),
+                fault: fault_from_env()?,
+                ..RunOptions::new(date.unwrap_or(today))
+            };
+            match since {
+                None => {
+                    let report = pipeline::run(&pipeline, &opts).await?;
+                    println!("{}{}", report.summary(), report.trends_summary());
+                }
+                Some(since) => backfill(&pipeline, since, until.unwrap_or(today), &opts).await?,
+            }
         }
-        Command::Validate { config } => validate(&config).await?,
+        Command::Validate { config, date } => {
+            validate(&config, date.unwrap_or_else(|| Utc::now().date_naive())).await?
+        }
         Command::Generate {
             out,
             contacts,
@@ -107,6 +151,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
             events_per_contact,
             overlap,
             small_group,
+            added,
         } => {
             let opts = GenerateOptions {
                 contacts,
@@ -115,6 +160,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 events_per_contact,
                 overlap,
                 small_group,
+                added,
             };
             let s = generate::generate(&out, &opts)?;
             println!(
@@ -134,10 +180,54 @@ pub async fn execute(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-async fn validate(config: &Path) -> Result<()> {
+async fn validate(config: &Path, date: NaiveDate) -> Result<()> {
     let pipeline = Pipeline::load(config)?;
     println!("config {} is valid", config.display());
-    print!("{}", sources::validate::report(&pipeline).await?);
+    let rendered = template::for_date(&pipeline, date)?;
+    print!("{}", sources::validate::report(&rendered).await?);
+    Ok(())
+}
+
+/// The test hook of the `PERSONAS_FAULT` environment variable (see [`Fault`]).
+fn fault_from_env() -> Result<Option<Fault>> {
+    match std::env::var("PERSONAS_FAULT") {
+        Ok(v) if !v.is_empty() => v.parse().map(Some).map_err(|message| Error::Config {
+            path: PathBuf::from("$PERSONAS_FAULT"),
+            message,
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// Run every date of a backfill in order, printing each run's summary; all dates skipped as
+/// having nothing new to do is [`Error::NothingToDo`] (exit code 99).
+async fn backfill(
+    pipeline: &Pipeline,
+    since: NaiveDate,
+    until: NaiveDate,
+    opts: &RunOptions,
+) -> Result<()> {
+    if since > until {
+        return Err(Error::Config {
+            path: pipeline.path.clone(),
+            message: format!("backfill: --since {since} is after --until {until}"),
+        });
+    }
+    let (ran, skipped) = pipeline::backfill(pipeline, since, until, opts, |report| {
+        println!("{}{}", report.summary(), report.trends_summary());
+    })
+    .await?;
+    println!(
+        "backfill {since}..{until}: {} dates run, {} skipped (nothing new to do)",
+        ran.len(),
+        skipped.len()
+    );
+    if ran.is_empty() {
+        return Err(Error::NothingToDo {
+            run_date: format!("{since}..{until}"),
+            manifest: pipeline.output_dir().join(pipeline::publish::MANIFESTS),
+        });
+    }
     Ok(())
 }
 

@@ -5,6 +5,14 @@ use std::path::PathBuf;
 /// Result with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Exit code: the run is too small to trust and was asked to fail on it.
+pub const EXIT_INSUFFICIENT_SAMPLE: u8 = 5;
+/// Exit code: another run of the same pipeline holds the lock (EX_TEMPFAIL: retry later).
+pub const EXIT_LOCKED: u8 = 75;
+/// Exit code: nothing new to do (the date is published from the same inputs); Airflow's
+/// `BashOperator` maps it to "skipped" by default (`skip_on_exit_code=99`).
+pub const EXIT_NOTHING_TO_DO: u8 = 99;
+
 /// Everything that can go wrong in a pipeline run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -117,13 +125,53 @@ pub enum Error {
     /// JSON error outside a row.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    /// Another run of the pipeline holds the output folder's lock.
+    #[error("another run of this pipeline is in progress ({holder}); lock file {lock}. Wait for it to finish; if no such process exists any more, delete the lock file")]
+    LockHeld {
+        /// The lock file.
+        lock: PathBuf,
+        /// Who holds it: process id, host and start time.
+        holder: String,
+    },
+    /// The date is already published from the same inputs and config: nothing to do.
+    #[error("nothing new to do for {run_date}: already published from the same inputs and config ({manifest}); use --force to run it again")]
+    NothingToDo {
+        /// The logical date.
+        run_date: String,
+        /// The published manifest that matched.
+        manifest: PathBuf,
+    },
+    /// The run is too small to trust and the run was asked to fail rather than publish
+    /// flagged personas.
+    #[error("insufficient sample: {reason}; nothing was published")]
+    InsufficientSample {
+        /// Why, from the personas' flags.
+        reason: String,
+    },
+    /// One date of a backfill failed; the dates before it were published.
+    #[error("backfill stopped at {run_date} ({done} earlier dates done): {error}")]
+    Backfill {
+        /// The date that failed.
+        run_date: String,
+        /// Dates run or skipped (nothing new to do) before it.
+        done: usize,
+        /// Why it failed.
+        error: Box<Error>,
+    },
 }
 
 impl Error {
     /// Process exit code for this error (documented in the README): 2 config, 3 input data,
-    /// 4 a store or endpoint unreachable (worth retrying later), 70 internal error.
+    /// 4 a store or endpoint unreachable (worth retrying later), 5 insufficient sample (when the
+    /// run is asked to fail on it), 70 internal error, 75 another run holds the lock, 99
+    /// nothing new to do (Airflow's default `skip_on_exit_code`). A failed backfill exits with
+    /// the code of the date that failed.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::Backfill { error, .. } => error.exit_code(),
+            Error::InsufficientSample { .. } => EXIT_INSUFFICIENT_SAMPLE,
+            Error::LockHeld { .. } => EXIT_LOCKED,
+            Error::NothingToDo { .. } => EXIT_NOTHING_TO_DO,
             Error::Config { .. } => 2,
             Error::Io { .. }
             | Error::NoInput { .. }

@@ -1,18 +1,46 @@
 //! The `personas` binary: parses the command line, sets up logging, runs the library and maps
-//! errors to the exit codes documented in the README.
+//! errors to the exit codes documented in the README (0 success, 2 config, 3 input data, 4 a
+//! store unreachable, 5 insufficient sample, 70 internal, 75 locked by another run, 99 nothing
+//! new to do).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use personas::cli::{execute, Cli, LogFormat};
+use personas::error::EXIT_NOTHING_TO_DO;
+use personas::pipeline::progress;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
+
+/// Stderr for logs, moving the progress bar (when one is shown) out of the way of each line.
+struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        progress::suspend(|| std::io::stderr().write_all(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogWriter {
+    type Writer = LogWriter;
+
+    fn make_writer(&'a self) -> LogWriter {
+        LogWriter
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("PERSONAS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(LogWriter);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -31,7 +59,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.exit_code();
-            eprintln!("error: {:#}", anyhow::Error::from(e));
+            if code == EXIT_NOTHING_TO_DO {
+                // Not a failure: the scheduler marks the task skipped.
+                eprintln!("personas: {e}");
+            } else {
+                eprintln!("error: {:#}", anyhow::Error::from(e));
+            }
             ExitCode::from(code)
         }
     }

@@ -72,6 +72,51 @@ pub struct GenerateOptions {
     pub overlap: f64,
     /// Extra contacts of the small planted persona [`NICHE_PERSONA`] (0 = none).
     pub small_group: usize,
+    /// Contacts of a planted persona added after all the others (ids continuing from the last),
+    /// so that the contacts before them are the same people, drawn the same way: exports of
+    /// successive dates in which a persona grows (more contacts of a main persona) or appears
+    /// (contacts of [`NICHE_PERSONA`]).
+    pub added: Vec<AddedContacts>,
+}
+
+/// Contacts of one planted persona added after the others (see [`GenerateOptions::added`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedContacts {
+    /// Planted persona: one of [`PERSONAS`] or [`NICHE_PERSONA`].
+    pub persona: String,
+    /// Number of contacts.
+    pub contacts: usize,
+}
+
+impl std::str::FromStr for AddedContacts {
+    type Err = String;
+
+    /// `<persona>=<count>`, e.g. `bargain_founder=300`.
+    fn from_str(s: &str) -> std::result::Result<AddedContacts, String> {
+        let (persona, n) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}`: expected <persona>=<count>"))?;
+        let contacts = n
+            .trim()
+            .parse()
+            .map_err(|e| format!("`{s}`: count `{n}`: {e}"))?;
+        let persona = persona.trim().to_string();
+        persona_index(&persona)?;
+        Ok(AddedContacts { persona, contacts })
+    }
+}
+
+/// Index of a planted persona by label.
+fn persona_index(label: &str) -> std::result::Result<usize, String> {
+    if label == NICHE_PERSONA {
+        return Ok(NICHE);
+    }
+    PERSONAS.iter().position(|p| *p == label).ok_or_else(|| {
+        format!(
+            "unknown planted persona `{label}`; one of {}, {NICHE_PERSONA}",
+            PERSONAS.join(", ")
+        )
+    })
 }
 
 impl Default for GenerateOptions {
@@ -83,6 +128,7 @@ impl Default for GenerateOptions {
             events_per_contact: 10.0,
             overlap: 0.0,
             small_group: 0,
+            added: Vec::new(),
         }
     }
 }
@@ -122,7 +168,7 @@ path = "{data_dir}/meta/page_insights.json"
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, Default)]
 pub struct GenerateSummary {
-    /// CRM contacts written (`contacts + small_group`).
+    /// CRM contacts written (`contacts + small_group` + the added contacts).
     pub contacts: usize,
     /// GA4 events written, anonymous visitors included.
     pub events: u64,
@@ -166,10 +212,14 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
     ] {
         fs::create_dir_all(&d).map_err(io_err(&d))?;
     }
+    let mut added = Vec::with_capacity(opts.added.len());
+    for a in &opts.added {
+        added.push((persona_index(&a.persona).map_err(bad)?, a.contacts));
+    }
     let (date, keep, total) = (
         opts.export_date,
         FIDELITY * (1.0 - opts.overlap),
-        opts.contacts + opts.small_group,
+        opts.contacts + opts.small_group + added.iter().map(|a| a.1).sum::<usize>(),
     );
     let day0 = date.and_time(NaiveTime::MIN).and_utc().timestamp();
     let mut crm_rng = XRng::seed_from_u64(opts.seed);
@@ -179,6 +229,10 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
         .chain(std::iter::repeat_n(NICHE, opts.small_group))
         .collect();
     personas.shuffle(&mut crm_rng);
+    // Added contacts come after everyone else, unshuffled, so the others stay the same people.
+    for &(p, n) in &added {
+        personas.extend(std::iter::repeat_n(p, n));
+    }
 
     // Scale events so that the expected mean over all contacts is `events_per_contact`.
     let mean4 = PROFILES[..PERSONAS.len()]
@@ -186,11 +240,14 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
         .map(|p| p.events)
         .sum::<f64>()
         / PERSONAS.len() as f64;
-    let niche = keep * PROFILES[NICHE].events + (1.0 - keep) * mean4;
+    let expected = |p: usize| keep * PROFILES[p].events + (1.0 - keep) * mean4;
+    let niche = expected(NICHE);
+    let added_events: f64 = added.iter().map(|&(p, n)| n as f64 * expected(p)).sum();
     let norm = if total == 0 {
         1.0
     } else {
-        (opts.contacts as f64 * mean4 + opts.small_group as f64 * niche) / total as f64
+        (opts.contacts as f64 * mean4 + opts.small_group as f64 * niche + added_events)
+            / total as f64
     };
     let anon = (0.2 * total as f64 * opts.events_per_contact / 3.0).round() as usize;
     let mut planner = Planner {

@@ -181,3 +181,34 @@ fn overlap_blurs_traits() {
     )
     .is_err());
 }
+
+#[test]
+fn added_contacts_come_after_the_same_people() {
+    let (a, sa) = run(&small(200));
+    let (b, sb) = run(&GenerateOptions {
+        added: vec![
+            "bargain_founder=30".parse().unwrap(),
+            AddedContacts {
+                persona: NICHE_PERSONA.into(),
+                contacts: 12,
+            },
+        ],
+        ..small(200)
+    });
+    assert_eq!((sa.contacts, sb.contacts), (200, 242));
+    let (ta, tb) = (
+        rows(&a.path().join("truth.csv")),
+        rows(&b.path().join("truth.csv")),
+    );
+    assert_eq!(ta[..], tb[..200], "the first 200 contacts are unchanged");
+    assert!(tb[200..230].iter().all(|t| &t[2] == "bargain_founder"));
+    assert!(tb[230..].iter().all(|t| &t[2] == NICHE_PERSONA));
+    assert_eq!(&tb[241][0], "242", "ids continue");
+    let (ha, hb) = (rows(&sa.files[0]), rows(&sb.files[0]));
+    assert_eq!(ha[..], hb[..200]);
+    assert!("nobody=3"
+        .parse::<AddedContacts>()
+        .unwrap_err()
+        .contains("unknown planted persona"));
+    assert!("bargain_founder".parse::<AddedContacts>().is_err());
+}

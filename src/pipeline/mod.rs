@@ -1,8 +1,14 @@
-//! Pipeline: one run of the whole data path for one logical date. Sources are landed, SQL
-//! models built, features clustered and profiled, and every output written into a staging
-//! folder first; only when everything succeeded are the run's partitions moved into place, each
-//! replacing the same date's previous partition, so a rerun of a date replaces it exactly and a
-//! failed run leaves the previous outputs untouched.
+//! Pipeline: one run of the whole data path for one logical date, and backfills of several.
+//!
+//! A run takes the output folder's lock ([`lock`]), rolls back a publish an earlier run left
+//! half done ([`publish::recover`]), resolves and checksums its inputs (its source paths
+//! rendered for the date, [`crate::config::template`]), and stops with
+//! [`Error::NothingToDo`] when asked to skip a date already published from the same inputs.
+//! Otherwise sources are landed, SQL models built, features clustered and profiled, personas
+//! matched to the previous published run's ([`continuity`]), and every output, the manifest
+//! included, written into a staging folder; only when everything succeeded are the date's
+//! partitions published, all or nothing ([`publish`]), so a rerun of a date replaces it exactly
+//! and a failed or killed run leaves the previous outputs untouched.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,23 +19,41 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::datasource::MemTable;
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::functions::unicode::expr_fn::character_length;
+use datafusion::prelude::{
+    cast as cast_expr, col, ParquetReadOptions, SessionConfig, SessionContext,
+};
 use tracing::{info, info_span, warn};
 
 use crate::cluster::{self, Bucket};
-use crate::config::{Pipeline, SourceKind};
+use crate::config::{template, Pipeline, SourceKind};
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureTable};
 use crate::landing::{self, Counts};
-use crate::profile::{self, Audience, Persona};
-use crate::sinks;
+use crate::profile::trends::{write_trends, TrendRow};
+use crate::profile::{self, Audience, Persona, INSUFFICIENT_SAMPLE};
+use crate::sinks::{self, manifest};
 use crate::sources::{self, LandContext, SourceReport};
 use crate::transform::{self, ModelRun};
 
-mod publish;
+mod backfill;
+pub mod continuity;
+mod fault;
+pub mod history;
+pub mod lock;
+pub mod progress;
+pub mod publish;
+mod record;
 mod summary;
+mod trends_summary;
 
-use publish::publish;
+pub use backfill::backfill;
+pub use fault::Fault;
+pub use publish::{is_published, published_dates, recover, success_marker};
+pub use record::manifest_path;
+
+use lock::RunLock;
+use progress::Progress;
 
 /// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
 const CRM_STAGING_MODELS: [&str; 3] = [
@@ -43,12 +67,29 @@ const CRM_STAGING_MODELS: [&str; 3] = [
 pub struct RunOptions {
     /// Logical date: selects the output partition and is recorded in every table.
     pub run_date: NaiveDate,
+    /// Stop with [`Error::NothingToDo`] when the date is already published from the same
+    /// inputs, config and tool version (the command line's default; `--force` turns it off).
+    pub skip_unchanged: bool,
+    /// Fail with [`Error::InsufficientSample`], publishing nothing, when no persona is big
+    /// enough to trust, instead of publishing flagged personas.
+    pub fail_on_insufficient_sample: bool,
+    /// Show a progress bar on stderr (the command line does when stderr is a terminal).
+    pub progress: bool,
+    /// A test hook that stops the run at a chosen point.
+    pub fault: Option<Fault>,
 }
 
 impl RunOptions {
-    /// Options for a run of `run_date` with every other option at its default.
+    /// Options for a run of `run_date` with every other option at its default: always run,
+    /// publish flagged personas, no progress bar.
     pub fn new(run_date: NaiveDate) -> RunOptions {
-        RunOptions { run_date }
+        RunOptions {
+            run_date,
+            skip_unchanged: false,
+            fail_on_insufficient_sample: false,
+            progress: false,
+            fault: None,
+        }
     }
 }
 
@@ -69,7 +110,7 @@ pub struct RunReport {
     pub contacts: usize,
     /// The buckets and the clustering of each.
     pub buckets: Vec<Bucket>,
-    /// The personas of every bucket.
+    /// The personas of every bucket, with the ids and names matched to the previous run's.
     pub personas: Vec<Persona>,
     /// (contact row, persona index) pairs, ascending by row.
     pub members: Vec<(usize, usize)>,
@@ -83,6 +124,12 @@ pub struct RunReport {
     pub output_dir: PathBuf,
     /// Partition folders published, relative to the output folder.
     pub published: Vec<PathBuf>,
+    /// The published run the personas were matched against.
+    pub previous_run: Option<NaiveDate>,
+    /// This run's `persona_trends` rows (one per persona, one per vanished persona).
+    pub trends: Vec<TrendRow>,
+    /// The run's manifest, as published.
+    pub manifest: manifest::Manifest,
 }
 
 /// Partition folder of a table for a date, relative to the output folder.
@@ -93,167 +140,287 @@ pub fn partition(table: &str, run_date: NaiveDate) -> PathBuf {
 struct Stopwatch {
     timings: Vec<(&'static str, Duration)>,
     last: Instant,
+    fault: Option<Fault>,
 }
 
 impl Stopwatch {
-    fn lap(&mut self, stage: &'static str) {
+    fn lap(&mut self, stage: &'static str) -> Result<()> {
         let now = Instant::now();
         let took = now - self.last;
         info!(stage, seconds = took.as_secs_f64(), "Stage done.");
         self.timings.push((stage, took));
         self.last = now;
+        match &self.fault {
+            Some(Fault::AbortAfter(s)) if s == stage => {
+                warn!(stage, "Test hook: aborting the process.");
+                std::process::abort();
+            }
+            Some(Fault::FailAfter(s)) if s == stage => Err(Error::Cluster(format!(
+                "test hook: failing after stage `{stage}`"
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 
-/// Run the pipeline for one date.
+/// Run the pipeline for one date (see the module docs).
 pub async fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunReport> {
-    let cfg = &pipeline.config;
     let date = opts.run_date;
-    let date_s = date.to_string();
+    let pipeline = &template::for_date(pipeline, date)?;
     let out = pipeline.output_dir();
+    let _lock = RunLock::acquire(&out, &pipeline.config.name, date)?;
+    for d in recover(&out)? {
+        warn!(run_date = %d, "Recovered an interrupted publish.");
+    }
+    publish::clean_staging(&out)?;
     let staging = out
-        .join(".staging")
+        .join(publish::STAGING)
         .join(format!("run_date={date}-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-    }
-    let mut watch = Stopwatch {
-        timings: Vec::new(),
-        last: Instant::now(),
-    };
-    let mut published = Vec::new();
-    let result = async {
-        // Resolve every source's files before any work: a missing input fails fast.
-        let mut resolved = Vec::new();
-        for s in &cfg.sources {
-            resolved.push((
-                s,
-                sources::inputs(pipeline, s, &staging.join("inputs")).await?,
-            ));
-        }
-        let loaded_at = Utc::now();
-        let mut reports = Vec::new();
-        for (s, files) in resolved {
-            let _span = info_span!("land", source = %s.name).entered();
-            let rel = partition(&format!("landing/{}", s.kind.raw_table()), date);
-            let ctx = LandContext {
-                source: s,
-                files,
-                landed_dir: staging.join(&rel),
-                loaded_at,
-            };
-            let report = sources::land(&ctx)?;
-            let rejects_rel = PathBuf::from("rejects")
-                .join(format!("source={}", s.name))
-                .join(format!("run_date={date}"));
-            landing::write_rejects(
-                &staging.join(&rejects_rel).join(sinks::PART),
-                &s.name,
-                &date_s,
-                &report.rejects,
-            )?;
-            check_ceiling(&report, s.max_reject_pct, &out.join(&rejects_rel))?;
-            published.push(rel);
-            published.push(rejects_rel);
-            reports.push(report);
-        }
-        watch.lap("land");
-
-        let ctx = session();
-        register_raw_tables(&ctx, &reports).await?;
-        let models = transform::discover(&pipeline.sql_dir())?;
-        let runs = transform::run(&ctx, &models, date, &[cfg.features.model.as_str()]).await?;
-        let mut staged = None;
-        for model in CRM_STAGING_MODELS {
-            if let Some(n) = count_rows(&ctx, model).await {
-                staged = Some(staged.unwrap_or(0) + n);
-            }
-        }
-        let unique = runs
-            .iter()
-            .find(|r| r.name == "int_crm_contacts")
-            .and_then(|r| r.rows);
-        let merged = match (staged, unique.map(|n| n as u64)) {
-            (Some(all), Some(unique)) => Some(all.saturating_sub(unique)),
-            _ => None,
-        };
-        watch.lap("transform");
-
-        let table = features::load(&ctx, &cfg.features).await?;
-        let rel = partition("contact_features", date);
-        write_model(
-            &ctx,
-            &cfg.features.model,
-            &staging.join(&rel).join(sinks::PART),
-        )
-        .await?;
-        published.push(rel);
-        if table.is_empty() {
-            return Err(Error::BadInput {
-                file: cfg.features.model.clone(),
-                reason: "the feature model has no contacts to build personas from".into(),
-            });
-        }
-        watch.lap("features");
-
-        let buckets = cluster::segment(&table, &cfg.features, &cfg.cluster)?;
-        watch.lap("cluster");
-
-        let audience = load_audience(&ctx).await;
-        let profiled = profile::profile_buckets(&table, &buckets, &cfg.profile, &audience);
-        watch.lap("profile");
-
-        let mut part = |table: &str| {
-            let rel = partition(table, date);
-            let path = staging.join(&rel).join(sinks::PART);
-            published.push(rel);
-            path
-        };
-        let personas = &profiled.personas;
-        sinks::write_personas(&part("personas"), &date_s, personas)?;
-        sinks::write_members(
-            &part("persona_members"),
-            &date_s,
-            &table,
-            &profiled.members,
-            personas,
-        )?;
-        sinks::write_traits(&part("persona_traits"), &date_s, &profiled.traits)?;
-        sinks::write_model_quality(&part("model_quality"), &date_s, &buckets)?;
-        let crm_rel = partition("crm", date);
-        sinks::crm::write_crm_files(&sinks::crm::CrmContext {
-            dir: &staging.join(&crm_rel),
-            output_dir: &out,
-            run_date: date,
-            table: &table,
-            primary: &profiled.primary,
-            personas,
-        })?;
-        published.push(crm_rel);
-        publish(&staging, &out, &published)?;
-        watch.lap("write");
-        Ok((reports, runs, merged, table, buckets, profiled))
-    }
-    .await;
+    let result = run_locked(pipeline, opts, &out, &staging).await;
     if staging.exists() {
         let _ = std::fs::remove_dir_all(&staging);
     }
-    let (sources, models, duplicates_merged, features, buckets, profiled) = result?;
+    let _ = std::fs::remove_dir(out.join(publish::STAGING));
+    result
+}
+
+/// The run proper, holding the lock.
+async fn run_locked(
+    pipeline: &Pipeline,
+    opts: &RunOptions,
+    out: &Path,
+    staging: &Path,
+) -> Result<RunReport> {
+    let cfg = &pipeline.config;
+    let date = opts.run_date;
+    let date_s = date.to_string();
+    let started_at = Utc::now();
+    let mut watch = Stopwatch {
+        timings: Vec::new(),
+        last: Instant::now(),
+        fault: opts.fault.clone(),
+    };
+    let progress = Progress::new(opts.progress, cfg.sources.len() as u64 + 7);
+    let mut published = Vec::new();
+
+    // Resolve every source's files before any work: a missing input fails fast.
+    progress.start("finding and checksumming the inputs");
+    let scratch = staging.join("inputs");
+    let mut resolved = Vec::new();
+    for s in &cfg.sources {
+        resolved.push((s, sources::inputs(pipeline, s, &scratch).await?));
+    }
+    let config_sha256 = record::config_sha256(pipeline)?;
+    let inputs = record::checksum_inputs(pipeline, &resolved, &scratch)?;
+    if opts.skip_unchanged {
+        if let Some(manifest) = record::unchanged(out, date, &config_sha256, &inputs) {
+            return Err(Error::NothingToDo {
+                run_date: date_s,
+                manifest,
+            });
+        }
+    }
+    progress.done();
+    watch.lap("inputs")?;
+
+    let loaded_at = Utc::now();
+    let mut reports = Vec::new();
+    for (s, files) in resolved {
+        let _span = info_span!("land", source = %s.name).entered();
+        progress.start(format!("landing {} ({} files)", s.name, files.len()));
+        let rel = partition(&format!("landing/{}", s.kind.raw_table()), date);
+        let ctx = LandContext {
+            source: s,
+            files,
+            landed_dir: staging.join(&rel),
+            loaded_at,
+        };
+        let report = sources::land(&ctx)?;
+        let rejects_rel = PathBuf::from("rejects")
+            .join(format!("source={}", s.name))
+            .join(format!("run_date={date}"));
+        landing::write_rejects(
+            &staging.join(&rejects_rel).join(sinks::PART),
+            &s.name,
+            &date_s,
+            &report.rejects,
+        )?;
+        check_ceiling(&report, s.max_reject_pct, &out.join(&rejects_rel))?;
+        published.push(rel);
+        published.push(rejects_rel);
+        reports.push(report);
+        progress.done();
+    }
+    watch.lap("land")?;
+
+    progress.start("running the SQL models");
+    let ctx = session();
+    register_raw_tables(&ctx, &reports).await?;
+    let models = transform::discover(&pipeline.sql_dir())?;
+    let runs = transform::run(&ctx, &models, date, &[cfg.features.model.as_str()]).await?;
+    let mut staged = None;
+    for model in CRM_STAGING_MODELS {
+        if let Some(n) = count_rows(&ctx, model).await {
+            staged = Some(staged.unwrap_or(0) + n);
+        }
+    }
+    let unique = runs
+        .iter()
+        .find(|r| r.name == "int_crm_contacts")
+        .and_then(|r| r.rows);
+    let merged = match (staged, unique.map(|n| n as u64)) {
+        (Some(all), Some(unique)) => Some(all.saturating_sub(unique)),
+        _ => None,
+    };
+    progress.done();
+    watch.lap("transform")?;
+
+    progress.start("building the features");
+    let table = features::load(&ctx, &cfg.features).await?;
+    let rel = partition("contact_features", date);
+    write_model(
+        &ctx,
+        &cfg.features.model,
+        &staging.join(&rel).join(sinks::PART),
+    )
+    .await?;
+    published.push(rel);
+    if table.is_empty() {
+        return Err(Error::BadInput {
+            file: cfg.features.model.clone(),
+            reason: "the feature model has no contacts to build personas from".into(),
+        });
+    }
+    progress.done();
+    watch.lap("features")?;
+
+    progress.start("clustering");
+    let buckets = cluster::segment(&table, &cfg.features, &cfg.cluster)?;
+    progress.done();
+    watch.lap("cluster")?;
+
+    progress.start("profiling the personas");
+    let audience = load_audience(&ctx).await;
+    let mut profiled = profile::profile_buckets(&table, &buckets, &cfg.profile, &audience);
+    if opts.fail_on_insufficient_sample {
+        check_sample(&profiled.personas)?;
+    }
+    let tracked = continuity::track(out, date, &table, &mut profiled)?;
+    progress.done();
+    watch.lap("profile")?;
+
+    progress.start("writing the outputs");
+    let mut part = |table: &str| {
+        let rel = partition(table, date);
+        let path = staging.join(&rel).join(sinks::PART);
+        published.push(rel);
+        path
+    };
+    let personas = &profiled.personas;
+    sinks::write_personas(&part("personas"), &date_s, personas)?;
+    sinks::write_members(
+        &part("persona_members"),
+        &date_s,
+        &table,
+        &profiled.members,
+        personas,
+    )?;
+    sinks::write_traits(&part("persona_traits"), &date_s, &profiled.traits)?;
+    sinks::write_model_quality(&part("model_quality"), &date_s, &buckets)?;
+    let trend_rows: Vec<TrendRow> = tracked
+        .history
+        .iter()
+        .chain(&tracked.current)
+        .cloned()
+        .collect();
+    write_trends(&part("persona_trends"), &trend_rows)?;
+    let crm_rel = partition("crm", date);
+    sinks::crm::write_crm_files(&sinks::crm::CrmContext {
+        dir: &staging.join(&crm_rel),
+        output_dir: out,
+        run_date: date,
+        table: &table,
+        primary: &profiled.primary,
+        personas,
+    })?;
+    published.push(crm_rel);
+    let manifest_rel = partition(publish::MANIFESTS, date);
+    published.push(manifest_rel.clone());
+    progress.done();
+    watch.lap("write")?;
+
+    let manifest = record::manifest(record::RunFacts {
+        pipeline,
+        date,
+        started_at,
+        config_sha256,
+        inputs,
+        sources: &reports,
+        models: &runs,
+        duplicates_merged: merged,
+        contacts: table.len(),
+        buckets: &buckets,
+        personas,
+        tracked: &tracked,
+        outputs: &published,
+        timings: &watch.timings,
+    });
+    manifest::write_manifest(
+        &staging.join(&manifest_rel).join(manifest::MANIFEST_FILE),
+        &manifest,
+    )?;
+    progress.start("publishing");
+    let abort_after = match &opts.fault {
+        Some(Fault::AbortInPublish(n)) => Some(*n),
+        _ => None,
+    };
+    publish::publish(staging, out, date, &published, abort_after)?;
+    progress.done();
+    info!(run_date = %date, output_dir = %out.display(), "Published.");
     Ok(RunReport {
         pipeline: cfg.name.clone(),
         run_date: date,
-        sources,
-        models,
-        duplicates_merged,
-        contacts: features.len(),
+        sources: reports,
+        models: runs,
+        duplicates_merged: merged,
+        contacts: table.len(),
         buckets,
         personas: profiled.personas,
         members: profiled.members,
         primary: profiled.primary,
-        features,
+        features: table,
         timings: watch.timings,
-        output_dir: out,
+        output_dir: out.to_path_buf(),
         published,
+        previous_run: tracked.previous,
+        trends: tracked.current,
+        manifest,
+    })
+}
+
+/// Fail when no persona is big enough to trust (the run, or every bucket, below the minimum
+/// sample, or every persona below the minimum size).
+fn check_sample(personas: &[Persona]) -> Result<()> {
+    let small = |p: &Persona| p.flags.iter().any(|f| f == INSUFFICIENT_SAMPLE);
+    if personas.is_empty() || !personas.iter().all(small) {
+        return Ok(());
+    }
+    let mut reasons: Vec<&str> = personas
+        .iter()
+        .flat_map(|p| {
+            p.flags
+                .iter()
+                .zip(&p.flag_reasons)
+                .filter(|(f, _)| *f == INSUFFICIENT_SAMPLE)
+                .map(|(_, r)| r.as_str())
+        })
+        .collect();
+    reasons.dedup();
+    Err(Error::InsufficientSample {
+        reason: format!(
+            "every persona is flagged {INSUFFICIENT_SAMPLE} ({})",
+            reasons.join("; ")
+        ),
     })
 }
 
@@ -359,8 +526,18 @@ async fn count_rows(ctx: &SessionContext, table: &str) -> Option<u64> {
 }
 
 /// Write a model's rows as one Parquet file (the per-contact features, for analysts).
+/// Rows are ordered by `contact_id` (numerically for numeric ids, as the feature table is), so
+/// a rerun of a date writes the same file.
 async fn write_model(ctx: &SessionContext, model: &str, path: &Path) -> Result<()> {
-    let batches = ctx.table(model).await?.collect().await?;
+    let mut df = ctx.table(model).await?;
+    if df.schema().has_column_with_unqualified_name("contact_id") {
+        let id = cast_expr(col("contact_id"), DataType::Utf8);
+        df = df.sort(vec![
+            character_length(id.clone()).sort(true, true),
+            id.sort(true, true),
+        ])?;
+    }
+    let batches = df.collect().await?;
     let Some(first) = batches.first() else {
         return Ok(());
     };

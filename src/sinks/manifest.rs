@@ -1,1 +1,307 @@
-//! The run manifest: one JSON per run.
+//! The run manifest: one JSON per run, `manifests/run_date=<d>/manifest.json`, published with
+//! the run's other partitions. It records what the run read (each input with its size and
+//! SHA-256), how many rows each stage kept, the models chosen and their quality, the flags
+//! raised, how the personas changed since the previous run, what it wrote, and which config and
+//! tool version did it. The next run of the same date compares its inputs and config with it to
+//! decide whether there is anything new to do.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// File name of the manifest in its partition.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// One run's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Pipeline name.
+    pub pipeline: String,
+    /// Logical date (`YYYY-MM-DD`).
+    pub run_date: String,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When its outputs were complete, just before they were published (RFC 3339, UTC).
+    pub finished_at: String,
+    /// `personas` version that ran.
+    pub tool_version: String,
+    /// The pipeline config file.
+    pub config_path: String,
+    /// SHA-256 of the config file's bytes.
+    pub config_sha256: String,
+    /// Every input file read.
+    pub inputs: Vec<InputFile>,
+    /// Rows read, accepted and rejected per source.
+    pub sources: Vec<SourceRows>,
+    /// Rows of each materialised SQL model.
+    pub models: Vec<ModelRows>,
+    /// CRM records merged into another record of the same contact.
+    pub duplicates_merged: Option<u64>,
+    /// Contacts with a feature row (profiled).
+    pub contacts: usize,
+    /// Each bucket's clustering: contacts, chosen k and the score of every k tried.
+    pub buckets: Vec<BucketQuality>,
+    /// Every persona with its status since the previous run.
+    pub personas: Vec<PersonaEntry>,
+    /// Flags raised, one line each (`persona_3 insufficient_sample: ...`).
+    pub flags: Vec<String>,
+    /// The published run the personas were matched against, if any.
+    pub previous_run_date: Option<String>,
+    /// Personas of the previous run found in none of this run's.
+    pub vanished: Vec<String>,
+    /// Share of the contacts in both runs whose persona changed.
+    pub contacts_changed_persona: Option<f64>,
+    /// Partition folders published, relative to the output folder.
+    pub outputs: Vec<String>,
+    /// Wall time of each stage in seconds.
+    pub timings: Vec<StageTime>,
+}
+
+/// One input file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// Source name.
+    pub source: String,
+    /// The file: for a local source its path, relative to the config file's folder when under
+    /// it; for a remote one, the source's URL (without credentials) and the object's name.
+    pub location: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes, lower-case hex.
+    pub sha256: String,
+}
+
+/// Row counts of one source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRows {
+    /// Source name.
+    pub source: String,
+    /// Files read.
+    pub files: usize,
+    /// Rows read.
+    pub read: u64,
+    /// Rows landed.
+    pub accepted: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+}
+
+/// Rows of one SQL model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRows {
+    /// Model name.
+    pub model: String,
+    /// Rows (`None` for a view, not counted).
+    pub rows: Option<usize>,
+}
+
+/// The clustering of one bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BucketQuality {
+    /// Bucket name.
+    pub bucket: String,
+    /// Contacts in the bucket.
+    pub contacts: usize,
+    /// The chosen number of personas.
+    pub k: usize,
+    /// Every k tried.
+    pub scores: Vec<KQuality>,
+}
+
+/// Scores of one k.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KQuality {
+    /// Number of clusters.
+    pub k: usize,
+    /// Mean silhouette.
+    pub silhouette: f64,
+    /// Inertia.
+    pub inertia: f64,
+}
+
+/// One persona of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonaEntry {
+    /// Persona id (stable across runs while it is the same group).
+    pub id: String,
+    /// Persona name.
+    pub name: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Contacts.
+    pub size: usize,
+    /// Share of the bucket.
+    pub share: f64,
+    /// Status since the previous run (`new`, `stable`, `growing`, ...).
+    pub status: String,
+    /// Flags.
+    pub flags: Vec<String>,
+}
+
+/// Wall time of one stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageTime {
+    /// Stage name.
+    pub stage: String,
+    /// Seconds.
+    pub seconds: f64,
+}
+
+/// SHA-256 of a file's bytes, lower-case hex, and its size.
+pub fn sha256_file(path: &Path) -> Result<Checksum> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// SHA-256 of bytes, lower-case hex.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file's size and SHA-256.
+type Checksum = (u64, String);
+
+/// Size and SHA-256 of many files, on every core (each file on one thread); in the order given.
+pub fn checksum_files(paths: &[PathBuf]) -> Result<Vec<Checksum>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(paths.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<Checksum>>> = (0..paths.len()).map(|_| None).collect();
+    let done: Vec<Vec<(usize, Result<Checksum>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        mine.push((i, sha256_file(path)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, r) in done.into_iter().flatten() {
+        results[i] = Some(r);
+    }
+    paths
+        .iter()
+        .zip(results)
+        .map(|(p, r)| {
+            r.unwrap_or_else(|| {
+                Err(Error::BadInput {
+                    file: p.display().to_string(),
+                    reason: "checksum thread panicked".into(),
+                })
+            })
+        })
+        .collect()
+}
+
+/// Write a manifest as pretty JSON.
+pub fn write_manifest(path: &Path, manifest: &Manifest) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let mut text = serde_json::to_vec_pretty(manifest)?;
+    text.push(b'\n');
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+/// Read a manifest.
+pub fn read_manifest(path: &Path) -> Result<Manifest> {
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_slice(&text).map_err(|e| Error::BadInput {
+        file: path.display().to_string(),
+        reason: format!("not a run manifest: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_matches_the_known_digest() {
+        assert_eq!(
+            sha256_bytes(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, b"abc").unwrap();
+        std::fs::write(&b, vec![7u8; 3 << 20]).unwrap();
+        let sums = checksum_files(&[a.clone(), b.clone(), a]).unwrap();
+        assert_eq!(sums[0], (3, sha256_bytes(b"abc")));
+        assert_eq!(sums[1], (3 << 20, sha256_bytes(&vec![7u8; 3 << 20])));
+        assert_eq!(sums[2], sums[0]);
+        let err = checksum_files(&[dir.path().join("missing")]).unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn manifest_round_trips() {
+        let m = Manifest {
+            pipeline: "p".into(),
+            run_date: "2026-11-20".into(),
+            started_at: "2026-11-20T06:00:00Z".into(),
+            finished_at: "2026-11-20T06:01:00Z".into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            config_path: "p.toml".into(),
+            config_sha256: sha256_bytes(b"name = \"p\""),
+            inputs: vec![InputFile {
+                source: "crm".into(),
+                location: "/x/contacts.csv".into(),
+                size: 10,
+                sha256: sha256_bytes(b"0123456789"),
+            }],
+            sources: vec![],
+            models: vec![],
+            duplicates_merged: Some(0),
+            contacts: 0,
+            buckets: vec![],
+            personas: vec![],
+            flags: vec![],
+            previous_run_date: None,
+            vanished: vec![],
+            contacts_changed_persona: None,
+            outputs: vec!["personas/run_date=2026-11-20".into()],
+            timings: vec![],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m").join(MANIFEST_FILE);
+        write_manifest(&path, &m).unwrap();
+        assert_eq!(read_manifest(&path).unwrap(), m);
+        std::fs::write(&path, "{}").unwrap();
+        assert!(read_manifest(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("not a run manifest"));
+    }
+}

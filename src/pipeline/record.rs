@@ -1,0 +1,220 @@
+//! What a run records about itself: its inputs with their sizes and checksums, the config's
+//! checksum, the manifest, and whether there is anything new to do for a date at all.
+//!
+//! "Nothing new to do" means: the date is published, and its manifest was written by the same
+//! tool version from a config file with the same SHA-256 and from exactly the same inputs (the
+//! same files, sizes and SHA-256). Such a run would only write the same outputs again.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use tracing::warn;
+
+use super::continuity::Tracked;
+use super::{partition, publish};
+use crate::cluster::Bucket;
+use crate::config::{Pipeline, SourceConfig};
+use crate::error::{Error, Result};
+use crate::profile::Persona;
+use crate::sinks::manifest::{
+    checksum_files, read_manifest, sha256_bytes, BucketQuality, InputFile, KQuality, Manifest,
+    ModelRows, PersonaEntry, SourceRows, StageTime, MANIFEST_FILE,
+};
+use crate::sources::{store, SourceReport};
+use crate::transform::ModelRun;
+
+/// The published manifest of a date.
+pub fn manifest_path(out: &Path, date: NaiveDate) -> PathBuf {
+    out.join(partition(publish::MANIFESTS, date))
+        .join(MANIFEST_FILE)
+}
+
+/// SHA-256 of the config file's bytes.
+pub(super) fn config_sha256(pipeline: &Pipeline) -> Result<String> {
+    let bytes = std::fs::read(&pipeline.path).map_err(|e| Error::io(&pipeline.path, e))?;
+    Ok(sha256_bytes(&bytes))
+}
+
+/// Every input file of the run with its size and SHA-256; `scratch` is where remote sources
+/// were fetched to. Local files are named relative to the config's folder (the same from any
+/// working directory), or absolute when outside it.
+pub(super) fn checksum_inputs(
+    pipeline: &Pipeline,
+    resolved: &[(&SourceConfig, Vec<PathBuf>)],
+    scratch: &Path,
+) -> Result<Vec<InputFile>> {
+    let paths: Vec<PathBuf> = resolved
+        .iter()
+        .flat_map(|(_, files)| files.iter().cloned())
+        .collect();
+    let mut sums = checksum_files(&paths)?.into_iter();
+    let mut out = Vec::with_capacity(paths.len());
+    for (s, files) in resolved {
+        for f in files {
+            let Some((size, sha256)) = sums.next() else {
+                break;
+            };
+            let location = if store::is_remote(&s.path) {
+                let rel = f.strip_prefix(scratch.join(&s.name)).unwrap_or(f);
+                format!("{} ({})", store::display_url(&s.path), rel.display())
+            } else {
+                f.strip_prefix(&pipeline.base_dir)
+                    .unwrap_or(f)
+                    .display()
+                    .to_string()
+            };
+            out.push(InputFile {
+                source: s.name.clone(),
+                location,
+                size,
+                sha256,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The published manifest of `date`, when the date is published from the same tool version,
+/// config and inputs: there is nothing new to do.
+pub(super) fn unchanged(
+    out: &Path,
+    date: NaiveDate,
+    config_sha256: &str,
+    inputs: &[InputFile],
+) -> Option<PathBuf> {
+    if !publish::is_published(out, date) {
+        return None;
+    }
+    let path = manifest_path(out, date);
+    let m = match read_manifest(&path) {
+        Ok(m) => m,
+        Err(e) => {
+            warn!(error = %e, "Cannot read the published manifest; running the date again.");
+            return None;
+        }
+    };
+    (m.tool_version == env!("CARGO_PKG_VERSION")
+        && m.config_sha256 == config_sha256
+        && m.inputs == inputs)
+        .then_some(path)
+}
+
+/// Everything the manifest is made of.
+pub(super) struct RunFacts<'a> {
+    pub(super) pipeline: &'a Pipeline,
+    pub(super) date: NaiveDate,
+    pub(super) started_at: DateTime<Utc>,
+    pub(super) config_sha256: String,
+    pub(super) inputs: Vec<InputFile>,
+    pub(super) sources: &'a [SourceReport],
+    pub(super) models: &'a [ModelRun],
+    pub(super) duplicates_merged: Option<u64>,
+    pub(super) contacts: usize,
+    pub(super) buckets: &'a [Bucket],
+    pub(super) personas: &'a [Persona],
+    pub(super) tracked: &'a Tracked,
+    pub(super) outputs: &'a [PathBuf],
+    pub(super) timings: &'a [(&'static str, std::time::Duration)],
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The run's manifest.
+pub(super) fn manifest(f: RunFacts<'_>) -> Manifest {
+    let status = |id: &str| {
+        f.tracked
+            .current
+            .iter()
+            .find(|r| r.persona_id == id)
+            .and_then(|r| r.status.clone())
+            .unwrap_or_default()
+    };
+    let matching = f.tracked.matching.as_ref();
+    Manifest {
+        pipeline: f.pipeline.config.name.clone(),
+        run_date: f.date.to_string(),
+        started_at: stamp(f.started_at),
+        finished_at: stamp(Utc::now()),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        config_path: f.pipeline.path.display().to_string(),
+        config_sha256: f.config_sha256,
+        inputs: f.inputs,
+        sources: f
+            .sources
+            .iter()
+            .map(|r| SourceRows {
+                source: r.name.clone(),
+                files: r.files.len(),
+                read: r.counts.read,
+                accepted: r.counts.accepted,
+                rejected: r.counts.rejected,
+            })
+            .collect(),
+        models: f
+            .models
+            .iter()
+            .map(|m| ModelRows {
+                model: m.name.clone(),
+                rows: m.rows,
+            })
+            .collect(),
+        duplicates_merged: f.duplicates_merged,
+        contacts: f.contacts,
+        buckets: f
+            .buckets
+            .iter()
+            .map(|b| BucketQuality {
+                bucket: b.name.clone(),
+                contacts: b.rows.len(),
+                k: b.model.k,
+                scores: b
+                    .model
+                    .scores
+                    .iter()
+                    .map(|s| KQuality {
+                        k: s.k,
+                        silhouette: s.silhouette,
+                        inertia: s.inertia,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        personas: f
+            .personas
+            .iter()
+            .map(|p| PersonaEntry {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                bucket: p.bucket.clone(),
+                size: p.size,
+                share: p.share,
+                status: status(&p.id),
+                flags: p.flags.clone(),
+            })
+            .collect(),
+        flags: f
+            .personas
+            .iter()
+            .flat_map(|p| {
+                p.flags.iter().enumerate().map(move |(i, flag)| {
+                    let reason = p.flag_reasons.get(i).map(String::as_str).unwrap_or("");
+                    format!("{} {flag}: {reason}", p.id)
+                })
+            })
+            .collect(),
+        previous_run_date: f.tracked.previous.map(|d| d.to_string()),
+        vanished: f.tracked.vanished.clone(),
+        contacts_changed_persona: matching.and_then(|m| m.changed_share),
+        outputs: f.outputs.iter().map(|p| p.display().to_string()).collect(),
+        timings: f
+            .timings
+            .iter()
+            .map(|(stage, took)| StageTime {
+                stage: stage.to_string(),
+                seconds: took.as_secs_f64(),
+            })
+            .collect(),
+    }
+}
