@@ -1,6 +1,6 @@
 //! Command line: `personas run` (one date, or a backfill with `--since`/`--until`), `validate`,
-//! `generate` and `bench`. Parses arguments into one type and runs the library; `main.rs` only
-//! sets up logging and maps errors to exit codes.
+//! `generate`, `evaluate` and `bench`. Parses arguments into one type and runs the library;
+//! `main.rs` only sets up logging and maps errors to exit codes.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -11,8 +11,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{template, Pipeline};
 use crate::error::{Error, Result};
+use crate::evaluate::{self, EvaluateOptions};
 use crate::generate::{self, AddedContacts, GenerateOptions};
 use crate::pipeline::{self, Fault, RunOptions};
+use crate::sinks::crm::PushMode;
 use crate::sources;
 
 /// Data-driven buyer personas from your own CRM, email, web-analytics and social exports.
@@ -59,6 +61,13 @@ pub enum Command {
         /// Exit with 5 and publish nothing when no persona is big enough to trust.
         #[arg(long)]
         fail_on_insufficient_sample: bool,
+        /// After the run, send the changed personas to HubSpot ([crm.hubspot]; token from its
+        /// token_env).
+        #[arg(long)]
+        push: bool,
+        /// With --push: only show what would change; send nothing.
+        #[arg(long, requires = "push")]
+        dry_run: bool,
     },
     /// Check a pipeline config and find its inputs, without writing anything.
     Validate {
@@ -97,6 +106,28 @@ pub enum Command {
         #[arg(long = "add", value_name = "PERSONA=COUNT")]
         added: Vec<AddedContacts>,
     },
+    /// Check the modelling: generate exports with planted personas, run the pipeline on them
+    /// and print the adjusted Rand index, the silhouette and each persona's stability.
+    Evaluate {
+        /// Contacts of the four planted personas.
+        #[arg(long, default_value_t = 2000)]
+        contacts: usize,
+        /// Random seed of the generator.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// 0 = well-separated personas, 1 = indistinguishable.
+        #[arg(long, default_value_t = 0.0)]
+        overlap: f64,
+        /// Size of an extra, small planted group (0 = none).
+        #[arg(long, default_value_t = 0)]
+        small_group: usize,
+        /// Folder for the generated data and outputs (default: a temporary folder, removed).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// SQL models folder (default: ./sql).
+        #[arg(long, default_value = "sql")]
+        sql_dir: PathBuf,
+    },
     /// Generate N contacts (about 10 web events each), run the pipeline on them, and print the
     /// wall time of each stage and the peak memory.
     Bench {
@@ -122,6 +153,8 @@ pub async fn execute(cli: Cli) -> Result<()> {
             until,
             force,
             fail_on_insufficient_sample,
+            push,
+            dry_run,
         } => {
             let pipeline = Pipeline::load(&config)?;
             let today = Utc::now().date_naive();
@@ -130,6 +163,11 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 fail_on_insufficient_sample,
                 progress: std::io::stderr().is_terminal(),
                 fault: fault_from_env()?,
+                push: push.then_some(if dry_run {
+                    PushMode::DryRun
+                } else {
+                    PushMode::Write
+                }),
                 ..RunOptions::new(date.unwrap_or(today))
             };
             match since {
@@ -170,6 +208,24 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 s.ga4_bytes as f64 / 1e6,
                 out.display()
             );
+        }
+        Command::Evaluate {
+            contacts,
+            seed,
+            overlap,
+            small_group,
+            dir,
+            sql_dir,
+        } => {
+            let opts = EvaluateOptions {
+                contacts,
+                seed,
+                overlap,
+                small_group,
+                dir,
+                sql_dir,
+            };
+            println!("{}", evaluate::evaluate(&opts).await?.summary());
         }
         Command::Bench {
             contacts,

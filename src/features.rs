@@ -420,7 +420,11 @@ mod tests {
         let mut twin = t.numeric[0].clone();
         twin.name = "pages".into();
         t.numeric.push(twin);
-        let d = design(&t, &(0..t.len()).collect::<Vec<_>>(), &FeaturesConfig::default());
+        let d = design(
+            &t,
+            &(0..t.len()).collect::<Vec<_>>(),
+            &FeaturesConfig::default(),
+        );
         assert_eq!(
             d.columns.iter().filter(|c| c.ends_with("_missing")).count(),
             1
@@ -439,7 +443,11 @@ mod tests {
             }],
             categorical: vec![],
         };
-        let d = design(&t, &(0..t.len()).collect::<Vec<_>>(), &FeaturesConfig::default());
+        let d = design(
+            &t,
+            &(0..t.len()).collect::<Vec<_>>(),
+            &FeaturesConfig::default(),
+        );
         assert_eq!(d.matrix.column(0).to_vec(), vec![0.0, 0.0]);
     }
 }

@@ -107,7 +107,10 @@ fn split(
         both += usize::from(buyer && user);
     }
     if both > 0 {
-        info!(contacts = both, "Contacts in both the buyer and the user bucket.");
+        info!(
+            contacts = both,
+            "Contacts in both the buyer and the user bucket."
+        );
     }
     Ok(vec![
         ("buyer".to_string(), buyers, both),

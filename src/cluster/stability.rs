@@ -76,12 +76,7 @@ pub fn stability(
 
 /// For each original cluster with rows among `rows`, the best Jaccard similarity with a refit
 /// cluster (`None` when the cluster has no row among them).
-fn best_jaccard(
-    rows: &[usize],
-    labels: &[usize],
-    refit: &[usize],
-    k: usize,
-) -> Vec<Option<f64>> {
+fn best_jaccard(rows: &[usize], labels: &[usize], refit: &[usize], k: usize) -> Vec<Option<f64>> {
     // Contingency table original x refit, and the margins.
     let mut table = vec![vec![0usize; k]; k];
     let (mut orig, mut new) = (vec![0usize; k], vec![0usize; k]);

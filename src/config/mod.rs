@@ -122,6 +122,8 @@ impl Pipeline {
                     s.name, s.max_reject_pct
                 )));
             }
+            template::check(&s.path)
+                .map_err(|why| self.fail(format!("source `{}`: path {}: {why}", s.name, s.path)))?;
             csv_mapping::check_options(s)
                 .map_err(|why| self.fail(format!("source `{}`: {why}", s.name)))?;
         }
@@ -152,7 +154,11 @@ impl Pipeline {
             return Err(self.fail(format!(
                 "features.criteria: segment on 3 to 5 criteria, got {} ({})",
                 criteria.len(),
-                criteria.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+                criteria
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         if criteria.iter().any(|c| c.columns().is_empty()) {
@@ -180,11 +186,15 @@ impl Pipeline {
         }
         let p = &c.profile;
         if !(p.alpha > 0.0 && p.alpha < 1.0) {
-            return Err(self.fail(format!("profile.alpha must be between 0 and 1, got {}", p.alpha)));
+            return Err(self.fail(format!(
+                "profile.alpha must be between 0 and 1, got {}",
+                p.alpha
+            )));
         }
         if !(0.0..=1.0).contains(&p.min_stability) || !(0.0..=1.0).contains(&p.negative.min_share) {
             return Err(self.fail(
-                "profile.min_stability and profile.negative.min_share must be between 0 and 1".into(),
+                "profile.min_stability and profile.negative.min_share must be between 0 and 1"
+                    .into(),
             ));
         }
         if !["any", "all"].contains(&p.negative.match_.as_str()) {
@@ -194,7 +204,11 @@ impl Pipeline {
             )));
         }
         for cond in &p.negative.conditions {
-            let set = [cond.in_.is_some(), cond.above.is_some(), cond.below.is_some()];
+            let set = [
+                cond.in_.is_some(),
+                cond.above.is_some(),
+                cond.below.is_some(),
+            ];
             if set.iter().filter(|s| **s).count() != 1 {
                 return Err(self.fail(format!(
                     "profile.negative.conditions: the condition on `{}` needs exactly one of `in`, `above`, `below`",

@@ -77,7 +77,12 @@ impl Framework {
     pub fn default_criteria(self) -> Vec<Criterion> {
         let content = || Criterion::Group {
             name: "content_interest".into(),
-            columns: strings(&["share_docs", "share_pricing", "share_discounts", "share_blog"]),
+            columns: strings(&[
+                "share_docs",
+                "share_pricing",
+                "share_discounts",
+                "share_blog",
+            ]),
         };
         let col = |c: &str| Criterion::Column(c.into());
         match self {
@@ -106,22 +111,18 @@ impl Framework {
                 col("industry"),
                 col("share_mobile"),
             ],
-            Framework::PainPoints => vec![
-                content(),
-                col("email_rating"),
-                col("days_since_activity"),
-            ],
+            Framework::PainPoints => {
+                vec![content(), col("email_rating"), col("days_since_activity")]
+            }
             Framework::JourneyStage => vec![
                 col("lifecycle_stage"),
                 col("days_since_activity"),
                 col("sessions"),
                 col("email_rating"),
             ],
-            Framework::LifeStage => vec![
-                col("age_band"),
-                col("job_seniority"),
-                col("company_size"),
-            ],
+            Framework::LifeStage => {
+                vec![col("age_band"), col("job_seniority"), col("company_size")]
+            }
             Framework::ValueProposition => vec![
                 col("revenue"),
                 col("company_size"),

@@ -77,6 +77,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// A test hook that stops the run at a chosen point.
     pub fault: Option<Fault>,
+    /// After publishing, send the changed personas to HubSpot (or, dry run, only show them).
+    pub push: Option<sinks::crm::PushMode>,
 }
 
 impl RunOptions {
@@ -89,6 +91,7 @@ impl RunOptions {
             fail_on_insufficient_sample: false,
             progress: false,
             fault: None,
+            push: None,
         }
     }
 }
@@ -130,6 +133,8 @@ pub struct RunReport {
     pub trends: Vec<TrendRow>,
     /// The run's manifest, as published.
     pub manifest: manifest::Manifest,
+    /// What `--push` sent to the CRM.
+    pub push: Option<sinks::crm::PushReport>,
 }
 
 /// Partition folder of a table for a date, relative to the output folder.
@@ -302,7 +307,7 @@ async fn run_locked(
     progress.start("profiling the personas");
     let audience = load_audience(&ctx).await;
     let mut profiled = profile::profile_buckets(&table, &buckets, &cfg.profile, &audience);
-    if opts.fail_on_insufficient_sample {
+    if opts.fail_on_insufficient_sample || cfg.profile.fail_on_insufficient_sample {
         check_sample(&profiled.personas)?;
     }
     let tracked = continuity::track(out, date, &table, &mut profiled)?;
@@ -335,15 +340,36 @@ async fn run_locked(
         .collect();
     write_trends(&part("persona_trends"), &trend_rows)?;
     let crm_rel = partition("crm", date);
-    sinks::crm::write_crm_files(&sinks::crm::CrmContext {
-        dir: &staging.join(&crm_rel),
-        output_dir: out,
-        run_date: date,
-        table: &table,
-        primary: &profiled.primary,
-        personas,
-    })?;
+    sinks::crm::write_crm_files_with(
+        &sinks::crm::CrmContext {
+            dir: &staging.join(&crm_rel),
+            output_dir: out,
+            run_date: date,
+            table: &table,
+            primary: &profiled.primary,
+            personas,
+        },
+        &cfg.crm,
+    )?;
     published.push(crm_rel);
+    let report_rel = partition("report", date);
+    sinks::report::write(
+        &staging.join(&report_rel).join(sinks::report::FILE),
+        &sinks::report::ReportContext {
+            pipeline: &cfg.name,
+            run_date: &date_s,
+            framework: cfg.features.framework.as_str(),
+            criteria: &cfg
+                .features
+                .criteria()
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect::<Vec<_>>(),
+            buckets: &buckets,
+            personas,
+        },
+    )?;
+    published.push(report_rel);
     let manifest_rel = partition(publish::MANIFESTS, date);
     published.push(manifest_rel.clone());
     progress.done();
@@ -377,6 +403,11 @@ async fn run_locked(
     publish::publish(staging, out, date, &published, abort_after)?;
     progress.done();
     info!(run_date = %date, output_dir = %out.display(), "Published.");
+    // The push comes after publishing: what was sent is always in a published partition.
+    let push = match opts.push {
+        Some(mode) => Some(sinks::crm::push(out, date, &cfg.crm, mode).await?),
+        None => None,
+    };
     Ok(RunReport {
         pipeline: cfg.name.clone(),
         run_date: date,
@@ -395,6 +426,7 @@ async fn run_locked(
         previous_run: tracked.previous,
         trends: tracked.current,
         manifest,
+        push,
     })
 }
 

@@ -54,6 +54,9 @@ impl RunReport {
                 s.push_str(&persona_line(p));
             }
         }
+        if let Some(push) = &self.push {
+            s.push_str(&format!("\n{}\n", push.summary()));
+        }
         s.push_str(&format!("\nOutputs under {}:\n", self.output_dir.display()));
         for rel in &self.published {
             if !rel.starts_with("landing") && !rel.starts_with("rejects") {

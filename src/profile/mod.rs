@@ -124,7 +124,9 @@ fn profile(
     let n = rows.len();
     let mut sizes = vec![0usize; k];
     labels.iter().for_each(|&l| sizes[l] += 1);
-    let ids: Vec<String> = (0..k).map(|p| format!("persona_{}", offset + p + 1)).collect();
+    let ids: Vec<String> = (0..k)
+        .map(|p| format!("persona_{}", offset + p + 1))
+        .collect();
     let traits = traits::bucket_traits(t, rows, labels, &ids, cfg, audience);
     let negative_share = negative_shares(t, rows, labels, k, &cfg.negative);
     let mut personas = Vec::with_capacity(k);
@@ -178,7 +180,15 @@ fn profile(
             persona: p,
         };
         let card = card::build(t, members, &mine, &cfg.statements);
-        let description = describe(&name, &bucket.name, size, share, negative, &card, &top_traits);
+        let description = describe(
+            &name,
+            &bucket.name,
+            size,
+            share,
+            negative,
+            &card,
+            &top_traits,
+        );
         personas.push(Persona {
             id: ids[p].clone(),
             name,
@@ -218,7 +228,11 @@ fn negative_shares(
                 t.categorical
                     .iter()
                     .find(|col| col.name == c.column)
-                    .is_some_and(|col| levels.iter().any(|v| v.eq_ignore_ascii_case(&col.values[r])))
+                    .is_some_and(|col| {
+                        levels
+                            .iter()
+                            .any(|v| v.eq_ignore_ascii_case(&col.values[r]))
+                    })
             } else {
                 let v = t
                     .numeric
@@ -232,7 +246,11 @@ fn negative_shares(
                 }
             }
         });
-        let meets = if all { holds.all(|h| h) } else { holds.any(|h| h) };
+        let meets = if all {
+            holds.all(|h| h)
+        } else {
+            holds.any(|h| h)
+        };
         hits[l] += usize::from(meets);
         sizes[l] += 1;
     }

@@ -51,7 +51,12 @@ fn adjective_of(tr: &Trait) -> Option<&'static str> {
 pub fn choose_name(sorted: &[&Trait], negative: bool, used: &mut BTreeSet<String>) -> String {
     let negative_first = sorted
         .iter()
-        .filter(|tr| negative && NEGATIVE_ADJECTIVES.iter().any(|a| adjective_of(tr) == Some(a)))
+        .filter(|tr| {
+            negative
+                && NEGATIVE_ADJECTIVES
+                    .iter()
+                    .any(|a| adjective_of(tr) == Some(a))
+        })
         .chain(sorted.iter());
     let adjective = negative_first
         .filter(|tr| match tr.level {
@@ -82,4 +87,3 @@ pub fn choose_name(sorted: &[&Trait], negative: bool, used: &mut BTreeSet<String
     used.insert(name.clone());
     name
 }
-

@@ -33,8 +33,7 @@ pub fn erfc(x: f64) -> f64 {
                     + t * (-0.186_288_06
                         + t * (0.278_868_07
                             + t * (-1.135_203_98
-                                + t * (1.488_515_87
-                                    + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let r = t * poly.exp();
     if x >= 0.0 {
         r
@@ -286,7 +285,10 @@ mod tests {
     #[test]
     fn wilson_matches_known_values() {
         let (lo, hi) = wilson(50, 100);
-        assert!(close(lo, 0.4038, 1e-3) && close(hi, 0.5962, 1e-3), "{lo} {hi}");
+        assert!(
+            close(lo, 0.4038, 1e-3) && close(hi, 0.5962, 1e-3),
+            "{lo} {hi}"
+        );
         assert_eq!(wilson(0, 0), (0.0, 0.0));
     }
 
@@ -321,9 +323,20 @@ mod tests {
         let p = [0.01, 0.04, 0.03, 0.5];
         let holm = adjust(&p, Correction::Holm);
         let want = [0.04, 0.09, 0.09, 0.5];
-        assert!(holm.iter().zip(want).all(|(a, b)| close(*a, b, 1e-12)), "{holm:?}");
+        assert!(
+            holm.iter().zip(want).all(|(a, b)| close(*a, b, 1e-12)),
+            "{holm:?}"
+        );
         let bh = adjust(&p, Correction::BenjaminiHochberg);
-        let want = [0.04, 0.053_333_333_333_333_33, 0.053_333_333_333_333_33, 0.5];
-        assert!(bh.iter().zip(want).all(|(a, b)| close(*a, b, 1e-12)), "{bh:?}");
+        let want = [
+            0.04,
+            0.053_333_333_333_333_33,
+            0.053_333_333_333_333_33,
+            0.5,
+        ];
+        assert!(
+            bh.iter().zip(want).all(|(a, b)| close(*a, b, 1e-12)),
+            "{bh:?}"
+        );
     }
 }

@@ -214,7 +214,14 @@ mod tests {
         let (t, labels) = table(a, b, shift);
         let rows: Vec<usize> = (0..a + b).collect();
         let ids = vec!["persona_1".to_string(), "persona_2".to_string()];
-        bucket_traits(&t, &rows, &labels, &ids, &ProfileConfig::default(), &Audience::new())
+        bucket_traits(
+            &t,
+            &rows,
+            &labels,
+            &ids,
+            &ProfileConfig::default(),
+            &Audience::new(),
+        )
     }
 
     #[test]

@@ -9,6 +9,9 @@ use crate::cluster::Bucket;
 use crate::error::{Error, Result};
 use crate::profile::{Persona, INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
 
+/// File name of the report in its partition.
+pub const FILE: &str = "personas.md";
+
 /// What the report shows.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportContext<'a> {

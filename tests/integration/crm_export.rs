@@ -94,7 +94,7 @@ fn write_run(
     cfg: &CrmConfig,
 ) -> Vec<PathBuf> {
     let dir = crm_dir(out, date);
-    crm::write_crm_files_with(
+    let files = crm::write_crm_files_with(
         &CrmContext {
             dir: &dir,
             output_dir: out,
@@ -105,7 +105,12 @@ fn write_run(
         },
         cfg,
     )
-    .unwrap()
+    .unwrap();
+    // Published, as a run would leave it: the date's `_SUCCESS` marker.
+    let marker = personas::pipeline::success_marker(out, date);
+    std::fs::create_dir_all(marker.parent().unwrap()).unwrap();
+    std::fs::write(marker, "").unwrap();
+    files
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {

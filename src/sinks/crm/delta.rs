@@ -51,7 +51,10 @@ pub fn published_dates(output_dir: &Path) -> Result<Vec<NaiveDate>> {
         else {
             continue;
         };
-        if entry.path().join(GENERIC_FULL).is_file() {
+        // Only dates whose run published completely (the `_SUCCESS` reader contract).
+        if entry.path().join(GENERIC_FULL).is_file()
+            && crate::pipeline::is_published(output_dir, date)
+        {
             dates.push(date);
         }
     }
@@ -154,7 +157,17 @@ mod tests {
                 "x",
             )
             .unwrap();
+            let marker = crate::pipeline::success_marker(out.path(), d(day));
+            std::fs::create_dir_all(marker.parent().unwrap()).unwrap();
+            std::fs::write(marker, "").unwrap();
         }
+        // A snapshot of a date whose run never finished publishing is not a baseline.
+        generic::write(
+            &snapshot_path(out.path(), d(16)),
+            [row("1", "persona_9")].iter(),
+            "x",
+        )
+        .unwrap();
         std::fs::create_dir_all(out.path().join("crm/.replaced-run_date=2026-11-19-1")).unwrap();
         std::fs::create_dir_all(out.path().join("crm/run_date=2026-11-17")).unwrap();
         let b = latest_before(out.path(), d(20), |_| true).unwrap().unwrap();
@@ -165,6 +178,9 @@ mod tests {
             .unwrap();
         assert_eq!(b.run_date, d(18));
         assert!(latest_before(out.path(), d(18), |_| true)
+            .unwrap()
+            .is_none());
+        assert!(latest_before(out.path(), d(17), |_| true)
             .unwrap()
             .is_none());
     }
