@@ -658,3 +658,45 @@ fn a_refused_or_missing_token_stops_the_push_without_showing_it() {
         .to_string();
     assert!(msg.contains("PERSONAS_TEST_HUBSPOT_TOKEN_UNSET"), "{msg}");
 }
+
+#[test]
+fn a_run_with_push_sends_every_contact_s_persona_after_publishing() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 300,
+        ..Default::default()
+    });
+    let ids: Vec<String> = fx.truth().into_keys().collect();
+    let server = FakeHubSpot::start(Portal {
+        token: "pat-na1-run".into(),
+        property: "hs_persona".into(),
+        options: (1..=10).map(|i| format!("persona_{i}")).collect(),
+        contacts: ids,
+        faults: vec![],
+    });
+    std::env::set_var("PERSONAS_TEST_HUBSPOT_TOKEN_RUN", "pat-na1-run");
+    let config = std::fs::read_to_string(&fx.config).unwrap()
+        + &format!(
+            "\n[crm.hubspot]\napi_base = \"{}\"\ntoken_env = \"PERSONAS_TEST_HUBSPOT_TOKEN_RUN\"\n",
+            server.base()
+        );
+    std::fs::write(&fx.config, config).unwrap();
+    let report = fx
+        .run_with(&RunOptions {
+            push: Some(PushMode::Write),
+            ..RunOptions::new(run_date())
+        })
+        .unwrap();
+    let push = report.push.as_ref().expect("a push report");
+    assert!(report.summary().contains(&push.summary()));
+    // Every contact with a trusted persona got that persona's option value, nobody else.
+    let mut want = BTreeMap::new();
+    for (i, p) in report.primary.iter().enumerate() {
+        if let Some(p) = p.map(|p| &report.personas[p]).filter(|p| p.publishable()) {
+            want.insert(report.features.contact_ids[i].clone(), p.id.clone());
+        }
+    }
+    assert!(!want.is_empty());
+    assert_eq!(push.updated, want.len(), "{}", push.summary());
+    assert_eq!(push.failed, 0);
+    assert_eq!(server.values(), want);
+}
