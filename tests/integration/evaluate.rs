@@ -114,7 +114,7 @@ k_max = 5
     let mut rows = csv::Reader::from_path(&crm).unwrap();
     let values: Vec<String> = rows.records().map(|r| r.unwrap()[2].to_string()).collect();
     assert_eq!(values.len(), report.contacts);
-    assert!(!values.iter().any(|v| *v == persona.id), "{}", persona.id);
+    assert!(!values.contains(&persona.id), "{}", persona.id);
 }
 
 #[test]
