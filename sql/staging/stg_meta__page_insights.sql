@@ -26,7 +26,8 @@ renamed as (
         case when s.metric = 'page_fans_gender_age' then split_part(s.key, '.', 2) end as age_band,
         s.end_time
     from source s
-    join latest l on s.metric = l.metric and s.end_time = l.end_time
+    -- A long CSV export has no end time: its rows are all "latest".
+    join latest l on s.metric = l.metric and s.end_time is not distinct from l.end_time
 )
 
 select * from renamed

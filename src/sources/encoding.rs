@@ -1,6 +1,7 @@
 //! Text encodings of CSV exports: everything is turned into UTF-8 before parsing. A UTF-8
 //! byte-order mark is skipped; a file declared Windows-1252 or Latin-1 that starts with one is
-//! really UTF-8 (Excel's "CSV UTF-8") and is read as such.
+//! read as UTF-8 when the rest is valid UTF-8 (Excel's "CSV UTF-8"), and in the declared
+//! encoding otherwise (a mark some tool put in front of an ANSI file).
 
 use std::borrow::Cow;
 
@@ -22,14 +23,22 @@ const CP1252_HIGH: [char; 32] = [
 /// The file's bytes as UTF-8 (borrowed when nothing needs converting).
 pub fn to_utf8<'a>(data: &'a [u8], encoding: TextEncoding, file: &str) -> Cow<'a, [u8]> {
     if let Some(rest) = data.strip_prefix(UTF8_BOM) {
-        if encoding != TextEncoding::Utf8 {
-            info!(
-                file,
-                ?encoding,
-                "File starts with a UTF-8 byte-order mark; reading it as UTF-8."
-            );
+        if encoding == TextEncoding::Utf8 || std::str::from_utf8(rest).is_ok() {
+            if encoding != TextEncoding::Utf8 {
+                info!(
+                    file,
+                    ?encoding,
+                    "File starts with a UTF-8 byte-order mark and is valid UTF-8; reading it as UTF-8."
+                );
+            }
+            return Cow::Borrowed(rest);
         }
-        return Cow::Borrowed(rest);
+        info!(
+            file,
+            ?encoding,
+            "File starts with a UTF-8 byte-order mark but is not UTF-8; reading it as declared."
+        );
+        return to_utf8(rest, encoding, file);
     }
     let high = |b: u8| -> char {
         match encoding {
@@ -80,5 +89,15 @@ mod tests {
             &*to_utf8(b"\xEF\xBB\xBFa", TextEncoding::Utf8, "f.csv"),
             b"a"
         );
+    }
+
+    #[test]
+    fn a_bom_in_front_of_a_windows_1252_file_does_not_override_it() {
+        let out = to_utf8(
+            b"\xEF\xBB\xBFN\xFA\xF1ez \x80",
+            TextEncoding::Windows1252,
+            "f.csv",
+        );
+        assert_eq!(std::str::from_utf8(&out).unwrap(), "Núñez €");
     }
 }

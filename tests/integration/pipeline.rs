@@ -134,6 +134,21 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
             .join("\n")
         + "\n";
     std::fs::write(&crm, text).unwrap();
+    // The Mailchimp export: a row with too few fields, and an opt-in time that is not a time.
+    let mailchimp = std::fs::read_dir(fx.path("data/mailchimp"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("/subscribed_members_export_"))
+        .unwrap();
+    let mut members = std::fs::read_to_string(&mailchimp).unwrap();
+    let good = members.lines().nth(1).unwrap().to_string();
+    members.push_str("short@example.com,Short,Row\n");
+    let fields: Vec<&str> = good.split(',').collect();
+    let mut bad_time = fields.clone();
+    bad_time[0] = "late@example.com";
+    bad_time[7] = "yesterday";
+    members.push_str(&(bad_time.join(",") + "\n"));
+    std::fs::write(&mailchimp, members).unwrap();
     let ga4 = fx.path("data/ga4/events_20261120.json");
     let mut events = std::fs::read_to_string(&ga4).unwrap();
     events.push_str("{\"event_name\": \"page_view\", \"event_timestamp\": \n");
@@ -165,6 +180,8 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
     assert_eq!(report.duplicates_merged, Some(2), "{}", report.summary());
     let web = report.sources.iter().find(|s| s.name == "web").unwrap();
     assert_eq!(web.counts.rejected, 2);
+    let email = report.sources.iter().find(|s| s.name == "email").unwrap();
+    assert_eq!(email.counts.rejected, 2, "{}", report.summary());
     let batches =
         read_parquet(&fx.path("out/rejects/source=crm/run_date=2026-11-20/part-0.parquet"));
     let reasons: Vec<String> = batches
@@ -247,10 +264,9 @@ fn a_windows_1252_export_is_read_when_configured() {
     let utf8 = std::fs::read_to_string(&crm).unwrap();
     assert!(!utf8.is_ascii(), "the generator writes accented names");
     // Excel's "CSV" on Western Windows: Windows-1252 (every char here is in Latin-1's range).
-    let cp1252: Vec<u8> = utf8
-        .chars()
-        .map(|c| u8::try_from(u32::from(c)).unwrap())
-        .collect();
+    // With a UTF-8 byte-order mark in front, as some tools write: the declared encoding wins.
+    let mut cp1252 = b"\xEF\xBB\xBF".to_vec();
+    cp1252.extend(utf8.chars().map(|c| u8::try_from(u32::from(c)).unwrap()));
     std::fs::write(&crm, cp1252).unwrap();
     let config = std::fs::read_to_string(&fx.config).unwrap();
     let config = config.replacen(
