@@ -191,9 +191,13 @@ impl Pipeline {
                 p.alpha
             )));
         }
-        if !(0.0..=1.0).contains(&p.min_stability) || !(0.0..=1.0).contains(&p.negative.min_share) {
+        if !(0.0..=1.0).contains(&p.min_stability)
+            || !(0.0..=1.0).contains(&p.negative.min_share)
+            || !(-1.0..=1.0).contains(&p.min_silhouette)
+        {
             return Err(self.fail(
-                "profile.min_stability and profile.negative.min_share must be between 0 and 1"
+                "profile.min_stability and profile.negative.min_share must be between 0 and 1, \
+                 profile.min_silhouette between -1 and 1"
                     .into(),
             ));
         }

@@ -129,6 +129,13 @@ fn profile(
         .collect();
     let traits = traits::bucket_traits(t, rows, labels, &ids, cfg, audience);
     let negative_share = negative_shares(t, rows, labels, k, &cfg.negative);
+    let silhouette = bucket
+        .model
+        .scores
+        .iter()
+        .find(|s| s.k == k)
+        .map(|s| s.silhouette);
+    let structureless = silhouette.filter(|s| *s < cfg.min_silhouette);
     let mut personas = Vec::with_capacity(k);
     for (p, &size) in sizes.iter().enumerate() {
         let mut mine: Vec<&Trait> = traits.iter().filter(|tr| tr.persona_id == ids[p]).collect();
@@ -158,7 +165,13 @@ fn profile(
                 cfg.min_persona_size
             ));
         }
-        if let Some(s) = stability.filter(|s| *s < cfg.min_stability) {
+        if let Some(s) = structureless {
+            flags.push(UNSTABLE.to_string());
+            reasons.push(format!(
+                "the {} bucket has no clear group structure: its silhouette is {s:.2}, below {:.2}",
+                bucket.name, cfg.min_silhouette
+            ));
+        } else if let Some(s) = stability.filter(|s| *s < cfg.min_stability) {
             flags.push(UNSTABLE.to_string());
             reasons.push(format!(
                 "bootstrap refits find it again with a mean Jaccard of {s:.2}, below {:.2}",
