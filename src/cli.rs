@@ -238,8 +238,12 @@ pub async fn execute(cli: Cli) -> Result<()> {
 
 async fn validate(config: &Path, date: NaiveDate) -> Result<()> {
     let pipeline = Pipeline::load(config)?;
-    println!("config {} is valid", config.display());
     let rendered = template::for_date(&pipeline, date)?;
+    pipeline::columns::check(&rendered, date).await?;
+    println!(
+        "config {} is valid; every column it names is in the feature model",
+        config.display()
+    );
     print!("{}", sources::validate::report(&rendered).await?);
     Ok(())
 }

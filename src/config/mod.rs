@@ -15,7 +15,9 @@ mod source;
 pub mod template;
 
 pub use crm::{CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig};
-pub use model::{BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, Framework};
+pub use model::{
+    BucketsConfig, ClusterConfig, Criterion, CriterionGroup, FeaturesConfig, Framework,
+};
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
 
@@ -296,6 +298,22 @@ path = "contacts.csv"
             .unwrap_err()
             .to_string();
         assert!(err.contains("kk_min"), "{err}");
+    }
+
+    #[test]
+    fn a_criterion_group_with_an_unknown_key_is_rejected() {
+        let text = format!(
+            "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\"], weight = 2 }}]\n"
+        );
+        let err = Pipeline::parse(&text, Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no other keys"), "{err}");
+        let ok = format!(
+            "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\", \"d\"] }}]\n"
+        );
+        let p = Pipeline::parse(&ok, Path::new("p.toml")).unwrap();
+        assert_eq!(p.config.features.criteria_columns(), ["a", "b", "c", "d"]);
     }
 
     #[test]

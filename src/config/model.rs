@@ -75,32 +75,37 @@ impl Framework {
 
     /// The framework's default criteria over the bundled feature model `int_contact_features`.
     pub fn default_criteria(self) -> Vec<Criterion> {
-        let content = || Criterion::Group {
-            name: "content_interest".into(),
-            columns: strings(&[
-                "share_docs",
-                "share_pricing",
-                "share_discounts",
-                "share_blog",
-            ]),
+        let group = |name: &str, columns: &[&str]| {
+            Criterion::Group(CriterionGroup {
+                name: name.into(),
+                columns: strings(columns),
+            })
+        };
+        let content = || {
+            group(
+                "content_interest",
+                &[
+                    "share_docs",
+                    "share_pricing",
+                    "share_discounts",
+                    "share_blog",
+                ],
+            )
         };
         let col = |c: &str| Criterion::Column(c.into());
         match self {
             Framework::JobsToBeDone => vec![
-                Criterion::Group {
-                    name: "online_behaviour".into(),
-                    columns: strings(&[
+                group(
+                    "online_behaviour",
+                    &[
                         "share_docs",
                         "share_pricing",
                         "share_discounts",
                         "share_blog",
                         "share_mobile",
-                    ]),
-                },
-                Criterion::Group {
-                    name: "role".into(),
-                    columns: strings(&["job_seniority", "buying_role"]),
-                },
+                    ],
+                ),
+                group("role", &["job_seniority", "buying_role"]),
                 col("company_size"),
                 col("revenue"),
                 col("email_rating"),
@@ -135,18 +140,26 @@ impl Framework {
 
 /// One segmentation criterion.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a column name, or a group `{ name = \"...\", columns = [\"...\"] }` (no other keys)"
+)]
 pub enum Criterion {
     /// One column of the feature model.
     Column(String),
     /// A named group of columns that together measure one criterion (the shares of content
     /// sections read measure content interest; seniority and buying role measure the role).
-    Group {
-        /// Criterion name, shown in the report.
-        name: String,
-        /// The numeric columns.
-        columns: Vec<String>,
-    },
+    Group(CriterionGroup),
+}
+
+/// A named group of columns measuring one criterion.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionGroup {
+    /// Criterion name, shown in the report.
+    pub name: String,
+    /// The columns.
+    pub columns: Vec<String>,
 }
 
 impl Criterion {
@@ -154,7 +167,7 @@ impl Criterion {
     pub fn name(&self) -> &str {
         match self {
             Criterion::Column(c) => c,
-            Criterion::Group { name, .. } => name,
+            Criterion::Group(g) => &g.name,
         }
     }
 
@@ -162,7 +175,7 @@ impl Criterion {
     pub fn columns(&self) -> Vec<&str> {
         match self {
             Criterion::Column(c) => vec![c.as_str()],
-            Criterion::Group { columns, .. } => columns.iter().map(String::as_str).collect(),
+            Criterion::Group(g) => g.columns.iter().map(String::as_str).collect(),
         }
     }
 }

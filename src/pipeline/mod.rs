@@ -37,6 +37,7 @@ use crate::sources::{self, LandContext, SourceReport};
 use crate::transform::{self, ModelRun};
 
 mod backfill;
+pub mod columns;
 pub mod continuity;
 mod fault;
 pub mod history;
@@ -208,7 +209,9 @@ async fn run_locked(
     let progress = Progress::new(opts.progress, cfg.sources.len() as u64 + 7);
     let mut published = Vec::new();
 
-    // Resolve every source's files before any work: a missing input fails fast.
+    // The config's columns against the feature model, and every source's files, before any
+    // work: a typo or a missing input fails fast.
+    columns::check(pipeline, date).await?;
     progress.start("finding and checksumming the inputs");
     let scratch = staging.join("inputs");
     let mut resolved = Vec::new();

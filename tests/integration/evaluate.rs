@@ -163,3 +163,24 @@ fn the_sample_has_buyer_and_user_personas_and_one_negative() {
         assert!(!p.card.online.is_empty(), "{}", p.name);
     }
 }
+
+#[test]
+fn a_criterion_the_model_lacks_is_a_config_error_before_any_work() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 120,
+        ..GenerateOptions::default()
+    });
+    let config = std::fs::read_to_string(&fx.config).unwrap()
+        + "\n[features]\ncriteria = [\"job_senority\", \"company_size\", \"revenue\"]\n";
+    std::fs::write(&fx.config, config).unwrap();
+    let err = fx.run().unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("features.criteria names `job_senority`"),
+        "{message}"
+    );
+    assert!(message.contains("job_seniority"), "{message}");
+    // Nothing was landed: the check comes first.
+    assert!(!fx.path("out/landing").exists());
+}
