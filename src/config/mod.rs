@@ -114,7 +114,7 @@ impl Pipeline {
             }
             if !seen_kinds.insert(s.kind) {
                 return Err(self.fail(format!(
-                    "source `{}`: a second source of kind {:?}; list several files in one source with a glob instead",
+                    "source `{}`: a second source of kind `{}`; list several files in one source with a glob instead",
                     s.name, s.kind
                 )));
             }

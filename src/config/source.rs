@@ -115,6 +115,23 @@ pub enum SourceKind {
     LinkedinFollowerStatistics,
 }
 
+impl std::fmt::Display for SourceKind {
+    /// The name written in the config (`hubspot_contacts`, ...).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            SourceKind::HubspotContacts => "hubspot_contacts",
+            SourceKind::MailchimpMembers => "mailchimp_members",
+            SourceKind::Ga4Events => "ga4_events",
+            SourceKind::Ga4Report => "ga4_report",
+            SourceKind::MetaPageInsights => "meta_page_insights",
+            SourceKind::SalesforceContacts => "salesforce_contacts",
+            SourceKind::Csv => "csv",
+            SourceKind::LinkedinFollowerStatistics => "linkedin_follower_statistics",
+        };
+        f.write_str(name)
+    }
+}
+
 impl SourceKind {
     /// The raw table the source lands in and the SQL reads.
     pub fn raw_table(self) -> &'static str {

@@ -38,7 +38,7 @@ pub async fn report(pipeline: &Pipeline) -> Result<String> {
             .sum();
         let _ = writeln!(
             out,
-            "  source {:<10} {:?}: {} files, {:.1} MB",
+            "  source {:<10} {}: {} files, {:.1} MB",
             s.name,
             s.kind,
             files.len(),
@@ -64,7 +64,7 @@ async fn report_remote(s: &SourceConfig, out: &mut String) -> Result<()> {
     }
     let _ = writeln!(
         out,
-        "  source {:<10} {:?}: {} files, {:.1} MB (remote: {})",
+        "  source {:<10} {}: {} files, {:.1} MB (remote: {})",
         s.name,
         s.kind,
         listing.files.len(),

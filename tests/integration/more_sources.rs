@@ -979,7 +979,7 @@ async fn validate_reaches_s3_lists_files_and_checks_headers() {
         "{out}"
     );
     assert!(
-        out.contains("source reports    Ga4Report: 2 files"),
+        out.contains("source reports    ga4_report: 2 files"),
         "{out}"
     );
     assert!(out.contains("follower_statistics.json"), "{out}");
