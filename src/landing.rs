@@ -22,7 +22,8 @@ pub const BATCH_ROWS: usize = 65_536;
 pub const SOURCE_FILE: &str = "_source_file";
 /// Line in the source file where the row starts (1-based).
 pub const SOURCE_LINE: &str = "_source_line";
-/// When the run loaded the row (UTC, RFC 3339).
+/// The logical timestamp of the run that loaded the row (its run date at 00:00 UTC, so a rerun
+/// lands identical rows; the wall-clock times are in the run manifest).
 pub const LOADED_AT: &str = "_loaded_at";
 
 /// The lineage columns every landed table ends with: source file, line, load time.

@@ -231,7 +231,9 @@ async fn run_locked(
     progress.done();
     watch.lap("inputs")?;
 
-    let loaded_at = Utc::now();
+    // The logical timestamp (the run date at 00:00 UTC), as Airflow's `ts`: a rerun of the date
+    // lands byte-identical rows; the wall-clock times are in the manifest.
+    let loaded_at = date.and_time(chrono::NaiveTime::MIN).and_utc();
     let mut reports = Vec::new();
     for (s, files) in resolved {
         let _span = info_span!("land", source = %s.name).entered();

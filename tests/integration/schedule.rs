@@ -315,6 +315,18 @@ fn tables(
     ]
     .iter()
     .map(|t| (t.to_string(), read_parquet(&part(out, t, date))))
+    .chain(
+        // Every landed and rejected part of the date.
+        crate::util::walk(out)
+            .into_iter()
+            .filter(|p| {
+                let s = p.to_string_lossy();
+                (s.contains("/landing/") || s.contains("/rejects/"))
+                    && s.contains(&format!("run_date={date}"))
+                    && s.ends_with(".parquet")
+            })
+            .map(|p| (p.display().to_string(), read_parquet(&p))),
+    )
     .collect()
 }
 
