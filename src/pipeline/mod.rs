@@ -475,12 +475,37 @@ fn check_ceiling(report: &SourceReport, max_pct: f64, rejects_at: &Path) -> Resu
             pct,
             ceiling_pct: max_pct,
             rejects: format!(
-                "{} (not published: the run failed; rerun with a higher max_reject_pct to inspect)",
-                rejects_at.display()
+                "{} (not published: the run failed; rerun with a higher max_reject_pct to inspect). \
+                 Most common reasons: {}",
+                rejects_at.display(),
+                common_reasons(&report.rejects, 3)
             ),
         });
     }
     Ok(())
+}
+
+/// The `n` most common reject reasons with their counts and first rows:
+/// "a date that is not a date in \"Create Date\" (812 rows, first at contacts.csv line 40); ...".
+fn common_reasons(rejects: &[landing::Reject], n: usize) -> String {
+    let mut by_reason: std::collections::HashMap<&str, (usize, &landing::Reject)> =
+        std::collections::HashMap::new();
+    for r in rejects {
+        by_reason.entry(r.reason.as_str()).or_insert((0, r)).0 += 1;
+    }
+    let mut common: Vec<_> = by_reason.into_iter().collect();
+    common.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    common
+        .iter()
+        .take(n)
+        .map(|(reason, (count, first))| {
+            format!(
+                "{reason} ({count} rows, first at {} line {})",
+                first.file, first.line
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn session() -> SessionContext {

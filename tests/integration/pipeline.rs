@@ -298,3 +298,33 @@ fn a_windows_1252_export_is_read_when_configured() {
         .collect();
     assert_eq!(names, original, "names decoded back to the same text");
 }
+
+#[test]
+fn too_many_rejects_fail_the_run_naming_the_reasons() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 200,
+        events_per_contact: 2.0,
+        ..Default::default()
+    });
+    // Ten rows with a date that is not a date: 10 of 210 rejected, above the 1 % ceiling.
+    let crm = fx.crm_export();
+    let mut text = std::fs::read_to_string(&crm).unwrap();
+    for i in 0..10 {
+        text.push_str(&format!(
+            "\"{}\",\"Bad\",\"Date\",\"bad{i}@example.com\",,,\"Lead\",\"31/12/2025 10:15\",,,,,,,,,,,,,\n",
+            9100 + i
+        ));
+    }
+    std::fs::write(&crm, text).unwrap();
+    let err = fx.run().unwrap_err();
+    assert_eq!(err.exit_code(), 3, "{err}");
+    let message = err.to_string();
+    assert!(message.contains("10 of 210 rows rejected"), "{message}");
+    assert!(message.contains("Most common reasons:"), "{message}");
+    assert!(
+        message.contains("(10 rows, first at hubspot-crm-exports"),
+        "{message}"
+    );
+    // The failed run published nothing.
+    assert!(!fx.path("out/personas").exists());
+}
