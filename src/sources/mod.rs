@@ -90,16 +90,29 @@ pub fn resolve_files(pipeline: &Pipeline, source: &SourceConfig) -> Result<Vec<P
             path: pipeline.path.clone(),
             message: format!("source `{}`: bad glob {pattern}: {e}", source.name),
         })?;
-        paths
-            .filter_map(|p| p.ok())
-            .filter(|p| p.is_file())
-            .collect()
+        let mut files = Vec::new();
+        for entry in paths {
+            // An entry the glob cannot read is an error, not a file silently left out.
+            let path = entry.map_err(|e| {
+                let at = e.path().to_path_buf();
+                Error::io(at, e.into())
+            })?;
+            if path.is_file() && !hidden(&path) {
+                files.push(path);
+            }
+        }
+        files
     } else if full.is_dir() {
         let entries = std::fs::read_dir(&full).map_err(|e| Error::io(&full, e))?;
-        entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect()
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|e| Error::io(&full, e))?.path();
+            // Hidden files (`.DS_Store`, editors' swap files) are not exports.
+            if path.is_file() && !hidden(&path) {
+                files.push(path);
+            }
+        }
+        files
     } else if full.is_file() {
         vec![full.clone()]
     } else {
@@ -243,6 +256,12 @@ pub fn empty_raw_schema(kind: SourceKind) -> datafusion::arrow::datatypes::Schem
         SourceKind::MetaPageInsights => meta::schema(),
         SourceKind::LinkedinFollowerStatistics => linkedin::schema(),
     }
+}
+
+/// Whether a file is hidden (its name starts with `.`).
+fn hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
 /// Short file name for rows and messages.

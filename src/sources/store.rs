@@ -372,12 +372,21 @@ pub(super) async fn list_matching(
     target: &Target<'_>,
 ) -> Result<Vec<ObjectMeta>> {
     let unreachable = |e: object_store::Error| {
+        let text = describe(&e);
+        if text.contains("169.254.169.254") {
+            // object_store fell back to the EC2 instance metadata for credentials.
+            return target.fail(format!(
+                "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or \
+                 AWS_PROFILE) in the environment; the instance metadata service that would \
+                 otherwise provide them answered: {text}"
+            ));
+        }
         let hint = if matches!(e, object_store::Error::NotFound { .. }) {
             " (does the bucket exist?)"
         } else {
             ""
         };
-        target.fail(format!("listing failed: {}{hint}", describe(&e)))
+        target.fail(format!("request to the store failed: {text}{hint}"))
     };
     let segments: Vec<&str> = key_pattern.split('/').filter(|s| !s.is_empty()).collect();
     let Some(first_glob) = segments.iter().position(|s| s.contains(['*', '?', '['])) else {

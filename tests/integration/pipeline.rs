@@ -328,3 +328,22 @@ fn too_many_rejects_fail_the_run_naming_the_reasons() {
     // The failed run published nothing.
     assert!(!fx.path("out/personas").exists());
 }
+
+#[test]
+fn a_folder_of_exports_is_read_without_its_hidden_files() {
+    let fx = Fixture::generated(&GenerateOptions {
+        contacts: 150,
+        ..Default::default()
+    });
+    // Finder's `.DS_Store` next to the Mailchimp CSVs.
+    std::fs::write(fx.path("data/mailchimp/.DS_Store"), b"\x00\x00\x00\x01Bud1").unwrap();
+    let config = std::fs::read_to_string(&fx.config)
+        .unwrap()
+        .replace("data/mailchimp/*_members_export_*.csv", "data/mailchimp");
+    std::fs::write(&fx.config, config).unwrap();
+    let report = fx.run().unwrap();
+    let email = report.sources.iter().find(|s| s.name == "email").unwrap();
+    assert_eq!(email.files.len(), 3, "{:?}", email.files);
+    assert_eq!(email.counts.rejected, 0);
+    assert!(email.counts.accepted > 100);
+}
