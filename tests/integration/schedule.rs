@@ -475,6 +475,13 @@ fn a_backfill_of_seven_dates_writes_seven_partitions_and_manifests() {
     // Again: every date is already published from the same inputs.
     let (ran, skipped) = backfill(&opts).unwrap();
     assert_eq!((ran.len(), skipped), (0, dates.clone()));
+    // The same through the command line: nothing new for any date is exit code 99.
+    let status = personas_bin()
+        .args(["run", fx.config.to_str().unwrap()])
+        .args(["--since", "2026-11-14", "--until", "2026-11-20"])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(99));
 
     // A date that fails stops the backfill and is named; the dates before it stay published.
     std::fs::remove_file(fx.path("data/crm/contacts_2026-11-17.csv")).unwrap();
@@ -486,6 +493,12 @@ fn a_backfill_of_seven_dates_writes_seven_partitions_and_manifests() {
     );
     assert!(msg.contains("contacts_2026-11-17.csv"), "{msg}");
     assert_eq!(err.exit_code(), 3);
+    let status = personas_bin()
+        .args(["run", fx.config.to_str().unwrap()])
+        .args(["--since", "2026-11-14", "--until", "2026-11-20", "--force"])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3));
     assert_eq!(published_dates(&out).unwrap(), dates);
 }
 
