@@ -164,6 +164,58 @@ fn the_sample_has_buyer_and_user_personas_and_one_negative() {
         );
         assert!(!p.card.online.is_empty(), "{}", p.name);
     }
+    // The tables: one personas row per persona with every card column filled where the data
+    // has it, and model_quality with every k tried in each bucket, one chosen.
+    let part = |t: &str| {
+        out.path()
+            .join(format!("{t}/run_date=2026-11-20/part-0.parquet"))
+    };
+    let personas = crate::util::read_parquet(&part("personas"));
+    let rows: usize = personas.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, report.personas.len());
+    for column in [
+        "description",
+        "demographics",
+        "goals",
+        "motivations",
+        "frustrations",
+        "online_behaviour",
+        "offline_behaviour",
+        "preferred_channel",
+        "vs_social_audience",
+    ] {
+        let filled: usize = personas
+            .iter()
+            .map(|b| {
+                let a = b.column_by_name(column).unwrap().as_string::<i32>();
+                a.iter().flatten().filter(|s| !s.is_empty()).count()
+            })
+            .sum();
+        assert!(filled > 0, "no persona has {column}");
+    }
+    let quality = crate::util::read_parquet(&part("model_quality"));
+    let mut tried = Vec::new();
+    for b in &quality {
+        let bucket = b.column_by_name("bucket").unwrap().as_string::<i32>();
+        let k = b.column_by_name("k").unwrap().as_primitive::<UInt64Type>();
+        let chosen = b.column_by_name("chosen").unwrap().as_boolean();
+        for i in 0..b.num_rows() {
+            tried.push((bucket.value(i).to_string(), k.value(i), chosen.value(i)));
+        }
+    }
+    for bucket in ["buyer", "user"] {
+        let ks: Vec<u64> = tried
+            .iter()
+            .filter(|t| t.0 == bucket)
+            .map(|t| t.1)
+            .collect();
+        assert_eq!(ks, [2, 3, 4, 5], "{tried:?}");
+        assert_eq!(
+            tried.iter().filter(|t| t.0 == bucket && t.2).count(),
+            1,
+            "{tried:?}"
+        );
+    }
 }
 
 #[test]
