@@ -1,7 +1,7 @@
 //! The modelling against planted personas: recovered and stable when they are separated, and
 //! reported unstable when they overlap; small groups and small runs flagged, not published.
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::UInt64Type;
 use personas::evaluate::{evaluate, EvaluateOptions};
 use personas::generate::GenerateOptions;
