@@ -149,6 +149,17 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
     bad_time[7] = "yesterday";
     members.push_str(&(bad_time.join(",") + "\n"));
     std::fs::write(&mailchimp, members).unwrap();
+    // The Meta insights: a count that is not a number (1 of 69 values: allow 5 % there).
+    let meta = fx.path("data/meta/page_insights.json");
+    let insights = std::fs::read_to_string(&meta).unwrap();
+    assert!(insights.contains("\"F.13-17\": "));
+    let insights = insights.replacen("\"F.13-17\": ", "\"F.13-17\": \"many\", \"F.x\": ", 1);
+    std::fs::write(&meta, insights).unwrap();
+    let config = std::fs::read_to_string(&fx.config).unwrap().replace(
+        "path = \"data/meta/page_insights.json\"",
+        "path = \"data/meta/page_insights.json\"\nmax_reject_pct = 5",
+    );
+    std::fs::write(&fx.config, config).unwrap();
     let ga4 = fx.path("data/ga4/events_20261120.json");
     let mut events = std::fs::read_to_string(&ga4).unwrap();
     events.push_str("{\"event_name\": \"page_view\", \"event_timestamp\": \n");
@@ -182,6 +193,8 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
     assert_eq!(web.counts.rejected, 2);
     let email = report.sources.iter().find(|s| s.name == "email").unwrap();
     assert_eq!(email.counts.rejected, 2, "{}", report.summary());
+    let social = report.sources.iter().find(|s| s.name == "social").unwrap();
+    assert_eq!(social.counts.rejected, 1, "{}", report.summary());
     let batches =
         read_parquet(&fx.path("out/rejects/source=crm/run_date=2026-11-20/part-0.parquet"));
     let reasons: Vec<String> = batches
