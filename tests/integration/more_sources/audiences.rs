@@ -17,12 +17,7 @@ const DEVICES: [(&str, u32); 3] = [("desktop", 6911), ("mobile", 3290), ("tablet
 
 /// A GA4 UI CSV export of one dimension: comments, then a header and one row per level, each
 /// metric derived from active users; `extra` rows are appended as written.
-pub(super) fn ga4_report(
-    title: &str,
-    dimension: &str,
-    levels: &[(&str, u32)],
-    extra: &[&str],
-) -> String {
+fn ga4_report(title: &str, dimension: &str, levels: &[(&str, u32)], extra: &[&str]) -> String {
     let mut s = format!(
         "# ----------------------------------------\n# {title}\n# Account: StackPilot\n# Property: stackpilot.io - GA4\n# ----------------------------------------\n#\n# All Users\n# Start date: 20261021\n# End date: 20261119\n{dimension},Active users,New users,Engaged sessions,Engagement rate\n"
     );
@@ -80,7 +75,7 @@ pub(super) fn write_ga4_reports(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Share of `level` among `levels`.
-pub(super) fn share(levels: &[(&str, u32)], level: &str) -> f64 {
+fn share(levels: &[(&str, u32)], level: &str) -> f64 {
     let total: u32 = levels.iter().map(|(_, n)| n).sum();
     let n = levels.iter().find(|(l, _)| *l == level).unwrap().1;
     f64::from(n) / f64::from(total)
