@@ -11,32 +11,24 @@
 //! and a failed or killed run leaves the previous outputs untouched.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type};
-use datafusion::datasource::MemTable;
-use datafusion::functions::unicode::expr_fn::character_length;
-use datafusion::prelude::{
-    cast as cast_expr, col, ParquetReadOptions, SessionConfig, SessionContext,
-};
 use tracing::{info, info_span, warn};
 
 use crate::cluster::{self, Bucket};
-use crate::config::{template, Pipeline, SourceKind};
+use crate::config::{template, Pipeline};
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureTable};
-use crate::landing::{self, Counts};
+use crate::landing;
 use crate::profile::trends::{write_trends, TrendRow};
-use crate::profile::{self, Audience, Persona, INSUFFICIENT_SAMPLE};
+use crate::profile::{self, Persona};
 use crate::sinks::{self, manifest};
 use crate::sources::{self, LandContext, SourceReport};
 use crate::transform::{self, ModelRun};
 
 mod backfill;
+mod checks;
 pub mod columns;
 pub mod continuity;
 mod fault;
@@ -46,6 +38,10 @@ pub mod progress;
 pub mod publish;
 mod record;
 mod summary;
+mod tables;
+
+use checks::{check_ceiling, check_sample};
+use tables::{count_rows, load_audience, register_raw_tables, session, write_model};
 mod trends_summary;
 
 pub use backfill::backfill;
@@ -433,176 +429,4 @@ async fn run_locked(
         manifest,
         push,
     })
-}
-
-/// Fail when no persona is big enough to trust (the run, or every bucket, below the minimum
-/// sample, or every persona below the minimum size).
-fn check_sample(personas: &[Persona]) -> Result<()> {
-    let small = |p: &Persona| p.flags.iter().any(|f| f == INSUFFICIENT_SAMPLE);
-    if personas.is_empty() || !personas.iter().all(small) {
-        return Ok(());
-    }
-    let mut reasons: Vec<&str> = personas
-        .iter()
-        .flat_map(|p| {
-            p.flags
-                .iter()
-                .zip(&p.flag_reasons)
-                .filter(|(f, _)| *f == INSUFFICIENT_SAMPLE)
-                .map(|(_, r)| r.as_str())
-        })
-        .collect();
-    reasons.dedup();
-    Err(Error::InsufficientSample {
-        reason: format!(
-            "every persona is flagged {INSUFFICIENT_SAMPLE} ({})",
-            reasons.join("; ")
-        ),
-    })
-}
-
-fn check_ceiling(report: &SourceReport, max_pct: f64, rejects_at: &Path) -> Result<()> {
-    let Counts { read, rejected, .. } = report.counts;
-    if read == 0 {
-        return Ok(());
-    }
-    let pct = rejected as f64 * 100.0 / read as f64;
-    if pct > max_pct {
-        return Err(Error::TooManyRejects {
-            source_name: report.name.clone(),
-            rejected,
-            read,
-            pct,
-            ceiling_pct: max_pct,
-            rejects: format!(
-                "{} (not published: the run failed; rerun with a higher max_reject_pct to inspect). \
-                 Most common reasons: {}",
-                rejects_at.display(),
-                common_reasons(&report.rejects, 3)
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// The `n` most common reject reasons with their counts and first rows:
-/// "a date that is not a date in \"Create Date\" (812 rows, first at contacts.csv line 40); ...".
-fn common_reasons(rejects: &[landing::Reject], n: usize) -> String {
-    let mut by_reason: std::collections::HashMap<&str, (usize, &landing::Reject)> =
-        std::collections::HashMap::new();
-    for r in rejects {
-        by_reason.entry(r.reason.as_str()).or_insert((0, r)).0 += 1;
-    }
-    let mut common: Vec<_> = by_reason.into_iter().collect();
-    common.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
-    common
-        .iter()
-        .take(n)
-        .map(|(reason, (count, first))| {
-            format!(
-                "{reason} ({count} rows, first at {} line {})",
-                first.file, first.line
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn session() -> SessionContext {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads))
-}
-
-/// Register each landed source as its raw table, and an empty raw table for each kind the
-/// pipeline does not read, so the SQL runs unchanged (a missing source yields no rows).
-async fn register_raw_tables(ctx: &SessionContext, reports: &[SourceReport]) -> Result<()> {
-    for r in reports {
-        let dir = format!("{}/", r.landed_dir.display());
-        ctx.register_parquet(r.kind.raw_table(), &dir, ParquetReadOptions::default())
-            .await?;
-    }
-    for kind in SourceKind::ALL {
-        if reports.iter().any(|r| r.kind == kind) {
-            continue;
-        }
-        let schema = sources::empty_raw_schema(kind);
-        let table = MemTable::try_new(schema, vec![vec![]])?;
-        ctx.register_table(kind.raw_table(), Arc::new(table))?;
-    }
-    Ok(())
-}
-
-/// The social audience shares from the `social_audience` model, if the project has one.
-async fn load_audience(ctx: &SessionContext) -> Audience {
-    let mut audience = Audience::new();
-    let Ok(df) = ctx.table("social_audience").await else {
-        return audience;
-    };
-    let batches = match df.collect().await {
-        Ok(batches) => batches,
-        Err(e) => {
-            warn!(error = %e, "Model social_audience failed; skipping the audience comparison.");
-            return audience;
-        }
-    };
-    for b in batches {
-        let (Some(dim), Some(level), Some(share)) = (
-            b.column_by_name("dimension"),
-            b.column_by_name("level"),
-            b.column_by_name("share"),
-        ) else {
-            warn!("Model social_audience lacks dimension, level or share; skipping the audience comparison.");
-            return audience;
-        };
-        let (Ok(dim), Ok(level), Ok(share)) = (
-            cast(dim, &DataType::Utf8),
-            cast(level, &DataType::Utf8),
-            cast(share, &DataType::Float64),
-        ) else {
-            warn!("Model social_audience has dimension, level or share of the wrong type; skipping the audience comparison.");
-            return audience;
-        };
-        let (dim, level, share) = (
-            dim.as_string::<i32>(),
-            level.as_string::<i32>(),
-            share.as_primitive::<Float64Type>(),
-        );
-        for i in 0..b.num_rows() {
-            if dim.is_valid(i) && level.is_valid(i) && share.is_valid(i) {
-                audience.insert(
-                    (dim.value(i).to_string(), level.value(i).to_string()),
-                    share.value(i),
-                );
-            }
-        }
-    }
-    audience
-}
-
-/// Rows of a table, if the project has it.
-async fn count_rows(ctx: &SessionContext, table: &str) -> Option<u64> {
-    let df = ctx.table(table).await.ok()?;
-    df.count().await.ok().map(|n| n as u64)
-}
-
-/// Write a model's rows as one Parquet file (the per-contact features, for analysts).
-/// Rows are ordered by `contact_id` (numerically for numeric ids, as the feature table is), so
-/// a rerun of a date writes the same file.
-async fn write_model(ctx: &SessionContext, model: &str, path: &Path) -> Result<()> {
-    let mut df = ctx.table(model).await?;
-    if df.schema().has_column_with_unqualified_name("contact_id") {
-        let id = cast_expr(col("contact_id"), DataType::Utf8);
-        df = df.sort(vec![
-            character_length(id.clone()).sort(true, true),
-            id.sort(true, true),
-        ])?;
-    }
-    let batches = df.collect().await?;
-    let Some(first) = batches.first() else {
-        return Ok(());
-    };
-    landing::write_parquet(path, first.schema(), &batches)?;
-    Ok(())
 }
