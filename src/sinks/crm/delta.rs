@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 use super::{generic, CrmRow, CRM_TABLE, GENERIC_FULL};
 
@@ -32,34 +32,13 @@ pub fn snapshot_path(output_dir: &Path, run_date: NaiveDate) -> PathBuf {
         .join(GENERIC_FULL)
 }
 
-/// Dates of the published CRM partitions that hold a snapshot, ascending.
+/// Dates of the published runs (the `_SUCCESS` reader contract) whose CRM partition holds a
+/// snapshot, ascending.
 pub fn published_dates(output_dir: &Path) -> Result<Vec<NaiveDate>> {
-    let dir = output_dir.join(CRM_TABLE);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(&dir, e)),
-    };
-    let mut dates = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(&dir, e))?;
-        let name = entry.file_name();
-        let Some(date) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("run_date="))
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        else {
-            continue;
-        };
-        // Only dates whose run published completely (the `_SUCCESS` reader contract).
-        if entry.path().join(GENERIC_FULL).is_file()
-            && crate::pipeline::is_published(output_dir, date)
-        {
-            dates.push(date);
-        }
-    }
-    dates.sort();
-    Ok(dates)
+    Ok(crate::pipeline::published_dates(output_dir)?
+        .into_iter()
+        .filter(|d| snapshot_path(output_dir, *d).is_file())
+        .collect())
 }
 
 /// The latest published snapshot dated before `before` whose date `accept` takes, read.
