@@ -7,7 +7,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -37,6 +39,49 @@ pub fn lineage_fields() -> [Field; 3] {
             false,
         ),
     ]
+}
+
+/// Builds the lineage columns of landed rows, one `push` per row, and writes the finished
+/// columns with the row's own.
+pub struct Lineage {
+    file: StringBuilder,
+    line: Int64Builder,
+    loaded: TimestampMicrosecondBuilder,
+    loaded_at: i64,
+}
+
+impl Lineage {
+    /// Lineage of rows loaded by the run of `loaded_at`.
+    pub fn new(loaded_at: chrono::DateTime<chrono::Utc>) -> Lineage {
+        Lineage {
+            file: StringBuilder::new(),
+            line: Int64Builder::new(),
+            loaded: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
+            loaded_at: loaded_at.timestamp_micros(),
+        }
+    }
+
+    /// One row's file and line.
+    pub fn push(&mut self, file: &str, line: u64) {
+        self.file.append_value(file);
+        self.line.append_value(line as i64);
+        self.loaded.append_value(self.loaded_at);
+    }
+
+    /// Write `columns` plus the lineage columns as the one Parquet part of `dir`.
+    pub fn write(
+        mut self,
+        dir: &Path,
+        schema: SchemaRef,
+        mut columns: Vec<ArrayRef>,
+    ) -> Result<()> {
+        columns.push(Arc::new(self.file.finish()));
+        columns.push(Arc::new(self.line.finish()));
+        columns.push(Arc::new(self.loaded.finish()));
+        let batch = RecordBatch::try_new(schema.clone(), columns)?;
+        write_parquet(&dir.join("part-0.parquet"), schema, &[batch])?;
+        Ok(())
+    }
 }
 
 /// Row counts of one source.

@@ -13,8 +13,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use tracing::{info, warn};
@@ -23,7 +22,7 @@ use super::encoding::to_utf8;
 use super::{file_label, LandContext};
 use crate::config::TextEncoding;
 use crate::error::{Error, Result};
-use crate::landing::{lineage_fields, write_parquet, Counts, Reject};
+use crate::landing::{lineage_fields, Counts, Lineage, Reject};
 
 /// Schema of the landed report rows.
 pub fn schema() -> SchemaRef {
@@ -362,9 +361,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
     let mut value = Float64Builder::new();
     let mut start = StringBuilder::new();
     let mut end = StringBuilder::new();
-    let mut file = StringBuilder::new();
-    let mut line = Int64Builder::new();
-    let mut loaded = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    let mut lineage = Lineage::new(ctx.loaded_at);
     for (label, r) in &rows {
         report.append_option(r.report.as_deref());
         table.append_value(r.table);
@@ -375,9 +372,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
         value.append_option(r.value);
         start.append_option(r.start_date.as_deref());
         end.append_option(r.end_date.as_deref());
-        file.append_value(label);
-        line.append_value(r.line as i64);
-        loaded.append_value(ctx.loaded_at.timestamp_micros());
+        lineage.push(label, r.line);
     }
     let schema = schema();
     let columns: Vec<ArrayRef> = vec![
@@ -390,12 +385,8 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
         Arc::new(value.finish()),
         Arc::new(start.finish()),
         Arc::new(end.finish()),
-        Arc::new(file.finish()),
-        Arc::new(line.finish()),
-        Arc::new(loaded.finish()),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    write_parquet(&ctx.landed_dir.join("part-0.parquet"), schema, &[batch])?;
+    lineage.write(&ctx.landed_dir, schema, columns)?;
     Ok((counts, rejects))
 }
 

@@ -10,16 +10,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
-};
+use datafusion::arrow::array::{ArrayRef, Int64Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde_json::Value;
 use tracing::info;
 
 use super::{file_label, LandContext};
 use crate::error::{Error, Result};
-use crate::landing::{lineage_fields, write_parquet, Counts, Reject};
+use crate::landing::{lineage_fields, Counts, Lineage, Reject};
 
 /// Schema of the landed follower statistics.
 pub fn schema() -> SchemaRef {
@@ -338,9 +336,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
     let mut label_b = StringBuilder::new();
     let mut organic = Int64Builder::new();
     let mut paid = Int64Builder::new();
-    let mut file_b = StringBuilder::new();
-    let mut line_b = Int64Builder::new();
-    let mut loaded = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    let mut lineage = Lineage::new(ctx.loaded_at);
     for path in &ctx.files {
         let label = file_label(path);
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
@@ -357,9 +353,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
             label_b.append_value(&r.label);
             organic.append_value(r.organic);
             paid.append_value(r.paid);
-            file_b.append_value(&label);
-            line_b.append_value(0);
-            loaded.append_value(ctx.loaded_at.timestamp_micros());
+            lineage.push(&label, 0);
         }
     }
     let schema = schema();
@@ -370,12 +364,8 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
         Arc::new(label_b.finish()),
         Arc::new(organic.finish()),
         Arc::new(paid.finish()),
-        Arc::new(file_b.finish()),
-        Arc::new(line_b.finish()),
-        Arc::new(loaded.finish()),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    write_parquet(&ctx.landed_dir.join("part-0.parquet"), schema, &[batch])?;
+    lineage.write(&ctx.landed_dir, schema, columns)?;
     Ok((counts, rejects))
 }
 

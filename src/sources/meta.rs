@@ -4,16 +4,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
-};
+use datafusion::arrow::array::{ArrayRef, Int64Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde_json::Value;
 use tracing::info;
 
 use super::{file_label, LandContext};
 use crate::error::{Error, Result};
-use crate::landing::{lineage_fields, write_parquet, Counts, Reject};
+use crate::landing::{lineage_fields, Counts, Lineage, Reject};
 
 /// Schema of the landed insights.
 pub fn schema() -> SchemaRef {
@@ -248,9 +246,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
     let mut end_time = StringBuilder::new();
     let mut key = StringBuilder::new();
     let mut value = Int64Builder::new();
-    let mut file_b = StringBuilder::new();
-    let mut line_b = Int64Builder::new();
-    let mut loaded = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    let mut lineage = Lineage::new(ctx.loaded_at);
     for path in &ctx.files {
         let label = file_label(path);
         let (rows, mut file_rejects, file_counts) = read_file(path)?;
@@ -262,9 +258,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
             end_time.append_option(r.end_time.as_deref());
             key.append_value(&r.key);
             value.append_value(r.value);
-            file_b.append_value(&label);
-            line_b.append_value(r.line as i64);
-            loaded.append_value(ctx.loaded_at.timestamp_micros());
+            lineage.push(&label, r.line);
         }
     }
     let schema = schema();
@@ -274,12 +268,8 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
         Arc::new(end_time.finish()),
         Arc::new(key.finish()),
         Arc::new(value.finish()),
-        Arc::new(file_b.finish()),
-        Arc::new(line_b.finish()),
-        Arc::new(loaded.finish()),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    write_parquet(&ctx.landed_dir.join("part-0.parquet"), schema, &[batch])?;
+    lineage.write(&ctx.landed_dir, schema, columns)?;
     Ok((counts, rejects))
 }
 
