@@ -18,7 +18,7 @@ use tracing::warn;
 use crate::config::SourceKind;
 use crate::error::Result;
 use crate::landing;
-use crate::profile::Audience;
+use crate::profile::{Audience, AudienceShare};
 use crate::sources::{self, SourceReport};
 
 pub(super) fn session() -> SessionContext {
@@ -85,11 +85,24 @@ pub(super) async fn load_audience(ctx: &SessionContext) -> Audience {
             level.as_string::<i32>(),
             share.as_primitive::<Float64Type>(),
         );
+        // Which audience each row describes (`meta`, `linkedin`, `ga4`); a project's own mart
+        // without the column is one `social` audience.
+        let source = b
+            .column_by_name("source")
+            .and_then(|s| cast(s, &DataType::Utf8).ok());
+        let source = source.as_ref().map(|s| s.as_string::<i32>());
         for i in 0..b.num_rows() {
             if dim.is_valid(i) && level.is_valid(i) && share.is_valid(i) {
+                // Rows come in the mart's order of precedence: a later source's share of the
+                // same level replaces an earlier one's.
                 audience.insert(
                     (dim.value(i).to_string(), level.value(i).to_string()),
-                    share.value(i),
+                    AudienceShare {
+                        share: share.value(i),
+                        source: source
+                            .filter(|s| s.is_valid(i))
+                            .map_or_else(|| "social".to_string(), |s| s.value(i).to_string()),
+                    },
                 );
             }
         }

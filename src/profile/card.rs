@@ -149,11 +149,12 @@ pub fn build(
         // Only the persona's own levels that differ from the audience by 5 points or more.
         if tr.persona_value >= 0.2 && (tr.persona_value - share).abs() >= 0.05 {
             card.audience.push(format!(
-                "{} {}: {:.0} % of the persona vs {:.0} % of the social audience",
+                "{} {}: {:.0} % of the persona vs {:.0} % of the {} audience",
                 tr.feature,
                 tr.key(),
                 tr.persona_value * 100.0,
-                share * 100.0
+                share * 100.0,
+                tr.audience_source.as_deref().unwrap_or("social")
             ));
         }
     }

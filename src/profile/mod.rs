@@ -69,8 +69,17 @@ impl Persona {
     }
 }
 
+/// The share of an audience with one level, and which audience it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudienceShare {
+    /// Share of the audience (0..1).
+    pub share: f64,
+    /// The audience: `meta` (page fans), `linkedin` (followers), `ga4` (web users), ...
+    pub source: String,
+}
+
 /// The social audience as (dimension, level) -> share.
-pub type Audience = BTreeMap<(String, String), f64>;
+pub type Audience = BTreeMap<(String, String), AudienceShare>;
 
 /// Every bucket's personas, their traits, and who belongs to which.
 #[derive(Debug, Clone, Default)]

@@ -31,6 +31,8 @@ pub struct Trait {
     pub std_diff: f64,
     /// Share of the social audience with this level (where the audience has the dimension).
     pub audience_share: Option<f64>,
+    /// Which audience `audience_share` comes from (`meta`, `linkedin`, `ga4`).
+    pub audience_source: Option<String>,
     /// p-value of the test of the persona against the rest of its bucket.
     pub p_value: f64,
     /// The p-value corrected for the number of traits tested in the bucket.
@@ -123,6 +125,7 @@ pub fn bucket_traits(
                 lift: (mean_all.abs() > 1e-12).then(|| mean_p / mean_all),
                 std_diff,
                 audience_share: None,
+                audience_source: None,
                 p_value: stats::welch(m, &m.rest(&all)),
                 p_adjusted: 1.0,
                 significant: false,
@@ -148,6 +151,7 @@ pub fn bucket_traits(
                     0.0
                 };
                 let lift = rate_p / rate_all;
+                let audience = audience.get(&(c.name.clone(), level.to_string()));
                 let rest = rows.len() - sizes[p];
                 out.push(Trait {
                     persona_id: ids[p].clone(),
@@ -157,7 +161,8 @@ pub fn bucket_traits(
                     population_value: rate_all,
                     lift: Some(lift),
                     std_diff,
-                    audience_share: audience.get(&(c.name.clone(), level.to_string())).copied(),
+                    audience_share: audience.map(|a| a.share),
+                    audience_source: audience.map(|a| a.source.clone()),
                     p_value: stats::proportions(per[p], sizes[p], total - per[p], rest),
                     p_adjusted: 1.0,
                     significant: false,

@@ -266,6 +266,11 @@ pub fn write_traits(path: &Path, run_date: &str, traits: &[Trait]) -> Result<()>
                 floats(traits.iter().map(|t| t.audience_share)),
             ),
             (
+                "audience_source",
+                DataType::Utf8,
+                strings(traits.iter().map(|t| t.audience_source.as_deref())),
+            ),
+            (
                 "p_value",
                 DataType::Float64,
                 floats(traits.iter().map(|t| Some(t.p_value))),
