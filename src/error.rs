@@ -74,6 +74,14 @@ pub enum Error {
         /// Where the rejects were written.
         rejects: String,
     },
+    /// The CRM's API could not be reached or refused the request (after retries).
+    #[error("CRM push: {location}: {message}")]
+    Crm {
+        /// The endpoint, without credentials.
+        location: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A store or HTTP endpoint could not be reached or refused the request (after retries).
     #[error("source `{source_name}`: cannot fetch {location}: {message}")]
     Unreachable {
@@ -180,7 +188,7 @@ impl Error {
             | Error::TooManyRejects { .. }
             | Error::MissingModelColumn { .. }
             | Error::Model { .. } => 3,
-            Error::Unreachable { .. } => 4,
+            Error::Unreachable { .. } | Error::Crm { .. } => 4,
             _ => 70,
         }
     }

@@ -424,8 +424,7 @@ fn refusal(status: StatusCode, body: &[u8]) -> String {
 }
 
 fn unreachable(location: &str, message: String) -> Error {
-    Error::Unreachable {
-        source_name: "hubspot".into(),
+    Error::Crm {
         location: location.to_string(),
         message,
     }
