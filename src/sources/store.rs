@@ -162,20 +162,7 @@ impl Target<'_> {
     }
 }
 
-/// An error and its sources as one line, each cause once.
-pub(super) fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = err.to_string();
-    let mut cause = err.source();
-    while let Some(e) = cause {
-        let text = e.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        cause = e.source();
-    }
-    message
-}
+pub(super) use crate::error::describe;
 
 pub(super) fn timeout(cfg: &StoreConfig) -> Duration {
     Duration::from_secs(cfg.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS).max(1))

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use crate::config::CrmConfig;
-use crate::error::{Error, Result};
+use crate::error::{describe, Error, Result};
 
 /// First backoff; doubled after each failed attempt.
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
@@ -450,21 +450,6 @@ fn backoff(failed: u32) -> Duration {
     BACKOFF_BASE
         .saturating_mul(2u32.saturating_pow(failed.saturating_sub(1)))
         .min(BACKOFF_CAP)
-}
-
-/// An error and its sources as one line, each cause once.
-fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = err.to_string();
-    let mut cause = err.source();
-    while let Some(e) = cause {
-        let text = e.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        cause = e.source();
-    }
-    message
 }
 
 #[cfg(test)]
