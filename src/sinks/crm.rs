@@ -258,6 +258,17 @@ pub fn persona_options(personas: &[Persona], cfg: &CrmConfig) -> Vec<PersonaOpti
 }
 
 /// Create `path`'s folder and a CSV writer on it.
+/// Write a list of option values (a HubSpot property's options, a Salesforce picklist): one row
+/// per option, its label and its value, under `header`.
+fn write_option_list(path: &Path, header: [&str; 2], options: &[PersonaOption]) -> Result<()> {
+    let mut w = csv_writer(path)?;
+    w.write_record(header)?;
+    for o in options {
+        w.write_record([o.label.as_str(), &o.value])?;
+    }
+    finish_csv(w, path)
+}
+
 fn csv_writer(path: &Path) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;

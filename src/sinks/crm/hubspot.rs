@@ -76,12 +76,7 @@ fn remove_stale_parts(dir: &Path) -> Result<()> {
 
 /// Write the property's options: one row per option, label and internal value.
 pub fn write_options(path: &Path, options: &[PersonaOption]) -> Result<()> {
-    let mut w = csv_writer(path)?;
-    w.write_record(OPTIONS_HEADER)?;
-    for o in options {
-        w.write_record([o.label.as_str(), &o.value])?;
-    }
-    finish_csv(w, path)
+    super::write_option_list(path, OPTIONS_HEADER, options)
 }
 
 #[cfg(test)]

@@ -36,12 +36,7 @@ pub fn write_update(path: &Path, cfg: &CrmConfig, rows: &[&CrmRow]) -> Result<()
 
 /// Write the picklist values: one row per value, label and API name.
 pub fn write_picklist(path: &Path, options: &[PersonaOption]) -> Result<()> {
-    let mut w = csv_writer(path)?;
-    w.write_record(PICKLIST_HEADER)?;
-    for o in options {
-        w.write_record([o.label.as_str(), &o.value])?;
-    }
-    finish_csv(w, path)
+    super::write_option_list(path, PICKLIST_HEADER, options)
 }
 
 #[cfg(test)]
