@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, RANGE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, RANGE};
 use reqwest::{StatusCode, Url};
 use tracing::warn;
 
 use super::store::{
     auth_headers, backoff, build_store, describe, display_url, list_matching, redirect_policy,
-    retries, scheme, timeout, Target, RETRY_AFTER_CAP, STORE_SCHEMES,
+    retries, retry_after, scheme, timeout, Target, STORE_SCHEMES,
 };
 use crate::config::StoreConfig;
 use crate::error::{Error, Result};
@@ -262,12 +262,7 @@ async fn http_attempt(
     };
     let status = response.status();
     if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-        let wait = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| Duration::from_secs(s).min(RETRY_AFTER_CAP));
+        let wait = retry_after(response.headers());
         return Err(Attempt::Retry(
             format!("server answered HTTP {status}"),
             wait,

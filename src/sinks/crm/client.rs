@@ -7,7 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use tokio::time::Instant;
@@ -15,6 +15,7 @@ use tracing::{debug, warn};
 
 use crate::config::CrmConfig;
 use crate::error::{describe, Error, Result};
+use crate::sources::store::retry_after;
 
 /// First backoff; doubled after each failed attempt.
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
@@ -23,7 +24,6 @@ const BACKOFF_CAP: Duration = Duration::from_secs(30);
 /// Shortest wait after a 429 without `Retry-After` (HubSpot's limits are per second or more).
 const RATE_LIMITED_MIN: Duration = Duration::from_secs(1);
 /// Longest `Retry-After` honoured.
-const RETRY_AFTER_CAP: Duration = Duration::from_secs(300);
 /// The rate limit's window.
 const WINDOW: Duration = Duration::from_secs(10);
 /// Longest part of an answer's body kept in a message.
@@ -430,21 +430,6 @@ fn unreachable(location: &str, message: String) -> Error {
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date, capped.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    let wait = match v.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
-        _ => {
-            let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-            (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
-                .to_std()
-                .unwrap_or_default()
-        }
-    };
-    Some(wait.min(RETRY_AFTER_CAP))
-}
-
 /// Backoff before attempt `failed + 1`: 200 ms, 400 ms, 800 ms, ... capped.
 fn backoff(failed: u32) -> Duration {
     BACKOFF_BASE
@@ -468,22 +453,6 @@ mod tests {
             vec![(1, 207, "OBJECT_NOT_FOUND: Object not found".to_string())]
         );
         assert!(multi_status_failures(StatusCode::OK, answer, &inputs).is_empty());
-    }
-
-    #[test]
-    fn retry_after_in_seconds_or_as_a_date() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("100000"));
-        assert_eq!(retry_after(&h), Some(RETRY_AFTER_CAP));
-        h.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&h), None);
     }
 
     #[test]
