@@ -188,7 +188,7 @@ pub(super) fn retries(cfg: &StoreConfig) -> u32 {
 }
 
 /// Backoff before attempt `failed + 1`: 200 ms, 400 ms, 800 ms, ... capped.
-pub(super) fn backoff(failed: u32) -> Duration {
+pub fn backoff(failed: u32) -> Duration {
     BACKOFF_BASE
         .saturating_mul(2u32.saturating_pow(failed.saturating_sub(1)))
         .min(BACKOFF_CAP)

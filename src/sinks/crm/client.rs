@@ -15,15 +15,10 @@ use tracing::{debug, warn};
 
 use crate::config::CrmConfig;
 use crate::error::{describe, Error, Result};
-use crate::sources::store::retry_after;
+use crate::sources::store::{backoff, retry_after};
 
-/// First backoff; doubled after each failed attempt.
-const BACKOFF_BASE: Duration = Duration::from_millis(200);
-/// Longest backoff between two attempts.
-const BACKOFF_CAP: Duration = Duration::from_secs(30);
 /// Shortest wait after a 429 without `Retry-After` (HubSpot's limits are per second or more).
 const RATE_LIMITED_MIN: Duration = Duration::from_secs(1);
-/// Longest `Retry-After` honoured.
 /// The rate limit's window.
 const WINDOW: Duration = Duration::from_secs(10);
 /// Longest part of an answer's body kept in a message.
@@ -428,13 +423,6 @@ fn unreachable(location: &str, message: String) -> Error {
         location: location.to_string(),
         message,
     }
-}
-
-/// Backoff before attempt `failed + 1`: 200 ms, 400 ms, 800 ms, ... capped.
-fn backoff(failed: u32) -> Duration {
-    BACKOFF_BASE
-        .saturating_mul(2u32.saturating_pow(failed.saturating_sub(1)))
-        .min(BACKOFF_CAP)
 }
 
 #[cfg(test)]
