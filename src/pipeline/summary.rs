@@ -37,12 +37,7 @@ impl RunReport {
                 b.name,
                 b.rows.len(),
                 b.model.k,
-                b.model
-                    .scores
-                    .iter()
-                    .map(|q| format!("k={} {:.3}", q.k, q.silhouette))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                b.model.scores_text()
             ));
             if b.shared > 0 {
                 s.push_str(&format!(

@@ -51,12 +51,7 @@ pub fn render(ctx: &ReportContext<'_>) -> String {
             "## {title}\n\n{} contacts; {} personas chosen by silhouette ({}).\n",
             b.rows.len(),
             b.model.k,
-            b.model
-                .scores
-                .iter()
-                .map(|q| format!("k={}: {:.3}", q.k, q.silhouette))
-                .collect::<Vec<_>>()
-                .join(", ")
+            b.model.scores_text()
         );
         for p in ctx.personas.iter().filter(|p| p.bucket == b.name) {
             card(&mut s, p);
