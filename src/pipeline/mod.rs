@@ -29,6 +29,7 @@ use crate::transform::{self, ModelRun};
 
 mod backfill;
 mod checks;
+mod checksums;
 pub mod columns;
 pub mod continuity;
 mod fault;
@@ -215,7 +216,7 @@ async fn run_locked(
         resolved.push((s, sources::inputs(pipeline, s, &scratch).await?));
     }
     let config_sha256 = record::config_sha256(pipeline)?;
-    let inputs = record::checksum_inputs(pipeline, &resolved, &scratch)?;
+    let inputs = record::checksum_inputs(pipeline, &resolved, &scratch, out)?;
     if opts.skip_unchanged {
         if let Some(manifest) = record::unchanged(out, date, &config_sha256, &inputs) {
             return Err(Error::NothingToDo {

@@ -17,8 +17,8 @@ use crate::config::{Pipeline, SourceConfig};
 use crate::error::{Error, Result};
 use crate::profile::Persona;
 use crate::sinks::manifest::{
-    checksum_files, read_manifest, sha256_bytes, BucketQuality, InputFile, KQuality, Manifest,
-    ModelRows, PersonaEntry, SourceRows, StageTime, MANIFEST_FILE,
+    read_manifest, sha256_bytes, BucketQuality, InputFile, KQuality, Manifest, ModelRows,
+    PersonaEntry, SourceRows, StageTime, MANIFEST_FILE,
 };
 use crate::sources::{store, SourceReport};
 use crate::transform::ModelRun;
@@ -42,12 +42,13 @@ pub(super) fn checksum_inputs(
     pipeline: &Pipeline,
     resolved: &[(&SourceConfig, Vec<PathBuf>)],
     scratch: &Path,
+    out_dir: &Path,
 ) -> Result<Vec<InputFile>> {
     let paths: Vec<PathBuf> = resolved
         .iter()
         .flat_map(|(_, files)| files.iter().cloned())
         .collect();
-    let mut sums = checksum_files(&paths)?.into_iter();
+    let mut sums = super::checksums::checksums(out_dir, &paths)?.into_iter();
     let mut out = Vec::with_capacity(paths.len());
     for (s, files) in resolved {
         for f in files {
