@@ -1,26 +1,25 @@
--- Web behaviour per contact, from logged-in GA4 events (user_id = CRM Record ID).
+-- Web behaviour per contact, from the event counts of `int_web_event_groups`.
 -- Content sections are grouped into the interests personas are told apart by.
 -- Distinct counts are two-level aggregations (group by contact and value, then count): a
 -- `count(distinct ...)` per contact keeps a hash set per contact, which does not scale to
 -- millions of contacts.
-with events as (
-    select * from stg_ga4__events
-    where contact_id is not null
+with groups as (
+    select * from int_web_event_groups
 ),
 
 per_contact as (
     select
         contact_id,
-        count(*) as events,
-        sum(case when event_name = 'page_view' then 1 else 0 end) as page_views,
-        avg(case when content_section in ('docs', 'api', 'changelog') then 1.0 else 0.0 end) as share_docs,
-        avg(case when content_section in ('pricing', 'case-studies', 'security', 'product') then 1.0 else 0.0 end) as share_pricing,
-        avg(case when content_section in ('discounts', 'templates') then 1.0 else 0.0 end) as share_discounts,
-        avg(case when content_section = 'blog' then 1.0 else 0.0 end) as share_blog,
-        avg(case when device_category in ('mobile', 'tablet') then 1.0 else 0.0 end) as share_mobile,
-        sum(purchase_revenue) as web_revenue,
-        cast(max(event_at) as timestamp) as last_event_at
-    from events
+        sum(events) as events,
+        sum(page_views) as page_views,
+        sum(case when content_section in ('docs', 'api', 'changelog') then events else 0 end) * 1.0 / sum(events) as share_docs,
+        sum(case when content_section in ('pricing', 'case-studies', 'security', 'product') then events else 0 end) * 1.0 / sum(events) as share_pricing,
+        sum(case when content_section in ('discounts', 'templates') then events else 0 end) * 1.0 / sum(events) as share_discounts,
+        sum(case when content_section = 'blog' then events else 0 end) * 1.0 / sum(events) as share_blog,
+        sum(case when device_category in ('mobile', 'tablet') then events else 0 end) * 1.0 / sum(events) as share_mobile,
+        sum(revenue) as web_revenue,
+        cast(max(last_event_at) as timestamp) as last_event_at
+    from groups
     group by contact_id
 ),
 
@@ -28,7 +27,7 @@ sessions as (
     select contact_id, count(*) as sessions
     from (
         select contact_id, ga_session_id
-        from events
+        from groups
         where ga_session_id is not null
         group by contact_id, ga_session_id
     )
@@ -36,8 +35,8 @@ sessions as (
 ),
 
 section_counts as (
-    select contact_id, content_section, count(*) as n
-    from events
+    select contact_id, content_section, sum(events) as n
+    from groups
     where content_section is not null and content_section <> ''
     group by contact_id, content_section
 ),
@@ -54,15 +53,15 @@ sections as (
 
 mediums as (
     select contact_id, traffic_medium as top_medium,
-        row_number() over (partition by contact_id order by count(*) desc, traffic_medium) as rn
-    from events where traffic_medium is not null
+        row_number() over (partition by contact_id order by sum(events) desc, traffic_medium) as rn
+    from groups where traffic_medium is not null
     group by contact_id, traffic_medium
 ),
 
 devices as (
     select contact_id, device_category as main_device,
-        row_number() over (partition by contact_id order by count(*) desc, device_category) as rn
-    from events where device_category is not null
+        row_number() over (partition by contact_id order by sum(events) desc, device_category) as rn
+    from groups where device_category is not null
     group by contact_id, device_category
 ),
 
