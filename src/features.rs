@@ -11,6 +11,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::functions::unicode::expr_fn::character_length;
 use datafusion::prelude::{cast as cast_expr, col, SessionContext};
+use futures::StreamExt;
 use ndarray::Array2;
 use tracing::info;
 
@@ -99,7 +100,9 @@ pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureT
             id.sort(true, true),
         ])
         .map_err(|_| missing(&cfg.model, "contact_id"))?;
-    let batches = df.collect().await?;
+    // Streamed: each sorted batch is copied into the feature table and dropped, so the model's
+    // rows and the table are not both held whole.
+    let mut stream = df.execute_stream().await?;
     let mut t = FeatureTable::default();
     let segmenting = cfg.criteria_columns();
     let mut names = segmenting.clone();
@@ -132,7 +135,8 @@ pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureT
     }
     let mut interned: Vec<Vec<Level>> = vec![Vec::new(); t.categorical.len()];
     let mut raw_tags: Vec<Vec<Option<String>>> = vec![Vec::new(); tag_columns.len()];
-    for batch in &batches {
+    while let Some(batch) = stream.next().await {
+        let batch = &batch?;
         append_batch(&mut t, batch, &cfg.model, &mut interned)?;
         for ((name, _), values) in tag_columns.iter().zip(raw_tags.iter_mut()) {
             let a = cast(column(batch, &cfg.model, name)?, &DataType::Utf8)?;
