@@ -13,6 +13,7 @@ use datafusion::functions::unicode::expr_fn::character_length;
 use datafusion::prelude::{
     cast as cast_expr, col, ParquetReadOptions, SessionConfig, SessionContext,
 };
+use futures::StreamExt;
 use tracing::warn;
 
 use crate::config::SourceKind;
@@ -128,10 +129,19 @@ pub(super) async fn write_model(ctx: &SessionContext, model: &str, path: &Path) 
             id.sort(true, true),
         ])?;
     }
-    let batches = df.collect().await?;
-    let Some(first) = batches.first() else {
-        return Ok(());
-    };
-    landing::write_parquet(path, first.schema(), &batches)?;
+    // Streamed into the file batch by batch: the model's rows are never all held at once.
+    let mut stream = df.execute_stream().await?;
+    let mut sink: Option<landing::ParquetSink> = None;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let sink = match &mut sink {
+            Some(s) => s,
+            None => sink.insert(landing::ParquetSink::create(path, batch.schema())?),
+        };
+        sink.write(&batch)?;
+    }
+    if let Some(sink) = sink {
+        sink.finish()?;
+    }
     Ok(())
 }
