@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, UInt64Type};
+use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type, UInt64Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::partition;
@@ -66,8 +66,7 @@ impl Table {
     fn strings(&self, column: &str) -> Result<Vec<Option<String>>> {
         let mut v = Vec::new();
         for a in self.column(column, &DataType::Utf8)? {
-            let a = a.as_string::<i32>();
-            v.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).to_string())));
+            v.extend(a.as_string::<i32>().iter().map(|s| s.map(str::to_string)));
         }
         Ok(v)
     }
@@ -86,29 +85,26 @@ impl Table {
             .collect()
     }
 
-    fn floats(&self, column: &str) -> Result<Vec<Option<f64>>> {
+    fn numbers<T: ArrowPrimitiveType>(&self, column: &str) -> Result<Vec<Option<T::Native>>> {
         let mut v = Vec::new();
-        for a in self.column(column, &DataType::Float64)? {
-            let a = a.as_primitive::<Float64Type>();
-            v.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))));
+        for a in self.column(column, &T::DATA_TYPE)? {
+            v.extend(a.as_primitive::<T>().iter());
         }
         Ok(v)
     }
 
+    fn floats(&self, column: &str) -> Result<Vec<Option<f64>>> {
+        self.numbers::<Float64Type>(column)
+    }
+
     fn counts(&self, column: &str) -> Result<Vec<Option<u64>>> {
-        let mut v = Vec::new();
-        for a in self.column(column, &DataType::UInt64)? {
-            let a = a.as_primitive::<UInt64Type>();
-            v.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))));
-        }
-        Ok(v)
+        self.numbers::<UInt64Type>(column)
     }
 
     fn bools(&self, column: &str) -> Result<Vec<Option<bool>>> {
         let mut v = Vec::new();
         for a in self.column(column, &DataType::Boolean)? {
-            let a = a.as_boolean();
-            v.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))));
+            v.extend(a.as_boolean().iter());
         }
         Ok(v)
     }
@@ -240,27 +236,13 @@ pub fn history_rows(out: &Path, dates: &[NaiveDate], run_date: NaiveDate) -> Res
             continue;
         }
         for p in load_personas_only(out, d)? {
-            rows.push(TrendRow {
+            rows.push(TrendRow::new(
                 run_date,
-                date: d,
-                persona_id: p.id,
-                persona_name: p.name,
-                bucket: p.bucket,
-                status: None,
-                size: p.size as u64,
-                share: p.share,
-                previous_date: None,
-                previous_size: None,
-                previous_share: None,
-                share_change: None,
-                share_change_z: None,
-                share_change_significant: None,
-                member_overlap: None,
-                profile_distance: None,
-                related_persona_ids: None,
-                lift_changes: None,
-                contacts_changed_share: None,
-            });
+                d,
+                (p.id, p.name, p.bucket),
+                p.size as u64,
+                p.share,
+            ));
         }
     }
     Ok(rows)

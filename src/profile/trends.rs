@@ -81,6 +81,41 @@ pub struct TrendRow {
     pub contacts_changed_share: Option<f64>,
 }
 
+impl TrendRow {
+    /// A persona's size and share on `date`, written by the run of `run_date`, with no status
+    /// and nothing compared yet.
+    pub fn new(
+        run_date: NaiveDate,
+        date: NaiveDate,
+        persona: (String, String, String),
+        size: u64,
+        share: f64,
+    ) -> TrendRow {
+        let (persona_id, persona_name, bucket) = persona;
+        TrendRow {
+            run_date,
+            date,
+            persona_id,
+            persona_name,
+            bucket,
+            status: None,
+            size,
+            share,
+            previous_date: None,
+            previous_size: None,
+            previous_share: None,
+            share_change: None,
+            share_change_z: None,
+            share_change_significant: None,
+            member_overlap: None,
+            profile_distance: None,
+            related_persona_ids: None,
+            lift_changes: None,
+            contacts_changed_share: None,
+        }
+    }
+}
+
 /// Two-proportion z statistic of `x2/n2` against `x1/n1` (pooled standard error); `None` when
 /// a sample is empty or the pooled rate is 0 or 1.
 pub fn two_proportion_z(x1: u64, n1: u64, x2: u64, n2: u64) -> Option<f64> {
@@ -162,25 +197,15 @@ pub fn current_rows(
     let n_prev = bucket_sizes(prev);
     let changed = matching.and_then(|m| m.changed_share);
     let base = |p: &Snapshot, status: &str| TrendRow {
-        run_date,
-        date: run_date,
-        persona_id: p.id.clone(),
-        persona_name: p.name.clone(),
-        bucket: p.bucket.clone(),
         status: Some(status.to_string()),
-        size: p.size as u64,
-        share: p.share,
-        previous_date: None,
-        previous_size: None,
-        previous_share: None,
-        share_change: None,
-        share_change_z: None,
-        share_change_significant: None,
-        member_overlap: None,
-        profile_distance: None,
-        related_persona_ids: None,
-        lift_changes: None,
         contacts_changed_share: changed,
+        ..TrendRow::new(
+            run_date,
+            run_date,
+            (p.id.clone(), p.name.clone(), p.bucket.clone()),
+            p.size as u64,
+            p.share,
+        )
     };
     let compare = |row: &mut TrendRow, before: &Snapshot, x2: u64| {
         let n1 = n_prev.get(before.bucket.as_str()).copied().unwrap_or(0);
