@@ -1,5 +1,5 @@
 //! Command line: `personas run` (one date, or a backfill with `--since`/`--until`), `validate`,
-//! `generate`, `evaluate` and `bench`. Parses arguments into one type and runs the library;
+//! `suggest-criteria`, `generate`, `evaluate` and `bench`. Parses arguments into one type and runs the library;
 //! `main.rs` only sets up logging and maps errors to exit codes.
 
 use std::io::IsTerminal;
@@ -9,9 +9,9 @@ use std::time::Instant;
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{template, Pipeline};
+use crate::config::{template, AutoKeyword, CriteriaSpec, Pipeline};
 use crate::error::{Error, Result};
-use crate::evaluate::{self, EvaluateOptions};
+use crate::evaluate::{self, EvaluateOptions, SuiteOptions};
 use crate::generate::{self, AddedContacts, GenerateOptions};
 use crate::pipeline::{self, Fault, RunOptions};
 use crate::sinks::crm::PushMode;
@@ -105,6 +105,21 @@ pub enum Command {
         /// exports of successive dates in which a persona grows or appears.
         #[arg(long = "add", value_name = "PERSONA=COUNT")]
         added: Vec<AddedContacts>,
+        /// Write one of the robustness designs instead of the sample's personas (`firmographic`,
+        /// `web`, `email`, `all`, `many`, `roles`, `null`; see `personas evaluate --design`).
+        /// --overlap, --small-group and --add do not apply to designs.
+        #[arg(long, conflicts_with_all = ["overlap", "small_group", "added"])]
+        design: Option<String>,
+    },
+    /// Propose segmentation criteria from the data: runs the pipeline once into a temporary
+    /// folder with `criteria = "auto"` and prints every candidate column ranked by the
+    /// structure it shares with the others, and the criteria to paste into the config.
+    SuggestCriteria {
+        /// Pipeline config.
+        config: PathBuf,
+        /// Logical date the source paths are rendered for (YYYY-MM-DD); default today in UTC.
+        #[arg(long)]
+        date: Option<NaiveDate>,
     },
     /// Check the modelling: generate exports with planted personas, run the pipeline on them
     /// and print the adjusted Rand index, the silhouette and each persona's stability.
@@ -121,6 +136,14 @@ pub enum Command {
         /// Size of an extra, small planted group (0 = none).
         #[arg(long, default_value_t = 0)]
         small_group: usize,
+        /// Run the robustness suite on these designs (repeatable, or `all`): for each, the
+        /// pipeline with the signal columns as criteria, with `criteria = "auto"`, with
+        /// buyer/user buckets where roles are spread, and a plain k-means baseline.
+        #[arg(long)]
+        design: Vec<String>,
+        /// Mean web events per contact (designs only).
+        #[arg(long, default_value_t = 10.0)]
+        events_per_contact: f64,
         /// Folder for the generated data and outputs (default: a temporary folder, removed).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -190,7 +213,28 @@ pub async fn execute(cli: Cli) -> Result<()> {
             overlap,
             small_group,
             added,
+            design,
         } => {
+            if let Some(design) = design {
+                let s = generate::design::generate_design(
+                    &out,
+                    &generate::design::DesignOptions {
+                        design,
+                        contacts,
+                        seed,
+                        export_date: date,
+                        events_per_contact,
+                    },
+                )?;
+                println!(
+                    "wrote {} contacts, {} web events ({:.1} MB of GA4 JSON) to {}",
+                    s.contacts,
+                    s.events,
+                    s.ga4_bytes as f64 / 1e6,
+                    out.display()
+                );
+                return Ok(());
+            }
             let opts = GenerateOptions {
                 contacts,
                 seed,
@@ -214,9 +258,26 @@ pub async fn execute(cli: Cli) -> Result<()> {
             seed,
             overlap,
             small_group,
+            design,
+            events_per_contact,
             dir,
             sql_dir,
         } => {
+            if !design.is_empty() {
+                let opts = SuiteOptions {
+                    designs: design.into_iter().filter(|d| d != "all").collect(),
+                    contacts,
+                    seed,
+                    events_per_contact,
+                    dir,
+                    sql_dir,
+                };
+                println!(
+                    "{}",
+                    evaluate::suite::summary(&evaluate::run_suite(&opts).await?)
+                );
+                return Ok(());
+            }
             let opts = EvaluateOptions {
                 contacts,
                 seed,
@@ -232,6 +293,23 @@ pub async fn execute(cli: Cli) -> Result<()> {
             dir,
             sql_dir,
         } => bench(contacts, dir, &sql_dir).await?,
+        Command::SuggestCriteria { config, date } => {
+            suggest_criteria(&config, date.unwrap_or_else(|| Utc::now().date_naive())).await?
+        }
+    }
+    Ok(())
+}
+
+async fn suggest_criteria(config: &Path, date: NaiveDate) -> Result<()> {
+    let mut pipeline = Pipeline::load(config)?;
+    let tmp = std::env::temp_dir().join(format!("personas-suggest-{}", std::process::id()));
+    pipeline.config.output_dir = tmp.clone();
+    pipeline.config.features.criteria = Some(CriteriaSpec::Auto(AutoKeyword::Auto));
+    let run = pipeline::run(&pipeline, &RunOptions::new(date)).await;
+    let _ = std::fs::remove_dir_all(&tmp);
+    match run?.suggestion {
+        Some(s) => print!("{}", s.text()),
+        None => println!("no criteria proposed"),
     }
     Ok(())
 }

@@ -28,6 +28,9 @@ features as (
             else 'unknown'
         end as gender,
         coalesce(country, 'unknown') as country,
+        -- the numbers beside their bands (null when unknown)
+        cast(age_years as double) as age,
+        cast(employees as double) as employees,
 
         -- job and company
         case
@@ -51,6 +54,8 @@ features as (
 
         -- relationship
         coalesce(buying_role, 'unknown') as buying_role,
+        -- every buying role of the contact, `;`-separated (multi-valued)
+        buying_roles,
         coalesce(lifecycle_stage, 'unknown') as lifecycle_stage,
         coalesce(original_source, 'unknown') as original_source,
 
@@ -70,6 +75,13 @@ features as (
         share_discounts,
         share_blog,
         share_mobile,
+        share_desktop,
+        share_medium_organic,
+        share_medium_cpc,
+        share_medium_referral,
+        share_medium_email,
+        share_medium_social,
+        share_medium_none,
         coalesce(top_section, 'none') as top_section,
         coalesce(top_medium, 'none') as top_medium,
         coalesce(main_device, 'none') as main_device,

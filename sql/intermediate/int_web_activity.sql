@@ -1,5 +1,6 @@
 -- Web behaviour per contact, from the event counts of `int_web_event_groups`.
--- Content sections are grouped into the interests personas are told apart by.
+-- Content sections are grouped into the interests personas are told apart by; devices and
+-- traffic mediums each get the share of every value, not only the most frequent one.
 -- Distinct counts are two-level aggregations (group by contact and value, then count): a
 -- `count(distinct ...)` per contact keeps a hash set per contact, which does not scale to
 -- millions of contacts.
@@ -17,6 +18,14 @@ per_contact as (
         sum(case when content_section in ('discounts', 'templates') then events else 0 end) * 1.0 / sum(events) as share_discounts,
         sum(case when content_section = 'blog' then events else 0 end) * 1.0 / sum(events) as share_blog,
         sum(case when device_category in ('mobile', 'tablet') then events else 0 end) * 1.0 / sum(events) as share_mobile,
+        sum(case when device_category = 'desktop' then events else 0 end) * 1.0 / sum(events) as share_desktop,
+        -- every traffic medium GA4 sets by default, so no channel is reduced to the top one
+        sum(case when traffic_medium = 'organic' then events else 0 end) * 1.0 / sum(events) as share_medium_organic,
+        sum(case when traffic_medium in ('cpc', 'ppc', 'paid', 'paidsearch') then events else 0 end) * 1.0 / sum(events) as share_medium_cpc,
+        sum(case when traffic_medium = 'referral' then events else 0 end) * 1.0 / sum(events) as share_medium_referral,
+        sum(case when traffic_medium = 'email' then events else 0 end) * 1.0 / sum(events) as share_medium_email,
+        sum(case when traffic_medium in ('social', 'paid_social', 'paidsocial', 'social-network') then events else 0 end) * 1.0 / sum(events) as share_medium_social,
+        sum(case when traffic_medium is null or traffic_medium in ('(none)', '(not set)', 'none', '') then events else 0 end) * 1.0 / sum(events) as share_medium_none,
         sum(revenue) as web_revenue,
         cast(max(last_event_at) as timestamp) as last_event_at
     from groups

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 mod quality;
 pub mod segment;
 pub mod stability;
+pub mod structure;
 
 pub use quality::{adjusted_rand_index, silhouette};
 pub use segment::{segment, Bucket};
@@ -114,6 +115,18 @@ impl ClusterModel {
 /// [`Error::Cluster`] for invalid settings, fewer rows than k_min, no columns, or a non-finite
 /// value (the message names its row and column).
 pub fn fit(x: &Array2<f64>, settings: &KMeansSettings) -> Result<ClusterModel> {
+    fit_choosing(x, settings, |_| None)
+}
+
+/// [`fit`], with the k chosen by `choose` from every k's scores (`None`: by silhouette).
+///
+/// # Errors
+/// As [`fit`].
+pub fn fit_choosing(
+    x: &Array2<f64>,
+    settings: &KMeansSettings,
+    choose: impl Fn(&[KScore]) -> Option<usize>,
+) -> Result<ClusterModel> {
     let (n, d) = x.dim();
     let (k_min, k_max) = (settings.k_min, validate(x, settings)?);
     // All of x (borrowed, no copy) or a seeded sample of it.
@@ -144,6 +157,9 @@ pub fn fit(x: &Array2<f64>, settings: &KMeansSettings) -> Result<ClusterModel> {
         if silhouette > sils[best] || sils[best].is_nan() {
             best = i;
         }
+    }
+    if let Some(i) = choose(&scores).and_then(|k| scores.iter().position(|s| s.k == k)) {
+        best = i;
     }
     let (k, raw, _) = &runs[best];
     let (k, raw_labels) = (*k, assign_flat(&row_major(x.view()), d, raw));

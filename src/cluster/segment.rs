@@ -4,10 +4,11 @@
 
 use tracing::{info, info_span, warn};
 
-use crate::config::{BucketsConfig, ClusterConfig, FeaturesConfig};
+use crate::config::{BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, KChoice};
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureTable};
+use crate::features::{self, CriterionWeight, FeatureTable};
 
+use super::structure::{self, KGap, NullSettings, Verdict};
 use super::{ClusterModel, KMeansSettings};
 
 /// One bucket of contacts and the personas found in it.
@@ -23,11 +24,56 @@ pub struct Bucket {
     pub stability: Vec<f64>,
     /// How many of the bucket's contacts are also in another bucket.
     pub shared: usize,
+    /// Each criterion's weight and its total variance in the bucket's design matrix.
+    pub weights: Vec<CriterionWeight>,
+    /// The gap of every k tried against the permutation null (empty when too few contacts).
+    pub gaps: Vec<KGap>,
+    /// Whether the bucket has clear structure (`None` when too few contacts to test).
+    pub verdict: Option<Verdict>,
+    /// How k was chosen.
+    pub k_choice: KChoice,
 }
 
-/// Split the contacts into buckets and cluster each one on its own design matrix.
+impl Bucket {
+    /// How k was chosen, with every k's scores: "k chosen by gap: k=2 0.110, k=3 0.254 (...);
+    /// silhouette k=2 0.27, ...".
+    pub fn choice_text(&self) -> String {
+        let sil = self.model.scores_text();
+        if self.gaps.is_empty() {
+            return format!("k chosen by silhouette: {sil}");
+        }
+        let gaps = self
+            .gaps
+            .iter()
+            .map(|g| format!("k={} {:.3}", g.k, g.gap()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.k_choice {
+            KChoice::Gap => format!("k chosen by gap: {gaps}; silhouette {sil}"),
+            KChoice::Silhouette => format!("k chosen by silhouette: {sil}; gap {gaps}"),
+        }
+    }
+
+    /// The structure verdict in words.
+    pub fn structure_text(&self) -> String {
+        match &self.verdict {
+            None => "structure not tested (too few contacts)".into(),
+            Some(v) if v.structured => format!(
+                "clear structure: {:.1} spreads tighter than the same data shuffled column by column ({:.1} needed)",
+                v.z, v.z_needed
+            ),
+            Some(v) => format!(
+                "NO clear structure: {:.1} spreads tighter than the same data shuffled column by column, {:.1} needed",
+                v.z, v.z_needed
+            ),
+        }
+    }
+}
+
+/// Split the contacts into buckets and cluster each one on its own design matrix of `criteria`.
 pub fn segment(
     table: &FeatureTable,
+    criteria: &[Criterion],
     features_cfg: &FeaturesConfig,
     cluster_cfg: &ClusterConfig,
 ) -> Result<Vec<Bucket>> {
@@ -51,8 +97,18 @@ pub fn segment(
             warn!(bucket = %name, "No contacts in this bucket; it has no personas.");
             continue;
         }
-        let design = features::design(table, &rows, features_cfg);
-        let model = fit_small_aware(&design.matrix, &settings)?;
+        let design = features::design(table, &rows, criteria, features_cfg)?;
+        let null = NullSettings {
+            resamples: cluster_cfg.null_resamples,
+            sample: cluster_cfg.null_sample,
+            alpha: cluster_cfg.structure_alpha,
+            ..NullSettings::default()
+        };
+        let (model, gaps) = fit_small_aware(&design, &settings, &null, cluster_cfg.k_choice)?;
+        let verdict = (!gaps.is_empty()).then(|| structure::verdict(&gaps, model.k, null.alpha));
+        if let Some(v) = &verdict {
+            info!(bucket = %name, structured = v.structured, z = v.z, z_needed = v.z_needed, "Structure test.");
+        }
         let stability = super::stability::stability(
             &design.matrix,
             &model.labels,
@@ -68,6 +124,10 @@ pub fn segment(
             model,
             stability,
             shared,
+            weights: design.criteria,
+            gaps,
+            verdict,
+            k_choice: cluster_cfg.k_choice,
         });
     }
     Ok(out)
@@ -82,6 +142,7 @@ fn split(
     let column = table
         .categorical
         .iter()
+        .chain(&table.multi_raw)
         .find(|c| c.name == cfg.column)
         .ok_or_else(|| Error::MissingModelColumn {
             model: model.to_string(),
@@ -119,17 +180,25 @@ fn split(
 }
 
 /// Fit, lowering the k range when there are too few contacts for it (a tiny run is still
-/// profiled, and flagged by the profile step).
-fn fit_small_aware(x: &ndarray::Array2<f64>, settings: &KMeansSettings) -> Result<ClusterModel> {
+/// profiled, and flagged by the profile step); with enough contacts, the gap of every k
+/// against the null, and k chosen as configured.
+fn fit_small_aware(
+    design: &features::Design,
+    settings: &KMeansSettings,
+    null: &NullSettings,
+    k_choice: KChoice,
+) -> Result<(ClusterModel, Vec<KGap>)> {
+    let x = &design.matrix;
     let n = x.nrows();
     if n < 3 {
         // Too few to split: one group, flagged by the profile step.
-        return Ok(ClusterModel {
+        let model = ClusterModel {
             k: 1,
             centroids: ndarray::Array2::zeros((1, x.ncols())),
             labels: vec![0; n],
             scores: Vec::new(),
-        });
+        };
+        return Ok((model, Vec::new()));
     }
     let mut s = settings.clone();
     if n <= s.k_max {
@@ -141,5 +210,14 @@ fn fit_small_aware(x: &ndarray::Array2<f64>, settings: &KMeansSettings) -> Resul
             "Too few contacts for the configured k range; lowering it."
         );
     }
-    super::fit(x, &s)
+    // The null needs enough rows per k to mean anything; tiny buckets are flagged anyway.
+    let gaps = if n >= 10 * s.k_max && x.ncols() > 0 {
+        structure::gaps(x, &design.families, &design.strata(), &s, null)?
+    } else {
+        Vec::new()
+    };
+    let by_gap = (k_choice == KChoice::Gap)
+        .then(|| structure::choose_by_gap(&gaps))
+        .flatten();
+    Ok((super::fit_choosing(x, &s, |_| by_gap)?, gaps))
 }

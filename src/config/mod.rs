@@ -16,7 +16,8 @@ pub mod template;
 
 pub use crm::{CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig};
 pub use model::{
-    BucketsConfig, ClusterConfig, Criterion, CriterionGroup, FeaturesConfig, Framework,
+    AutoKeyword, BucketsConfig, ClusterConfig, CriteriaSpec, Criterion, CriterionGroup,
+    FeaturesConfig, Framework, KChoice,
 };
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
@@ -152,9 +153,9 @@ impl Pipeline {
         let c = &self.config;
         let f = &c.features;
         let criteria = f.criteria();
-        if !(3..=5).contains(&criteria.len()) {
+        if !f.is_auto() && !(3..=5).contains(&criteria.len()) {
             return Err(self.fail(format!(
-                "features.criteria: segment on 3 to 5 criteria, got {} ({})",
+                "features.criteria: segment on 3 to 5 criteria (or `criteria = \"auto\"`), got {} ({})",
                 criteria.len(),
                 criteria
                     .iter()
@@ -166,10 +167,25 @@ impl Pipeline {
         if criteria.iter().any(|c| c.columns().is_empty()) {
             return Err(self.fail("features.criteria: a criterion group has no columns".into()));
         }
-        if !(f.categorical_weight > 0.0 && f.categorical_weight.is_finite()) {
+        if let Some(c) = criteria
+            .iter()
+            .find(|c| !(c.weight() > 0.0 && c.weight().is_finite()))
+        {
             return Err(self.fail(format!(
-                "features.categorical_weight must be a positive number, got {}",
-                f.categorical_weight
+                "features.criteria: the weight of `{}` must be a positive number, got {}",
+                c.name(),
+                c.weight()
+            )));
+        }
+        let k = &c.cluster;
+        if k.null_resamples < 2
+            || k.null_sample < 10
+            || !(k.structure_alpha > 0.0 && k.structure_alpha < 1.0)
+        {
+            return Err(self.fail(format!(
+                "cluster: need null_resamples >= 2, null_sample >= 10 and 0 < structure_alpha < 1, \
+                 got {}, {} and {}",
+                k.null_resamples, k.null_sample, k.structure_alpha
             )));
         }
         if let Some(b) = &c.cluster.buckets {
@@ -193,13 +209,9 @@ impl Pipeline {
                 p.alpha
             )));
         }
-        if !(0.0..=1.0).contains(&p.min_stability)
-            || !(0.0..=1.0).contains(&p.negative.min_share)
-            || !(-1.0..=1.0).contains(&p.min_silhouette)
-        {
+        if !(0.0..=1.0).contains(&p.min_stability) || !(0.0..=1.0).contains(&p.negative.min_share) {
             return Err(self.fail(
-                "profile.min_stability and profile.negative.min_share must be between 0 and 1, \
-                 profile.min_silhouette between -1 and 1"
+                "profile.min_stability and profile.negative.min_share must be between 0 and 1"
                     .into(),
             ));
         }
@@ -303,17 +315,39 @@ path = "contacts.csv"
     #[test]
     fn a_criterion_group_with_an_unknown_key_is_rejected() {
         let text = format!(
-            "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\"], weight = 2 }}]\n"
+            "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\"], wieght = 2 }}]\n"
         );
         let err = Pipeline::parse(&text, Path::new("p.toml"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("no other keys"), "{err}");
+        let weighted = format!(
+            "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\"], weight = 2 }}]\n"
+        );
+        let p = Pipeline::parse(&weighted, Path::new("p.toml")).unwrap();
+        assert_eq!(p.config.features.criteria()[2].weight(), 2.0);
+        let zero = weighted.replace("weight = 2", "weight = 0");
+        let err = Pipeline::parse(&zero, Path::new("p.toml")).unwrap_err();
+        assert!(err.to_string().contains("weight of `g`"), "{err}");
         let ok = format!(
             "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\", \"d\"] }}]\n"
         );
         let p = Pipeline::parse(&ok, Path::new("p.toml")).unwrap();
         assert_eq!(p.config.features.criteria_columns(), ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn criteria_can_be_auto() {
+        let text = format!("{MINIMAL}\n[features]\ncriteria = \"auto\"\n");
+        let p = Pipeline::parse(&text, Path::new("p.toml")).unwrap();
+        assert!(p.config.features.is_auto());
+        assert_eq!(
+            p.config.features.criteria_columns(),
+            p.config.features.candidates
+        );
+        let typo = format!("{MINIMAL}\n[features]\ncriteria = \"automatic\"\n");
+        let err = Pipeline::parse(&typo, Path::new("p.toml")).unwrap_err();
+        assert!(err.to_string().contains("auto"), "{err}");
     }
 
     #[test]

@@ -16,23 +16,29 @@ pub struct FeaturesConfig {
     #[serde(default)]
     pub framework: Framework,
     /// The 3 to 5 criteria that segment contacts: a column of the feature model, or a named
-    /// group of columns (`{ name = "content_interest", columns = [...] }`). Numeric
-    /// columns are winsorised at the 1st/99th percentile and standardised, a missing value
-    /// imputed by the mean with an indicator column; text columns are one-hot encoded with rare
-    /// levels pooled; `tags` columns get one indicator per tag. Every other feature only
+    /// group of columns (`{ name = "content_interest", columns = [...] }`, optionally with a
+    /// `weight`), or `"auto"`: proposed from the data among `candidates` (see `personas
+    /// suggest-criteria`). Each criterion weighs the same in the distance (total variance 1)
+    /// whatever its number of levels or columns, unless it names a `weight`. Numeric columns
+    /// are winsorised at the 1st/99th percentile and standardised, a missing value imputed by
+    /// the mean with an indicator column; text columns are one-hot encoded with rare levels
+    /// pooled; `multi` columns get one indicator per value. Every other feature only
     /// describes. Default: the framework's criteria.
-    pub criteria: Option<Vec<Criterion>>,
+    pub criteria: Option<CriteriaSpec>,
+    /// Columns `criteria = "auto"` chooses from (and the plain baseline of `personas
+    /// evaluate` encodes). Default: every behaviour, firmographic, demographic and email column
+    /// of the bundled feature model, each number once (not also as its band), and no column
+    /// computed from others (`sessions` and `days_since_activity` come from the same web
+    /// events as `page_views`: they are associated by construction, not by persona).
+    #[serde(default = "default_candidates")]
+    pub candidates: Vec<String>,
     /// Numeric columns that are log-transformed (`ln(1 + x)`) before standardising (counts, money).
     #[serde(default = "default_log_numeric")]
     pub log_numeric: Vec<String>,
-    /// Multi-valued text columns (comma- or semicolon-separated tags, such as Mailchimp tags).
-    #[serde(default = "default_tags")]
-    pub tags: Vec<String>,
-    /// Weight of each one-hot column against a standardised numeric column. Two contacts who
-    /// differ on a categorical criterion differ in two one-hot columns, so the default 2.0 makes
-    /// that difference count like about 2.8 standard deviations on a numeric criterion.
-    #[serde(default = "default_categorical_weight")]
-    pub categorical_weight: f64,
+    /// Multi-valued text columns (comma- or semicolon-separated values, such as Mailchimp tags
+    /// or several buying roles): one yes/no column per value.
+    #[serde(default = "default_multi", alias = "tags")]
+    pub multi: Vec<String>,
     /// Columns (numeric or text) only used to describe personas, never to segment them.
     #[serde(default = "default_describe")]
     pub describe: Vec<String>,
@@ -79,6 +85,7 @@ impl Framework {
             Criterion::Group(CriterionGroup {
                 name: name.into(),
                 columns: strings(columns),
+                weight: None,
             })
         };
         let content = || {
@@ -105,7 +112,7 @@ impl Framework {
                         "share_mobile",
                     ],
                 ),
-                group("role", &["job_seniority", "buying_role"]),
+                group("role", &["job_seniority", "buying_roles"]),
                 col("company_size"),
                 col("revenue"),
                 col("email_rating"),
@@ -138,11 +145,32 @@ impl Framework {
     }
 }
 
+/// The criteria setting: a list, or `"auto"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a list of criteria (each a column name, or a group `{ name = \"...\", columns = [\"...\"] }` with an optional `weight`, no other keys), or \"auto\" to propose them from the data"
+)]
+pub enum CriteriaSpec {
+    /// `criteria = "auto"`.
+    Auto(AutoKeyword),
+    /// The criteria, as listed.
+    List(Vec<Criterion>),
+}
+
+/// The word `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoKeyword {
+    /// Criteria proposed from the data.
+    Auto,
+}
+
 /// One segmentation criterion.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(
     untagged,
-    expecting = "a column name, or a group `{ name = \"...\", columns = [\"...\"] }` (no other keys)"
+    expecting = "a column name, or a group `{ name = \"...\", columns = [\"...\"] }` with an optional `weight` (no other keys)"
 )]
 pub enum Criterion {
     /// One column of the feature model.
@@ -160,6 +188,10 @@ pub struct CriterionGroup {
     pub name: String,
     /// The columns.
     pub columns: Vec<String>,
+    /// The criterion's total weight in the distance (default 1: every criterion weighs the
+    /// same, whatever its number of columns or levels).
+    #[serde(default)]
+    pub weight: Option<f64>,
 }
 
 impl Criterion {
@@ -168,6 +200,14 @@ impl Criterion {
         match self {
             Criterion::Column(c) => c,
             Criterion::Group(g) => &g.name,
+        }
+    }
+
+    /// The criterion's total weight (1 unless the config names one).
+    pub fn weight(&self) -> f64 {
+        match self {
+            Criterion::Column(_) => 1.0,
+            Criterion::Group(g) => g.weight.unwrap_or(1.0),
         }
     }
 
@@ -181,21 +221,36 @@ impl Criterion {
 }
 
 impl FeaturesConfig {
-    /// The criteria in force: the configured ones, else the framework's.
-    pub fn criteria(&self) -> Vec<Criterion> {
-        self.criteria
-            .clone()
-            .unwrap_or_else(|| self.framework.default_criteria())
+    /// Whether the criteria are proposed from the data (`criteria = "auto"`).
+    pub fn is_auto(&self) -> bool {
+        matches!(self.criteria, Some(CriteriaSpec::Auto(_)))
     }
 
-    /// Every column that segments, in criteria order, without repeats.
+    /// The criteria in force: the configured ones, else the framework's; empty when they are
+    /// proposed from the data (`auto`), which the run resolves once the features are loaded.
+    pub fn criteria(&self) -> Vec<Criterion> {
+        match &self.criteria {
+            Some(CriteriaSpec::List(l)) => l.clone(),
+            Some(CriteriaSpec::Auto(_)) => Vec::new(),
+            None => self.framework.default_criteria(),
+        }
+    }
+
+    /// Every column that segments (in criteria order, or every candidate with `auto`),
+    /// without repeats.
     pub fn criteria_columns(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for c in self.criteria() {
-            for col in c.columns() {
-                if !out.iter().any(|o| o == col) {
-                    out.push(col.to_string());
-                }
+        let cols: Vec<String> = if self.is_auto() {
+            self.candidates.clone()
+        } else {
+            self.criteria()
+                .iter()
+                .flat_map(|c| c.columns().into_iter().map(String::from))
+                .collect()
+        };
+        for col in cols {
+            if !out.contains(&col) {
+                out.push(col);
             }
         }
         out
@@ -230,9 +285,47 @@ pub struct ClusterConfig {
     /// Rows drawn (with replacement) in each bootstrap resample, at most the bucket's size.
     #[serde(default = "default_stability_sample")]
     pub stability_sample: usize,
+    /// How k is chosen in each bucket: `gap` (default: the smallest k whose gap against the
+    /// null is within one spread of the next k's, Tibshirani's rule) or `silhouette` (the
+    /// highest mean silhouette). Every k's scores are in `model_quality` either way.
+    #[serde(default)]
+    pub k_choice: KChoice,
+    /// Null copies of each bucket (every column family permuted on its own) the structure test
+    /// and the gap compare the data with.
+    #[serde(default = "default_null_resamples")]
+    pub null_resamples: usize,
+    /// Rows of each bucket the structure test runs on (a seeded sample).
+    #[serde(default = "default_null_sample")]
+    pub null_sample: usize,
+    /// False-alarm rate of the structure test: the share of structureless buckets it would
+    /// still call structured. A bucket is structured when its chosen k's gap lies beyond the
+    /// null's range at this level (Bonferroni over the k tried).
+    #[serde(default = "default_structure_alpha")]
+    pub structure_alpha: f64,
     /// Buyer and end-user buckets, each segmented on its own (`[cluster.buckets]`); without
     /// it, all contacts form one bucket `all`.
     pub buckets: Option<BucketsConfig>,
+}
+
+/// How the number of personas is chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KChoice {
+    /// By the gap against the permutation null (Tibshirani's one-spread rule).
+    #[default]
+    Gap,
+    /// By the highest mean silhouette.
+    Silhouette,
+}
+
+impl KChoice {
+    /// Name as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KChoice::Gap => "gap",
+            KChoice::Silhouette => "silhouette",
+        }
+    }
 }
 
 /// How contacts are split into a buyer and an end-user bucket by their buying role.
@@ -274,13 +367,38 @@ pub(super) fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 fn default_log_numeric() -> Vec<String> {
-    strings(&["revenue", "sessions", "page_views"])
+    strings(&["revenue", "sessions", "page_views", "employees"])
 }
-fn default_tags() -> Vec<String> {
-    strings(&["tags"])
+fn default_multi() -> Vec<String> {
+    strings(&["tags", "buying_roles"])
 }
-fn default_categorical_weight() -> f64 {
-    2.0
+fn default_candidates() -> Vec<String> {
+    strings(&[
+        "age",
+        "gender",
+        "country",
+        "job_seniority",
+        "industry",
+        "employees",
+        "revenue",
+        "lifecycle_stage",
+        "original_source",
+        "email_rating",
+        "email_status",
+        "tags",
+        "page_views",
+        "share_docs",
+        "share_pricing",
+        "share_discounts",
+        "share_blog",
+        "share_mobile",
+        "share_medium_organic",
+        "share_medium_cpc",
+        "share_medium_referral",
+        "share_medium_email",
+        "share_medium_social",
+        "share_medium_none",
+    ])
 }
 fn default_describe() -> Vec<String> {
     strings(&[
@@ -328,11 +446,20 @@ fn default_silhouette_sample() -> usize {
 fn default_stability_resamples() -> usize {
     20
 }
+fn default_null_resamples() -> usize {
+    20
+}
+fn default_null_sample() -> usize {
+    2_000
+}
+fn default_structure_alpha() -> f64 {
+    0.01
+}
 fn default_stability_sample() -> usize {
     5_000
 }
 fn default_role_column() -> String {
-    "buying_role".into()
+    "buying_roles".into()
 }
 fn default_buyer_roles() -> Vec<String> {
     strings(&[
@@ -356,9 +483,9 @@ impl Default for FeaturesConfig {
             model: default_feature_model(),
             framework: Framework::default(),
             criteria: None,
+            candidates: default_candidates(),
             log_numeric: default_log_numeric(),
-            tags: default_tags(),
-            categorical_weight: default_categorical_weight(),
+            multi: default_multi(),
             describe: default_describe(),
             rare_level_pct: default_rare_level_pct(),
         }
@@ -376,6 +503,10 @@ impl Default for ClusterConfig {
             silhouette_sample: default_silhouette_sample(),
             stability_resamples: default_stability_resamples(),
             stability_sample: default_stability_sample(),
+            k_choice: KChoice::default(),
+            null_resamples: default_null_resamples(),
+            null_sample: default_null_sample(),
+            structure_alpha: default_structure_alpha(),
             buckets: None,
         }
     }

@@ -21,11 +21,6 @@ pub struct ProfileConfig {
     /// the CRM file.
     #[serde(default = "default_min_stability")]
     pub min_stability: f64,
-    /// A bucket whose chosen number of personas scores a silhouette below this has no clear
-    /// group structure: every persona in it is flagged `unstable` (0.25 is the usual bar for
-    /// "a substantial structure"; 0.2 leaves some room for noisy CRM data).
-    #[serde(default = "default_min_silhouette")]
-    pub min_silhouette: f64,
     /// A categorical trait sets a persona apart when its lift is at least this (persona rate /
     /// rate in the bucket) ...
     #[serde(default = "default_min_lift")]
@@ -150,9 +145,6 @@ fn default_min_sample() -> usize {
 }
 fn default_min_stability() -> f64 {
     0.6
-}
-fn default_min_silhouette() -> f64 {
-    0.2
 }
 fn default_min_lift() -> f64 {
     1.5
@@ -359,7 +351,6 @@ impl Default for ProfileConfig {
             min_persona_size: default_min_persona_size(),
             min_sample: default_min_sample(),
             min_stability: default_min_stability(),
-            min_silhouette: default_min_silhouette(),
             min_lift: default_min_lift(),
             min_rate: default_min_rate(),
             min_std_diff: default_min_std_diff(),

@@ -16,7 +16,7 @@ use crate::error::Result;
 
 const SITE: &str = "https://www.stackpilot.io";
 
-fn put_u64(b: &mut Vec<u8>, mut v: u64) {
+pub(super) fn put_u64(b: &mut Vec<u8>, mut v: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
     while {
@@ -27,7 +27,7 @@ fn put_u64(b: &mut Vec<u8>, mut v: u64) {
     } {}
     b.extend_from_slice(&tmp[i..]);
 }
-fn put_int(b: &mut Vec<u8>, v: u64, quoted: bool) {
+pub(super) fn put_int(b: &mut Vec<u8>, v: u64, quoted: bool) {
     if quoted {
         b.push(b'"');
         put_u64(b, v);
@@ -36,7 +36,7 @@ fn put_int(b: &mut Vec<u8>, v: u64, quoted: bool) {
         put_u64(b, v);
     }
 }
-fn put_str(b: &mut Vec<u8>, s: &str) {
+pub(super) fn put_str(b: &mut Vec<u8>, s: &str) {
     if s.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20) {
         let _ = serde_json::to_writer(&mut *b, s);
     } else {
@@ -45,7 +45,7 @@ fn put_str(b: &mut Vec<u8>, s: &str) {
         b.push(b'"');
     }
 }
-fn param_str(b: &mut Vec<u8>, key: &str, val: &str, verbose: bool) {
+pub(super) fn param_str(b: &mut Vec<u8>, key: &str, val: &str, verbose: bool) {
     b.extend_from_slice(b"{\"key\":\"");
     b.extend_from_slice(key.as_bytes());
     b.extend_from_slice(b"\",\"value\":{\"string_value\":");
@@ -55,7 +55,7 @@ fn param_str(b: &mut Vec<u8>, key: &str, val: &str, verbose: bool) {
     }
     b.extend_from_slice(b"}}");
 }
-fn param_int(b: &mut Vec<u8>, key: &str, v: u64, quoted: bool, verbose: bool) {
+pub(super) fn param_int(b: &mut Vec<u8>, key: &str, v: u64, quoted: bool, verbose: bool) {
     b.extend_from_slice(b",{\"key\":\"");
     b.extend_from_slice(key.as_bytes());
     b.extend_from_slice(if verbose {

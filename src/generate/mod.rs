@@ -8,6 +8,7 @@
 //! otherwise; [`GenerateOptions::overlap`] moves that share toward zero (1.0 = no signal at all).
 
 mod crm;
+pub mod design;
 mod ga4;
 mod mailchimp;
 mod meta;

@@ -33,10 +33,13 @@ pub async fn check(pipeline: &Pipeline, run_date: NaiveDate) -> Result<()> {
     let schema = df.schema().as_arrow().clone();
     let have: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let mut named: Vec<(&str, String)> = Vec::new();
-    for c in cfg.features.criteria() {
-        for col in c.columns() {
-            named.push(("features.criteria", col.to_string()));
-        }
+    let section = if cfg.features.is_auto() {
+        "features.candidates (criteria = \"auto\")"
+    } else {
+        "features.criteria"
+    };
+    for col in cfg.features.criteria_columns() {
+        named.push((section, col));
     }
     for col in &cfg.features.describe {
         named.push(("features.describe", col.clone()));

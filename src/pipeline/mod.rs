@@ -119,6 +119,8 @@ pub struct RunReport {
     pub primary: Vec<Option<usize>>,
     /// The features (one row per contact).
     pub features: FeatureTable,
+    /// With `criteria = "auto"`: the criteria proposed and the evidence.
+    pub suggestion: Option<features::Suggestion>,
     /// Wall time of each stage.
     pub timings: Vec<(&'static str, Duration)>,
     /// Output folder.
@@ -283,7 +285,13 @@ async fn run_locked(
     watch.lap("transform")?;
 
     progress.start("building the features");
-    let table = features::load(&ctx, &cfg.features).await?;
+    let bucket_column: Vec<String> = cfg
+        .cluster
+        .buckets
+        .iter()
+        .map(|b| b.column.clone())
+        .collect();
+    let table = features::load(&ctx, &cfg.features, &bucket_column).await?;
     let rel = partition("contact_features", date);
     write_model(
         &ctx,
@@ -302,7 +310,8 @@ async fn run_locked(
     watch.lap("features")?;
 
     progress.start("clustering");
-    let buckets = cluster::segment(&table, &cfg.features, &cfg.cluster)?;
+    let (criteria, suggestion) = resolve_criteria(&table, cfg)?;
+    let buckets = cluster::segment(&table, &criteria, &cfg.features, &cfg.cluster)?;
     progress.done();
     watch.lap("cluster")?;
 
@@ -361,9 +370,7 @@ async fn run_locked(
             pipeline: &cfg.name,
             run_date: &date_s,
             framework: cfg.features.framework.as_str(),
-            criteria: &cfg
-                .features
-                .criteria()
+            criteria: &criteria
                 .iter()
                 .map(|c| c.name().to_string())
                 .collect::<Vec<_>>(),
@@ -429,5 +436,28 @@ async fn run_locked(
         trends: tracked.current,
         manifest,
         push,
+        suggestion,
     })
+}
+
+/// The criteria in force: the configured (or the framework's) ones, or with `criteria =
+/// "auto"` the ones proposed from the loaded features (the buckets' column left out), with the
+/// evidence.
+fn resolve_criteria(
+    table: &features::FeatureTable,
+    cfg: &crate::config::PipelineConfig,
+) -> Result<(Vec<crate::config::Criterion>, Option<features::Suggestion>)> {
+    if !cfg.features.is_auto() {
+        return Ok((cfg.features.criteria(), None));
+    }
+    let exclude: Vec<String> = cfg
+        .cluster
+        .buckets
+        .iter()
+        .map(|b| b.column.clone())
+        .collect();
+    let suggestion = features::suggest(table, &cfg.features, &exclude, cfg.cluster.seed)?;
+    let names: Vec<&str> = suggestion.criteria.iter().map(|c| c.name()).collect();
+    info!(criteria = ?names, "Criteria proposed from the data (criteria = \"auto\").");
+    Ok((suggestion.criteria.clone(), Some(suggestion)))
 }

@@ -17,8 +17,8 @@ use crate::config::{Pipeline, SourceConfig};
 use crate::error::{Error, Result};
 use crate::profile::Persona;
 use crate::sinks::manifest::{
-    read_manifest, sha256_bytes, BucketQuality, InputFile, KQuality, Manifest, ModelRows,
-    PersonaEntry, SourceRows, StageTime, MANIFEST_FILE,
+    read_manifest, sha256_bytes, BucketQuality, CriterionQuality, InputFile, KQuality, Manifest,
+    ModelRows, PersonaEntry, SourceRows, StageTime, MANIFEST_FILE,
 };
 use crate::sources::{store, SourceReport};
 use crate::transform::ModelRun;
@@ -174,10 +174,30 @@ pub(super) fn manifest(f: RunFacts<'_>) -> Manifest {
                     .model
                     .scores
                     .iter()
-                    .map(|s| KQuality {
-                        k: s.k,
-                        silhouette: s.silhouette,
-                        inertia: s.inertia,
+                    .map(|s| {
+                        let g = b.gaps.iter().find(|g| g.k == s.k);
+                        KQuality {
+                            k: s.k,
+                            silhouette: s.silhouette,
+                            inertia: s.inertia,
+                            gap: g.map(|g| g.gap()),
+                            null_mean: g.map(|g| g.null_mean),
+                            null_sd: g.map(|g| g.null_sd),
+                        }
+                    })
+                    .collect(),
+                chosen_by: b.k_choice.as_str().to_string(),
+                structured: b.verdict.as_ref().map(|v| v.structured),
+                gap_z: b.verdict.as_ref().map(|v| v.z),
+                z_needed: b.verdict.as_ref().map(|v| v.z_needed),
+                criteria: b
+                    .weights
+                    .iter()
+                    .map(|w| CriterionQuality {
+                        criterion: w.criterion.clone(),
+                        columns: w.columns.clone(),
+                        weight: w.weight,
+                        variance: w.variance,
                     })
                     .collect(),
             })

@@ -33,11 +33,12 @@ impl RunReport {
         ));
         for b in &self.buckets {
             s.push_str(&format!(
-                "\nBucket `{}`: {} contacts, {} personas (k chosen by silhouette: {})\n",
+                "\nBucket `{}`: {} contacts, {} personas ({})\n  {}\n",
                 b.name,
                 b.rows.len(),
                 b.model.k,
-                b.model.scores_text()
+                b.choice_text(),
+                b.structure_text()
             ));
             if b.shared > 0 {
                 s.push_str(&format!(

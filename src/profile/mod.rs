@@ -138,13 +138,7 @@ fn profile(
         .collect();
     let traits = traits::bucket_traits(t, rows, labels, &ids, cfg, audience);
     let negative_share = negative_shares(t, rows, labels, k, &cfg.negative);
-    let silhouette = bucket
-        .model
-        .scores
-        .iter()
-        .find(|s| s.k == k)
-        .map(|s| s.silhouette);
-    let structureless = silhouette.filter(|s| *s < cfg.min_silhouette);
+    let structureless = bucket.verdict.as_ref().filter(|v| !v.structured);
     let mut personas = Vec::with_capacity(k);
     for (p, &size) in sizes.iter().enumerate() {
         let mut mine: Vec<&Trait> = traits.iter().filter(|tr| tr.persona_id == ids[p]).collect();
@@ -174,11 +168,13 @@ fn profile(
                 cfg.min_persona_size
             ));
         }
-        if let Some(s) = structureless {
+        if let Some(v) = structureless {
             flags.push(UNSTABLE.to_string());
             reasons.push(format!(
-                "the {} bucket has no clear group structure: its silhouette is {s:.2}, below {:.2}",
-                bucket.name, cfg.min_silhouette
+                "the {} bucket has no clear group structure: its personas are no tighter than \
+                 those k-means finds in the same data with every column shuffled on its own \
+                 ({:.1} spreads of the shuffled data's range, {:.1} needed)",
+                bucket.name, v.z, v.z_needed
             ));
         } else if let Some(s) = stability.filter(|s| *s < cfg.min_stability) {
             flags.push(UNSTABLE.to_string());
@@ -339,6 +335,10 @@ mod tests {
             },
             stability: Vec::new(),
             shared: 0,
+            weights: Vec::new(),
+            gaps: Vec::new(),
+            verdict: None,
+            k_choice: crate::config::KChoice::Gap,
         };
         let out = profile_buckets(t, &[bucket], &ProfileConfig::default(), &Audience::new());
         (out.personas, out.traits)
@@ -372,6 +372,7 @@ mod tests {
                     .collect(),
                 segments: true,
             }],
+            multi_raw: vec![],
         };
         (t, labels)
     }

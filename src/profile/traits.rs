@@ -211,6 +211,7 @@ mod tests {
                     .collect(),
                 segments: false,
             }],
+            multi_raw: vec![],
         };
         (t, labels)
     }

@@ -110,6 +110,35 @@ pub struct BucketQuality {
     pub k: usize,
     /// Every k tried.
     pub scores: Vec<KQuality>,
+    /// How k was chosen (`gap` or `silhouette`).
+    #[serde(default)]
+    pub chosen_by: String,
+    /// Whether the chosen k's gap lies beyond the permutation null's range (`None`: too few
+    /// contacts to test).
+    #[serde(default)]
+    pub structured: Option<bool>,
+    /// The chosen k's gap in null spreads.
+    #[serde(default)]
+    pub gap_z: Option<f64>,
+    /// The spreads the chosen k's gap had to pass.
+    #[serde(default)]
+    pub z_needed: Option<f64>,
+    /// Each criterion, its columns, its weight and its total variance in the design matrix.
+    #[serde(default)]
+    pub criteria: Vec<CriterionQuality>,
+}
+
+/// One criterion of a bucket's design matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionQuality {
+    /// Criterion name.
+    pub criterion: String,
+    /// Its feature columns.
+    pub columns: Vec<String>,
+    /// Its weight (1 unless the config names one).
+    pub weight: f64,
+    /// Its total variance in the design matrix (equals the weight unless it is constant).
+    pub variance: f64,
 }
 
 /// Scores of one k.
@@ -121,6 +150,15 @@ pub struct KQuality {
     pub silhouette: f64,
     /// Inertia.
     pub inertia: f64,
+    /// Gap against the permutation null (`None`: not tested).
+    #[serde(default)]
+    pub gap: Option<f64>,
+    /// The null's mean log dispersion.
+    #[serde(default)]
+    pub null_mean: Option<f64>,
+    /// The null's spread.
+    #[serde(default)]
+    pub null_sd: Option<f64>,
 }
 
 /// One persona of the run.

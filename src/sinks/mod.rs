@@ -294,24 +294,34 @@ pub fn write_traits(path: &Path, run_date: &str, traits: &[Trait]) -> Result<()>
     )
 }
 
-/// `model_quality`: every k tried in every bucket, its silhouette and inertia, and which was
-/// chosen.
+/// `model_quality`: every k tried in every bucket, its silhouette and inertia, its gap against
+/// the permutation null (the data's log dispersion, the null's mean and spread), which k was
+/// chosen and how, the bucket's structure verdict, and the criteria with their weights.
 pub fn write_model_quality(path: &Path, run_date: &str, buckets: &[Bucket]) -> Result<()> {
-    let rows: Vec<(&str, &KScore, usize)> = buckets
+    let rows: Vec<(&Bucket, &KScore)> = buckets
         .iter()
-        .flat_map(|b| {
-            b.model
-                .scores
+        .flat_map(|b| b.model.scores.iter().map(move |s| (b, s)))
+        .collect();
+    fn gap(b: &Bucket, k: usize) -> Option<&crate::cluster::structure::KGap> {
+        b.gaps.iter().find(|g| g.k == k)
+    }
+    let mut k = UInt64Builder::new();
+    let (mut is_chosen, mut structured) = (BooleanBuilder::new(), BooleanBuilder::new());
+    for (b, s) in &rows {
+        k.append_value(s.k as u64);
+        is_chosen.append_value(s.k == b.model.k);
+        structured.append_option(b.verdict.as_ref().map(|v| v.structured));
+    }
+    let weights: Vec<String> = rows
+        .iter()
+        .map(|(b, _)| {
+            b.weights
                 .iter()
-                .map(|s| (b.name.as_str(), s, b.model.k))
+                .map(|w| format!("{} ({}) {:.2}", w.criterion, w.columns.join(", "), w.weight))
+                .collect::<Vec<_>>()
+                .join("; ")
         })
         .collect();
-    let mut k = UInt64Builder::new();
-    let mut is_chosen = BooleanBuilder::new();
-    for (_, s, chosen) in &rows {
-        k.append_value(s.k as u64);
-        is_chosen.append_value(s.k == *chosen);
-    }
     table(
         path,
         vec![
@@ -323,7 +333,7 @@ pub fn write_model_quality(path: &Path, run_date: &str, buckets: &[Bucket]) -> R
             (
                 "bucket",
                 DataType::Utf8,
-                strings(rows.iter().map(|r| Some(r.0))),
+                strings(rows.iter().map(|r| Some(r.0.name.as_str()))),
             ),
             ("k", DataType::UInt64, Arc::new(k.finish())),
             (
@@ -336,7 +346,55 @@ pub fn write_model_quality(path: &Path, run_date: &str, buckets: &[Bucket]) -> R
                 DataType::Float64,
                 floats(rows.iter().map(|r| Some(r.1.inertia))),
             ),
+            (
+                "log_dispersion",
+                DataType::Float64,
+                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.log_w))),
+            ),
+            (
+                "null_log_dispersion_mean",
+                DataType::Float64,
+                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.null_mean))),
+            ),
+            (
+                "null_log_dispersion_sd",
+                DataType::Float64,
+                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.null_sd))),
+            ),
+            (
+                "gap",
+                DataType::Float64,
+                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.gap()))),
+            ),
+            (
+                "gap_z",
+                DataType::Float64,
+                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.z()))),
+            ),
             ("chosen", DataType::Boolean, Arc::new(is_chosen.finish())),
+            (
+                "chosen_by",
+                DataType::Utf8,
+                strings(rows.iter().map(|(b, _)| Some(b.k_choice.as_str()))),
+            ),
+            (
+                "z_needed",
+                DataType::Float64,
+                floats(
+                    rows.iter()
+                        .map(|(b, _)| b.verdict.as_ref().map(|v| v.z_needed)),
+                ),
+            ),
+            (
+                "structured",
+                DataType::Boolean,
+                Arc::new(structured.finish()),
+            ),
+            (
+                "criteria_weights",
+                DataType::Utf8,
+                strings(weights.iter().map(|w| Some(w.as_str()))),
+            ),
         ],
     )
 }

@@ -48,10 +48,11 @@ pub fn render(ctx: &ReportContext<'_>) -> String {
         };
         let _ = writeln!(
             s,
-            "## {title}\n\n{} contacts; {} personas chosen by silhouette ({}).\n",
+            "## {title}\n\n{} contacts; {} personas ({}); {}.\n",
             b.rows.len(),
             b.model.k,
-            b.model.scores_text()
+            b.choice_text(),
+            b.structure_text()
         );
         for p in ctx.personas.iter().filter(|p| p.bucket == b.name) {
             card(&mut s, p);
@@ -163,6 +164,10 @@ mod tests {
             },
             stability: vec![0.91, 0.9],
             shared: 0,
+            weights: Vec::new(),
+            gaps: Vec::new(),
+            verdict: None,
+            k_choice: crate::config::KChoice::Gap,
         };
         let text = render(&ReportContext {
             pipeline: "sample",

@@ -8,6 +8,7 @@ mod kmeans_reference;
 mod more_sources;
 mod pipeline;
 mod remote_pipeline;
+mod robustness;
 mod schedule;
 mod stores;
 mod util;

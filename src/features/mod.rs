@@ -1,10 +1,14 @@
-//! Features: reads the per-contact feature model (`int_contact_features`) out of DataFusion and
-//! turns the columns of the segmentation criteria into a numeric design matrix for k-means:
-//! numeric columns optionally log-transformed, winsorised at the 1st/99th percentile and
-//! standardised, a missing value imputed by the mean with a missing-value indicator;
-//! categorical columns one-hot encoded with rare levels pooled into `other`; multi-valued tag
-//! columns expanded into one yes/no column per tag. Every other configured column only
-//! describes the personas afterwards.
+//! Features: reads the per-contact feature model (`int_contact_features`) out of DataFusion into
+//! a column-wise [`FeatureTable`] (numeric, categorical, and multi-valued columns expanded into
+//! one yes/no column per value), and [`design`] turns the columns of the segmentation criteria
+//! into the weighted design matrix k-means reads. Every other configured column only describes
+//! the personas afterwards.
+
+mod auto;
+mod design;
+
+pub use auto::{criteria_for_columns, suggest, FamilyEvidence, Suggestion};
+pub use design::{design, family_of, CriterionWeight, Design};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
@@ -12,7 +16,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::functions::unicode::expr_fn::character_length;
 use datafusion::prelude::{cast as cast_expr, col, SessionContext};
 use futures::StreamExt;
-use ndarray::Array2;
+
 use tracing::info;
 
 use crate::config::FeaturesConfig;
@@ -54,8 +58,11 @@ pub struct FeatureTable {
     pub emails: Vec<Option<String>>,
     /// Numeric columns (segmentation and description).
     pub numeric: Vec<NumericColumn>,
-    /// Categorical columns (segmentation and description).
+    /// Categorical columns (segmentation and description); a multi-valued column is here as
+    /// one yes/no column per value (`tags:promo`).
     pub categorical: Vec<CategoricalColumn>,
+    /// Multi-valued columns as read (`Decision Maker;Budget Holder`), for the bucket split.
+    pub multi_raw: Vec<CategoricalColumn>,
 }
 
 impl FeatureTable {
@@ -70,15 +77,6 @@ impl FeatureTable {
     }
 }
 
-/// The design matrix and the name of each of its columns.
-#[derive(Debug, Clone)]
-pub struct Design {
-    /// Rows = contacts, columns = encoded features.
-    pub matrix: Array2<f64>,
-    /// Name of each matrix column (`sessions`, `job_seniority=executive`, ...).
-    pub columns: Vec<String>,
-}
-
 fn missing(model: &str, column: &str) -> Error {
     Error::MissingModelColumn {
         model: model.to_string(),
@@ -88,9 +86,14 @@ fn missing(model: &str, column: &str) -> Error {
 }
 
 /// Read the feature model into memory, ordered by contact id: shorter ids first, then by text,
-/// so numeric ids keep their numeric order. `describe` columns become numeric or categorical by
-/// their type in the model.
-pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureTable> {
+/// so numeric ids keep their numeric order. The criteria's columns (every candidate with
+/// `auto`), the `describe` columns and `extra` (the buckets' column) become numeric or
+/// categorical by their type in the model, `multi` ones one yes/no column per value.
+pub async fn load(
+    ctx: &SessionContext,
+    cfg: &FeaturesConfig,
+    extra: &[String],
+) -> Result<FeatureTable> {
     let df = ctx.table(cfg.model.as_str()).await?;
     let schema = df.schema().as_arrow().clone();
     let id = cast_expr(col("contact_id"), DataType::Utf8);
@@ -106,7 +109,7 @@ pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureT
     let mut t = FeatureTable::default();
     let segmenting = cfg.criteria_columns();
     let mut names = segmenting.clone();
-    for d in &cfg.describe {
+    for d in cfg.describe.iter().chain(extra) {
         if !names.contains(d) {
             names.push(d.clone());
         }
@@ -117,7 +120,7 @@ pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureT
             .field_with_name(name)
             .map_err(|_| missing(&cfg.model, name))?;
         let segments = segmenting.contains(name);
-        if cfg.tags.contains(name) {
+        if cfg.multi.contains(name) {
             tag_columns.push((name.clone(), segments));
         } else if field.data_type().is_numeric() {
             t.numeric.push(NumericColumn {
@@ -144,9 +147,25 @@ pub async fn load(ctx: &SessionContext, cfg: &FeaturesConfig) -> Result<FeatureT
             values.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).to_string())));
         }
     }
-    for ((name, segments), values) in tag_columns.iter().zip(&raw_tags) {
+    for ((name, segments), values) in tag_columns.iter().zip(raw_tags) {
         t.categorical
-            .extend(expand_tags(name, values, *segments, cfg.rare_level_pct));
+            .extend(expand_tags(name, &values, *segments, cfg.rare_level_pct));
+        // Combinations of values can be many: a map, not the linear search of `intern`.
+        let mut seen = std::collections::HashMap::<String, Level>::new();
+        let values = values
+            .into_iter()
+            .map(|v| {
+                let v = v.unwrap_or_else(|| "unknown".into());
+                seen.entry(v)
+                    .or_insert_with_key(|k| k.as_str().into())
+                    .clone()
+            })
+            .collect();
+        t.multi_raw.push(CategoricalColumn {
+            name: name.clone(),
+            values,
+            segments: false,
+        });
     }
 
     info!(contacts = t.len(), model = %cfg.model, "Loaded features.");
@@ -262,79 +281,12 @@ fn expand_tags(
 }
 
 /// Percentile (0..=1) of sorted values, nearest rank.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
     let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
-}
-
-/// Encode the segmentation columns of the contacts `rows` into a standardised design matrix
-/// (one matrix row per entry of `rows`; statistics are those of these rows).
-pub fn design(t: &FeatureTable, rows: &[usize], cfg: &FeaturesConfig) -> Design {
-    let n = rows.len();
-    let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut indicators: Vec<Vec<f64>> = Vec::new();
-    for c in t.numeric.iter().filter(|c| c.segments) {
-        let log = cfg.log_numeric.contains(&c.name);
-        let tr = |v: f64| if log { v.max(0.0).ln_1p() } else { v };
-        let values: Vec<Option<f64>> = rows.iter().map(|&r| c.values[r]).collect();
-        let mut present: Vec<f64> = values.iter().flatten().map(|v| tr(*v)).collect();
-        present.sort_by(f64::total_cmp);
-        let (lo, hi) = (percentile(&present, 0.01), percentile(&present, 0.99));
-        let clipped: Vec<Option<f64>> = values
-            .iter()
-            .map(|v| v.map(|v| tr(v).clamp(lo, hi)))
-            .collect();
-        let (mean, sd) = mean_sd(clipped.iter().flatten().copied());
-        let z = clipped
-            .iter()
-            .map(|v| v.map_or(0.0, |v| if sd > 1e-12 { (v - mean) / sd } else { 0.0 }))
-            .collect();
-        cols.push((c.name.clone(), z));
-        // One indicator per distinct missingness pattern: columns missing together (every web
-        // share of a contact with no web activity) add one indicator, not one each.
-        let ind: Vec<f64> = values
-            .iter()
-            .map(|v| if v.is_none() { 1.0 } else { 0.0 })
-            .collect();
-        let missing = ind.iter().filter(|v| **v > 0.0).count();
-        if missing > 0 && missing < n && !indicators.contains(&ind) {
-            cols.push((format!("{}_missing", c.name), ind.clone()));
-            indicators.push(ind);
-        }
-    }
-    let w = cfg.categorical_weight;
-    for c in t.categorical.iter().filter(|c| c.segments) {
-        let values: Vec<Level> = rows.iter().map(|&r| c.values[r].clone()).collect();
-        let kept = kept_levels(&values, cfg.rare_level_pct);
-        let pooled: Vec<&str> = values
-            .iter()
-            .map(|v| if kept.contains(v) { &**v } else { OTHER })
-            .collect();
-        let mut levels: Vec<&str> = kept.iter().map(|l| &**l).collect();
-        if pooled.contains(&OTHER) && !levels.contains(&OTHER) {
-            levels.push(OTHER);
-        }
-        for level in levels {
-            let ind = pooled
-                .iter()
-                .map(|v| if *v == level { w } else { 0.0 })
-                .collect();
-            cols.push((format!("{}={level}", c.name), ind));
-        }
-    }
-    let mut matrix = Array2::<f64>::zeros((n, cols.len()));
-    for (j, (_, values)) in cols.iter().enumerate() {
-        for (i, v) in values.iter().enumerate() {
-            matrix[[i, j]] = *v;
-        }
-    }
-    Design {
-        matrix,
-        columns: cols.into_iter().map(|(name, _)| name).collect(),
-    }
 }
 
 /// Mean and population standard deviation.
@@ -365,93 +317,4 @@ pub fn kept_levels(values: &[Level], rare_pct: f64) -> Vec<Level> {
         .filter(|(_, c)| *c >= min)
         .map(|(l, _)| l.clone())
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn table() -> FeatureTable {
-        FeatureTable {
-            contact_ids: ["1", "2", "3", "4"].map(String::from).to_vec(),
-            emails: vec![None; 4],
-            numeric: vec![NumericColumn {
-                name: "sessions".into(),
-                values: vec![Some(1.0), Some(3.0), None, Some(1000.0)],
-                segments: true,
-            }],
-            categorical: vec![
-                CategoricalColumn {
-                    name: "role".into(),
-                    values: vec!["a".into(), "a".into(), "b".into(), "c".into()],
-                    segments: true,
-                },
-                CategoricalColumn {
-                    name: "country".into(),
-                    values: vec!["x".into(); 4],
-                    segments: false,
-                },
-            ],
-        }
-    }
-
-    #[test]
-    fn design_standardises_imputes_and_one_hots() {
-        let cfg = FeaturesConfig {
-            rare_level_pct: 30.0,
-            categorical_weight: 2.0,
-            ..FeaturesConfig::default()
-        };
-        let d = design(&table(), &[0, 1, 2, 3], &cfg);
-        assert_eq!(
-            d.columns,
-            vec!["sessions", "sessions_missing", "role=a", "role=other"]
-        );
-        let s = d.matrix.column(0);
-        assert!(s.sum().abs() < 1e-9, "standardised column has mean 0");
-        assert_eq!(s[2], 0.0, "a missing value is imputed by the mean");
-        assert_eq!(d.matrix.column(1).to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
-        assert_eq!(
-            d.matrix.column(3).to_vec(),
-            vec![0.0, 0.0, 2.0, 2.0],
-            "one-hots carry the weight"
-        );
-    }
-
-    #[test]
-    fn columns_missing_together_get_one_indicator() {
-        let mut t = table();
-        let mut twin = t.numeric[0].clone();
-        twin.name = "pages".into();
-        t.numeric.push(twin);
-        let d = design(
-            &t,
-            &(0..t.len()).collect::<Vec<_>>(),
-            &FeaturesConfig::default(),
-        );
-        assert_eq!(
-            d.columns.iter().filter(|c| c.ends_with("_missing")).count(),
-            1
-        );
-    }
-
-    #[test]
-    fn constant_column_is_zero_not_nan() {
-        let t = FeatureTable {
-            contact_ids: vec!["0035g00000AbCdEAAZ".into(), "0035g00000AbCdFAAZ".into()],
-            emails: vec![None, None],
-            numeric: vec![NumericColumn {
-                name: "x".into(),
-                values: vec![Some(2.0), Some(2.0)],
-                segments: true,
-            }],
-            categorical: vec![],
-        };
-        let d = design(
-            &t,
-            &(0..t.len()).collect::<Vec<_>>(),
-            &FeaturesConfig::default(),
-        );
-        assert_eq!(d.matrix.column(0).to_vec(), vec![0.0, 0.0]);
-    }
 }

@@ -1,9 +1,16 @@
-//! `personas evaluate`: the reference check of the modelling. Generates exports with planted
-//! personas (plus the generator's noise: a share of every contact's traits drawn from the whole
+//! `personas evaluate`: the reference check of the modelling. With `--design`, the
+//! robustness suite ([`suite`]) on designs the modelling was not tuned on, against a plain
+//! baseline ([`baseline`]). Without it, it generates exports with the
+//! sample's four planted personas (plus the generator's noise: a share of every contact's traits drawn from the whole
 //! population, anonymous web visitors), runs the whole pipeline on them, and reports how well
 //! the personas found match the planted ones (adjusted Rand index), the silhouette of the
 //! chosen k, and each persona's bootstrap stability. With `overlap` near 1 the planted personas
 //! share their traits, and an honest model reports low stability.
+
+pub mod baseline;
+pub mod suite;
+
+pub use suite::{run_suite, DesignResult, SuiteOptions};
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -74,6 +81,8 @@ pub struct Evaluation {
     pub k: usize,
     /// Silhouette of the chosen k.
     pub silhouette: f64,
+    /// The structure test of the (first) bucket: structured, and its gap in null spreads.
+    pub structure: Option<(bool, f64)>,
     /// Every persona found.
     pub personas: Vec<FoundPersona>,
     /// Options evaluated.
@@ -95,7 +104,7 @@ impl Evaluation {
         let o = &self.options;
         let mut s = format!(
             "evaluation: {} contacts in 4 planted personas (+{} in a small group), overlap {:.2}, seed {}\n\
-             adjusted Rand index {:.3}   k = {}   silhouette {:.3}   lowest stability {:.2}\n\n",
+             adjusted Rand index {:.3}   k = {}   silhouette {:.3}   lowest stability {:.2}   structure {}\n\n",
             o.contacts,
             o.small_group,
             o.overlap,
@@ -103,7 +112,12 @@ impl Evaluation {
             self.ari,
             self.k,
             self.silhouette,
-            self.min_stability()
+            self.min_stability(),
+            match self.structure {
+                Some((true, z)) => format!("yes (gap {z:.1} spreads)"),
+                Some((false, z)) => format!("NONE (gap {z:.1} spreads)"),
+                None => "not tested".into(),
+            }
         );
         let _ = writeln!(
             s,
@@ -169,7 +183,7 @@ async fn run_in(dir: &Path, opts: &EvaluateOptions) -> Result<Evaluation> {
 }
 
 /// Contact id -> planted persona, from `truth.csv`.
-fn read_truth(path: &Path) -> Result<HashMap<String, String>> {
+pub(crate) fn read_truth(path: &Path) -> Result<HashMap<String, String>> {
     let mut r = csv::Reader::from_path(path)?;
     let mut out = HashMap::new();
     for rec in r.records() {
@@ -231,6 +245,7 @@ fn compare(
         ari: adjusted_rand_index(&planted, &found),
         k,
         silhouette,
+        structure: bucket.and_then(|b| b.verdict.as_ref().map(|v| (v.structured, v.z))),
         personas,
         options: opts.clone(),
     })

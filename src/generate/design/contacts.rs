@@ -1,0 +1,198 @@
+//! The CRM side of a design: one contact drawn attribute by attribute from its persona's
+//! profile or the population mix, written as a HubSpot export row.
+
+use std::collections::HashSet;
+
+use rand::Rng;
+use rand_xoshiro::Xoshiro256PlusPlus as XRng;
+
+use super::super::crm::unique_email;
+use super::super::tables::{City, FIRST, FREE_MAIL, LAST, OWNERS};
+use super::super::util::{fmt_time, pick};
+use super::super::S;
+use super::catalog::Attr;
+use super::plant::Model;
+use super::tables::{BUYER_ROLES, COUNTRIES, CO_PREFIX, CO_SUFFIX, GENDERS, INDUSTRIES, LIFECYCLE};
+use super::tables::{ROLES, SOURCES, TITLES};
+
+/// Share of contacts missing each optional HubSpot field.
+const MISSING: f64 = 0.05;
+/// Share of contacts (outside `roles`) holding a second buying role.
+const SECOND_ROLE: f64 = 0.15;
+
+/// A CRM contact, kept while its Mailchimp and GA4 rows are drawn.
+pub(super) struct Person {
+    /// HubSpot Record ID (the GA4 user_id).
+    pub(super) id: u64,
+    /// Planted persona (`None` in `null`).
+    pub(super) persona: Option<usize>,
+    pub(super) first: S,
+    pub(super) last: S,
+    pub(super) email: String,
+    pub(super) phone: String,
+    pub(super) city: &'static City,
+    /// Create date (epoch seconds).
+    pub(super) created: i64,
+    /// `MM/DD`, as Mailchimp writes birthdays (empty when unknown).
+    pub(super) birthday: String,
+}
+
+/// Draws contact `id` of persona `p`, writes its HubSpot row (with newline) into `line`.
+pub(super) fn draw_contact(
+    model: &Model,
+    rng: &mut XRng,
+    id: u64,
+    p: Option<usize>,
+    day0: i64,
+    seen: &mut HashSet<String>,
+    line: &mut String,
+) -> Person {
+    let (first, last) = (*pick(rng, FIRST), *pick(rng, LAST));
+    let city = &COUNTRIES[model.source(rng, p, Attr::Country).country.draw(rng)];
+    let company = format!("{} {}", pick(rng, CO_PREFIX), pick(rng, CO_SUFFIX));
+    let domain = if rng.gen_bool(0.2) {
+        pick(rng, FREE_MAIL).to_string()
+    } else {
+        let name: String = company
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        format!("{name}.com")
+    };
+    let email = unique_email(rng, first, last, &domain, seen);
+    let phone = if rng.gen_bool(0.08) {
+        String::new()
+    } else {
+        let (a, b) = (rng.gen_range(200..1000), rng.gen_range(0..10_000));
+        format!("{} {a:03} {b:04}", city.phone)
+    };
+    let owner = *pick(rng, OWNERS);
+    let stage = LIFECYCLE[model.source(rng, p, Attr::Lifecycle).lifecycle.draw(rng)];
+    let inactive = if rng.gen_bool(0.6) {
+        rng.gen_range(0..30)
+    } else {
+        rng.gen_range(30..400)
+    };
+    let last_act = day0 - inactive * 86_400 + rng.gen_range(0..86_400);
+    let created = last_act - rng.gen_range(0..900) * 86_400 - rng.gen_range(0..86_400);
+    let level = model.source(rng, p, Attr::Seniority).seniority.draw(rng);
+    let title = *pick(rng, TITLES[level]);
+    let industry = INDUSTRIES[model.source(rng, p, Attr::Industry).industry.draw(rng)];
+    let employees = model.source(rng, p, Attr::Employees).employees.draw(rng);
+    let employees = (employees.round() as u64).clamp(1, 500_000).to_string();
+    let age = model.source(rng, p, Attr::Age).age.draw(rng).min(67.0) as i64 + 18;
+    let born = day0 - (age * 365 + age / 4 + rng.gen_range(0..365)) * 86_400;
+    let gender = GENDERS[model.source(rng, p, Attr::Gender).gender.draw(rng)];
+    let roles = buying_roles(model, rng, p);
+    let source = SOURCES[model.source(rng, p, Attr::Source).source.draw(rng)];
+    let revenue = model.source(rng, p, Attr::Revenue).revenue.draw(rng);
+    let revenue = format!("{:.2}", revenue.min(1e9));
+    let marketing = if rng.gen_bool(0.9) {
+        "Marketing contact"
+    } else {
+        "Non-marketing contact"
+    };
+    let mut missing = |value: String| {
+        if rng.gen_bool(MISSING) {
+            String::new()
+        } else {
+            value
+        }
+    };
+    let (title, industry, employees) = (
+        missing(title.to_string()),
+        missing(industry.to_string()),
+        missing(employees),
+    );
+    let (dob, gender) = (
+        missing(fmt_time(born, "%Y-%m-%d")),
+        missing(gender.to_string()),
+    );
+    let roles = if model.roles_spread {
+        roles
+    } else {
+        missing(roles)
+    };
+    let birthday = if dob.is_empty() {
+        String::new()
+    } else {
+        fmt_time(born, "%m/%d")
+    };
+    let (id_s, created_s, last_s) = (
+        id.to_string(),
+        fmt_time(created, "%Y-%m-%d %H:%M"),
+        fmt_time(last_act, "%Y-%m-%d %H:%M"),
+    );
+    let fields: [&str; 21] = [
+        &id_s,
+        first,
+        last,
+        &email,
+        &phone,
+        owner,
+        stage,
+        &created_s,
+        &last_s,
+        &title,
+        &company,
+        &industry,
+        &employees,
+        city.city,
+        city.country,
+        &dob,
+        &gender,
+        &roles,
+        source,
+        &revenue,
+        marketing,
+    ];
+    line.clear();
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        if !f.is_empty() {
+            line.push('"');
+            line.push_str(&f.replace('"', "\"\""));
+            line.push('"');
+        }
+    }
+    line.push('\n');
+    Person {
+        id,
+        persona: p,
+        first,
+        last,
+        email,
+        phone,
+        city,
+        created,
+        birthday,
+    }
+}
+
+/// The contact's buying roles, joined by `;`. In a design with spread roles every persona is
+/// ~45 % buyers only, ~45 % users only and ~10 % both; otherwise one role from the profile,
+/// sometimes with a second.
+fn buying_roles(model: &Model, rng: &mut XRng, p: Option<usize>) -> String {
+    if model.roles_spread {
+        let buyer = ROLES[rng.gen_range(0..BUYER_ROLES)];
+        let user = ROLES[rng.gen_range(BUYER_ROLES..ROLES.len())];
+        return match rng.gen::<f64>() {
+            r if r < 0.45 => buyer.to_string(),
+            r if r < 0.90 => user.to_string(),
+            r if r < 0.95 => format!("{buyer};{user}"),
+            _ => format!("{user};{buyer}"),
+        };
+    }
+    let roles = &model.source(rng, p, Attr::Roles).roles;
+    let first = roles.draw(rng);
+    if rng.gen_bool(SECOND_ROLE) {
+        let second = roles.draw(rng);
+        if second != first {
+            return format!("{};{}", ROLES[first], ROLES[second]);
+        }
+    }
+    ROLES[first].to_string()
+}

@@ -1,0 +1,314 @@
+//! A second, independent synthetic-data generator: exports in exactly the formats and layout of
+//! [`super::generate`] (HubSpot CSV, Mailchimp audience files, GA4 NDJSON per day, Meta page
+//! insights, `truth.csv`), but from *designs* whose planted personas are drawn at random from
+//! the seed, so the modelling can be tested on data it was not tuned on.
+//!
+//! A design names the feature-model columns its signal lands in ([`DesignInfo::signal_columns`]).
+//! Each persona gets its own distribution of every attribute: categoricals concentrated on a
+//! few home levels, heavy-tailed numerics with separated log-means, concentrated web mixes.
+//! An attribute in the design's signal set follows the contact's persona except with
+//! probability `noise` (then it comes from the population mix, the profiles mixed by share);
+//! every other attribute always comes from the population mix, so it carries no signal.
+//!
+//! Streams: the profiles come from their own seeded stream (so they do not depend on the
+//! number of contacts), then CRM, Mailchimp, the GA4 planner, each GA4 day and Meta have theirs.
+
+mod audience;
+mod catalog;
+mod contacts;
+mod draw;
+mod plant;
+mod tables;
+#[cfg(test)]
+mod tests;
+mod web;
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::{NaiveDate, NaiveTime};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus as XRng;
+
+use super::crm::unique_email;
+use super::mailchimp::{list_email, status_columns, MC_HEADER};
+use super::meta::write_meta;
+use super::tables::{FIRST, FREE_MAIL, LAST};
+use super::util::{create, hex10, io_err, pick};
+use super::{GenerateSummary, DAYS, HUBSPOT_HEADER};
+use crate::error::{Error, Result};
+use audience::{Audience, Member};
+use catalog::DESIGNS;
+use contacts::draw_contact;
+use plant::Model;
+use web::{write_day, DayJob, Planner};
+
+/// Options of a design run.
+#[derive(Debug, Clone)]
+pub struct DesignOptions {
+    /// Name of the design, one of [`designs`].
+    pub design: String,
+    /// CRM contacts in total.
+    pub contacts: usize,
+    /// Seeds the planted profiles and every draw.
+    pub seed: u64,
+    /// Date of the exports; GA4 covers the 30 days ending at (and including) it.
+    pub export_date: NaiveDate,
+    /// Mean GA4 events per CRM contact (anonymous visitors add ~25 % on top).
+    pub events_per_contact: f64,
+}
+
+impl Default for DesignOptions {
+    fn default() -> Self {
+        DesignOptions {
+            design: "all".to_string(),
+            contacts: 5000,
+            seed: 42,
+            export_date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+            events_per_contact: 10.0,
+        }
+    }
+}
+
+/// What a design plants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesignInfo {
+    /// Name, as given in [`DesignOptions::design`].
+    pub name: &'static str,
+    /// One line for `--help` and the README.
+    pub description: &'static str,
+    /// Planted personas (0 for the null design).
+    pub personas: usize,
+    /// Feature-model columns carrying the signal.
+    pub signal_columns: &'static [&'static str],
+    /// Buying roles spread across personas: every persona half buyers, half users.
+    pub roles_spread: bool,
+}
+
+/// Every design, in a fixed order.
+pub fn designs() -> &'static [DesignInfo] {
+    &DESIGNS
+}
+
+/// The design called `name`.
+pub fn info(name: &str) -> Option<&'static DesignInfo> {
+    DESIGNS.iter().find(|d| d.name == name)
+}
+
+/// Persona label of persona index `p` in `truth.csv` (`none` for the null design).
+fn label(p: Option<usize>) -> String {
+    p.map_or_else(|| "none".to_string(), |p| format!("p{}", p + 1))
+}
+
+/// Writes the exports and `truth.csv` of design [`DesignOptions::design`] under `out_dir`, in
+/// the layout of [`super::generate`] (HubSpot CSV at the root, `mailchimp/`, `ga4/` with one
+/// file per day for the 30 days ending at the export date, `meta/page_insights.json`,
+/// `truth.csv`), so [`super::pipeline_config`] reads it unchanged.
+///
+/// Deterministic for given options (same bytes); GA4 days are written by two threads, each day
+/// from its own seeded stream.
+pub fn generate_design(out_dir: &Path, opts: &DesignOptions) -> Result<GenerateSummary> {
+    let started = Instant::now();
+    let bad = |reason: String| Error::BadInput {
+        file: out_dir.display().to_string(),
+        reason,
+    };
+    let index = DESIGNS
+        .iter()
+        .position(|d| d.name == opts.design)
+        .ok_or_else(|| {
+            let known: Vec<&str> = DESIGNS.iter().map(|d| d.name).collect();
+            bad(format!(
+                "unknown design `{}`; one of {}",
+                opts.design,
+                known.join(", ")
+            ))
+        })?;
+    if !(opts.events_per_contact.is_finite() && opts.events_per_contact >= 0.0) {
+        return Err(bad(format!(
+            "events_per_contact must be >= 0, got {}",
+            opts.events_per_contact
+        )));
+    }
+    if opts.contacts >= u32::MAX as usize {
+        return Err(bad(format!("too many contacts: {}", opts.contacts)));
+    }
+    for d in ["", "mailchimp", "ga4", "meta"] {
+        let d = out_dir.join(d);
+        fs::create_dir_all(&d).map_err(io_err(&d))?;
+    }
+    let (date, total) = (opts.export_date, opts.contacts);
+    let model = Model::new(index, opts.seed, opts.events_per_contact);
+    let day0 = date.and_time(NaiveTime::MIN).and_utc().timestamp();
+    let mut crm_rng = XRng::seed_from_u64(opts.seed ^ 0x6372_6D5F_6465_7369);
+    let mut mc_rng = XRng::seed_from_u64(opts.seed ^ 0x6D63_5F64_6573_6967);
+    let mut personas: Vec<Option<usize>> = if model.personas == 0 {
+        vec![None; total]
+    } else {
+        let counts = model.counts(total);
+        (0..counts.len())
+            .flat_map(|p| std::iter::repeat_n(Some(p), counts[p]))
+            .collect()
+    };
+    personas.shuffle(&mut crm_rng);
+    let anon = (0.25 * total as f64 * opts.events_per_contact / 3.0).round() as usize;
+    let mut planner = Planner::new(&model, opts.seed, day0, total + anon);
+
+    let hub_path = out_dir.join(format!(
+        "hubspot-crm-exports-all-contacts-{}.csv",
+        date.format("%Y-%m-%d")
+    ));
+    let truth_path = out_dir.join("truth.csv");
+    let hex = hex10(&mut mc_rng);
+    let mc_paths = ["subscribed", "unsubscribed", "cleaned"].map(|k| {
+        out_dir
+            .join("mailchimp")
+            .join(format!("{k}_members_export_{hex}.csv"))
+    });
+    let mut hub = create(&hub_path)?;
+    hub.write_all(HUBSPOT_HEADER.as_bytes())
+        .and_then(|_| hub.write_all(b"\n"))
+        .map_err(io_err(&hub_path))?;
+    let mut truth = csv::Writer::from_writer(create(&truth_path)?);
+    truth.write_record(["record_id", "email", "persona"])?;
+    let mut writers = Vec::with_capacity(3);
+    let (unsub, clean) = status_columns();
+    for (path, extra) in mc_paths.iter().zip([&[][..], unsub, clean]) {
+        let mut w = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Necessary)
+            .from_writer(create(path)?);
+        w.write_record(MC_HEADER.iter().chain(extra))?;
+        writers.push(w);
+    }
+    let w: [csv::Writer<BufWriter<File>>; 3] = writers
+        .try_into()
+        .map_err(|_| bad("mailchimp writers".into()))?;
+    let mut audience = Audience {
+        w,
+        leid: 41_000_000,
+        end: day0 + 86_399,
+    };
+
+    let mut seen = HashSet::with_capacity(total + total / 20 + 16);
+    let mut line = String::with_capacity(512);
+    for (i, &p) in personas.iter().enumerate() {
+        let c = draw_contact(
+            &model,
+            &mut crm_rng,
+            i as u64 + 1,
+            p,
+            day0,
+            &mut seen,
+            &mut line,
+        );
+        hub.write_all(line.as_bytes()).map_err(io_err(&hub_path))?;
+        truth.write_record([c.id.to_string().as_str(), &c.email, &label(p)])?;
+        if mc_rng.gen_bool(0.97) {
+            let email = list_email(&mut mc_rng, &c.email);
+            let optin = (c.created + mc_rng.gen_range(0..30 * 86_400)).min(day0);
+            let member = Member {
+                email: &email,
+                first: c.first,
+                last: c.last,
+                phone: &c.phone,
+                city: c.city,
+                birthday: &c.birthday,
+                optin,
+            };
+            audience.write(&model, &mut mc_rng, c.persona, &member)?;
+        }
+        planner.contact(c.persona, c.id, c.city);
+    }
+    // List-only members: on the list, not in the CRM, drawn from the population.
+    for _ in 0..(total as f64 * 0.03).round() as usize {
+        let (first, last) = (*pick(&mut mc_rng, FIRST), *pick(&mut mc_rng, LAST));
+        let city = pick(&mut mc_rng, &tables::COUNTRIES[..model.countries]);
+        let domain = *pick(&mut mc_rng, FREE_MAIL);
+        let email = unique_email(&mut mc_rng, first, last, domain, &mut seen);
+        let optin = day0 - mc_rng.gen_range(1..1000 * 86_400);
+        let member = Member {
+            email: &email,
+            first,
+            last,
+            phone: "",
+            city,
+            birthday: "",
+            optin,
+        };
+        audience.write(&model, &mut mc_rng, None, &member)?;
+    }
+    hub.flush().map_err(io_err(&hub_path))?;
+    truth.flush().map_err(io_err(&truth_path))?;
+    for (w, path) in audience.w.iter_mut().zip(&mc_paths) {
+        w.flush().map_err(io_err(path))?;
+    }
+    drop(seen);
+    let mut anon_rng = XRng::seed_from_u64(opts.seed ^ 0x616E_6F6E);
+    for _ in 0..anon {
+        planner.anonymous(pick(&mut anon_rng, &tables::COUNTRIES[..model.countries]));
+    }
+
+    // GA4: even days on one thread, odd days on the other; each day has its own seeded stream.
+    let (visitors, days) = (planner.visitors, planner.days);
+    let mut jobs: [Vec<DayJob>; 2] = [Vec::new(), Vec::new()];
+    let mut ga4_paths = Vec::with_capacity(DAYS);
+    for (d, sessions) in days.into_iter().enumerate() {
+        let day = date
+            .checked_sub_days(chrono::Days::new((DAYS - 1 - d) as u64))
+            .ok_or_else(|| bad(format!("export date {date} too early")))?;
+        let path = out_dir
+            .join("ga4")
+            .join(format!("events_{}.json", day.format("%Y%m%d")));
+        ga4_paths.push(path.clone());
+        jobs[d % 2].push((d, day, path, sessions));
+    }
+    let (seed, visitors) = (opts.seed, &visitors);
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|job| {
+                scope.spawn(move || -> Result<(u64, u64)> {
+                    let mut sum = (0, 0);
+                    for day in job {
+                        let (e, b) = write_day(day, visitors, seed)?;
+                        sum = (sum.0 + e, sum.1 + b);
+                    }
+                    Ok(sum)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(bad("GA4 writer thread panicked".into())))
+            })
+            .collect::<Vec<_>>()
+    });
+    let (mut events, mut ga4_bytes) = (0, 0);
+    for r in results {
+        let (e, b) = r?;
+        events += e;
+        ga4_bytes += b;
+    }
+
+    let meta_path = out_dir.join("meta").join("page_insights.json");
+    let mut meta_rng = XRng::seed_from_u64(opts.seed ^ 0x6D65_7461_5F64);
+    write_meta(&meta_path, &mut meta_rng, total, date)?;
+    let mut files = vec![hub_path];
+    files.extend(mc_paths);
+    files.extend(ga4_paths);
+    files.extend([meta_path, truth_path]);
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(design = %opts.design, contacts = total, events, ga4_bytes, secs, out = %out_dir.display(), "generated design exports");
+    Ok(GenerateSummary {
+        contacts: total,
+        events,
+        ga4_bytes,
+        files,
+    })
+}
