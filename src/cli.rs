@@ -144,6 +144,10 @@ pub enum Command {
         /// Mean web events per contact (designs only).
         #[arg(long, default_value_t = 10.0)]
         events_per_contact: f64,
+        /// Extra `[cluster]` setting for every run of the suite (repeatable), e.g.
+        /// `--cluster 'k_choice = "silhouette"'`, to compare modelling choices.
+        #[arg(long = "cluster", value_name = "TOML")]
+        cluster_settings: Vec<String>,
         /// Folder for the generated data and outputs (default: a temporary folder, removed).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -260,6 +264,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
             small_group,
             design,
             events_per_contact,
+            cluster_settings,
             dir,
             sql_dir,
         } => {
@@ -271,6 +276,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                     events_per_contact,
                     dir,
                     sql_dir,
+                    cluster_settings,
                 };
                 println!(
                     "{}",

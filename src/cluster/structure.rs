@@ -32,7 +32,7 @@ pub struct NullSettings {
     pub resamples: usize,
     /// Rows the test runs on (a seeded sample of the bucket).
     pub sample: usize,
-    /// k-means++ restarts per k, on the data and on each copy alike.
+    /// k-means++ restarts per k on each null copy (the data gets the model's restarts).
     pub restarts: usize,
     /// False-alarm rate of the verdict on structureless data.
     pub alpha: f64,
@@ -101,22 +101,24 @@ pub fn gaps(
     };
     let data = x.select(Axis(0), &rows);
     let strata: Vec<u64> = rows.iter().map(|&r| strata[r]).collect();
-    let settings = KMeansSettings {
-        restarts: s.restarts,
-        ..km.clone()
-    };
-    let log_w = |m: &Array2<f64>| -> Result<Vec<f64>> {
+    let log_w = |m: &Array2<f64>, restarts: usize| -> Result<Vec<f64>> {
         let flat = row_major(m.view());
+        let settings = KMeansSettings {
+            restarts,
+            ..km.clone()
+        };
         let runs = fit_all_k(&flat, m.ncols(), km.k_max, &settings)?;
         Ok(runs
             .iter()
             .map(|r| (r.2 / m.nrows() as f64).max(1e-300).ln())
             .collect())
     };
-    let observed = log_w(&data)?;
+    // The data gets the model's restarts (its dispersion is one number, a poor local optimum
+    // would show as a dip in the gap); each null copy fewer, its noise averages out over B.
+    let observed = log_w(&data, km.restarts.max(s.restarts))?;
     let mut null: Vec<Vec<f64>> = Vec::with_capacity(s.resamples);
     for _ in 0..s.resamples {
-        null.push(log_w(&permuted(&data, families, &strata, &mut rng))?);
+        null.push(log_w(&permuted(&data, families, &strata, &mut rng), s.restarts)?);
     }
     let b = null.len().max(1) as f64;
     Ok((km.k_min..=km.k_max)

@@ -44,6 +44,9 @@ pub struct SuiteOptions {
     pub dir: Option<PathBuf>,
     /// SQL models folder.
     pub sql_dir: PathBuf,
+    /// Extra `[cluster]` settings for every run (TOML lines, e.g. `k_choice = "silhouette"`),
+    /// to compare modelling choices on the same designs.
+    pub cluster_settings: Vec<String>,
 }
 
 impl Default for SuiteOptions {
@@ -55,6 +58,7 @@ impl Default for SuiteOptions {
             events_per_contact: 10.0,
             dir: None,
             sql_dir: PathBuf::from("sql"),
+            cluster_settings: Vec::new(),
         }
     }
 }
@@ -170,6 +174,7 @@ async fn run_design(
     };
     let run = |name: &'static str, criteria: String, buckets: bool| {
         let (dir, sql, seed) = (dir.to_path_buf(), sql.clone(), opts.seed);
+        let extra = opts.cluster_settings.join("\n");
         async move {
             let mut text = pipeline_config(name, "data", name, &sql);
             let describe: Vec<String> = FeaturesConfig::default()
@@ -184,7 +189,7 @@ async fn run_design(
                 });
             let _ = write!(
                 text,
-                "\n[features]\ncriteria = {criteria}\ndescribe = {}\n\n[cluster]\nk_min = {K_MIN}\nk_max = {K_MAX}\nseed = {seed}\n",
+                "\n[features]\ncriteria = {criteria}\ndescribe = {}\n\n[cluster]\nk_min = {K_MIN}\nk_max = {K_MAX}\nseed = {seed}\n{extra}\n",
                 toml_list(&describe)
             );
             if buckets {

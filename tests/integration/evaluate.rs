@@ -57,11 +57,12 @@ fn overlapping_personas_are_reported_unstable() {
     });
     let report = e.summary();
     assert!(e.ari < 0.5, "{report}");
-    assert!(e.min_stability() < 0.6, "{report}");
+    // No structure beyond the shuffled data's range: every persona flagged, none published.
+    assert_eq!(e.structure.map(|s| s.0), Some(false), "{report}");
     assert!(
         e.personas
             .iter()
-            .any(|p| p.flags.iter().any(|f| f == UNSTABLE)),
+            .all(|p| p.flags.iter().any(|f| f == UNSTABLE)),
         "{report}"
     );
 }
@@ -108,7 +109,10 @@ k_max = 5
     assert!(*n >= 12, "{niche_in:?}\n{summary}");
     let persona = &report.personas[p];
     assert!(persona.size < 30, "{summary}");
-    assert_eq!(persona.flags, vec![INSUFFICIENT_SAMPLE], "{summary}");
+    assert!(
+        persona.flags.iter().any(|f| f == INSUFFICIENT_SAMPLE),
+        "{summary}"
+    );
     // The CRM import holds option values (persona ids): no row carries the flagged persona.
     let crm = report
         .output_dir

@@ -1,6 +1,6 @@
 //! The Mailchimp side of a design: one audience member per listed contact (and list-only
 //! members), its status file, rating and tags drawn from the persona's profile or the
-//! population mix, in the columns of the existing audience export.
+//! population, in the columns of the existing audience export.
 
 use std::fs::File;
 use std::io::BufWriter;

@@ -62,21 +62,21 @@ pub(super) const ALL_COLUMNS: &[&str] = &[
 pub(super) static DESIGNS: [DesignInfo; 7] = [
     DesignInfo {
         name: "firmographic",
-        description: "3 personas (50/30/20 %) told apart by industry, company size, seniority and revenue; 15 % noise",
+        description: "3 personas (50/30/20 %) told apart by industry, company size, seniority and revenue; 5 % noise",
         personas: 3,
         signal_columns: FIRMOGRAPHIC,
         roles_spread: false,
     },
     DesignInfo {
         name: "web",
-        description: "4 personas (40/30/20/10 %) told apart by web behaviour: sections, devices, mediums, activity; 15 % noise",
+        description: "4 personas (40/30/20/10 %) told apart by web behaviour: sections, devices, mediums, activity; 5 % noise",
         personas: 4,
         signal_columns: WEB,
         roles_spread: false,
     },
     DesignInfo {
         name: "email",
-        description: "3 personas (45/35/20 %) told apart by Mailchimp rating, tags and status; 10 % noise",
+        description: "3 personas (45/35/20 %) told apart by Mailchimp rating, tags and status; 5 % noise",
         personas: 3,
         signal_columns: EMAIL,
         roles_spread: false,
@@ -113,9 +113,9 @@ pub(super) static DESIGNS: [DesignInfo; 7] = [
 
 /// How a design plants its personas.
 pub(super) struct Plan {
-    /// Persona shares (for `null`: the shares of the hidden profiles the population mixes).
+    /// Persona shares (for `null`: of the hidden profiles the population is made from).
     pub(super) shares: &'static [f64],
-    /// Probability that an attribute of a contact comes from the population mix.
+    /// Probability that a signal attribute of a contact comes from the population instead.
     pub(super) noise: f64,
     /// Industry levels used.
     pub(super) industries: usize,
@@ -130,9 +130,9 @@ pub(super) struct Plan {
 
 /// Indexed like [`DESIGNS`].
 pub(super) static PLANS: [Plan; 7] = [
-    plan(&[0.50, 0.30, 0.20], 0.15, (12, 12), 1.0, 3.0),
-    plan(&[0.40, 0.30, 0.20, 0.10], 0.15, (12, 12), 1.0, 3.5),
-    plan(&[0.45, 0.35, 0.20], 0.10, (12, 12), 0.95, 2.5),
+    plan(&[0.50, 0.30, 0.20], 0.05, (12, 12), 1.0, 3.0),
+    plan(&[0.40, 0.30, 0.20, 0.10], 0.05, (12, 12), 1.0, 3.5),
+    plan(&[0.45, 0.35, 0.20], 0.05, (12, 12), 0.95, 2.5),
     plan(&[0.35, 0.25, 0.20, 0.15, 0.05], 0.30, (15, 15), 0.0, 1.4),
     plan(
         &[0.30, 0.22, 0.18, 0.14, 0.10, 0.06],
@@ -162,8 +162,8 @@ const fn plan(
     }
 }
 
-/// An attribute of a contact: drawn as one piece from one profile (its persona's, or the
-/// population mix's).
+/// An attribute of a contact: drawn as one piece from one profile (its persona's or the
+/// population's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Attr {
     Seniority,

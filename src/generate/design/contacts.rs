@@ -1,5 +1,5 @@
 //! The CRM side of a design: one contact drawn attribute by attribute from its persona's
-//! profile or the population mix, written as a HubSpot export row.
+//! profile or the population, written as a HubSpot export row.
 
 use std::collections::HashSet;
 

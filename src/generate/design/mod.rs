@@ -4,11 +4,14 @@
 //! the seed, so the modelling can be tested on data it was not tuned on.
 //!
 //! A design names the feature-model columns its signal lands in ([`DesignInfo::signal_columns`]).
-//! Each persona gets its own distribution of every attribute: categoricals concentrated on a
-//! few home levels, heavy-tailed numerics with separated log-means, concentrated web mixes.
-//! An attribute in the design's signal set follows the contact's persona except with
-//! probability `noise` (then it comes from the population mix, the profiles mixed by share);
-//! every other attribute always comes from the population mix, so it carries no signal.
+//! Each persona gets its own distribution of every attribute: categoricals concentrated on one
+//! to three home levels (different personas, different homes), heavy-tailed numerics with
+//! log-means well apart in random order, concentrated web mixes and activity levels. An
+//! attribute in the design's signal set follows the contact's persona except with probability
+//! `noise`; then, and for every attribute outside the signal set, it comes from the population:
+//! one distribution per attribute with the personas' overall level and spread but a single
+//! mode, the same for everyone, so it carries no signal. The `null` design draws everything
+//! from the population of four hidden profiles.
 //!
 //! Streams: the profiles come from their own seeded stream (so they do not depend on the
 //! number of contacts), then CRM, Mailchimp, the GA4 planner, each GA4 day and Meta have theirs.

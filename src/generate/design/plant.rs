@@ -66,7 +66,7 @@ pub(super) struct Profile {
 /// A design's profiles and how contacts follow them.
 #[derive(Debug, Clone)]
 pub(super) struct Model {
-    /// One per persona (for `null`: the hidden profiles the population mixes).
+    /// One per persona (for `null`: the hidden profiles the population is made from).
     pub(super) profiles: Vec<Profile>,
     /// Share of each profile.
     pub(super) shares: Vec<f64>,

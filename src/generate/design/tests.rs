@@ -193,7 +193,7 @@ fn profiles_are_planted_as_described() {
         let m = Model::new(i, 11, 10.0);
         for p in &m.profiles {
             // Titles spread over two or three seniority levels.
-            let levels = p.seniority.probs().iter().filter(|&&x| x > 0.1).count();
+            let levels = p.seniority.probs().iter().filter(|&&x| x > 0.08).count();
             assert!(
                 (2..=3).contains(&levels),
                 "{}: {:?}",
@@ -219,6 +219,9 @@ fn profiles_are_planted_as_described() {
             .map(|(p, s)| s * (p.events.mu + p.events.sigma.powi(2) / 2.0).exp())
             .sum();
         assert!((mean * (1.0 - plant::NO_WEB) - 10.0).abs() < 1e-6, "{mean}");
+        let pop = m.population.events;
+        let pop_mean = (pop.mu + pop.sigma.powi(2) / 2.0).exp() * (1.0 - plant::NO_WEB);
+        assert!((pop_mean - 10.0).abs() < 1e-6, "{pop_mean}");
     }
 }
 
