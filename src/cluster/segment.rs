@@ -30,8 +30,10 @@ pub struct Bucket {
     pub gaps: Vec<KGap>,
     /// Whether the bucket has clear structure (`None` when too few contacts to test).
     pub verdict: Option<Verdict>,
-    /// How k was chosen.
+    /// How k was proposed (then lowered while a persona was unstable).
     pub k_choice: KChoice,
+    /// The k the gap (or silhouette) proposed, before unstable personas lowered it.
+    pub proposed_k: usize,
 }
 
 impl Bucket {
@@ -48,9 +50,17 @@ impl Bucket {
             .map(|g| format!("k={} {:.3}", g.k, g.gap()))
             .collect::<Vec<_>>()
             .join(", ");
+        let lowered = if self.proposed_k > self.model.k {
+            format!(
+                ", then lowered from {} for personas resampling did not find again",
+                self.proposed_k
+            )
+        } else {
+            String::new()
+        };
         match self.k_choice {
-            KChoice::Gap => format!("k chosen by gap: {gaps}; silhouette {sil}"),
-            KChoice::Silhouette => format!("k chosen by silhouette: {sil}; gap {gaps}"),
+            KChoice::Gap => format!("k chosen by gap{lowered}: {gaps}; silhouette {sil}"),
+            KChoice::Silhouette => format!("k chosen by silhouette{lowered}: {sil}; gap {gaps}"),
         }
     }
 
@@ -70,12 +80,15 @@ impl Bucket {
     }
 }
 
-/// Split the contacts into buckets and cluster each one on its own design matrix of `criteria`.
+/// Split the contacts into buckets and cluster each one on its own design matrix of `criteria`;
+/// k is proposed by the gap (or silhouette), then lowered while a persona's bootstrap
+/// stability is below `min_stability`.
 pub fn segment(
     table: &FeatureTable,
     criteria: &[Criterion],
     features_cfg: &FeaturesConfig,
     cluster_cfg: &ClusterConfig,
+    min_stability: f64,
 ) -> Result<Vec<Bucket>> {
     let settings = KMeansSettings {
         k_min: cluster_cfg.k_min,
@@ -104,19 +117,43 @@ pub fn segment(
             alpha: cluster_cfg.structure_alpha,
             ..NullSettings::default()
         };
-        let (model, gaps) = fit_small_aware(&design, &settings, &null, cluster_cfg.k_choice)?;
+        let (mut model, gaps) = fit_small_aware(&design, &settings, &null, cluster_cfg.k_choice)?;
+        let stable = |model: &ClusterModel| {
+            super::stability::stability(
+                &design.matrix,
+                &model.labels,
+                model.k,
+                &settings,
+                cluster_cfg.stability_resamples,
+                cluster_cfg.stability_sample,
+            )
+        };
+        let mut stability = stable(&model)?;
+        // The gap (or silhouette) proposes k; resampling keeps only personas it finds again:
+        // while one is below `min_stability`, one persona fewer.
+        let proposed = model.k;
+        while model.k > settings.k_min.max(2)
+            && stability.iter().copied().fold(f64::INFINITY, f64::min) < min_stability
+        {
+            let k = model.k - 1;
+            let single = super::fit(
+                &design.matrix,
+                &KMeansSettings {
+                    k_min: k,
+                    k_max: k,
+                    ..settings.clone()
+                },
+            )?;
+            (model.k, model.centroids, model.labels) = (k, single.centroids, single.labels);
+            stability = stable(&model)?;
+        }
+        if model.k < proposed {
+            info!(bucket = %name, proposed, k = model.k, "Fewer personas: the proposed k had personas resampling does not find again.");
+        }
         let verdict = (!gaps.is_empty()).then(|| structure::verdict(&gaps, model.k, null.alpha));
         if let Some(v) = &verdict {
             info!(bucket = %name, structured = v.structured, z = v.z, z_needed = v.z_needed, "Structure test.");
         }
-        let stability = super::stability::stability(
-            &design.matrix,
-            &model.labels,
-            model.k,
-            &settings,
-            cluster_cfg.stability_resamples,
-            cluster_cfg.stability_sample,
-        )?;
         info!(bucket = %name, contacts = rows.len(), k = model.k, "Segmented bucket.");
         out.push(Bucket {
             name,
@@ -128,6 +165,7 @@ pub fn segment(
             gaps,
             verdict,
             k_choice: cluster_cfg.k_choice,
+            proposed_k: proposed,
         });
     }
     Ok(out)

@@ -118,7 +118,10 @@ pub fn gaps(
     let observed = log_w(&data, km.restarts.max(s.restarts))?;
     let mut null: Vec<Vec<f64>> = Vec::with_capacity(s.resamples);
     for _ in 0..s.resamples {
-        null.push(log_w(&permuted(&data, families, &strata, &mut rng), s.restarts)?);
+        null.push(log_w(
+            &permuted(&data, families, &strata, &mut rng),
+            s.restarts,
+        )?);
     }
     let b = null.len().max(1) as f64;
     Ok((km.k_min..=km.k_max)

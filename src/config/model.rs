@@ -285,9 +285,12 @@ pub struct ClusterConfig {
     /// Rows drawn (with replacement) in each bootstrap resample, at most the bucket's size.
     #[serde(default = "default_stability_sample")]
     pub stability_sample: usize,
-    /// How k is chosen in each bucket: `gap` (default: the smallest k whose gap against the
-    /// null is within one spread of the next k's, Tibshirani's rule) or `silhouette` (the
-    /// highest mean silhouette). Every k's scores are in `model_quality` either way.
+    /// How k is proposed in each bucket: `silhouette` (default: the highest mean silhouette)
+    /// or `gap` (the smallest k whose gap against the null is within one spread of the next
+    /// k's, Tibshirani's rule); either way k is then lowered while a persona's bootstrap
+    /// stability is under `profile.min_stability`. The default is the better of the two on
+    /// the robustness suite (README, "Checking the modelling"). Every k's silhouette and gap
+    /// are in `model_quality`.
     #[serde(default)]
     pub k_choice: KChoice,
     /// Null copies of each bucket (every column family permuted on its own) the structure test
@@ -312,9 +315,9 @@ pub struct ClusterConfig {
 #[serde(rename_all = "snake_case")]
 pub enum KChoice {
     /// By the gap against the permutation null (Tibshirani's one-spread rule).
-    #[default]
     Gap,
     /// By the highest mean silhouette.
+    #[default]
     Silhouette,
 }
 

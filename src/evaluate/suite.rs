@@ -86,6 +86,8 @@ pub struct RunScore {
     pub per_bucket: Vec<(String, f64)>,
     /// The criteria used.
     pub criteria: Vec<String>,
+    /// Their feature columns.
+    pub columns: Vec<String>,
 }
 
 /// A design's results.
@@ -343,6 +345,11 @@ fn score(report: &RunReport, truth: &HashMap<String, String>, crm_assigned: usiz
             .buckets
             .first()
             .map(|b| b.weights.iter().map(|w| w.criterion.clone()).collect())
+            .unwrap_or_default(),
+        columns: report
+            .buckets
+            .first()
+            .map(|b| b.weights.iter().flat_map(|w| w.columns.clone()).collect())
             .unwrap_or_default(),
     }
 }

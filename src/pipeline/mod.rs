@@ -311,7 +311,13 @@ async fn run_locked(
 
     progress.start("clustering");
     let (criteria, suggestion) = resolve_criteria(&table, cfg)?;
-    let buckets = cluster::segment(&table, &criteria, &cfg.features, &cfg.cluster)?;
+    let buckets = cluster::segment(
+        &table,
+        &criteria,
+        &cfg.features,
+        &cfg.cluster,
+        cfg.profile.min_stability,
+    )?;
     progress.done();
     watch.lap("cluster")?;
 

@@ -187,6 +187,7 @@ pub(super) fn manifest(f: RunFacts<'_>) -> Manifest {
                     })
                     .collect(),
                 chosen_by: b.k_choice.as_str().to_string(),
+                proposed_k: Some(b.proposed_k),
                 structured: b.verdict.as_ref().map(|v| v.structured),
                 gap_z: b.verdict.as_ref().map(|v| v.z),
                 z_needed: b.verdict.as_ref().map(|v| v.z_needed),

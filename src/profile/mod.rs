@@ -339,6 +339,7 @@ mod tests {
             gaps: Vec::new(),
             verdict: None,
             k_choice: crate::config::KChoice::Gap,
+            proposed_k: k,
         };
         let out = profile_buckets(t, &[bucket], &ProfileConfig::default(), &Audience::new());
         (out.personas, out.traits)

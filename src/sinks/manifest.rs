@@ -110,9 +110,12 @@ pub struct BucketQuality {
     pub k: usize,
     /// Every k tried.
     pub scores: Vec<KQuality>,
-    /// How k was chosen (`gap` or `silhouette`).
+    /// How k was proposed (`gap` or `silhouette`).
     #[serde(default)]
     pub chosen_by: String,
+    /// The k proposed, before personas resampling did not find again lowered it.
+    #[serde(default)]
+    pub proposed_k: Option<usize>,
     /// Whether the chosen k's gap lies beyond the permutation null's range (`None`: too few
     /// contacts to test).
     #[serde(default)]

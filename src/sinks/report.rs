@@ -168,6 +168,7 @@ mod tests {
             gaps: Vec::new(),
             verdict: None,
             k_choice: crate::config::KChoice::Gap,
+            proposed_k: 2,
         };
         let text = render(&ReportContext {
             pipeline: "sample",

@@ -31,9 +31,13 @@ fn separated_personas_are_recovered_and_stable() {
         ..EvaluateOptions::default()
     });
     let report = e.summary();
-    assert!(e.ari >= 0.9, "{report}");
-    assert_eq!(e.k, 4, "{report}");
-    assert!(e.min_stability() >= 0.8, "{report}");
+    // With every criterion weighing the same (issue 10) the sample generator's noise groups
+    // (15 % of each trait drawn from another persona) become a fifth, stable persona: the four
+    // planted ones are found whole (ARI 0.78 with k = 5; README, "Checking the modelling").
+    assert!(e.ari >= 0.75, "{report}");
+    assert!((4..=5).contains(&e.k), "{report}");
+    assert!(e.min_stability() >= 0.75, "{report}");
+    assert_eq!(e.structure.map(|s| s.0), Some(true), "{report}");
     // Nothing is flagged too small or unstable (the passive subscribers are a negative persona).
     assert!(
         e.personas
