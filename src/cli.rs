@@ -230,13 +230,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                         events_per_contact,
                     },
                 )?;
-                println!(
-                    "wrote {} contacts, {} web events ({:.1} MB of GA4 JSON) to {}",
-                    s.contacts,
-                    s.events,
-                    s.ga4_bytes as f64 / 1e6,
-                    out.display()
-                );
+                println!("{}", s.wrote(&out));
                 return Ok(());
             }
             let opts = GenerateOptions {
@@ -249,13 +243,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 added,
             };
             let s = generate::generate(&out, &opts)?;
-            println!(
-                "wrote {} contacts, {} web events ({:.1} MB of GA4 JSON) to {}",
-                s.contacts,
-                s.events,
-                s.ga4_bytes as f64 / 1e6,
-                out.display()
-            );
+            println!("{}", s.wrote(&out));
         }
         Command::Evaluate {
             contacts,

@@ -166,6 +166,63 @@ path = "{data_dir}/meta/page_insights.json"
     )
 }
 
+/// The CRM export, `truth.csv` and the three Mailchimp files of a generator run, open and
+/// with their headers written.
+pub(crate) struct Exports {
+    pub(crate) hub_path: PathBuf,
+    pub(crate) hub: BufWriter<File>,
+    pub(crate) truth_path: PathBuf,
+    pub(crate) truth: csv::Writer<BufWriter<File>>,
+    /// Subscribed, unsubscribed, cleaned.
+    pub(crate) mc_paths: [PathBuf; 3],
+    pub(crate) mc: [csv::Writer<BufWriter<File>>; 3],
+}
+
+impl Exports {
+    /// Creates the files under `out_dir` (which must hold a `mailchimp` folder); the
+    /// Mailchimp export id comes from `rng`.
+    pub(crate) fn open(out_dir: &Path, date: NaiveDate, rng: &mut XRng) -> Result<Exports> {
+        let hub_path = out_dir.join(format!(
+            "hubspot-crm-exports-all-contacts-{}.csv",
+            date.format("%Y-%m-%d")
+        ));
+        let truth_path = out_dir.join("truth.csv");
+        let hex = hex10(rng);
+        let mc_paths = ["subscribed", "unsubscribed", "cleaned"].map(|k| {
+            out_dir
+                .join("mailchimp")
+                .join(format!("{k}_members_export_{hex}.csv"))
+        });
+        let mut hub = create(&hub_path)?;
+        hub.write_all(HUBSPOT_HEADER.as_bytes())
+            .and_then(|_| hub.write_all(b"\n"))
+            .map_err(io_err(&hub_path))?;
+        let mut truth = csv::Writer::from_writer(create(&truth_path)?);
+        truth.write_record(["record_id", "email", "persona"])?;
+        let mut writers = Vec::with_capacity(3);
+        let (unsub, clean) = status_columns();
+        for (path, extra) in mc_paths.iter().zip([&[][..], unsub, clean]) {
+            let mut w = csv::WriterBuilder::new()
+                .quote_style(csv::QuoteStyle::Necessary)
+                .from_writer(create(path)?);
+            w.write_record(MC_HEADER.iter().chain(extra))?;
+            writers.push(w);
+        }
+        let mc = writers.try_into().map_err(|_| Error::BadInput {
+            file: out_dir.display().to_string(),
+            reason: "mailchimp writers".into(),
+        })?;
+        Ok(Exports {
+            hub_path,
+            hub,
+            truth_path,
+            truth,
+            mc_paths,
+            mc,
+        })
+    }
+}
+
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, Default)]
 pub struct GenerateSummary {
@@ -181,6 +238,19 @@ pub struct GenerateSummary {
 
 fn label(p: usize) -> S {
     PERSONAS.get(p).copied().unwrap_or(NICHE_PERSONA)
+}
+
+impl GenerateSummary {
+    /// "wrote N contacts, M web events (X MB of GA4 JSON) to DIR".
+    pub fn wrote(&self, out: &Path) -> String {
+        format!(
+            "wrote {} contacts, {} web events ({:.1} MB of GA4 JSON) to {}",
+            self.contacts,
+            self.events,
+            self.ga4_bytes as f64 / 1e6,
+            out.display()
+        )
+    }
 }
 
 /// Writes the sample exports (HubSpot, Mailchimp, GA4, Meta) and `truth.csv` under `out_dir`.
@@ -262,35 +332,14 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
         times: Vec::new(),
     };
 
-    let hub_path = out_dir.join(format!(
-        "hubspot-crm-exports-all-contacts-{}.csv",
-        date.format("%Y-%m-%d")
-    ));
-    let truth_path = out_dir.join("truth.csv");
-    let hex = hex10(&mut mc_rng);
-    let mc_paths = ["subscribed", "unsubscribed", "cleaned"].map(|k| {
-        out_dir
-            .join("mailchimp")
-            .join(format!("{k}_members_export_{hex}.csv"))
-    });
-    let mut hub = create(&hub_path)?;
-    hub.write_all(HUBSPOT_HEADER.as_bytes())
-        .and_then(|_| hub.write_all(b"\n"))
-        .map_err(io_err(&hub_path))?;
-    let mut truth = csv::Writer::from_writer(create(&truth_path)?);
-    truth.write_record(["record_id", "email", "persona"])?;
-    let mut writers = Vec::with_capacity(3);
-    let (unsub, clean) = status_columns();
-    for (path, extra) in mc_paths.iter().zip([&[][..], unsub, clean]) {
-        let mut w = csv::WriterBuilder::new()
-            .quote_style(csv::QuoteStyle::Necessary)
-            .from_writer(create(path)?);
-        w.write_record(MC_HEADER.iter().chain(extra))?;
-        writers.push(w);
-    }
-    let w: [csv::Writer<BufWriter<File>>; 3] = writers
-        .try_into()
-        .map_err(|_| bad("mailchimp writers".into()))?;
+    let Exports {
+        hub_path,
+        mut hub,
+        truth_path,
+        mut truth,
+        mc_paths,
+        mc: w,
+    } = Exports::open(out_dir, date, &mut mc_rng)?;
     let mut audience = Audience {
         w,
         leid: 41_000_000,

@@ -27,8 +27,8 @@ mod tests;
 mod web;
 
 use std::collections::HashSet;
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::fs;
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -38,11 +38,11 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 
 use super::crm::unique_email;
-use super::mailchimp::{list_email, status_columns, MC_HEADER};
+use super::mailchimp::list_email;
 use super::meta::write_meta;
 use super::tables::{FIRST, FREE_MAIL, LAST};
-use super::util::{create, hex10, io_err, pick};
-use super::{GenerateSummary, DAYS, HUBSPOT_HEADER};
+use super::util::{io_err, pick};
+use super::{Exports, GenerateSummary, DAYS};
 use crate::error::{Error, Result};
 use audience::{Audience, Member};
 use catalog::DESIGNS;
@@ -161,35 +161,14 @@ pub fn generate_design(out_dir: &Path, opts: &DesignOptions) -> Result<GenerateS
     let anon = (0.25 * total as f64 * opts.events_per_contact / 3.0).round() as usize;
     let mut planner = Planner::new(&model, opts.seed, day0, total + anon);
 
-    let hub_path = out_dir.join(format!(
-        "hubspot-crm-exports-all-contacts-{}.csv",
-        date.format("%Y-%m-%d")
-    ));
-    let truth_path = out_dir.join("truth.csv");
-    let hex = hex10(&mut mc_rng);
-    let mc_paths = ["subscribed", "unsubscribed", "cleaned"].map(|k| {
-        out_dir
-            .join("mailchimp")
-            .join(format!("{k}_members_export_{hex}.csv"))
-    });
-    let mut hub = create(&hub_path)?;
-    hub.write_all(HUBSPOT_HEADER.as_bytes())
-        .and_then(|_| hub.write_all(b"\n"))
-        .map_err(io_err(&hub_path))?;
-    let mut truth = csv::Writer::from_writer(create(&truth_path)?);
-    truth.write_record(["record_id", "email", "persona"])?;
-    let mut writers = Vec::with_capacity(3);
-    let (unsub, clean) = status_columns();
-    for (path, extra) in mc_paths.iter().zip([&[][..], unsub, clean]) {
-        let mut w = csv::WriterBuilder::new()
-            .quote_style(csv::QuoteStyle::Necessary)
-            .from_writer(create(path)?);
-        w.write_record(MC_HEADER.iter().chain(extra))?;
-        writers.push(w);
-    }
-    let w: [csv::Writer<BufWriter<File>>; 3] = writers
-        .try_into()
-        .map_err(|_| bad("mailchimp writers".into()))?;
+    let Exports {
+        hub_path,
+        mut hub,
+        truth_path,
+        mut truth,
+        mc_paths,
+        mc: w,
+    } = Exports::open(out_dir, date, &mut mc_rng)?;
     let mut audience = Audience {
         w,
         leid: 41_000_000,

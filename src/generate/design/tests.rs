@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::catalog::{attr_of, ALL_COLUMNS, PLANS};
 use super::tables::{BUYER_ROLES, ROLES, TITLES};
 use super::*;
+use crate::generate::mailchimp::MC_HEADER;
+use crate::generate::HUBSPOT_HEADER;
 
 fn opts(design: &str, contacts: usize) -> DesignOptions {
     DesignOptions {
