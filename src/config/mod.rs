@@ -8,17 +8,16 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::sources::csv_mapping;
 
+mod cluster;
 mod crm;
 mod model;
 mod profile;
 mod source;
 pub mod template;
 
+pub use cluster::{BucketsConfig, ClusterConfig, KChoice};
 pub use crm::{CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig};
-pub use model::{
-    AutoKeyword, BucketsConfig, ClusterConfig, CriteriaSpec, Criterion, CriterionGroup,
-    FeaturesConfig, Framework, KChoice,
-};
+pub use model::{AutoKeyword, CriteriaSpec, Criterion, CriterionGroup, FeaturesConfig, Framework};
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
 

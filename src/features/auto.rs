@@ -9,11 +9,15 @@
 //! principal axes, so its columns are uncorrelated with unit variance), and for every pair of
 //! families the squared canonical correlations add up to `T / n`, with `T = ||Xw' Yw||^2 / n`,
 //! which under independence follows a chi-square law with `rank(X) * rank(Y)` degrees of
-//! freedom (for two text columns it is Pearson's chi-square test of independence). A family is
-//! selected when it is associated with another family at level `alpha` (Bonferroni over the
-//! pairs); families are ranked by their summed excess association (squared canonical
-//! correlations above their expectation under independence). Five or fewer selected families
-//! become one criterion each; more are gathered into the framework's kinds of criteria (web behaviour, firmographics, role,
+//! freedom (for two text columns it is Pearson's chi-square test of independence). Two
+//! families are linked when their association passes level `alpha` (Bonferroni over the pairs).
+//! Persona structure links many families at once; a pair tied only to each other (a list
+//! status and the tags the list keeps for it) is a mechanism of the export. So the largest
+//! group of linked families is proposed when it has at least three; otherwise every candidate
+//! is, and the structure test says whether they hold personas. Families are ranked by their
+//! summed excess association (squared canonical correlations above their expectation under
+//! independence). Five or fewer proposed families become one criterion each; more are
+//! gathered into the framework's kinds of criteria (web behaviour, firmographics, role,
 //! demographics, email engagement, relationship), each a group.
 
 use ndarray::{Array2, Axis};

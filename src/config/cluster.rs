@@ -1,0 +1,184 @@
+//! Clustering config: the k range and how k is chosen, seeds and restarts, the structure test
+//! against the permutation null, bootstrap stability, and the buyer and end-user buckets.
+
+use serde::Deserialize;
+
+use super::model::strings;
+
+/// Clustering settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Smallest number of personas tried (per bucket).
+    #[serde(default = "default_k_min")]
+    pub k_min: usize,
+    /// Largest number of personas tried (per bucket).
+    #[serde(default = "default_k_max")]
+    pub k_max: usize,
+    /// Random seed: the same seed and data give the same personas.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// k-means++ restarts per k; the best (lowest inertia) is kept.
+    #[serde(default = "default_restarts")]
+    pub restarts: usize,
+    /// Rows the model is fitted on (a seeded sample); every contact is then assigned.
+    #[serde(default = "default_fit_sample")]
+    pub fit_sample: usize,
+    /// Rows the silhouette score is computed on when choosing k.
+    #[serde(default = "default_silhouette_sample")]
+    pub silhouette_sample: usize,
+    /// Bootstrap resamples refitted to measure each persona's stability (0 = not measured).
+    #[serde(default = "default_stability_resamples")]
+    pub stability_resamples: usize,
+    /// Rows drawn (with replacement) in each bootstrap resample, at most the bucket's size.
+    #[serde(default = "default_stability_sample")]
+    pub stability_sample: usize,
+    /// How k is proposed in each bucket: `silhouette` (default: the highest mean silhouette)
+    /// or `gap` (the smallest k whose gap against the null is within one spread of the next
+    /// k's, Tibshirani's rule); either way k is then lowered while a persona's bootstrap
+    /// stability is under `profile.min_stability`. The default is the better of the two on
+    /// the robustness suite (README, "Checking the modelling"). Every k's silhouette and gap
+    /// are in `model_quality`.
+    #[serde(default)]
+    pub k_choice: KChoice,
+    /// Null copies of each bucket (every column family permuted on its own) the structure test
+    /// and the gap compare the data with.
+    #[serde(default = "default_null_resamples")]
+    pub null_resamples: usize,
+    /// Rows of each bucket the structure test runs on (a seeded sample).
+    #[serde(default = "default_null_sample")]
+    pub null_sample: usize,
+    /// False-alarm rate of the structure test: the share of structureless buckets it would
+    /// still call structured. A bucket is structured when its chosen k's gap lies beyond the
+    /// null's range at this level (Bonferroni over the k tried).
+    #[serde(default = "default_structure_alpha")]
+    pub structure_alpha: f64,
+    /// Buyer and end-user buckets, each segmented on its own (`[cluster.buckets]`); without
+    /// it, all contacts form one bucket `all`.
+    pub buckets: Option<BucketsConfig>,
+}
+
+/// How the number of personas is chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KChoice {
+    /// By the gap against the permutation null (Tibshirani's one-spread rule).
+    Gap,
+    /// By the highest mean silhouette.
+    #[default]
+    Silhouette,
+}
+
+impl KChoice {
+    /// Name as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KChoice::Gap => "gap",
+            KChoice::Silhouette => "silhouette",
+        }
+    }
+}
+
+/// How contacts are split into a buyer and an end-user bucket by their buying role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketsConfig {
+    /// Feature column holding the buying role (HubSpot `Buying Role`; several roles separated
+    /// by `;` put a contact in both buckets).
+    #[serde(default = "default_role_column")]
+    pub column: String,
+    /// Roles of people who decide or pay.
+    #[serde(default = "default_buyer_roles")]
+    pub buyer: Vec<String>,
+    /// Roles of people who use the product.
+    #[serde(default = "default_user_roles")]
+    pub user: Vec<String>,
+    /// Bucket of contacts whose role is empty or in neither list: `user` (default: in B2B
+    /// most contacts without a buying role use rather than buy), `buyer`, or `none` (such
+    /// contacts get no persona).
+    #[serde(default = "default_unmapped")]
+    pub unmapped: String,
+}
+
+impl Default for BucketsConfig {
+    fn default() -> Self {
+        BucketsConfig {
+            column: default_role_column(),
+            buyer: default_buyer_roles(),
+            user: default_user_roles(),
+            unmapped: default_unmapped(),
+        }
+    }
+}
+
+fn default_k_min() -> usize {
+    3
+}
+fn default_k_max() -> usize {
+    5
+}
+fn default_seed() -> u64 {
+    42
+}
+fn default_restarts() -> usize {
+    10
+}
+fn default_fit_sample() -> usize {
+    100_000
+}
+fn default_silhouette_sample() -> usize {
+    5_000
+}
+fn default_stability_resamples() -> usize {
+    20
+}
+fn default_null_resamples() -> usize {
+    20
+}
+fn default_null_sample() -> usize {
+    2_000
+}
+fn default_structure_alpha() -> f64 {
+    0.01
+}
+fn default_stability_sample() -> usize {
+    5_000
+}
+fn default_role_column() -> String {
+    "buying_roles".into()
+}
+fn default_buyer_roles() -> Vec<String> {
+    strings(&[
+        "Decision Maker",
+        "Budget Holder",
+        "Executive Sponsor",
+        "Blocker",
+        "Legal and Compliance",
+    ])
+}
+fn default_user_roles() -> Vec<String> {
+    strings(&["End User", "Champion", "Influencer"])
+}
+fn default_unmapped() -> String {
+    "user".into()
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            k_min: default_k_min(),
+            k_max: default_k_max(),
+            seed: default_seed(),
+            restarts: default_restarts(),
+            fit_sample: default_fit_sample(),
+            silhouette_sample: default_silhouette_sample(),
+            stability_resamples: default_stability_resamples(),
+            stability_sample: default_stability_sample(),
+            k_choice: KChoice::default(),
+            null_resamples: default_null_resamples(),
+            null_sample: default_null_sample(),
+            structure_alpha: default_structure_alpha(),
+            buckets: None,
+        }
+    }
+}
