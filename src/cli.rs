@@ -136,7 +136,7 @@ pub enum Command {
         /// Size of an extra, small planted group (0 = none).
         #[arg(long, default_value_t = 0)]
         small_group: usize,
-        /// Run the robustness suite on these designs (repeatable, or `all`): for each, the
+        /// Run the robustness suite on these designs (repeatable, or `every`: every design; `all` is the design with signal in every column): for each, the
         /// pipeline with the signal columns as criteria, with `criteria = "auto"`, with
         /// buyer/user buckets where roles are spread, and a plain k-means baseline.
         #[arg(long)]
@@ -258,7 +258,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         } => {
             if !design.is_empty() {
                 let opts = SuiteOptions {
-                    designs: design.into_iter().filter(|d| d != "all").collect(),
+                    designs: design.into_iter().filter(|d| d != "every").collect(),
                     contacts,
                     seed,
                     events_per_contact,

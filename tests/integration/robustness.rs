@@ -1,7 +1,7 @@
 //! The robustness suite at a size CI affords: every design of `personas generate --design`,
 //! run through the whole pipeline with the signal columns as criteria, with `criteria =
 //! "auto"`, with buyer/user buckets where roles are spread, and against the plain k-means
-//! baseline. `personas evaluate --design all --contacts 5000` runs it at full size; the README
+//! baseline. `personas evaluate --design every --contacts 5000` runs it at full size; the README
 //! has its table.
 
 use std::collections::BTreeSet;
