@@ -24,6 +24,83 @@ pub(super) struct Contact {
     pub(super) birthday: String,
 }
 
+/// One row of the HubSpot contacts export, in the columns of
+/// [`HUBSPOT_HEADER`](super::HUBSPOT_HEADER).
+pub(super) struct HubspotRow<'a> {
+    pub(super) id: u64,
+    pub(super) first: &'a str,
+    pub(super) last: &'a str,
+    pub(super) email: &'a str,
+    pub(super) phone: &'a str,
+    pub(super) owner: &'a str,
+    pub(super) stage: &'a str,
+    /// Create date (epoch seconds).
+    pub(super) created: i64,
+    /// Last activity date (epoch seconds).
+    pub(super) last_activity: i64,
+    pub(super) title: &'a str,
+    pub(super) company: &'a str,
+    pub(super) industry: &'a str,
+    pub(super) employees: &'a str,
+    /// City and country.
+    pub(super) city: &'a City,
+    /// Date of birth, `YYYY-MM-DD` (empty when unknown).
+    pub(super) dob: &'a str,
+    pub(super) gender: &'a str,
+    /// Buying role(s).
+    pub(super) role: &'a str,
+    pub(super) source: &'a str,
+    pub(super) revenue: &'a str,
+    pub(super) marketing: &'a str,
+}
+
+impl HubspotRow<'_> {
+    /// Writes the row with its newline into `line` (cleared first): every value quoted, empty
+    /// values as nothing.
+    pub(super) fn write(&self, line: &mut String) {
+        let (id, created, last_activity) = (
+            self.id.to_string(),
+            fmt_time(self.created, "%Y-%m-%d %H:%M"),
+            fmt_time(self.last_activity, "%Y-%m-%d %H:%M"),
+        );
+        let fields: [&str; 21] = [
+            &id,
+            self.first,
+            self.last,
+            self.email,
+            self.phone,
+            self.owner,
+            self.stage,
+            &created,
+            &last_activity,
+            self.title,
+            self.company,
+            self.industry,
+            self.employees,
+            self.city.city,
+            self.city.country,
+            self.dob,
+            self.gender,
+            self.role,
+            self.source,
+            self.revenue,
+            self.marketing,
+        ];
+        line.clear();
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            if !f.is_empty() {
+                line.push('"');
+                line.push_str(&f.replace('"', "\"\""));
+                line.push('"');
+            }
+        }
+        line.push('\n');
+    }
+}
+
 /// Writes the contact's HubSpot row into `line` and returns the contact.
 pub(super) fn make_contact(
     rng: &mut XRng,
@@ -101,46 +178,30 @@ pub(super) fn make_contact(
     } else {
         "Non-marketing contact"
     };
-    let (id_s, owner) = (id.to_string(), *pick(rng, OWNERS));
-    let (created_s, last_s) = (
-        fmt_time(created, "%Y-%m-%d %H:%M"),
-        fmt_time(last_act, "%Y-%m-%d %H:%M"),
-    );
-    let fields: [&str; 21] = [
-        &id_s,
+    let owner = *pick(rng, OWNERS);
+    let row = HubspotRow {
+        id,
         first,
         last,
-        &email,
-        &phone,
+        email: &email,
+        phone: &phone,
         owner,
         stage,
-        &created_s,
-        &last_s,
+        created,
+        last_activity: last_act,
         title,
-        &company,
+        company: &company,
         industry,
-        &employees,
-        city.city,
-        city.country,
-        &dob,
+        employees: &employees,
+        city,
+        dob: &dob,
         gender,
         role,
         source,
-        &revenue,
+        revenue: &revenue,
         marketing,
-    ];
-    line.clear();
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        if !f.is_empty() {
-            line.push('"');
-            line.push_str(&f.replace('"', "\"\""));
-            line.push('"');
-        }
-    }
-    line.push('\n');
+    };
+    row.write(line);
     Contact {
         id,
         persona: p,

@@ -12,7 +12,8 @@ use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 use super::profiles::{pick_trait, Page, PROFILES};
 use super::sessions::{Session, Visitor};
 use super::util::{io_err, pick, FLUSH};
-use crate::error::Result;
+use super::DAYS;
+use crate::error::{Error, Result};
 
 const SITE: &str = "https://www.stackpilot.io";
 
@@ -70,8 +71,80 @@ pub(super) fn param_int(b: &mut Vec<u8>, key: &str, v: u64, quoted: bool, verbos
     b.extend_from_slice(b"}}");
 }
 
-/// A GA4 day to write: index, date, file, sessions.
-pub(super) type DayJob = (usize, NaiveDate, PathBuf, Vec<Session>);
+/// A GA4 day to write: index, date, file, sessions (of either generator's session type).
+pub(super) type DayJob<S> = (usize, NaiveDate, PathBuf, Vec<S>);
+
+/// The GA4 files of a run: one path per day, in day order, and the events and bytes written.
+pub(super) struct Ga4Files {
+    pub(super) paths: Vec<PathBuf>,
+    pub(super) events: u64,
+    pub(super) bytes: u64,
+}
+
+/// Writes the [`DAYS`] GA4 day files ending at `date` under `out_dir/ga4`, `days[d]` holding
+/// day `d`'s sessions: even days on one thread, odd days on the other, each day by `write`
+/// (which returns its events and bytes, and draws from the day's own seeded stream).
+pub(super) fn write_days<S, W>(
+    out_dir: &Path,
+    date: NaiveDate,
+    days: Vec<Vec<S>>,
+    write: W,
+) -> Result<Ga4Files>
+where
+    S: Send,
+    W: Fn(DayJob<S>) -> Result<(u64, u64)> + Sync,
+{
+    let bad = |reason: String| Error::BadInput {
+        file: out_dir.display().to_string(),
+        reason,
+    };
+    let mut jobs: [Vec<DayJob<S>>; 2] = [Vec::new(), Vec::new()];
+    let mut paths = Vec::with_capacity(DAYS);
+    for (d, sessions) in days.into_iter().enumerate() {
+        let day = date
+            .checked_sub_days(chrono::Days::new((DAYS - 1 - d) as u64))
+            .ok_or_else(|| bad(format!("export date {date} too early")))?;
+        let path = out_dir
+            .join("ga4")
+            .join(format!("events_{}.json", day.format("%Y%m%d")));
+        paths.push(path.clone());
+        jobs[d % 2].push((d, day, path, sessions));
+    }
+    let write = &write;
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|job| {
+                scope.spawn(move || -> Result<(u64, u64)> {
+                    let mut sum = (0, 0);
+                    for day in job {
+                        let (e, b) = write(day)?;
+                        sum = (sum.0 + e, sum.1 + b);
+                    }
+                    Ok(sum)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(bad("GA4 writer thread panicked".into())))
+            })
+            .collect::<Vec<_>>()
+    });
+    let (mut events, mut bytes) = (0, 0);
+    for r in results {
+        let (e, b) = r?;
+        events += e;
+        bytes += b;
+    }
+    Ok(Ga4Files {
+        paths,
+        events,
+        bytes,
+    })
+}
 
 /// Writes one GA4 day file; returns (events, bytes).
 pub(super) fn write_day(

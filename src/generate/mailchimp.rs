@@ -30,24 +30,41 @@ pub(super) fn status_columns() -> (&'static [&'static str], &'static [&'static s
 
 /// Mailchimp audience writers: subscribed, unsubscribed, cleaned.
 pub(super) struct Audience {
+    /// One writer per status file.
     pub(super) w: [csv::Writer<BufWriter<File>>; 3],
+    /// Last LEID handed out.
     pub(super) leid: u64,
+    /// End of the export day (epoch seconds).
     pub(super) end: i64,
 }
 
+/// Who a member is: address, name, phone, city, birthday (`MM/DD` or empty), opt-in time.
+pub(super) struct Member<'a> {
+    pub(super) email: &'a str,
+    pub(super) first: &'a str,
+    pub(super) last: &'a str,
+    pub(super) phone: &'a str,
+    pub(super) city: &'a City,
+    pub(super) birthday: &'a str,
+    pub(super) optin: i64,
+}
+
+/// The order in which a member's street address draws its house number, street and zip code:
+/// the sample generator draws them as written, the design generator the two numbers first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AddressDraws {
+    /// Number, street, zip.
+    AsWritten,
+    /// Number, zip, street.
+    NumbersFirst,
+}
+
 impl Audience {
-    /// Writes one member into the file of its status; `p` is the persona (None = list-only member).
-    #[allow(clippy::too_many_arguments)]
+    /// Writes one member of persona `p` (None = list-only member) into the file of its status.
     pub(super) fn member(
         &mut self,
         rng: &mut XRng,
-        email: &str,
-        first: &str,
-        last: &str,
-        phone: &str,
-        city: &City,
-        birthday: &str,
-        optin: i64,
+        m: &Member,
         p: Option<usize>,
         keep: f64,
     ) -> Result<()> {
@@ -74,6 +91,20 @@ impl Audience {
             .copied()
             .filter(|_| rng.gen::<f64>() < 0.75)
             .collect();
+        self.row(rng, m, status, rating, &tags, AddressDraws::AsWritten)
+    }
+
+    /// Writes member `m` into the file of its `status` (0 subscribed, 1 unsubscribed,
+    /// 2 cleaned) with the given rating and tags, drawing everything else from `rng`.
+    pub(super) fn row(
+        &mut self,
+        rng: &mut XRng,
+        m: &Member,
+        status: usize,
+        rating: String,
+        tags: &[&str],
+        address: AddressDraws,
+    ) -> Result<()> {
         let tags = if rng.gen_bool(0.5) {
             tags.join(", ")
         } else {
@@ -84,51 +115,55 @@ impl Audience {
         };
         let ts = |s: i64| fmt_time(s, "%Y-%m-%d %H:%M:%S");
         let ip = |rng: &mut XRng| {
-            format!(
-                "{}.{}.{}.{}",
+            let (a, b, c, d) = (
                 rng.gen_range(23..223),
                 rng.gen::<u8>(),
                 rng.gen::<u8>(),
-                rng.gen_range(1..255)
-            )
+                rng.gen_range(1..255),
+            );
+            format!("{a}.{b}.{c}.{d}")
         };
-        let confirm = optin + rng.gen_range(30..3600);
+        let confirm = m.optin + rng.gen_range(30..3600);
         let changed = confirm + rng.gen_range(0..(self.end - confirm).max(1));
         let geo = rng.gen_bool(0.6);
-        let g = |s: S| if geo { s.to_string() } else { String::new() };
+        let g = |s: &str| if geo { s.to_string() } else { String::new() };
+        let city = m.city;
         let address = if rng.gen_bool(0.15) {
+            let (n, street, zip) = match address {
+                AddressDraws::AsWritten => {
+                    let (n, street) = (rng.gen_range(1..200), pick(rng, STREETS));
+                    (n, street, rng.gen_range(10_000..99_999))
+                }
+                AddressDraws::NumbersFirst => {
+                    let (n, zip) = (rng.gen_range(1..200), rng.gen_range(10_000..99_999));
+                    (n, pick(rng, STREETS), zip)
+                }
+            };
             format!(
-                "{} {}  {}  {}  {}  {}",
-                rng.gen_range(1..200),
-                pick(rng, STREETS),
-                city.city,
-                city.mc_region,
-                rng.gen_range(10_000..99_999),
-                city.cc
+                "{n} {street}  {}  {}  {zip}  {}",
+                city.city, city.mc_region, city.cc
             )
         } else {
             String::new()
         };
-        let birthday = if rng.gen_bool(0.6) {
-            birthday.to_string()
-        } else {
-            String::new()
+        let keep = |rng: &mut XRng, s: &str, p: f64| {
+            if rng.gen_bool(p) {
+                s.to_string()
+            } else {
+                String::new()
+            }
         };
-        let phone = if rng.gen_bool(0.2) {
-            phone.to_string()
-        } else {
-            String::new()
-        };
+        let (birthday, phone) = (keep(rng, m.birthday, 0.6), keep(rng, m.phone, 0.2));
         self.leid += rng.gen_range(1..40);
         let mut row = vec![
-            email.to_string(),
-            first.to_string(),
-            last.to_string(),
+            m.email.to_string(),
+            m.first.to_string(),
+            m.last.to_string(),
             address,
             phone,
             birthday,
             rating,
-            ts(optin),
+            ts(m.optin),
             ip(rng),
             ts(confirm),
             ip(rng),

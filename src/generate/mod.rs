@@ -32,11 +32,11 @@ use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 
 use crate::error::{Error, Result};
 use crm::{make_contact, unique_email};
-use ga4::{write_day, DayJob};
-use mailchimp::{list_email, status_columns, Audience, MC_HEADER};
+use ga4::{write_day, write_days, Ga4Files};
+use mailchimp::{list_email, status_columns, Audience, Member, MC_HEADER};
 use meta::write_meta;
 use profiles::{NICHE, PROFILES};
-use sessions::Planner;
+use sessions::{Planner, Schedule};
 use tables::{CITIES, FIRST, FREE_MAIL, LAST};
 use util::{create, hex10, io_err, pick};
 
@@ -166,15 +166,23 @@ path = "{data_dir}/meta/page_insights.json"
     )
 }
 
+/// Paths of the CSV files of a generator run.
+pub(crate) struct CsvPaths {
+    /// The HubSpot contacts export.
+    pub(crate) hub: PathBuf,
+    /// `truth.csv`.
+    pub(crate) truth: PathBuf,
+    /// Mailchimp: subscribed, unsubscribed, cleaned.
+    pub(crate) mc: [PathBuf; 3],
+}
+
 /// The CRM export, `truth.csv` and the three Mailchimp files of a generator run, open and
 /// with their headers written.
 pub(crate) struct Exports {
-    pub(crate) hub_path: PathBuf,
+    pub(crate) paths: CsvPaths,
     pub(crate) hub: BufWriter<File>,
-    pub(crate) truth_path: PathBuf,
     pub(crate) truth: csv::Writer<BufWriter<File>>,
     /// Subscribed, unsubscribed, cleaned.
-    pub(crate) mc_paths: [PathBuf; 3],
     pub(crate) mc: [csv::Writer<BufWriter<File>>; 3],
 }
 
@@ -213,14 +221,59 @@ impl Exports {
             reason: "mailchimp writers".into(),
         })?;
         Ok(Exports {
-            hub_path,
+            paths: CsvPaths {
+                hub: hub_path,
+                truth: truth_path,
+                mc: mc_paths,
+            },
             hub,
-            truth_path,
             truth,
-            mc_paths,
             mc,
         })
     }
+}
+
+impl CsvPaths {
+    /// Flushes the files [`Exports`] opened at these paths (the Mailchimp writers in the order
+    /// of [`CsvPaths::mc`]).
+    pub(crate) fn flush(
+        &self,
+        hub: &mut BufWriter<File>,
+        truth: &mut csv::Writer<BufWriter<File>>,
+        mc: &mut [csv::Writer<BufWriter<File>>; 3],
+    ) -> Result<()> {
+        hub.flush().map_err(io_err(&self.hub))?;
+        truth.flush().map_err(io_err(&self.truth))?;
+        for (w, path) in mc.iter_mut().zip(&self.mc) {
+            w.flush().map_err(io_err(path))?;
+        }
+        Ok(())
+    }
+}
+
+/// The end of a generator run: writes `meta/page_insights.json` under `out_dir` from
+/// `meta_rng` and returns the summary, its files in order: HubSpot, Mailchimp, GA4 days,
+/// Meta, truth.
+fn finish(
+    out_dir: &Path,
+    date: NaiveDate,
+    contacts: usize,
+    meta_rng: &mut XRng,
+    csv: CsvPaths,
+    ga4: Ga4Files,
+) -> Result<GenerateSummary> {
+    let meta_path = out_dir.join("meta").join("page_insights.json");
+    write_meta(&meta_path, meta_rng, contacts, date)?;
+    let mut files = vec![csv.hub];
+    files.extend(csv.mc);
+    files.extend(ga4.paths);
+    files.extend([meta_path, csv.truth]);
+    Ok(GenerateSummary {
+        contacts,
+        events: ga4.events,
+        ga4_bytes: ga4.bytes,
+        files,
+    })
 }
 
 /// What [`generate`] wrote.
@@ -328,16 +381,13 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
         day0,
         visitors: Vec::with_capacity(total + anon),
         days: vec![Vec::new(); DAYS],
-        counts: Vec::new(),
-        times: Vec::new(),
+        schedule: Schedule::default(),
     };
 
     let Exports {
-        hub_path,
+        paths,
         mut hub,
-        truth_path,
         mut truth,
-        mc_paths,
         mc: w,
     } = Exports::open(out_dir, date, &mut mc_rng)?;
     let mut audience = Audience {
@@ -358,23 +408,21 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
             &mut seen,
             &mut line,
         );
-        hub.write_all(line.as_bytes()).map_err(io_err(&hub_path))?;
+        hub.write_all(line.as_bytes()).map_err(io_err(&paths.hub))?;
         truth.write_record([c.id.to_string().as_str(), &c.email, label(p)])?;
         if mc_rng.gen_bool(0.85) {
             let email = list_email(&mut mc_rng, &c.email);
             let optin = (c.created + mc_rng.gen_range(0..30 * 86_400)).min(day0);
-            audience.member(
-                &mut mc_rng,
-                &email,
-                c.first,
-                c.last,
-                &c.phone,
-                c.city,
-                &c.birthday,
+            let member = Member {
+                email: &email,
+                first: c.first,
+                last: c.last,
+                phone: &c.phone,
+                city: c.city,
+                birthday: &c.birthday,
                 optin,
-                Some(p),
-                keep,
-            )?;
+            };
+            audience.member(&mut mc_rng, &member, Some(p), keep)?;
         }
         planner.contact(&c);
     }
@@ -387,24 +435,18 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
         let domain = *pick(&mut mc_rng, FREE_MAIL);
         let email = unique_email(&mut mc_rng, first, last, domain, &mut seen);
         let optin = day0 - mc_rng.gen_range(1..1000 * 86_400);
-        audience.member(
-            &mut mc_rng,
-            &email,
+        let member = Member {
+            email: &email,
             first,
             last,
-            "",
+            phone: "",
             city,
-            "",
+            birthday: "",
             optin,
-            None,
-            keep,
-        )?;
+        };
+        audience.member(&mut mc_rng, &member, None, keep)?;
     }
-    hub.flush().map_err(io_err(&hub_path))?;
-    truth.flush().map_err(io_err(&truth_path))?;
-    for (w, path) in audience.w.iter_mut().zip(&mc_paths) {
-        w.flush().map_err(io_err(path))?;
-    }
+    paths.flush(&mut hub, &mut truth, &mut audience.w)?;
     drop(seen);
     for _ in 0..anon {
         planner.anonymous();
@@ -412,65 +454,14 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
 
     // GA4: even days on one thread, odd days on the other; each day has its own seeded stream.
     let Planner { visitors, days, .. } = planner;
-    let mut jobs: [Vec<DayJob>; 2] = [Vec::new(), Vec::new()];
-    let mut ga4_paths = Vec::with_capacity(DAYS);
-    for (d, sessions) in days.into_iter().enumerate() {
-        let day = date
-            .checked_sub_days(chrono::Days::new((DAYS - 1 - d) as u64))
-            .ok_or_else(|| bad(format!("export date {date} too early")))?;
-        let path = out_dir
-            .join("ga4")
-            .join(format!("events_{}.json", day.format("%Y%m%d")));
-        ga4_paths.push(path.clone());
-        jobs[d % 2].push((d, day, path, sessions));
-    }
     let (seed, visitors) = (opts.seed, &visitors);
-    let results = std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .into_iter()
-            .map(|job| {
-                scope.spawn(move || -> Result<(u64, u64)> {
-                    let mut sum = (0, 0);
-                    for (d, day, path, mut sessions) in job {
-                        let (e, b) = write_day(&path, day, d, &mut sessions, visitors, seed, keep)?;
-                        sum = (sum.0 + e, sum.1 + b);
-                    }
-                    Ok(sum)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(bad("GA4 writer thread panicked".into())))
-            })
-            .collect::<Vec<_>>()
-    });
-    let (mut events, mut ga4_bytes) = (0, 0);
-    for r in results {
-        let (e, b) = r?;
-        events += e;
-        ga4_bytes += b;
-    }
-
-    let meta_path = out_dir.join("meta").join("page_insights.json");
-    write_meta(
-        &meta_path,
-        &mut XRng::seed_from_u64(opts.seed ^ 0x6D65_7461),
-        total,
-        date,
-    )?;
-    let mut files = vec![hub_path];
-    files.extend(mc_paths);
-    files.extend(ga4_paths);
-    files.extend([meta_path, truth_path]);
+    let ga4 = write_days(out_dir, date, days, |(d, day, path, mut sessions)| {
+        write_day(&path, day, d, &mut sessions, visitors, seed, keep)
+    })?;
+    let mut meta_rng = XRng::seed_from_u64(opts.seed ^ 0x6D65_7461);
+    let summary = finish(out_dir, date, total, &mut meta_rng, paths, ga4)?;
+    let (events, ga4_bytes) = (summary.events, summary.ga4_bytes);
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(contacts = total, events, ga4_bytes, secs, mb_per_s = ga4_bytes as f64 / 1e6 / secs.max(1e-9), out = %out_dir.display(), "generated sample exports");
-    Ok(GenerateSummary {
-        contacts: total,
-        events,
-        ga4_bytes,
-        files,
-    })
+    Ok(summary)
 }

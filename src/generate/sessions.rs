@@ -11,7 +11,82 @@ use super::util::pick;
 use super::{DAYS, PERSONAS};
 
 /// Most events in one session.
-const MAX_SESSION_EVENTS: u32 = 40;
+pub(super) const MAX_SESSION_EVENTS: u32 = 40;
+
+/// Sessions of a visitor with `n` events, `per_session` events per session on average.
+pub(super) fn session_count(n: u32, per_session: f64) -> u32 {
+    ((f64::from(n) / per_session).round() as u32)
+        .max(n.div_ceil(MAX_SESSION_EVENTS))
+        .min(n)
+        .max(1)
+}
+
+/// `x` rounded down, or up with the probability of its fraction.
+pub(super) fn round_random(rng: &mut XRng, x: f64) -> u32 {
+    x.floor() as u32 + u32::from(rng.gen::<f64>() < x.fract())
+}
+
+/// A GA4 `user_pseudo_id`: a random number and a first visit within 400 days before `day0`.
+pub(super) fn pseudo_id(rng: &mut XRng, day0: i64) -> (u32, u32) {
+    (
+        rng.gen_range(100_000_000..1_000_000_000),
+        (day0 - rng.gen_range(0..400 * 86_400)) as u32,
+    )
+}
+
+/// One visitor's sessions while they are planned: events per session and (day, start second),
+/// buffers reused from visitor to visitor.
+#[derive(Default)]
+pub(super) struct Schedule {
+    counts: Vec<u32>,
+    times: Vec<(u8, u32)>,
+}
+
+impl Schedule {
+    /// Spreads `n` events over `sessions` sessions (`n` >= `sessions` > 0): one each, then with
+    /// `in_turn` one more each in order while any are left, the rest at random (at most
+    /// [`MAX_SESSION_EVENTS`] each); draws each session's day and start second and returns the
+    /// number of the first session.
+    pub(super) fn draw(&mut self, rng: &mut XRng, n: u32, sessions: u32, in_turn: bool) -> u16 {
+        self.counts.clear();
+        self.counts.resize(sessions as usize, 1);
+        let mut rest = n - sessions;
+        if in_turn {
+            for c in self.counts.iter_mut() {
+                if rest > 0 {
+                    *c += 1;
+                    rest -= 1;
+                }
+            }
+        }
+        while rest > 0 {
+            let i = rng.gen_range(0..self.counts.len());
+            if self.counts[i] < MAX_SESSION_EVENTS {
+                self.counts[i] += 1;
+                rest -= 1;
+            }
+        }
+        self.times.clear();
+        self.times.extend(
+            (0..sessions).map(|_| (rng.gen_range(0..DAYS as u8), rng.gen_range(0..82_000))),
+        );
+        self.times.sort_unstable();
+        rng.gen_range(1..12u16)
+    }
+
+    /// Number of sessions drawn.
+    pub(super) fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// The sessions drawn, in time order: (day index, start second, events).
+    pub(super) fn sessions(&self) -> impl Iterator<Item = (usize, u32, u32)> + '_ {
+        self.times
+            .iter()
+            .zip(&self.counts)
+            .map(|(&(day, start), &events)| (day as usize, start, events))
+    }
+}
 
 /// One web visitor: a CRM contact (`user_id` > 0) or an anonymous one.
 pub(super) struct Visitor {
@@ -40,8 +115,7 @@ pub(super) struct Planner {
     pub(super) day0: i64,
     pub(super) visitors: Vec<Visitor>,
     pub(super) days: Vec<Vec<Session>>,
-    pub(super) counts: Vec<u32>,
-    pub(super) times: Vec<(u8, u32)>,
+    pub(super) schedule: Schedule,
 }
 
 impl Planner {
@@ -56,10 +130,7 @@ impl Planner {
         } else {
             pick(rng, CITIES)
         };
-        let pseudo = (
-            rng.gen_range(100_000_000..1_000_000_000),
-            (self.day0 - rng.gen_range(0..400 * 86_400)) as u32,
-        );
+        let pseudo = pseudo_id(rng, self.day0);
         self.visitors.push(Visitor {
             user_id,
             persona: p as u8,
@@ -80,14 +151,10 @@ impl Planner {
             return;
         }
         let x = self.mean_events * prof.events / (1.0 - prof.zero) * self.rng.gen_range(0.3..1.7);
-        let n = x.floor() as u32 + u32::from(self.rng.gen::<f64>() < x.fract());
+        let n = round_random(&mut self.rng, x);
         let per_session = PROFILES[src(&mut self.rng, p, keep)].per_session;
         let buy = PROFILES[src(&mut self.rng, p, keep)].buy;
-        let sessions = ((f64::from(n) / per_session).round() as u32)
-            .max(n.div_ceil(MAX_SESSION_EVENTS))
-            .min(n)
-            .max(1);
-        self.plan(v, n, sessions, buy);
+        self.plan(v, n, session_count(n, per_session), buy);
     }
 
     /// Plans an anonymous visitor: one short session.
@@ -103,37 +170,16 @@ impl Planner {
         if n == 0 {
             return;
         }
+        let base = self.schedule.draw(&mut self.rng, n, sessions, true);
         let rng = &mut self.rng;
-        self.counts.clear();
-        self.counts.resize(sessions as usize, 1);
-        let mut rest = n - sessions;
-        for c in self.counts.iter_mut() {
-            if rest > 0 {
-                *c += 1;
-                rest -= 1;
-            }
-        }
-        while rest > 0 {
-            let i = rng.gen_range(0..self.counts.len());
-            if self.counts[i] < MAX_SESSION_EVENTS {
-                self.counts[i] += 1;
-                rest -= 1;
-            }
-        }
-        self.times.clear();
-        self.times.extend(
-            (0..sessions).map(|_| (rng.gen_range(0..DAYS as u8), rng.gen_range(0..82_000))),
-        );
-        self.times.sort_unstable();
-        let base = rng.gen_range(1..12u16);
-        let buyer = (rng.gen::<f64>() < buy.0).then(|| rng.gen_range(0..self.counts.len()));
-        for (i, (&(day, start), &events)) in self.times.iter().zip(&self.counts).enumerate() {
+        let buyer = (rng.gen::<f64>() < buy.0).then(|| rng.gen_range(0..self.schedule.len()));
+        for (i, (day, start, events)) in self.schedule.sessions().enumerate() {
             let purchase_cents = if buyer == Some(i) && events > 1 {
                 (rng.gen_range(buy.1..buy.2) * 100.0) as u32
             } else {
                 0
             };
-            self.days[day as usize].push(Session {
+            self.days[day].push(Session {
                 visitor: v,
                 start,
                 events: events as u16,

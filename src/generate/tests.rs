@@ -3,13 +3,17 @@
 
 use super::*;
 
-fn run(opts: &GenerateOptions) -> (tempfile::TempDir, GenerateSummary) {
-    let dir = tempfile::Builder::new()
-        .prefix("personas-generate-")
-        .tempdir()
-        .unwrap();
-    let summary = generate(dir.path(), opts).unwrap();
+/// Runs `generate` into a fresh temporary folder named `prefix...`.
+pub(super) fn run_in(
+    prefix: &str,
+    generate: impl FnOnce(&Path) -> Result<GenerateSummary>,
+) -> (tempfile::TempDir, GenerateSummary) {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    let summary = generate(dir.path()).unwrap();
     (dir, summary)
+}
+fn run(opts: &GenerateOptions) -> (tempfile::TempDir, GenerateSummary) {
+    run_in("personas-generate-", |dir| generate(dir, opts))
 }
 fn small(contacts: usize) -> GenerateOptions {
     GenerateOptions {
@@ -17,7 +21,8 @@ fn small(contacts: usize) -> GenerateOptions {
         ..Default::default()
     }
 }
-fn rows(path: &Path) -> Vec<csv::StringRecord> {
+/// The records of a CSV file, header left out.
+pub(super) fn rows(path: &Path) -> Vec<csv::StringRecord> {
     csv::Reader::from_path(path)
         .unwrap()
         .records()

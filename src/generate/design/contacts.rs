@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 
-use super::super::crm::unique_email;
+use super::super::crm::{unique_email, HubspotRow};
 use super::super::tables::{City, FIRST, FREE_MAIL, LAST, OWNERS};
 use super::super::util::{fmt_time, pick};
 use super::super::S;
@@ -119,46 +119,29 @@ pub(super) fn draw_contact(
     } else {
         fmt_time(born, "%m/%d")
     };
-    let (id_s, created_s, last_s) = (
-        id.to_string(),
-        fmt_time(created, "%Y-%m-%d %H:%M"),
-        fmt_time(last_act, "%Y-%m-%d %H:%M"),
-    );
-    let fields: [&str; 21] = [
-        &id_s,
+    let row = HubspotRow {
+        id,
         first,
         last,
-        &email,
-        &phone,
+        email: &email,
+        phone: &phone,
         owner,
         stage,
-        &created_s,
-        &last_s,
-        &title,
-        &company,
-        &industry,
-        &employees,
-        city.city,
-        city.country,
-        &dob,
-        &gender,
-        &roles,
+        created,
+        last_activity: last_act,
+        title: &title,
+        company: &company,
+        industry: &industry,
+        employees: &employees,
+        city,
+        dob: &dob,
+        gender: &gender,
+        role: &roles,
         source,
-        &revenue,
+        revenue: &revenue,
         marketing,
-    ];
-    line.clear();
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        if !f.is_empty() {
-            line.push('"');
-            line.push_str(&f.replace('"', "\"\""));
-            line.push('"');
-        }
-    }
-    line.push('\n');
+    };
+    row.write(line);
     Person {
         id,
         persona: p,

@@ -38,17 +38,16 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 
 use super::crm::unique_email;
-use super::mailchimp::list_email;
-use super::meta::write_meta;
+use super::ga4::write_days;
+use super::mailchimp::{list_email, Audience, Member};
 use super::tables::{FIRST, FREE_MAIL, LAST};
 use super::util::{io_err, pick};
-use super::{Exports, GenerateSummary, DAYS};
+use super::{finish, Exports, GenerateSummary};
 use crate::error::{Error, Result};
-use audience::{Audience, Member};
 use catalog::DESIGNS;
 use contacts::draw_contact;
 use plant::Model;
-use web::{write_day, DayJob, Planner};
+use web::{write_day, Planner};
 
 /// Options of a design run.
 #[derive(Debug, Clone)]
@@ -162,11 +161,9 @@ pub fn generate_design(out_dir: &Path, opts: &DesignOptions) -> Result<GenerateS
     let mut planner = Planner::new(&model, opts.seed, day0, total + anon);
 
     let Exports {
-        hub_path,
+        paths,
         mut hub,
-        truth_path,
         mut truth,
-        mc_paths,
         mc: w,
     } = Exports::open(out_dir, date, &mut mc_rng)?;
     let mut audience = Audience {
@@ -187,7 +184,7 @@ pub fn generate_design(out_dir: &Path, opts: &DesignOptions) -> Result<GenerateS
             &mut seen,
             &mut line,
         );
-        hub.write_all(line.as_bytes()).map_err(io_err(&hub_path))?;
+        hub.write_all(line.as_bytes()).map_err(io_err(&paths.hub))?;
         truth.write_record([c.id.to_string().as_str(), &c.email, &label(p)])?;
         if mc_rng.gen_bool(0.97) {
             let email = list_email(&mut mc_rng, &c.email);
@@ -223,11 +220,7 @@ pub fn generate_design(out_dir: &Path, opts: &DesignOptions) -> Result<GenerateS
         };
         audience.write(&model, &mut mc_rng, None, &member)?;
     }
-    hub.flush().map_err(io_err(&hub_path))?;
-    truth.flush().map_err(io_err(&truth_path))?;
-    for (w, path) in audience.w.iter_mut().zip(&mc_paths) {
-        w.flush().map_err(io_err(path))?;
-    }
+    paths.flush(&mut hub, &mut truth, &mut audience.w)?;
     drop(seen);
     let mut anon_rng = XRng::seed_from_u64(opts.seed ^ 0x616E_6F6E);
     for _ in 0..anon {
@@ -235,62 +228,14 @@ pub fn generate_design(out_dir: &Path, opts: &DesignOptions) -> Result<GenerateS
     }
 
     // GA4: even days on one thread, odd days on the other; each day has its own seeded stream.
-    let (visitors, days) = (planner.visitors, planner.days);
-    let mut jobs: [Vec<DayJob>; 2] = [Vec::new(), Vec::new()];
-    let mut ga4_paths = Vec::with_capacity(DAYS);
-    for (d, sessions) in days.into_iter().enumerate() {
-        let day = date
-            .checked_sub_days(chrono::Days::new((DAYS - 1 - d) as u64))
-            .ok_or_else(|| bad(format!("export date {date} too early")))?;
-        let path = out_dir
-            .join("ga4")
-            .join(format!("events_{}.json", day.format("%Y%m%d")));
-        ga4_paths.push(path.clone());
-        jobs[d % 2].push((d, day, path, sessions));
-    }
-    let (seed, visitors) = (opts.seed, &visitors);
-    let results = std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .into_iter()
-            .map(|job| {
-                scope.spawn(move || -> Result<(u64, u64)> {
-                    let mut sum = (0, 0);
-                    for day in job {
-                        let (e, b) = write_day(day, visitors, seed)?;
-                        sum = (sum.0 + e, sum.1 + b);
-                    }
-                    Ok(sum)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(bad("GA4 writer thread panicked".into())))
-            })
-            .collect::<Vec<_>>()
-    });
-    let (mut events, mut ga4_bytes) = (0, 0);
-    for r in results {
-        let (e, b) = r?;
-        events += e;
-        ga4_bytes += b;
-    }
-
-    let meta_path = out_dir.join("meta").join("page_insights.json");
+    let (seed, visitors) = (opts.seed, &planner.visitors);
+    let ga4 = write_days(out_dir, date, planner.days, |job| {
+        write_day(job, visitors, seed)
+    })?;
     let mut meta_rng = XRng::seed_from_u64(opts.seed ^ 0x6D65_7461_5F64);
-    write_meta(&meta_path, &mut meta_rng, total, date)?;
-    let mut files = vec![hub_path];
-    files.extend(mc_paths);
-    files.extend(ga4_paths);
-    files.extend([meta_path, truth_path]);
+    let summary = finish(out_dir, date, total, &mut meta_rng, paths, ga4)?;
+    let (events, ga4_bytes) = (summary.events, summary.ga4_bytes);
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(design = %opts.design, contacts = total, events, ga4_bytes, secs, out = %out_dir.display(), "generated design exports");
-    Ok(GenerateSummary {
-        contacts: total,
-        events,
-        ga4_bytes,
-        files,
-    })
+    Ok(summary)
 }

@@ -7,6 +7,8 @@ use super::catalog::{attr_of, ALL_COLUMNS, PLANS};
 use super::tables::{BUYER_ROLES, ROLES, TITLES};
 use super::*;
 use crate::generate::mailchimp::MC_HEADER;
+use crate::generate::tests::{rows, run_in};
+use crate::generate::DAYS;
 use crate::generate::HUBSPOT_HEADER;
 
 fn opts(design: &str, contacts: usize) -> DesignOptions {
@@ -18,19 +20,7 @@ fn opts(design: &str, contacts: usize) -> DesignOptions {
     }
 }
 fn run(o: &DesignOptions) -> (tempfile::TempDir, GenerateSummary) {
-    let dir = tempfile::Builder::new()
-        .prefix("personas-design-")
-        .tempdir()
-        .unwrap();
-    let summary = generate_design(dir.path(), o).unwrap();
-    (dir, summary)
-}
-fn rows(path: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(path)
-        .unwrap()
-        .records()
-        .map(|r| r.unwrap())
-        .collect()
+    run_in("personas-design-", |dir| generate_design(dir, o))
 }
 /// HubSpot rows and their truth labels, in order.
 fn crm(s: &GenerateSummary) -> (Vec<csv::StringRecord>, Vec<String>) {

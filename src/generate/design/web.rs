@@ -5,13 +5,14 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveTime;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 
-use super::super::ga4::{param_int, param_str, put_int, put_str, put_u64};
+use super::super::ga4::{param_int, param_str, put_int, put_str, put_u64, DayJob};
+use super::super::sessions::{pseudo_id, round_random, session_count, Schedule};
 use super::super::tables::City;
 use super::super::util::{io_err, pick, FLUSH};
 use super::super::DAYS;
@@ -22,8 +23,6 @@ use super::tables::{DEVICES, DEVICE_CATEGORIES, EXTRA_EVENTS, MEDIUMS, PAGES, TR
 use crate::error::Result;
 
 const SITE: &str = "https://www.stackpilot.io";
-/// Most events in one session.
-const MAX_SESSION_EVENTS: u32 = 40;
 /// How closely a contact's content mix follows its profile's (Dirichlet concentration).
 const MIX_CONCENTRATION: f64 = 50.0;
 /// Content groups of [`PAGES`].
@@ -59,8 +58,7 @@ pub(super) struct Planner<'m> {
     pub(super) days: Vec<Vec<Session>>,
     by_device: Vec<Vec<u8>>,
     by_medium: Vec<Vec<u8>>,
-    counts: Vec<u32>,
-    times: Vec<(u8, u32)>,
+    schedule: Schedule,
 }
 
 fn variants(table: &[(u8, &str, &str)], n: usize) -> Vec<Vec<u8>> {
@@ -84,8 +82,7 @@ impl<'m> Planner<'m> {
             days: vec![Vec::new(); DAYS],
             by_device: variants(DEVICES, DEVICE_CATEGORIES.len()),
             by_medium: variants(TRAFFIC, MEDIUMS.len()),
-            counts: Vec::new(),
-            times: Vec::new(),
+            schedule: Schedule::default(),
         }
     }
 
@@ -100,10 +97,7 @@ impl<'m> Planner<'m> {
             *s = acc as f32;
         }
         sections[GROUPS - 1] = f32::INFINITY;
-        let pseudo = (
-            rng.gen_range(100_000_000..1_000_000_000),
-            (self.day0 - rng.gen_range(0..400 * 86_400)) as u32,
-        );
+        let pseudo = pseudo_id(rng, self.day0);
         self.visitors.push(Visitor {
             user_id,
             pseudo,
@@ -121,17 +115,14 @@ impl<'m> Planner<'m> {
         }
         let activity = model.source(&mut self.rng, p, Attr::Activity);
         let x = activity.events.draw(&mut self.rng).min(2_000.0);
-        let n = x.floor() as u32 + u32::from(self.rng.gen::<f64>() < x.fract());
+        let n = round_random(&mut self.rng, x);
         let sections = &model.source(&mut self.rng, p, Attr::Sections).sections;
         let devices = &model.source(&mut self.rng, p, Attr::Devices).devices;
         let mediums = &model.source(&mut self.rng, p, Attr::Mediums).mediums;
         if n == 0 {
             return;
         }
-        let sessions = ((f64::from(n) / activity.per_session).round() as u32)
-            .max(n.div_ceil(MAX_SESSION_EVENTS))
-            .min(n)
-            .max(1);
+        let sessions = session_count(n, activity.per_session);
         let v = self.visitor(id as u32, city, sections);
         self.plan(v, n, sessions, devices, mediums);
     }
@@ -148,28 +139,13 @@ impl<'m> Planner<'m> {
     }
 
     fn plan(&mut self, v: u32, n: u32, sessions: u32, devices: &Cat, mediums: &Cat) {
+        let base = self.schedule.draw(&mut self.rng, n, sessions, false);
         let rng = &mut self.rng;
-        self.counts.clear();
-        self.counts.resize(sessions as usize, 1);
-        let mut rest = n - sessions;
-        while rest > 0 {
-            let i = rng.gen_range(0..self.counts.len());
-            if self.counts[i] < MAX_SESSION_EVENTS {
-                self.counts[i] += 1;
-                rest -= 1;
-            }
-        }
-        self.times.clear();
-        self.times.extend(
-            (0..sessions).map(|_| (rng.gen_range(0..DAYS as u8), rng.gen_range(0..82_000))),
-        );
-        self.times.sort_unstable();
-        let base = rng.gen_range(1..12u16);
-        for (i, (&(day, start), &events)) in self.times.iter().zip(&self.counts).enumerate() {
+        for (i, (day, start, events)) in self.schedule.sessions().enumerate() {
             let (d, m) = (devices.draw(rng), mediums.draw(rng));
             let device = *pick(rng, &self.by_device[d]);
             let traffic = *pick(rng, &self.by_medium[m]);
-            self.days[day as usize].push(Session {
+            self.days[day].push(Session {
                 visitor: v,
                 start,
                 events: events as u16,
@@ -181,11 +157,12 @@ impl<'m> Planner<'m> {
     }
 }
 
-/// A GA4 day to write: index, date, file, sessions.
-pub(super) type DayJob = (usize, NaiveDate, PathBuf, Vec<Session>);
-
 /// Writes one GA4 day file from the day's own seeded stream; returns (events, bytes).
-pub(super) fn write_day(job: DayJob, visitors: &[Visitor], seed: u64) -> Result<(u64, u64)> {
+pub(super) fn write_day(
+    job: DayJob<Session>,
+    visitors: &[Visitor],
+    seed: u64,
+) -> Result<(u64, u64)> {
     let (day, date, path, mut sessions) = job;
     let path: &Path = &path;
     let mut rng =
