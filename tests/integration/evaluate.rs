@@ -1,8 +1,8 @@
 //! The modelling against planted personas: recovered and stable when they are separated, and
 //! reported unstable when they overlap; small groups and small runs flagged, not published.
 
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::UInt64Type;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{Float64Type, UInt64Type};
 use personas::evaluate::{evaluate, EvaluateOptions};
 use personas::generate::GenerateOptions;
 use personas::profile::{INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
@@ -223,6 +223,33 @@ fn the_sample_has_buyer_and_user_personas_and_one_negative() {
             1,
             "{tried:?}"
         );
+    }
+    // Every k's gap against the shuffled copies, the bucket's verdict and the criteria with
+    // their weights (each 1: the sample names none).
+    for b in &quality {
+        for column in [
+            "gap",
+            "null_log_dispersion_mean",
+            "null_log_dispersion_sd",
+            "gap_z",
+        ] {
+            let v = b
+                .column_by_name(column)
+                .unwrap()
+                .as_primitive::<Float64Type>();
+            assert_eq!(v.null_count(), 0, "{column}");
+        }
+        let structured = b.column_by_name("structured").unwrap().as_boolean();
+        assert!((0..b.num_rows()).all(|i| structured.value(i)));
+        let weights = b
+            .column_by_name("criteria_weights")
+            .unwrap()
+            .as_string::<i32>();
+        for i in 0..b.num_rows() {
+            let w = weights.value(i);
+            assert!(w.starts_with("online_behaviour (share_docs"), "{w}");
+            assert_eq!(w.matches(" 1.00").count(), 5, "{w}");
+        }
     }
 }
 
