@@ -116,10 +116,15 @@ pub fn gaps(
     // The data gets the model's restarts (its dispersion is one number, a poor local optimum
     // would show as a dip in the gap); each null copy fewer, its noise averages out over B.
     let observed = log_w(&data, km.restarts.max(s.restarts))?;
+    let mut strata_rows: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+    for (i, s) in strata.iter().enumerate() {
+        strata_rows.entry(*s).or_default().push(i);
+    }
+    let strata_rows: Vec<Vec<usize>> = strata_rows.into_values().collect();
     let mut null: Vec<Vec<f64>> = Vec::with_capacity(s.resamples);
     for _ in 0..s.resamples {
         null.push(log_w(
-            &permuted(&data, families, &strata, &mut rng),
+            &permuted(&data, families, &strata_rows, &mut rng),
             s.restarts,
         )?);
     }
@@ -141,22 +146,19 @@ pub fn gaps(
         .collect())
 }
 
-/// A null copy: each family of columns permuted on its own, within each stratum.
+/// A null copy: each family of columns permuted on its own, rows moving only within their
+/// stratum (`strata`: the rows of each stratum).
 fn permuted(
     x: &Array2<f64>,
     families: &[usize],
-    strata: &[u64],
+    strata: &[Vec<usize>],
     rng: &mut Xoshiro256Plus,
 ) -> Array2<f64> {
-    let mut by_stratum: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
-    for (i, s) in strata.iter().enumerate() {
-        by_stratum.entry(*s).or_default().push(i);
-    }
     let mut out = x.clone();
     let n_families = families.iter().map(|f| f + 1).max().unwrap_or(0);
     for f in 0..n_families {
         let cols: Vec<usize> = (0..families.len()).filter(|&j| families[j] == f).collect();
-        for rows in by_stratum.values() {
+        for rows in strata {
             let mut from = rows.clone();
             from.shuffle(rng);
             for (&to, &src) in rows.iter().zip(&from) {
@@ -313,7 +315,7 @@ mod tests {
     fn a_permutation_keeps_every_family_and_stratum() {
         let x = Array2::from_shape_fn((6, 3), |(i, j)| (i * 10 + j) as f64);
         let mut rng = Xoshiro256Plus::seed_from_u64(3);
-        let p = permuted(&x, &[0, 0, 1], &[0, 0, 0, 1, 1, 1], &mut rng);
+        let p = permuted(&x, &[0, 0, 1], &[vec![0, 1, 2], vec![3, 4, 5]], &mut rng);
         for i in 0..6 {
             // Columns 0 and 1 are one family: they move together.
             assert_eq!(p[[i, 1]] - p[[i, 0]], 1.0);

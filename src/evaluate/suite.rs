@@ -109,6 +109,20 @@ pub struct DesignResult {
 
 /// Run the suite.
 pub async fn run_suite(opts: &SuiteOptions) -> Result<Vec<DesignResult>> {
+    // Before any work: a typo must not cost the designs before it.
+    if let Some(unknown) = opts.designs.iter().find(|n| design::info(n).is_none()) {
+        return Err(Error::BadInput {
+            file: "--design".into(),
+            reason: format!(
+                "unknown design `{unknown}`; the designs are {}",
+                design::designs()
+                    .iter()
+                    .map(|d| d.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
     let (root, temporary) = match &opts.dir {
         Some(d) => (d.clone(), false),
         None => (
@@ -132,19 +146,6 @@ pub async fn run_suite(opts: &SuiteOptions) -> Result<Vec<DesignResult>> {
     }
     if temporary {
         let _ = std::fs::remove_dir_all(&root);
-    }
-    if let Some(unknown) = opts.designs.iter().find(|n| design::info(n).is_none()) {
-        return Err(Error::BadInput {
-            file: "--design".into(),
-            reason: format!(
-                "unknown design `{unknown}`; the designs are {}",
-                design::designs()
-                    .iter()
-                    .map(|d| d.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
     }
     result.map(|_| out)
 }
