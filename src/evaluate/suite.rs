@@ -190,9 +190,23 @@ async fn run_design(
                     }
                     v
                 });
+            // `--cluster` settings replace the suite's own defaults of the same key.
+            let defaults: String = [
+                ("k_min", K_MIN.to_string()),
+                ("k_max", K_MAX.to_string()),
+                ("seed", seed.to_string()),
+            ]
+            .iter()
+            .filter(|(key, _)| {
+                !extra
+                    .lines()
+                    .any(|l| l.split('=').next().is_some_and(|k| k.trim() == *key))
+            })
+            .map(|(key, value)| format!("{key} = {value}\n"))
+            .collect();
             let _ = write!(
                 text,
-                "\n[features]\ncriteria = {criteria}\ndescribe = {}\n\n[cluster]\nk_min = {K_MIN}\nk_max = {K_MAX}\nseed = {seed}\n{extra}\n",
+                "\n[features]\ncriteria = {criteria}\ndescribe = {}\n\n[cluster]\n{defaults}{extra}\n",
                 toml_list(&describe)
             );
             if buckets {
