@@ -357,7 +357,7 @@ async fn backfill(
     if ran.is_empty() {
         return Err(Error::NothingToDo {
             run_date: format!("{since}..{until}"),
-            manifest: pipeline.output_dir().join(pipeline::publish::MANIFESTS),
+            manifest: pipeline.output_dir().join(crate::output::MANIFESTS),
         });
     }
     Ok(())

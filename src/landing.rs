@@ -3,19 +3,16 @@
 //! is written to `rejects/source=<name>/run_date=<date>/` with its reason. Nothing is dropped
 //! silently: `read = accepted + rejected` for every source.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
     ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::output::parquet::write_parquet;
 
 /// Rows per Arrow batch while landing.
 pub const BATCH_ROWS: usize = 65_536;
@@ -130,64 +127,6 @@ impl Reject {
             reason,
         }
     }
-}
-
-/// Writer properties for every Parquet file we write.
-pub fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(1 << 17))
-        .build()
-}
-
-/// A Parquet file being written; it appears under its final name only when [`ParquetSink::finish`]
-/// succeeds.
-pub struct ParquetSink {
-    writer: ArrowWriter<File>,
-    tmp: PathBuf,
-    path: PathBuf,
-    rows: u64,
-}
-
-impl ParquetSink {
-    /// Start writing `path` (written as `path.tmp` until finished).
-    pub fn create(path: &Path, schema: SchemaRef) -> Result<ParquetSink> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let tmp = path.with_extension("parquet.tmp");
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))?;
-        Ok(ParquetSink {
-            writer,
-            tmp,
-            path: path.to_path_buf(),
-            rows: 0,
-        })
-    }
-
-    /// Append a batch.
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        self.rows += batch.num_rows() as u64;
-        self.writer.write(batch)?;
-        Ok(())
-    }
-
-    /// Close the file and move it to its final name; returns the rows written.
-    pub fn finish(self) -> Result<u64> {
-        self.writer.close()?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
-        Ok(self.rows)
-    }
-}
-
-/// Write a whole table (a list of batches) to one Parquet file.
-pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
-    let mut sink = ParquetSink::create(path, schema)?;
-    for b in batches {
-        sink.write(b)?;
-    }
-    sink.finish()
 }
 
 /// Schema of the rejects table.

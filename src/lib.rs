@@ -15,6 +15,7 @@ pub mod evaluate;
 pub mod features;
 pub mod generate;
 pub mod landing;
+pub mod output;
 pub mod pipeline;
 pub mod profile;
 pub mod sinks;

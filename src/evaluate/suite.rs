@@ -279,7 +279,7 @@ fn criteria_toml(criteria: &[Criterion]) -> String {
 /// Contacts with a persona in the run's `generic_full.csv`.
 fn count_assigned(out: &Path, date: NaiveDate) -> Result<usize> {
     let path = out
-        .join(pipeline::partition("crm", date))
+        .join(crate::output::partition("crm", date))
         .join("generic_full.csv");
     let mut r = csv::Reader::from_path(&path)?;
     let col = r

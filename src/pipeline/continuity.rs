@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use tracing::info;
 
-use super::{history, publish};
+use super::history;
 use crate::error::Result;
 use crate::features::FeatureTable;
 use crate::profile::identity::{match_personas, Matching, Snapshot, TraitPoint};
@@ -101,7 +101,7 @@ pub fn track(
     table: &FeatureTable,
     profiled: &mut Profiled,
 ) -> Result<Tracked> {
-    let dates: Vec<NaiveDate> = publish::published_dates(out)?
+    let dates: Vec<NaiveDate> = crate::output::published_dates(out)?
         .into_iter()
         .filter(|d| *d < date)
         .collect();

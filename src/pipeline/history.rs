@@ -1,125 +1,27 @@
 //! Published runs read back, for persona identities and trends: the personas, their traits and
 //! members, and the trend rows of earlier dates, read only from published dates (those with a
-//! `_SUCCESS` marker, see [`super::publish`]).
+//! `_SUCCESS` marker, see [`crate::output::publish`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type, UInt64Type};
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::partition;
 use crate::error::{Error, Result};
+use crate::output::parquet::ParquetTable;
+use crate::output::{partition, PART};
 use crate::profile::identity::{id_number, Snapshot, TraitPoint};
 use crate::profile::trends::TrendRow;
-use crate::sinks::PART;
 
-/// A published Parquet table read whole, with typed column access that names the file and
-/// column on error.
-struct Table {
-    path: PathBuf,
-    batches: Vec<RecordBatch>,
-}
-
-impl Table {
-    fn read(path: &Path) -> Result<Table> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
-        let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(Table {
-            path: path.to_path_buf(),
-            batches,
-        })
+/// The `bucket` column, or `all` on every row for tables written before buckets existed.
+fn buckets(t: &ParquetTable, rows: usize) -> Result<Vec<String>> {
+    if !t.has("bucket") {
+        return Ok(vec!["all".to_string(); rows]);
     }
-
-    fn has(&self, column: &str) -> bool {
-        self.batches
-            .first()
-            .is_some_and(|b| b.column_by_name(column).is_some())
-    }
-
-    /// A column of every batch, cast to `to`.
-    fn column(&self, column: &str, to: &DataType) -> Result<Vec<std::sync::Arc<dyn Array>>> {
-        let mut out = Vec::with_capacity(self.batches.len());
-        for b in &self.batches {
-            let Some(c) = b.column_by_name(column) else {
-                return Err(Error::MissingColumn {
-                    file: self.path.display().to_string(),
-                    column: column.to_string(),
-                    found: b
-                        .schema()
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            };
-            out.push(cast(c, to)?);
-        }
-        Ok(out)
-    }
-
-    fn strings(&self, column: &str) -> Result<Vec<Option<String>>> {
-        let mut v = Vec::new();
-        for a in self.column(column, &DataType::Utf8)? {
-            v.extend(a.as_string::<i32>().iter().map(|s| s.map(str::to_string)));
-        }
-        Ok(v)
-    }
-
-    /// A text column that must have a value on every row.
-    fn required(&self, column: &str) -> Result<Vec<String>> {
-        self.strings(column)?
-            .into_iter()
-            .enumerate()
-            .map(|(row, v)| {
-                v.ok_or_else(|| Error::BadInput {
-                    file: self.path.display().to_string(),
-                    reason: format!("row {}: column `{column}` is empty", row + 1),
-                })
-            })
-            .collect()
-    }
-
-    fn numbers<T: ArrowPrimitiveType>(&self, column: &str) -> Result<Vec<Option<T::Native>>> {
-        let mut v = Vec::new();
-        for a in self.column(column, &T::DATA_TYPE)? {
-            v.extend(a.as_primitive::<T>().iter());
-        }
-        Ok(v)
-    }
-
-    fn floats(&self, column: &str) -> Result<Vec<Option<f64>>> {
-        self.numbers::<Float64Type>(column)
-    }
-
-    fn counts(&self, column: &str) -> Result<Vec<Option<u64>>> {
-        self.numbers::<UInt64Type>(column)
-    }
-
-    fn bools(&self, column: &str) -> Result<Vec<Option<bool>>> {
-        let mut v = Vec::new();
-        for a in self.column(column, &DataType::Boolean)? {
-            v.extend(a.as_boolean().iter());
-        }
-        Ok(v)
-    }
-
-    /// The `bucket` column, or `all` on every row for tables written before buckets existed.
-    fn buckets(&self, rows: usize) -> Result<Vec<String>> {
-        if !self.has("bucket") {
-            return Ok(vec!["all".to_string(); rows]);
-        }
-        Ok(self
-            .strings("bucket")?
-            .into_iter()
-            .map(|b| b.unwrap_or_else(|| "all".into()))
-            .collect())
-    }
+    Ok(t.strings("bucket")?
+        .into_iter()
+        .map(|b| b.unwrap_or_else(|| "all".into()))
+        .collect())
 }
 
 fn part(out: &Path, table: &str, date: NaiveDate) -> PathBuf {
@@ -135,12 +37,12 @@ fn bad(path: &Path, reason: String) -> Error {
 
 /// The personas of a published run, each with its traits and members.
 pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
-    let personas = Table::read(&part(out, "personas", date))?;
+    let personas = ParquetTable::read(&part(out, "personas", date))?;
     let ids = personas.required("persona_id")?;
     let names = personas.required("persona_name")?;
     let sizes = personas.counts("size")?;
     let shares = personas.floats("share")?;
-    let buckets = personas.buckets(ids.len())?;
+    let buckets = buckets(&personas, ids.len())?;
     let mut snaps: Vec<Snapshot> = Vec::with_capacity(ids.len());
     let mut index = BTreeMap::new();
     for (i, id) in ids.into_iter().enumerate() {
@@ -156,7 +58,7 @@ pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
     }
 
     let traits_path = part(out, "persona_traits", date);
-    let traits = Table::read(&traits_path)?;
+    let traits = ParquetTable::read(&traits_path)?;
     let (t_ids, features, levels) = (
         traits.required("persona_id")?,
         traits.required("feature")?,
@@ -192,7 +94,7 @@ pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
     }
 
     let members_path = part(out, "persona_members", date);
-    let members = Table::read(&members_path)?;
+    let members = ParquetTable::read(&members_path)?;
     let (m_ids, contacts) = (
         members.required("persona_id")?,
         members.required("contact_id")?,
@@ -216,7 +118,7 @@ pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
 pub fn next_id(out: &Path, dates: &[NaiveDate]) -> Result<usize> {
     let mut max = 0;
     for &d in dates {
-        let t = Table::read(&part(out, "personas", d))?;
+        let t = ParquetTable::read(&part(out, "personas", d))?;
         for id in t.strings("persona_id")?.into_iter().flatten() {
             max = max.max(id_number(&id).unwrap_or(0));
         }
@@ -249,14 +151,14 @@ pub fn history_rows(out: &Path, dates: &[NaiveDate], run_date: NaiveDate) -> Res
 }
 
 fn load_personas_only(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
-    let t = Table::read(&part(out, "personas", date))?;
+    let t = ParquetTable::read(&part(out, "personas", date))?;
     let ids = t.required("persona_id")?;
     let (names, sizes, shares) = (
         t.required("persona_name")?,
         t.counts("size")?,
         t.floats("share")?,
     );
-    let buckets = t.buckets(ids.len())?;
+    let buckets = buckets(&t, ids.len())?;
     Ok(ids
         .into_iter()
         .enumerate()
@@ -273,7 +175,7 @@ fn load_personas_only(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
 
 /// The rows a published `persona_trends` partition wrote about its own date.
 fn read_own_trends(path: &Path, own: NaiveDate, run_date: NaiveDate) -> Result<Vec<TrendRow>> {
-    let t = Table::read(path)?;
+    let t = ParquetTable::read(path)?;
     let date = |v: Option<String>, row: usize| -> Result<Option<NaiveDate>> {
         v.map(|s| {
             NaiveDate::parse_from_str(&s, "%Y-%m-%d")

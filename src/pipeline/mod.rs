@@ -1,7 +1,7 @@
 //! Pipeline: one run of the whole data path for one logical date, and backfills of several.
 //!
 //! A run takes the output folder's lock ([`lock`]), rolls back a publish an earlier run left
-//! half done ([`publish::recover`]), resolves and checksums its inputs (its source paths
+//! half done ([`crate::output::recover`]), resolves and checksums its inputs (its source paths
 //! rendered for the date, [`crate::config::template`]), and stops with
 //! [`Error::NothingToDo`] when asked to skip a date already published from the same inputs.
 //! Otherwise sources are landed, SQL models built, features clustered and profiled, personas
@@ -29,14 +29,11 @@ use crate::transform::{self, ModelRun};
 
 mod backfill;
 mod checks;
-mod checksums;
 pub mod columns;
 pub mod continuity;
 mod fault;
 pub mod history;
-pub mod lock;
 pub mod progress;
-pub mod publish;
 mod record;
 mod summary;
 mod tables;
@@ -47,10 +44,9 @@ mod trends_summary;
 
 pub use backfill::backfill;
 pub use fault::Fault;
-pub use publish::{is_published, published_dates, recover, success_marker};
-pub use record::manifest_path;
 
-use lock::RunLock;
+use crate::output::lock::RunLock;
+use crate::output::{partition, publish, recover, PART};
 use progress::Progress;
 
 /// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
@@ -135,11 +131,6 @@ pub struct RunReport {
     pub manifest: manifest::Manifest,
     /// What `--push` sent to the CRM.
     pub push: Option<sinks::crm::PushReport>,
-}
-
-/// Partition folder of a table for a date, relative to the output folder.
-pub fn partition(table: &str, run_date: NaiveDate) -> PathBuf {
-    PathBuf::from(table).join(format!("run_date={run_date}"))
 }
 
 struct Stopwatch {
@@ -249,7 +240,7 @@ async fn run_locked(
             .join(format!("source={}", s.name))
             .join(format!("run_date={date}"));
         landing::write_rejects(
-            &staging.join(&rejects_rel).join(sinks::PART),
+            &staging.join(&rejects_rel).join(PART),
             &s.name,
             &date_s,
             &report.rejects,
@@ -293,12 +284,7 @@ async fn run_locked(
         .collect();
     let table = features::load(&ctx, &cfg.features, &bucket_column).await?;
     let rel = partition("contact_features", date);
-    write_model(
-        &ctx,
-        &cfg.features.model,
-        &staging.join(&rel).join(sinks::PART),
-    )
-    .await?;
+    write_model(&ctx, &cfg.features.model, &staging.join(&rel).join(PART)).await?;
     published.push(rel);
     if table.is_empty() {
         return Err(Error::BadInput {
@@ -334,7 +320,7 @@ async fn run_locked(
     progress.start("writing the outputs");
     let mut part = |table: &str| {
         let rel = partition(table, date);
-        let path = staging.join(&rel).join(sinks::PART);
+        let path = staging.join(&rel).join(PART);
         published.push(rel);
         path
     };
@@ -407,7 +393,9 @@ async fn run_locked(
         timings: &watch.timings,
     });
     manifest::write_manifest(
-        &staging.join(&manifest_rel).join(manifest::MANIFEST_FILE),
+        &staging
+            .join(&manifest_rel)
+            .join(crate::output::MANIFEST_FILE),
         &manifest,
     )?;
     progress.start("publishing");

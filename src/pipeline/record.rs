@@ -11,23 +11,18 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use tracing::warn;
 
 use super::continuity::Tracked;
-use super::{partition, publish};
 use crate::cluster::Bucket;
 use crate::config::{Pipeline, SourceConfig};
 use crate::error::{Error, Result};
+use crate::output::checksums::sha256_bytes;
+use crate::output::{manifest_path, publish};
 use crate::profile::Persona;
 use crate::sinks::manifest::{
-    read_manifest, sha256_bytes, BucketQuality, CriterionQuality, InputFile, KQuality, Manifest,
-    ModelRows, PersonaEntry, SourceRows, StageTime, MANIFEST_FILE,
+    read_manifest, BucketQuality, CriterionQuality, InputFile, KQuality, Manifest, ModelRows,
+    PersonaEntry, SourceRows, StageTime,
 };
 use crate::sources::{store, SourceReport};
 use crate::transform::ModelRun;
-
-/// The published manifest of a date.
-pub fn manifest_path(out: &Path, date: NaiveDate) -> PathBuf {
-    out.join(partition(publish::MANIFESTS, date))
-        .join(MANIFEST_FILE)
-}
 
 /// SHA-256 of the config file's bytes.
 pub(super) fn config_sha256(pipeline: &Pipeline) -> Result<String> {
@@ -48,7 +43,7 @@ pub(super) fn checksum_inputs(
         .iter()
         .flat_map(|(_, files)| files.iter().cloned())
         .collect();
-    let mut sums = super::checksums::checksums(out_dir, &paths)?.into_iter();
+    let mut sums = crate::output::checksums::checksums(out_dir, &paths)?.into_iter();
     let mut out = Vec::with_capacity(paths.len());
     for (s, files) in resolved {
         for f in files {

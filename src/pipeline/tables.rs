@@ -18,7 +18,6 @@ use tracing::warn;
 
 use crate::config::SourceKind;
 use crate::error::Result;
-use crate::landing;
 use crate::profile::{Audience, AudienceShare};
 use crate::sources::{self, SourceReport};
 
@@ -131,12 +130,15 @@ pub(super) async fn write_model(ctx: &SessionContext, model: &str, path: &Path) 
     }
     // Streamed into the file batch by batch: the model's rows are never all held at once.
     let mut stream = df.execute_stream().await?;
-    let mut sink: Option<landing::ParquetSink> = None;
+    let mut sink: Option<crate::output::parquet::ParquetSink> = None;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let sink = match &mut sink {
             Some(s) => s,
-            None => sink.insert(landing::ParquetSink::create(path, batch.schema())?),
+            None => sink.insert(crate::output::parquet::ParquetSink::create(
+                path,
+                batch.schema(),
+            )?),
         };
         sink.write(&batch)?;
     }

@@ -29,7 +29,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::identity::{Matching, Snapshot, TraitKey, DRIFT_DISTANCE};
 use crate::error::Result;
-use crate::landing::write_parquet;
+use crate::output::parquet::write_parquet;
 
 /// The two-sided 95 % critical value of the standard normal.
 pub const Z_95: f64 = 1.959_963_984_540_054;

@@ -5,16 +5,11 @@
 //! tool version did it. The next run of the same date compares its inputs and config with it to
 //! decide whether there is anything new to do.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-
-/// File name of the manifest in its partition.
-pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// One run's manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,79 +187,6 @@ pub struct StageTime {
     pub seconds: f64,
 }
 
-/// SHA-256 of a file's bytes, lower-case hex, and its size.
-pub fn sha256_file(path: &Path) -> Result<Checksum> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((size, hex(&hasher.finalize())))
-}
-
-/// SHA-256 of bytes, lower-case hex.
-pub fn sha256_bytes(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A file's size and SHA-256.
-type Checksum = (u64, String);
-
-/// Size and SHA-256 of many files, on every core (each file on one thread); in the order given.
-pub fn checksum_files(paths: &[PathBuf]) -> Result<Vec<Checksum>> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .min(paths.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<Checksum>>> = (0..paths.len()).map(|_| None).collect();
-    let done: Vec<Vec<(usize, Result<Checksum>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = paths.get(i) else { break };
-                        mine.push((i, sha256_file(path)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    for (i, r) in done.into_iter().flatten() {
-        results[i] = Some(r);
-    }
-    paths
-        .iter()
-        .zip(results)
-        .map(|(p, r)| {
-            r.unwrap_or_else(|| {
-                Err(Error::BadInput {
-                    file: p.display().to_string(),
-                    reason: "checksum thread panicked".into(),
-                })
-            })
-        })
-        .collect()
-}
-
 /// Write a manifest as pretty JSON.
 pub fn write_manifest(path: &Path, manifest: &Manifest) -> Result<()> {
     if let Some(dir) = path.parent() {
@@ -287,24 +209,8 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha256_matches_the_known_digest() {
-        assert_eq!(
-            sha256_bytes(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-        std::fs::write(&a, b"abc").unwrap();
-        std::fs::write(&b, vec![7u8; 3 << 20]).unwrap();
-        let sums = checksum_files(&[a.clone(), b.clone(), a]).unwrap();
-        assert_eq!(sums[0], (3, sha256_bytes(b"abc")));
-        assert_eq!(sums[1], (3 << 20, sha256_bytes(&vec![7u8; 3 << 20])));
-        assert_eq!(sums[2], sums[0]);
-        let err = checksum_files(&[dir.path().join("missing")]).unwrap_err();
-        assert!(err.to_string().contains("missing"), "{err}");
-    }
+    use crate::output::checksums::sha256_bytes;
+    use crate::output::MANIFEST_FILE;
 
     #[test]
     fn manifest_round_trips() {

@@ -17,11 +17,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use crate::cluster::{Bucket, KScore};
 use crate::error::Result;
 use crate::features::FeatureTable;
-use crate::landing::write_parquet;
+use crate::output::parquet::write_parquet;
 use crate::profile::{Card, Persona, Trait};
-
-/// File name of every Parquet table part.
-pub const PART: &str = "part-0.parquet";
 
 fn table(path: &Path, columns: Vec<(&str, DataType, ArrayRef)>) -> Result<()> {
     let fields: Vec<Field> = columns

@@ -26,7 +26,8 @@ use super::encoding::to_utf8;
 use super::LandContext;
 use crate::config::TextEncoding;
 use crate::error::{Error, Result};
-use crate::landing::{lineage_fields, Counts, ParquetSink, Reject, BATCH_ROWS};
+use crate::landing::{lineage_fields, Counts, Reject, BATCH_ROWS};
+use crate::output::parquet::ParquetSink;
 
 /// A CSV export format: the columns it must have and the checks on them.
 #[derive(Debug)]

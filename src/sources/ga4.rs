@@ -21,7 +21,8 @@ use tracing::info;
 
 use super::{file_label, ga4_parquet, LandContext};
 use crate::error::{Error, Result};
-use crate::landing::{lineage_fields, Counts, ParquetSink, Reject, BATCH_ROWS};
+use crate::landing::{lineage_fields, Counts, Reject, BATCH_ROWS};
+use crate::output::parquet::ParquetSink;
 
 /// String columns of the landed events table, in order (after `event_timestamp`).
 const STRING_COLUMNS: [&str; 14] = [

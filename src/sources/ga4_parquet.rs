@@ -24,7 +24,8 @@ use super::ga4::{
     schema, Batch, Device, Ecommerce, Event, Geo, Param, ParamValue, TrafficSource, WebInfo,
 };
 use crate::error::{Error, Result};
-use crate::landing::{Counts, ParquetSink, Reject, BATCH_ROWS};
+use crate::landing::{Counts, Reject, BATCH_ROWS};
+use crate::output::parquet::ParquetSink;
 
 /// Top-level columns of the export the landed table is made from.
 const READ_COLUMNS: [&str; 10] = [

@@ -107,7 +107,7 @@ fn write_run(
     )
     .unwrap();
     // Published, as a run would leave it: the date's `_SUCCESS` marker.
-    let marker = personas::pipeline::success_marker(out, date);
+    let marker = personas::output::success_marker(out, date);
     std::fs::create_dir_all(marker.parent().unwrap()).unwrap();
     std::fs::write(marker, "").unwrap();
     files

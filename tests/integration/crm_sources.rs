@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use personas::config::{Pipeline, SourceKind};
 use personas::generate::GenerateOptions;
-use personas::landing::write_parquet;
+use personas::output::parquet::write_parquet;
 use personas::sources::csv_checks::salesforce_id_18;
 use personas::Error;
 

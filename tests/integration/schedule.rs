@@ -14,9 +14,8 @@ use personas::cli::{Cli, Command as CliCommand, LogFormat};
 use personas::config::Pipeline;
 use personas::error::Error;
 use personas::generate::{generate, AddedContacts, GenerateOptions};
-use personas::pipeline::{
-    self, is_published, manifest_path, published_dates, recover, Fault, RunOptions, RunReport,
-};
+use personas::output::{is_published, manifest_path, published_dates, recover};
+use personas::pipeline::{self, Fault, RunOptions, RunReport};
 use personas::sinks::manifest::{read_manifest, Manifest};
 use sha2::{Digest, Sha256};
 

@@ -35,7 +35,7 @@ pub fn snapshot_path(output_dir: &Path, run_date: NaiveDate) -> PathBuf {
 /// Dates of the published runs (the `_SUCCESS` reader contract) whose CRM partition holds a
 /// snapshot, ascending.
 pub fn published_dates(output_dir: &Path) -> Result<Vec<NaiveDate>> {
-    Ok(crate::pipeline::published_dates(output_dir)?
+    Ok(crate::output::published_dates(output_dir)?
         .into_iter()
         .filter(|d| snapshot_path(output_dir, *d).is_file())
         .collect())
@@ -136,7 +136,7 @@ mod tests {
                 "x",
             )
             .unwrap();
-            let marker = crate::pipeline::success_marker(out.path(), d(day));
+            let marker = crate::output::success_marker(out.path(), d(day));
             std::fs::create_dir_all(marker.parent().unwrap()).unwrap();
             std::fs::write(marker, "").unwrap();
         }

@@ -16,8 +16,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::{Error, Result};
-use crate::landing::write_parquet;
-use crate::sinks::PART;
+use crate::output::parquet::write_parquet;
+use crate::output::PART;
 
 /// Table (folder under the output folder) of the push failures.
 pub const TABLE: &str = "crm_failures";

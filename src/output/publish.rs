@@ -139,7 +139,7 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Move each staged partition into place, replacing the same date's previous partition, and
 /// write the date's `_SUCCESS` marker last. `partitions` are relative to both folders; the
 /// `manifests` partition must be among them.
-pub(super) fn publish(
+pub(crate) fn publish(
     staging: &Path,
     out: &Path,
     date: NaiveDate,
@@ -248,7 +248,7 @@ pub fn recover(out: &Path) -> Result<Vec<NaiveDate>> {
 }
 
 /// Delete the staging folders of earlier runs that died (call it holding the lock).
-pub(super) fn clean_staging(out: &Path) -> Result<()> {
+pub(crate) fn clean_staging(out: &Path) -> Result<()> {
     let dir = out.join(STAGING);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(());

@@ -5,14 +5,15 @@
 //! unreadable cache only means every file is hashed.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use crate::error::{Error, Result};
-use crate::sinks::manifest::checksum_files;
 
 /// File name of the cache in the output folder.
 const FILE: &str = ".checksums.json";
@@ -27,7 +28,7 @@ struct Entry {
 }
 
 /// Size and SHA-256 of each file of `paths`, from the cache where the file is unchanged.
-pub(super) fn checksums(out: &Path, paths: &[PathBuf]) -> Result<Vec<(u64, String)>> {
+pub(crate) fn checksums(out: &Path, paths: &[PathBuf]) -> Result<Vec<(u64, String)>> {
     let cache_path = out.join(FILE);
     let mut cache: BTreeMap<String, Entry> = match std::fs::read(&cache_path) {
         Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
@@ -101,9 +102,100 @@ fn save(path: &Path, cache: &BTreeMap<String, Entry>) {
     }
 }
 
+/// SHA-256 of a file's bytes, lower-case hex, and its size.
+pub fn sha256_file(path: &Path) -> Result<Checksum> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// SHA-256 of bytes, lower-case hex.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file's size and SHA-256.
+type Checksum = (u64, String);
+
+/// Size and SHA-256 of many files, on every core (each file on one thread); in the order given.
+pub fn checksum_files(paths: &[PathBuf]) -> Result<Vec<Checksum>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(paths.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<Checksum>>> = (0..paths.len()).map(|_| None).collect();
+    let done: Vec<Vec<(usize, Result<Checksum>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        mine.push((i, sha256_file(path)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, r) in done.into_iter().flatten() {
+        results[i] = Some(r);
+    }
+    paths
+        .iter()
+        .zip(results)
+        .map(|(p, r)| {
+            r.unwrap_or_else(|| {
+                Err(Error::BadInput {
+                    file: p.display().to_string(),
+                    reason: "checksum thread panicked".into(),
+                })
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sha256_matches_the_known_digest() {
+        assert_eq!(
+            sha256_bytes(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, b"abc").unwrap();
+        std::fs::write(&b, vec![7u8; 3 << 20]).unwrap();
+        let sums = checksum_files(&[a.clone(), b.clone(), a]).unwrap();
+        assert_eq!(sums[0], (3, sha256_bytes(b"abc")));
+        assert_eq!(sums[1], (3 << 20, sha256_bytes(&vec![7u8; 3 << 20])));
+        assert_eq!(sums[2], sums[0]);
+        let err = checksum_files(&[dir.path().join("missing")]).unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
 
     #[test]
     fn unchanged_files_come_from_the_cache_and_changed_ones_are_hashed() {
@@ -115,7 +207,7 @@ mod tests {
         let paths = vec![a.clone(), b.clone()];
         let first = checksums(&out, &paths).unwrap();
         assert_eq!(first[0].0, 5);
-        assert_eq!(first[0].1, crate::sinks::manifest::sha256_bytes(b"alpha"));
+        assert_eq!(first[0].1, sha256_bytes(b"alpha"));
         // Plant a marker in the cache: an unchanged file's checksum is taken from it.
         let cache_path = out.join(FILE);
         let text = std::fs::read_to_string(&cache_path).unwrap();
@@ -126,10 +218,7 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(10));
         std::fs::write(&b, "beta, changed").unwrap();
         let again = checksums(&out, &paths).unwrap();
-        assert_eq!(
-            again[1].1,
-            crate::sinks::manifest::sha256_bytes(b"beta, changed")
-        );
+        assert_eq!(again[1].1, sha256_bytes(b"beta, changed"));
         assert_eq!(again[0], first[0]);
     }
 }

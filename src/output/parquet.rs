@@ -1,0 +1,178 @@
+//! Parquet files of the output folder: one writer (ZSTD, row groups of 2^17 rows, written under
+//! a temporary name and renamed when complete) and one reader that reads a whole file and hands
+//! out typed columns, naming the file and column on error.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Float64Type, SchemaRef, UInt64Type,
+};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+
+use crate::error::{Error, Result};
+
+/// Writer properties for every Parquet file we write.
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(1 << 17))
+        .build()
+}
+
+/// A Parquet file being written; it appears under its final name only when [`ParquetSink::finish`]
+/// succeeds.
+pub struct ParquetSink {
+    writer: ArrowWriter<File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    rows: u64,
+}
+
+impl ParquetSink {
+    /// Start writing `path` (written as `path.tmp` until finished).
+    pub fn create(path: &Path, schema: SchemaRef) -> Result<ParquetSink> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let tmp = path.with_extension("parquet.tmp");
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))?;
+        Ok(ParquetSink {
+            writer,
+            tmp,
+            path: path.to_path_buf(),
+            rows: 0,
+        })
+    }
+
+    /// Append a batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows() as u64;
+        self.writer.write(batch)?;
+        Ok(())
+    }
+
+    /// Close the file and move it to its final name; returns the rows written.
+    pub fn finish(self) -> Result<u64> {
+        self.writer.close()?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        Ok(self.rows)
+    }
+}
+
+/// Write a whole table (a list of batches) to one Parquet file.
+pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
+    let mut sink = ParquetSink::create(path, schema)?;
+    for b in batches {
+        sink.write(b)?;
+    }
+    sink.finish()
+}
+
+/// A published Parquet table read whole, with typed column access that names the file and
+/// column on error.
+pub struct ParquetTable {
+    /// The file read.
+    pub path: PathBuf,
+    /// Its rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl ParquetTable {
+    /// Read a whole Parquet file.
+    pub fn read(path: &Path) -> Result<ParquetTable> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+        let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(ParquetTable {
+            path: path.to_path_buf(),
+            batches,
+        })
+    }
+
+    /// Whether the table has `column`.
+    pub fn has(&self, column: &str) -> bool {
+        self.batches
+            .first()
+            .is_some_and(|b| b.column_by_name(column).is_some())
+    }
+
+    /// A column of every batch, cast to `to`.
+    pub fn column(&self, column: &str, to: &DataType) -> Result<Vec<std::sync::Arc<dyn Array>>> {
+        let mut out = Vec::with_capacity(self.batches.len());
+        for b in &self.batches {
+            let Some(c) = b.column_by_name(column) else {
+                return Err(Error::MissingColumn {
+                    file: self.path.display().to_string(),
+                    column: column.to_string(),
+                    found: b
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            };
+            out.push(cast(c, to)?);
+        }
+        Ok(out)
+    }
+
+    /// A text column.
+    pub fn strings(&self, column: &str) -> Result<Vec<Option<String>>> {
+        let mut v = Vec::new();
+        for a in self.column(column, &DataType::Utf8)? {
+            v.extend(a.as_string::<i32>().iter().map(|s| s.map(str::to_string)));
+        }
+        Ok(v)
+    }
+
+    /// A text column that must have a value on every row.
+    pub fn required(&self, column: &str) -> Result<Vec<String>> {
+        self.strings(column)?
+            .into_iter()
+            .enumerate()
+            .map(|(row, v)| {
+                v.ok_or_else(|| Error::BadInput {
+                    file: self.path.display().to_string(),
+                    reason: format!("row {}: column `{column}` is empty", row + 1),
+                })
+            })
+            .collect()
+    }
+
+    /// A numeric column cast to `T`.
+    pub fn numbers<T: ArrowPrimitiveType>(&self, column: &str) -> Result<Vec<Option<T::Native>>> {
+        let mut v = Vec::new();
+        for a in self.column(column, &T::DATA_TYPE)? {
+            v.extend(a.as_primitive::<T>().iter());
+        }
+        Ok(v)
+    }
+
+    /// A float column.
+    pub fn floats(&self, column: &str) -> Result<Vec<Option<f64>>> {
+        self.numbers::<Float64Type>(column)
+    }
+
+    /// A count column.
+    pub fn counts(&self, column: &str) -> Result<Vec<Option<u64>>> {
+        self.numbers::<UInt64Type>(column)
+    }
+
+    /// A boolean column.
+    pub fn bools(&self, column: &str) -> Result<Vec<Option<bool>>> {
+        let mut v = Vec::new();
+        for a in self.column(column, &DataType::Boolean)? {
+            v.extend(a.as_boolean().iter());
+        }
+        Ok(v)
+    }
+}
