@@ -1,21 +1,23 @@
 //! Command line: `personas run` (one date, or a backfill with `--since`/`--until`), `validate`,
-//! `suggest-criteria`, `generate`, `evaluate` and `bench`. Parses arguments into one type and runs the library;
-//! `main.rs` only sets up logging and maps errors to exit codes.
+//! `suggest-criteria`, and the developer tooling's `generate`, `evaluate` and `bench`
+//! ([`crate::tooling`]). Parses arguments into one type and runs the library; `main.rs` only
+//! sets up logging and maps errors to exit codes.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{template, AutoKeyword, CriteriaSpec, Pipeline};
 use crate::error::{Error, Result};
-use crate::evaluate::{self, EvaluateOptions, SuiteOptions};
-use crate::generate::{self, AddedContacts, GenerateOptions};
 use crate::pipeline::{self, Fault, RunOptions};
 use crate::sinks::crm::PushMode;
 use crate::sources;
+use crate::tooling::bench::{self, BenchOptions};
+use crate::tooling::evaluate::{self, EvaluateOptions, SuiteOptions};
+use crate::tooling::generate::design::DesignOptions;
+use crate::tooling::generate::{self, AddedContacts, GenerateOptions};
 
 /// Data-driven buyer personas from your own CRM, email, web-analytics and social exports.
 #[derive(Debug, Parser)]
@@ -78,39 +80,7 @@ pub enum Command {
         date: Option<NaiveDate>,
     },
     /// Write sample exports with planted personas (and their true labels in truth.csv).
-    Generate {
-        /// Folder to write into.
-        #[arg(long)]
-        out: PathBuf,
-        /// Number of CRM contacts.
-        #[arg(long, default_value_t = 2000)]
-        contacts: usize,
-        /// Random seed.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Date of the exports (GA4 covers the 30 days up to it).
-        #[arg(long, default_value = "2026-11-20")]
-        date: NaiveDate,
-        /// Mean web events per contact.
-        #[arg(long, default_value_t = 10.0)]
-        events_per_contact: f64,
-        /// 0 = well-separated personas, 1 = indistinguishable.
-        #[arg(long, default_value_t = 0.0)]
-        overlap: f64,
-        /// Size of an extra, small planted group (0 = none).
-        #[arg(long, default_value_t = 0)]
-        small_group: usize,
-        /// Contacts of a planted persona added after all the others, `<persona>=<count>`
-        /// (repeatable), e.g. `--add bargain_founder=300 --add niche_researcher=150`: the
-        /// exports of successive dates in which a persona grows or appears.
-        #[arg(long = "add", value_name = "PERSONA=COUNT")]
-        added: Vec<AddedContacts>,
-        /// Write one of the robustness designs instead of the sample's personas (`firmographic`,
-        /// `web`, `email`, `all`, `many`, `roles`, `null`; see `personas evaluate --design`).
-        /// --overlap, --small-group and --add do not apply to designs.
-        #[arg(long, conflicts_with_all = ["overlap", "small_group", "added"])]
-        design: Option<String>,
-    },
+    Generate(GenerateArgs),
     /// Propose segmentation criteria from the data: runs the pipeline once into a temporary
     /// folder with `criteria = "auto"` and prints every candidate column ranked by the
     /// structure it shares with the others, and the criteria to paste into the config.
@@ -123,51 +93,95 @@ pub enum Command {
     },
     /// Check the modelling: generate exports with planted personas, run the pipeline on them
     /// and print the adjusted Rand index, the silhouette and each persona's stability.
-    Evaluate {
-        /// Contacts of the four planted personas.
-        #[arg(long, default_value_t = 2000)]
-        contacts: usize,
-        /// Random seed of the generator.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// 0 = well-separated personas, 1 = indistinguishable.
-        #[arg(long, default_value_t = 0.0)]
-        overlap: f64,
-        /// Size of an extra, small planted group (0 = none).
-        #[arg(long, default_value_t = 0)]
-        small_group: usize,
-        /// Run the robustness suite on these designs (repeatable, or `every`: every design; `all` is the design with signal in every column): for each, the
-        /// pipeline with the signal columns as criteria, with `criteria = "auto"`, with
-        /// buyer/user buckets where roles are spread, and a plain k-means baseline.
-        #[arg(long)]
-        design: Vec<String>,
-        /// Mean web events per contact (designs only).
-        #[arg(long, default_value_t = 10.0)]
-        events_per_contact: f64,
-        /// Extra `[cluster]` setting for every run of the suite (repeatable), e.g.
-        /// `--cluster 'k_choice = "silhouette"'`, to compare modelling choices.
-        #[arg(long = "cluster", value_name = "TOML")]
-        cluster_settings: Vec<String>,
-        /// Folder for the generated data and outputs (default: a temporary folder, removed).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// SQL models folder (default: ./sql).
-        #[arg(long, default_value = "sql")]
-        sql_dir: PathBuf,
-    },
+    Evaluate(EvaluateArgs),
     /// Generate N contacts (about 10 web events each), run the pipeline on them, and print the
     /// wall time of each stage and the peak memory.
-    Bench {
-        /// Number of contacts.
-        #[arg(long, default_value_t = 100_000)]
-        contacts: usize,
-        /// Folder for the generated data and outputs (reused when the data is already there).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// SQL models folder (default: ./sql).
-        #[arg(long, default_value = "sql")]
-        sql_dir: PathBuf,
-    },
+    Bench(BenchArgs),
+}
+
+/// Arguments of `personas generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder to write into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of CRM contacts.
+    #[arg(long, default_value_t = 2000)]
+    pub contacts: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Date of the exports (GA4 covers the 30 days up to it).
+    #[arg(long, default_value = "2026-11-20")]
+    pub date: NaiveDate,
+    /// Mean web events per contact.
+    #[arg(long, default_value_t = 10.0)]
+    pub events_per_contact: f64,
+    /// 0 = well-separated personas, 1 = indistinguishable.
+    #[arg(long, default_value_t = 0.0)]
+    pub overlap: f64,
+    /// Size of an extra, small planted group (0 = none).
+    #[arg(long, default_value_t = 0)]
+    pub small_group: usize,
+    /// Contacts of a planted persona added after all the others, `<persona>=<count>`
+    /// (repeatable), e.g. `--add bargain_founder=300 --add niche_researcher=150`: the
+    /// exports of successive dates in which a persona grows or appears.
+    #[arg(long = "add", value_name = "PERSONA=COUNT")]
+    pub added: Vec<AddedContacts>,
+    /// Write one of the robustness designs instead of the sample's personas (`firmographic`,
+    /// `web`, `email`, `all`, `many`, `roles`, `null`; see `personas evaluate --design`).
+    /// --overlap, --small-group and --add do not apply to designs.
+    #[arg(long, conflicts_with_all = ["overlap", "small_group", "added"])]
+    pub design: Option<String>,
+}
+
+/// Arguments of `personas evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Contacts of the four planted personas.
+    #[arg(long, default_value_t = 2000)]
+    pub contacts: usize,
+    /// Random seed of the generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// 0 = well-separated personas, 1 = indistinguishable.
+    #[arg(long, default_value_t = 0.0)]
+    pub overlap: f64,
+    /// Size of an extra, small planted group (0 = none).
+    #[arg(long, default_value_t = 0)]
+    pub small_group: usize,
+    /// Run the robustness suite on these designs (repeatable, or `every`: every design; `all` is the design with signal in every column): for each, the
+    /// pipeline with the signal columns as criteria, with `criteria = "auto"`, with
+    /// buyer/user buckets where roles are spread, and a plain k-means baseline.
+    #[arg(long)]
+    pub design: Vec<String>,
+    /// Mean web events per contact (designs only).
+    #[arg(long, default_value_t = 10.0)]
+    pub events_per_contact: f64,
+    /// Extra `[cluster]` setting for every run of the suite (repeatable), e.g.
+    /// `--cluster 'k_choice = "silhouette"'`, to compare modelling choices.
+    #[arg(long = "cluster", value_name = "TOML")]
+    pub cluster_settings: Vec<String>,
+    /// Folder for the generated data and outputs (default: a temporary folder, removed).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// SQL models folder (default: ./sql).
+    #[arg(long, default_value = "sql")]
+    pub sql_dir: PathBuf,
+}
+
+/// Arguments of `personas bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Number of contacts.
+    #[arg(long, default_value_t = 100_000)]
+    pub contacts: usize,
+    /// Folder for the generated data and outputs (reused when the data is already there).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// SQL models folder (default: ./sql).
+    #[arg(long, default_value = "sql")]
+    pub sql_dir: PathBuf,
 }
 
 /// Run a parsed command line.
@@ -208,90 +222,90 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Validate { config, date } => {
             validate(&config, date.unwrap_or_else(|| Utc::now().date_naive())).await?
         }
-        Command::Generate {
-            out,
-            contacts,
-            seed,
-            date,
-            events_per_contact,
-            overlap,
-            small_group,
-            added,
-            design,
-        } => {
-            if let Some(design) = design {
-                let s = generate::design::generate_design(
-                    &out,
-                    &generate::design::DesignOptions {
-                        design,
-                        contacts,
-                        seed,
-                        export_date: date,
-                        events_per_contact,
-                    },
-                )?;
-                println!("{}", s.wrote(&out));
-                return Ok(());
-            }
-            let opts = GenerateOptions {
-                contacts,
-                seed,
-                export_date: date,
-                events_per_contact,
-                overlap,
-                small_group,
-                added,
-            };
-            let s = generate::generate(&out, &opts)?;
-            println!("{}", s.wrote(&out));
-        }
-        Command::Evaluate {
-            contacts,
-            seed,
-            overlap,
-            small_group,
-            design,
-            events_per_contact,
-            cluster_settings,
-            dir,
-            sql_dir,
-        } => {
-            if !design.is_empty() {
-                let opts = SuiteOptions {
-                    designs: design.into_iter().filter(|d| d != "every").collect(),
-                    contacts,
-                    seed,
-                    events_per_contact,
-                    dir,
-                    sql_dir,
-                    cluster_settings,
-                };
-                println!(
-                    "{}",
-                    evaluate::suite::summary(&evaluate::run_suite(&opts).await?)
-                );
-                return Ok(());
-            }
-            let opts = EvaluateOptions {
-                contacts,
-                seed,
-                overlap,
-                small_group,
-                dir,
-                sql_dir,
-            };
-            println!("{}", evaluate::evaluate(&opts).await?.summary());
-        }
-        Command::Bench {
-            contacts,
-            dir,
-            sql_dir,
-        } => bench(contacts, dir, &sql_dir).await?,
+        Command::Generate(args) => args.run()?,
+        Command::Evaluate(args) => args.run().await?,
+        Command::Bench(args) => bench::bench(&args.into()).await?,
         Command::SuggestCriteria { config, date } => {
             suggest_criteria(&config, date.unwrap_or_else(|| Utc::now().date_naive())).await?
         }
     }
     Ok(())
+}
+
+impl GenerateArgs {
+    /// Writes the sample exports, or the exports of `--design`, and says what was written.
+    pub fn run(self) -> Result<()> {
+        let out = self.out;
+        let summary = match self.design {
+            Some(design) => generate::design::generate_design(
+                &out,
+                &DesignOptions {
+                    design,
+                    contacts: self.contacts,
+                    seed: self.seed,
+                    export_date: self.date,
+                    events_per_contact: self.events_per_contact,
+                },
+            )?,
+            None => generate::generate(
+                &out,
+                &GenerateOptions {
+                    contacts: self.contacts,
+                    seed: self.seed,
+                    export_date: self.date,
+                    events_per_contact: self.events_per_contact,
+                    overlap: self.overlap,
+                    small_group: self.small_group,
+                    added: self.added,
+                },
+            )?,
+        };
+        println!("{}", summary.wrote(&out));
+        Ok(())
+    }
+}
+
+impl EvaluateArgs {
+    /// Runs the robustness suite on `--design`, or the sample's evaluation without it, and
+    /// prints its report.
+    pub async fn run(self) -> Result<()> {
+        if !self.design.is_empty() {
+            let opts = SuiteOptions {
+                designs: self.design.into_iter().filter(|d| d != "every").collect(),
+                contacts: self.contacts,
+                seed: self.seed,
+                events_per_contact: self.events_per_contact,
+                dir: self.dir,
+                sql_dir: self.sql_dir,
+                cluster_settings: self.cluster_settings,
+            };
+            println!(
+                "{}",
+                evaluate::suite::summary(&evaluate::run_suite(&opts).await?)
+            );
+            return Ok(());
+        }
+        let opts = EvaluateOptions {
+            contacts: self.contacts,
+            seed: self.seed,
+            overlap: self.overlap,
+            small_group: self.small_group,
+            dir: self.dir,
+            sql_dir: self.sql_dir,
+        };
+        println!("{}", evaluate::evaluate(&opts).await?.summary());
+        Ok(())
+    }
+}
+
+impl From<BenchArgs> for BenchOptions {
+    fn from(args: BenchArgs) -> BenchOptions {
+        BenchOptions {
+            contacts: args.contacts,
+            dir: args.dir,
+            sql_dir: args.sql_dir,
+        }
+    }
 }
 
 async fn suggest_criteria(config: &Path, date: NaiveDate) -> Result<()> {
@@ -359,69 +373,6 @@ async fn backfill(
             run_date: format!("{since}..{until}"),
             manifest: pipeline.output_dir().join(crate::output::MANIFESTS),
         });
-    }
-    Ok(())
-}
-
-/// Peak resident memory of this process in bytes (Linux `VmHWM`).
-pub fn peak_memory_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-async fn bench(contacts: usize, dir: Option<PathBuf>, sql_dir: &Path) -> Result<()> {
-    let dir = dir.unwrap_or_else(|| PathBuf::from(format!("target/bench-{contacts}")));
-    let data = dir.join("data");
-    if !data.join("truth.csv").exists() {
-        // Generate in a child process so its memory does not count towards the run's peak.
-        let started = Instant::now();
-        let exe = std::env::current_exe().map_err(|e| Error::io("personas", e))?;
-        let status = std::process::Command::new(exe)
-            .args(["generate", "--contacts", &contacts.to_string(), "--out"])
-            .arg(&data)
-            .status()
-            .map_err(|e| Error::io(&data, e))?;
-        if !status.success() {
-            return Err(Error::BadInput {
-                file: data.display().to_string(),
-                reason: format!("generating the benchmark data failed ({status})"),
-            });
-        }
-        println!(
-            "generated {contacts} contacts in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let sql = std::fs::canonicalize(sql_dir).map_err(|e| Error::io(sql_dir, e))?;
-    let config_path = dir.join("bench.toml");
-    let config = generate::pipeline_config("bench", "data", "out", &sql);
-    std::fs::write(&config_path, config).map_err(|e| Error::io(&config_path, e))?;
-    let pipeline = Pipeline::load(&config_path)?;
-    let ga4_bytes: u64 = sources::resolve_files(&pipeline, &pipeline.config.sources[2])?
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
-    let started = Instant::now();
-    let run_date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
-    let report = pipeline::run(&pipeline, &RunOptions::new(run_date)).await?;
-    let total = started.elapsed();
-    println!("{}", report.summary());
-    println!(
-        "benchmark: {contacts} contacts, {:.2} GB of GA4 JSON, {} threads",
-        ga4_bytes as f64 / 1e9,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    );
-    for (stage, took) in &report.timings {
-        println!("  {stage:<10} {:>8.2} s", took.as_secs_f64());
-    }
-    println!("  {:<10} {:>8.2} s", "total", total.as_secs_f64());
-    if let Some(peak) = peak_memory_bytes() {
-        println!("  peak memory {:.0} MB", peak as f64 / 1e6);
     }
     Ok(())
 }

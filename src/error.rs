@@ -115,6 +115,10 @@ pub enum Error {
     /// Clustering could not run on the data given.
     #[error("clustering: {0}")]
     Cluster(String),
+    /// A broken invariant of the tool itself (a bug, exit code 70), or the test hook that
+    /// stands in for one.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// DataFusion error outside a model.
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),

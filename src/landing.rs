@@ -7,7 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanArray, Float64Array, Int64Array, Int64Builder, RecordBatch, StringArray,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
@@ -38,8 +39,15 @@ pub fn lineage_fields() -> [Field; 3] {
     ]
 }
 
-/// Builds the lineage columns of landed rows, one `push` per row, and writes the finished
-/// columns with the row's own.
+/// The schema of a landed table: the source's own `fields`, then the lineage columns.
+pub fn landed_schema(mut fields: Vec<Field>) -> SchemaRef {
+    fields.extend(lineage_fields());
+    Arc::new(Schema::new(fields))
+}
+
+/// Builds the lineage columns of landed rows, one `push` per row; [`finish`](Lineage::finish)
+/// gives the columns to put after the row's own (in a batch of a streamed source), or
+/// [`write`](Lineage::write) writes them with the row's own as a table's one Parquet part.
 pub struct Lineage {
     file: StringBuilder,
     line: Int64Builder,
@@ -65,6 +73,15 @@ impl Lineage {
         self.loaded.append_value(self.loaded_at);
     }
 
+    /// The lineage columns of the rows pushed since the last call.
+    pub fn finish(&mut self) -> [ArrayRef; 3] {
+        [
+            Arc::new(self.file.finish()),
+            Arc::new(self.line.finish()),
+            Arc::new(self.loaded.finish()),
+        ]
+    }
+
     /// Write `columns` plus the lineage columns as the one Parquet part of `dir`.
     pub fn write(
         mut self,
@@ -72,13 +89,36 @@ impl Lineage {
         schema: SchemaRef,
         mut columns: Vec<ArrayRef>,
     ) -> Result<()> {
-        columns.push(Arc::new(self.file.finish()));
-        columns.push(Arc::new(self.line.finish()));
-        columns.push(Arc::new(self.loaded.finish()));
+        columns.extend(self.finish());
         let batch = RecordBatch::try_new(schema.clone(), columns)?;
         write_parquet(&dir.join("part-0.parquet"), schema, &[batch])?;
         Ok(())
     }
+}
+
+/// A text column of one value per row.
+pub fn text_column<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(values))
+}
+
+/// A text column of one value or null per row.
+pub fn nullable_text_column<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(values.collect::<StringArray>())
+}
+
+/// An integer column of one value per row.
+pub fn int_column(values: impl Iterator<Item = i64>) -> ArrayRef {
+    Arc::new(Int64Array::from_iter_values(values))
+}
+
+/// A float column of one value or null per row.
+pub fn nullable_float_column(values: impl Iterator<Item = Option<f64>>) -> ArrayRef {
+    Arc::new(values.collect::<Float64Array>())
+}
+
+/// A boolean column of one value per row.
+pub fn bool_column(values: impl Iterator<Item = bool>) -> ArrayRef {
+    Arc::new(BooleanArray::from(values.collect::<Vec<bool>>()))
 }
 
 /// Row counts of one source.
@@ -143,27 +183,13 @@ pub fn rejects_schema() -> SchemaRef {
 
 /// Write a source's rejects (an empty table when there are none, so readers always find one).
 pub fn write_rejects(path: &Path, source: &str, run_date: &str, rejects: &[Reject]) -> Result<()> {
-    let mut src = StringBuilder::new();
-    let mut file = StringBuilder::new();
-    let mut line = Int64Builder::new();
-    let mut raw = StringBuilder::new();
-    let mut reason = StringBuilder::new();
-    let mut date = StringBuilder::new();
-    for r in rejects {
-        src.append_value(source);
-        file.append_value(&r.file);
-        line.append_value(r.line as i64);
-        raw.append_value(&r.raw);
-        reason.append_value(&r.reason);
-        date.append_value(run_date);
-    }
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(src.finish()),
-        Arc::new(file.finish()),
-        Arc::new(line.finish()),
-        Arc::new(raw.finish()),
-        Arc::new(reason.finish()),
-        Arc::new(date.finish()),
+        text_column(rejects.iter().map(|_| source)),
+        text_column(rejects.iter().map(|r| r.file.as_str())),
+        int_column(rejects.iter().map(|r| r.line as i64)),
+        text_column(rejects.iter().map(|r| r.raw.as_str())),
+        text_column(rejects.iter().map(|r| r.reason.as_str())),
+        text_column(rejects.iter().map(|_| run_date)),
     ];
     let schema = rejects_schema();
     let batch = RecordBatch::try_new(schema.clone(), columns)?;

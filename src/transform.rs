@@ -4,6 +4,9 @@
 //! are views (streamed from the landed Parquet); the others are materialised in memory, since
 //! from `intermediate/` on there is at most one row per contact.
 //!
+//! The session every model runs in, with each landed source registered as its raw table, lives
+//! here too.
+//!
 //! One template variable is replaced before planning: `{{ run_date }}` becomes the run's logical
 //! date as a SQL `DATE` literal.
 
@@ -12,11 +15,61 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
+use datafusion::error::DataFusionError;
+use datafusion::functions::unicode::expr_fn::character_length;
+use datafusion::prelude::{
+    cast, col, DataFrame, ParquetReadOptions, SessionConfig, SessionContext,
+};
 use tracing::{debug, info};
 
+use crate::config::SourceKind;
 use crate::error::{Error, Result};
+use crate::sources::{self, SourceReport};
+
+/// A DataFusion session using every core.
+pub fn session() -> SessionContext {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads))
+}
+
+/// Register each landed source as its raw table, and an empty raw table for each kind the
+/// pipeline does not read, so the SQL runs unchanged (a missing source yields no rows).
+pub async fn register_raw_tables(ctx: &SessionContext, reports: &[SourceReport]) -> Result<()> {
+    for r in reports {
+        let dir = format!("{}/", r.landed_dir.display());
+        ctx.register_parquet(r.kind.raw_table(), &dir, ParquetReadOptions::default())
+            .await?;
+    }
+    for kind in SourceKind::ALL {
+        if reports.iter().any(|r| r.kind == kind) {
+            continue;
+        }
+        let schema = sources::empty_raw_schema(kind);
+        let table = MemTable::try_new(schema, vec![vec![]])?;
+        ctx.register_table(kind.raw_table(), Arc::new(table))?;
+    }
+    Ok(())
+}
+
+/// Rows of a table, if the project has it.
+pub async fn count_rows(ctx: &SessionContext, table: &str) -> Option<u64> {
+    let df = ctx.table(table).await.ok()?;
+    df.count().await.ok().map(|n| n as u64)
+}
+
+/// `df` ordered by contact id: shorter ids first, then by text, so numeric ids keep their
+/// numeric order and a rerun of a date reads and writes its rows in the same order.
+pub fn by_contact(df: DataFrame) -> std::result::Result<DataFrame, DataFusionError> {
+    let id = cast(col("contact_id"), DataType::Utf8);
+    df.sort(vec![
+        character_length(id.clone()).sort(true, true),
+        id.sort(true, true),
+    ])
+}
 
 /// One SQL model.
 #[derive(Debug, Clone)]

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 
 use ndarray::ArrayView2;
 
-use super::{par_rows, row, row_major, sq_dist, MIN_SIL_ROWS};
+use super::rows::{par_rows, row, row_major, sq_dist};
+
+/// Fewest rows worth a thread in the silhouette (a row costs a full pass over the rows).
+const MIN_SIL_ROWS: usize = 16;
 
 /// Mean silhouette of `labels` over the rows of `x` (exact, all pairs), computed in parallel over row chunks.
 ///

@@ -9,7 +9,9 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 use tracing::info;
 
-use super::{assign_flat, fit_all_k, row_major, KMeansSettings};
+use super::kmeans::fit_all_k;
+use super::rows::{assign_flat, row_major};
+use super::KMeansSettings;
 use crate::error::Result;
 
 /// Seed salt of the resamples.

@@ -19,7 +19,9 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 
-use super::{fit_all_k, row_major, KMeansSettings};
+use super::kmeans::fit_all_k;
+use super::rows::row_major;
+use super::KMeansSettings;
 use crate::error::Result;
 
 /// Seed salt of the null copies and the rows they are drawn on.

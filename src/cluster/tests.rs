@@ -1,5 +1,11 @@
 //! Tests of k-means, the silhouette, the adjusted Rand index and assignment.
 
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256Plus;
+
+use super::kmeans::{kmeans_pp, lloyd};
+use super::rows::{add, assign_flat, row, sq_dist};
 use super::*;
 
 fn normal(rng: &mut Xoshiro256Plus) -> f64 {

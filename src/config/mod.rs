@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::sources::csv_mapping;
 
 mod cluster;
 mod crm;
+mod csv;
 mod model;
 mod profile;
 mod source;
 pub mod template;
 
+pub use self::csv::{is_valid_format, CsvColumns};
 pub use cluster::{BucketsConfig, ClusterConfig, KChoice};
 pub use crm::{CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig};
 pub use model::{AutoKeyword, CriteriaSpec, Criterion, CriterionGroup, FeaturesConfig, Framework};
@@ -126,7 +127,7 @@ impl Pipeline {
             }
             template::check(&s.path)
                 .map_err(|why| self.fail(format!("source `{}`: path {}: {why}", s.name, s.path)))?;
-            csv_mapping::check_options(s)
+            self::csv::check_options(s)
                 .map_err(|why| self.fail(format!("source `{}`: {why}", s.name)))?;
         }
         if !seen_kinds.iter().any(|k| k.is_crm()) {

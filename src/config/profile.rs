@@ -199,139 +199,43 @@ fn statement(column: &str, level: &str, section: CardSection, text: &str) -> Sta
     }
 }
 
+/// Built-in statements over the bundled feature model: (column, level, card section, text).
+#[rustfmt::skip]
+const DEFAULT_STATEMENTS: [(&str, &str, CardSection, &str); 23] = {
+    use CardSection::*;
+    [
+        ("share_docs", "high", Goals, "Get hands-on with the product and ship an integration fast"),
+        ("share_docs", "high", Frustrations, "Gaps in documentation and examples that slow them down"),
+        ("share_pricing", "high", Goals, "Build a business case and compare plans before committing"),
+        ("share_pricing", "high", Frustrations, "Unclear total cost and procurement hurdles"),
+        ("share_discounts", "high", Motivations, "A good deal: discounts, free tiers and trials"),
+        ("share_discounts", "high", Frustrations, "Prices that do not fit a small budget"),
+        ("share_blog", "high", Motivations, "Learning about the field from articles and guides"),
+        ("revenue", "high", Motivations, "Reliability and support for a large, paying account"),
+        ("job_seniority", "executive", Goals, "Decide on tools that move the business forward"),
+        ("job_seniority", "individual_contributor", Goals, "Get their own work done with better tooling"),
+        ("company_size", "1-10", Frustrations, "Little time and no dedicated staff to evaluate tools"),
+        ("company_size", "5001+", Frustrations, "Security reviews and long buying processes"),
+        ("email_rating", "low", Frustrations, "Too many emails that are not relevant to them"),
+        ("email_status", "unsubscribed", Channel, "Has opted out of email: do not email"),
+        ("days_since_activity", "high", Online, "Has not been active for months"),
+        ("share_mobile", "high", Online, "Reads mostly on a phone"),
+        ("original_source", "Offline Sources", Offline, "First met at events, trade shows or through sales"),
+        ("original_source", "Referrals", Offline, "Came through a referral from a peer"),
+        ("top_medium", "email", Channel, "Responds to email campaigns"),
+        ("top_medium", "cpc", Channel, "Reached through paid search ads"),
+        ("top_medium", "paid_social", Channel, "Reached through paid social ads"),
+        ("top_medium", "organic", Channel, "Finds you through search"),
+        ("top_medium", "referral", Channel, "Arrives through links from partners and communities"),
+    ]
+};
+
 /// Built-in statements over the bundled feature model.
 fn default_statements() -> Vec<Statement> {
-    use CardSection::*;
-    vec![
-        statement(
-            "share_docs",
-            "high",
-            Goals,
-            "Get hands-on with the product and ship an integration fast",
-        ),
-        statement(
-            "share_docs",
-            "high",
-            Frustrations,
-            "Gaps in documentation and examples that slow them down",
-        ),
-        statement(
-            "share_pricing",
-            "high",
-            Goals,
-            "Build a business case and compare plans before committing",
-        ),
-        statement(
-            "share_pricing",
-            "high",
-            Frustrations,
-            "Unclear total cost and procurement hurdles",
-        ),
-        statement(
-            "share_discounts",
-            "high",
-            Motivations,
-            "A good deal: discounts, free tiers and trials",
-        ),
-        statement(
-            "share_discounts",
-            "high",
-            Frustrations,
-            "Prices that do not fit a small budget",
-        ),
-        statement(
-            "share_blog",
-            "high",
-            Motivations,
-            "Learning about the field from articles and guides",
-        ),
-        statement(
-            "revenue",
-            "high",
-            Motivations,
-            "Reliability and support for a large, paying account",
-        ),
-        statement(
-            "job_seniority",
-            "executive",
-            Goals,
-            "Decide on tools that move the business forward",
-        ),
-        statement(
-            "job_seniority",
-            "individual_contributor",
-            Goals,
-            "Get their own work done with better tooling",
-        ),
-        statement(
-            "company_size",
-            "1-10",
-            Frustrations,
-            "Little time and no dedicated staff to evaluate tools",
-        ),
-        statement(
-            "company_size",
-            "5001+",
-            Frustrations,
-            "Security reviews and long buying processes",
-        ),
-        statement(
-            "email_rating",
-            "low",
-            Frustrations,
-            "Too many emails that are not relevant to them",
-        ),
-        statement(
-            "email_status",
-            "unsubscribed",
-            Channel,
-            "Has opted out of email: do not email",
-        ),
-        statement(
-            "days_since_activity",
-            "high",
-            Online,
-            "Has not been active for months",
-        ),
-        statement("share_mobile", "high", Online, "Reads mostly on a phone"),
-        statement(
-            "original_source",
-            "Offline Sources",
-            Offline,
-            "First met at events, trade shows or through sales",
-        ),
-        statement(
-            "original_source",
-            "Referrals",
-            Offline,
-            "Came through a referral from a peer",
-        ),
-        statement(
-            "top_medium",
-            "email",
-            Channel,
-            "Responds to email campaigns",
-        ),
-        statement(
-            "top_medium",
-            "cpc",
-            Channel,
-            "Reached through paid search ads",
-        ),
-        statement(
-            "top_medium",
-            "paid_social",
-            Channel,
-            "Reached through paid social ads",
-        ),
-        statement("top_medium", "organic", Channel, "Finds you through search"),
-        statement(
-            "top_medium",
-            "referral",
-            Channel,
-            "Arrives through links from partners and communities",
-        ),
-    ]
+    DEFAULT_STATEMENTS
+        .iter()
+        .map(|&(column, level, section, text)| statement(column, level, section, text))
+        .collect()
 }
 
 impl Default for NegativeRule {

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::sources::csv_mapping::CsvColumns;
+use super::CsvColumns;
 
 /// One input export.
 #[derive(Debug, Clone, Deserialize)]

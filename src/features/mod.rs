@@ -13,8 +13,7 @@ pub use design::{design, family_of, CriterionWeight, Design};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
-use datafusion::functions::unicode::expr_fn::character_length;
-use datafusion::prelude::{cast as cast_expr, col, SessionContext};
+use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
 use tracing::info;
@@ -96,13 +95,7 @@ pub async fn load(
 ) -> Result<FeatureTable> {
     let df = ctx.table(cfg.model.as_str()).await?;
     let schema = df.schema().as_arrow().clone();
-    let id = cast_expr(col("contact_id"), DataType::Utf8);
-    let df = df
-        .sort(vec![
-            character_length(id.clone()).sort(true, true),
-            id.sort(true, true),
-        ])
-        .map_err(|_| missing(&cfg.model, "contact_id"))?;
+    let df = crate::transform::by_contact(df).map_err(|_| missing(&cfg.model, "contact_id"))?;
     // Streamed: each sorted batch is copied into the feature table and dropped, so the model's
     // rows and the table are not both held whole.
     let mut stream = df.execute_stream().await?;

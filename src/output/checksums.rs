@@ -166,10 +166,10 @@ pub fn checksum_files(paths: &[PathBuf]) -> Result<Vec<Checksum>> {
         .zip(results)
         .map(|(p, r)| {
             r.unwrap_or_else(|| {
-                Err(Error::BadInput {
-                    file: p.display().to_string(),
-                    reason: "checksum thread panicked".into(),
-                })
+                Err(Error::Internal(format!(
+                    "the thread checksumming {} panicked",
+                    p.display()
+                )))
             })
         })
         .collect()

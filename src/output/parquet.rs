@@ -2,6 +2,7 @@
 //! a temporary name and renamed when complete) and one reader that reads a whole file and hands
 //! out typed columns, naming the file and column on error.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -80,6 +81,8 @@ pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) ->
 pub struct ParquetTable {
     /// The file read.
     pub path: PathBuf,
+    /// The schema's key-value metadata.
+    pub metadata: HashMap<String, String>,
     /// Its rows.
     pub batches: Vec<RecordBatch>,
 }
@@ -88,10 +91,14 @@ impl ParquetTable {
     /// Read a whole Parquet file.
     pub fn read(path: &Path) -> Result<ParquetTable> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
-        let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+        let metadata = builder.schema().metadata().clone();
+        let batches = builder
+            .build()?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(ParquetTable {
             path: path.to_path_buf(),
+            metadata,
             batches,
         })
     }

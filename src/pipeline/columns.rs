@@ -14,8 +14,8 @@ use crate::transform;
 /// Check every column the config names against the feature model's columns.
 pub async fn check(pipeline: &Pipeline, run_date: NaiveDate) -> Result<()> {
     let cfg = &pipeline.config;
-    let ctx = super::tables::session();
-    super::tables::register_raw_tables(&ctx, &[]).await?;
+    let ctx = crate::transform::session();
+    crate::transform::register_raw_tables(&ctx, &[]).await?;
     let models = transform::discover(&pipeline.sql_dir())?;
     let model = cfg.features.model.as_str();
     // Logged under its own span: these models are built on empty tables.

@@ -1,19 +1,18 @@
-//! Persona continuity across runs, inside a run: this run's personas are matched to the previous
-//! published run's ([`crate::profile::identity`]), the matched ids and names are applied before
-//! any table is written, and the `persona_trends` rows are made from the published history plus
-//! this run ([`crate::profile::trends`]).
+//! Persona continuity across runs, inside a run: reads the previous published run back
+//! ([`history`]) and hands it to [`crate::profile::continuity`], which matches this run's
+//! personas to it and applies the matched ids and names before any table is written; the
+//! `persona_trends` rows are the published history plus this run's.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use tracing::info;
 
 use super::history;
 use crate::error::Result;
 use crate::features::FeatureTable;
-use crate::profile::identity::{match_personas, Matching, Snapshot, TraitPoint};
-use crate::profile::trends::{current_rows, TrendRow};
+use crate::profile::continuity::{carry_over, Previous};
+use crate::profile::identity::Matching;
+use crate::profile::trends::TrendRow;
 use crate::profile::Profiled;
 
 /// What continuity found for a run.
@@ -31,68 +30,6 @@ pub struct Tracked {
     pub current: Vec<TrendRow>,
 }
 
-/// This run's personas as snapshots (ids as profiled).
-fn snapshots(table: &FeatureTable, profiled: &Profiled) -> Vec<Snapshot> {
-    let mut snaps: Vec<Snapshot> = profiled
-        .personas
-        .iter()
-        .map(|p| Snapshot {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            bucket: p.bucket.clone(),
-            size: p.size,
-            share: p.share,
-            ..Snapshot::default()
-        })
-        .collect();
-    let index: HashMap<&str, usize> = profiled
-        .personas
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), i))
-        .collect();
-    for t in &profiled.traits {
-        if let Some(&i) = index.get(t.persona_id.as_str()) {
-            snaps[i].traits.insert(
-                (t.feature.clone(), t.level.clone()),
-                TraitPoint {
-                    value: t.persona_value,
-                    population: t.population_value,
-                    lift: t.lift,
-                    std_diff: t.std_diff,
-                    distinctive: t.distinctive,
-                },
-            );
-        }
-    }
-    for &(row, p) in &profiled.members {
-        if let (Some(s), Some(id)) = (snaps.get_mut(p), table.contact_ids.get(row)) {
-            s.members.push(id.clone());
-        }
-    }
-    snaps
-}
-
-/// Give the personas (and their traits) the matched ids and names.
-fn apply(profiled: &mut Profiled, snaps: &mut [Snapshot], m: &Matching) {
-    let mut renamed: HashMap<String, String> = HashMap::new();
-    for ((p, s), a) in profiled.personas.iter_mut().zip(snaps).zip(&m.current) {
-        renamed.insert(p.id.clone(), a.id.clone());
-        if p.name != a.name {
-            p.description = p.description.replace(&p.name, &a.name);
-        }
-        p.id.clone_from(&a.id);
-        p.name.clone_from(&a.name);
-        s.id.clone_from(&a.id);
-        s.name.clone_from(&a.name);
-    }
-    for t in &mut profiled.traits {
-        if let Some(id) = renamed.get(&t.persona_id) {
-            t.persona_id.clone_from(id);
-        }
-    }
-}
-
 /// Match this run's personas to the latest published run before `date`, apply the ids and
 /// names, and make the trend rows.
 pub fn track(
@@ -105,40 +42,24 @@ pub fn track(
         .into_iter()
         .filter(|d| *d < date)
         .collect();
-    let mut current = snapshots(table, profiled);
-    let (previous, matching, rows, vanished) = match dates.last() {
-        Some(&prev) => {
-            let before = history::load_run(out, prev)?;
-            let next = history::next_id(out, &dates)?;
-            let m = match_personas(&before, &current, next);
-            apply(profiled, &mut current, &m);
-            info!(
-                previous = %prev,
-                matched = m.current.iter().filter(|a| a.previous.is_some()).count(),
-                new = m.current.iter().filter(|a| a.previous.is_none()).count(),
-                vanished = m.vanished.len(),
-                "Matched personas to the previous run."
-            );
-            let rows = current_rows(date, Some((prev, &before)), &current, Some(&m));
-            let vanished = m
-                .vanished
-                .iter()
-                .map(|v| before[v.previous].id.clone())
-                .collect();
-            (Some(prev), Some(m), rows, vanished)
-        }
-        None => (
-            None,
-            None,
-            current_rows(date, None, &current, None),
-            Vec::new(),
-        ),
+    let before = match dates.last() {
+        Some(&prev) => Some((prev, history::load_run(out, prev)?)),
+        None => None,
     };
+    let previous = match &before {
+        Some((prev, personas)) => Some(Previous {
+            date: *prev,
+            personas,
+            next_id: history::next_id(out, &dates)?,
+        }),
+        None => None,
+    };
+    let continued = carry_over(date, previous, table, profiled);
     Ok(Tracked {
-        previous,
-        matching,
-        vanished,
+        previous: before.map(|(prev, _)| prev),
+        matching: continued.matching,
+        vanished: continued.vanished,
         history: history::history_rows(out, &dates, date)?,
-        current: rows,
+        current: continued.rows,
     })
 }

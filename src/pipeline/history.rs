@@ -12,13 +12,15 @@ use crate::output::parquet::ParquetTable;
 use crate::output::{partition, PART};
 use crate::profile::identity::{id_number, Snapshot, TraitPoint};
 use crate::profile::trends::TrendRow;
+use crate::sinks::schema::persona_trends as T;
+use crate::sinks::schema::{persona_members, persona_traits, personas};
 
 /// The `bucket` column, or `all` on every row for tables written before buckets existed.
 fn buckets(t: &ParquetTable, rows: usize) -> Result<Vec<String>> {
-    if !t.has("bucket") {
+    if !t.has(personas::BUCKET) {
         return Ok(vec!["all".to_string(); rows]);
     }
-    Ok(t.strings("bucket")?
+    Ok(t.strings(personas::BUCKET)?
         .into_iter()
         .map(|b| b.unwrap_or_else(|| "all".into()))
         .collect())
@@ -37,39 +39,26 @@ fn bad(path: &Path, reason: String) -> Error {
 
 /// The personas of a published run, each with its traits and members.
 pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
-    let personas = ParquetTable::read(&part(out, "personas", date))?;
-    let ids = personas.required("persona_id")?;
-    let names = personas.required("persona_name")?;
-    let sizes = personas.counts("size")?;
-    let shares = personas.floats("share")?;
-    let buckets = buckets(&personas, ids.len())?;
-    let mut snaps: Vec<Snapshot> = Vec::with_capacity(ids.len());
-    let mut index = BTreeMap::new();
-    for (i, id) in ids.into_iter().enumerate() {
-        index.insert(id.clone(), i);
-        snaps.push(Snapshot {
-            id,
-            name: names[i].clone(),
-            bucket: buckets[i].clone(),
-            size: sizes[i].unwrap_or(0) as usize,
-            share: shares[i].unwrap_or(0.0),
-            ..Snapshot::default()
-        });
-    }
+    let mut snaps = load_personas_only(out, date)?;
+    let index: BTreeMap<String, usize> = snaps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.clone(), i))
+        .collect();
 
-    let traits_path = part(out, "persona_traits", date);
+    let traits_path = part(out, persona_traits::TABLE, date);
     let traits = ParquetTable::read(&traits_path)?;
     let (t_ids, features, levels) = (
-        traits.required("persona_id")?,
-        traits.required("feature")?,
-        traits.strings("level")?,
+        traits.required(persona_traits::PERSONA_ID)?,
+        traits.required(persona_traits::FEATURE)?,
+        traits.strings(persona_traits::LEVEL)?,
     );
     let (values, population, lifts, std_diffs, distinctive) = (
-        traits.floats("persona_value")?,
-        traits.floats("population_value")?,
-        traits.floats("lift")?,
-        traits.floats("std_diff")?,
-        traits.bools("distinctive")?,
+        traits.floats(persona_traits::PERSONA_VALUE)?,
+        traits.floats(persona_traits::POPULATION_VALUE)?,
+        traits.floats(persona_traits::LIFT)?,
+        traits.floats(persona_traits::STD_DIFF)?,
+        traits.bools(persona_traits::DISTINCTIVE)?,
     );
     for (row, id) in t_ids.iter().enumerate() {
         let Some(&i) = index.get(id) else {
@@ -93,11 +82,11 @@ pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
         );
     }
 
-    let members_path = part(out, "persona_members", date);
+    let members_path = part(out, persona_members::TABLE, date);
     let members = ParquetTable::read(&members_path)?;
     let (m_ids, contacts) = (
-        members.required("persona_id")?,
-        members.required("contact_id")?,
+        members.required(persona_members::PERSONA_ID)?,
+        members.required(persona_members::CONTACT_ID)?,
     );
     for (row, (id, contact)) in m_ids.iter().zip(contacts).enumerate() {
         let Some(&i) = index.get(id) else {
@@ -118,8 +107,8 @@ pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
 pub fn next_id(out: &Path, dates: &[NaiveDate]) -> Result<usize> {
     let mut max = 0;
     for &d in dates {
-        let t = ParquetTable::read(&part(out, "personas", d))?;
-        for id in t.strings("persona_id")?.into_iter().flatten() {
+        let t = ParquetTable::read(&part(out, personas::TABLE, d))?;
+        for id in t.strings(personas::PERSONA_ID)?.into_iter().flatten() {
             max = max.max(id_number(&id).unwrap_or(0));
         }
     }
@@ -132,7 +121,7 @@ pub fn next_id(out: &Path, dates: &[NaiveDate]) -> Result<usize> {
 pub fn history_rows(out: &Path, dates: &[NaiveDate], run_date: NaiveDate) -> Result<Vec<TrendRow>> {
     let mut rows = Vec::new();
     for &d in dates {
-        let path = part(out, "persona_trends", d);
+        let path = part(out, T::TABLE, d);
         if path.is_file() {
             rows.extend(read_own_trends(&path, d, run_date)?);
             continue;
@@ -151,12 +140,12 @@ pub fn history_rows(out: &Path, dates: &[NaiveDate], run_date: NaiveDate) -> Res
 }
 
 fn load_personas_only(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
-    let t = ParquetTable::read(&part(out, "personas", date))?;
-    let ids = t.required("persona_id")?;
+    let t = ParquetTable::read(&part(out, personas::TABLE, date))?;
+    let ids = t.required(personas::PERSONA_ID)?;
     let (names, sizes, shares) = (
-        t.required("persona_name")?,
-        t.counts("size")?,
-        t.floats("share")?,
+        t.required(personas::PERSONA_NAME)?,
+        t.counts(personas::SIZE)?,
+        t.floats(personas::SHARE)?,
     );
     let buckets = buckets(&t, ids.len())?;
     Ok(ids
@@ -183,31 +172,31 @@ fn read_own_trends(path: &Path, own: NaiveDate, run_date: NaiveDate) -> Result<V
         })
         .transpose()
     };
-    let dates = t.strings("date")?;
+    let dates = t.strings(T::DATE)?;
     let (ids, names, buckets, status) = (
-        t.required("persona_id")?,
-        t.required("persona_name")?,
-        t.required("bucket")?,
-        t.strings("status")?,
+        t.required(T::PERSONA_ID)?,
+        t.required(T::PERSONA_NAME)?,
+        t.required(T::BUCKET)?,
+        t.strings(T::STATUS)?,
     );
     let (sizes, shares, prev_dates, prev_sizes, prev_shares) = (
-        t.counts("size")?,
-        t.floats("share")?,
-        t.strings("previous_date")?,
-        t.counts("previous_size")?,
-        t.floats("previous_share")?,
+        t.counts(T::SIZE)?,
+        t.floats(T::SHARE)?,
+        t.strings(T::PREVIOUS_DATE)?,
+        t.counts(T::PREVIOUS_SIZE)?,
+        t.floats(T::PREVIOUS_SHARE)?,
     );
     let (change, z, significant, overlap, distance) = (
-        t.floats("share_change")?,
-        t.floats("share_change_z")?,
-        t.bools("share_change_significant")?,
-        t.floats("member_overlap")?,
-        t.floats("profile_distance")?,
+        t.floats(T::SHARE_CHANGE)?,
+        t.floats(T::SHARE_CHANGE_Z)?,
+        t.bools(T::SHARE_CHANGE_SIGNIFICANT)?,
+        t.floats(T::MEMBER_OVERLAP)?,
+        t.floats(T::PROFILE_DISTANCE)?,
     );
     let (related, lifts, changed) = (
-        t.strings("related_persona_ids")?,
-        t.strings("lift_changes")?,
-        t.floats("contacts_changed_share")?,
+        t.strings(T::RELATED_PERSONA_IDS)?,
+        t.strings(T::LIFT_CHANGES)?,
+        t.floats(T::CONTACTS_CHANGED_SHARE)?,
     );
     let mut rows = Vec::new();
     for (i, d) in dates.into_iter().enumerate() {

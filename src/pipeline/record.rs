@@ -158,46 +158,7 @@ pub(super) fn manifest(f: RunFacts<'_>) -> Manifest {
             .collect(),
         duplicates_merged: f.duplicates_merged,
         contacts: f.contacts,
-        buckets: f
-            .buckets
-            .iter()
-            .map(|b| BucketQuality {
-                bucket: b.name.clone(),
-                contacts: b.rows.len(),
-                k: b.model.k,
-                scores: b
-                    .model
-                    .scores
-                    .iter()
-                    .map(|s| {
-                        let g = b.gaps.iter().find(|g| g.k == s.k);
-                        KQuality {
-                            k: s.k,
-                            silhouette: s.silhouette,
-                            inertia: s.inertia,
-                            gap: g.map(|g| g.gap()),
-                            null_mean: g.map(|g| g.null_mean),
-                            null_sd: g.map(|g| g.null_sd),
-                        }
-                    })
-                    .collect(),
-                chosen_by: b.k_choice.as_str().to_string(),
-                proposed_k: Some(b.proposed_k),
-                structured: b.verdict.as_ref().map(|v| v.structured),
-                gap_z: b.verdict.as_ref().map(|v| v.z),
-                z_needed: b.verdict.as_ref().map(|v| v.z_needed),
-                criteria: b
-                    .weights
-                    .iter()
-                    .map(|w| CriterionQuality {
-                        criterion: w.criterion.clone(),
-                        columns: w.columns.clone(),
-                        weight: w.weight,
-                        variance: w.variance,
-                    })
-                    .collect(),
-            })
-            .collect(),
+        buckets: f.buckets.iter().map(bucket_quality).collect(),
         personas: f
             .personas
             .iter()
@@ -231,6 +192,47 @@ pub(super) fn manifest(f: RunFacts<'_>) -> Manifest {
             .map(|(stage, took)| StageTime {
                 stage: stage.to_string(),
                 seconds: took.as_secs_f64(),
+            })
+            .collect(),
+    }
+}
+
+/// A bucket's clustering quality: every k's scores, how k was chosen, the structure verdict and
+/// each criterion's weight.
+fn bucket_quality(b: &Bucket) -> BucketQuality {
+    BucketQuality {
+        bucket: b.name.clone(),
+        contacts: b.rows.len(),
+        k: b.model.k,
+        scores: b
+            .model
+            .scores
+            .iter()
+            .map(|s| {
+                let g = b.gaps.iter().find(|g| g.k == s.k);
+                KQuality {
+                    k: s.k,
+                    silhouette: s.silhouette,
+                    inertia: s.inertia,
+                    gap: g.map(|g| g.gap()),
+                    null_mean: g.map(|g| g.null_mean),
+                    null_sd: g.map(|g| g.null_sd),
+                }
+            })
+            .collect(),
+        chosen_by: b.k_choice.as_str().to_string(),
+        proposed_k: Some(b.proposed_k),
+        structured: b.verdict.as_ref().map(|v| v.structured),
+        gap_z: b.verdict.as_ref().map(|v| v.z),
+        z_needed: b.verdict.as_ref().map(|v| v.z_needed),
+        criteria: b
+            .weights
+            .iter()
+            .map(|w| CriterionQuality {
+                criterion: w.criterion.clone(),
+                columns: w.columns.clone(),
+                weight: w.weight,
+                variance: w.variance,
             })
             .collect(),
     }

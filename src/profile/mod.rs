@@ -1,9 +1,12 @@
 //! Profile: describes each persona by the traits that set it apart from the rest of its bucket
 //! ([`traits`]: rates and means, lift, significance with a correction), gives it a unique
 //! human name ([`naming`]), builds its card ([`card`]), marks negative personas by the
-//! config's rule, and flags what is too small or too unstable to trust.
+//! config's rule, and flags what is too small or too unstable to trust. Across runs, a persona
+//! keeps its id and name while it is the same group ([`identity`], applied to a run by
+//! [`continuity`]), and [`trends`] says what changed since the previous run.
 
 pub mod card;
+pub mod continuity;
 pub mod identity;
 pub mod naming;
 pub mod stats;
@@ -138,7 +141,6 @@ fn profile(
         .collect();
     let traits = traits::bucket_traits(t, rows, labels, &ids, cfg, audience);
     let negative_share = negative_shares(t, rows, labels, k, &cfg.negative);
-    let structureless = bucket.verdict.as_ref().filter(|v| !v.structured);
     let mut personas = Vec::with_capacity(k);
     for (p, &size) in sizes.iter().enumerate() {
         let mut mine: Vec<&Trait> = traits.iter().filter(|tr| tr.persona_id == ids[p]).collect();
@@ -154,43 +156,8 @@ fn profile(
             .map(|tr| tr.label())
             .collect();
         let stability = bucket.stability.get(p).copied();
-        let (mut flags, mut reasons) = (Vec::new(), Vec::new());
-        if n < cfg.min_sample {
-            flags.push(INSUFFICIENT_SAMPLE.to_string());
-            reasons.push(format!(
-                "the {} bucket has {n} contacts, below the minimum sample of {}",
-                bucket.name, cfg.min_sample
-            ));
-        } else if size < cfg.min_persona_size {
-            flags.push(INSUFFICIENT_SAMPLE.to_string());
-            reasons.push(format!(
-                "the persona has {size} contacts, below the minimum of {}",
-                cfg.min_persona_size
-            ));
-        }
-        if let Some(v) = structureless {
-            flags.push(UNSTABLE.to_string());
-            reasons.push(format!(
-                "the {} bucket has no clear group structure: its personas are no tighter than \
-                 those k-means finds in the same data with every column shuffled on its own \
-                 ({:.1} spreads of the shuffled data's range, {:.1} needed)",
-                bucket.name, v.z, v.z_needed
-            ));
-        } else if let Some(s) = stability.filter(|s| *s < cfg.min_stability) {
-            flags.push(UNSTABLE.to_string());
-            reasons.push(format!(
-                "bootstrap refits find it again with a mean Jaccard of {s:.2}, below {:.2}",
-                cfg.min_stability
-            ));
-        }
-        if let (true, Some(s)) = (negative, &negative_share) {
-            flags.push(NEGATIVE.to_string());
-            reasons.push(format!(
-                "{:.0} % of its contacts meet the negative rule (at least {:.0} %)",
-                s[p] * 100.0,
-                cfg.negative.min_share * 100.0
-            ));
-        }
+        let negative_of = negative_share.as_ref().map(|s| s[p]).filter(|_| negative);
+        let (flags, reasons) = persona_flags(bucket, size, stability, negative_of, cfg);
         let share = size as f64 / n.max(1) as f64;
         let members = card::Members {
             rows,
@@ -224,6 +191,73 @@ fn profile(
         });
     }
     (personas, traits)
+}
+
+/// The flags of a persona of `size` contacts in `bucket` and why each was raised:
+/// `insufficient_sample` for a small bucket or persona, `unstable` for a bucket with no clear
+/// structure or a persona refits do not find again, `negative` (with `negative_share`, the
+/// share of its contacts that meet the rule) for a negative persona.
+fn persona_flags(
+    bucket: &Bucket,
+    size: usize,
+    stability: Option<f64>,
+    negative_share: Option<f64>,
+    cfg: &ProfileConfig,
+) -> (Vec<String>, Vec<String>) {
+    let n = bucket.rows.len();
+    let structureless = bucket.verdict.as_ref().filter(|v| !v.structured);
+    let (mut flags, mut reasons) = (Vec::new(), Vec::new());
+    let mut raise = |flag: &str, reason: String| {
+        flags.push(flag.to_string());
+        reasons.push(reason);
+    };
+    if n < cfg.min_sample {
+        raise(
+            INSUFFICIENT_SAMPLE,
+            format!(
+                "the {} bucket has {n} contacts, below the minimum sample of {}",
+                bucket.name, cfg.min_sample
+            ),
+        );
+    } else if size < cfg.min_persona_size {
+        raise(
+            INSUFFICIENT_SAMPLE,
+            format!(
+                "the persona has {size} contacts, below the minimum of {}",
+                cfg.min_persona_size
+            ),
+        );
+    }
+    if let Some(v) = structureless {
+        raise(
+            UNSTABLE,
+            format!(
+                "the {} bucket has no clear group structure: its personas are no tighter than \
+                 those k-means finds in the same data with every column shuffled on its own \
+                 ({:.1} spreads of the shuffled data's range, {:.1} needed)",
+                bucket.name, v.z, v.z_needed
+            ),
+        );
+    } else if let Some(s) = stability.filter(|s| *s < cfg.min_stability) {
+        raise(
+            UNSTABLE,
+            format!(
+                "bootstrap refits find it again with a mean Jaccard of {s:.2}, below {:.2}",
+                cfg.min_stability
+            ),
+        );
+    }
+    if let Some(s) = negative_share {
+        raise(
+            NEGATIVE,
+            format!(
+                "{:.0} % of its contacts meet the negative rule (at least {:.0} %)",
+                s * 100.0,
+                cfg.negative.min_share * 100.0
+            ),
+        );
+    }
+    (flags, reasons)
 }
 
 /// Share of each persona's contacts that meet the negative rule; `None` when the rule is off

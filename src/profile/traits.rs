@@ -230,18 +230,20 @@ mod tests {
         )
     }
 
+    /// The trait of `persona_2` that `pick` picks.
+    fn second(traits: &[Trait], pick: impl Fn(&Trait) -> bool) -> &Trait {
+        traits
+            .iter()
+            .find(|t| t.persona_id == "persona_2" && pick(t))
+            .unwrap()
+    }
+
     #[test]
     fn a_real_difference_is_significant_and_distinctive() {
         let traits = run(200, 100, 1.0);
-        let x2 = traits
-            .iter()
-            .find(|t| t.persona_id == "persona_2" && t.feature == "x")
-            .unwrap();
+        let x2 = second(&traits, |t| t.feature == "x");
         assert!(x2.significant && x2.distinctive, "{x2:?}");
-        let promo = traits
-            .iter()
-            .find(|t| t.persona_id == "persona_2" && t.level.as_deref() == Some("yes"))
-            .unwrap();
+        let promo = second(&traits, |t| t.level.as_deref() == Some("yes"));
         assert!(promo.distinctive, "{promo:?}");
         assert_eq!(promo.label(), "has tag promo (100 % vs 47 %)");
     }
@@ -249,10 +251,7 @@ mod tests {
     #[test]
     fn no_difference_is_not_significant() {
         let traits = run(200, 100, 0.0);
-        let x2 = traits
-            .iter()
-            .find(|t| t.persona_id == "persona_2" && t.feature == "x")
-            .unwrap();
+        let x2 = second(&traits, |t| t.feature == "x");
         assert!(!x2.significant && !x2.distinctive, "{x2:?}");
     }
 
@@ -261,10 +260,7 @@ mod tests {
         // Two contacts that both have the tag: a large lift, but no evidence after the
         // correction.
         let traits = run(200, 2, 0.0);
-        let promo = traits
-            .iter()
-            .find(|t| t.persona_id == "persona_2" && t.level.as_deref() == Some("yes"))
-            .unwrap();
+        let promo = second(&traits, |t| t.level.as_deref() == Some("yes"));
         assert!(promo.lift.unwrap() > 3.0);
         assert!(!promo.significant, "{promo:?}");
     }

@@ -1,7 +1,7 @@
 //! Persona trends: each persona's size and share over past runs, and what changed since the
-//! previous run. Written per run as `persona_trends/run_date=<d>/part-0.parquet`: the rows of
-//! every earlier published run (as that run saw itself) followed by this run's rows, one per
-//! persona and one per persona that vanished.
+//! previous run, as rows of the `persona_trends` table (the sinks write it): a run's table holds
+//! the rows of every earlier published run (as that run saw itself) followed by this run's rows,
+//! one per persona and one per persona that vanished.
 //!
 //! A row's status, against the previous published run:
 //! - `new`: no previous persona is the same group; `split`: new, but most of its members come
@@ -18,18 +18,10 @@
 //! - `stable`: none of these.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, RecordBatch, StringBuilder, UInt64Builder,
-};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use super::identity::{Matching, Snapshot, TraitKey, DRIFT_DISTANCE};
-use crate::error::Result;
-use crate::output::parquet::write_parquet;
+use super::identity::{Assigned, Matching, Snapshot, TraitKey, DRIFT_DISTANCE};
 
 /// The two-sided 95 % critical value of the standard normal.
 pub const Z_95: f64 = 1.959_963_984_540_054;
@@ -180,6 +172,24 @@ fn lift_changes(before: &Snapshot, after: &Snapshot) -> Option<String> {
     (!text.is_empty()).then(|| text.join("; "))
 }
 
+/// The status of a persona matched to a previous one, from its share's z statistic and its
+/// head count's: `merged` when it absorbed another, else `drifting`, `growing`, `shrinking` or
+/// `stable`.
+fn matched_status(a: &Assigned, share_z: Option<f64>, count_z: f64) -> &'static str {
+    let z = share_z.unwrap_or(0.0);
+    if !a.absorbed.is_empty() {
+        "merged"
+    } else if a.distance.is_some_and(|d| d > DRIFT_DISTANCE) {
+        "drifting"
+    } else if z >= Z_95 && count_z >= Z_95 {
+        "growing"
+    } else if z <= -Z_95 && count_z <= -Z_95 {
+        "shrinking"
+    } else {
+        "stable"
+    }
+}
+
 /// This run's rows: one per current persona (`current` carries the matched ids and names, in
 /// the order of `matching.current`), one per vanished previous persona. Without a previous run
 /// every persona is `new`.
@@ -233,9 +243,9 @@ pub fn current_rows(
                 row.member_overlap = a.overlap;
                 row.profile_distance = a.distance;
                 row.lift_changes = lift_changes(before, p);
-                let z = row.share_change_z.unwrap_or(0.0);
                 let zc = count_z(before.size as u64, p.size as u64);
-                let status = if !a.absorbed.is_empty() {
+                row.status = Some(matched_status(a, row.share_change_z, zc).into());
+                if !a.absorbed.is_empty() {
                     row.related_persona_ids = Some(
                         a.absorbed
                             .iter()
@@ -243,17 +253,7 @@ pub fn current_rows(
                             .collect::<Vec<_>>()
                             .join(","),
                     );
-                    "merged"
-                } else if a.distance.is_some_and(|d| d > DRIFT_DISTANCE) {
-                    "drifting"
-                } else if z >= Z_95 && zc >= Z_95 {
-                    "growing"
-                } else if z <= -Z_95 && zc <= -Z_95 {
-                    "shrinking"
-                } else {
-                    "stable"
-                };
-                row.status = Some(status.into());
+                }
             }
             None => {
                 if let Some(i) = a.split_from {
@@ -277,90 +277,6 @@ pub fn current_rows(
         rows.push(row);
     }
     rows
-}
-
-/// Schema of `persona_trends`.
-pub fn schema() -> SchemaRef {
-    let f = |name: &str, t: DataType| Field::new(name, t, true);
-    Arc::new(Schema::new(vec![
-        f("run_date", DataType::Utf8),
-        f("date", DataType::Utf8),
-        f("persona_id", DataType::Utf8),
-        f("persona_name", DataType::Utf8),
-        f("bucket", DataType::Utf8),
-        f("status", DataType::Utf8),
-        f("size", DataType::UInt64),
-        f("share", DataType::Float64),
-        f("previous_date", DataType::Utf8),
-        f("previous_size", DataType::UInt64),
-        f("previous_share", DataType::Float64),
-        f("share_change", DataType::Float64),
-        f("share_change_z", DataType::Float64),
-        f("share_change_significant", DataType::Boolean),
-        f("member_overlap", DataType::Float64),
-        f("profile_distance", DataType::Float64),
-        f("related_persona_ids", DataType::Utf8),
-        f("lift_changes", DataType::Utf8),
-        f("contacts_changed_share", DataType::Float64),
-    ]))
-}
-
-fn strings<'a>(rows: &'a [TrendRow], f: impl Fn(&'a TrendRow) -> Option<String>) -> ArrayRef {
-    let mut b = StringBuilder::new();
-    for r in rows {
-        b.append_option(f(r));
-    }
-    Arc::new(b.finish())
-}
-
-fn floats(rows: &[TrendRow], f: impl Fn(&TrendRow) -> Option<f64>) -> ArrayRef {
-    let mut b = Float64Builder::new();
-    for r in rows {
-        b.append_option(f(r));
-    }
-    Arc::new(b.finish())
-}
-
-fn counts(rows: &[TrendRow], f: impl Fn(&TrendRow) -> Option<u64>) -> ArrayRef {
-    let mut b = UInt64Builder::new();
-    for r in rows {
-        b.append_option(f(r));
-    }
-    Arc::new(b.finish())
-}
-
-/// Write `persona_trends` rows as one Parquet file.
-pub fn write_trends(path: &Path, rows: &[TrendRow]) -> Result<()> {
-    let mut significant = BooleanBuilder::new();
-    for r in rows {
-        significant.append_option(r.share_change_significant);
-    }
-    let day = |d: NaiveDate| Some(d.to_string());
-    let columns: Vec<ArrayRef> = vec![
-        strings(rows, |r| day(r.run_date)),
-        strings(rows, |r| day(r.date)),
-        strings(rows, |r| Some(r.persona_id.clone())),
-        strings(rows, |r| Some(r.persona_name.clone())),
-        strings(rows, |r| Some(r.bucket.clone())),
-        strings(rows, |r| r.status.clone()),
-        counts(rows, |r| Some(r.size)),
-        floats(rows, |r| Some(r.share)),
-        strings(rows, |r| r.previous_date.map(|d| d.to_string())),
-        counts(rows, |r| r.previous_size),
-        floats(rows, |r| r.previous_share),
-        floats(rows, |r| r.share_change),
-        floats(rows, |r| r.share_change_z),
-        Arc::new(significant.finish()),
-        floats(rows, |r| r.member_overlap),
-        floats(rows, |r| r.profile_distance),
-        strings(rows, |r| r.related_persona_ids.clone()),
-        strings(rows, |r| r.lift_changes.clone()),
-        floats(rows, |r| r.contacts_changed_share),
-    ];
-    let schema = schema();
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    write_parquet(path, schema, &[batch])?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -459,25 +375,5 @@ mod tests {
         // The first run: every persona is new.
         let first = current_rows(d(20), None, &before, None);
         assert!(first.iter().all(|r| r.status.as_deref() == Some("new")));
-    }
-
-    #[test]
-    fn trends_are_written_as_parquet() {
-        let before = vec![snap("persona_1", 0..10, 10, 0.9)];
-        let rows = current_rows(d(20), None, &before, None);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("part-0.parquet");
-        write_trends(&path, &rows).unwrap();
-        let file = std::fs::File::open(&path).unwrap();
-        let reader =
-            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-                file,
-            )
-            .unwrap()
-            .build()
-            .unwrap();
-        let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
-        assert_eq!(batches[0].num_rows(), 1);
-        assert_eq!(batches[0].schema().fields().len(), schema().fields().len());
     }
 }

@@ -5,6 +5,8 @@
 pub mod crm;
 pub mod manifest;
 pub mod report;
+pub mod schema;
+pub mod trends;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, RecordBatch, StringBuilder, UInt64Builder,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{Field, Schema};
 
 use crate::cluster::{Bucket, KScore};
 use crate::error::Result;
@@ -20,16 +22,15 @@ use crate::features::FeatureTable;
 use crate::output::parquet::write_parquet;
 use crate::profile::{Card, Persona, Trait};
 
-fn table(path: &Path, columns: Vec<(&str, DataType, ArrayRef)>) -> Result<()> {
+/// Write one table: `arrays` in the order of `columns` (its [`schema`] definition).
+fn table(path: &Path, columns: schema::Columns, arrays: Vec<ArrayRef>) -> Result<()> {
     let fields: Vec<Field> = columns
-        .iter()
-        .map(|(n, t, _)| Field::new(*n, t.clone(), true))
+        .into_iter()
+        .map(|(n, t)| Field::new(n, t, true))
         .collect();
     let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        columns.into_iter().map(|(_, _, a)| a).collect(),
-    )?;
+    // Arrow checks that the arrays match the schema's number and types of columns.
+    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
     write_parquet(path, schema, &[batch])?;
     Ok(())
 }
@@ -65,98 +66,39 @@ pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Resu
     let traits: Vec<String> = personas.iter().map(|p| p.top_traits.join("; ")).collect();
     table(
         path,
+        schema::personas::columns(),
         vec![
-            (
-                "run_date",
-                DataType::Utf8,
-                strings(personas.iter().map(|_| Some(run_date))),
-            ),
-            (
-                "persona_id",
-                DataType::Utf8,
-                strings(personas.iter().map(|p| Some(p.id.as_str()))),
-            ),
-            (
-                "persona_name",
-                DataType::Utf8,
-                strings(personas.iter().map(|p| Some(p.name.as_str()))),
-            ),
-            (
-                "bucket",
-                DataType::Utf8,
-                strings(personas.iter().map(|p| Some(p.bucket.as_str()))),
-            ),
-            ("negative", DataType::Boolean, Arc::new(negative.finish())),
-            ("size", DataType::UInt64, Arc::new(size.finish())),
-            (
-                "share",
-                DataType::Float64,
-                floats(personas.iter().map(|p| Some(p.share))),
-            ),
-            (
-                "share_ci_low",
-                DataType::Float64,
-                floats(personas.iter().map(|p| Some(p.share_ci.0))),
-            ),
-            (
-                "share_ci_high",
-                DataType::Float64,
-                floats(personas.iter().map(|p| Some(p.share_ci.1))),
-            ),
-            (
-                "stability",
-                DataType::Float64,
-                floats(personas.iter().map(|p| p.stability)),
-            ),
-            (
-                "flags",
-                DataType::Utf8,
-                strings(flags.iter().map(|s| Some(s.as_str()))),
-            ),
-            (
-                "flag_reasons",
-                DataType::Utf8,
-                strings(reasons.iter().map(|s| Some(s.as_str()))),
-            ),
-            (
-                "publishable",
-                DataType::Boolean,
-                Arc::new(publishable.finish()),
-            ),
-            (
-                "top_traits",
-                DataType::Utf8,
-                strings(traits.iter().map(|s| Some(s.as_str()))),
-            ),
-            (
-                "description",
-                DataType::Utf8,
-                strings(personas.iter().map(|p| Some(p.description.as_str()))),
-            ),
-            card_column(personas, "demographics", |c| vec![c.demographics.clone()]),
-            card_column(personas, "goals", |c| c.goals.clone()),
-            card_column(personas, "motivations", |c| c.motivations.clone()),
-            card_column(personas, "frustrations", |c| c.frustrations.clone()),
-            card_column(personas, "online_behaviour", |c| c.online.clone()),
-            card_column(personas, "offline_behaviour", |c| c.offline.clone()),
-            card_column(personas, "preferred_channel", |c| c.channel.clone()),
-            card_column(personas, "vs_social_audience", |c| c.audience.clone()),
+            strings(personas.iter().map(|_| Some(run_date))),
+            strings(personas.iter().map(|p| Some(p.id.as_str()))),
+            strings(personas.iter().map(|p| Some(p.name.as_str()))),
+            strings(personas.iter().map(|p| Some(p.bucket.as_str()))),
+            Arc::new(negative.finish()),
+            Arc::new(size.finish()),
+            floats(personas.iter().map(|p| Some(p.share))),
+            floats(personas.iter().map(|p| Some(p.share_ci.0))),
+            floats(personas.iter().map(|p| Some(p.share_ci.1))),
+            floats(personas.iter().map(|p| p.stability)),
+            strings(flags.iter().map(|s| Some(s.as_str()))),
+            strings(reasons.iter().map(|s| Some(s.as_str()))),
+            Arc::new(publishable.finish()),
+            strings(traits.iter().map(|s| Some(s.as_str()))),
+            strings(personas.iter().map(|p| Some(p.description.as_str()))),
+            card_column(personas, |c| vec![c.demographics.clone()]),
+            card_column(personas, |c| c.goals.clone()),
+            card_column(personas, |c| c.motivations.clone()),
+            card_column(personas, |c| c.frustrations.clone()),
+            card_column(personas, |c| c.online.clone()),
+            card_column(personas, |c| c.offline.clone()),
+            card_column(personas, |c| c.channel.clone()),
+            card_column(personas, |c| c.audience.clone()),
         ],
     )
 }
 
 /// One card field of every persona, its statements joined by `; `.
-fn card_column<'a>(
-    personas: &[Persona],
-    name: &'a str,
-    field: impl Fn(&Card) -> Vec<String>,
-) -> (&'a str, DataType, ArrayRef) {
+fn card_column(personas: &[Persona], field: impl Fn(&Card) -> Vec<String>) -> ArrayRef {
     let values: Vec<String> = personas.iter().map(|p| field(&p.card).join("; ")).collect();
-    (
-        name,
-        DataType::Utf8,
-        strings(values.iter().map(|s| Some(s.as_str()))),
-    )
+    strings(values.iter().map(|s| Some(s.as_str())))
 }
 
 /// `persona_members`: one row per contact and persona (a contact in both the buyer and the
@@ -171,37 +113,14 @@ pub fn write_members(
     let persona = |m: &(usize, usize)| &personas[m.1];
     table(
         path,
+        schema::persona_members::columns(),
         vec![
-            (
-                "run_date",
-                DataType::Utf8,
-                strings(members.iter().map(|_| Some(run_date))),
-            ),
-            (
-                "contact_id",
-                DataType::Utf8,
-                strings(members.iter().map(|m| Some(t.contact_ids[m.0].as_str()))),
-            ),
-            (
-                "email",
-                DataType::Utf8,
-                strings(members.iter().map(|m| t.emails[m.0].as_deref())),
-            ),
-            (
-                "bucket",
-                DataType::Utf8,
-                strings(members.iter().map(|m| Some(persona(m).bucket.as_str()))),
-            ),
-            (
-                "persona_id",
-                DataType::Utf8,
-                strings(members.iter().map(|m| Some(persona(m).id.as_str()))),
-            ),
-            (
-                "persona_name",
-                DataType::Utf8,
-                strings(members.iter().map(|m| Some(persona(m).name.as_str()))),
-            ),
+            strings(members.iter().map(|_| Some(run_date))),
+            strings(members.iter().map(|m| Some(t.contact_ids[m.0].as_str()))),
+            strings(members.iter().map(|m| t.emails[m.0].as_deref())),
+            strings(members.iter().map(|m| Some(persona(m).bucket.as_str()))),
+            strings(members.iter().map(|m| Some(persona(m).id.as_str()))),
+            strings(members.iter().map(|m| Some(persona(m).name.as_str()))),
         ],
     )
 }
@@ -216,77 +135,22 @@ pub fn write_traits(path: &Path, run_date: &str, traits: &[Trait]) -> Result<()>
     }
     table(
         path,
+        schema::persona_traits::columns(),
         vec![
-            (
-                "run_date",
-                DataType::Utf8,
-                strings(traits.iter().map(|_| Some(run_date))),
-            ),
-            (
-                "persona_id",
-                DataType::Utf8,
-                strings(traits.iter().map(|t| Some(t.persona_id.as_str()))),
-            ),
-            (
-                "feature",
-                DataType::Utf8,
-                strings(traits.iter().map(|t| Some(t.feature.as_str()))),
-            ),
-            (
-                "level",
-                DataType::Utf8,
-                strings(traits.iter().map(|t| t.level.as_deref())),
-            ),
-            (
-                "persona_value",
-                DataType::Float64,
-                floats(traits.iter().map(|t| Some(t.persona_value))),
-            ),
-            (
-                "population_value",
-                DataType::Float64,
-                floats(traits.iter().map(|t| Some(t.population_value))),
-            ),
-            (
-                "lift",
-                DataType::Float64,
-                floats(traits.iter().map(|t| t.lift)),
-            ),
-            (
-                "std_diff",
-                DataType::Float64,
-                floats(traits.iter().map(|t| Some(t.std_diff))),
-            ),
-            (
-                "audience_share",
-                DataType::Float64,
-                floats(traits.iter().map(|t| t.audience_share)),
-            ),
-            (
-                "audience_source",
-                DataType::Utf8,
-                strings(traits.iter().map(|t| t.audience_source.as_deref())),
-            ),
-            (
-                "p_value",
-                DataType::Float64,
-                floats(traits.iter().map(|t| Some(t.p_value))),
-            ),
-            (
-                "p_adjusted",
-                DataType::Float64,
-                floats(traits.iter().map(|t| Some(t.p_adjusted))),
-            ),
-            (
-                "significant",
-                DataType::Boolean,
-                Arc::new(significant.finish()),
-            ),
-            (
-                "distinctive",
-                DataType::Boolean,
-                Arc::new(distinctive.finish()),
-            ),
+            strings(traits.iter().map(|_| Some(run_date))),
+            strings(traits.iter().map(|t| Some(t.persona_id.as_str()))),
+            strings(traits.iter().map(|t| Some(t.feature.as_str()))),
+            strings(traits.iter().map(|t| t.level.as_deref())),
+            floats(traits.iter().map(|t| Some(t.persona_value))),
+            floats(traits.iter().map(|t| Some(t.population_value))),
+            floats(traits.iter().map(|t| t.lift)),
+            floats(traits.iter().map(|t| Some(t.std_diff))),
+            floats(traits.iter().map(|t| t.audience_share)),
+            strings(traits.iter().map(|t| t.audience_source.as_deref())),
+            floats(traits.iter().map(|t| Some(t.p_value))),
+            floats(traits.iter().map(|t| Some(t.p_adjusted))),
+            Arc::new(significant.finish()),
+            Arc::new(distinctive.finish()),
         ],
     )
 }
@@ -321,77 +185,26 @@ pub fn write_model_quality(path: &Path, run_date: &str, buckets: &[Bucket]) -> R
         .collect();
     table(
         path,
+        schema::model_quality::columns(),
         vec![
-            (
-                "run_date",
-                DataType::Utf8,
-                strings(rows.iter().map(|_| Some(run_date))),
+            strings(rows.iter().map(|_| Some(run_date))),
+            strings(rows.iter().map(|r| Some(r.0.name.as_str()))),
+            Arc::new(k.finish()),
+            floats(rows.iter().map(|r| Some(r.1.silhouette))),
+            floats(rows.iter().map(|r| Some(r.1.inertia))),
+            floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.log_w))),
+            floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.null_mean))),
+            floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.null_sd))),
+            floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.gap()))),
+            floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.z()))),
+            Arc::new(is_chosen.finish()),
+            strings(rows.iter().map(|(b, _)| Some(b.k_choice.as_str()))),
+            floats(
+                rows.iter()
+                    .map(|(b, _)| b.verdict.as_ref().map(|v| v.z_needed)),
             ),
-            (
-                "bucket",
-                DataType::Utf8,
-                strings(rows.iter().map(|r| Some(r.0.name.as_str()))),
-            ),
-            ("k", DataType::UInt64, Arc::new(k.finish())),
-            (
-                "silhouette",
-                DataType::Float64,
-                floats(rows.iter().map(|r| Some(r.1.silhouette))),
-            ),
-            (
-                "inertia",
-                DataType::Float64,
-                floats(rows.iter().map(|r| Some(r.1.inertia))),
-            ),
-            (
-                "log_dispersion",
-                DataType::Float64,
-                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.log_w))),
-            ),
-            (
-                "null_log_dispersion_mean",
-                DataType::Float64,
-                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.null_mean))),
-            ),
-            (
-                "null_log_dispersion_sd",
-                DataType::Float64,
-                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.null_sd))),
-            ),
-            (
-                "gap",
-                DataType::Float64,
-                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.gap()))),
-            ),
-            (
-                "gap_z",
-                DataType::Float64,
-                floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.z()))),
-            ),
-            ("chosen", DataType::Boolean, Arc::new(is_chosen.finish())),
-            (
-                "chosen_by",
-                DataType::Utf8,
-                strings(rows.iter().map(|(b, _)| Some(b.k_choice.as_str()))),
-            ),
-            (
-                "z_needed",
-                DataType::Float64,
-                floats(
-                    rows.iter()
-                        .map(|(b, _)| b.verdict.as_ref().map(|v| v.z_needed)),
-                ),
-            ),
-            (
-                "structured",
-                DataType::Boolean,
-                Arc::new(structured.finish()),
-            ),
-            (
-                "criteria_weights",
-                DataType::Utf8,
-                strings(weights.iter().map(|w| Some(w.as_str()))),
-            ),
+            Arc::new(structured.finish()),
+            strings(weights.iter().map(|w| Some(w.as_str()))),
         ],
     )
 }

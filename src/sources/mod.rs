@@ -1,34 +1,30 @@
 //! Sources: find a source's files and read them, in the formats the tools really export, into
-//! landed Parquet plus rejects. One file per export family: [`csv_export`] (HubSpot, Mailchimp,
-//! with [`salesforce`] and [`csv_mapping`] for Salesforce and mapped CRM CSVs, and [`archive`]
-//! for zips of CSVs), [`ga4`] (GA4 BigQuery NDJSON, streamed) and [`ga4_parquet`] (the same
-//! export extracted to Parquet), [`ga4_report`] (GA4 UI report CSVs), [`meta`] (Meta page
-//! insights) and [`linkedin`] (LinkedIn follower statistics). [`store`] fetches remote inputs,
-//! [`remote`] peeks at them for [`validate`].
+//! landed Parquet plus rejects. One folder per kind of export: [`csv`] (HubSpot, Mailchimp,
+//! Salesforce and mapped CRM CSVs), [`ga4`] (GA4 BigQuery events as NDJSON or Parquet, and GA4 UI
+//! reports) and [`social`] (Meta page insights, LinkedIn follower statistics). [`store`] fetches
+//! remote inputs (object stores, HTTP), peeks at them for [`validate`] and reads zips of CSVs.
+//! Here: where a source's files are, and which reader lands or checks them.
 
-pub mod archive;
-pub mod csv_checks;
-pub mod csv_export;
-pub mod csv_mapping;
-pub mod csv_spec;
-pub mod encoding;
+pub mod csv;
 pub mod ga4;
-pub mod ga4_parquet;
-pub mod ga4_report;
-pub mod linkedin;
-pub mod meta;
-pub mod remote;
-pub mod salesforce;
+pub mod social;
 pub mod store;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::SchemaRef;
 
+use self::csv::salesforce::SALESFORCE_CONTACTS;
+use self::csv::{mapping, CsvSpec, HUBSPOT_CONTACTS, MAILCHIMP_MEMBERS};
+use self::ga4::{parquet as ga4_parquet, report as ga4_report};
+use self::social::{linkedin, meta};
+use self::store::archive;
 use crate::config::{Pipeline, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
-use crate::landing::{Counts, Reject};
+use crate::landing::{Counts, Lineage, Reject};
 
 /// What landing one source produced.
 #[derive(Debug, Clone)]
@@ -136,7 +132,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
-        | SourceKind::Csv => csv_export::land(ctx, &csv_spec(ctx.source)?)?,
+        | SourceKind::Csv => csv::land(ctx, &csv_spec(ctx.source)?)?,
     };
     debug_assert_eq!(counts.read, counts.accepted + counts.rejected);
     Ok(SourceReport {
@@ -157,7 +153,7 @@ pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
     let shown = path.display().to_string();
     match source.kind {
         SourceKind::Ga4Events if ga4_parquet::is_parquet(path) => ga4_parquet::check(path),
-        SourceKind::Ga4Events => ga4::check_first_event(path),
+        SourceKind::Ga4Events => ga4::events::check_first_event(path),
         SourceKind::Ga4Report => {
             let head = read_head(path, REPORT_HEAD_BYTES)?;
             ga4_report::check_head(&head, source.encoding, &shown)
@@ -175,7 +171,7 @@ pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
                 let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
                 return check_zip(source, file, path);
             }
-            let columns = csv_export::check_header(path, &csv_spec(source)?)?;
+            let columns = csv::check_header(path, &csv_spec(source)?)?;
             Ok(format!(
                 "{} columns, all required ones present",
                 columns.len()
@@ -211,7 +207,7 @@ pub fn check_zip<R: std::io::Read + std::io::Seek>(
     let members = archive::members(reader, path, Some(CSV_HEAD_BYTES))?;
     let mut described = Vec::with_capacity(members.len());
     for m in &members {
-        let columns = csv_export::check_header_bytes(&m.bytes, &spec, &m.shown)?;
+        let columns = csv::check_header_bytes(&m.bytes, &spec, &m.shown)?;
         described.push(format!("{} ({} columns)", m.label, columns.len()));
     }
     Ok(format!(
@@ -222,12 +218,12 @@ pub fn check_zip<R: std::io::Read + std::io::Seek>(
 }
 
 /// How a CSV source's files are read; `BadInput` for a kind that is not a CSV export.
-pub fn csv_spec(source: &SourceConfig) -> Result<csv_export::CsvSpec<'static>> {
+pub fn csv_spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
     let preset = match source.kind {
-        SourceKind::HubspotContacts => &csv_export::HUBSPOT_CONTACTS,
-        SourceKind::MailchimpMembers => &csv_export::MAILCHIMP_MEMBERS,
-        SourceKind::SalesforceContacts => &salesforce::SALESFORCE_CONTACTS,
-        SourceKind::Csv => return csv_mapping::spec(source),
+        SourceKind::HubspotContacts => &HUBSPOT_CONTACTS,
+        SourceKind::MailchimpMembers => &MAILCHIMP_MEMBERS,
+        SourceKind::SalesforceContacts => &SALESFORCE_CONTACTS,
+        SourceKind::Csv => return mapping::spec(source),
         SourceKind::Ga4Events
         | SourceKind::Ga4Report
         | SourceKind::MetaPageInsights
@@ -238,24 +234,49 @@ pub fn csv_spec(source: &SourceConfig) -> Result<csv_export::CsvSpec<'static>> {
             })
         }
     };
-    Ok(csv_export::CsvSpec::preset(preset, source))
+    Ok(CsvSpec::preset(preset, source))
 }
 
 /// Schema of a kind's raw table when the pipeline does not read that kind (no rows, the same
 /// columns a landed file would have), so the SQL runs unchanged.
-pub fn empty_raw_schema(kind: SourceKind) -> datafusion::arrow::datatypes::SchemaRef {
+pub fn empty_raw_schema(kind: SourceKind) -> SchemaRef {
     match kind {
-        SourceKind::HubspotContacts => csv_export::empty_schema(&csv_export::HUBSPOT_CONTACTS),
-        SourceKind::MailchimpMembers => csv_export::empty_schema(&csv_export::MAILCHIMP_MEMBERS),
-        SourceKind::SalesforceContacts => {
-            csv_export::empty_schema(&salesforce::SALESFORCE_CONTACTS)
-        }
-        SourceKind::Csv => csv_export::empty_schema(&csv_mapping::CSV_CONTACTS),
+        SourceKind::HubspotContacts => csv::empty_schema(&HUBSPOT_CONTACTS),
+        SourceKind::MailchimpMembers => csv::empty_schema(&MAILCHIMP_MEMBERS),
+        SourceKind::SalesforceContacts => csv::empty_schema(&SALESFORCE_CONTACTS),
+        SourceKind::Csv => csv::empty_schema(&mapping::CSV_CONTACTS),
         SourceKind::Ga4Events => ga4::schema(),
         SourceKind::Ga4Report => ga4_report::schema(),
         SourceKind::MetaPageInsights => meta::schema(),
         SourceKind::LinkedinFollowerStatistics => linkedin::schema(),
     }
+}
+
+/// Land a source whose files are read whole (GA4 reports, Meta insights, LinkedIn follower
+/// statistics) as one Parquet part: `read` gives each file's rows (labelled with the file's
+/// [`file_label`]), rejects and counts, `columns` turns every file's rows into the source's own
+/// columns, and each row's lineage is its file and `line`.
+pub(crate) fn land_documents<R>(
+    ctx: &LandContext<'_>,
+    schema: SchemaRef,
+    mut read: impl FnMut(&Path, &str) -> Result<(Vec<R>, Vec<Reject>, Counts)>,
+    line: impl Fn(&R) -> u64,
+    columns: impl FnOnce(&[R]) -> Vec<ArrayRef>,
+) -> Result<(Counts, Vec<Reject>)> {
+    let (mut counts, mut rejects, mut rows) = (Counts::default(), Vec::new(), Vec::new());
+    let mut lineage = Lineage::new(ctx.loaded_at);
+    for path in &ctx.files {
+        let label = file_label(path);
+        let (file_rows, mut file_rejects, file_counts) = read(path, &label)?;
+        counts.add(file_counts);
+        rejects.append(&mut file_rejects);
+        for r in &file_rows {
+            lineage.push(&label, line(r));
+        }
+        rows.extend(file_rows);
+    }
+    lineage.write(&ctx.landed_dir, schema, columns(&rows))?;
+    Ok((counts, rejects))
 }
 
 /// Whether a file is hidden (its name starts with `.`).

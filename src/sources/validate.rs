@@ -11,10 +11,12 @@ use std::path::Path;
 use crate::config::{Pipeline, SourceConfig, SourceKind};
 use crate::error::Result;
 
-use super::remote::{self, Peek, RemoteFile, RemoteSource};
+use super::ga4::{events, parquet as ga4_parquet, report as ga4_report};
+use super::social::{linkedin, meta};
+use super::store::archive;
+use super::store::remote::{self, Peek, RemoteFile, RemoteSource};
 use super::{
-    check_file, check_zip, csv_export, csv_spec, ga4, ga4_parquet, ga4_report, linkedin, meta,
-    resolve_files, store, CSV_HEAD_BYTES, REPORT_HEAD_BYTES,
+    check_file, check_zip, csv, csv_spec, resolve_files, store, CSV_HEAD_BYTES, REPORT_HEAD_BYTES,
 };
 
 /// Largest remote document (insights, follower statistics, a zip of CSVs) read whole to check.
@@ -86,7 +88,7 @@ fn peek_for(s: &SourceConfig, path: &Path) -> Peek {
         SourceKind::MetaPageInsights | SourceKind::LinkedinFollowerStatistics => {
             Peek::Whole(WHOLE_MAX_BYTES)
         }
-        _ if super::archive::is_zip(path) => Peek::Whole(WHOLE_MAX_BYTES),
+        _ if archive::is_zip(path) => Peek::Whole(WHOLE_MAX_BYTES),
         _ => Peek::Head(CSV_HEAD_BYTES),
     }
 }
@@ -120,7 +122,7 @@ async fn check_remote(
                 )
             })
         }
-        SourceKind::Ga4Events => ga4::check_head(&bytes, shown)?,
+        SourceKind::Ga4Events => events::check_head(&bytes, shown)?,
         SourceKind::Ga4Report => ga4_report::check_head(&bytes, s.encoding, shown)?,
         SourceKind::MetaPageInsights => meta::check_bytes(&bytes, path)?,
         SourceKind::LinkedinFollowerStatistics => linkedin::check_bytes(&bytes, shown)?,
@@ -128,10 +130,10 @@ async fn check_remote(
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
         | SourceKind::Csv => {
-            if super::archive::is_zip(path) {
+            if archive::is_zip(path) {
                 check_zip(s, Cursor::new(bytes), path)?
             } else {
-                let columns = csv_export::check_header_bytes(&bytes, &csv_spec(s)?, shown)?;
+                let columns = csv::check_header_bytes(&bytes, &csv_spec(s)?, shown)?;
                 format!(
                     "header of {} columns, all required ones present",
                     columns.len()

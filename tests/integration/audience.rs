@@ -2,7 +2,7 @@
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Float64Type;
-use personas::generate::GenerateOptions;
+use personas::tooling::generate::GenerateOptions;
 
 use crate::util::{read_parquet, Fixture};
 

@@ -9,10 +9,10 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Int32Type;
 use personas::config::CrmConfig;
 use personas::features::FeatureTable;
-use personas::generate::GenerateOptions;
 use personas::pipeline::RunOptions;
 use personas::profile::{Persona, INSUFFICIENT_SAMPLE};
 use personas::sinks::crm::{self, CrmContext, PushMode, PushReport};
+use personas::tooling::generate::GenerateOptions;
 
 use crate::util::hubspot::{FakeHubSpot, Fault, Portal, BATCH_LIMIT};
 use crate::util::{parquet_rows, read_parquet, run_date, Fixture};

@@ -10,9 +10,9 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use personas::config::{Pipeline, SourceKind};
-use personas::generate::GenerateOptions;
 use personas::output::parquet::write_parquet;
-use personas::sources::csv_checks::salesforce_id_18;
+use personas::sources::csv::checks::salesforce_id_18;
+use personas::tooling::generate::GenerateOptions;
 use personas::Error;
 
 use crate::util::{read_parquet, run_date, Fixture};

@@ -1,27 +1,39 @@
 //! The modelling against planted personas: recovered and stable when they are separated, and
 //! reported unstable when they overlap; small groups and small runs flagged, not published.
 
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{Float64Type, UInt64Type};
-use personas::evaluate::{evaluate, EvaluateOptions};
-use personas::generate::GenerateOptions;
 use personas::profile::{INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
+use personas::tooling::evaluate::{evaluate, EvaluateOptions};
+use personas::tooling::generate::GenerateOptions;
 
 use crate::util::Fixture;
 
-fn run(opts: EvaluateOptions) -> personas::evaluate::Evaluation {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = EvaluateOptions {
-        dir: Some(dir.path().to_path_buf()),
-        sql_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql"),
-        ..opts
-    };
+/// The crate's SQL models folder.
+pub(crate) fn sql_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sql")
+}
+
+/// Runs `work` to its end on a fresh multi-threaded runtime.
+pub(crate) fn block_on<F: Future>(work: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap()
-        .block_on(evaluate(&opts))
-        .unwrap()
+        .block_on(work)
+}
+
+fn run(opts: EvaluateOptions) -> personas::tooling::evaluate::Evaluation {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = EvaluateOptions {
+        dir: Some(dir.path().to_path_buf()),
+        sql_dir: sql_dir(),
+        ..opts
+    };
+    block_on(evaluate(&opts)).unwrap()
 }
 
 #[test]
@@ -101,7 +113,7 @@ k_max = 5
     // The persona holding most of the niche contacts is flagged and has no one in the CRM file.
     let mut niche_in = vec![0usize; report.personas.len()];
     for (i, id) in report.features.contact_ids.iter().enumerate() {
-        if truth[id] == personas::generate::NICHE_PERSONA {
+        if truth[id] == personas::tooling::generate::NICHE_PERSONA {
             niche_in[report.primary[i].unwrap()] += 1;
         }
     }
@@ -129,7 +141,7 @@ k_max = 5
 
 #[test]
 fn the_sample_has_buyer_and_user_personas_and_one_negative() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = root.join("pipelines/sample.toml");
     let out = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(&config).unwrap().replace(
@@ -137,15 +149,11 @@ fn the_sample_has_buyer_and_user_personas_and_one_negative() {
         &format!("output_dir = {:?}", out.path().display().to_string()),
     );
     let pipeline = personas::config::Pipeline::parse(&text, &config).unwrap();
-    let report = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(personas::pipeline::run(
-            &pipeline,
-            &personas::pipeline::RunOptions::new(crate::util::run_date()),
-        ))
-        .unwrap();
+    let report = block_on(personas::pipeline::run(
+        &pipeline,
+        &personas::pipeline::RunOptions::new(crate::util::run_date()),
+    ))
+    .unwrap();
     let summary = report.summary();
     let buckets: Vec<&str> = report.buckets.iter().map(|b| b.name.as_str()).collect();
     assert_eq!(buckets, ["buyer", "user"], "{summary}");

@@ -1,5 +1,6 @@
 //! Integration tests, built as one binary (one link of DataFusion instead of one per file).
 
+mod architecture;
 mod audience;
 mod crm_export;
 mod crm_sources;

@@ -3,8 +3,8 @@
 use crate::util::{encode, parquet_rows, read_parquet, Fixture};
 use datafusion::arrow::array::{Array, AsArray};
 use personas::cluster::adjusted_rand_index;
-use personas::generate::GenerateOptions;
 use personas::profile::INSUFFICIENT_SAMPLE;
+use personas::tooling::generate::GenerateOptions;
 
 #[test]
 fn planted_personas_are_recovered() {

@@ -6,7 +6,7 @@ use crate::util::walk;
 use crate::util::Fixture;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
-use personas::generate::GenerateOptions;
+use personas::tooling::generate::GenerateOptions;
 
 #[test]
 fn sample_pipeline_runs_from_s3_and_http() {

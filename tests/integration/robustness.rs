@@ -7,8 +7,10 @@
 use std::collections::BTreeSet;
 
 use personas::config::FeaturesConfig;
-use personas::evaluate::suite::{summary, DesignResult};
-use personas::evaluate::{run_suite, SuiteOptions};
+use personas::tooling::evaluate::suite::{summary, DesignResult};
+use personas::tooling::evaluate::{run_suite, SuiteOptions};
+
+use crate::evaluate::{block_on, sql_dir};
 
 /// Contacts per design in CI (the full-size runs are in the README).
 const CONTACTS: usize = 2000;
@@ -18,15 +20,10 @@ fn suite() -> Vec<DesignResult> {
     let opts = SuiteOptions {
         contacts: CONTACTS,
         dir: Some(dir.path().to_path_buf()),
-        sql_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql"),
+        sql_dir: sql_dir(),
         ..SuiteOptions::default()
     };
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(run_suite(&opts))
-        .unwrap()
+    block_on(run_suite(&opts)).unwrap()
 }
 
 #[test]

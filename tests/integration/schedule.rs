@@ -13,10 +13,10 @@ use datafusion::arrow::datatypes::DataType;
 use personas::cli::{Cli, Command as CliCommand, LogFormat};
 use personas::config::Pipeline;
 use personas::error::Error;
-use personas::generate::{generate, AddedContacts, GenerateOptions};
 use personas::output::{is_published, manifest_path, published_dates, recover};
 use personas::pipeline::{self, Fault, RunOptions, RunReport};
 use personas::sinks::manifest::{read_manifest, Manifest};
+use personas::tooling::generate::{generate, AddedContacts, GenerateOptions};
 use sha2::{Digest, Sha256};
 
 use crate::util::{parquet_rows, read_parquet, run_date, walk, Fixture};
@@ -189,7 +189,7 @@ fn exports(dir: &Path, date: NaiveDate, more: &[(&str, usize)]) {
 /// A config reading the exports of each run's date (`data_{date}/...`).
 fn templated_config(dir: &Path) -> PathBuf {
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
-    let text = personas::generate::pipeline_config("trend", "data_{date}", "out", &sql);
+    let text = personas::tooling::generate::pipeline_config("trend", "data_{date}", "out", &sql);
     let path = dir.join("pipeline.toml");
     std::fs::write(&path, text).unwrap();
     path

@@ -15,7 +15,7 @@ use tracing::{debug, warn};
 
 use crate::config::CrmConfig;
 use crate::error::{describe, Error, Result};
-use crate::sources::store::{backoff, retry_after};
+use crate::http::{self, backoff, retry_after, Attempt, Failure, Retry};
 
 /// Shortest wait after a 429 without `Retry-After` (HubSpot's limits are per second or more).
 const RATE_LIMITED_MIN: Duration = Duration::from_secs(1);
@@ -280,74 +280,71 @@ impl HubSpot {
     /// `Retry-After` on 429 and backs off on 5xx and broken connections.
     async fn send(&mut self, method: reqwest::Method, url: &Url, body: Option<Vec<u8>>) -> Sent {
         let attempts = self.retries + 1;
-        let mut last = (None, String::new());
-        for attempt in 1..=attempts {
-            self.limiter.wait().await;
-            self.calls += 1;
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .headers(self.headers.clone());
-            if let Some(body) = &body {
-                request = request
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body.clone());
-            }
-            let (status, wait, cause) = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let wait = retry_after(response.headers());
-                    let answer = match response.bytes().await {
-                        Ok(b) => b.to_vec(),
-                        Err(e) if status.is_success() => {
-                            let cause = format!("answer cut short: {}", describe(&e.without_url()));
-                            last = (Some(status.as_u16()), cause.clone());
-                            self.back_off(attempt, attempts, None, &cause, url).await;
-                            continue;
-                        }
-                        Err(_) => Vec::new(),
-                    };
-                    if status != StatusCode::TOO_MANY_REQUESTS && !status.is_server_error() {
-                        debug!(url = %url, status = status.as_u16(), attempt, "HubSpot answered.");
-                        return Sent::Answer(status, answer);
-                    }
-                    let wait = match (status, wait) {
-                        (StatusCode::TOO_MANY_REQUESTS, None) => {
-                            Some(backoff(attempt).max(RATE_LIMITED_MIN))
-                        }
-                        (_, wait) => wait,
-                    };
-                    (
-                        Some(status.as_u16()),
-                        wait,
-                        format!("HTTP {status}: {}", message(&answer)),
-                    )
-                }
-                Err(e) => (None, None, describe(&e.without_url())),
-            };
-            last = (status, cause.clone());
-            self.back_off(attempt, attempts, wait, &cause, url).await;
-        }
-        Sent::GaveUp(
-            last.0,
-            format!("{} (gave up after {attempts} attempts)", last.1),
+        let sent = http::with_retries(
+            attempts,
+            async |attempt| self.attempt(&method, url, body.as_deref(), attempt).await,
+            |attempt, retry, wait| {
+                warn!(url = %url, attempt, cause = %retry.cause, wait_ms = wait.as_millis() as u64,
+                    "HubSpot call failed; retrying.");
+            },
         )
+        .await;
+        match sent {
+            Ok((status, answer)) => Sent::Answer(status, answer),
+            Err(Failure::Fail(never)) => match never {},
+            Err(Failure::GaveUp(gave_up)) => Sent::GaveUp(gave_up.last.status, gave_up.to_string()),
+        }
     }
 
-    async fn back_off(
-        &self,
-        attempt: u32,
-        attempts: u32,
-        wait: Option<Duration>,
-        cause: &str,
+    /// One attempt of a call, after the rate limit: the answer, unless it is a 429 or 5xx, the
+    /// connection broke or a successful answer was cut short.
+    async fn attempt(
+        &mut self,
+        method: &reqwest::Method,
         url: &Url,
-    ) {
-        if attempt < attempts {
-            let wait = wait.unwrap_or_else(|| backoff(attempt));
-            warn!(url = %url, attempt, cause = %cause, wait_ms = wait.as_millis() as u64,
-                "HubSpot call failed; retrying.");
-            tokio::time::sleep(wait).await;
+        body: Option<&[u8]>,
+        attempt: u32,
+    ) -> std::result::Result<(StatusCode, Vec<u8>), Attempt<std::convert::Infallible>> {
+        self.limiter.wait().await;
+        self.calls += 1;
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .headers(self.headers.clone());
+        if let Some(body) = body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
         }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Err(Attempt::Retry(Retry::new(describe(&e.without_url())))),
+        };
+        let status = response.status();
+        let wait = retry_after(response.headers());
+        let answer = match response.bytes().await {
+            Ok(b) => b.to_vec(),
+            Err(e) if status.is_success() => {
+                return Err(Attempt::Retry(Retry {
+                    status: Some(status.as_u16()),
+                    ..Retry::new(format!("answer cut short: {}", describe(&e.without_url())))
+                }));
+            }
+            Err(_) => Vec::new(),
+        };
+        if status != StatusCode::TOO_MANY_REQUESTS && !status.is_server_error() {
+            debug!(url = %url, status = status.as_u16(), attempt, "HubSpot answered.");
+            return Ok((status, answer));
+        }
+        let wait = match (status, wait) {
+            (StatusCode::TOO_MANY_REQUESTS, None) => Some(backoff(attempt).max(RATE_LIMITED_MIN)),
+            (_, wait) => wait,
+        };
+        Err(Attempt::Retry(Retry {
+            cause: format!("HTTP {status}: {}", message(&answer)),
+            status: Some(status.as_u16()),
+            wait,
+        }))
     }
 }
 

@@ -9,18 +9,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int32Builder, RecordBatch, StringBuilder,
-};
-use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::arrow::array::{ArrayRef, Int32Builder, RecordBatch, StringBuilder};
+use datafusion::arrow::datatypes::{Field, Int32Type, Schema};
 
 use crate::error::{Error, Result};
-use crate::output::parquet::write_parquet;
+use crate::output::parquet::{write_parquet, ParquetTable};
 use crate::output::PART;
-
-/// Table (folder under the output folder) of the push failures.
-pub const TABLE: &str = "crm_failures";
+pub use crate::sinks::schema::crm_failures::TABLE;
+use crate::sinks::schema::crm_failures::{
+    columns, CONTACT_ID, EMAIL, HTTP_STATUS, MESSAGE, PROPERTY, VALUE,
+};
 /// Schema metadata key: SHA-256 of the snapshot (`generic_full.csv`) the push sent.
 pub const SNAPSHOT_SHA256: &str = "personas.snapshot_sha256";
 
@@ -80,94 +78,63 @@ pub fn write(
     }
     let each = |get: fn(&Failure) -> &str| text(failures.iter().map(get));
     let constant = |v: &str| text(failures.iter().map(|_| v));
-    let columns: Vec<(&str, DataType, ArrayRef)> = vec![
-        ("run_date", DataType::Utf8, constant(&date)),
-        ("contact_id", DataType::Utf8, each(|f| &f.contact_id)),
-        ("email", DataType::Utf8, each(|f| &f.email)),
-        ("property", DataType::Utf8, each(|f| &f.property)),
-        ("value", DataType::Utf8, each(|f| &f.value)),
-        ("http_status", DataType::Int32, Arc::new(status.finish())),
-        ("message", DataType::Utf8, each(|f| &f.message)),
-        ("failed_at", DataType::Utf8, constant(&failed_at)),
+    let arrays = vec![
+        constant(&date),
+        each(|f| &f.contact_id),
+        each(|f| &f.email),
+        each(|f| &f.property),
+        each(|f| &f.value),
+        Arc::new(status.finish()) as ArrayRef,
+        each(|f| &f.message),
+        constant(&failed_at),
     ];
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|(n, t, _)| Field::new(*n, t.clone(), *n == "http_status"))
+    // Every column has a value but the HTTP status (no answer came).
+    let fields: Vec<Field> = columns()
+        .into_iter()
+        .map(|(n, t)| Field::new(n, t, n == HTTP_STATUS))
         .collect();
     let metadata = HashMap::from([(SNAPSHOT_SHA256.to_string(), snapshot_sha256.to_string())]);
     let schema = Arc::new(Schema::new_with_metadata(fields, metadata));
-    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.2).collect())?;
+    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
     write_parquet(path, schema, &[batch])?;
     Ok(())
 }
 
 /// Read a date's failures; `None` when the date was never pushed.
 pub fn read(path: &Path) -> Result<Option<Recorded>> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
+    match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),
-    };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-    let snapshot_sha256 = builder.schema().metadata().get(SNAPSHOT_SHA256).cloned();
-    let mut failures = Vec::new();
-    for batch in builder.build()? {
-        let batch = batch?;
-        let column = |name: &str| {
-            batch
-                .column_by_name(name)
-                .ok_or_else(|| Error::MissingColumn {
-                    file: path.display().to_string(),
-                    column: name.into(),
-                    found: batch
-                        .schema()
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })
-        };
-        let string = |name: &str| -> Result<_> {
-            column(name)?
-                .as_string_opt::<i32>()
-                .cloned()
-                .ok_or_else(|| Error::BadInput {
-                    file: path.display().to_string(),
-                    reason: format!("column `{name}` is not text"),
-                })
-        };
-        let (id, email, property, value, message) = (
-            string("contact_id")?,
-            string("email")?,
-            string("property")?,
-            string("value")?,
-            string("message")?,
-        );
-        let status = column("http_status")?
-            .as_primitive_opt::<Int32Type>()
-            .cloned()
-            .ok_or_else(|| Error::BadInput {
-                file: path.display().to_string(),
-                reason: "column `http_status` is not a 32-bit integer".into(),
-            })?;
-        for i in 0..batch.num_rows() {
-            failures.push(Failure {
-                contact_id: id.value(i).to_string(),
-                email: email.value(i).to_string(),
-                property: property.value(i).to_string(),
-                value: value.value(i).to_string(),
-                http_status: status
-                    .is_valid(i)
-                    .then(|| u16::try_from(status.value(i)).ok())
-                    .flatten(),
-                message: message.value(i).to_string(),
-            });
-        }
+        Ok(_) => {}
     }
+    let t = ParquetTable::read(path)?;
+    let text = |name: &str| -> Result<Vec<String>> {
+        Ok(t.strings(name)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect())
+    };
+    let (id, email, property, value, message) = (
+        text(CONTACT_ID)?,
+        text(EMAIL)?,
+        text(PROPERTY)?,
+        text(VALUE)?,
+        text(MESSAGE)?,
+    );
+    let status = t.numbers::<Int32Type>(HTTP_STATUS)?;
+    let failures = (0..id.len())
+        .map(|i| Failure {
+            contact_id: id[i].clone(),
+            email: email[i].clone(),
+            property: property[i].clone(),
+            value: value[i].clone(),
+            http_status: status[i].and_then(|s| u16::try_from(s).ok()),
+            message: message[i].clone(),
+        })
+        .collect();
     Ok(Some(Recorded {
         failures,
-        snapshot_sha256,
+        snapshot_sha256: t.metadata.get(SNAPSHOT_SHA256).cloned(),
     }))
 }
 

@@ -14,11 +14,11 @@ use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use crate::config::CrmConfig;
 use crate::error::{Error, Result};
+use crate::output::checksums::sha256_bytes;
 
 use super::client::{BatchOutcome, HubSpot};
 use super::failures::{self, Failure};
@@ -144,7 +144,7 @@ pub async fn push(
         }
         Err(e) => return Err(Error::io(&snapshot, e)),
     };
-    let sha = format!("{:x}", Sha256::digest(&bytes));
+    let sha = sha256_bytes(&bytes);
     let rows = generic::read(&snapshot)?;
     let failures_path = failures::path(output_dir, run_date);
 

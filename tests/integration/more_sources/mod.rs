@@ -19,8 +19,8 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
 use personas::config::{Pipeline, SourceConfig, SourceKind};
-use personas::generate::GenerateOptions;
 use personas::sources::{land, LandContext, SourceReport};
+use personas::tooling::generate::GenerateOptions;
 use personas::Error;
 use serde_json::{json, Value};
 

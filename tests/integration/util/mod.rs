@@ -11,8 +11,8 @@ use chrono::NaiveDate;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use personas::config::Pipeline;
-use personas::generate::{generate, GenerateOptions};
 use personas::pipeline::{self, RunOptions, RunReport};
+use personas::tooling::generate::{generate, GenerateOptions};
 
 /// The run date every test uses.
 pub fn run_date() -> NaiveDate {
@@ -36,7 +36,7 @@ impl Fixture {
         let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
         std::fs::write(
             &config,
-            personas::generate::pipeline_config("test", "data", "out", &sql),
+            personas::tooling::generate::pipeline_config("test", "data", "out", &sql),
         )
         .unwrap();
         Fixture { dir, config }

@@ -1,0 +1,451 @@
+//! The stages of one run, in the order of the data path, each a function of the run's shared
+//! state ([`Run`]): find and checksum the inputs, land the sources, run the SQL models, build
+//! the features, segment, profile, write the outputs into the staging folder, then write the
+//! manifest and publish. [`run_locked`] calls them in turn.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use datafusion::prelude::SessionContext;
+use tracing::{info, info_span, warn};
+
+use super::checks::{check_ceiling, check_sample};
+use super::continuity::{self, Tracked};
+use super::progress::Progress;
+use super::record;
+use super::tables::{load_audience, write_model};
+use super::{columns, Fault, RunOptions, RunReport};
+use crate::cluster::{self, Bucket};
+use crate::config::{Criterion, Pipeline, PipelineConfig, SourceConfig};
+use crate::error::{Error, Result};
+use crate::features::{self, FeatureTable, Suggestion};
+use crate::landing;
+use crate::output::{partition, publish, PART};
+use crate::profile::trends::TrendRow;
+use crate::profile::{self, Profiled};
+use crate::sinks::trends::write_trends;
+use crate::sinks::{self, manifest};
+use crate::sources::{self, LandContext, SourceReport};
+use crate::transform::{self, count_rows, register_raw_tables, session, ModelRun};
+
+/// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
+const CRM_STAGING_MODELS: [&str; 3] = [
+    "stg_hubspot__contacts",
+    "stg_salesforce__contacts",
+    "stg_csv__contacts",
+];
+
+/// Wall time of each stage, and the test hook that stops the run after one.
+struct Stopwatch {
+    timings: Vec<(&'static str, Duration)>,
+    last: Instant,
+    fault: Option<Fault>,
+}
+
+impl Stopwatch {
+    fn lap(&mut self, stage: &'static str) -> Result<()> {
+        let now = Instant::now();
+        let took = now - self.last;
+        info!(stage, seconds = took.as_secs_f64(), "Stage done.");
+        self.timings.push((stage, took));
+        self.last = now;
+        match &self.fault {
+            Some(Fault::AbortAfter(s)) if s == stage => {
+                warn!(stage, "Test hook: aborting the process.");
+                std::process::abort();
+            }
+            Some(Fault::FailAfter(s)) if s == stage => Err(Error::Internal(format!(
+                "test hook: failing after stage `{stage}`"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What every stage of one run shares.
+struct Run<'a> {
+    pipeline: &'a Pipeline,
+    cfg: &'a PipelineConfig,
+    opts: &'a RunOptions,
+    out: &'a Path,
+    staging: &'a Path,
+    date: NaiveDate,
+    date_s: String,
+    watch: Stopwatch,
+    progress: Progress,
+    /// Partition folders written so far, relative to the output folder.
+    published: Vec<PathBuf>,
+}
+
+impl Run<'_> {
+    /// The staged path of `table`'s part file for the run date, recorded as published.
+    fn part(&mut self, table: &str) -> PathBuf {
+        let rel = partition(table, self.date);
+        let path = self.staging.join(&rel).join(PART);
+        self.published.push(rel);
+        path
+    }
+}
+
+/// The inputs found for the date, with their checksums.
+struct Inputs<'a> {
+    resolved: Vec<(&'a SourceConfig, Vec<PathBuf>)>,
+    config_sha256: String,
+    checksums: Vec<manifest::InputFile>,
+}
+
+/// The SQL side of the run: the session holding every model, the models built, and how many
+/// CRM records were merged into another record of the same contact.
+struct Sql {
+    ctx: SessionContext,
+    runs: Vec<ModelRun>,
+    merged: Option<u64>,
+}
+
+/// The criteria in force and the buckets segmented on them.
+struct Segments {
+    criteria: Vec<Criterion>,
+    suggestion: Option<Suggestion>,
+    buckets: Vec<Bucket>,
+}
+
+/// The run proper, holding the lock: every stage in turn, then publish and (optionally) push.
+pub(super) async fn run_locked(
+    pipeline: &Pipeline,
+    opts: &RunOptions,
+    out: &Path,
+    staging: &Path,
+) -> Result<RunReport> {
+    let cfg = &pipeline.config;
+    let started_at = Utc::now();
+    let mut run = Run {
+        pipeline,
+        cfg,
+        opts,
+        out,
+        staging,
+        date: opts.run_date,
+        date_s: opts.run_date.to_string(),
+        watch: Stopwatch {
+            timings: Vec::new(),
+            last: Instant::now(),
+            fault: opts.fault.clone(),
+        },
+        progress: Progress::new(opts.progress, cfg.sources.len() as u64 + 7),
+        published: Vec::new(),
+    };
+    let inputs = find_inputs(&mut run).await?;
+    let reports = land(&mut run, &inputs.resolved)?;
+    let sql = run_models(&mut run, &reports).await?;
+    let table = build_features(&mut run, &sql.ctx).await?;
+    let segments = segment(&mut run, &table)?;
+    let (profiled, tracked) = profile_personas(&mut run, &sql.ctx, &table, &segments).await?;
+    write_outputs(&mut run, &table, &segments, &profiled, &tracked)?;
+    let manifest = record::manifest(record::RunFacts {
+        pipeline,
+        date: run.date,
+        started_at,
+        config_sha256: inputs.config_sha256,
+        inputs: inputs.checksums,
+        sources: &reports,
+        models: &sql.runs,
+        duplicates_merged: sql.merged,
+        contacts: table.len(),
+        buckets: &segments.buckets,
+        personas: &profiled.personas,
+        tracked: &tracked,
+        outputs: &run.published,
+        timings: &run.watch.timings,
+    });
+    publish_run(&mut run, &manifest)?;
+    // The push comes after publishing: what was sent is always in a published partition.
+    let push = match opts.push {
+        Some(mode) => Some(sinks::crm::push(out, run.date, &cfg.crm, mode).await?),
+        None => None,
+    };
+    Ok(RunReport {
+        pipeline: cfg.name.clone(),
+        run_date: run.date,
+        sources: reports,
+        models: sql.runs,
+        duplicates_merged: sql.merged,
+        contacts: table.len(),
+        buckets: segments.buckets,
+        personas: profiled.personas,
+        members: profiled.members,
+        primary: profiled.primary,
+        features: table,
+        timings: run.watch.timings,
+        output_dir: out.to_path_buf(),
+        published: run.published,
+        previous_run: tracked.previous,
+        trends: tracked.current,
+        manifest,
+        push,
+        suggestion: segments.suggestion,
+    })
+}
+
+/// The config's columns against the feature model, and every source's files, before any work
+/// (a typo or a missing input fails fast); [`Error::NothingToDo`] when asked to skip a date
+/// already published from the same inputs.
+async fn find_inputs<'a>(run: &mut Run<'a>) -> Result<Inputs<'a>> {
+    columns::check(run.pipeline, run.date).await?;
+    run.progress.start("finding and checksumming the inputs");
+    let scratch = run.staging.join("inputs");
+    let mut resolved = Vec::new();
+    for s in &run.cfg.sources {
+        resolved.push((s, sources::inputs(run.pipeline, s, &scratch).await?));
+    }
+    let config_sha256 = record::config_sha256(run.pipeline)?;
+    let checksums = record::checksum_inputs(run.pipeline, &resolved, &scratch, run.out)?;
+    if run.opts.skip_unchanged {
+        if let Some(manifest) = record::unchanged(run.out, run.date, &config_sha256, &checksums) {
+            return Err(Error::NothingToDo {
+                run_date: run.date_s.clone(),
+                manifest,
+            });
+        }
+    }
+    run.progress.done();
+    run.watch.lap("inputs")?;
+    Ok(Inputs {
+        resolved,
+        config_sha256,
+        checksums,
+    })
+}
+
+/// Land every source as Parquet, with its rejects beside it.
+fn land(
+    run: &mut Run<'_>,
+    resolved: &[(&SourceConfig, Vec<PathBuf>)],
+) -> Result<Vec<SourceReport>> {
+    // The logical timestamp (the run date at 00:00 UTC), as Airflow's `ts`: a rerun of the date
+    // lands byte-identical rows; the wall-clock times are in the manifest.
+    let loaded_at = run.date.and_time(chrono::NaiveTime::MIN).and_utc();
+    let mut reports = Vec::new();
+    for (s, files) in resolved {
+        let _span = info_span!("land", source = %s.name).entered();
+        run.progress
+            .start(format!("landing {} ({} files)", s.name, files.len()));
+        let rel = partition(&format!("landing/{}", s.kind.raw_table()), run.date);
+        let ctx = LandContext {
+            source: s,
+            files: files.clone(),
+            landed_dir: run.staging.join(&rel),
+            loaded_at,
+        };
+        let report = sources::land(&ctx)?;
+        let rejects_rel = PathBuf::from("rejects")
+            .join(format!("source={}", s.name))
+            .join(format!("run_date={}", run.date));
+        landing::write_rejects(
+            &run.staging.join(&rejects_rel).join(PART),
+            &s.name,
+            &run.date_s,
+            &report.rejects,
+        )?;
+        check_ceiling(&report, s.max_reject_pct, &run.out.join(&rejects_rel))?;
+        run.published.push(rel);
+        run.published.push(rejects_rel);
+        reports.push(report);
+        run.progress.done();
+    }
+    run.watch.lap("land")?;
+    Ok(reports)
+}
+
+/// Register the landed tables and run the SQL models.
+async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> {
+    run.progress.start("running the SQL models");
+    let ctx = session();
+    register_raw_tables(&ctx, reports).await?;
+    let models = transform::discover(&run.pipeline.sql_dir())?;
+    let model = run.cfg.features.model.as_str();
+    let runs = transform::run(&ctx, &models, run.date, &[model]).await?;
+    let mut staged = None;
+    for model in CRM_STAGING_MODELS {
+        if let Some(n) = count_rows(&ctx, model).await {
+            staged = Some(staged.unwrap_or(0) + n);
+        }
+    }
+    let unique = runs
+        .iter()
+        .find(|r| r.name == "int_crm_contacts")
+        .and_then(|r| r.rows);
+    let merged = match (staged, unique.map(|n| n as u64)) {
+        (Some(all), Some(unique)) => Some(all.saturating_sub(unique)),
+        _ => None,
+    };
+    run.progress.done();
+    run.watch.lap("transform")?;
+    Ok(Sql { ctx, runs, merged })
+}
+
+/// Read the feature model into the feature table, and write its rows for analysts.
+async fn build_features(run: &mut Run<'_>, ctx: &SessionContext) -> Result<FeatureTable> {
+    run.progress.start("building the features");
+    let cfg = run.cfg;
+    let bucket_column: Vec<String> = cfg
+        .cluster
+        .buckets
+        .iter()
+        .map(|b| b.column.clone())
+        .collect();
+    let table = features::load(ctx, &cfg.features, &bucket_column).await?;
+    let path = run.part("contact_features");
+    write_model(ctx, &cfg.features.model, &path).await?;
+    if table.is_empty() {
+        return Err(Error::BadInput {
+            file: cfg.features.model.clone(),
+            reason: "the feature model has no contacts to build personas from".into(),
+        });
+    }
+    run.progress.done();
+    run.watch.lap("features")?;
+    Ok(table)
+}
+
+/// Resolve the criteria and segment every bucket.
+fn segment(run: &mut Run<'_>, table: &FeatureTable) -> Result<Segments> {
+    run.progress.start("clustering");
+    let cfg = run.cfg;
+    let (criteria, suggestion) = resolve_criteria(table, cfg)?;
+    let buckets = cluster::segment(
+        table,
+        &criteria,
+        &cfg.features,
+        &cfg.cluster,
+        cfg.profile.min_stability,
+    )?;
+    run.progress.done();
+    run.watch.lap("cluster")?;
+    Ok(Segments {
+        criteria,
+        suggestion,
+        buckets,
+    })
+}
+
+/// Profile the personas of every bucket and match them to the previous published run's.
+async fn profile_personas(
+    run: &mut Run<'_>,
+    ctx: &SessionContext,
+    table: &FeatureTable,
+    segments: &Segments,
+) -> Result<(Profiled, Tracked)> {
+    run.progress.start("profiling the personas");
+    let cfg = run.cfg;
+    let audience = load_audience(ctx).await;
+    let mut profiled = profile::profile_buckets(table, &segments.buckets, &cfg.profile, &audience);
+    if run.opts.fail_on_insufficient_sample || cfg.profile.fail_on_insufficient_sample {
+        check_sample(&profiled.personas)?;
+    }
+    let tracked = continuity::track(run.out, run.date, table, &mut profiled)?;
+    run.progress.done();
+    run.watch.lap("profile")?;
+    Ok((profiled, tracked))
+}
+
+/// Write the persona tables, the CRM files and the report into the staging folder.
+fn write_outputs(
+    run: &mut Run<'_>,
+    table: &FeatureTable,
+    segments: &Segments,
+    profiled: &Profiled,
+    tracked: &Tracked,
+) -> Result<()> {
+    run.progress.start("writing the outputs");
+    let (cfg, date_s) = (run.cfg, run.date_s.clone());
+    let personas = &profiled.personas;
+    sinks::write_personas(&run.part("personas"), &date_s, personas)?;
+    let members = run.part("persona_members");
+    sinks::write_members(&members, &date_s, table, &profiled.members, personas)?;
+    sinks::write_traits(&run.part("persona_traits"), &date_s, &profiled.traits)?;
+    sinks::write_model_quality(&run.part("model_quality"), &date_s, &segments.buckets)?;
+    let trend_rows: Vec<TrendRow> = tracked
+        .history
+        .iter()
+        .chain(&tracked.current)
+        .cloned()
+        .collect();
+    write_trends(&run.part("persona_trends"), &trend_rows)?;
+    let crm_rel = partition("crm", run.date);
+    sinks::crm::write_crm_files_with(
+        &sinks::crm::CrmContext {
+            dir: &run.staging.join(&crm_rel),
+            output_dir: run.out,
+            run_date: run.date,
+            table,
+            primary: &profiled.primary,
+            personas,
+        },
+        &cfg.crm,
+    )?;
+    run.published.push(crm_rel);
+    let report_rel = partition("report", run.date);
+    let criteria: Vec<String> = segments
+        .criteria
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    sinks::report::write(
+        &run.staging.join(&report_rel).join(sinks::report::FILE),
+        &sinks::report::ReportContext {
+            pipeline: &cfg.name,
+            run_date: &date_s,
+            framework: cfg.features.framework.as_str(),
+            criteria: &criteria,
+            buckets: &segments.buckets,
+            personas,
+        },
+    )?;
+    run.published.push(report_rel);
+    run.published.push(partition(publish::MANIFESTS, run.date));
+    run.progress.done();
+    run.watch.lap("write")
+}
+
+/// Write the manifest into the staging folder, then publish the date's partitions.
+fn publish_run(run: &mut Run<'_>, manifest: &manifest::Manifest) -> Result<()> {
+    let manifest_rel = partition(publish::MANIFESTS, run.date);
+    manifest::write_manifest(
+        &run.staging
+            .join(&manifest_rel)
+            .join(crate::output::MANIFEST_FILE),
+        manifest,
+    )?;
+    run.progress.start("publishing");
+    let abort_after = match &run.opts.fault {
+        Some(Fault::AbortInPublish(n)) => Some(*n),
+        _ => None,
+    };
+    publish::publish(run.staging, run.out, run.date, &run.published, abort_after)?;
+    run.progress.done();
+    info!(run_date = %run.date, output_dir = %run.out.display(), "Published.");
+    Ok(())
+}
+
+/// The criteria in force: the configured (or the framework's) ones, or with `criteria =
+/// "auto"` the ones proposed from the loaded features (the buckets' column left out), with the
+/// evidence.
+fn resolve_criteria(
+    table: &FeatureTable,
+    cfg: &PipelineConfig,
+) -> Result<(Vec<Criterion>, Option<Suggestion>)> {
+    if !cfg.features.is_auto() {
+        return Ok((cfg.features.criteria(), None));
+    }
+    let exclude: Vec<String> = cfg
+        .cluster
+        .buckets
+        .iter()
+        .map(|b| b.column.clone())
+        .collect();
+    let suggestion = features::suggest(table, &cfg.features, &exclude, cfg.cluster.seed)?;
+    let names: Vec<&str> = suggestion.criteria.iter().map(|c| c.name()).collect();
+    info!(criteria = ?names, "Criteria proposed from the data (criteria = \"auto\").");
+    Ok((suggestion.criteria.clone(), Some(suggestion)))
+}

@@ -1,0 +1,88 @@
+//! `csv` sources: any CRM's contacts CSV, read through a column mapping. The source names its
+//! dialect (`delimiter`, `quote`, `has_header`, `encoding`), its date formats and, under
+//! `[sources.columns]` ([`CsvColumns`](crate::config::CsvColumns)), the file column holding each
+//! contact field the SQL expects. The mapping is
+//! applied at landing: `raw_csv__contacts` has one column per contact field (null where a field
+//! is not mapped), dates and date-times normalised to `YYYY-MM-DD` and `YYYY-MM-DD HH:MM:SS`.
+
+use super::{Check, CsvPreset, CsvSpec, Typing};
+use crate::config::SourceConfig;
+use crate::error::{Error, Result};
+
+/// A generic CRM contacts CSV, after the mapping: one column per contact field.
+pub static CSV_CONTACTS: CsvPreset = CsvPreset {
+    name: "CRM contacts CSV",
+    required: &["contact_id", "email"],
+    optional: &[
+        "first_name",
+        "last_name",
+        "job_title",
+        "date_of_birth",
+        "gender",
+        "city",
+        "country",
+        "industry",
+        "employees",
+        "lifecycle_stage",
+        "buying_role",
+        "original_source",
+        "revenue",
+        "created_at",
+        "last_activity_at",
+    ],
+    checks: &[
+        ("contact_id", Check::RequiredText),
+        ("email", Check::Email),
+        ("date_of_birth", Check::Date),
+        ("employees", Check::EmployeeCount),
+        ("revenue", Check::Number),
+        ("created_at", Check::DateTime),
+        ("last_activity_at", Check::DateTime),
+    ],
+    status_column: None,
+    aliases: &[],
+    date_formats: &[DEFAULT_DATE_FORMAT],
+    datetime_formats: &[DEFAULT_DATETIME_FORMAT],
+    normalise: true,
+};
+
+/// Default `date_format` of a `csv` source.
+pub const DEFAULT_DATE_FORMAT: &str = "%Y-%m-%d";
+/// Default `datetime_format` of a `csv` source.
+pub const DEFAULT_DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// How a `csv` source's files are read: its dialect, mapping and date formats.
+pub fn spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
+    let columns = source.columns.as_ref().ok_or_else(|| Error::BadInput {
+        file: source.path.clone(),
+        reason: format!(
+            "source `{}` of kind csv has no [sources.columns] mapping",
+            source.name
+        ),
+    })?;
+    let ascii =
+        |c: Option<char>, default: u8| c.and_then(|c| u8::try_from(c).ok()).unwrap_or(default);
+    let mut spec = CsvSpec::preset(&CSV_CONTACTS, source);
+    spec.delimiter = ascii(source.delimiter, b',');
+    spec.quote = ascii(source.quote, b'"');
+    spec.has_header = source.has_header.unwrap_or(true);
+    spec.mapping = Some(
+        columns
+            .mapped()
+            .into_iter()
+            .map(|(field, col)| (field.to_string(), col.to_string()))
+            .collect(),
+    );
+    spec.typing = Typing {
+        date_formats: vec![source
+            .date_format
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATE_FORMAT.into())],
+        datetime_formats: vec![source
+            .datetime_format
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATETIME_FORMAT.into())],
+        normalise: true,
+    };
+    Ok(spec)
+}

@@ -1,0 +1,156 @@
+//! The CSV export formats of the tools (HubSpot contacts, Mailchimp members; Salesforce's in
+//! [`salesforce`](super::salesforce), a mapped CRM CSV's in [`mapping`](super::mapping)): the
+//! columns each export must have, the typing checks on them, aliases and date formats.
+
+use super::checks::{Check, EXPORT_DATETIME_FORMATS, EXPORT_DATE_FORMATS};
+
+/// A CSV export format: the columns it must have and the checks on them.
+#[derive(Debug)]
+pub struct CsvPreset {
+    /// Name used in messages.
+    pub name: &'static str,
+    /// Columns every file must have.
+    pub required: &'static [&'static str],
+    /// Columns only some files have (Mailchimp's unsubscribe and clean columns); always landed,
+    /// empty where a file lacks them, so the SQL can rely on them.
+    pub optional: &'static [&'static str],
+    /// Typing checks by column.
+    pub checks: &'static [(&'static str, Check)],
+    /// Extra landed column computed from the file's header (Mailchimp's member status).
+    pub status_column: Option<fn(&[String]) -> &'static str>,
+    /// Header names landed under another name (a Salesforce report's `Contact ID` is `Id`).
+    pub aliases: &'static [(&'static str, &'static str)],
+    /// Accepted date formats ([`Check::Date`]), tried in order.
+    pub date_formats: &'static [&'static str],
+    /// Accepted date-time formats ([`Check::DateTime`]), tried in order.
+    pub datetime_formats: &'static [&'static str],
+    /// Land checked dates, date-times and ids normalised rather than as written.
+    pub normalise: bool,
+}
+
+/// HubSpot "all contacts" export.
+pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset {
+    name: "HubSpot contacts export",
+    required: &[
+        "Record ID",
+        "First Name",
+        "Last Name",
+        "Email",
+        "Phone Number",
+        "Lifecycle Stage",
+        "Create Date",
+        "Last Activity Date",
+        "Job Title",
+        "Industry",
+        "Number of Employees",
+        "City",
+        "Country/Region",
+        "Date of birth",
+        "Gender",
+        "Buying Role",
+        "Original Source",
+        "Total Revenue",
+    ],
+    optional: &[],
+    checks: &[
+        ("Record ID", Check::RequiredId),
+        ("Email", Check::Email),
+        ("Create Date", Check::DateTime),
+        ("Last Activity Date", Check::DateTime),
+        ("Date of birth", Check::Date),
+        ("Number of Employees", Check::EmployeeCount),
+        ("Total Revenue", Check::Number),
+    ],
+    status_column: None,
+    aliases: &[],
+    date_formats: EXPORT_DATE_FORMATS,
+    datetime_formats: EXPORT_DATETIME_FORMATS,
+    normalise: false,
+};
+
+/// Mailchimp audience export (subscribed, unsubscribed and cleaned files).
+pub static MAILCHIMP_MEMBERS: CsvPreset = CsvPreset {
+    name: "Mailchimp audience export",
+    required: &[
+        "Email Address",
+        "First Name",
+        "Last Name",
+        "Address",
+        "Phone Number",
+        "Birthday",
+        "MEMBER_RATING",
+        "OPTIN_TIME",
+        "OPTIN_IP",
+        "CONFIRM_TIME",
+        "CONFIRM_IP",
+        "LATITUDE",
+        "LONGITUDE",
+        "GMTOFF",
+        "DSTOFF",
+        "TIMEZONE",
+        "CC",
+        "REGION",
+        "LAST_CHANGED",
+        "LEID",
+        "EUID",
+        "NOTES",
+        "TAGS",
+    ],
+    optional: &[
+        "UNSUB_TIME",
+        "UNSUB_CAMPAIGN_TITLE",
+        "UNSUB_CAMPAIGN_ID",
+        "UNSUB_REASON",
+        "UNSUB_REASON_OTHER",
+        "CLEAN_TIME",
+        "CLEAN_CAMPAIGN_TITLE",
+        "CLEAN_CAMPAIGN_ID",
+    ],
+    checks: &[
+        ("Email Address", Check::Email),
+        ("MEMBER_RATING", Check::Number),
+        ("OPTIN_TIME", Check::DateTime),
+        ("CONFIRM_TIME", Check::DateTime),
+        ("LAST_CHANGED", Check::DateTime),
+        ("UNSUB_TIME", Check::DateTime),
+        ("CLEAN_TIME", Check::DateTime),
+    ],
+    status_column: Some(mailchimp_status),
+    aliases: &[],
+    date_formats: EXPORT_DATE_FORMATS,
+    datetime_formats: EXPORT_DATETIME_FORMATS,
+    normalise: false,
+};
+
+/// Name of the landed column holding Mailchimp's member status.
+pub const MEMBER_STATUS: &str = "_member_status";
+
+/// A Mailchimp file's member status, from the columns only that file kind has.
+fn mailchimp_status(header: &[String]) -> &'static str {
+    if header.iter().any(|h| h == "CLEAN_TIME") {
+        "cleaned"
+    } else if header.iter().any(|h| h == "UNSUB_TIME") {
+        "unsubscribed"
+    } else {
+        "subscribed"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mailchimp_status_from_header() {
+        let h = |cols: &[&str]| cols.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            mailchimp_status(&h(&["Email Address", "CLEAN_TIME"])),
+            "cleaned"
+        );
+        assert_eq!(
+            mailchimp_status(&h(&["Email Address", "UNSUB_TIME"])),
+            "unsubscribed"
+        );
+        assert_eq!(mailchimp_status(&h(&["Email Address"])), "subscribed");
+    }
+}

@@ -1,0 +1,428 @@
+//! GA4 events: the event of the BigQuery export as serde reads it (INT64 values as JSON numbers
+//! or strings, value structs compact or verbose), flattened into the landed columns (`Batch`),
+//! and the streaming decoder of the newline-delimited JSON export (`events_YYYYMMDD*.json`):
+//! one Parquet part per file, memory at one batch whatever the file size. The Parquet extract
+//! ([`parquet`](super::parquet)) builds the same events and lands them through `EventSink`.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::{
+    ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::SchemaRef;
+use serde::{Deserialize, Deserializer};
+
+use super::{schema, STRING_COLUMNS};
+use crate::error::{Error, Result};
+use crate::landing::{Counts, Lineage, Reject, BATCH_ROWS};
+use crate::output::parquet::ParquetSink;
+use crate::sources::file_label;
+
+/// One event of the export: the fields the landed table is made from.
+#[derive(Deserialize)]
+pub(super) struct Event<'a> {
+    #[serde(borrow, default)]
+    pub(super) event_date: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "int_or_string")]
+    pub(super) event_timestamp: Option<i64>,
+    #[serde(borrow, default)]
+    pub(super) event_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) event_params: Option<Vec<Param<'a>>>,
+    #[serde(borrow, default)]
+    pub(super) user_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) user_pseudo_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) device: Option<Device<'a>>,
+    #[serde(borrow, default)]
+    pub(super) geo: Option<Geo<'a>>,
+    #[serde(borrow, default)]
+    pub(super) traffic_source: Option<TrafficSource<'a>>,
+    #[serde(borrow, default)]
+    pub(super) ecommerce: Option<Ecommerce<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Param<'a> {
+    #[serde(borrow)]
+    pub(super) key: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(super) value: Option<ParamValue<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ParamValue<'a> {
+    #[serde(borrow, default)]
+    pub(super) string_value: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "int_or_string")]
+    pub(super) int_value: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Device<'a> {
+    #[serde(borrow, default)]
+    pub(super) category: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) operating_system: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) web_info: Option<WebInfo<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct WebInfo<'a> {
+    #[serde(borrow, default)]
+    pub(super) browser: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Geo<'a> {
+    #[serde(borrow, default)]
+    pub(super) country: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) region: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) city: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct TrafficSource<'a> {
+    #[serde(borrow, default)]
+    pub(super) source: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) medium: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Ecommerce<'a> {
+    #[serde(default, deserialize_with = "float_or_string")]
+    pub(super) purchase_revenue: Option<f64>,
+    #[serde(borrow, default)]
+    pub(super) transaction_id: Option<Cow<'a, str>>,
+}
+
+/// BigQuery writes INT64 as a JSON string; other tools as a number. Accept both, and null.
+fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw<'a> {
+        Int(i64),
+        Float(f64),
+        #[serde(borrow)]
+        Str(Cow<'a, str>),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Int(i)) => Ok(Some(i)),
+        Some(Raw::Float(f)) if f.fract() == 0.0 => Ok(Some(f as i64)),
+        Some(Raw::Float(f)) => Err(serde::de::Error::custom(format!("{f} is not an integer"))),
+        Some(Raw::Str(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not an integer"))),
+    }
+}
+
+fn float_or_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw<'a> {
+        Num(f64),
+        #[serde(borrow)]
+        Str(Cow<'a, str>),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Num(f)) => Ok(Some(f)),
+        Some(Raw::Str(s)) => s
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a number"))),
+    }
+}
+
+/// Column builders for one batch of flattened events.
+pub(super) struct Batch {
+    ts: Int64Builder,
+    strings: Vec<StringBuilder>,
+    session: Int64Builder,
+    engagement: Int64Builder,
+    revenue: Float64Builder,
+    lineage: Lineage,
+    pub(super) rows: usize,
+}
+
+impl Batch {
+    /// Builders for events loaded by the run of `loaded_at`.
+    pub(super) fn new(loaded_at: DateTime<Utc>) -> Batch {
+        Batch {
+            ts: Int64Builder::with_capacity(BATCH_ROWS),
+            strings: (0..STRING_COLUMNS.len())
+                .map(|_| StringBuilder::new())
+                .collect(),
+            session: Int64Builder::with_capacity(BATCH_ROWS),
+            engagement: Int64Builder::with_capacity(BATCH_ROWS),
+            revenue: Float64Builder::with_capacity(BATCH_ROWS),
+            lineage: Lineage::new(loaded_at),
+            rows: 0,
+        }
+    }
+
+    /// Append one event; `Err` is the reason it is rejected.
+    pub(super) fn push(
+        &mut self,
+        e: &Event<'_>,
+        file: &str,
+        line: u64,
+    ) -> std::result::Result<(), String> {
+        let ts = e
+            .event_timestamp
+            .ok_or("field \"event_timestamp\" is missing")?;
+        let name = e.event_name.as_deref().filter(|s| !s.is_empty());
+        let name = name.ok_or("field \"event_name\" is missing")?;
+        let mut page = None;
+        let mut session = None;
+        let mut engagement = None;
+        for p in e.event_params.iter().flatten() {
+            let Some(v) = &p.value else { continue };
+            match p.key.as_ref() {
+                "page_location" => page = v.string_value.as_deref(),
+                "ga_session_id" => session = v.int_value,
+                "engagement_time_msec" => engagement = v.int_value,
+                _ => {}
+            }
+        }
+        let device = e.device.as_ref();
+        let geo = e.geo.as_ref();
+        let traffic = e.traffic_source.as_ref();
+        let values: [Option<&str>; 14] = [
+            e.event_date.as_deref(),
+            Some(name),
+            e.user_id.as_deref(),
+            e.user_pseudo_id.as_deref(),
+            page,
+            device.and_then(|d| d.category.as_deref()),
+            device.and_then(|d| d.operating_system.as_deref()),
+            device
+                .and_then(|d| d.web_info.as_ref())
+                .and_then(|w| w.browser.as_deref()),
+            geo.and_then(|g| g.country.as_deref()),
+            geo.and_then(|g| g.region.as_deref()),
+            geo.and_then(|g| g.city.as_deref()),
+            traffic.and_then(|t| t.source.as_deref()),
+            traffic.and_then(|t| t.medium.as_deref()),
+            e.ecommerce
+                .as_ref()
+                .and_then(|c| c.transaction_id.as_deref()),
+        ];
+        self.ts.append_value(ts);
+        for (b, v) in self.strings.iter_mut().zip(values) {
+            b.append_option(v);
+        }
+        self.session.append_option(session);
+        self.engagement.append_option(engagement);
+        self.revenue
+            .append_option(e.ecommerce.as_ref().and_then(|c| c.purchase_revenue));
+        self.lineage.push(file, line);
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub(super) fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch> {
+        let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.ts.finish())];
+        arrays.extend(
+            self.strings
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
+        arrays.push(Arc::new(self.session.finish()));
+        arrays.push(Arc::new(self.engagement.finish()));
+        arrays.push(Arc::new(self.revenue.finish()));
+        arrays.extend(self.lineage.finish());
+        self.rows = 0;
+        Ok(RecordBatch::try_new(schema.clone(), arrays)?)
+    }
+}
+
+/// Writes the events of one input file as one Parquet part, `BATCH_ROWS` at a time, and counts
+/// them: each row read is landed or rejected with its reason and raw text.
+pub(super) struct EventSink {
+    sink: ParquetSink,
+    schema: SchemaRef,
+    batch: Batch,
+    label: String,
+    counts: Counts,
+    rejects: Vec<Reject>,
+}
+
+impl EventSink {
+    /// A sink writing `out` for the input file `path`.
+    pub(super) fn create(path: &Path, out: &Path, loaded_at: DateTime<Utc>) -> Result<EventSink> {
+        let schema = schema();
+        Ok(EventSink {
+            sink: ParquetSink::create(out, schema.clone())?,
+            schema,
+            batch: Batch::new(loaded_at),
+            label: file_label(path),
+            counts: Counts::default(),
+            rejects: Vec::new(),
+        })
+    }
+
+    /// Rows read so far.
+    pub(super) fn read(&self) -> u64 {
+        self.counts.read
+    }
+
+    /// One row of the input at `line`: its event, or why it is not one, and its raw text should
+    /// it be rejected.
+    pub(super) fn add<'r>(
+        &mut self,
+        line: u64,
+        event: std::result::Result<Event<'_>, String>,
+        raw: impl FnOnce() -> Cow<'r, [u8]>,
+    ) -> Result<()> {
+        self.counts.read += 1;
+        match event.and_then(|ev| self.batch.push(&ev, &self.label, line)) {
+            Ok(()) => self.counts.accepted += 1,
+            Err(reason) => {
+                self.counts.rejected += 1;
+                self.rejects
+                    .push(Reject::new(&self.label, line, &raw(), reason));
+            }
+        }
+        if self.batch.rows == BATCH_ROWS {
+            self.sink.write(&self.batch.finish(&self.schema)?)?;
+        }
+        Ok(())
+    }
+
+    /// Write the last batch and close the part; a file without any row is an error naming it.
+    pub(super) fn finish(mut self, shown: &str) -> Result<(Counts, Vec<Reject>)> {
+        if self.batch.rows > 0 {
+            self.sink.write(&self.batch.finish(&self.schema)?)?;
+        }
+        self.sink.finish()?;
+        if self.counts.read == 0 {
+            return Err(Error::BadInput {
+                file: shown.to_string(),
+                reason: "the GA4 export file has no events".into(),
+            });
+        }
+        Ok((self.counts, self.rejects))
+    }
+}
+
+/// Decode one NDJSON file into one Parquet part.
+pub(super) fn land_file(
+    path: &Path,
+    out: &Path,
+    loaded_at: DateTime<Utc>,
+) -> Result<(Counts, Vec<Reject>)> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut sink = EventSink::create(path, out, loaded_at)?;
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let text = buf.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        let event = serde_json::from_slice::<Event>(text)
+            .map_err(|e| format!("invalid GA4 event JSON: {e}"));
+        sink.add(line_no, event, || Cow::Borrowed(text))?;
+    }
+    sink.finish(&path.display().to_string())
+}
+
+/// Decode the first event of a file (`personas validate`).
+pub fn check_first_event(path: &Path) -> Result<String> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    while line.trim_ascii().is_empty() {
+        line.clear();
+        if reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(path, e))?
+            == 0
+        {
+            break;
+        }
+    }
+    check_head(&line, &path.display().to_string())
+}
+
+/// Decode the first event in the first bytes of a file (`personas validate` on a remote file).
+pub fn check_head(head: &[u8], file: &str) -> Result<String> {
+    let bad = |reason: String| Error::BadInput {
+        file: file.to_string(),
+        reason,
+    };
+    let line = head
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .find(|l| !l.is_empty())
+        .ok_or_else(|| bad("the GA4 export file has no events".into()))?;
+    let event = serde_json::from_slice::<Event>(line)
+        .map_err(|e| bad(format!("line 1 is not a GA4 event: {e}")))?;
+    Batch::new(DateTime::UNIX_EPOCH)
+        .push(&event, "", 1)
+        .map_err(|e| bad(format!("line 1: {e}")))?;
+    Ok("first event reads as a GA4 event".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(line: &str) -> std::result::Result<RecordBatch, String> {
+        let ev: Event = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let mut b = Batch::new(DateTime::UNIX_EPOCH);
+        b.push(&ev, "events_20261021.json", 1)?;
+        Ok(b.finish(&schema()).unwrap())
+    }
+
+    #[test]
+    fn compact_and_verbose_values_and_string_ints() {
+        let compact = r#"{"event_date":"20261021","event_timestamp":1792563654000428,"event_name":"page_view","event_params":[{"key":"page_location","value":{"string_value":"https://x.io/blog"}},{"key":"ga_session_id","value":{"int_value":1792563654}}],"user_id":"880","user_pseudo_id":"1.2","device":{"category":"desktop","operating_system":"Windows","web_info":{"browser":"Chrome"}},"geo":{"country":"US"},"traffic_source":{"source":"google","medium":"organic","name":"(organic)"}}"#;
+        let verbose = r#"{"event_date":"20261021","event_timestamp":"1792563654000428","event_name":"purchase","event_params":[{"key":"ga_session_id","value":{"string_value":null,"int_value":"1792563654","float_value":null,"double_value":null}}],"user_id":null,"ecommerce":{"purchase_revenue":129.5,"transaction_id":"T1"}}"#;
+        let a = decode(compact).unwrap();
+        let b = decode(verbose).unwrap();
+        assert_eq!(a.num_rows(), 1);
+        let sid = |r: &RecordBatch| {
+            r.column_by_name("ga_session_id")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .unwrap()
+                .value(0)
+        };
+        assert_eq!(sid(&a), 1792563654);
+        assert_eq!(sid(&b), 1792563654);
+    }
+
+    #[test]
+    fn missing_fields_are_reasons() {
+        let e = decode(r#"{"event_date":"20261021","event_name":"x"}"#).unwrap_err();
+        assert!(e.contains("event_timestamp"), "{e}");
+        let e = decode(r#"{"event_timestamp":"12x","event_name":"x"}"#).unwrap_err();
+        assert!(e.contains("12x"), "{e}");
+    }
+}
