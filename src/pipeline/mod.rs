@@ -1,13 +1,13 @@
 //! Pipeline: one run of the whole data path for one logical date, and backfills of several.
 //!
-//! A run takes the output folder's lock ([`lock`]), rolls back a publish an earlier run left
+//! A run takes the output folder's lock ([`crate::output::lock`]), rolls back a publish an earlier run left
 //! half done ([`crate::output::recover`]), resolves and checksums its inputs (its source paths
 //! rendered for the date, [`crate::config::template`]), and stops with
-//! [`Error::NothingToDo`] when asked to skip a date already published from the same inputs.
+//! [`crate::Error::NothingToDo`] when asked to skip a date already published from the same inputs.
 //! Otherwise sources are landed, SQL models built, features clustered and profiled, personas
 //! matched to the previous published run's ([`continuity`]), and every output, the manifest
 //! included, written into a staging folder; only when everything succeeded are the date's
-//! partitions published, all or nothing ([`publish`]), so a rerun of a date replaces it exactly
+//! partitions published, all or nothing ([`crate::output::publish`]), so a rerun of a date replaces it exactly
 //! and a failed or killed run leaves the previous outputs untouched.
 
 use std::path::PathBuf;
@@ -49,10 +49,10 @@ pub use fault::Fault;
 pub struct RunOptions {
     /// Logical date: selects the output partition and is recorded in every table.
     pub run_date: NaiveDate,
-    /// Stop with [`Error::NothingToDo`] when the date is already published from the same
+    /// Stop with [`crate::Error::NothingToDo`] when the date is already published from the same
     /// inputs, config and tool version (the command line's default; `--force` turns it off).
     pub skip_unchanged: bool,
-    /// Fail with [`Error::InsufficientSample`], publishing nothing, when no persona is big
+    /// Fail with [`crate::Error::InsufficientSample`], publishing nothing, when no persona is big
     /// enough to trust, instead of publishing flagged personas.
     pub fail_on_insufficient_sample: bool,
     /// Show a progress bar on stderr (the command line does when stderr is a terminal).

@@ -10,7 +10,7 @@
 //!   persona's row, most of its members went to another persona;
 //! - `vanished`: a previous persona that is in no persona now;
 //! - `drifting`: the same group whose trait profile moved by more than
-//!   [`DRIFT_DISTANCE`](super::identity::DRIFT_DISTANCE);
+//!   [`super::identity::DRIFT_DISTANCE`];
 //! - `growing` / `shrinking`: its share of the bucket changed by more than the sampling error
 //!   (two-proportion z-test, 95 %) and its head count moved the same way by more than its own
 //!   (difference of two Poisson counts, 95 %), so a persona does not "shrink" only because

@@ -10,7 +10,7 @@
 //!   persona changed since the latest earlier published run ([`delta`]).
 //!
 //! Contacts whose persona is flagged too small to trust get an empty persona or the configured
-//! fallback label, never a made-up persona. [`push`] sends the same change set to HubSpot's batch
+//! fallback label, never a made-up persona. [`push()`] sends the same change set to HubSpot's batch
 //! API and records every record that failed in the `crm_failures` table ([`failures`]).
 
 mod client;

@@ -1,7 +1,7 @@
 //! The generic CRM file, for any CRM without a preset: `contact_id, email, persona_id,
 //! persona_name, bucket, is_negative, run_date`, one row per contact. Written twice per run:
 //! `generic_import.csv` (delta or full) and `generic_full.csv` (every contact), which the next
-//! run reads back as its delta baseline and [`super::push`] as the state to send.
+//! run reads back as its delta baseline and [`super::push()`] as the state to send.
 
 use std::path::Path;
 
@@ -47,7 +47,7 @@ pub fn write<'a>(
     finish_csv(w, path)
 }
 
-/// Read a generic file written by [`write`]. Errors name the file, the line and the column.
+/// Read a generic file written by [`write()`]. Errors name the file, the line and the column.
 pub fn read(path: &Path) -> Result<Vec<CrmRow>> {
     let file = path.display().to_string();
     let bad = |line: u64, reason: String| Error::BadInput {
