@@ -42,10 +42,7 @@ fn a_meta_long_csv_feeds_the_social_audience() {
                country,US,700\n\
                country,GB,300\n";
     std::fs::write(fx.path("data/meta/audience.csv"), csv).unwrap();
-    let config = std::fs::read_to_string(&fx.config)
-        .unwrap()
-        .replace("data/meta/page_insights.json", "data/meta/audience.csv");
-    std::fs::write(&fx.config, config).unwrap();
+    fx.edit_config(|c| c.replace("data/meta/page_insights.json", "data/meta/audience.csv"));
     let report = fx.run().unwrap();
     let social = report.sources.iter().find(|s| s.name == "social").unwrap();
     assert_eq!((social.counts.read, social.counts.accepted), (6, 6));

@@ -15,7 +15,7 @@ use personas::sinks::crm::{self, CrmContext, PushMode, PushReport};
 use personas::tooling::generate::GenerateOptions;
 
 use crate::util::hubspot::{FakeHubSpot, Fault, Portal, BATCH_LIMIT};
-use crate::util::{parquet_rows, read_parquet, run_date, Fixture};
+use crate::util::{block_on, parquet_rows, read_parquet, run_date, Fixture};
 
 /// A CSV file as (header, rows).
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -30,6 +30,13 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 
 fn column(rows: &[Vec<String>], i: usize) -> Vec<&str> {
     rows.iter().map(|r| r[i].as_str()).collect()
+}
+
+/// Each row's column `value` by its id (the first column).
+fn values_by_id(rows: &[Vec<String>], value: usize) -> BTreeMap<String, String> {
+    rows.iter()
+        .map(|r| (r[0].clone(), r[value].clone()))
+        .collect()
 }
 
 fn assert_unique(values: &[&str], what: &str) {
@@ -113,21 +120,29 @@ fn write_run(
     files
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
+/// Each of `n` contacts in one of the four personas, in turn.
+fn round_robin(n: usize) -> Vec<Option<usize>> {
+    (0..n).map(|i| Some(i % 4)).collect()
+}
+
+/// A temp output folder holding a published run of `n` contacts, the four personas in turn.
+fn published_run(n: usize) -> (tempfile::TempDir, FeatureTable) {
+    let out = tempfile::tempdir().unwrap();
+    let (table, personas) = contacts(n);
+    write_run(
+        out.path(),
+        run_date(),
+        &table,
+        &round_robin(n),
+        &personas,
+        &CrmConfig::default(),
+    );
+    (out, table)
 }
 
 #[test]
 fn pipeline_run_writes_hubspot_salesforce_and_generic_files() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 400,
-        events_per_contact: 4.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(400, 4.0);
     let report = fx.run().unwrap();
     let dir = crm_dir(&fx.path("out"), run_date());
     let n = report.contacts;
@@ -227,11 +242,7 @@ fn pipeline_run_writes_hubspot_salesforce_and_generic_files() {
 
 #[test]
 fn second_run_with_unchanged_data_writes_an_empty_delta() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 300,
-        events_per_contact: 4.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(300, 4.0);
     let first = fx.run().unwrap();
     let next = run_date().succ_opt().unwrap();
     let second = fx.run_with(&RunOptions::new(next)).unwrap();
@@ -259,7 +270,7 @@ fn second_run_with_unchanged_data_writes_an_empty_delta() {
 fn fifty_contacts_that_changed_persona_are_exactly_the_delta() {
     let out = tempfile::tempdir().unwrap();
     let (table, personas) = contacts(400);
-    let before: Vec<Option<usize>> = (0..400).map(|i| Some(i % 4)).collect();
+    let before = round_robin(400);
     let day1 = run_date();
     let day2 = day1.succ_opt().unwrap();
     let cfg = CrmConfig::default();
@@ -280,18 +291,10 @@ fn fifty_contacts_that_changed_persona_are_exactly_the_delta() {
         write_run(out.path(), day2, &table, &after, &personas, &cfg);
         let dir = crm_dir(out.path(), day2);
         let (_, hubspot) = read_csv(&dir.join("hubspot_import.csv"));
-        let got: BTreeMap<String, String> = hubspot
-            .iter()
-            .map(|r| (r[0].clone(), r[2].clone()))
-            .collect();
-        assert_eq!(got, moved);
+        assert_eq!(values_by_id(&hubspot, 2), moved);
         assert_eq!(hubspot.len(), 50);
         let (_, salesforce) = read_csv(&dir.join("salesforce_update.csv"));
-        let got: BTreeMap<String, String> = salesforce
-            .iter()
-            .map(|r| (r[0].clone(), r[1].clone()))
-            .collect();
-        assert_eq!(got, moved);
+        assert_eq!(values_by_id(&salesforce, 1), moved);
         let (_, generic) = read_csv(&dir.join("generic_import.csv"));
         assert_eq!(generic.len(), 50);
         assert_eq!(read_csv(&dir.join("generic_full.csv")).1.len(), 400);
@@ -318,7 +321,7 @@ fn flagged_persona_is_empty_or_the_fallback_and_big_imports_are_split() {
     let out = tempfile::tempdir().unwrap();
     let (table, mut personas) = contacts(250);
     personas[3].flags.push(INSUFFICIENT_SAMPLE.into());
-    let primary: Vec<Option<usize>> = (0..250).map(|i| Some(i % 4)).collect();
+    let primary = round_robin(250);
     let flagged: HashSet<&str> = (3..250)
         .step_by(4)
         .map(|i| table.contact_ids[i].as_str())
@@ -416,17 +419,7 @@ fn push(
 
 #[test]
 fn push_delivers_every_record_despite_a_429_and_a_500_and_records_the_invalid_one() {
-    let out = tempfile::tempdir().unwrap();
-    let (table, personas) = contacts(250);
-    let primary: Vec<Option<usize>> = (0..250).map(|i| Some(i % 4)).collect();
-    write_run(
-        out.path(),
-        run_date(),
-        &table,
-        &primary,
-        &personas,
-        &CrmConfig::default(),
-    );
+    let (out, table) = published_run(250);
     // Contact 150 was deleted in HubSpot since the export; it sits in the second batch.
     let deleted = table.contact_ids[150].clone();
     let existing: Vec<String> = table
@@ -539,17 +532,7 @@ fn push_delivers_every_record_despite_a_429_and_a_500_and_records_the_invalid_on
 
 #[test]
 fn push_checks_every_option_before_the_first_write() {
-    let out = tempfile::tempdir().unwrap();
-    let (table, personas) = contacts(40);
-    let primary: Vec<Option<usize>> = (0..40).map(|i| Some(i % 4)).collect();
-    write_run(
-        out.path(),
-        run_date(),
-        &table,
-        &primary,
-        &personas,
-        &CrmConfig::default(),
-    );
+    let (out, table) = published_run(40);
     let mut p = portal("pat-na1-options", &table.contact_ids, vec![]);
     p.options.retain(|o| o != "persona_4");
     let server = FakeHubSpot::start(p);
@@ -572,7 +555,7 @@ fn dry_run_shows_the_change_since_the_last_push_and_sends_nothing() {
     let (table, personas) = contacts(120);
     let day1 = run_date();
     let day2 = day1.succ_opt().unwrap();
-    let before: Vec<Option<usize>> = (0..120).map(|i| Some(i % 4)).collect();
+    let before = round_robin(120);
     write_run(
         out.path(),
         day1,
@@ -631,17 +614,7 @@ fn dry_run_shows_the_change_since_the_last_push_and_sends_nothing() {
 
 #[test]
 fn a_refused_or_missing_token_stops_the_push_without_showing_it() {
-    let out = tempfile::tempdir().unwrap();
-    let (table, personas) = contacts(8);
-    let primary: Vec<Option<usize>> = (0..8).map(|i| Some(i % 4)).collect();
-    write_run(
-        out.path(),
-        run_date(),
-        &table,
-        &primary,
-        &personas,
-        &CrmConfig::default(),
-    );
+    let (out, table) = published_run(8);
     let server = FakeHubSpot::start(portal("pat-na1-right", &table.contact_ids, vec![]));
     std::env::set_var("PERSONAS_TEST_HUBSPOT_TOKEN_WRONG", "pat-na1-wrong-secret");
     let cfg = push_config(&server, "PERSONAS_TEST_HUBSPOT_TOKEN_WRONG");
@@ -674,12 +647,12 @@ fn a_run_with_push_sends_every_contact_s_persona_after_publishing() {
         faults: vec![],
     });
     std::env::set_var("PERSONAS_TEST_HUBSPOT_TOKEN_RUN", "pat-na1-run");
-    let config = std::fs::read_to_string(&fx.config).unwrap()
-        + &format!(
+    fx.edit_config(|c| {
+        c + &format!(
             "\n[crm.hubspot]\napi_base = \"{}\"\ntoken_env = \"PERSONAS_TEST_HUBSPOT_TOKEN_RUN\"\n",
             server.base()
-        );
-    std::fs::write(&fx.config, config).unwrap();
+        )
+    });
     let report = fx
         .run_with(&RunOptions {
             push: Some(PushMode::Write),

@@ -8,14 +8,13 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 use personas::config::{Pipeline, SourceKind};
 use personas::output::parquet::write_parquet;
 use personas::sources::csv::checks::salesforce_id_18;
-use personas::tooling::generate::GenerateOptions;
 use personas::Error;
 
-use crate::util::{read_parquet, run_date, Fixture};
+use crate::util::{block_on, read_parquet, register_landed, run_models, Fixture};
 
 /// The generator's HubSpot export: a cell by column name, for each row.
 struct Hubspot {
@@ -39,6 +38,14 @@ impl Hubspot {
 
     fn get<'r>(&self, row: &'r csv::StringRecord, column: &str) -> &'r str {
         &row[self.header[column]]
+    }
+
+    /// Every row's cell of `column`.
+    fn column(&self, column: &str) -> Vec<String> {
+        self.rows
+            .iter()
+            .map(|r| self.get(r, column).to_string())
+            .collect()
     }
 }
 
@@ -89,11 +96,12 @@ fn rewrite_user_ids(fx: &Fixture, f: impl Fn(&str) -> String) {
 /// Replace the fixture's HubSpot source with `source` (the lines after `[[sources]]` and its
 /// name).
 fn replace_crm_source(fx: &Fixture, source: &str) {
-    let config = std::fs::read_to_string(&fx.config).unwrap();
     let hubspot =
         "kind = \"hubspot_contacts\"\npath = \"data/hubspot-crm-exports-all-contacts-*.csv\"\n";
-    assert!(config.contains(hubspot), "{config}");
-    std::fs::write(&fx.config, config.replacen(hubspot, source, 1)).unwrap();
+    fx.edit_config(|config| {
+        assert!(config.contains(hubspot), "{config}");
+        config.replacen(hubspot, source, 1)
+    });
 }
 
 /// Write records as CSV with `delimiter`, every field quoted or only where needed.
@@ -132,23 +140,23 @@ fn strings(path: &Path, column: &str) -> Vec<Option<String>> {
         .collect()
 }
 
+/// A landed text column, a null read as empty.
+fn texts(path: &Path, column: &str) -> Vec<String> {
+    strings(path, column)
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
+}
+
 fn landed(fx: &Fixture, table: &str) -> PathBuf {
     fx.path(&format!(
         "out/landing/{table}/run_date=2026-11-20/part-0.parquet"
     ))
 }
 
-fn small(contacts: usize) -> Fixture {
-    Fixture::generated(&GenerateOptions {
-        contacts,
-        events_per_contact: 4.0,
-        ..Default::default()
-    })
-}
-
 #[test]
 fn a_salesforce_data_loader_export_builds_personas() {
-    let fx = small(300);
+    let fx = Fixture::sample(300, 4.0);
     let hs = Hubspot::read(&fx);
     let mut rows = vec![[
         "Id",
@@ -235,7 +243,7 @@ fn a_salesforce_data_loader_export_builds_personas() {
 
 #[test]
 fn a_salesforce_report_export_lands_under_api_names() {
-    let fx = small(150);
+    let fx = Fixture::sample(150, 4.0);
     let hs = Hubspot::read(&fx);
     let mut rows = vec![[
         "Contact ID",
@@ -294,15 +302,8 @@ fn a_salesforce_report_export_lands_under_api_names() {
     assert_eq!(ids, expected);
     assert!(ids.iter().flatten().all(|id| id.len() == 18));
     // M/D/YYYY dates land as YYYY-MM-DD, the same as HubSpot wrote them.
-    let birthdates: Vec<String> = strings(&path, "Birthdate")
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect();
-    let hubspot_dates: Vec<String> = hs
-        .rows
-        .iter()
-        .map(|r| hs.get(r, "Date of birth").to_string())
-        .collect();
+    let birthdates = texts(&path, "Birthdate");
+    let hubspot_dates = hs.column("Date of birth");
     assert_eq!(birthdates, hubspot_dates);
     let created = strings(&path, "CreatedDate");
     let hubspot_created: Vec<Option<String>> = hs
@@ -344,7 +345,7 @@ const MAPPED: &[(&str, &str)] = &[
 
 #[test]
 fn a_mapped_latin_1_csv_without_header_gives_the_hubspot_personas() {
-    let fx = small(300);
+    let fx = Fixture::sample(300, 4.0);
     let baseline = fx.run().unwrap();
     let hs = Hubspot::read(&fx);
     let row = |r: &csv::StringRecord| -> Vec<String> {
@@ -412,25 +413,11 @@ fn a_mapped_latin_1_csv_without_header_gives_the_hubspot_personas() {
     );
     // Landed under the canonical names, decoded from Latin-1, dates normalised.
     let path = landed(&fx, "raw_csv__contacts");
-    let last_names: Vec<String> = strings(&path, "last_name")
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect();
-    let hubspot_names: Vec<String> = hs
-        .rows
-        .iter()
-        .map(|r| hs.get(r, "Last Name").to_string())
-        .collect();
+    let last_names = texts(&path, "last_name");
+    let hubspot_names = hs.column("Last Name");
     assert_eq!(last_names, hubspot_names);
-    let dob: Vec<String> = strings(&path, "date_of_birth")
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect();
-    let hubspot_dob: Vec<String> = hs
-        .rows
-        .iter()
-        .map(|r| hs.get(r, "Date of birth").to_string())
-        .collect();
+    let dob = texts(&path, "date_of_birth");
+    let hubspot_dob = hs.column("Date of birth");
     assert_eq!(dob, hubspot_dob);
     let columns: Vec<String> = read_parquet(&path)[0]
         .schema()
@@ -457,7 +444,7 @@ fn a_mapped_latin_1_csv_without_header_gives_the_hubspot_personas() {
 
 #[test]
 fn a_mapping_onto_a_missing_column_fails_before_any_work() {
-    let fx = small(50);
+    let fx = Fixture::sample(50, 4.0);
     replace_crm_source(
         &fx,
         "kind = \"csv\"\npath = \"data/hubspot-crm-exports-all-contacts-*.csv\"\n\
@@ -552,26 +539,15 @@ fn config_accepts_salesforce_alone_and_checks_csv_options() {
 #[test]
 fn every_crm_staging_model_has_the_hubspot_columns() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
+    block_on(async {
         let ctx = SessionContext::new();
         for kind in SourceKind::ALL {
             let schema = personas::sources::empty_raw_schema(kind);
             let landed = dir.path().join(kind.raw_table());
             write_parquet(&landed.join("part-0.parquet"), schema, &[]).unwrap();
-            ctx.register_parquet(
-                kind.raw_table(),
-                &format!("{}/", landed.display()),
-                ParquetReadOptions::default(),
-            )
-            .await
-            .unwrap();
+            register_landed(&ctx, kind, &landed).await;
         }
-        let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
-        let models = personas::transform::discover(&sql).unwrap();
-        personas::transform::run(&ctx, &models, run_date(), &[])
-            .await
-            .unwrap();
+        run_models(&ctx).await;
         let columns = |model: &str| {
             let ctx = ctx.clone();
             let model = model.to_string();

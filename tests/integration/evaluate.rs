@@ -1,8 +1,7 @@
 //! The modelling against planted personas: recovered and stable when they are separated, and
 //! reported unstable when they overlap; small groups and small runs flagged, not published.
 
-use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{Float64Type, UInt64Type};
@@ -10,21 +9,7 @@ use personas::profile::{INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
 use personas::tooling::evaluate::{evaluate, EvaluateOptions};
 use personas::tooling::generate::GenerateOptions;
 
-use crate::util::Fixture;
-
-/// The crate's SQL models folder.
-pub(crate) fn sql_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sql")
-}
-
-/// Runs `work` to its end on a fresh multi-threaded runtime.
-pub(crate) fn block_on<F: Future>(work: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(work)
-}
+use crate::util::{block_on, sql_dir, Fixture};
 
 fn run(opts: EvaluateOptions) -> personas::tooling::evaluate::Evaluation {
     let dir = tempfile::tempdir().unwrap();
@@ -92,8 +77,8 @@ fn a_planted_group_of_15_is_flagged_and_kept_out_of_the_crm() {
         small_group: 15,
         ..GenerateOptions::default()
     });
-    let config = std::fs::read_to_string(&fx.config).unwrap()
-        + r#"
+    fx.edit_config(|c| {
+        c + r#"
 [features]
 criteria = [
     { name = "online_behaviour", columns = ["share_docs", "share_pricing", "share_discounts", "share_blog", "share_mobile"] },
@@ -105,8 +90,8 @@ criteria = [
 [cluster]
 k_min = 5
 k_max = 5
-"#;
-    std::fs::write(&fx.config, config).unwrap();
+"#
+    });
     let report = fx.run().unwrap();
     let truth = fx.truth();
     let summary = report.summary();
@@ -267,9 +252,9 @@ fn a_criterion_the_model_lacks_is_a_config_error_before_any_work() {
         contacts: 120,
         ..GenerateOptions::default()
     });
-    let config = std::fs::read_to_string(&fx.config).unwrap()
-        + "\n[features]\ncriteria = [\"job_senority\", \"company_size\", \"revenue\"]\n";
-    std::fs::write(&fx.config, config).unwrap();
+    fx.edit_config(|c| {
+        c + "\n[features]\ncriteria = [\"job_senority\", \"company_size\", \"revenue\"]\n"
+    });
     let err = fx.run().unwrap_err();
     assert_eq!(err.exit_code(), 2, "{err}");
     let message = err.to_string();

@@ -5,6 +5,7 @@ mod audience;
 mod crm_export;
 mod crm_sources;
 mod evaluate;
+mod export_headers;
 mod kmeans_reference;
 mod more_sources;
 mod pipeline;

@@ -8,11 +8,7 @@ use personas::tooling::generate::GenerateOptions;
 
 #[test]
 fn planted_personas_are_recovered() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 1200,
-        events_per_contact: 8.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(1200, 8.0);
     let report = fx.run().unwrap();
     let truth = fx.truth();
     let planted: Vec<String> = report
@@ -69,11 +65,7 @@ fn twenty_contacts_are_flagged_as_too_small() {
 
 #[test]
 fn rerunning_a_date_replaces_it_exactly() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 300,
-        events_per_contact: 4.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(300, 4.0);
     let first = fx.run().unwrap();
     let members = fx.path("out/persona_members/run_date=2026-11-20/part-0.parquet");
     let before = read_parquet(&members);
@@ -95,11 +87,7 @@ fn rerunning_a_date_replaces_it_exactly() {
 
 #[test]
 fn every_row_is_accepted_or_rejected_with_a_reason() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 400,
-        events_per_contact: 4.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(400, 4.0);
     // Corrupt a few rows of the CRM export and the GA4 export.
     let crm = fx.crm_export();
     let mut text = std::fs::read_to_string(&crm).unwrap();
@@ -157,11 +145,12 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
     assert!(insights.contains("\"F.13-17\": "));
     let insights = insights.replacen("\"F.13-17\": ", "\"F.13-17\": \"many\", \"F.x\": ", 1);
     std::fs::write(&meta, insights).unwrap();
-    let config = std::fs::read_to_string(&fx.config).unwrap().replace(
-        "path = \"data/meta/page_insights.json\"",
-        "path = \"data/meta/page_insights.json\"\nmax_reject_pct = 5",
-    );
-    std::fs::write(&fx.config, config).unwrap();
+    fx.edit_config(|c| {
+        c.replace(
+            "path = \"data/meta/page_insights.json\"",
+            "path = \"data/meta/page_insights.json\"\nmax_reject_pct = 5",
+        )
+    });
     let ga4 = fx.path("data/ga4/events_20261120.json");
     let mut events = std::fs::read_to_string(&ga4).unwrap();
     events.push_str("{\"event_name\": \"page_view\", \"event_timestamp\": \n");
@@ -239,27 +228,23 @@ fn every_row_is_accepted_or_rejected_with_a_reason() {
 
 #[test]
 fn a_missing_required_column_fails_before_any_work() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 50,
-        events_per_contact: 2.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(50, 2.0);
     let crm = fx.crm_export();
     let text = std::fs::read_to_string(&crm)
         .unwrap()
-        .replacen("\"Job Title\"", "\"Title\"", 1);
+        .replacen("\"Email\"", "\"E-mail\"", 1);
     std::fs::write(&crm, text).unwrap();
     // `personas validate` finds it from the header alone...
     let pipeline = personas::config::Pipeline::load(&fx.config).unwrap();
     let crm_source = &pipeline.config.sources[0];
     let err = personas::sources::check_file(crm_source, &crm).unwrap_err();
-    assert!(err.to_string().contains("Job Title"), "{err}");
+    assert!(err.to_string().contains("Email"), "{err}");
     // ... and a run fails before any work.
     let err = fx.run().unwrap_err();
     assert_eq!(err.exit_code(), 3);
     let msg = err.to_string();
     assert!(
-        msg.contains("Job Title") && msg.contains("hubspot-crm-exports"),
+        msg.contains("Email") && msg.contains("hubspot-crm-exports"),
         "{msg}"
     );
     assert!(
@@ -270,11 +255,7 @@ fn a_missing_required_column_fails_before_any_work() {
 
 #[test]
 fn a_windows_1252_export_is_read_when_configured() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 200,
-        events_per_contact: 2.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(200, 2.0);
     let crm = fx.crm_export();
     let utf8 = std::fs::read_to_string(&crm).unwrap();
     assert!(!utf8.is_ascii(), "the generator writes accented names");
@@ -283,13 +264,13 @@ fn a_windows_1252_export_is_read_when_configured() {
     let mut cp1252 = b"\xEF\xBB\xBF".to_vec();
     cp1252.extend(utf8.chars().map(|c| u8::try_from(u32::from(c)).unwrap()));
     std::fs::write(&crm, cp1252).unwrap();
-    let config = std::fs::read_to_string(&fx.config).unwrap();
-    let config = config.replacen(
-        "kind = \"hubspot_contacts\"",
-        "kind = \"hubspot_contacts\"\nencoding = \"windows-1252\"",
-        1,
-    );
-    std::fs::write(&fx.config, config).unwrap();
+    fx.edit_config(|c| {
+        c.replacen(
+            "kind = \"hubspot_contacts\"",
+            "kind = \"hubspot_contacts\"\nencoding = \"windows-1252\"",
+            1,
+        )
+    });
     let report = fx.run().unwrap();
     let crm_report = report.sources.iter().find(|s| s.name == "crm").unwrap();
     assert_eq!(
@@ -316,11 +297,7 @@ fn a_windows_1252_export_is_read_when_configured() {
 
 #[test]
 fn too_many_rejects_fail_the_run_naming_the_reasons() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 200,
-        events_per_contact: 2.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(200, 2.0);
     // Ten rows with a date that is not a date: 10 of 210 rejected, above the 1 % ceiling.
     let crm = fx.crm_export();
     let mut text = std::fs::read_to_string(&crm).unwrap();
@@ -352,10 +329,7 @@ fn a_folder_of_exports_is_read_without_its_hidden_files() {
     });
     // Finder's `.DS_Store` next to the Mailchimp CSVs.
     std::fs::write(fx.path("data/mailchimp/.DS_Store"), b"\x00\x00\x00\x01Bud1").unwrap();
-    let config = std::fs::read_to_string(&fx.config)
-        .unwrap()
-        .replace("data/mailchimp/*_members_export_*.csv", "data/mailchimp");
-    std::fs::write(&fx.config, config).unwrap();
+    fx.edit_config(|c| c.replace("data/mailchimp/*_members_export_*.csv", "data/mailchimp"));
     let report = fx.run().unwrap();
     let email = report.sources.iter().find(|s| s.name == "email").unwrap();
     assert_eq!(email.files.len(), 3, "{:?}", email.files);

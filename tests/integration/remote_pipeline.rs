@@ -6,15 +6,10 @@ use crate::util::walk;
 use crate::util::Fixture;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
-use personas::tooling::generate::GenerateOptions;
 
 #[test]
 fn sample_pipeline_runs_from_s3_and_http() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 300,
-        events_per_contact: 4.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(300, 4.0);
     let local = fx.run().unwrap();
 
     aws_env();

@@ -10,7 +10,7 @@ use personas::config::FeaturesConfig;
 use personas::tooling::evaluate::suite::{summary, DesignResult};
 use personas::tooling::evaluate::{run_suite, SuiteOptions};
 
-use crate::evaluate::{block_on, sql_dir};
+use crate::util::{block_on, sql_dir};
 
 /// Contacts per design in CI (the full-size runs are in the README).
 const CONTACTS: usize = 2000;

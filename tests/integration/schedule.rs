@@ -19,16 +19,10 @@ use personas::sinks::manifest::{read_manifest, Manifest};
 use personas::tooling::generate::{generate, AddedContacts, GenerateOptions};
 use sha2::{Digest, Sha256};
 
-use crate::util::{parquet_rows, read_parquet, run_date, walk, Fixture};
+use crate::util::{parquet_rows, read_parquet, run_config, run_date, sql_dir, walk, Fixture};
 
 fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
-}
-
-fn run(config: &Path, opts: &RunOptions) -> personas::Result<RunReport> {
-    let pipeline = Pipeline::load(config)?;
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(pipeline::run(&pipeline, opts))
 }
 
 /// The `personas` binary, quiet.
@@ -36,6 +30,15 @@ fn personas_bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_personas"));
     c.stdout(Stdio::null()).stderr(Stdio::null());
     c
+}
+
+/// Run the `personas` binary with `args` and the fault `PERSONAS_FAULT` names.
+fn run_with_fault(args: &[&str], fault: &str) -> std::process::ExitStatus {
+    personas_bin()
+        .args(args)
+        .env("PERSONAS_FAULT", fault)
+        .status()
+        .unwrap()
 }
 
 /// Every file a reader can see under `out` (no `.`-hidden path), with its bytes.
@@ -93,11 +96,7 @@ fn killed(status: std::process::ExitStatus) -> bool {
 
 #[test]
 fn a_run_killed_midway_leaves_the_published_date_intact() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 240,
-        events_per_contact: 3.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(240, 3.0);
     let out = fx.path("out");
     fx.run().unwrap();
     let before = visible_files(&out);
@@ -108,22 +107,14 @@ fn a_run_killed_midway_leaves_the_published_date_intact() {
     let rerun = ["run", config, "--date", "2026-11-20", "--force"];
 
     // Killed (no clean-up at all) after the profile stage: nothing visible changed.
-    let status = personas_bin()
-        .args(rerun)
-        .env("PERSONAS_FAULT", "abort-after:profile")
-        .status()
-        .unwrap();
+    let status = run_with_fault(&rerun, "abort-after:profile");
     assert!(killed(status), "{status}");
     assert_eq!(visible_files(&out), before);
     assert!(out.join(".lock").exists() && out.join(".staging").exists());
 
     // Killed in the middle of the publish itself, after 3 partitions were swapped (the dead
     // run's lock is taken over). The date reads as unpublished, and no file is partial.
-    let status = personas_bin()
-        .args(rerun)
-        .env("PERSONAS_FAULT", "abort-in-publish:3")
-        .status()
-        .unwrap();
+    let status = run_with_fault(&rerun, "abort-in-publish:3");
     assert!(killed(status), "{status}");
     assert!(
         !is_published(&out, run_date()),
@@ -188,8 +179,8 @@ fn exports(dir: &Path, date: NaiveDate, more: &[(&str, usize)]) {
 
 /// A config reading the exports of each run's date (`data_{date}/...`).
 fn templated_config(dir: &Path) -> PathBuf {
-    let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
-    let text = personas::tooling::generate::pipeline_config("trend", "data_{date}", "out", &sql);
+    let text =
+        personas::tooling::generate::pipeline_config("trend", "data_{date}", "out", &sql_dir());
     let path = dir.join("pipeline.toml");
     std::fs::write(&path, text).unwrap();
     path
@@ -223,7 +214,7 @@ fn three_dates_show_a_persona_growing_and_one_appearing() {
     exports(dir.path(), day(20), &[grow, ("bargain_founder", 300)]);
     let config = templated_config(dir.path());
     let reports: Vec<RunReport> = [18, 19, 20]
-        .map(|d| run(&config, &RunOptions::new(day(d))).unwrap())
+        .map(|d| run_config(&config, &RunOptions::new(day(d))).unwrap())
         .into();
     let mut truth = HashMap::new();
     let mut r = csv::Reader::from_path(dir.path().join("data_2026-11-20/truth.csv")).unwrap();
@@ -332,11 +323,7 @@ fn tables(
 
 #[test]
 fn rerunning_a_date_gives_identical_tables_and_unchanged_inputs_are_skipped() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 300,
-        events_per_contact: 3.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(300, 3.0);
     let out = fx.path("out");
     let (d0, d) = (run_date() - Days::new(1), run_date());
     fx.run_with(&RunOptions::new(d0)).unwrap();
@@ -384,11 +371,7 @@ fn rerunning_a_date_gives_identical_tables_and_unchanged_inputs_are_skipped() {
 
 #[test]
 fn a_backfill_of_seven_dates_writes_seven_partitions_and_manifests() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 160,
-        events_per_contact: 2.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(160, 2.0);
     // Each day its own CRM export, named by the date: 100 contacts on the first, 10 more a day.
     let export = std::fs::read_to_string(fx.crm_export()).unwrap();
     let lines: Vec<&str> = export.lines().collect();
@@ -504,11 +487,7 @@ fn a_backfill_of_seven_dates_writes_seven_partitions_and_manifests() {
 
 #[test]
 fn a_second_run_is_refused_while_one_holds_the_lock() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 200,
-        events_per_contact: 3.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(200, 3.0);
     let out = fx.path("out");
     let mut first = personas_bin()
         .args(["run", fx.config.to_str().unwrap(), "--date", "2026-11-20"])

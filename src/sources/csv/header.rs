@@ -61,7 +61,9 @@ pub(super) fn csv_reader<'t>(text: &'t [u8], spec: &CsvSpec<'_>) -> csv::Reader<
 
 /// The header of an export: its columns, where the data starts (byte, line). Without a header
 /// row the columns are `column_1`, `column_2`, ... as many as the first row has, and the data
-/// starts at the top. Fails when the file is empty or lacks a required column.
+/// starts at the top. Header names are trimmed (whitespace, a byte-order mark) and matched
+/// ignoring case. Fails when the file is empty, lacks a required column or has two columns for
+/// one.
 fn parse_header(text: &[u8], spec: &CsvSpec<'_>, label: &str) -> Result<(Vec<String>, usize, u64)> {
     if text.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::BadInput {
@@ -88,7 +90,7 @@ fn parse_header(text: &[u8], spec: &CsvSpec<'_>, label: &str) -> Result<(Vec<Str
     let (columns, header_end, data_line): (Vec<String>, usize, u64) = if spec.has_header {
         let columns = rec
             .iter()
-            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .map(|f| header_name(&String::from_utf8_lossy(f)))
             .collect();
         let pos = reader.position();
         (columns, pos.byte() as usize, pos.line())
@@ -103,7 +105,24 @@ fn parse_header(text: &[u8], spec: &CsvSpec<'_>, label: &str) -> Result<(Vec<Str
             found: columns.join(", "),
         });
     }
+    if let Some((landed, first, second)) = spec.duplicate_column(&columns) {
+        return Err(Error::BadInput {
+            file: label.to_string(),
+            reason: format!(
+                "columns `{first}` and `{second}` both hold `{landed}` (header names match \
+                 ignoring case, and a label and an internal name are the same column); keep one. \
+                 Found columns: {}",
+                columns.join(", ")
+            ),
+        });
+    }
     Ok((columns, header_end, data_line))
+}
+
+/// A header cell as a column name: without surrounding whitespace or a byte-order mark.
+fn header_name(cell: &str) -> String {
+    cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .to_string()
 }
 
 /// Check an export's header without reading its rows (`personas validate`): returns its columns.
@@ -122,4 +141,59 @@ pub fn check_header(path: &std::path::Path, spec: &CsvSpec<'_>) -> Result<Vec<St
 pub fn check_header_bytes(head: &[u8], spec: &CsvSpec<'_>, file: &str) -> Result<Vec<String>> {
     let text = to_utf8(head, spec.encoding, file);
     parse_header(&text, spec, file).map(|(columns, _, _)| columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TextEncoding;
+    use crate::sources::csv::{Typing, HUBSPOT_CONTACTS};
+
+    fn hubspot() -> CsvSpec<'static> {
+        CsvSpec {
+            preset: &HUBSPOT_CONTACTS,
+            delimiter: b',',
+            quote: b'"',
+            has_header: true,
+            encoding: TextEncoding::Utf8,
+            mapping: None,
+            typing: Typing::default(),
+        }
+    }
+
+    #[test]
+    fn header_names_are_trimmed_of_spaces_and_a_byte_order_mark() {
+        let head = "\u{feff}\" Record ID \",\u{feff}EMAIL , jobtitle\n1,a@b.co,CEO\n";
+        let columns = check_header_bytes(head.as_bytes(), &hubspot(), "c.csv").unwrap();
+        assert_eq!(columns, ["Record ID", "EMAIL", "jobtitle"]);
+    }
+
+    #[test]
+    fn a_missing_required_column_names_the_file_and_the_columns_found() {
+        let head = b"Record ID,First Name,Job Title\n1,Ann,CEO\n";
+        match check_header_bytes(head, &hubspot(), "exports/contacts.csv").unwrap_err() {
+            Error::MissingColumn {
+                file,
+                column,
+                found,
+            } => {
+                assert_eq!(file, "exports/contacts.csv");
+                assert_eq!(column, "Email");
+                assert_eq!(found, "Record ID, First Name, Job Title");
+            }
+            other => panic!("expected a missing column, got {other}"),
+        }
+    }
+
+    #[test]
+    fn a_label_and_an_internal_name_for_one_column_fail_naming_both() {
+        let head = b"Record ID,Email,Last Name,lastname\n";
+        let err = check_header_bytes(head, &hubspot(), "c.csv").unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::BadInput { .. }), "{text}");
+        assert!(
+            text.contains("c.csv") && text.contains("`Last Name`") && text.contains("`lastname`"),
+            "{text}"
+        );
+    }
 }

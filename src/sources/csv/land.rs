@@ -51,20 +51,15 @@ pub fn land(ctx: &LandContext<'_>, spec: &CsvSpec<'_>) -> Result<(Counts, Vec<Re
     Ok((counts, rejects))
 }
 
-/// The landed columns: the preset's required and optional columns, then (without a column
-/// mapping) every other column the files have under its alias, in the order first seen (an
-/// unknown column is kept, not dropped).
+/// The landed columns: the preset's required and optional columns (in the preset's order), then
+/// (without a column mapping) every other column the files have under its alias, in the order
+/// first seen (an unknown column is kept, not dropped).
 fn landed_columns<'a>(
     spec: &CsvSpec<'_>,
     headers: impl Iterator<Item = &'a [String]>,
 ) -> Vec<String> {
     let preset = spec.preset;
-    let mut columns: Vec<String> = preset
-        .required
-        .iter()
-        .chain(preset.optional)
-        .map(|c| c.to_string())
-        .collect();
+    let mut columns: Vec<String> = preset.columns().iter().map(|c| c.to_string()).collect();
     if spec.mapping.is_some() {
         return columns;
     }

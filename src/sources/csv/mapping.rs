@@ -30,6 +30,7 @@ pub static CSV_CONTACTS: CsvPreset = CsvPreset {
         "created_at",
         "last_activity_at",
     ],
+    order: &[],
     checks: &[
         ("contact_id", Check::RequiredText),
         ("email", Check::Email),

@@ -11,14 +11,19 @@ pub struct CsvPreset {
     pub name: &'static str,
     /// Columns every file must have.
     pub required: &'static [&'static str],
-    /// Columns only some files have (Mailchimp's unsubscribe and clean columns); always landed,
-    /// empty where a file lacks them, so the SQL can rely on them.
+    /// Columns only some files have (Mailchimp's unsubscribe and clean columns, HubSpot's
+    /// properties other than `Record ID` and `Email`); always landed, empty where a file lacks
+    /// them, so the SQL can rely on them.
     pub optional: &'static [&'static str],
+    /// Landed order of the required and optional columns when it is not `required` then
+    /// `optional` (empty then).
+    pub order: &'static [&'static str],
     /// Typing checks by column.
     pub checks: &'static [(&'static str, Check)],
     /// Extra landed column computed from the file's header (Mailchimp's member status).
     pub status_column: Option<fn(&[String]) -> &'static str>,
-    /// Header names landed under another name (a Salesforce report's `Contact ID` is `Id`).
+    /// Header names landed under another name (a Salesforce report's `Contact ID` is `Id`,
+    /// HubSpot's `jobtitle` is `Job Title`), matched ignoring case.
     pub aliases: &'static [(&'static str, &'static str)],
     /// Accepted date formats ([`Check::Date`]), tried in order.
     pub date_formats: &'static [&'static str],
@@ -28,10 +33,41 @@ pub struct CsvPreset {
     pub normalise: bool,
 }
 
-/// HubSpot "all contacts" export.
+impl CsvPreset {
+    /// The required and optional columns, in landed order.
+    pub fn columns(&self) -> Vec<&'static str> {
+        if !self.order.is_empty() {
+            return self.order.to_vec();
+        }
+        self.required.iter().chain(self.optional).copied().collect()
+    }
+}
+
+/// HubSpot "all contacts" export: only `Record ID` and `Email` are required; every other
+/// property the SQL reads lands empty where an export leaves it out. Headers are HubSpot's
+/// property labels or its internal names (see [`HUBSPOT_INTERNAL_NAMES`]).
 pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset {
     name: "HubSpot contacts export",
-    required: &[
+    required: &["Record ID", "Email"],
+    optional: &[
+        "First Name",
+        "Last Name",
+        "Phone Number",
+        "Lifecycle Stage",
+        "Create Date",
+        "Last Activity Date",
+        "Job Title",
+        "Industry",
+        "Number of Employees",
+        "City",
+        "Country/Region",
+        "Date of birth",
+        "Gender",
+        "Buying Role",
+        "Original Source",
+        "Total Revenue",
+    ],
+    order: &[
         "Record ID",
         "First Name",
         "Last Name",
@@ -51,7 +87,6 @@ pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset {
         "Original Source",
         "Total Revenue",
     ],
-    optional: &[],
     checks: &[
         ("Record ID", Check::RequiredId),
         ("Email", Check::Email),
@@ -62,11 +97,30 @@ pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset {
         ("Total Revenue", Check::Number),
     ],
     status_column: None,
-    aliases: &[],
+    aliases: HUBSPOT_INTERNAL_NAMES,
     date_formats: EXPORT_DATE_FORMATS,
     datetime_formats: EXPORT_DATETIME_FORMATS,
     normalise: false,
 };
+
+/// HubSpot's internal property names (API extracts, some exports) and the labels they land
+/// under. Names equal to their label but for case (`email`, `city`, ...) need no entry.
+pub const HUBSPOT_INTERNAL_NAMES: &[(&str, &str)] = &[
+    ("hs_object_id", "Record ID"),
+    ("firstname", "First Name"),
+    ("lastname", "Last Name"),
+    ("phone", "Phone Number"),
+    ("lifecyclestage", "Lifecycle Stage"),
+    ("createdate", "Create Date"),
+    ("notes_last_updated", "Last Activity Date"),
+    ("jobtitle", "Job Title"),
+    ("numemployees", "Number of Employees"),
+    ("country", "Country/Region"),
+    ("date_of_birth", "Date of birth"),
+    ("hs_buying_role", "Buying Role"),
+    ("hs_analytics_source", "Original Source"),
+    ("total_revenue", "Total Revenue"),
+];
 
 /// Mailchimp audience export (subscribed, unsubscribed and cleaned files).
 pub static MAILCHIMP_MEMBERS: CsvPreset = CsvPreset {
@@ -106,6 +160,7 @@ pub static MAILCHIMP_MEMBERS: CsvPreset = CsvPreset {
         "CLEAN_CAMPAIGN_TITLE",
         "CLEAN_CAMPAIGN_ID",
     ],
+    order: &[],
     checks: &[
         ("Email Address", Check::Email),
         ("MEMBER_RATING", Check::Number),
@@ -127,9 +182,10 @@ pub const MEMBER_STATUS: &str = "_member_status";
 
 /// A Mailchimp file's member status, from the columns only that file kind has.
 fn mailchimp_status(header: &[String]) -> &'static str {
-    if header.iter().any(|h| h == "CLEAN_TIME") {
+    let has = |name: &str| header.iter().any(|h| h.eq_ignore_ascii_case(name));
+    if has("CLEAN_TIME") {
         "cleaned"
-    } else if header.iter().any(|h| h == "UNSUB_TIME") {
+    } else if has("UNSUB_TIME") {
         "unsubscribed"
     } else {
         "subscribed"

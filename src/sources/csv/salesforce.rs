@@ -1,7 +1,8 @@
 //! Salesforce contact exports: a Data Loader or Bulk API CSV (API field names: `Id, FirstName,
 //! ..., AccountId`, custom fields ending `__c`) or a report export (field labels: `Contact ID,
 //! First Name, ...`). Report labels are renamed to API names when landing, so both land in one
-//! `raw_salesforce__contacts` table with API-name columns; every other column is kept. Dates
+//! `raw_salesforce__contacts` table with API-name columns (Data Loader writes them in capitals,
+//! `ID, FIRSTNAME`: headers match ignoring case); every other column is kept. Dates
 //! (`YYYY-MM-DD` from Data Loader, `M/D/YYYY` from reports) and date-times
 //! (`2026-03-04T10:15:00.000Z`, `YYYY-MM-DD` or `M/D/YYYY h:mm AM`) land normalised, and a
 //! 15-character id (reports) lands in its 18-character form, so both exports of one contact agree.
@@ -25,6 +26,7 @@ pub static SALESFORCE_CONTACTS: CsvPreset = CsvPreset {
         "AccountId",
     ],
     optional: &["CreatedDate", "LastActivityDate"],
+    order: &[],
     checks: &[
         ("Id", Check::SalesforceId),
         ("Email", Check::Email),

@@ -1,6 +1,7 @@
 //! How one source's CSV files are read ([`CsvSpec`]): the export preset (columns, checks,
 //! aliases), the file dialect (delimiter, quote, header row), a `csv` source's column mapping and
-//! the date formats; and which file column fills each landed column.
+//! the date formats; and which file column fills each landed column (header names matched
+//! ignoring case, two file columns for one landed column an error).
 
 use super::checks::Typing;
 use super::presets::CsvPreset;
@@ -47,13 +48,48 @@ impl<'p> CsvSpec<'p> {
         }
     }
 
-    /// The name a file column lands under (a preset alias, or the name itself).
+    /// The name a file column lands under, header names matched ignoring case: a preset alias's
+    /// target, the preset column of that name, or the name itself.
     pub(super) fn alias<'c>(&self, column: &'c str) -> &'c str {
-        self.preset
+        let preset = self.preset;
+        if let Some((_, to)) = preset
             .aliases
             .iter()
-            .find(|(from, _)| *from == column)
-            .map_or(column, |(_, to)| to)
+            .find(|(from, _)| same_name(from, column))
+        {
+            return to;
+        }
+        preset
+            .required
+            .iter()
+            .chain(preset.optional)
+            .find(|c| same_name(c, column))
+            .copied()
+            .unwrap_or(column)
+    }
+
+    /// Positions in `file_columns` of the columns holding landed column `landed`: with a
+    /// mapping, the mapped name as written, else ignoring case; without, those landing under it.
+    fn holders(&self, landed: &str, file_columns: &[String]) -> Vec<usize> {
+        let positions = |keep: &dyn Fn(&str) -> bool| -> Vec<usize> {
+            (0..file_columns.len())
+                .filter(|&i| keep(&file_columns[i]))
+                .collect()
+        };
+        match &self.mapping {
+            Some(m) => {
+                let Some((_, file)) = m.iter().find(|(l, _)| l == landed) else {
+                    return Vec::new();
+                };
+                let exact = positions(&|c| c == file);
+                if exact.is_empty() {
+                    positions(&|c| same_name(c, file))
+                } else {
+                    exact
+                }
+            }
+            None => positions(&|c| self.alias(c) == landed),
+        }
     }
 
     /// The file column holding landed column `landed`: its position in `file_columns` and name.
@@ -62,30 +98,29 @@ impl<'p> CsvSpec<'p> {
         landed: &str,
         file_columns: &'c [String],
     ) -> Option<(usize, &'c str)> {
-        let found = match &self.mapping {
-            Some(m) => {
-                let (_, file) = m.iter().find(|(l, _)| l == landed)?;
-                file_columns.iter().position(|c| c == file)
-            }
-            None => file_columns.iter().position(|c| self.alias(c) == landed),
-        };
-        found.map(|i| (i, file_columns[i].as_str()))
+        let i = *self.holders(landed, file_columns).first()?;
+        Some((i, file_columns[i].as_str()))
+    }
+
+    /// The landed columns read from the preset's or the mapping's columns.
+    fn known_columns(&self) -> Vec<&str> {
+        match &self.mapping {
+            Some(m) => m.iter().map(|(l, _)| l.as_str()).collect(),
+            None => self.preset.columns(),
+        }
     }
 
     /// A file's columns the preset does not use: with a mapping, those no field maps (not
     /// landed); without, those that are neither required nor optional (landed as they are).
     pub(super) fn unused_columns<'c>(&self, file_columns: &'c [String]) -> Vec<&'c str> {
-        file_columns
-            .iter()
-            .filter(|c| match &self.mapping {
-                Some(m) => !m.iter().any(|(_, file)| file == *c),
-                None => {
-                    let landed = self.alias(c);
-                    !self.preset.required.contains(&landed)
-                        && !self.preset.optional.contains(&landed)
-                }
-            })
-            .map(String::as_str)
+        let used: Vec<usize> = self
+            .known_columns()
+            .into_iter()
+            .flat_map(|landed| self.holders(landed, file_columns))
+            .collect();
+        (0..file_columns.len())
+            .filter(|i| !used.contains(i))
+            .map(|i| file_columns[i].as_str())
             .collect()
     }
 
@@ -94,7 +129,7 @@ impl<'p> CsvSpec<'p> {
         match &self.mapping {
             Some(m) => m
                 .iter()
-                .find(|(_, file)| !file_columns.contains(file))
+                .find(|(landed, _)| self.holders(landed, file_columns).is_empty())
                 .map(|(_, file)| file.clone()),
             None => self
                 .preset
@@ -103,5 +138,170 @@ impl<'p> CsvSpec<'p> {
                 .find(|r| self.source_of(r, file_columns).is_none())
                 .map(|r| r.to_string()),
         }
+    }
+
+    /// Two file columns holding the same landed column (a label and an internal name, or one
+    /// name in two cases): `(landed column, first file column, second file column)`.
+    pub(super) fn duplicate_column(
+        &self,
+        file_columns: &[String],
+    ) -> Option<(String, String, String)> {
+        self.known_columns().into_iter().find_map(|landed| {
+            match self.holders(landed, file_columns)[..] {
+                [a, b, ..] => Some((
+                    landed.to_string(),
+                    file_columns[a].clone(),
+                    file_columns[b].clone(),
+                )),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// Whether two header names are the same column: equal ignoring case.
+fn same_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b) || (!a.is_ascii() && a.to_lowercase() == b.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::mapping::CSV_CONTACTS;
+    use super::super::salesforce::SALESFORCE_CONTACTS;
+    use super::super::HUBSPOT_CONTACTS;
+    use super::*;
+    use crate::config::TextEncoding;
+
+    fn spec(preset: &'static CsvPreset) -> CsvSpec<'static> {
+        CsvSpec {
+            preset,
+            delimiter: b',',
+            quote: b'"',
+            has_header: true,
+            encoding: TextEncoding::Utf8,
+            mapping: None,
+            typing: Typing::default(),
+        }
+    }
+
+    fn cols(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn hubspot_needs_only_record_id_and_email() {
+        let s = spec(&HUBSPOT_CONTACTS);
+        assert_eq!(s.missing_column(&cols(&["Record ID", "Email"])), None);
+        assert_eq!(
+            s.missing_column(&cols(&["Record ID", "First Name", "Job Title"])),
+            Some("Email".into())
+        );
+        assert_eq!(
+            s.missing_column(&cols(&["Email", "Job Title"])),
+            Some("Record ID".into())
+        );
+        // Landed in the order the SQL and earlier runs had, whatever the file has.
+        assert_eq!(HUBSPOT_CONTACTS.columns().len(), 18);
+        assert_eq!(
+            HUBSPOT_CONTACTS.columns()[..4],
+            ["Record ID", "First Name", "Last Name", "Email"]
+        );
+    }
+
+    #[test]
+    fn hubspot_internal_names_land_under_labels() {
+        let s = spec(&HUBSPOT_CONTACTS);
+        let file = cols(&[
+            "hs_object_id",
+            "email",
+            "jobtitle",
+            "numemployees",
+            "company",
+        ]);
+        assert_eq!(s.missing_column(&file), None);
+        assert_eq!(s.source_of("Record ID", &file), Some((0, "hs_object_id")));
+        assert_eq!(s.source_of("Email", &file), Some((1, "email")));
+        assert_eq!(s.source_of("Job Title", &file), Some((2, "jobtitle")));
+        assert_eq!(
+            s.source_of("Number of Employees", &file),
+            Some((3, "numemployees"))
+        );
+        assert_eq!(s.source_of("City", &file), None);
+        assert_eq!(s.unused_columns(&file), ["company"]);
+        for (internal, label) in HUBSPOT_CONTACTS.aliases {
+            assert!(HUBSPOT_CONTACTS.columns().contains(label), "{internal}");
+        }
+    }
+
+    #[test]
+    fn headers_match_ignoring_case() {
+        let s = spec(&SALESFORCE_CONTACTS);
+        let file = cols(&[
+            "ID",
+            "FIRSTNAME",
+            "LASTNAME",
+            "EMAIL",
+            "TITLE",
+            "DEPARTMENT",
+            "BIRTHDATE",
+            "MAILINGCITY",
+            "MAILINGCOUNTRY",
+            "LEADSOURCE",
+            "ACCOUNTID",
+            "CREATEDDATE",
+            "PERSONA_SCORE__C",
+        ]);
+        assert_eq!(s.missing_column(&file), None);
+        assert_eq!(s.source_of("Id", &file), Some((0, "ID")));
+        assert_eq!(s.source_of("AccountId", &file), Some((10, "ACCOUNTID")));
+        assert_eq!(s.alias("CONTACT ID"), "Id");
+        assert_eq!(s.alias("PERSONA_SCORE__C"), "PERSONA_SCORE__C");
+        assert_eq!(s.unused_columns(&file), ["PERSONA_SCORE__C"]);
+        assert_eq!(s.duplicate_column(&file), None);
+        let h = spec(&HUBSPOT_CONTACTS);
+        assert_eq!(
+            h.missing_column(&cols(&["RECORD ID", "e-mail"])),
+            Some("Email".into())
+        );
+        assert_eq!(h.missing_column(&cols(&["record id", "EMAIL"])), None);
+    }
+
+    #[test]
+    fn two_headers_for_one_column_are_named() {
+        let h = spec(&HUBSPOT_CONTACTS);
+        let file = cols(&["Record ID", "Job Title", "Email", "jobtitle"]);
+        assert_eq!(
+            h.duplicate_column(&file),
+            Some(("Job Title".into(), "Job Title".into(), "jobtitle".into()))
+        );
+        let s = spec(&SALESFORCE_CONTACTS);
+        assert_eq!(
+            s.duplicate_column(&cols(&["Id", "Email", "EMAIL"])),
+            Some(("Email".into(), "Email".into(), "EMAIL".into()))
+        );
+    }
+
+    #[test]
+    fn a_mapping_prefers_the_name_as_written_then_ignores_case() {
+        let mut s = spec(&CSV_CONTACTS);
+        s.mapping = Some(vec![
+            ("contact_id".into(), "Kundennummer".into()),
+            ("email".into(), "E-Mail".into()),
+        ]);
+        let file = cols(&["KUNDENNUMMER", "e-mail", "E-Mail", "Ort"]);
+        assert_eq!(s.missing_column(&file), None);
+        assert_eq!(s.source_of("contact_id", &file), Some((0, "KUNDENNUMMER")));
+        assert_eq!(s.source_of("email", &file), Some((2, "E-Mail")));
+        assert_eq!(s.duplicate_column(&file), None);
+        assert_eq!(s.unused_columns(&file), ["e-mail", "Ort"]);
+        let twice = cols(&["kundennummer", "KUNDENNUMMER", "E-Mail"]);
+        assert_eq!(
+            s.duplicate_column(&twice).map(|(l, _, _)| l),
+            Some("contact_id".into())
+        );
+        assert_eq!(
+            s.missing_column(&cols(&["Kundennummer", "Mail"])),
+            Some("E-Mail".into())
+        );
     }
 }

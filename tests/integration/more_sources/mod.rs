@@ -15,17 +15,16 @@ use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type, Schema,
 use datafusion::arrow::json::ReaderBuilder;
 use datafusion::datasource::MemTable;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
 use personas::config::{Pipeline, SourceConfig, SourceKind};
 use personas::sources::{land, LandContext, SourceReport};
-use personas::tooling::generate::GenerateOptions;
 use personas::Error;
 use serde_json::{json, Value};
 
 use crate::util::servers::{free_port, HttpServer, Moto, Reply};
-use crate::util::{read_parquet, run_date, walk, Fixture};
+use crate::util::{read_parquet, register_landed, run_models, walk, Fixture};
 
 // Helpers.
 
@@ -81,14 +80,7 @@ async fn audience(landed: &[(SourceKind, &Path)]) -> BTreeMap<(String, String, S
     let ctx = SessionContext::new();
     for kind in SourceKind::ALL {
         match landed.iter().find(|(k, _)| *k == kind) {
-            Some((_, dir)) => ctx
-                .register_parquet(
-                    kind.raw_table(),
-                    &format!("{}/", dir.display()),
-                    ParquetReadOptions::default(),
-                )
-                .await
-                .unwrap(),
+            Some((_, dir)) => register_landed(&ctx, kind, dir).await,
             None => {
                 let table =
                     MemTable::try_new(personas::sources::empty_raw_schema(kind), vec![vec![]])
@@ -98,11 +90,7 @@ async fn audience(landed: &[(SourceKind, &Path)]) -> BTreeMap<(String, String, S
             }
         }
     }
-    let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
-    let models = personas::transform::discover(&sql).unwrap();
-    personas::transform::run(&ctx, &models, run_date(), &[])
-        .await
-        .unwrap();
+    run_models(&ctx).await;
     let batches = ctx
         .table("social_audience")
         .await
@@ -194,11 +182,7 @@ fn write_extract(ndjson: &[u8], schema: SchemaRef, out: &Path) {
 
 #[test]
 fn ga4_parquet_extract_lands_the_same_rows_as_ndjson() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 60,
-        events_per_contact: 4.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(60, 4.0);
     let mut json_files: Vec<PathBuf> = walk(&fx.path("data/ga4"));
     json_files.sort();
     let extracts = fx.path("extract");

@@ -40,11 +40,7 @@ fn mailchimp_zip(fx: &Fixture, zip_path: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn mailchimp_zip_lands_like_its_csvs() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 80,
-        events_per_contact: 2.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(80, 2.0);
     let zip_path = fx.path("data/members_export_5f3a9c.zip");
     let members = mailchimp_zip(&fx, &zip_path);
     let src = source("mailchimp_members");
@@ -101,11 +97,7 @@ fn mailchimp_zip_lands_like_its_csvs() {
 
 #[test]
 fn personas_are_compared_with_the_web_and_linkedin_audiences() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 300,
-        events_per_contact: 4.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(300, 4.0);
     write_ga4_reports(&fx.path("data/ga4_reports"));
     std::fs::create_dir_all(fx.path("data/linkedin")).unwrap();
     std::fs::write(
@@ -114,14 +106,15 @@ fn personas_are_compared_with_the_web_and_linkedin_audiences() {
     )
     .unwrap();
     mailchimp_zip(&fx, &fx.path("data/members_export_5f3a9c.zip"));
-    let config = std::fs::read_to_string(&fx.config).unwrap().replace(
-        "data/mailchimp/*_members_export_*.csv",
-        "data/members_export_5f3a9c.zip",
-    );
-    let config = format!(
-        "{config}\n[[sources]]\nname = \"web_reports\"\nkind = \"ga4_report\"\npath = \"data/ga4_reports/*.csv\"\nmax_reject_pct = 10\n\n[[sources]]\nname = \"linkedin\"\nkind = \"linkedin_follower_statistics\"\npath = \"data/linkedin/follower_statistics.json\"\nmax_reject_pct = 10\n"
-    );
-    std::fs::write(&fx.config, config).unwrap();
+    fx.edit_config(|c| {
+        let config = c.replace(
+            "data/mailchimp/*_members_export_*.csv",
+            "data/members_export_5f3a9c.zip",
+        );
+        format!(
+            "{config}\n[[sources]]\nname = \"web_reports\"\nkind = \"ga4_report\"\npath = \"data/ga4_reports/*.csv\"\nmax_reject_pct = 10\n\n[[sources]]\nname = \"linkedin\"\nkind = \"linkedin_follower_statistics\"\npath = \"data/linkedin/follower_statistics.json\"\nmax_reject_pct = 10\n"
+        )
+    });
     // `validate` checks each new input in place: the zip's members, each report, the response.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let pipeline = Pipeline::load(&fx.config).unwrap();
@@ -195,11 +188,7 @@ fn personas_are_compared_with_the_web_and_linkedin_audiences() {
 
 #[tokio::test]
 async fn validate_reaches_s3_lists_files_and_checks_headers() {
-    let fx = Fixture::generated(&GenerateOptions {
-        contacts: 40,
-        events_per_contact: 2.0,
-        ..Default::default()
-    });
+    let fx = Fixture::sample(40, 2.0);
     let zip_path = fx.path("members_export_5f3a9c.zip");
     mailchimp_zip(&fx, &zip_path);
     let reports = write_ga4_reports(&fx.path("reports"));

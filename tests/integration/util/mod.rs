@@ -10,13 +10,53 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use personas::config::Pipeline;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use personas::config::{Pipeline, SourceKind};
 use personas::pipeline::{self, RunOptions, RunReport};
 use personas::tooling::generate::{generate, GenerateOptions};
 
 /// The run date every test uses.
 pub fn run_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
+}
+
+/// The crate's SQL models folder.
+pub fn sql_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sql")
+}
+
+/// Runs `work` to its end on a fresh multi-threaded runtime.
+pub fn block_on<F: std::future::Future>(work: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(work)
+}
+
+/// Load the config at `config` and run the pipeline with these options.
+pub fn run_config(config: &Path, opts: &RunOptions) -> personas::Result<RunReport> {
+    let pipeline = Pipeline::load(config)?;
+    block_on(pipeline::run(&pipeline, opts))
+}
+
+/// Register the landed Parquet folder `dir` as `kind`'s raw table.
+pub async fn register_landed(ctx: &SessionContext, kind: SourceKind, dir: &Path) {
+    ctx.register_parquet(
+        kind.raw_table(),
+        &format!("{}/", dir.display()),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+}
+
+/// Run the crate's SQL models over the raw tables registered in `ctx`, for the test date.
+pub async fn run_models(ctx: &SessionContext) {
+    let models = personas::transform::discover(&sql_dir()).unwrap();
+    personas::transform::run(ctx, &models, run_date(), &[])
+        .await
+        .unwrap();
 }
 
 /// Generated exports plus a pipeline config over them, in a temp folder.
@@ -33,13 +73,28 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         generate(&dir.path().join("data"), opts).unwrap();
         let config = dir.path().join("pipeline.toml");
-        let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
         std::fs::write(
             &config,
-            personas::tooling::generate::pipeline_config("test", "data", "out", &sql),
+            personas::tooling::generate::pipeline_config("test", "data", "out", &sql_dir()),
         )
         .unwrap();
         Fixture { dir, config }
+    }
+
+    /// The sample exports of `contacts` contacts with `events_per_contact` web events each, the
+    /// generator's defaults otherwise.
+    pub fn sample(contacts: usize, events_per_contact: f64) -> Fixture {
+        Fixture::generated(&GenerateOptions {
+            contacts,
+            events_per_contact,
+            ..Default::default()
+        })
+    }
+
+    /// Rewrite the config file with `edit`.
+    pub fn edit_config(&self, edit: impl FnOnce(String) -> String) {
+        let config = std::fs::read_to_string(&self.config).unwrap();
+        std::fs::write(&self.config, edit(config)).unwrap();
     }
 
     /// Path under the fixture folder.
@@ -68,12 +123,7 @@ impl Fixture {
 
     /// Run the pipeline with these options.
     pub fn run_with(&self, opts: &RunOptions) -> personas::Result<RunReport> {
-        let pipeline = Pipeline::load(&self.config)?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(pipeline::run(&pipeline, opts))
+        run_config(&self.config, opts)
     }
 
     /// Planted persona of each contact id, from truth.csv.
