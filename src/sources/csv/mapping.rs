@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 pub static CSV_CONTACTS: CsvPreset = CsvPreset {
     name: "CRM contacts CSV",
     required: &["contact_id", "email"],
-    optional: &[
+    columns: &[
+        "contact_id",
+        "email",
         "first_name",
         "last_name",
         "job_title",
@@ -30,7 +32,6 @@ pub static CSV_CONTACTS: CsvPreset = CsvPreset {
         "created_at",
         "last_activity_at",
     ],
-    order: &[],
     checks: &[
         ("contact_id", Check::RequiredText),
         ("email", Check::Email),

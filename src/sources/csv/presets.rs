@@ -11,13 +11,11 @@ pub struct CsvPreset {
     pub name: &'static str,
     /// Columns every file must have.
     pub required: &'static [&'static str],
-    /// Columns only some files have (Mailchimp's unsubscribe and clean columns, HubSpot's
-    /// properties other than `Record ID` and `Email`); always landed, empty where a file lacks
-    /// them, so the SQL can rely on them.
-    pub optional: &'static [&'static str],
-    /// Landed order of the required and optional columns when it is not `required` then
-    /// `optional` (empty then).
-    pub order: &'static [&'static str],
+    /// Every column of the format, required ones included, in landed order. Those not
+    /// `required` are optional (Mailchimp's unsubscribe and clean columns, HubSpot's properties
+    /// other than `Record ID` and `Email`): always landed, empty where a file lacks them, so the
+    /// SQL can rely on them.
+    pub columns: &'static [&'static str],
     /// Typing checks by column.
     pub checks: &'static [(&'static str, Check)],
     /// Extra landed column computed from the file's header (Mailchimp's member status).
@@ -36,10 +34,7 @@ pub struct CsvPreset {
 impl CsvPreset {
     /// The required and optional columns, in landed order.
     pub fn columns(&self) -> Vec<&'static str> {
-        if !self.order.is_empty() {
-            return self.order.to_vec();
-        }
-        self.required.iter().chain(self.optional).copied().collect()
+        self.columns.to_vec()
     }
 }
 
@@ -49,25 +44,7 @@ impl CsvPreset {
 pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset {
     name: "HubSpot contacts export",
     required: &["Record ID", "Email"],
-    optional: &[
-        "First Name",
-        "Last Name",
-        "Phone Number",
-        "Lifecycle Stage",
-        "Create Date",
-        "Last Activity Date",
-        "Job Title",
-        "Industry",
-        "Number of Employees",
-        "City",
-        "Country/Region",
-        "Date of birth",
-        "Gender",
-        "Buying Role",
-        "Original Source",
-        "Total Revenue",
-    ],
-    order: &[
+    columns: &[
         "Record ID",
         "First Name",
         "Last Name",
@@ -150,7 +127,30 @@ pub static MAILCHIMP_MEMBERS: CsvPreset = CsvPreset {
         "NOTES",
         "TAGS",
     ],
-    optional: &[
+    columns: &[
+        "Email Address",
+        "First Name",
+        "Last Name",
+        "Address",
+        "Phone Number",
+        "Birthday",
+        "MEMBER_RATING",
+        "OPTIN_TIME",
+        "OPTIN_IP",
+        "CONFIRM_TIME",
+        "CONFIRM_IP",
+        "LATITUDE",
+        "LONGITUDE",
+        "GMTOFF",
+        "DSTOFF",
+        "TIMEZONE",
+        "CC",
+        "REGION",
+        "LAST_CHANGED",
+        "LEID",
+        "EUID",
+        "NOTES",
+        "TAGS",
         "UNSUB_TIME",
         "UNSUB_CAMPAIGN_TITLE",
         "UNSUB_CAMPAIGN_ID",
@@ -160,7 +160,6 @@ pub static MAILCHIMP_MEMBERS: CsvPreset = CsvPreset {
         "CLEAN_CAMPAIGN_TITLE",
         "CLEAN_CAMPAIGN_ID",
     ],
-    order: &[],
     checks: &[
         ("Email Address", Check::Email),
         ("MEMBER_RATING", Check::Number),

@@ -60,9 +60,8 @@ impl<'p> CsvSpec<'p> {
             return to;
         }
         preset
-            .required
+            .columns
             .iter()
-            .chain(preset.optional)
             .find(|c| same_name(c, column))
             .copied()
             .unwrap_or(column)

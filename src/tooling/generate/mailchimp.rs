@@ -20,7 +20,8 @@ pub(super) const MC_HEADER: &[&str] = MAILCHIMP_MEMBERS.required;
 /// The columns only the unsubscribed file has (`UNSUB_*`) and only the cleaned file has
 /// (`CLEAN_*`), from the preset's optional columns.
 pub(super) fn status_columns() -> (&'static [&'static str], &'static [&'static str]) {
-    let optional = MAILCHIMP_MEMBERS.optional;
+    // The preset lists its required columns first, then the optional ones.
+    let optional = &MAILCHIMP_MEMBERS.columns[MAILCHIMP_MEMBERS.required.len()..];
     let split = optional
         .iter()
         .position(|c| c.starts_with("CLEAN_"))
