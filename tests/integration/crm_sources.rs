@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use personas::config::{Pipeline, SourceKind};
@@ -14,7 +13,7 @@ use personas::output::parquet::write_parquet;
 use personas::sources::csv::checks::salesforce_id_18;
 use personas::Error;
 
-use crate::util::{block_on, read_parquet, register_landed, run_models, Fixture};
+use crate::util::{block_on, read_parquet, register_landed, run_models, strings, Fixture};
 
 /// The generator's HubSpot export: a cell by column name, for each row.
 struct Hubspot {
@@ -121,23 +120,6 @@ fn write_csv(path: &Path, rows: &[Vec<String>], delimiter: u8, always_quote: boo
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, &text).unwrap();
     text
-}
-
-/// A string column of a landed or output Parquet file.
-fn strings(path: &Path, column: &str) -> Vec<Option<String>> {
-    read_parquet(path)
-        .iter()
-        .flat_map(|b| {
-            let a = b
-                .column_by_name(column)
-                .unwrap_or_else(|| panic!("no column {column} in {}", path.display()))
-                .as_string::<i32>()
-                .clone();
-            (0..a.len())
-                .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 /// A landed text column, a null read as empty.

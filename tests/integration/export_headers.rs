@@ -5,11 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::{Array, AsArray};
 use personas::tooling::generate::GenerateOptions;
 use personas::Error;
 
-use crate::util::{read_parquet, Fixture};
+use crate::util::{strings, Fixture};
 
 /// A fixture whose exports cover `contacts` people.
 fn small(contacts: usize) -> Fixture {
@@ -47,23 +46,6 @@ fn write_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) {
     }
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, w.into_inner().unwrap()).unwrap();
-}
-
-/// A string column of a Parquet file.
-fn strings(path: &Path, column: &str) -> Vec<Option<String>> {
-    read_parquet(path)
-        .iter()
-        .flat_map(|b| {
-            let a = b
-                .column_by_name(column)
-                .unwrap_or_else(|| panic!("no column {column} in {}", path.display()))
-                .as_string::<i32>()
-                .clone();
-            (0..a.len())
-                .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 fn landed(fx: &Fixture, table: &str) -> PathBuf {

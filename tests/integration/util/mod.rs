@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use personas::config::{Pipeline, SourceKind};
@@ -146,6 +146,23 @@ pub fn read_parquet(path: &Path) -> Vec<RecordBatch> {
         .build()
         .unwrap()
         .map(|b| b.unwrap())
+        .collect()
+}
+
+/// A string column of a landed or output Parquet file.
+pub fn strings(path: &Path, column: &str) -> Vec<Option<String>> {
+    read_parquet(path)
+        .iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name(column)
+                .unwrap_or_else(|| panic!("no column {column} in {}", path.display()))
+                .as_string::<i32>()
+                .clone();
+            (0..a.len())
+                .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
