@@ -94,23 +94,59 @@ fn module_of(file: &Path) -> String {
 
 /// The top-level modules a file names as `crate::<module>`, outside comments.
 fn imports(text: &str) -> BTreeSet<String> {
+    let code: String = text
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut out = BTreeSet::new();
-    for line in text.lines() {
-        let code = line.split("//").next().unwrap_or("");
-        let mut rest = code;
-        while let Some(i) = rest.find("crate::") {
-            let after = &rest[i + "crate::".len()..];
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                out.insert(name);
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("crate::") {
+        let after = &rest[i + "crate::".len()..];
+        match after.strip_prefix('{') {
+            // `use crate::{a::X, b, c::{Y, Z}}`: the first name of each top-level item.
+            Some(group) => {
+                out.extend(group_items(group));
             }
-            rest = after;
+            None => {
+                let name = leading_name(after);
+                if !name.is_empty() {
+                    out.insert(name);
+                }
+            }
         }
+        rest = after;
     }
     out
+}
+
+/// The identifier at the start of `s`.
+fn leading_name(s: &str) -> String {
+    s.trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// The first name of each top-level item of a `{...}` use group (`s` starts after the `{`).
+fn group_items(s: &str) -> Vec<String> {
+    let (mut depth, mut start, mut items) = (0, 0, Vec::new());
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                items.push(leading_name(&s[start..i]));
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(leading_name(&s[start..i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.into_iter().filter(|n| !n.is_empty()).collect()
 }
 
 /// Whether a file is tests or a data table, exempt from the size rule.
@@ -151,9 +187,9 @@ fn imports_follow_the_house_rules() {
 
 #[test]
 fn the_checker_sees_imports_in_use_lines_and_paths_but_not_comments() {
-    let text = "use crate::sinks::{self, manifest};\nlet x = crate::output::partition(a);\n// crate::cli is not used\n";
+    let text = "use crate::sinks::{self, manifest};\nlet x = crate::output::partition(a);\n// crate::cli is not used\nuse crate::{\n    config::{A, B},\n    landing,\n};\n";
     let found: Vec<String> = imports(text).into_iter().collect();
-    assert_eq!(found, ["output", "sinks"]);
+    assert_eq!(found, ["config", "landing", "output", "sinks"]);
 }
 
 #[test]
