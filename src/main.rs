@@ -3,7 +3,7 @@
 //! store unreachable, 5 insufficient sample, 70 internal, 75 locked by another run, 99 nothing
 //! new to do).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -38,8 +38,11 @@ impl<'a> MakeWriter<'a> for LogWriter {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("PERSONAS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour only for a person at a terminal, and never with `NO_COLOR` set (no-color.org).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(LogWriter);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
@@ -55,15 +58,19 @@ fn main() -> ExitCode {
             return ExitCode::from(70);
         }
     };
+    let json = matches!(cli.log_format, LogFormat::Json);
     match runtime.block_on(execute(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.exit_code();
-            if code == EXIT_NOTHING_TO_DO {
-                // Not a failure: the scheduler marks the task skipped.
-                eprintln!("personas: {e}");
-            } else {
-                eprintln!("error: {:#}", anyhow::Error::from(e));
+            let message = format!("{:#}", anyhow::Error::from(e));
+            match (json, code == EXIT_NOTHING_TO_DO) {
+                // In JSON mode the last line is JSON too: the one a log shipper needs most.
+                // Nothing to do is not a failure: the scheduler marks the task skipped.
+                (true, true) => tracing::info!(exit_code = code, "{message}"),
+                (true, false) => tracing::error!(exit_code = code, "{message}"),
+                (false, true) => eprintln!("personas: {message}"),
+                (false, false) => eprintln!("error: {message}"),
             }
             ExitCode::from(code)
         }

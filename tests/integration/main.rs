@@ -7,6 +7,7 @@ mod crm_sources;
 mod evaluate;
 mod export_headers;
 mod kmeans_reference;
+mod logs;
 mod more_sources;
 mod pipeline;
 mod remote_pipeline;
