@@ -198,6 +198,8 @@ pub async fn execute(cli: Cli) -> Result<()> {
             dry_run,
         } => {
             let pipeline = Pipeline::load(&config)?;
+            // SIGTERM/SIGINT stop the run at the next stage boundary, publishing nothing.
+            pipeline::interrupt::install_handlers();
             let today = Utc::now().date_naive();
             let opts = RunOptions {
                 skip_unchanged: !force,

@@ -115,6 +115,13 @@ pub enum Error {
     /// Clustering could not run on the data given.
     #[error("clustering: {0}")]
     Cluster(String),
+    /// The run was stopped by a signal (SIGTERM, SIGINT) before publishing; exit code 128 + the
+    /// signal.
+    #[error("stopped by signal {signal} before publishing; nothing was published")]
+    Interrupted {
+        /// The signal number.
+        signal: i32,
+    },
     /// A broken invariant of the tool itself (a bug, exit code 70), or the test hook that
     /// stands in for one.
     #[error("internal error: {0}")]
@@ -181,6 +188,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Backfill { error, .. } => error.exit_code(),
+            Error::Interrupted { signal } => u8::try_from(128 + signal).unwrap_or(70),
             Error::InsufficientSample { .. } => EXIT_INSUFFICIENT_SAMPLE,
             Error::LockHeld { .. } => EXIT_LOCKED,
             Error::NothingToDo { .. } => EXIT_NOTHING_TO_DO,

@@ -34,6 +34,7 @@ pub mod columns;
 pub mod continuity;
 mod fault;
 pub mod history;
+pub mod interrupt;
 pub mod progress;
 mod record;
 mod stages;

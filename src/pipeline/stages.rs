@@ -50,6 +50,10 @@ impl Stopwatch {
         info!(stage, seconds = took.as_secs_f64(), "Stage done.");
         self.timings.push((stage, took));
         self.last = now;
+        if let Some(signal) = super::interrupt::requested() {
+            warn!(stage, signal, "Stopping on a signal: nothing is published.");
+            return Err(Error::Interrupted { signal });
+        }
         match &self.fault {
             Some(Fault::AbortAfter(s)) if s == stage => {
                 warn!(stage, "Test hook: aborting the process.");

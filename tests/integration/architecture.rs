@@ -49,7 +49,12 @@ const RULES: &[(&str, &[&str], &str)] = &[
         &[
             "landing", "output", "sources", "sinks", "pipeline", "profile",
         ],
-        "features know no file format and come before clustering",
+        "features know no file format and come before profiling",
+    ),
+    (
+        "http",
+        STAGES,
+        "the HTTP client is a leaf: sources and sinks use it, it uses neither",
     ),
     (
         "output",
@@ -152,7 +157,8 @@ fn group_items(s: &str) -> Vec<String> {
 /// Whether a file is tests or a data table, exempt from the size rule.
 fn exempt_from_size(file: &Path) -> bool {
     let name = file.file_name().unwrap().to_string_lossy();
-    name == "tests.rs" || name == "tables.rs" || file.components().any(|c| c.as_os_str() == "tests")
+    let data_table = name == "tables.rs" && file.components().any(|c| c.as_os_str() == "tooling");
+    name == "tests.rs" || data_table || file.components().any(|c| c.as_os_str() == "tests")
 }
 
 #[test]
@@ -211,7 +217,9 @@ fn long_functions(text: &str, max: usize) -> Vec<(usize, usize, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        if line.trim_start().starts_with("#[cfg(test)]") {
+        // Inline test modules end the scan; `#[cfg(test)] mod tests;` (a file of its own) does not.
+        let next = lines.get(i + 1).map_or("", |l| l.trim());
+        if line.trim_start().starts_with("#[cfg(test)]") && !next.ends_with(';') {
             break;
         }
         let trimmed = line.trim_start();

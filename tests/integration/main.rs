@@ -13,5 +13,6 @@ mod pipeline;
 mod remote_pipeline;
 mod robustness;
 mod schedule;
+mod signals;
 mod stores;
 mod util;
