@@ -9,37 +9,29 @@
 
 use super::{Check, CsvPreset};
 
+/// Salesforce contacts export columns, in landed order: the first 11 are required, the rest
+/// optional.
+const SALESFORCE_COLUMNS: &[&str] = &[
+    "Id",
+    "FirstName",
+    "LastName",
+    "Email",
+    "Title",
+    "Department",
+    "Birthdate",
+    "MailingCity",
+    "MailingCountry",
+    "LeadSource",
+    "AccountId",
+    "CreatedDate",
+    "LastActivityDate",
+];
+
 /// Salesforce contacts export (Data Loader / Bulk API CSV, or a report export).
 pub static SALESFORCE_CONTACTS: CsvPreset = CsvPreset {
     name: "Salesforce contacts export",
-    required: &[
-        "Id",
-        "FirstName",
-        "LastName",
-        "Email",
-        "Title",
-        "Department",
-        "Birthdate",
-        "MailingCity",
-        "MailingCountry",
-        "LeadSource",
-        "AccountId",
-    ],
-    columns: &[
-        "Id",
-        "FirstName",
-        "LastName",
-        "Email",
-        "Title",
-        "Department",
-        "Birthdate",
-        "MailingCity",
-        "MailingCountry",
-        "LeadSource",
-        "AccountId",
-        "CreatedDate",
-        "LastActivityDate",
-    ],
+    required: SALESFORCE_COLUMNS.split_at(11).0,
+    columns: SALESFORCE_COLUMNS,
     checks: &[
         ("Id", Check::SalesforceId),
         ("Email", Check::Email),
