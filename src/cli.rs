@@ -1,5 +1,5 @@
 //! Command line: `personas run` (one date, or a backfill with `--since`/`--until`), `validate`,
-//! `suggest-criteria`, and the developer tooling's `generate`, `evaluate` and `bench`
+//! `suggest-criteria`, `crm ack` and `crm status` (CRM imports), and the developer tooling's `generate`, `evaluate` and `bench`
 //! ([`crate::tooling`]). Parses arguments into one type and runs the library; `main.rs` only
 //! sets up logging and maps errors to exit codes.
 
@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{template, AutoKeyword, CriteriaSpec, Pipeline};
+use crate::config::{template, AutoKeyword, CriteriaSpec, CrmTarget, Pipeline};
 use crate::error::{Error, Result};
+use crate::output::lock::RunLock;
 use crate::pipeline::{self, Fault, RunOptions};
-use crate::sinks::crm::PushMode;
+use crate::sinks::crm::{self, PushMode};
 use crate::sources;
 use crate::tooling::bench::{self, BenchOptions};
 use crate::tooling::evaluate::{self, EvaluateOptions, SuiteOptions};
@@ -91,12 +92,48 @@ pub enum Command {
         #[arg(long)]
         date: Option<NaiveDate>,
     },
+    /// CRM imports: say that a run's import file was imported, and show what each CRM has yet to
+    /// get.
+    #[command(subcommand)]
+    Crm(CrmCommand),
     /// Check the modelling: generate exports with planted personas, run the pipeline on them
     /// and print the adjusted Rand index, the silhouette and each persona's stability.
     Evaluate(EvaluateArgs),
     /// Generate N contacts (about 10 web events each), run the pipeline on them, and print the
     /// wall time of each stage and the peak memory.
     Bench(BenchArgs),
+}
+
+/// `personas crm` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CrmCommand {
+    /// Record that a run's CRM import file was imported: the next runs' files hold only the
+    /// contacts whose persona changed since. Until then every run repeats them.
+    Ack {
+        /// Pipeline config.
+        config: PathBuf,
+        /// Run date of the imported file (YYYY-MM-DD).
+        #[arg(long)]
+        date: NaiveDate,
+        /// Which import file was imported: hubspot, salesforce or generic (repeatable); default
+        /// every import file of that run.
+        #[arg(long = "file", value_parser = parse_crm_file)]
+        files: Vec<CrmTarget>,
+    },
+    /// Show, for each import file of the latest run, what its CRM last confirmed, how many
+    /// contacts it has yet to get, and which runs' imports were not acknowledged.
+    Status {
+        /// Pipeline config.
+        config: PathBuf,
+    },
+}
+
+/// An import file's name on the command line.
+fn parse_crm_file(s: &str) -> std::result::Result<CrmTarget, String> {
+    CrmTarget::ALL
+        .into_iter()
+        .find(|t| t.name() == s)
+        .ok_or_else(|| format!("`{s}` is not hubspot, salesforce or generic"))
 }
 
 /// Arguments of `personas generate`.
@@ -224,6 +261,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Validate { config, date } => {
             validate(&config, date.unwrap_or_else(|| Utc::now().date_naive())).await?
         }
+        Command::Crm(command) => crm_command(command)?,
         Command::Generate(args) => args.run()?,
         Command::Evaluate(args) => args.run().await?,
         Command::Bench(args) => bench::bench(&args.into()).await?,
@@ -308,6 +346,33 @@ impl From<BenchArgs> for BenchOptions {
             sql_dir: args.sql_dir,
         }
     }
+}
+
+/// `personas crm ack` (under the run lock) and `personas crm status`.
+fn crm_command(command: CrmCommand) -> Result<()> {
+    match command {
+        CrmCommand::Ack {
+            config,
+            date,
+            files,
+        } => {
+            let pipeline = Pipeline::load(&config)?;
+            let out = template::for_date(&pipeline, date)?.output_dir();
+            let _lock = RunLock::acquire(&out, &pipeline.config.name, date)?;
+            for file in crm::acks::acknowledge(&out, date, &files)? {
+                println!(
+                    "acknowledged the {file} import of {date}: later {file} files hold only the contacts changed since"
+                );
+            }
+        }
+        CrmCommand::Status { config } => {
+            let pipeline = Pipeline::load(&config)?;
+            let out = template::for_date(&pipeline, Utc::now().date_naive())?.output_dir();
+            let statuses = crm::status::status(&out)?;
+            print!("{}", crm::status::summary(&statuses, &config));
+        }
+    }
+    Ok(())
 }
 
 async fn suggest_criteria(config: &Path, date: NaiveDate) -> Result<()> {

@@ -11,6 +11,8 @@ renamed as (
         -- ids
         trim(contact_id) as contact_id,
         lower(trim(email)) as email,
+        -- the CRM the id comes from: each contact's persona goes back to its own CRM
+        'csv' as crm_system,
 
         -- person
         trim(first_name) as first_name,

@@ -9,6 +9,8 @@ renamed as (
         -- ids
         trim("Record ID") as contact_id,
         lower(trim("Email")) as email,
+        -- the CRM the id comes from: each contact's persona goes back to its own CRM
+        'hubspot' as crm_system,
 
         -- person
         trim("First Name") as first_name,

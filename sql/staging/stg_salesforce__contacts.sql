@@ -12,6 +12,8 @@ renamed as (
         -- ids
         trim("Id") as contact_id,
         lower(trim("Email")) as email,
+        -- the CRM the id comes from: each contact's persona goes back to its own CRM
+        'salesforce' as crm_system,
 
         -- person
         trim("FirstName") as first_name,

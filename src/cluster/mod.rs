@@ -11,10 +11,13 @@
 //! The model type and its settings are here; [`fit`] (the k choice) in `fit.rs`, k-means for one
 //! k in `kmeans.rs`, row-major distances, assignment and the split over threads in `rows.rs`,
 //! the silhouette and the adjusted Rand index in `quality.rs`.
+//! [`independence`] chooses k as the smallest whose clusters each look like their own shuffled
+//! copy, [`structure`] tests a bucket against the permutation null, [`stability`] resamples.
 
 use ndarray::Array2;
 
 mod fit;
+pub mod independence;
 mod kmeans;
 mod quality;
 mod rows;

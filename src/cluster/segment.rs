@@ -8,6 +8,7 @@ use crate::config::{BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, KCh
 use crate::error::{Error, Result};
 use crate::features::{self, CriterionWeight, FeatureTable};
 
+use super::independence::{self, KIndependence};
 use super::structure::{self, KGap, NullSettings, Verdict};
 use super::{ClusterModel, KMeansSettings};
 
@@ -34,6 +35,8 @@ pub struct Bucket {
     pub k_choice: KChoice,
     /// The k the gap (or silhouette) proposed, before unstable personas lowered it.
     pub proposed_k: usize,
+    /// With `k_choice = "independence"`: every k tested, each cluster against its own null.
+    pub independence: Vec<KIndependence>,
 }
 
 impl Bucket {
@@ -61,6 +64,19 @@ impl Bucket {
         match self.k_choice {
             KChoice::Gap => format!("k chosen by gap{lowered}: {gaps}; silhouette {sil}"),
             KChoice::Silhouette => format!("k chosen by silhouette{lowered}: {sil}; gap {gaps}"),
+            KChoice::Independence => {
+                let tested = self
+                    .independence
+                    .iter()
+                    .map(|t| format!("k={} {:.1} (needed {:.1})", t.k, t.max_z(), t.z_needed))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let rule = match independence::chosen(&self.independence) {
+                    Some(_) => "k chosen as the smallest whose personas each look like their own shuffled copy",
+                    None => "no k had every persona look like its own shuffled copy, so k chosen by silhouette",
+                };
+                format!("{rule}{lowered}: largest persona z {tested}; gap {gaps}; silhouette {sil}")
+            }
         }
     }
 
@@ -117,7 +133,8 @@ pub fn segment(
             alpha: cluster_cfg.structure_alpha,
             ..NullSettings::default()
         };
-        let (mut model, gaps) = fit_small_aware(&design, &settings, &null, cluster_cfg.k_choice)?;
+        let (mut model, gaps, independence) =
+            fit_small_aware(&design, &settings, &null, cluster_cfg.k_choice)?;
         let stable = |model: &ClusterModel| {
             super::stability::stability(
                 &design.matrix,
@@ -166,6 +183,7 @@ pub fn segment(
             verdict,
             k_choice: cluster_cfg.k_choice,
             proposed_k: proposed,
+            independence,
         });
     }
     Ok(out)
@@ -219,13 +237,13 @@ fn split(
 
 /// Fit, lowering the k range when there are too few contacts for it (a tiny run is still
 /// profiled, and flagged by the profile step); with enough contacts, the gap of every k
-/// against the null, and k chosen as configured.
+/// against the null, and k chosen as configured (with the independence rule's k tested).
 fn fit_small_aware(
     design: &features::Design,
     settings: &KMeansSettings,
     null: &NullSettings,
     k_choice: KChoice,
-) -> Result<(ClusterModel, Vec<KGap>)> {
+) -> Result<(ClusterModel, Vec<KGap>, Vec<KIndependence>)> {
     let x = &design.matrix;
     let n = x.nrows();
     if n < 3 {
@@ -236,7 +254,7 @@ fn fit_small_aware(
             labels: vec![0; n],
             scores: Vec::new(),
         };
-        return Ok((model, Vec::new()));
+        return Ok((model, Vec::new(), Vec::new()));
     }
     let mut s = settings.clone();
     if n <= s.k_max {
@@ -254,8 +272,15 @@ fn fit_small_aware(
     } else {
         Vec::new()
     };
-    let by_gap = (k_choice == KChoice::Gap)
-        .then(|| structure::choose_by_gap(&gaps))
-        .flatten();
-    Ok((super::fit_choosing(x, &s, |_| by_gap)?, gaps))
+    let tested = if k_choice == KChoice::Independence && !gaps.is_empty() {
+        independence::by_independence(x, &design.families, &design.strata(), &s, null)?
+    } else {
+        Vec::new()
+    };
+    let choice = match k_choice {
+        KChoice::Gap => structure::choose_by_gap(&gaps),
+        KChoice::Independence => independence::chosen(&tested),
+        KChoice::Silhouette => None,
+    };
+    Ok((super::fit_choosing(x, &s, |_| choice)?, gaps, tested))
 }

@@ -1,29 +1,42 @@
 //! CRM output config: which CRM files a run writes, whether they hold every contact or only the
-//! ones whose persona changed, how the persona field is named in HubSpot and Salesforce, and the
-//! optional push to HubSpot's API. No `[crm]` section writes all three files in delta mode into
-//! HubSpot's built-in `hs_persona` property and Salesforce's `Persona__c`.
+//! ones whose persona the CRM has not confirmed yet, what an unclassified contact gets, how the
+//! persona field is named in HubSpot and Salesforce, and the optional push to HubSpot's API. No
+//! `[crm]` section writes the files of the CRMs the pipeline reads (HubSpot, Salesforce, a `csv`
+//! CRM) in delta mode into HubSpot's built-in `hs_persona` property and Salesforce's
+//! `Persona__c`, with "Not classified" for a contact in no trusted persona.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use super::SourceKind;
 
 /// The `[crm]` section.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CrmConfig {
     /// Which import files to write into `crm/run_date=…/`: any of `hubspot`, `salesforce`,
-    /// `generic` (default all three). The full snapshot `generic_full.csv`, which the next
-    /// run's delta is computed against, is always written.
-    pub files: Vec<CrmTarget>,
-    /// `delta` (default): the import files hold only the contacts whose persona changed since
-    /// the latest earlier published run (every contact when there is none); `full`: every
-    /// contact.
+    /// `generic`. Default: the files of the CRMs the pipeline reads (`hubspot_contacts` ->
+    /// `hubspot`, `salesforce_contacts` -> `salesforce`, `csv` -> `generic`). Each contact goes
+    /// to the file of the CRM its id comes from; `generic` also takes the contacts of a CRM
+    /// whose file is not written. The full snapshot `generic_full.csv` is always written.
+    pub files: Option<Vec<CrmTarget>>,
+    /// `delta` (default): each import file holds only the contacts whose persona differs from
+    /// what that CRM last confirmed (a push, or `personas crm ack` after an import; every
+    /// contact until then); `full`: every contact.
     pub mode: ExportMode,
-    /// Label written for contacts whose persona is flagged `insufficient_sample` (or who are in
-    /// no persona), e.g. "Not yet classified". Unset (default): their persona is left empty,
-    /// never a made-up persona.
-    pub fallback_label: Option<String>,
+    /// What a contact in no trusted persona (flagged `insufficient_sample`, or in no persona)
+    /// gets: `option` (default) the fallback option `fallback_value` labelled `fallback_label`,
+    /// which every CRM applies; `clear` an empty field (the push and Salesforce only: a HubSpot
+    /// import leaves the old value on an empty cell, so it is refused with HubSpot files).
+    pub unclassified: Unclassified,
+    /// Label of the fallback option (default "Not classified").
+    pub fallback_label: String,
     /// Option value (HubSpot internal value, Salesforce picklist API name) of `fallback_label`
     /// in enumeration and picklist fields. Default `persona_unassigned`.
     pub fallback_value: String,
+    /// Option values whose label you changed in the CRM to this run's label: a run stops when
+    /// an option's label differs from the one in the options file the CRM last confirmed,
+    /// except for these. Default none.
+    pub relabeled: Vec<String>,
     /// HubSpot import file and API push.
     pub hubspot: HubSpotConfig,
     /// Salesforce Data Loader / Bulk API 2.0 update file.
@@ -33,30 +46,102 @@ pub struct CrmConfig {
 impl Default for CrmConfig {
     fn default() -> Self {
         CrmConfig {
-            files: vec![
-                CrmTarget::Hubspot,
-                CrmTarget::Salesforce,
-                CrmTarget::Generic,
-            ],
+            files: None,
             mode: ExportMode::Delta,
-            fallback_label: None,
+            unclassified: Unclassified::Option,
+            fallback_label: "Not classified".into(),
             fallback_value: "persona_unassigned".into(),
+            relabeled: Vec::new(),
             hubspot: HubSpotConfig::default(),
             salesforce: SalesforceConfig::default(),
         }
     }
 }
 
-/// A CRM import file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// A CRM import file, and the CRM a contact id comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CrmTarget {
-    /// `hubspot_import.csv` and `hubspot_persona_options.csv`.
+    /// `hubspot_import.csv` and `hubspot_persona_options.csv`; HubSpot record ids.
     Hubspot,
-    /// `salesforce_update.csv` and `salesforce_picklist_values.csv`.
+    /// `salesforce_update.csv` and `salesforce_picklist_values.csv`; Salesforce ids.
     Salesforce,
-    /// `generic_import.csv` for any other CRM.
+    /// `generic_import.csv` for any other CRM; the ids of a `csv` CRM source.
     Generic,
+}
+
+impl CrmTarget {
+    /// Every target, in the order files are written.
+    pub const ALL: [CrmTarget; 3] = [
+        CrmTarget::Hubspot,
+        CrmTarget::Salesforce,
+        CrmTarget::Generic,
+    ];
+
+    /// The target of a CRM source kind (`None` for a source that is not a CRM).
+    pub fn of_source(kind: SourceKind) -> Option<CrmTarget> {
+        match kind {
+            SourceKind::HubspotContacts => Some(CrmTarget::Hubspot),
+            SourceKind::SalesforceContacts => Some(CrmTarget::Salesforce),
+            SourceKind::Csv => Some(CrmTarget::Generic),
+            _ => None,
+        }
+    }
+
+    /// The name of the contact's CRM as the SQL models' `crm_system` column and the snapshot's
+    /// `crm` column write it: `hubspot`, `salesforce`, `csv`.
+    pub fn system(self) -> &'static str {
+        match self {
+            CrmTarget::Hubspot => "hubspot",
+            CrmTarget::Salesforce => "salesforce",
+            CrmTarget::Generic => "csv",
+        }
+    }
+
+    /// The target of a `crm_system` value ([`CrmTarget::system`]).
+    pub fn from_system(name: &str) -> Option<CrmTarget> {
+        CrmTarget::ALL.into_iter().find(|t| t.system() == name)
+    }
+
+    /// The name in `crm.files` and on the command line: `hubspot`, `salesforce`, `generic`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CrmTarget::Hubspot => "hubspot",
+            CrmTarget::Salesforce => "salesforce",
+            CrmTarget::Generic => "generic",
+        }
+    }
+}
+
+impl std::fmt::Display for CrmTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a contact in no trusted persona gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unclassified {
+    /// The fallback option (`fallback_value`, labelled `fallback_label`).
+    #[default]
+    Option,
+    /// An empty field: the push sends an empty value, the Salesforce file an empty cell (Data
+    /// Loader with "Insert null values") or `#N/A` (Bulk API).
+    Clear,
+}
+
+/// How the Salesforce update file is loaded, which decides how a cleared field is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SalesforceLoader {
+    /// Data Loader over the SOAP API ("Use Bulk API" off; "Insert null values" on):
+    /// `salesforce_update.csv`, a cleared field is an empty cell.
+    #[default]
+    DataLoader,
+    /// Bulk API 2.0 (or Data Loader with "Use Bulk API" on): `salesforce_update_bulk_api.csv`,
+    /// a cleared field is `#N/A`.
+    BulkApi,
 }
 
 /// Which contacts the import files hold.
@@ -172,6 +257,10 @@ pub struct SalesforceConfig {
     /// `picklist` (default; values `persona_1`, … as picklist API names) or `text` (the
     /// persona's name).
     pub field_type: FieldType,
+    /// `data_loader` (default: `salesforce_update.csv`, a cleared field an empty cell, for Data
+    /// Loader with "Insert null values" on and "Use Bulk API" off) or `bulk_api`
+    /// (`salesforce_update_bulk_api.csv`, a cleared field `#N/A`, for the Bulk API).
+    pub loader: SalesforceLoader,
 }
 
 impl Default for SalesforceConfig {
@@ -180,6 +269,7 @@ impl Default for SalesforceConfig {
             key_field: "Id".into(),
             field: "Persona__c".into(),
             field_type: FieldType::Enumeration,
+            loader: SalesforceLoader::DataLoader,
         }
     }
 }
@@ -192,19 +282,32 @@ fn is_api_name(s: &str) -> bool {
 }
 
 impl CrmConfig {
-    /// Whether the HubSpot files are written.
-    pub fn writes_hubspot(&self) -> bool {
-        self.files.contains(&CrmTarget::Hubspot)
+    /// The import files a pipeline whose CRM sources are `present` writes, in [`CrmTarget::ALL`]
+    /// order: `files` when set, else the files of the CRMs present. A HubSpot or Salesforce
+    /// file named in `files` for a CRM the pipeline does not read is an error (it would hold
+    /// no contact), as are HubSpot files with `unclassified = "clear"`.
+    pub fn targets(&self, present: &[CrmTarget]) -> Result<Vec<CrmTarget>, String> {
+        let wanted = self.files.as_deref().unwrap_or(present);
+        for t in wanted {
+            if *t != CrmTarget::Generic && !present.contains(t) {
+                return Err(format!(
+                    "crm.files lists `{t}`, but no source of this pipeline is a {t} export: its file would hold no contact (leave crm.files out to write the files of the CRMs the pipeline reads)"
+                ));
+            }
+        }
+        let targets: Vec<CrmTarget> = CrmTarget::ALL
+            .into_iter()
+            .filter(|t| wanted.contains(t))
+            .collect();
+        if self.unclassified == Unclassified::Clear && targets.contains(&CrmTarget::Hubspot) {
+            return Err("crm.unclassified = \"clear\" with HubSpot files: a HubSpot import leaves the old persona on an empty cell; use the default \"option\" (the fallback option), or push instead (crm.files without `hubspot`)".into());
+        }
+        Ok(targets)
     }
 
-    /// Whether the Salesforce files are written.
-    pub fn writes_salesforce(&self) -> bool {
-        self.files.contains(&CrmTarget::Salesforce)
-    }
-
-    /// Whether the generic import file is written.
-    pub fn writes_generic(&self) -> bool {
-        self.files.contains(&CrmTarget::Generic)
+    /// Whether a contact in no trusted persona gets the fallback option.
+    pub fn writes_fallback(&self) -> bool {
+        self.unclassified == Unclassified::Option
     }
 
     /// The pure checks of the section (no I/O); the message names the key.
@@ -248,13 +351,9 @@ impl CrmConfig {
                 ));
             }
         }
-        if self
-            .fallback_label
-            .as_deref()
-            .is_some_and(|l| l.trim().is_empty())
-        {
+        if self.fallback_label.trim().is_empty() {
             return Err(
-                "crm.fallback_label is empty: leave it out to write an empty persona".into(),
+                "crm.fallback_label is empty: set unclassified = \"clear\" to write an empty persona".into(),
             );
         }
         if self.fallback_value.trim().is_empty() {
@@ -284,7 +383,24 @@ mod tests {
     fn no_section_writes_all_files_in_delta_mode_into_hs_persona() {
         let c = parse("").unwrap();
         assert_eq!(c, CrmConfig::default());
-        assert_eq!(c.files.len(), 3);
+        assert_eq!(c.files, None);
+        let all = [
+            CrmTarget::Hubspot,
+            CrmTarget::Salesforce,
+            CrmTarget::Generic,
+        ];
+        assert_eq!(
+            c.targets(&[CrmTarget::Hubspot]).unwrap(),
+            [CrmTarget::Hubspot]
+        );
+        assert_eq!(
+            c.targets(&[CrmTarget::Generic, CrmTarget::Hubspot])
+                .unwrap(),
+            [CrmTarget::Hubspot, CrmTarget::Generic]
+        );
+        assert_eq!(c.targets(&all).unwrap(), all);
+        assert_eq!(c.fallback_label, "Not classified");
+        assert!(c.writes_fallback());
         assert_eq!(c.mode, ExportMode::Delta);
         assert_eq!(c.hubspot.property, "hs_persona");
         assert_eq!(c.hubspot.column_header(), "Persona");
@@ -299,6 +415,7 @@ mod tests {
 [crm]
 files = ["hubspot", "generic"]
 mode = "full"
+unclassified = "option"
 fallback_label = "Not yet classified"
 fallback_value = "unclassified"
 [crm.hubspot]
@@ -315,10 +432,12 @@ timeout_secs = 10
 key_field = "Legacy_Id__c"
 field = "Buyer_Persona__c"
 field_type = "picklist"
+loader = "bulk_api"
 "#,
         )
         .unwrap();
-        assert_eq!(c.files, vec![CrmTarget::Hubspot, CrmTarget::Generic]);
+        assert_eq!(c.files, Some(vec![CrmTarget::Hubspot, CrmTarget::Generic]));
+        assert_eq!(c.salesforce.loader, SalesforceLoader::BulkApi);
         assert_eq!(c.mode, ExportMode::Full);
         assert_eq!(c.hubspot.property_type, FieldType::Text);
         assert_eq!(c.hubspot.column_header(), "buyer_persona");
@@ -337,6 +456,25 @@ field_type = "picklist"
         let c = parse("[crm.hubspot]\nbatch_size = 101\n").unwrap();
         let err = c.check().unwrap_err();
         assert!(err.contains("batch_size"), "{err}");
+    }
+
+    #[test]
+    fn a_file_for_a_crm_the_pipeline_lacks_or_clearing_in_hubspot_is_refused() {
+        let c = parse("[crm]\nfiles = [\"salesforce\", \"generic\"]\n").unwrap();
+        let err = c.targets(&[CrmTarget::Hubspot]).unwrap_err();
+        assert!(
+            err.contains("`salesforce`") && err.contains("crm.files"),
+            "{err}"
+        );
+        assert_eq!(
+            c.targets(&[CrmTarget::Salesforce]).unwrap(),
+            [CrmTarget::Salesforce, CrmTarget::Generic]
+        );
+        let c = parse("[crm]\nunclassified = \"clear\"\n").unwrap();
+        let err = c.targets(&[CrmTarget::Hubspot]).unwrap_err();
+        assert!(err.contains("unclassified"), "{err}");
+        assert!(c.targets(&[CrmTarget::Salesforce]).is_ok());
+        assert!(!c.writes_fallback());
     }
 
     #[test]

@@ -17,7 +17,10 @@ pub mod template;
 
 pub use self::csv::{is_valid_format, CsvColumns};
 pub use cluster::{BucketsConfig, ClusterConfig, KChoice};
-pub use crm::{CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig};
+pub use crm::{
+    CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,
+    Unclassified,
+};
 pub use model::{AutoKeyword, CriteriaSpec, Criterion, CriterionGroup, FeaturesConfig, Framework};
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};

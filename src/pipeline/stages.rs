@@ -145,7 +145,8 @@ pub(super) async fn run_locked(
     let table = build_features(&mut run, &sql.ctx).await?;
     let segments = segment(&mut run, &table)?;
     let (profiled, tracked) = profile_personas(&mut run, &sql.ctx, &table, &segments).await?;
-    write_outputs(&mut run, &table, &segments, &profiled, &tracked)?;
+    let crm_systems = sinks::crm::systems::load(&sql.ctx, &cfg.sources).await?;
+    write_outputs(&mut run, &table, &segments, &profiled, &tracked, &crm_systems)?;
     let manifest = record::manifest(record::RunFacts {
         pipeline,
         date: run.date,
@@ -360,6 +361,7 @@ fn write_outputs(
     segments: &Segments,
     profiled: &Profiled,
     tracked: &Tracked,
+    crm_systems: &sinks::crm::ContactSystems,
 ) -> Result<()> {
     run.progress.start("writing the outputs");
     let (cfg, date_s) = (run.cfg, run.date_s.clone());
@@ -385,6 +387,7 @@ fn write_outputs(
             table,
             primary: &profiled.primary,
             personas,
+            systems: crm_systems,
         },
         &cfg.crm,
     )?;
@@ -395,6 +398,13 @@ fn write_outputs(
         .iter()
         .map(|c| c.name().to_string())
         .collect();
+    let map = sinks::report::map::project(
+        table,
+        &segments.buckets,
+        personas,
+        &segments.criteria,
+        &cfg.features,
+    );
     sinks::report::write(
         &run.staging.join(&report_rel).join(sinks::report::FILE),
         &sinks::report::ReportContext {
@@ -404,6 +414,10 @@ fn write_outputs(
             criteria: &criteria,
             buckets: &segments.buckets,
             personas,
+            traits: &profiled.traits,
+            trends: &trend_rows,
+            profile: &cfg.profile,
+            map: &map,
         },
     )?;
     run.published.push(report_rel);

@@ -374,6 +374,7 @@ mod tests {
             verdict: None,
             k_choice: crate::config::KChoice::Gap,
             proposed_k: k,
+            independence: Vec::new(),
         };
         let out = profile_buckets(t, &[bucket], &ProfileConfig::default(), &Audience::new());
         (out.personas, out.traits)

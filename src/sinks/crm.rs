@@ -2,37 +2,46 @@
 //! field on every contact record, the last step of the data path.
 //!
 //! Every run writes, into its `crm/run_date=<date>/` partition:
-//! - `generic_full.csv`: every contact with the persona the CRM should hold, the snapshot the
-//!   next run's delta is computed against ([`generic`]);
-//! - `hubspot_import.csv` (split past the row limit) and `hubspot_persona_options.csv`
-//!   ([`hubspot`]), `salesforce_update.csv` and `salesforce_picklist_values.csv`
-//!   ([`salesforce`]), and `generic_import.csv`, holding by default only the contacts whose
-//!   persona changed since the latest earlier published run ([`delta`]).
+//! - `generic_full.csv`: every contact with the persona the CRM should hold and the CRM its id
+//!   comes from, the snapshot later deltas are computed against ([`generic`]);
+//! - the import files of the CRMs the pipeline reads, each holding only the contacts whose id
+//!   comes from that CRM ([`ContactSystems`]): `hubspot_import.csv` (split past the row limit)
+//!   and `hubspot_persona_options.csv` ([`hubspot`]), `salesforce_update.csv` (or
+//!   `salesforce_update_bulk_api.csv`) and `salesforce_picklist_values.csv` ([`salesforce`]),
+//!   `generic_import.csv` for a `csv` CRM. By default each holds only the contacts whose
+//!   persona differs from what that CRM last confirmed ([`acks`]: a push, or `personas crm
+//!   ack` after an import), so an import that was skipped comes back in the next file.
 //!
-//! Contacts whose persona is flagged too small to trust get an empty persona or the configured
-//! fallback label, never a made-up persona. [`push()`] sends the same change set to HubSpot's batch
+//! Contacts whose persona is flagged too small to trust get the fallback option ("Not
+//! classified"), which every CRM applies, or with `unclassified = "clear"` an empty field;
+//! never a made-up persona. [`push()`] sends the HubSpot contacts' changes to HubSpot's batch
 //! API and records every record that failed in the `crm_failures` table ([`failures`]).
 
+pub mod acks;
 mod client;
 pub mod delta;
 pub mod failures;
 pub mod generic;
 pub mod hubspot;
+mod labels;
 pub mod push;
 pub mod salesforce;
+pub mod status;
+pub mod systems;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use tracing::info;
+use tracing::{info, warn};
 
-use crate::config::CrmConfig;
+use crate::config::{CrmConfig, CrmTarget, SalesforceLoader};
 use crate::error::{Error, Result};
 use crate::features::FeatureTable;
 use crate::profile::Persona;
 
 pub use push::{push, PushMode, PushReport};
+pub use systems::ContactSystems;
 
 /// Full snapshot of every contact's CRM persona (always written; the delta baseline).
 pub const GENERIC_FULL: &str = "generic_full.csv";
@@ -42,8 +51,10 @@ pub const GENERIC_IMPORT: &str = "generic_import.csv";
 pub const HUBSPOT_IMPORT: &str = "hubspot_import.csv";
 /// HubSpot property options: label and internal value of every persona.
 pub const HUBSPOT_OPTIONS: &str = "hubspot_persona_options.csv";
-/// Salesforce Data Loader / Bulk API 2.0 update file.
+/// Salesforce Data Loader update file (SOAP API: a cleared field is an empty cell).
 pub const SALESFORCE_UPDATE: &str = "salesforce_update.csv";
+/// Salesforce Bulk API 2.0 update file (a cleared field is `#N/A`).
+pub const SALESFORCE_UPDATE_BULK: &str = "salesforce_update_bulk_api.csv";
 /// Salesforce picklist values: label and API name of every persona.
 pub const SALESFORCE_PICKLIST: &str = "salesforce_picklist_values.csv";
 /// Table (folder under the output folder) of the CRM partitions.
@@ -64,6 +75,8 @@ pub struct CrmContext<'a> {
     pub primary: &'a [Option<usize>],
     /// The run's personas.
     pub personas: &'a [Persona],
+    /// The CRMs the pipeline reads and the CRM each contact id comes from.
+    pub systems: &'a ContactSystems,
 }
 
 /// One contact as the CRM should hold it: a row of the generic files.
@@ -81,17 +94,29 @@ pub struct CrmRow {
     pub bucket: String,
     /// Whether the persona is a negative persona; `None` without a persona.
     pub is_negative: Option<bool>,
+    /// The CRM the id comes from; `None` when unknown.
+    pub system: Option<CrmTarget>,
 }
 
 impl CrmRow {
-    /// The value a CRM field holds: the persona's name in a text field, else its id (the
-    /// option value).
-    pub fn value(&self, text_field: bool) -> &str {
-        if text_field {
-            &self.persona_name
-        } else {
-            &self.persona_id
+    /// The value the CRM field gets: the persona's name in a text field, else its id (the
+    /// option value); for a contact in no trusted persona (an empty persona), the fallback
+    /// option's label or value, or nothing with `unclassified = "clear"`.
+    pub fn value<'a>(&'a self, cfg: &'a CrmConfig, text_field: bool) -> &'a str {
+        match (
+            self.persona_id.is_empty() && cfg.writes_fallback(),
+            text_field,
+        ) {
+            (true, true) => &cfg.fallback_label,
+            (true, false) => &cfg.fallback_value,
+            (false, true) => &self.persona_name,
+            (false, false) => &self.persona_id,
         }
+    }
+
+    /// The label of [`CrmRow::value`]'s option: the persona's name or the fallback label.
+    pub fn label<'a>(&'a self, cfg: &'a CrmConfig) -> &'a str {
+        self.value(cfg, true)
     }
 }
 
@@ -110,63 +135,154 @@ pub fn write_crm_files(ctx: &CrmContext<'_>) -> Result<Vec<PathBuf>> {
     write_crm_files_with(ctx, &CrmConfig::default())
 }
 
-/// Write every CRM file of the run into `ctx.dir`: the full snapshot, and the import files
-/// `cfg` asks for, each holding the contacts whose persona changed since the latest published
-/// run before `ctx.run_date` (delta mode; every contact when there is none) or every contact
-/// (full mode). Returns the files written.
+/// Write every CRM file of the run into `ctx.dir`: the full snapshot, and the import files of
+/// the CRMs the pipeline reads (or `cfg.files`), each holding the contacts whose id comes from
+/// that CRM and whose persona differs from what that CRM last confirmed before `ctx.run_date`
+/// (delta mode; every one when it confirmed nothing) or all of them (full mode). Returns the
+/// files written.
 pub fn write_crm_files_with(ctx: &CrmContext<'_>, cfg: &CrmConfig) -> Result<Vec<PathBuf>> {
-    cfg.check().map_err(|message| Error::Config {
+    let config_error = |message| Error::Config {
         path: PathBuf::from("[crm]"),
         message,
-    })?;
-    let rows = crm_rows(ctx, cfg)?;
-    let baseline = delta::latest_before(ctx.output_dir, ctx.run_date, |_| true)?;
-    let selected: Vec<&CrmRow> = match (&baseline, cfg.mode.is_full()) {
-        (Some(b), false) => delta::changed(&rows, &b.rows),
-        _ => rows.iter().collect(),
     };
+    cfg.check().map_err(config_error)?;
+    let targets = cfg.targets(&ctx.systems.present).map_err(config_error)?;
+    let rows = crm_rows(ctx, cfg)?;
     let options = persona_options(ctx.personas, cfg);
+    labels::check_unique(&options)?;
     let date = ctx.run_date.to_string();
-    let mut written = Vec::new();
     let full = ctx.dir.join(GENERIC_FULL);
     generic::write(&full, rows.iter(), &date)?;
-    written.push(full);
-    if cfg.writes_generic() {
-        let path = ctx.dir.join(GENERIC_IMPORT);
-        generic::write(&path, selected.iter().copied(), &date)?;
-        written.push(path);
-    }
-    if cfg.writes_hubspot() {
-        written.extend(hubspot::write_import(ctx.dir, cfg, &selected)?);
-        if !cfg.hubspot.property_type.is_text() {
-            let path = ctx.dir.join(HUBSPOT_OPTIONS);
-            hubspot::write_options(&path, &options)?;
-            written.push(path);
+    let mut written = vec![full];
+    let mut by_target: HashMap<CrmTarget, Vec<&CrmRow>> = HashMap::new();
+    let mut nowhere = 0;
+    for r in &rows {
+        match route(r.system, &targets) {
+            Some(t) => by_target.entry(t).or_default().push(r),
+            None => nowhere += 1,
         }
     }
-    if cfg.writes_salesforce() {
-        let path = ctx.dir.join(SALESFORCE_UPDATE);
-        salesforce::write_update(&path, cfg, &selected)?;
-        written.push(path);
-        if !cfg.salesforce.field_type.is_text() {
-            let path = ctx.dir.join(SALESFORCE_PICKLIST);
-            salesforce::write_picklist(&path, &options)?;
-            written.push(path);
-        }
+    if nowhere > 0 {
+        warn!(contacts = nowhere, files = ?targets,
+            "Contacts of a CRM whose file is not written (see crm.files) are in no import file.");
     }
-    info!(
-        contacts = rows.len(),
-        changed = selected.len(),
-        baseline = %baseline.as_ref().map_or("none".to_string(), |b| b.run_date.to_string()),
-        full = cfg.mode.is_full(),
-        "Wrote CRM files."
-    );
+    for target in targets {
+        let rows_t = by_target.remove(&target).unwrap_or_default();
+        let (selected, baseline) = unconfirmed(ctx, cfg, target, rows_t)?;
+        labels::check_files(ctx.output_dir, ctx.run_date, target, &options, cfg)?;
+        written.extend(write_target(
+            ctx.dir, cfg, target, &selected, &options, &date,
+        )?);
+        info!(
+            file = %target,
+            changed = selected.len(),
+            baseline = %baseline.map_or("none".to_string(), |d| d.to_string()),
+            full = cfg.mode.is_full(),
+            "Wrote CRM import file."
+        );
+    }
+    info!(contacts = rows.len(), "Wrote CRM files.");
     Ok(written)
 }
 
-/// Every contact's CRM row: its persona when publishable, else the fallback or nothing. Fails
+/// The import file a contact of CRM `system` goes to among `targets`: its own CRM's, else the
+/// generic file when written.
+pub fn route(system: Option<CrmTarget>, targets: &[CrmTarget]) -> Option<CrmTarget> {
+    match system {
+        Some(s) if targets.contains(&s) => Some(s),
+        _ => targets
+            .contains(&CrmTarget::Generic)
+            .then_some(CrmTarget::Generic),
+    }
+}
+
+/// The rows of `target`'s file: in delta mode those whose persona differs from the state
+/// `target` last confirmed before the run date (with the records its push could not write),
+/// and that date.
+fn unconfirmed<'a>(
+    ctx: &CrmContext<'_>,
+    cfg: &CrmConfig,
+    target: CrmTarget,
+    rows: Vec<&'a CrmRow>,
+) -> Result<(Vec<&'a CrmRow>, Option<NaiveDate>)> {
+    if cfg.mode.is_full() {
+        return Ok((rows, None));
+    }
+    let Some(c) = acks::confirmed_before(ctx.output_dir, ctx.run_date, target)? else {
+        return Ok((rows, None));
+    };
+    let selected = rows.into_iter().filter(|r| c.is_pending(r)).collect();
+    Ok((selected, Some(c.baseline.run_date)))
+}
+
+/// Write `target`'s import file(s) and options file; returns the files written.
+fn write_target(
+    dir: &Path,
+    cfg: &CrmConfig,
+    target: CrmTarget,
+    selected: &[&CrmRow],
+    options: &[PersonaOption],
+    date: &str,
+) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    match target {
+        CrmTarget::Generic => {
+            let path = dir.join(GENERIC_IMPORT);
+            let rows: Vec<CrmRow> = selected
+                .iter()
+                .map(|r| CrmRow {
+                    persona_id: r.value(cfg, false).to_string(),
+                    persona_name: r.label(cfg).to_string(),
+                    ..(*r).clone()
+                })
+                .collect();
+            generic::write(&path, rows.iter(), date)?;
+            written.push(path);
+        }
+        CrmTarget::Hubspot => {
+            written.extend(hubspot::write_import(dir, cfg, selected)?);
+            if !cfg.hubspot.property_type.is_text() {
+                let path = dir.join(HUBSPOT_OPTIONS);
+                hubspot::write_options(&path, options)?;
+                written.push(path);
+            }
+        }
+        CrmTarget::Salesforce => {
+            let path = dir.join(salesforce_update_file(cfg.salesforce.loader));
+            salesforce::write_update(&path, cfg, selected)?;
+            written.push(path);
+            if !cfg.salesforce.field_type.is_text() {
+                let path = dir.join(SALESFORCE_PICKLIST);
+                salesforce::write_picklist(&path, options)?;
+                written.push(path);
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The Salesforce update file for a loader.
+pub fn salesforce_update_file(loader: SalesforceLoader) -> &'static str {
+    match loader {
+        SalesforceLoader::DataLoader => SALESFORCE_UPDATE,
+        SalesforceLoader::BulkApi => SALESFORCE_UPDATE_BULK,
+    }
+}
+
+/// The import files of `target` a CRM partition may hold (the first one names the target).
+pub fn import_files(target: CrmTarget) -> &'static [&'static str] {
+    match target {
+        CrmTarget::Hubspot => &[HUBSPOT_IMPORT],
+        CrmTarget::Salesforce => &[SALESFORCE_UPDATE, SALESFORCE_UPDATE_BULK],
+        CrmTarget::Generic => &[GENERIC_IMPORT],
+    }
+}
+
+/// Every contact's CRM row: its persona when publishable, else an empty persona (which the
+/// files and the push write as the fallback option, [`CrmRow::value`]), and the CRM its id
+/// comes from. Fails
 /// on a contact id seen twice (an import would update one record with two values).
-pub fn crm_rows(ctx: &CrmContext<'_>, cfg: &CrmConfig) -> Result<Vec<CrmRow>> {
+pub fn crm_rows(ctx: &CrmContext<'_>, _cfg: &CrmConfig) -> Result<Vec<CrmRow>> {
     let t = ctx.table;
     if t.emails.len() != t.len() || ctx.primary.len() != t.len() {
         return Err(Error::BadInput {
@@ -215,15 +331,7 @@ pub fn crm_rows(ctx: &CrmContext<'_>, cfg: &CrmConfig) -> Result<Vec<CrmRow>> {
                 p.bucket.clone(),
                 Some(p.negative),
             ),
-            _ => match &cfg.fallback_label {
-                Some(label) => (
-                    cfg.fallback_value.clone(),
-                    label.clone(),
-                    String::new(),
-                    None,
-                ),
-                None => Default::default(),
-            },
+            _ => Default::default(),
         };
         rows.push(CrmRow {
             contact_id: id.clone(),
@@ -232,13 +340,14 @@ pub fn crm_rows(ctx: &CrmContext<'_>, cfg: &CrmConfig) -> Result<Vec<CrmRow>> {
             persona_name,
             bucket,
             is_negative,
+            system: ctx.systems.of(id),
         });
     }
     Ok(rows)
 }
 
 /// The options an enumeration or picklist field needs: every publishable persona, then the
-/// fallback when one is configured.
+/// fallback option (unless `unclassified = "clear"`).
 pub fn persona_options(personas: &[Persona], cfg: &CrmConfig) -> Vec<PersonaOption> {
     let mut options: Vec<PersonaOption> = personas
         .iter()
@@ -248,16 +357,15 @@ pub fn persona_options(personas: &[Persona], cfg: &CrmConfig) -> Vec<PersonaOpti
             label: p.name.clone(),
         })
         .collect();
-    if let Some(label) = &cfg.fallback_label {
+    if cfg.writes_fallback() {
         options.push(PersonaOption {
             value: cfg.fallback_value.clone(),
-            label: label.clone(),
+            label: cfg.fallback_label.clone(),
         });
     }
     options
 }
 
-/// Create `path`'s folder and a CSV writer on it.
 /// Write a list of option values (a HubSpot property's options, a Salesforce picklist): one row
 /// per option, its label and its value, under `header`.
 fn write_option_list(path: &Path, header: [&str; 2], options: &[PersonaOption]) -> Result<()> {
@@ -269,6 +377,7 @@ fn write_option_list(path: &Path, header: [&str; 2], options: &[PersonaOption]) 
     finish_csv(w, path)
 }
 
+/// Create `path`'s folder and a CSV writer on it.
 fn csv_writer(path: &Path) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -287,92 +396,4 @@ fn finish_csv(w: csv::Writer<std::io::BufWriter<std::fs::File>>, path: &Path) ->
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::profile::INSUFFICIENT_SAMPLE;
-
-    fn persona(n: usize, name: &str) -> Persona {
-        Persona {
-            id: format!("persona_{n}"),
-            name: name.into(),
-            bucket: "all".into(),
-            negative: false,
-            stability: None,
-            size: 10,
-            share: 0.1,
-            share_ci: (0.05, 0.15),
-            flags: vec![],
-            flag_reasons: vec![],
-            description: String::new(),
-            top_traits: vec![],
-            card: Default::default(),
-        }
-    }
-
-    fn table(ids: &[&str]) -> FeatureTable {
-        FeatureTable {
-            contact_ids: ids.iter().map(|s| s.to_string()).collect(),
-            emails: ids
-                .iter()
-                .map(|s| Some(format!("{s}@example.com")))
-                .collect(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn flagged_persona_gets_empty_value_or_the_fallback() {
-        let mut small = persona(2, "Tiny Tim");
-        small.flags.push(INSUFFICIENT_SAMPLE.into());
-        let personas = vec![persona(1, "Curious Casey"), small];
-        let t = table(&["1", "2", "3"]);
-        let primary = [Some(0), Some(1), None];
-        let dir = Path::new("unused");
-        let ctx = CrmContext {
-            dir,
-            output_dir: dir,
-            run_date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-            table: &t,
-            primary: &primary,
-            personas: &personas,
-        };
-        let rows = crm_rows(&ctx, &CrmConfig::default()).unwrap();
-        assert_eq!(rows[0].persona_id, "persona_1");
-        assert_eq!(rows[0].is_negative, Some(false));
-        assert_eq!((rows[1].value(false), rows[1].value(true)), ("", ""));
-        assert_eq!(rows[2].persona_id, "");
-        let cfg = CrmConfig {
-            fallback_label: Some("Not yet classified".into()),
-            ..Default::default()
-        };
-        let rows = crm_rows(&ctx, &cfg).unwrap();
-        assert_eq!(rows[1].value(false), "persona_unassigned");
-        assert_eq!(rows[1].value(true), "Not yet classified");
-        let options = persona_options(&personas, &cfg);
-        let values: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
-        assert_eq!(values, ["persona_1", "persona_unassigned"]);
-    }
-
-    #[test]
-    fn duplicate_contact_id_is_refused() {
-        let personas = vec![persona(1, "Curious Casey")];
-        let t = table(&["7", "8", "7"]);
-        let primary = [Some(0), Some(0), Some(0)];
-        let dir = Path::new("unused");
-        let ctx = CrmContext {
-            dir,
-            output_dir: dir,
-            run_date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-            table: &t,
-            primary: &primary,
-            personas: &personas,
-        };
-        let err = crm_rows(&ctx, &CrmConfig::default())
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("`7` appears twice (contacts 1 and 3)"),
-            "{err}"
-        );
-    }
-}
+mod tests;

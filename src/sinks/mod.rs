@@ -166,6 +166,9 @@ pub fn write_model_quality(path: &Path, run_date: &str, buckets: &[Bucket]) -> R
     fn gap(b: &Bucket, k: usize) -> Option<&crate::cluster::structure::KGap> {
         b.gaps.iter().find(|g| g.k == k)
     }
+    fn indep(b: &Bucket, k: usize) -> Option<&crate::cluster::independence::KIndependence> {
+        b.independence.iter().find(|t| t.k == k)
+    }
     let mut k = UInt64Builder::new();
     let (mut is_chosen, mut structured) = (BooleanBuilder::new(), BooleanBuilder::new());
     for (b, s) in &rows {
@@ -205,6 +208,8 @@ pub fn write_model_quality(path: &Path, run_date: &str, buckets: &[Bucket]) -> R
             ),
             Arc::new(structured.finish()),
             strings(weights.iter().map(|w| Some(w.as_str()))),
+            floats(rows.iter().map(|(b, s)| indep(b, s.k).map(|t| t.max_z()))),
+            floats(rows.iter().map(|(b, s)| indep(b, s.k).map(|t| t.z_needed))),
         ],
     )
 }

@@ -105,6 +105,8 @@ table! {
         Z_NEEDED = "z_needed": Float64, "The gap z the structure test needs.";
         STRUCTURED = "structured": Boolean, "The bucket's structure verdict.";
         CRITERIA_WEIGHTS = "criteria_weights": Utf8, "The criteria with their columns and weights.";
+        INDEPENDENCE_Z = "independence_z": Float64, "With k_choice = independence: the largest z of a cluster against its own null (empty when k was not tested).";
+        INDEPENDENCE_Z_NEEDED = "independence_z_needed": Float64, "The z every cluster had to stay under.";
     }
 }
 

@@ -7,11 +7,11 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Int32Type;
-use personas::config::CrmConfig;
+use personas::config::{CrmConfig, CrmTarget};
 use personas::features::FeatureTable;
 use personas::pipeline::RunOptions;
 use personas::profile::{Persona, INSUFFICIENT_SAMPLE};
-use personas::sinks::crm::{self, CrmContext, PushMode, PushReport};
+use personas::sinks::crm::{self, ContactSystems, CrmContext, PushMode, PushReport};
 use personas::tooling::generate::GenerateOptions;
 
 use crate::util::hubspot::{FakeHubSpot, Fault, Portal, BATCH_LIMIT};
@@ -54,6 +54,14 @@ fn config(toml_text: &str) -> CrmConfig {
     toml::from_str(toml_text).unwrap()
 }
 
+/// The labels of the four personas of [`contacts`].
+const NAMES: [&str; 4] = [
+    "Curious Casey",
+    "Evaluating Emma",
+    "Hands-On Hugo",
+    "Scrappy Sam",
+];
+
 /// `n` contacts with HubSpot-like record ids and four personas.
 fn contacts(n: usize) -> (FeatureTable, Vec<Persona>) {
     let table = FeatureTable {
@@ -63,13 +71,7 @@ fn contacts(n: usize) -> (FeatureTable, Vec<Persona>) {
             .collect(),
         ..Default::default()
     };
-    let names = [
-        "Curious Casey",
-        "Evaluating Emma",
-        "Hands-On Hugo",
-        "Scrappy Sam",
-    ];
-    let personas = names
+    let personas = NAMES
         .iter()
         .enumerate()
         .map(|(i, name)| Persona {
@@ -91,7 +93,7 @@ fn contacts(n: usize) -> (FeatureTable, Vec<Persona>) {
     (table, personas)
 }
 
-/// Write a run's CRM files straight into its published partition.
+/// Write a HubSpot pipeline's CRM files straight into the run's published partition.
 fn write_run(
     out: &Path,
     date: NaiveDate,
@@ -100,6 +102,21 @@ fn write_run(
     personas: &[Persona],
     cfg: &CrmConfig,
 ) -> Vec<PathBuf> {
+    let systems = ContactSystems::single(CrmTarget::Hubspot);
+    write_run_of(out, date, table, primary, personas, cfg, &systems).unwrap()
+}
+
+/// Write the CRM files of a pipeline reading `systems` straight into the run's published
+/// partition.
+fn write_run_of(
+    out: &Path,
+    date: NaiveDate,
+    table: &FeatureTable,
+    primary: &[Option<usize>],
+    personas: &[Persona],
+    cfg: &CrmConfig,
+    systems: &ContactSystems,
+) -> personas::Result<Vec<PathBuf>> {
     let dir = crm_dir(out, date);
     let files = crm::write_crm_files_with(
         &CrmContext {
@@ -109,15 +126,15 @@ fn write_run(
             table,
             primary,
             personas,
+            systems,
         },
         cfg,
-    )
-    .unwrap();
+    )?;
     // Published, as a run would leave it: the date's `_SUCCESS` marker.
     let marker = personas::output::success_marker(out, date);
     std::fs::create_dir_all(marker.parent().unwrap()).unwrap();
     std::fs::write(marker, "").unwrap();
-    files
+    Ok(files)
 }
 
 /// Each of `n` contacts in one of the four personas, in turn.
@@ -141,7 +158,7 @@ fn published_run(n: usize) -> (tempfile::TempDir, FeatureTable) {
 }
 
 #[test]
-fn pipeline_run_writes_hubspot_salesforce_and_generic_files() {
+fn a_hubspot_only_pipeline_writes_the_hubspot_files_and_no_salesforce_file() {
     let fx = Fixture::sample(400, 4.0);
     let report = fx.run().unwrap();
     let dir = crm_dir(&fx.path("out"), run_date());
@@ -160,7 +177,23 @@ fn pipeline_run_writes_hubspot_salesforce_and_generic_files() {
         .map(String::as_str)
         .collect();
 
-    // HubSpot: Record ID and Email match the contact, the persona's id sets hs_persona.
+    // Only the HubSpot files: no Salesforce update with HubSpot ids in `Id`, no generic file.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "generic_full.csv",
+            "hubspot_import.csv",
+            "hubspot_persona_options.csv"
+        ]
+    );
+
+    // HubSpot: Record ID and Email match the contact, the persona's id sets hs_persona, and a
+    // contact in no trusted persona gets the "Not classified" option.
     let (header, rows) = read_csv(&dir.join("hubspot_import.csv"));
     assert_eq!(header, ["Record ID", "Email", "Persona"]);
     assert_eq!(rows.len(), n, "one row per contact");
@@ -177,38 +210,24 @@ fn pipeline_run_writes_hubspot_salesforce_and_generic_files() {
         let expected = persona_of
             .get(r[0].as_str())
             .filter(|p| p.publishable())
-            .map_or("", |p| p.id.as_str());
+            .map_or("persona_unassigned", |p| p.id.as_str());
         assert_eq!(r[2], expected, "contact {}", r[0]);
         assert!(
-            r[2].is_empty() || option_values.contains(r[2].as_str()),
+            option_values.contains(r[2].as_str()),
             "value `{}` of contact {} is not in the options file",
             r[2],
             r[0]
         );
     }
-    for o in &options {
+    let (fallback, personas) = options.split_last().unwrap();
+    assert_eq!(fallback, &["Not classified", "persona_unassigned"]);
+    for o in personas {
         let p = report.personas.iter().find(|p| p.id == o[1]).unwrap();
         assert_eq!(o[0], p.name, "option label is the persona's name");
     }
 
-    // Salesforce: keyed on Id, API names in the header, values from the picklist file.
-    let (header, rows) = read_csv(&dir.join("salesforce_update.csv"));
-    assert_eq!(header, ["Id", "Persona__c"]);
-    assert_eq!(rows.len(), n);
-    assert_unique(&column(&rows, 0), "Id");
-    let (picklist_header, picklist) = read_csv(&dir.join("salesforce_picklist_values.csv"));
-    assert_eq!(picklist_header, ["Label", "API Name"]);
-    let api_names: HashSet<&str> = column(&picklist, 1).into_iter().collect();
-    for r in &rows {
-        assert!(
-            r[1] == "#N/A" || api_names.contains(r[1].as_str()),
-            "value `{}` is not a picklist value",
-            r[1]
-        );
-    }
-
-    // Generic: every column, one row per contact; the first run's import is the full file.
-    let (header, rows) = read_csv(&dir.join("generic_import.csv"));
+    // The snapshot: every column, one row per contact, each of HubSpot.
+    let (header, rows) = read_csv(&dir.join("generic_full.csv"));
     assert_eq!(
         header,
         [
@@ -218,7 +237,8 @@ fn pipeline_run_writes_hubspot_salesforce_and_generic_files() {
             "persona_name",
             "bucket",
             "is_negative",
-            "run_date"
+            "run_date",
+            "crm"
         ]
     );
     assert_eq!(rows.len(), n);
@@ -233,37 +253,99 @@ fn pipeline_run_writes_hubspot_salesforce_and_generic_files() {
                 assert_eq!(r[4], p.bucket);
                 assert_eq!(r[5], p.negative.to_string());
             }
+            // The snapshot keeps the persona (none); the import files write the fallback.
             None => assert_eq!(&r[2..6], ["", "", "", ""]),
         }
         assert_eq!(r[6], "2026-11-20");
+        assert_eq!(r[7], "hubspot");
     }
-    assert_eq!(read_csv(&dir.join("generic_full.csv")).1, rows);
+}
+
+/// Run `personas crm <args>` on the fixture's config; (exit code, stdout, stderr).
+fn crm_cli(fx: &Fixture, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_personas"))
+        .arg("crm")
+        .arg(args[0])
+        .arg(&fx.config)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
-fn second_run_with_unchanged_data_writes_an_empty_delta() {
+fn a_skipped_import_reappears_in_the_next_file_until_acknowledged() {
     let fx = Fixture::sample(300, 4.0);
     let first = fx.run().unwrap();
     let next = run_date().succ_opt().unwrap();
+    let rows =
+        |date: NaiveDate| read_csv(&crm_dir(&fx.path("out"), date).join("hubspot_import.csv")).1;
+    // The admin skipped the first import: the next run's file holds every contact again.
     let second = fx.run_with(&RunOptions::new(next)).unwrap();
     assert_eq!(first.primary, second.primary, "same data, same personas");
-    let dir = crm_dir(&fx.path("out"), next);
-    let empty = |name: &str| read_csv(&dir.join(name)).1.is_empty();
+    assert_eq!(
+        rows(next).len(),
+        second.contacts,
+        "skipped import not repeated"
+    );
+    let (code, status, _) = crm_cli(&fx, &["status"]);
+    assert_eq!(code, 0);
+    println!("{status}");
+    assert!(
+        status.contains(
+            "hubspot: nothing confirmed yet; latest run 2026-11-21: 300 contacts pending"
+        ) && status.contains("not acknowledged: 2026-11-20, 2026-11-21")
+            && status.contains("--date 2026-11-21 --file hubspot"),
+        "{status}"
+    );
+
+    // Nothing to acknowledge for a date never run, or a file the run did not write.
+    let (code, _, err) = crm_cli(&fx, &["ack", "--date", "2026-11-19"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("no published run of 2026-11-19"), "{err}");
+    let (code, _, err) = crm_cli(
+        &fx,
+        &["ack", "--date", "2026-11-20", "--file", "salesforce"],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("no salesforce import file"), "{err}");
+
+    // Once the first import is acknowledged, the next file holds only the changes: none.
+    let (code, said, err) = crm_cli(&fx, &["ack", "--date", "2026-11-20"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        said.contains("acknowledged the hubspot import of 2026-11-20"),
+        "{said}"
+    );
+    assert!(!fx.path("out/.lock").exists(), "the lock is released");
     for _ in 0..2 {
-        assert!(empty("hubspot_import.csv"), "HubSpot delta not empty");
-        assert!(empty("salesforce_update.csv"), "Salesforce delta not empty");
-        assert!(empty("generic_import.csv"), "generic delta not empty");
+        // Twice: a rerun of the same date gives the same delta.
+        fx.run_with(&RunOptions::new(next)).unwrap();
+        assert!(rows(next).is_empty(), "HubSpot delta not empty");
         assert_eq!(
-            read_csv(&dir.join("generic_full.csv")).1.len(),
+            read_csv(&crm_dir(&fx.path("out"), next).join("generic_full.csv"))
+                .1
+                .len(),
             second.contacts
         );
-        // A rerun of the same date gives the same delta.
-        fx.run_with(&RunOptions::new(next)).unwrap();
     }
-    // Rerunning the first date (nothing published before it) still gives every contact.
+    let (_, status, _) = crm_cli(&fx, &["status"]);
+    println!("{status}");
+    assert!(
+        status.contains("hubspot: confirmed 2026-11-20 (import acknowledged ")
+            && status.contains("latest run 2026-11-21: 0 contacts pending"),
+        "{status}"
+    );
+    // Rerunning the first date (nothing confirmed before it) still gives every contact; its
+    // snapshot is the same, so the acknowledgement still counts.
     fx.run().unwrap();
-    let (_, rows) = read_csv(&crm_dir(&fx.path("out"), run_date()).join("hubspot_import.csv"));
-    assert_eq!(rows.len(), first.contacts);
+    assert_eq!(rows(run_date()).len(), first.contacts);
+    fx.run_with(&RunOptions::new(next)).unwrap();
+    assert!(rows(next).is_empty());
 }
 
 #[test]
@@ -275,6 +357,7 @@ fn fifty_contacts_that_changed_persona_are_exactly_the_delta() {
     let day2 = day1.succ_opt().unwrap();
     let cfg = CrmConfig::default();
     write_run(out.path(), day1, &table, &before, &personas, &cfg);
+    crm::acks::acknowledge(out.path(), day1, &[]).unwrap();
 
     let mut after = before.clone();
     let mut moved = BTreeMap::new();
@@ -293,12 +376,33 @@ fn fifty_contacts_that_changed_persona_are_exactly_the_delta() {
         let (_, hubspot) = read_csv(&dir.join("hubspot_import.csv"));
         assert_eq!(values_by_id(&hubspot, 2), moved);
         assert_eq!(hubspot.len(), 50);
-        let (_, salesforce) = read_csv(&dir.join("salesforce_update.csv"));
-        assert_eq!(values_by_id(&salesforce, 1), moved);
-        let (_, generic) = read_csv(&dir.join("generic_import.csv"));
-        assert_eq!(generic.len(), 50);
         assert_eq!(read_csv(&dir.join("generic_full.csv")).1.len(), 400);
     }
+    // A persona renamed since the options the admin created stops the run, naming both labels,
+    // unless the admin renamed the option too and says so.
+    let mut renamed = personas.clone();
+    renamed[2].name = "Budget Approver".into();
+    let hubspot = ContactSystems::single(CrmTarget::Hubspot);
+    let err = write_run_of(out.path(), day2, &table, &after, &renamed, &cfg, &hubspot)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("option `persona_3` was created in hubspot as `Hands-On Hugo`")
+            && err.contains("`Budget Approver`")
+            && err.contains("run_date=2026-11-20/hubspot_persona_options.csv"),
+        "{err}"
+    );
+    let relabeled = config("relabeled = [\"persona_3\"]");
+    write_run_of(
+        out.path(),
+        day2,
+        &table,
+        &after,
+        &renamed,
+        &relabeled,
+        &hubspot,
+    )
+    .unwrap();
     // Full mode: every contact.
     write_run(
         out.path(),
@@ -317,7 +421,7 @@ fn fifty_contacts_that_changed_persona_are_exactly_the_delta() {
 }
 
 #[test]
-fn flagged_persona_is_empty_or_the_fallback_and_big_imports_are_split() {
+fn flagged_persona_gets_the_fallback_or_the_loader_s_null_and_big_imports_are_split() {
     let out = tempfile::tempdir().unwrap();
     let (table, mut personas) = contacts(250);
     personas[3].flags.push(INSUFFICIENT_SAMPLE.into());
@@ -327,6 +431,7 @@ fn flagged_persona_is_empty_or_the_fallback_and_big_imports_are_split() {
         .map(|i| table.contact_ids[i].as_str())
         .collect();
 
+    // By default: the "Not classified" option, which every CRM applies.
     let files = write_run(
         out.path(),
         run_date(),
@@ -340,21 +445,77 @@ fn flagged_persona_is_empty_or_the_fallback_and_big_imports_are_split() {
     let (_, rows) = read_csv(&dir.join("hubspot_import.csv"));
     for r in &rows {
         assert_eq!(
-            r[2].is_empty(),
+            r[2] == "persona_unassigned",
             flagged.contains(r[0].as_str()),
             "contact {}",
             r[0]
         );
     }
     let (_, options) = read_csv(&dir.join("hubspot_persona_options.csv"));
-    assert_eq!(column(&options, 1), ["persona_1", "persona_2", "persona_3"]);
-    let (_, salesforce) = read_csv(&dir.join("salesforce_update.csv"));
-    let cleared = salesforce.iter().filter(|r| r[1] == "#N/A").count();
     assert_eq!(
-        cleared,
-        flagged.len(),
-        "Salesforce clears with #N/A, not an empty cell"
+        column(&options, 1),
+        ["persona_1", "persona_2", "persona_3", "persona_unassigned"]
     );
+    assert_eq!(options[3][0], "Not classified");
+
+    // Clearing instead, in Salesforce: an empty cell for Data Loader (SOAP, "Insert null
+    // values"), `#N/A` only in the file for the Bulk API.
+    let salesforce = ContactSystems::single(CrmTarget::Salesforce);
+    let cleared = |loader: &str| {
+        let out = tempfile::tempdir().unwrap();
+        let cfg = config(&format!(
+            "unclassified = \"clear\"\n[salesforce]\nloader = \"{loader}\"\n"
+        ));
+        let files = write_run_of(
+            out.path(),
+            run_date(),
+            &table,
+            &primary,
+            &personas,
+            &cfg,
+            &salesforce,
+        )
+        .unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let (_, rows) = read_csv(&files[1]);
+        (names, rows)
+    };
+    let (names, rows) = cleared("data_loader");
+    assert_eq!(
+        names,
+        [
+            "generic_full.csv",
+            "salesforce_update.csv",
+            "salesforce_picklist_values.csv"
+        ]
+    );
+    let empty: HashSet<&str> = rows
+        .iter()
+        .filter(|r| r[1].is_empty())
+        .map(|r| r[0].as_str())
+        .collect();
+    assert_eq!(empty, flagged, "Data Loader clears with an empty cell");
+    assert!(rows.iter().all(|r| r[1] != "#N/A"));
+    let (names, rows) = cleared("bulk_api");
+    assert_eq!(names[1], "salesforce_update_bulk_api.csv");
+    let nulls = rows.iter().filter(|r| r[1] == "#N/A").count();
+    assert_eq!(nulls, flagged.len(), "the Bulk API clears with #N/A");
+    // Clearing cannot be imported into HubSpot: refused before anything is written.
+    let err = write_run_of(
+        out.path(),
+        run_date(),
+        &table,
+        &primary,
+        &personas,
+        &config("unclassified = \"clear\""),
+        &ContactSystems::single(CrmTarget::Hubspot),
+    )
+    .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("unclassified"), "{err}");
 
     let cfg = config(
         r#"
@@ -398,11 +559,22 @@ fn push_config(server: &FakeHubSpot, env: &str) -> CrmConfig {
     ))
 }
 
+/// The options of the four personas of [`contacts`] and the fallback, with their labels.
+fn options() -> Vec<(String, String)> {
+    let mut options: Vec<(String, String)> = NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (format!("persona_{}", i + 1), name.to_string()))
+        .collect();
+    options.push(("persona_unassigned".into(), "Not classified".into()));
+    options
+}
+
 fn portal(token: &str, contacts: &[String], faults: Vec<(usize, Fault)>) -> Portal {
     Portal {
         token: token.into(),
         property: "hs_persona".into(),
-        options: (1..=4).map(|i| format!("persona_{i}")).collect(),
+        options: options(),
         contacts: contacts.to_vec(),
         faults,
     }
@@ -534,7 +706,7 @@ fn push_delivers_every_record_despite_a_429_and_a_500_and_records_the_invalid_on
 fn push_checks_every_option_before_the_first_write() {
     let (out, table) = published_run(40);
     let mut p = portal("pat-na1-options", &table.contact_ids, vec![]);
-    p.options.retain(|o| o != "persona_4");
+    p.options.retain(|o| o.0 != "persona_4");
     let server = FakeHubSpot::start(p);
     std::env::set_var("PERSONAS_TEST_HUBSPOT_TOKEN_OPTIONS", "pat-na1-options");
     let cfg = push_config(&server, "PERSONAS_TEST_HUBSPOT_TOKEN_OPTIONS");
@@ -639,10 +811,17 @@ fn a_run_with_push_sends_every_contact_s_persona_after_publishing() {
         ..Default::default()
     });
     let ids: Vec<String> = fx.truth().into_keys().collect();
+    // The portal's options are the ones the first run asked the admin to create.
+    let first = fx.run().unwrap();
+    let (_, created) =
+        read_csv(&crm_dir(&fx.path("out"), run_date()).join("hubspot_persona_options.csv"));
     let server = FakeHubSpot::start(Portal {
         token: "pat-na1-run".into(),
         property: "hs_persona".into(),
-        options: (1..=10).map(|i| format!("persona_{i}")).collect(),
+        options: created
+            .iter()
+            .map(|o| (o[1].clone(), o[0].clone()))
+            .collect(),
         contacts: ids,
         faults: vec![],
     });
@@ -659,17 +838,102 @@ fn a_run_with_push_sends_every_contact_s_persona_after_publishing() {
             ..RunOptions::new(run_date())
         })
         .unwrap();
+    assert_eq!(report.primary, first.primary);
     let push = report.push.as_ref().expect("a push report");
     assert!(report.summary().contains(&push.summary()));
-    // Every contact with a trusted persona got that persona's option value, nobody else.
+    // Every contact with a trusted persona got that persona's option value, everybody else
+    // the "Not classified" option.
     let mut want = BTreeMap::new();
     for (i, p) in report.primary.iter().enumerate() {
-        if let Some(p) = p.map(|p| &report.personas[p]).filter(|p| p.publishable()) {
-            want.insert(report.features.contact_ids[i].clone(), p.id.clone());
-        }
+        let value = match p.map(|p| &report.personas[p]).filter(|p| p.publishable()) {
+            Some(p) => p.id.clone(),
+            None => "persona_unassigned".into(),
+        };
+        want.insert(report.features.contact_ids[i].clone(), value);
     }
-    assert!(!want.is_empty());
     assert_eq!(push.updated, want.len(), "{}", push.summary());
     assert_eq!(push.failed, 0);
     assert_eq!(server.values(), want);
+}
+
+#[test]
+fn a_push_to_a_portal_whose_option_has_another_label_writes_nothing_and_names_it() {
+    let (out, table) = published_run(40);
+    let mut p = portal("pat-na1-labels", &table.contact_ids, vec![]);
+    // The portal already has a `persona_3`: someone else's persona.
+    p.options[2].1 = "Budget Approver".into();
+    let server = FakeHubSpot::start(p);
+    std::env::set_var("PERSONAS_TEST_HUBSPOT_TOKEN_LABELS", "pat-na1-labels");
+    let cfg = push_config(&server, "PERSONAS_TEST_HUBSPOT_TOKEN_LABELS");
+    let err = push(out.path(), run_date(), &cfg, PushMode::Write).unwrap_err();
+    let msg = err.to_string();
+    println!("{msg}");
+    assert_eq!(err.exit_code(), 3);
+    assert!(
+        msg.contains("`persona_3` is `Budget Approver` in HubSpot but `Hands-On Hugo` here")
+            && msg.contains("Nothing was written"),
+        "{msg}"
+    );
+    assert!(server.batch_calls().is_empty(), "nothing may be written");
+    assert!(server.values().is_empty());
+    assert!(!out.path().join("crm_failures").exists());
+}
+
+#[test]
+fn an_unclassified_contact_s_persona_is_replaced_on_import_not_left_stale() {
+    let out = tempfile::tempdir().unwrap();
+    let (table, personas) = contacts(40);
+    let server = FakeHubSpot::start(portal("pat-na1-import", &table.contact_ids, vec![]));
+    let day1 = run_date();
+    let day2 = day1.succ_opt().unwrap();
+    let cfg = CrmConfig::default();
+    write_run(out.path(), day1, &table, &round_robin(40), &personas, &cfg);
+    let import = |date: NaiveDate| {
+        server.import(
+            &crm_dir(out.path(), date).join("hubspot_import.csv"),
+            "Persona",
+        )
+    };
+    let done = import(day1);
+    assert_eq!((done.updated, done.errors.len()), (40, 0), "{done:?}");
+    crm::acks::acknowledge(out.path(), day1, &[]).unwrap();
+
+    // Day 2: persona_4 is too small to trust; its contacts are unclassified.
+    let mut small = personas.clone();
+    small[3].flags.push(INSUFFICIENT_SAMPLE.into());
+    write_run(out.path(), day2, &table, &round_robin(40), &small, &cfg);
+    let done = import(day2);
+    assert_eq!((done.updated, done.left_unchanged), (10, 0), "{done:?}");
+    // HubSpot now holds exactly the snapshot (no persona: the fallback): no stale persona_4.
+    let (_, snapshot) = read_csv(&crm_dir(out.path(), day2).join("generic_full.csv"));
+    let mut want = values_by_id(&snapshot, 2);
+    for v in want.values_mut().filter(|v| v.is_empty()) {
+        *v = "persona_unassigned".into();
+    }
+    assert_eq!(server.values(), want);
+    assert!(server.values().values().all(|v| v != "persona_4"));
+    assert_eq!(
+        server
+            .values()
+            .values()
+            .filter(|v| *v == "persona_unassigned")
+            .count(),
+        10
+    );
+
+    // Why an empty cell would not do: HubSpot's import leaves the property as it was, and it
+    // refuses a value that is not an option.
+    let file = out.path().join("by_hand.csv");
+    let (a, b) = (&table.contact_ids[0], &table.contact_ids[1]);
+    std::fs::write(
+        &file,
+        format!("Record ID,Email,Persona\n{a},,\n{b},,persona_9\n"),
+    )
+    .unwrap();
+    let before = server.values();
+    let done = server.import(&file, "Persona");
+    assert_eq!(done.left_unchanged, 1);
+    assert_eq!(done.errors.len(), 1);
+    assert!(done.errors[0].1.contains("INVALID_OPTION"), "{done:?}");
+    assert_eq!(server.values(), before);
 }

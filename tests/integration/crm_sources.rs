@@ -552,3 +552,182 @@ fn every_crm_staging_model_has_the_hubspot_columns() {
         assert_eq!(columns("stg_csv__contacts").await, hubspot);
     });
 }
+
+/// The Data Loader export of the HubSpot rows `rows` (their people), keyed on [`sf_id`].
+fn salesforce_export(hs: &Hubspot, rows: &[&csv::StringRecord]) -> Vec<Vec<String>> {
+    let mut out = vec![[
+        "Id",
+        "FirstName",
+        "LastName",
+        "Email",
+        "Title",
+        "Department",
+        "Birthdate",
+        "MailingCity",
+        "MailingCountry",
+        "LeadSource",
+        "AccountId",
+        "CreatedDate",
+        "LastActivityDate",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for r in rows {
+        out.push(vec![
+            sf_id(hs.get(r, "Record ID")),
+            hs.get(r, "First Name").into(),
+            hs.get(r, "Last Name").into(),
+            hs.get(r, "Email").into(),
+            hs.get(r, "Job Title").into(),
+            String::new(),
+            hs.get(r, "Date of birth").into(),
+            hs.get(r, "City").into(),
+            hs.get(r, "Country/Region").into(),
+            hs.get(r, "Original Source").into(),
+            "0015g0000000001QAS".into(),
+            datetime_as(hs.get(r, "Create Date"), "%Y-%m-%dT%H:%M:%S.000Z"),
+            datetime_as(hs.get(r, "Last Activity Date"), "%Y-%m-%d"),
+        ]);
+    }
+    out
+}
+
+/// A CSV file's column `name`, as a set.
+fn csv_column(path: &Path, name: &str) -> std::collections::BTreeSet<String> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let at = r.headers().unwrap().iter().position(|h| h == name).unwrap();
+    r.records()
+        .map(|rec| rec.unwrap()[at].to_string())
+        .collect()
+}
+
+/// Half the people in HubSpot, the other half in Salesforce: each contact's persona goes to
+/// its own CRM's file, and the push sends HubSpot only HubSpot record ids.
+#[test]
+fn a_mixed_pipeline_sends_every_id_only_to_its_own_crm() {
+    use crate::util::hubspot::{FakeHubSpot, Portal};
+    use personas::pipeline::RunOptions;
+    use personas::sinks::crm::PushMode;
+    use std::collections::BTreeSet;
+
+    let fx = Fixture::sample(300, 4.0);
+    let hs = Hubspot::read(&fx);
+    let (in_sf, in_hs): (Vec<_>, Vec<_>) =
+        hs.rows.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let in_sf: Vec<&csv::StringRecord> = in_sf.into_iter().map(|(_, r)| r).collect();
+    let in_hs: Vec<&csv::StringRecord> = in_hs.into_iter().map(|(_, r)| r).collect();
+    let hubspot_ids: BTreeSet<String> = in_hs
+        .iter()
+        .map(|r| hs.get(r, "Record ID").to_string())
+        .collect();
+    let sf_ids: BTreeSet<String> = in_sf
+        .iter()
+        .map(|r| sf_id(hs.get(r, "Record ID")))
+        .collect();
+    write_csv(
+        &fx.path("data/salesforce/contacts.csv"),
+        &salesforce_export(&hs, &in_sf),
+        b',',
+        true,
+    );
+    let mut header: Vec<(usize, String)> = hs.header.iter().map(|(h, i)| (*i, h.clone())).collect();
+    header.sort();
+    let mut kept = vec![header.into_iter().map(|(_, h)| h).collect::<Vec<_>>()];
+    kept.extend(in_hs.iter().map(|r| r.iter().map(String::from).collect()));
+    write_csv(&fx.crm_export(), &kept, b',', false);
+    let moved: BTreeSet<String> = in_sf
+        .iter()
+        .map(|r| hs.get(r, "Record ID").to_string())
+        .collect();
+    rewrite_user_ids(&fx, |id| {
+        if moved.contains(id) {
+            sf_id(id)
+        } else {
+            id.to_string()
+        }
+    });
+    fx.edit_config(|c| {
+        c + "\n[[sources]]\nname = \"sf\"\nkind = \"salesforce_contacts\"\npath = \"data/salesforce/contacts.csv\"\n"
+    });
+
+    let first = fx.run().unwrap();
+    assert_eq!(first.contacts, 300, "{}", first.summary());
+    let dir = fx.path("out/crm/run_date=2026-11-20");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "generic_full.csv",
+            "hubspot_import.csv",
+            "hubspot_persona_options.csv",
+            "salesforce_picklist_values.csv",
+            "salesforce_update.csv"
+        ]
+    );
+    assert_eq!(
+        csv_column(&dir.join("hubspot_import.csv"), "Record ID"),
+        hubspot_ids
+    );
+    assert_eq!(csv_column(&dir.join("salesforce_update.csv"), "Id"), sf_ids);
+    let mut r = csv::Reader::from_path(dir.join("generic_full.csv")).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let want = if hubspot_ids.contains(&rec[0]) {
+            "hubspot"
+        } else {
+            "salesforce"
+        };
+        assert_eq!(&rec[7], want, "contact {}", &rec[0]);
+    }
+
+    // The push: HubSpot gets its own record ids, never a Salesforce id.
+    let mut options = csv::Reader::from_path(dir.join("hubspot_persona_options.csv")).unwrap();
+    let options = options
+        .records()
+        .map(|o| {
+            let o = o.unwrap();
+            (o[1].to_string(), o[0].to_string())
+        })
+        .collect();
+    let server = FakeHubSpot::start(Portal {
+        token: "pat-na1-mixed".into(),
+        property: "hs_persona".into(),
+        options,
+        contacts: hubspot_ids.iter().cloned().collect(),
+        faults: vec![],
+    });
+    std::env::set_var("PERSONAS_TEST_HUBSPOT_TOKEN_MIXED", "pat-na1-mixed");
+    fx.edit_config(|c| {
+        c + &format!(
+            "\n[crm.hubspot]\napi_base = \"{}\"\ntoken_env = \"PERSONAS_TEST_HUBSPOT_TOKEN_MIXED\"\n",
+            server.base()
+        )
+    });
+    let report = fx
+        .run_with(&RunOptions {
+            push: Some(PushMode::Write),
+            ..RunOptions::new(crate::util::run_date())
+        })
+        .unwrap();
+    let push = report.push.unwrap();
+    assert_eq!(
+        (push.records, push.updated, push.failed),
+        (150, 150, 0),
+        "{}",
+        push.summary()
+    );
+    let sent: BTreeSet<String> = server
+        .batch_calls()
+        .into_iter()
+        .flat_map(|c| c.ids)
+        .collect();
+    assert_eq!(sent, hubspot_ids);
+    assert_eq!(
+        server.values().into_keys().collect::<BTreeSet<_>>(),
+        hubspot_ids
+    );
+}

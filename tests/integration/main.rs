@@ -11,6 +11,7 @@ mod logs;
 mod more_sources;
 mod pipeline;
 mod remote_pipeline;
+mod report_html;
 mod robustness;
 mod schedule;
 mod signals;

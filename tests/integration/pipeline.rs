@@ -52,13 +52,14 @@ fn twenty_contacts_are_flagged_as_too_small() {
         .iter()
         .all(|p| p.flags.iter().any(|f| f == INSUFFICIENT_SAMPLE)));
     assert!(report.summary().contains("below the minimum sample of 100"));
-    // Nothing too small to trust reaches the CRM file.
+    // Nothing too small to trust reaches the CRM file: every contact gets the "Not
+    // classified" option.
     let mut crm =
         csv::Reader::from_path(fx.path("out/crm/run_date=2026-11-20/hubspot_import.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = crm.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 20);
     assert!(
-        rows.iter().all(|r| r[2].is_empty()),
+        rows.iter().all(|r| &r[2] == "persona_unassigned"),
         "flagged personas must not be written to the CRM"
     );
 }

@@ -42,6 +42,9 @@ pub(super) struct Property {
 pub(super) struct PropertyOption {
     /// Internal value.
     pub value: String,
+    /// Label shown to users.
+    #[serde(default)]
+    pub label: String,
 }
 
 /// How a batch update ended.

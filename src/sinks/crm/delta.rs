@@ -96,6 +96,7 @@ mod tests {
             },
             bucket: "all".into(),
             is_negative: Some(false),
+            system: None,
         }
     }
 

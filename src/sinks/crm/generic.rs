@@ -1,16 +1,19 @@
 //! The generic CRM file, for any CRM without a preset: `contact_id, email, persona_id,
-//! persona_name, bucket, is_negative, run_date`, one row per contact. Written twice per run:
-//! `generic_import.csv` (delta or full) and `generic_full.csv` (every contact), which the next
-//! run reads back as its delta baseline and [`super::push()`] as the state to send.
+//! persona_name, bucket, is_negative, run_date, crm`, one row per contact (`crm`: the CRM the
+//! id comes from, `hubspot`, `salesforce` or `csv`). Written twice per run:
+//! `generic_import.csv` (delta or full) and `generic_full.csv` (every contact), which later
+//! runs read back as their delta baseline and [`super::push()`] as the state to send. A file
+//! written before the `crm` column existed reads with no CRM.
 
 use std::path::Path;
 
+use crate::config::CrmTarget;
 use crate::error::{Error, Result};
 
 use super::{csv_writer, finish_csv, CrmRow};
 
 /// Header of the generic files.
-pub const HEADER: [&str; 7] = [
+pub const HEADER: [&str; 8] = [
     "contact_id",
     "email",
     "persona_id",
@@ -18,7 +21,11 @@ pub const HEADER: [&str; 7] = [
     "bucket",
     "is_negative",
     "run_date",
+    "crm",
 ];
+
+/// Column of the CRM the id comes from (optional when read).
+const CRM: usize = 7;
 
 /// Write `rows` as a generic file.
 pub fn write<'a>(
@@ -42,6 +49,7 @@ pub fn write<'a>(
             &r.bucket,
             negative,
             run_date,
+            r.system.map_or("", CrmTarget::system),
         ])?;
     }
     finish_csv(w, path)
@@ -59,6 +67,7 @@ pub fn read(path: &Path) -> Result<Vec<CrmRow>> {
         other => bad(1, format!("{other:?}")),
     })?;
     let header = r.headers()?.clone();
+    let crm_at = header.iter().position(|h| h == HEADER[CRM]);
     let mut at = [0usize; 6];
     for (slot, name) in at.iter_mut().zip(HEADER) {
         *slot = header
@@ -86,6 +95,15 @@ pub fn read(path: &Path) -> Result<Vec<CrmRow>> {
                 ))
             }
         };
+        let system = match crm_at.and_then(|i| rec.get(i)).unwrap_or_default() {
+            "" => None,
+            name => Some(CrmTarget::from_system(name).ok_or_else(|| {
+                bad(
+                    line,
+                    format!("column `crm`: `{name}` is not hubspot, salesforce, csv or empty"),
+                )
+            })?),
+        };
         let row = CrmRow {
             contact_id: field(0),
             email: field(1),
@@ -93,6 +111,7 @@ pub fn read(path: &Path) -> Result<Vec<CrmRow>> {
             persona_name: field(3),
             bucket: field(4),
             is_negative,
+            system,
         };
         if row.contact_id.is_empty() {
             return Err(bad(line, "column `contact_id` is empty".into()));
@@ -118,6 +137,7 @@ mod tests {
                 persona_name: "Curious, \"Casey\"".into(),
                 bucket: "all".into(),
                 is_negative: Some(false),
+                system: Some(CrmTarget::Hubspot),
             },
             CrmRow {
                 contact_id: "2".into(),
@@ -126,6 +146,7 @@ mod tests {
                 persona_name: String::new(),
                 bucket: String::new(),
                 is_negative: None,
+                system: None,
             },
         ];
         write(&path, rows.iter(), "2026-11-20").unwrap();
@@ -137,5 +158,8 @@ mod tests {
             err.contains("line 2") && err.contains("is_negative"),
             "{err}"
         );
+        // A snapshot written before the `crm` column reads with no CRM.
+        std::fs::write(&path, "contact_id,email,persona_id,persona_name,bucket,is_negative,run_date\n1,,persona_1,C,all,false,x\n").unwrap();
+        assert_eq!(read(&path).unwrap()[0].system, None);
     }
 }

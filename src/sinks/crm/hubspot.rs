@@ -44,7 +44,7 @@ pub fn write_import(dir: &Path, cfg: &CrmConfig, rows: &[&CrmRow]) -> Result<Vec
         let mut w = csv_writer(&path)?;
         w.write_record(header)?;
         for r in chunk {
-            w.write_record([r.contact_id.as_str(), &r.email, r.value(text)])?;
+            w.write_record([r.contact_id.as_str(), &r.email, r.value(cfg, text)])?;
         }
         finish_csv(w, &path)?;
         written.push(path);
@@ -94,6 +94,7 @@ mod tests {
                 persona_name: "Curious Casey".into(),
                 bucket: "all".into(),
                 is_negative: Some(false),
+                system: None,
             })
             .collect();
         let refs: Vec<&CrmRow> = rows.iter().collect();

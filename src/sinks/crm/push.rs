@@ -1,28 +1,30 @@
 //! The push (`--push`): sends a published run's personas to HubSpot through the contacts batch
 //! update API, after the run's files are published.
 //!
-//! What is sent: the contacts whose persona changed since the latest earlier date that was
-//! pushed (every contact when none was, or in full mode), plus the records that earlier push
-//! could not write. A second push of the same date sends only the records its first push could
-//! not write, unless the pipeline has rewritten the date since. Before the first write, every
-//! value is checked against the property's options (HubSpot refuses a whole batch for one
-//! unknown option). A batch HubSpot refuses is split in halves until the bad record is alone,
+//! What is sent: the HubSpot contacts (record ids from a HubSpot export; a Salesforce or CSV
+//! CRM's ids never) whose persona differs from the latest earlier date HubSpot confirmed (a
+//! push, or an acknowledged import; every contact when none, or in full mode), plus the records
+//! that earlier push could not write. A second push of the same date sends only the records its
+//! first push could not write, unless the pipeline has rewritten the date since. Before the
+//! first write, every value is checked against the property's options, value and label
+//! (HubSpot refuses a whole batch for one unknown option, and an option with our value but
+//! another label is someone else's persona). A batch HubSpot refuses is split in halves until the bad record is alone,
 //! so one bad record costs only itself; every record that still fails is written with its HTTP
 //! status and message to `crm_failures`. `--dry-run` shows what would change and sends nothing.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use tracing::{info, warn};
 
-use crate::config::CrmConfig;
+use crate::config::{CrmConfig, CrmTarget};
 use crate::error::{Error, Result};
 use crate::output::checksums::sha256_bytes;
 
 use super::client::{BatchOutcome, HubSpot};
 use super::failures::{self, Failure};
-use super::{delta, generic, CrmRow, HUBSPOT_OPTIONS};
+use super::{acks, delta, generic, labels, CrmRow, HUBSPOT_OPTIONS};
 
 /// Whether a push writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +40,7 @@ pub enum PushMode {
 pub enum PushScope {
     /// Every contact: nothing was pushed before this date, or full mode.
     All,
-    /// The contacts changed since the push of this date, plus its failures.
+    /// The contacts changed since this date HubSpot confirmed, plus its push's failures.
     ChangedSince(NaiveDate),
     /// Only the records an earlier push of the same date could not write.
     RetryFailures,
@@ -75,7 +77,7 @@ impl PushReport {
     pub fn summary(&self) -> String {
         let scope = match &self.scope {
             PushScope::All => "every contact".to_string(),
-            PushScope::ChangedSince(d) => format!("contacts changed since the push of {d}"),
+            PushScope::ChangedSince(d) => format!("contacts changed since {d}, confirmed"),
             PushScope::RetryFailures => "the records that failed last time".to_string(),
         };
         let mut out = if self.dry_run {
@@ -145,7 +147,15 @@ pub async fn push(
         Err(e) => return Err(Error::io(&snapshot, e)),
     };
     let sha = sha256_bytes(&bytes);
-    let rows = generic::read(&snapshot)?;
+    let mut rows = generic::read(&snapshot)?;
+    let unknown = rows.iter().filter(|r| r.system.is_none()).count();
+    if unknown > 0 {
+        warn!(
+            contacts = unknown,
+            "Contacts whose CRM is unknown are not pushed to HubSpot."
+        );
+    }
+    rows.retain(|r| r.system == Some(CrmTarget::Hubspot));
     let failures_path = failures::path(output_dir, run_date);
 
     let (scope, selected, before) = select(output_dir, run_date, cfg, &rows, &sha)?;
@@ -153,7 +163,7 @@ pub async fn push(
         .iter()
         .map(|row| Record {
             row,
-            value: row.value(text),
+            value: row.value(cfg, text),
         })
         .collect();
     let mut changes: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -161,7 +171,7 @@ pub async fn push(
         let from = before
             .as_ref()
             .and_then(|b| b.rows.get(&r.row.contact_id))
-            .map_or("", |p| p.value(text));
+            .map_or("", |p| p.value(cfg, text));
         *changes
             .entry((from.to_string(), r.value.to_string()))
             .or_default() += 1;
@@ -231,22 +241,20 @@ fn select<'a>(
             .collect();
         return Ok((PushScope::RetryFailures, selected, None));
     }
-    let pushed = |d: NaiveDate| failures::path(output_dir, d).is_file();
-    let baseline = delta::latest_before(output_dir, run_date, pushed)?;
-    let Some(b) = baseline.filter(|_| !cfg.mode.is_full()) else {
+    let confirmed = acks::confirmed_before(output_dir, run_date, CrmTarget::Hubspot)?;
+    let Some(c) = confirmed.filter(|_| !cfg.mode.is_full()) else {
         return Ok((PushScope::All, rows.iter().collect(), None));
     };
-    let failed_then: HashSet<String> = failures::read(&failures::path(output_dir, b.run_date))?
-        .map(|r| r.failures.into_iter().map(|f| f.contact_id).collect())
-        .unwrap_or_default();
-    let selected = rows
-        .iter()
-        .filter(|r| delta::is_changed(r, &b.rows) || failed_then.contains(&r.contact_id))
-        .collect();
-    Ok((PushScope::ChangedSince(b.run_date), selected, Some(b)))
+    let selected = rows.iter().filter(|r| c.is_pending(r)).collect();
+    Ok((
+        PushScope::ChangedSince(c.baseline.run_date),
+        selected,
+        Some(c.baseline),
+    ))
 }
 
-/// Check, before any write, that every value to send is an option of the property.
+/// Check, before any write, that every value to send is an option of the property, with our
+/// label.
 async fn check_options(
     client: &mut HubSpot,
     cfg: &CrmConfig,
@@ -269,7 +277,27 @@ async fn check_options(
         .filter(|v| !v.is_empty() && !options.contains(v))
         .collect();
     if missing.is_empty() {
-        return Ok(());
+        let ours: HashMap<&str, &str> = records
+            .iter()
+            .filter(|r| !r.value.is_empty() && !cfg.hubspot.property_type.is_text())
+            .map(|r| (r.value, r.row.label(cfg)))
+            .collect();
+        let theirs: HashMap<&str, &str> = prop
+            .options
+            .iter()
+            .map(|o| (o.value.as_str(), o.label.as_str()))
+            .collect();
+        let conflicts = labels::conflicts(&ours, &theirs);
+        if conflicts.is_empty() {
+            return Ok(());
+        }
+        return Err(Error::BadInput {
+            file: format!("HubSpot contact property `{}`", prop.name),
+            reason: format!(
+                "an option has our value but another label: {}. Nothing was written: its contacts would land in another persona. Rename the option's label in HubSpot if it is ours, or write a custom property (crm.hubspot.property)",
+                conflicts.join("; ")
+            ),
+        });
     }
     let listed = missing
         .iter()

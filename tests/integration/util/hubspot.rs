@@ -1,8 +1,9 @@
 //! A local HTTP server that behaves like HubSpot's contacts API, for the push tests: on
-//! 127.0.0.1, one thread, one connection per request.
+//! 127.0.0.1, one thread, one connection per request. It also applies import files as
+//! HubSpot's contact import does ([`FakeHubSpot::import`]), for the file tests.
 //!
-//! - `GET /crm/v3/properties/contacts/{name}`: the property with its options (404 for another
-//!   name).
+//! - `GET /crm/v3/properties/contacts/{name}`: the property with its options, each with its
+//!   label and internal value (404 for another name).
 //! - `POST /crm/v3/objects/contacts/batch/update`: at most 100 inputs (400 above, as HubSpot);
 //!   a batch naming a contact the portal does not have (deleted or merged) or a value that is
 //!   not an option is refused whole with 400, nothing applied, as HubSpot does; scripted faults
@@ -12,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,8 +40,8 @@ pub struct Portal {
     pub token: String,
     /// The contact property the tests write.
     pub property: String,
-    /// Its option values.
-    pub options: Vec<String>,
+    /// Its options: (internal value, label).
+    pub options: Vec<(String, String)>,
     /// Record ids of the contacts that exist.
     pub contacts: Vec<String>,
     /// Faults by batch update call number (1-based, every attempt counts).
@@ -134,6 +136,66 @@ impl FakeHubSpot {
     pub fn add_contact(&self, id: &str) {
         self.state.lock().unwrap().contacts.insert(id.to_string());
     }
+
+    /// Import a contacts file as HubSpot's import does, `column` mapped onto the property:
+    /// each row updates the contact its `Record ID` names (a row naming no contact is an error
+    /// row); an empty cell leaves the property unchanged; a value that is neither an option's
+    /// internal value nor its label is an error row (`INVALID_OPTION`), the row not applied.
+    pub fn import(&self, path: &Path, column: &str) -> Imported {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let header = r.headers().unwrap().clone();
+        let at = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or_else(|| panic!("{}: no column {name}", path.display()))
+        };
+        let (id_at, value_at) = (at("Record ID"), at(column));
+        let mut state = self.state.lock().unwrap();
+        let mut done = Imported::default();
+        for (n, rec) in r.records().enumerate() {
+            let rec = rec.unwrap();
+            let line = n + 2;
+            let (id, value) = (&rec[id_at], &rec[value_at]);
+            if !state.contacts.contains(id) {
+                done.errors
+                    .push((line, format!("Record ID {id}: OBJECT_NOT_FOUND")));
+                continue;
+            }
+            if value.is_empty() {
+                done.left_unchanged += 1;
+                continue;
+            }
+            let option = state
+                .portal
+                .options
+                .iter()
+                .find(|(v, l)| v == value || l == value)
+                .map(|(v, _)| v.clone());
+            match option {
+                Some(v) => {
+                    state.values.insert(id.to_string(), v);
+                    done.updated += 1;
+                }
+                None => done.errors.push((
+                    line,
+                    format!("INVALID_OPTION: {value} was not one of the allowed options"),
+                )),
+            }
+        }
+        done
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// Rows that set the property.
+    pub updated: usize,
+    /// Rows whose empty cell left the property as it was.
+    pub left_unchanged: usize,
+    /// Error rows: (line, message).
+    pub errors: Vec<(usize, String)>,
 }
 
 impl Drop for FakeHubSpot {
@@ -208,7 +270,7 @@ fn route(state: &mut State, req: &Request, ids: &mut Vec<String>) -> Reply {
             .options
             .iter()
             .enumerate()
-            .map(|(i, v)| serde_json::json!({"label": v, "value": v, "displayOrder": i, "hidden": false}))
+            .map(|(i, (v, l))| serde_json::json!({"label": l, "value": v, "displayOrder": i, "hidden": false}))
             .collect();
         return Reply {
             status: "200 OK",
@@ -283,7 +345,7 @@ fn route(state: &mut State, req: &Request, ids: &mut Vec<String>) -> Reply {
                     &format!("Property values were not valid: [{{\"isValid\":false,\"message\":\"Property \\\"{name}\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"{name}\"}}]"),
                 );
             }
-            if !value.is_empty() && !state.portal.options.iter().any(|o| o == value) {
+            if !value.is_empty() && !state.portal.options.iter().any(|o| o.0 == value) {
                 return error(
                     "400 Bad Request",
                     "VALIDATION_ERROR",

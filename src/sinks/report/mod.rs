@@ -1,16 +1,33 @@
-//! The persona report: one Markdown file per run (`report/run_date=<date>/personas.md`) that
-//! marketing ops read as is: every bucket's personas as cards, with their flags explained and
-//! the numbers behind each statement.
+//! The persona report, two files per run in `report/run_date=<date>/`: `personas.md`
+//! (Markdown, rendered here: every bucket's personas as cards, with their flags explained and
+//! the numbers behind each statement) and `index.html` ([`html`]: one self-contained page for
+//! marketers, with cards, charts, a map of contacts and trends, checked in a headless browser
+//! by the tests). The HTML is made of [`card`], [`appendix`], the SVG charts of [`svg`], the
+//! badges of [`avatar`], the plain words of [`words`] and the contact map of [`map`].
+
+pub mod appendix;
+pub mod avatar;
+pub mod card;
+pub mod html;
+pub mod map;
+pub mod svg;
+pub mod words;
 
 use std::fmt::Write;
 use std::path::Path;
 
 use crate::cluster::Bucket;
+use crate::config::ProfileConfig;
 use crate::error::{Error, Result};
-use crate::profile::{Persona, INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
+use crate::profile::trends::TrendRow;
+use crate::profile::{Persona, Trait, INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
 
-/// File name of the report in its partition.
+pub use map::{BucketMap, MapPoint};
+
+/// File name of the Markdown report in its partition.
 pub const FILE: &str = "personas.md";
+/// File name of the HTML report, beside the Markdown one.
+pub const HTML_FILE: &str = "index.html";
 
 /// What the report shows.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +44,14 @@ pub struct ReportContext<'a> {
     pub buckets: &'a [Bucket],
     /// The personas of every bucket.
     pub personas: &'a [Persona],
+    /// Every trait of every persona (the rows of `persona_traits`).
+    pub traits: &'a [Trait],
+    /// The rows of `persona_trends`: the earlier runs', then this run's.
+    pub trends: &'a [TrendRow],
+    /// The thresholds, the negative rule and the card's statements.
+    pub profile: &'a ProfileConfig,
+    /// The 2-D map of each bucket's contacts (HTML only; may be empty).
+    pub map: &'a [BucketMap],
 }
 
 /// Render the report.
@@ -118,16 +143,21 @@ fn card(s: &mut String, p: &Persona) {
     s.push('\n');
 }
 
-/// Write the report to `path`.
+/// Write the Markdown report to `path` and the HTML report ([`HTML_FILE`]) beside it.
 pub fn write(path: &Path, ctx: &ReportContext<'_>) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    std::fs::write(path, render(ctx)).map_err(|e| Error::io(path, e))
+    std::fs::write(path, render(ctx)).map_err(|e| Error::io(path, e))?;
+    let html_path = path.with_file_name(HTML_FILE);
+    std::fs::write(&html_path, html::render(ctx)).map_err(|e| Error::io(&html_path, e))
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod markdown_tests {
     use super::*;
     use crate::cluster::ClusterModel;
     use crate::profile::Card;
@@ -169,6 +199,7 @@ mod tests {
             verdict: None,
             k_choice: crate::config::KChoice::Gap,
             proposed_k: 2,
+            independence: Vec::new(),
         };
         let text = render(&ReportContext {
             pipeline: "sample",
@@ -177,6 +208,10 @@ mod tests {
             criteria: &["revenue".to_string()],
             buckets: &[bucket],
             personas: &[persona],
+            traits: &[],
+            trends: &[],
+            profile: &ProfileConfig::default(),
+            map: &[],
         });
         assert!(text.contains("## End-user personas"), "{text}");
         assert!(

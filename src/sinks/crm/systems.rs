@@ -1,0 +1,121 @@
+//! Which CRM each contact id comes from, so that each contact's persona goes back only to its
+//! own CRM: HubSpot record ids to the HubSpot files and push, Salesforce ids to the Salesforce
+//! file, the ids of a `csv` CRM to the generic file. The SQL models carry the CRM of every
+//! record (`crm_system` in the staging models) through the merge of duplicates into the
+//! `crm_contact_systems` model; a project whose SQL folder lacks that model falls back on the
+//! pipeline's only CRM, and leaves the contacts of a pipeline with several CRMs unassigned.
+
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::{col, SessionContext};
+use tracing::warn;
+
+use crate::config::{CrmTarget, SourceConfig};
+use crate::error::{Error, Result};
+
+/// The model mapping each contact id to its CRM.
+pub const MODEL: &str = "crm_contact_systems";
+
+/// The CRMs a pipeline reads, and the CRM of each contact id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactSystems {
+    /// The CRMs the pipeline's sources are exports of, in [`CrmTarget::ALL`] order.
+    pub present: Vec<CrmTarget>,
+    /// The CRM of each contact id, from [`MODEL`] (empty without it).
+    pub by_id: HashMap<String, CrmTarget>,
+}
+
+impl ContactSystems {
+    /// The CRMs `present`, no contact mapped yet.
+    pub fn new(present: impl IntoIterator<Item = CrmTarget>) -> ContactSystems {
+        let present: Vec<CrmTarget> = present.into_iter().collect();
+        ContactSystems {
+            present: CrmTarget::ALL
+                .into_iter()
+                .filter(|t| present.contains(t))
+                .collect(),
+            by_id: HashMap::new(),
+        }
+    }
+
+    /// A pipeline reading one CRM: every contact is of that CRM.
+    pub fn single(system: CrmTarget) -> ContactSystems {
+        ContactSystems::new([system])
+    }
+
+    /// The CRMs of a pipeline's sources.
+    pub fn of_sources(sources: &[SourceConfig]) -> ContactSystems {
+        ContactSystems::new(sources.iter().filter_map(|s| CrmTarget::of_source(s.kind)))
+    }
+
+    /// The CRM of `contact_id`: from the model, else the pipeline's only CRM.
+    pub fn of(&self, contact_id: &str) -> Option<CrmTarget> {
+        self.by_id
+            .get(contact_id)
+            .copied()
+            .or(match self.present[..] {
+                [only] => Some(only),
+                _ => None,
+            })
+    }
+}
+
+/// The CRMs of the pipeline's `sources` and each contact's CRM from [`MODEL`] in `ctx`, when
+/// the project has the model. An unknown `crm_system` value names the model and the value.
+pub async fn load(ctx: &SessionContext, sources: &[SourceConfig]) -> Result<ContactSystems> {
+    let mut systems = ContactSystems::of_sources(sources);
+    let Ok(df) = ctx.table(MODEL).await else {
+        if systems.present.len() > 1 {
+            warn!(model = MODEL, "No crm_contact_systems model: the contacts of a pipeline with several CRMs go to the generic file only.");
+        }
+        return Ok(systems);
+    };
+    let bad = |reason: String| Error::BadInput {
+        file: format!("model {MODEL}"),
+        reason,
+    };
+    let df = df
+        .select(vec![
+            datafusion::logical_expr::cast(col("contact_id"), DataType::Utf8).alias("contact_id"),
+            datafusion::logical_expr::cast(col("crm_system"), DataType::Utf8).alias("crm_system"),
+        ])
+        .map_err(|e| bad(format!("needs columns contact_id and crm_system: {e}")))?;
+    for batch in df.collect().await? {
+        let (ids, names) = (
+            batch.column(0).as_string::<i32>(),
+            batch.column(1).as_string::<i32>(),
+        );
+        for i in 0..batch.num_rows() {
+            if ids.is_null(i) {
+                continue;
+            }
+            let name = if names.is_null(i) { "" } else { names.value(i) };
+            let system = CrmTarget::from_system(name).ok_or_else(|| {
+                bad(format!(
+                    "column crm_system: `{name}` (contact `{}`) is not hubspot, salesforce or csv",
+                    ids.value(i)
+                ))
+            })?;
+            systems.by_id.insert(ids.value(i).to_string(), system);
+        }
+    }
+    Ok(systems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_only_crm_is_every_contact_s_and_the_model_decides_between_several() {
+        let one = ContactSystems::single(CrmTarget::Salesforce);
+        assert_eq!(one.of("003x"), Some(CrmTarget::Salesforce));
+        let mut two = ContactSystems::new([CrmTarget::Generic, CrmTarget::Hubspot]);
+        assert_eq!(two.present, [CrmTarget::Hubspot, CrmTarget::Generic]);
+        assert_eq!(two.of("17"), None);
+        two.by_id.insert("17".into(), CrmTarget::Generic);
+        assert_eq!(two.of("17"), Some(CrmTarget::Generic));
+    }
+}

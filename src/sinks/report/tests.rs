@@ -1,0 +1,166 @@
+//! Tests of the HTML report on a small hand-made run: a buyer persona, a negative one and one
+//! too small to trust, with two runs of trends.
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::cluster::ClusterModel;
+use crate::profile::Card;
+
+fn persona(id: &str, name: &str, size: usize, share: f64) -> Persona {
+    Persona {
+        id: id.into(),
+        name: name.into(),
+        bucket: "user".into(),
+        stability: Some(0.93),
+        size,
+        share,
+        share_ci: (share - 0.05, share + 0.05),
+        description: format!("{name}: an end-user persona."),
+        card: Card {
+            demographics: "Mostly aged 25-34 (40 %)".into(),
+            goals: vec!["Get hands-on with the product and ship an integration fast".into()],
+            ..Card::default()
+        },
+        ..Persona::default()
+    }
+}
+
+fn tr(persona_id: &str, feature: &str, level: Option<&str>, value: f64, bucket: f64) -> Trait {
+    Trait {
+        persona_id: persona_id.into(),
+        feature: feature.into(),
+        level: level.map(str::to_string),
+        persona_value: value,
+        population_value: bucket,
+        lift: Some(value / bucket),
+        std_diff: (value - bucket) * 3.0,
+        audience_share: None,
+        audience_source: None,
+        p_value: 1e-6,
+        p_adjusted: 1e-5,
+        significant: true,
+        distinctive: true,
+    }
+}
+
+fn trend(date: u32, id: &str, name: &str, share: f64, status: &str) -> TrendRow {
+    let d = |day| NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+    let mut r = TrendRow::new(
+        d(20),
+        d(date),
+        (id.into(), name.into(), "user".into()),
+        (share * 200.0) as u64,
+        share,
+    );
+    if date == 20 {
+        r.status = Some(status.into());
+        r.previous_share = Some(share - 0.1);
+        r.lift_changes = Some("job_seniority=director 2.79 -> 2.04".into());
+    }
+    r
+}
+
+fn bucket() -> Bucket {
+    Bucket {
+        name: "user".into(),
+        rows: (0..200).collect(),
+        model: ClusterModel {
+            k: 3,
+            centroids: ndarray::Array2::zeros((3, 1)),
+            labels: vec![0; 200],
+            scores: Vec::new(),
+        },
+        stability: vec![0.93, 0.9, 0.8],
+        shared: 0,
+        weights: Vec::new(),
+        gaps: Vec::new(),
+        verdict: None,
+        k_choice: crate::config::KChoice::Gap,
+        proposed_k: 3,
+        independence: Vec::new(),
+    }
+}
+
+fn page() -> String {
+    let mut docs = persona("persona_1", "Hands-On Hugo", 120, 0.6);
+    docs.top_traits = vec!["share_docs high (0.61 vs 0.36)".into()];
+    let mut lapsed = persona("persona_2", "Lapsed Leo", 62, 0.31);
+    lapsed.negative = true;
+    lapsed.flags = vec![NEGATIVE.into()];
+    lapsed.flag_reasons =
+        vec!["71 % of its contacts meet the negative rule (at least 50 %)".into()];
+    let mut tiny = persona("persona_3", "Niche Nora", 18, 0.09);
+    tiny.flags = vec![INSUFFICIENT_SAMPLE.into()];
+    tiny.flag_reasons = vec!["the persona has 18 contacts, below the minimum of 30".into()];
+    let traits = vec![
+        tr("persona_1", "share_docs", None, 0.61, 0.36),
+        tr("persona_1", "age_band", Some("25-34"), 0.4, 0.3),
+        tr("persona_2", "email_status", Some("unsubscribed"), 0.7, 0.2),
+    ];
+    let trends = vec![
+        trend(19, "persona_1", "Hands-On Hugo", 0.5, ""),
+        trend(19, "persona_2", "Lapsed Leo", 0.4, ""),
+        trend(20, "persona_1", "Hands-On Hugo", 0.6, "growing"),
+        trend(20, "persona_2", "Lapsed Leo", 0.31, "stable"),
+        trend(20, "persona_3", "Niche Nora", 0.09, "new"),
+    ];
+    html::render(&ReportContext {
+        pipeline: "sample",
+        run_date: "2026-11-20",
+        framework: "jobs_to_be_done",
+        criteria: &["revenue".to_string()],
+        buckets: &[bucket()],
+        personas: &[docs, lapsed, tiny],
+        traits: &traits,
+        trends: &trends,
+        profile: &ProfileConfig::default(),
+        map: &[],
+    })
+}
+
+#[test]
+fn html_report_shows_cards_flags_do_not_target_and_trends() {
+    let html = page();
+    for name in ["Hands-On Hugo", "Lapsed Leo", "Niche Nora"] {
+        assert!(
+            html.contains(&format!("<h2 class=\"name\">{name}</h2>")),
+            "{name}"
+        );
+    }
+    assert!(html.contains(">60.0 %</span>"), "the share as text");
+    assert!(html.contains("Do not target"), "the do-not-target mark");
+    assert!(
+        html.contains("Too few people to trust: 18 contacts, at least 30 needed."),
+        "the flag in plain words"
+    );
+    assert!(
+        html.contains("71 % of its people match"),
+        "the negative flag in words"
+    );
+    // Trend lines: one polyline per persona with two runs.
+    assert!(html.contains("data-trend-persona=\"persona_1\"><polyline"));
+    assert!(html.contains("Growing: its share rose by more than chance"));
+    assert!(html.contains("seniority: director: 2.79 → 2.04"));
+    // The goal comes with the trait behind it.
+    assert!(html.contains("data-trait=\"persona_1|share_docs|\""));
+    // Self-contained: no script, no external resource.
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert_eq!(html.matches("<section class=\"card").count(), 3);
+    assert!(html.contains("<details class=\"appendix\""));
+}
+
+#[test]
+fn priorities_skip_negative_and_flagged_personas() {
+    let mut a = persona("persona_1", "A", 100, 0.5);
+    let mut b = persona("persona_2", "B", 100, 0.3);
+    b.negative = true;
+    let mut c = persona("persona_3", "C", 10, 0.1);
+    c.flags = vec![UNSTABLE.into()];
+    a.bucket = "buyer".into();
+    let d = persona("persona_4", "D", 80, 0.1);
+    let p = card::priorities(&[a, b, c, d]);
+    use card::Priority::*;
+    assert_eq!(p, [Target(1), DoNotTarget, OnHold, Target(2)]);
+}
