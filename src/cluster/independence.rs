@@ -157,8 +157,14 @@ mod tests {
             k_max: 7,
             ..KMeansSettings::default()
         };
-        by_independence(x, &[0, 1, 2, 3], &vec![0; x.nrows()], &km, &NullSettings::default())
-            .unwrap()
+        by_independence(
+            x,
+            &[0, 1, 2, 3],
+            &vec![0; x.nrows()],
+            &km,
+            &NullSettings::default(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -167,7 +173,10 @@ mod tests {
             let tested = run(&data(groups, 1200, seed));
             assert_eq!(chosen(&tested), Some(groups), "{tested:?}");
             // Every smaller k had a cluster holding two groups.
-            assert!(tested[..tested.len() - 1].iter().all(|t| !t.holds()), "{tested:?}");
+            assert!(
+                tested[..tested.len() - 1].iter().all(|t| !t.holds()),
+                "{tested:?}"
+            );
         }
     }
 
@@ -176,13 +185,27 @@ mod tests {
         let x = data(2, 600, 3);
         let rows: Vec<usize> = (0..600).collect();
         let km = KMeansSettings::default();
-        let z = split_z(&x, &rows, &[0, 1, 2, 3], &vec![0; 600], &km, &NullSettings::default())
-            .unwrap();
+        let z = split_z(
+            &x,
+            &rows,
+            &[0, 1, 2, 3],
+            &vec![0; 600],
+            &km,
+            &NullSettings::default(),
+        )
+        .unwrap();
         assert!(z > 10.0, "{z}");
         // One group alone is within its null.
         let one: Vec<usize> = (0..600).step_by(2).collect();
-        let z = split_z(&x, &one, &[0, 1, 2, 3], &vec![0; 600], &km, &NullSettings::default())
-            .unwrap();
+        let z = split_z(
+            &x,
+            &one,
+            &[0, 1, 2, 3],
+            &vec![0; 600],
+            &km,
+            &NullSettings::default(),
+        )
+        .unwrap();
         assert!(z < 3.0, "{z}");
     }
 }

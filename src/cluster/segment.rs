@@ -80,6 +80,17 @@ impl Bucket {
         }
     }
 
+    /// How k was chosen, for `model_quality` and the manifest: the configured rule, or
+    /// `silhouette` when the independence rule found no k.
+    pub fn chosen_by(&self) -> &'static str {
+        match self.k_choice {
+            KChoice::Independence if independence::chosen(&self.independence).is_none() => {
+                "silhouette"
+            }
+            k => k.as_str(),
+        }
+    }
+
     /// The structure verdict in words.
     pub fn structure_text(&self) -> String {
         match &self.verdict {

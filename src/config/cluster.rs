@@ -33,13 +33,13 @@ pub struct ClusterConfig {
     /// Rows drawn (with replacement) in each bootstrap resample, at most the bucket's size.
     #[serde(default = "default_stability_sample")]
     pub stability_sample: usize,
-    /// How k is proposed in each bucket: `silhouette` (default: the highest mean silhouette),
-    /// `gap` (the smallest k whose gap against the null is within one spread of the next k's,
-    /// Tibshirani's rule) or `independence` (the smallest k whose personas each look like
-    /// their own shuffled copy, at `structure_alpha`; silhouette when no k does); then k is
-    /// lowered while a persona's bootstrap stability is under `profile.min_stability`. The
-    /// README ("Checking the modelling") compares them on the robustness suite. Every k's
-    /// silhouette and gap are in `model_quality`.
+    /// How k is proposed in each bucket: `independence` (default: the smallest k whose
+    /// personas each look like their own shuffled copy, at `structure_alpha`; the silhouette's
+    /// k when no k does), `silhouette` (the highest mean silhouette) or `gap` (the smallest k
+    /// whose gap against the null is within one spread of the next k's, Tibshirani's rule);
+    /// then k is lowered while a persona's bootstrap stability is under
+    /// `profile.min_stability`. The README ("Checking the modelling") compares them on the
+    /// robustness suite. Every k's silhouette, gap and independence z are in `model_quality`.
     #[serde(default)]
     pub k_choice: KChoice,
     /// Null copies of each bucket (every column family permuted on its own) the structure test
@@ -66,9 +66,9 @@ pub enum KChoice {
     /// By the gap against the permutation null (Tibshirani's one-spread rule).
     Gap,
     /// By the highest mean silhouette.
-    #[default]
     Silhouette,
     /// The smallest k whose clusters each lie within their own permutation null.
+    #[default]
     Independence,
 }
 

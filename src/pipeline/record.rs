@@ -220,7 +220,7 @@ fn bucket_quality(b: &Bucket) -> BucketQuality {
                 }
             })
             .collect(),
-        chosen_by: b.k_choice.as_str().to_string(),
+        chosen_by: b.chosen_by().to_string(),
         proposed_k: Some(b.proposed_k),
         structured: b.verdict.as_ref().map(|v| v.structured),
         gap_z: b.verdict.as_ref().map(|v| v.z),

@@ -146,7 +146,14 @@ pub(super) async fn run_locked(
     let segments = segment(&mut run, &table)?;
     let (profiled, tracked) = profile_personas(&mut run, &sql.ctx, &table, &segments).await?;
     let crm_systems = sinks::crm::systems::load(&sql.ctx, &cfg.sources).await?;
-    write_outputs(&mut run, &table, &segments, &profiled, &tracked, &crm_systems)?;
+    write_outputs(
+        &mut run,
+        &table,
+        &segments,
+        &profiled,
+        &tracked,
+        &crm_systems,
+    )?;
     let manifest = record::manifest(record::RunFacts {
         pipeline,
         date: run.date,

@@ -201,7 +201,7 @@ pub fn write_model_quality(path: &Path, run_date: &str, buckets: &[Bucket]) -> R
             floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.gap()))),
             floats(rows.iter().map(|(b, s)| gap(b, s.k).map(|g| g.z()))),
             Arc::new(is_chosen.finish()),
-            strings(rows.iter().map(|(b, _)| Some(b.k_choice.as_str()))),
+            strings(rows.iter().map(|(b, _)| Some(b.chosen_by()))),
             floats(
                 rows.iter()
                     .map(|(b, _)| b.verdict.as_ref().map(|v| v.z_needed)),
