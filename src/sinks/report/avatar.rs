@@ -57,9 +57,9 @@ pub fn avatar(id: &str, name: &str, size: u32) -> String {
     let h = fnv(id);
     let mut s = format!(
         "<svg class=\"avatar\" width=\"{size}\" height=\"{size}\" viewBox=\"0 0 64 64\" \
-         role=\"img\" aria-label=\"badge of {}\"><defs><clipPath id=\"clip-{}\">\
+         role=\"img\" aria-label=\"badge of {}\"><defs><clipPath id=\"clip-{}-{size}\">\
          <circle cx=\"32\" cy=\"32\" r=\"32\"/></clipPath></defs>\
-         <g clip-path=\"url(#clip-{})\"><rect width=\"64\" height=\"64\" fill=\"{c}\"/>",
+         <g clip-path=\"url(#clip-{}-{size})\"><rect width=\"64\" height=\"64\" fill=\"{c}\"/>",
         esc(name),
         esc(id),
         esc(id)

@@ -185,7 +185,7 @@ pub fn card(ctx: &ReportContext<'_>, i: usize, priority: &Priority) -> String {
 }
 
 fn head(p: &Persona, priority: &Priority, colour: &str) -> String {
-    let who = words::people(&p.bucket);
+    let who = esc(&words::people(&p.bucket));
     let dnt = if p.negative {
         "<span class=\"badge dnt\">⛔ Do not target</span>"
     } else {

@@ -72,7 +72,7 @@ fn overview(ctx: &ReportContext<'_>, prio: &[Priority]) -> String {
         "<section id=\"overview\" class=\"overview\"><h2>The personas at a glance</h2>",
     );
     for b in ctx.buckets {
-        let who = words::people(&b.name);
+        let who = esc(&words::people(&b.name));
         let _ = write!(
             s,
             "<h3>{} · {} contacts</h3><p class=\"reading\">{}</p><div class=\"tiles\">",
@@ -169,8 +169,8 @@ fn k_choice(ctx: &ReportContext<'_>) -> String {
         let lowered = if b.proposed_k > b.model.k {
             format!(
                 " {} fitted slightly better, but one of those personas was not found again \
-                 reliably, so one fewer is kept.",
-                b.proposed_k
+                 reliably, so {} are kept.",
+                b.proposed_k, b.model.k
             )
         } else {
             String::new()

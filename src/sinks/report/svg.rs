@@ -12,6 +12,15 @@
 
 use std::fmt::Write;
 
+/// `v`, or 0 when it is NaN or infinite (a chart never writes "NaN" into an SVG attribute).
+fn finite(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
+}
+
 /// Escape text for HTML and SVG (text and attribute values).
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -63,7 +72,7 @@ pub fn bars(rows: &[BarRow], max: f64, colour: &str, title: &str) -> String {
     );
     for (i, r) in rows.iter().enumerate() {
         let y = 1.0 + ROW * i as f64;
-        let w = (r.value / max).clamp(0.0, 1.0) * TRACK;
+        let w = finite(r.value / max).clamp(0.0, 1.0) * TRACK;
         let _ = write!(
             s,
             "<g class=\"bar\"{}><text x=\"{}\" y=\"{:.1}\" class=\"lbl\" text-anchor=\"end\">{}</text>\
@@ -154,7 +163,7 @@ pub fn lines(series: &[Series], x_labels: &[String], title: &str) -> String {
             L + (W - L - R) * i as f64 / (n - 1) as f64
         }
     };
-    let y = |v: f64| T + (H - T - B) * (1.0 - v / y_max);
+    let y = |v: f64| T + (H - T - B) * (1.0 - finite(v / y_max));
     let mut s = format!(
         "<svg class=\"chart lines\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\">",
         esc(title)
@@ -264,7 +273,7 @@ pub fn columns(cols: &[Column], colour: &str, title: &str) -> String {
         H - 16.0
     );
     for (i, c) in cols.iter().enumerate() {
-        let h = (c.value.max(0.0) / max) * (H - 34.0);
+        let h = finite(c.value.max(0.0) / max) * (H - 34.0);
         let x = 8.0 + STEP * i as f64;
         let fill = if c.highlight { colour } else { "#c9ced6" };
         let _ = write!(
