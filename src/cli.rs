@@ -359,9 +359,19 @@ fn crm_command(command: CrmCommand) -> Result<()> {
             let pipeline = Pipeline::load(&config)?;
             let out = template::for_date(&pipeline, date)?.output_dir();
             let _lock = RunLock::acquire(&out, &pipeline.config.name, date)?;
-            for file in crm::acks::acknowledge(&out, date, &files)? {
+            let done = crm::acks::acknowledge(&out, date, &files)?;
+            let published = done.published_at.map_or("unknown".into(), |t| {
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            });
+            for file in &done.files {
                 println!(
-                    "acknowledged the {file} import of {date}: later {file} files hold only the contacts changed since"
+                    "acknowledged the {file} import of {date} (files published {published}): later {file} files hold only the contacts changed since"
+                );
+            }
+            for file in &done.republished {
+                eprintln!(
+                    "warning: {date} was rerun after its {file} import was last acknowledged; its files were published again at {published}: if the {file} file you imported is older, import the one in {} again",
+                    crm::acks::crm_dir(&out, date).display()
                 );
             }
         }

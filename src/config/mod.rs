@@ -148,6 +148,14 @@ impl Pipeline {
         }
         self.check_model()?;
         c.crm.check().map_err(|why| self.fail(why))?;
+        // The CRM files a run would write, as it writes them: a `[crm]` that cannot write them
+        // fails here, before any work, not at the end of the run.
+        let present: Vec<CrmTarget> = c
+            .sources
+            .iter()
+            .filter_map(|s| CrmTarget::of_source(s.kind))
+            .collect();
+        c.crm.targets(&present).map_err(|why| self.fail(why))?;
         Ok(())
     }
 

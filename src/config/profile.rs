@@ -11,14 +11,15 @@ use super::model::strings;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileConfig {
-    /// A persona with fewer contacts is flagged `insufficient_sample` and left out of the CRM file.
+    /// A persona with fewer contacts is flagged `insufficient_sample`; its contacts get the CRM's
+    /// fallback option ("Not classified"), never the persona.
     #[serde(default = "default_min_persona_size")]
     pub min_persona_size: usize,
     /// A run (or bucket) with fewer contacts flags every persona `insufficient_sample`.
     #[serde(default = "default_min_sample")]
     pub min_sample: usize,
-    /// A persona whose bootstrap stability is below this is flagged `unstable` and left out of
-    /// the CRM file.
+    /// A persona whose bootstrap stability is below this is flagged `unstable`; its contacts get
+    /// the CRM's fallback option ("Not classified"), never the persona.
     #[serde(default = "default_min_stability")]
     pub min_stability: f64,
     /// A categorical trait sets a persona apart when its lift is at least this (persona rate /

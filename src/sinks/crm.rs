@@ -147,7 +147,7 @@ pub fn write_crm_files_with(ctx: &CrmContext<'_>, cfg: &CrmConfig) -> Result<Vec
     };
     cfg.check().map_err(config_error)?;
     let targets = cfg.targets(&ctx.systems.present).map_err(config_error)?;
-    let rows = crm_rows(ctx, cfg)?;
+    let rows = crm_rows(ctx)?;
     let options = persona_options(ctx.personas, cfg);
     labels::check_unique(&options)?;
     let date = ctx.run_date.to_string();
@@ -155,16 +155,21 @@ pub fn write_crm_files_with(ctx: &CrmContext<'_>, cfg: &CrmConfig) -> Result<Vec
     generic::write(&full, rows.iter(), &date)?;
     let mut written = vec![full];
     let mut by_target: HashMap<CrmTarget, Vec<&CrmRow>> = HashMap::new();
-    let mut nowhere = 0;
+    let (mut unwritten, mut unknown) = (0, 0);
     for r in &rows {
-        match route(r.system, &targets) {
-            Some(t) => by_target.entry(t).or_default().push(r),
-            None => nowhere += 1,
+        match (route(r.system, &targets), r.system) {
+            (Some(t), _) => by_target.entry(t).or_default().push(r),
+            (None, Some(_)) => unwritten += 1,
+            (None, None) => unknown += 1,
         }
     }
-    if nowhere > 0 {
-        warn!(contacts = nowhere, files = ?targets,
-            "Contacts of a CRM whose file is not written (see crm.files) are in no import file.");
+    if unwritten > 0 {
+        warn!(contacts = unwritten, files = ?targets,
+            "Contacts of a CRM whose file crm.files leaves out are in no import file (add `generic` to crm.files to get them in generic_import.csv).");
+    }
+    if unknown > 0 {
+        warn!(contacts = unknown, model = systems::MODEL,
+            "Contacts the crm_contact_systems model gives no CRM are in no import file (add `generic` to crm.files to get them in generic_import.csv).");
     }
     for target in targets {
         let rows_t = by_target.remove(&target).unwrap_or_default();
@@ -196,9 +201,9 @@ pub fn route(system: Option<CrmTarget>, targets: &[CrmTarget]) -> Option<CrmTarg
     }
 }
 
-/// The rows of `target`'s file: in delta mode those whose persona differs from the state
-/// `target` last confirmed before the run date (with the records its push could not write),
-/// and that date.
+/// The rows of `target`'s file: in delta mode those `target` has yet to get since the state it
+/// last confirmed before the run date ([`acks::Confirmed::is_pending`]: a new contact, another
+/// persona or CRM, a record its push could not write), and that date.
 fn unconfirmed<'a>(
     ctx: &CrmContext<'_>,
     cfg: &CrmConfig,
@@ -280,9 +285,9 @@ pub fn import_files(target: CrmTarget) -> &'static [&'static str] {
 
 /// Every contact's CRM row: its persona when publishable, else an empty persona (which the
 /// files and the push write as the fallback option, [`CrmRow::value`]), and the CRM its id
-/// comes from. Fails
-/// on a contact id seen twice (an import would update one record with two values).
-pub fn crm_rows(ctx: &CrmContext<'_>, _cfg: &CrmConfig) -> Result<Vec<CrmRow>> {
+/// comes from. Fails on a contact id seen twice (an import would update one record with two
+/// values).
+pub fn crm_rows(ctx: &CrmContext<'_>) -> Result<Vec<CrmRow>> {
     let t = ctx.table;
     if t.emails.len() != t.len() || ctx.primary.len() != t.len() {
         return Err(Error::BadInput {

@@ -296,9 +296,9 @@ fn a_skipped_import_reappears_in_the_next_file_until_acknowledged() {
     assert_eq!(code, 0);
     println!("{status}");
     assert!(
-        status.contains(
-            "hubspot: nothing confirmed yet; latest run 2026-11-21: 300 contacts pending"
-        ) && status.contains("not acknowledged: 2026-11-20, 2026-11-21")
+        status.contains("hubspot: nothing confirmed yet; latest run 2026-11-21 (published ")
+            && status.contains("Z): 300 contacts pending")
+            && status.contains("not acknowledged: 2026-11-20, 2026-11-21")
             && status.contains("--date 2026-11-21 --file hubspot"),
         "{status}"
     );
@@ -314,13 +314,29 @@ fn a_skipped_import_reappears_in_the_next_file_until_acknowledged() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("no salesforce import file"), "{err}");
 
-    // Once the first import is acknowledged, the next file holds only the changes: none.
-    let (code, said, err) = crm_cli(&fx, &["ack", "--date", "2026-11-20"]);
+    // Once the first import is acknowledged (a file named twice counts once, and the output
+    // says when the acknowledged files were published), the next file holds only the
+    // changes: none.
+    let (code, said, err) = crm_cli(
+        &fx,
+        &[
+            "ack",
+            "--date",
+            "2026-11-20",
+            "--file",
+            "hubspot",
+            "--file",
+            "hubspot",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
-    assert!(
-        said.contains("acknowledged the hubspot import of 2026-11-20"),
+    assert_eq!(
+        said.matches("acknowledged the hubspot import of 2026-11-20 (files published ")
+            .count(),
+        1,
         "{said}"
     );
+    assert!(!err.contains("warning: 2026-11-20 was rerun"), "{err}");
     assert!(!fx.path("out/.lock").exists(), "the lock is released");
     for _ in 0..2 {
         // Twice: a rerun of the same date gives the same delta.
@@ -337,7 +353,8 @@ fn a_skipped_import_reappears_in_the_next_file_until_acknowledged() {
     println!("{status}");
     assert!(
         status.contains("hubspot: confirmed 2026-11-20 (import acknowledged ")
-            && status.contains("latest run 2026-11-21: 0 contacts pending"),
+            && status.contains("latest run 2026-11-21 (published ")
+            && status.contains("Z): 0 contacts pending"),
         "{status}"
     );
     // Rerunning the first date (nothing confirmed before it) still gives every contact; its
@@ -346,6 +363,92 @@ fn a_skipped_import_reappears_in_the_next_file_until_acknowledged() {
     assert_eq!(rows(run_date()).len(), first.contacts);
     fx.run_with(&RunOptions::new(next)).unwrap();
     assert!(rows(next).is_empty());
+}
+
+/// `[crm]` settings that cannot write the CRM files fail `personas validate` and the start of
+/// `personas run` with exit 2, before any work.
+#[test]
+fn crm_settings_that_cannot_be_written_fail_validate_and_the_start_of_a_run() {
+    let fx = Fixture::sample(40, 1.0);
+    let plain = std::fs::read_to_string(&fx.config).unwrap();
+    for (section, says) in [
+        ("files = [\"salesforce\"]", "crm.files lists `salesforce`"),
+        ("unclassified = \"clear\"", "crm.unclassified"),
+    ] {
+        fx.edit_config(|_| format!("{plain}\n[crm]\n{section}\n"));
+        for command in ["validate", "run"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_personas"))
+                .arg(command)
+                .arg(&fx.config)
+                .args(["--date", "2026-11-20"])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+            assert!(err.contains(says), "{command}: {err}");
+        }
+        assert!(
+            !fx.path("out").exists(),
+            "a run that cannot finish starts no work"
+        );
+    }
+}
+
+/// A contact the confirmed snapshot lacks is sent even with no persona (its CRM has yet to get
+/// "Not classified"), and a contact whose id now comes from another CRM, same persona, is sent
+/// to that CRM.
+#[test]
+fn new_unclassified_and_moved_contacts_are_in_the_next_delta() {
+    let out = tempfile::tempdir().unwrap();
+    let (table, personas) = contacts(41);
+    let (before, _) = contacts(40);
+    let (day1, day2) = (run_date(), run_date().succ_opt().unwrap());
+    let cfg = CrmConfig::default();
+    let mut systems = ContactSystems::new([CrmTarget::Hubspot, CrmTarget::Salesforce]);
+    for (i, id) in table.contact_ids.iter().enumerate() {
+        let system = [CrmTarget::Hubspot, CrmTarget::Salesforce][i % 2];
+        systems.by_id.insert(id.clone(), system);
+    }
+    // Day 1: the first 40 contacts, both imports acknowledged.
+    write_run_of(
+        out.path(),
+        day1,
+        &before,
+        &round_robin(40),
+        &personas,
+        &cfg,
+        &systems,
+    )
+    .unwrap();
+    let done = crm::acks::acknowledge(out.path(), day1, &[]).unwrap();
+    assert_eq!(done.files, [CrmTarget::Hubspot, CrmTarget::Salesforce]);
+    // Day 2: a new HubSpot contact in no persona; the first contact (HubSpot, persona_1) now
+    // comes from Salesforce.
+    let mut primary = round_robin(41);
+    primary[40] = None;
+    let (new, moved) = (&table.contact_ids[40], &table.contact_ids[0]);
+    systems.by_id.insert(moved.clone(), CrmTarget::Salesforce);
+    write_run_of(
+        out.path(),
+        day2,
+        &table,
+        &primary,
+        &personas,
+        &cfg,
+        &systems,
+    )
+    .unwrap();
+    let dir = crm_dir(out.path(), day2);
+    let (_, hubspot) = read_csv(&dir.join("hubspot_import.csv"));
+    assert_eq!(
+        values_by_id(&hubspot, 2),
+        BTreeMap::from([(new.clone(), "persona_unassigned".to_string())])
+    );
+    let (_, salesforce) = read_csv(&dir.join("salesforce_update.csv"));
+    assert_eq!(
+        values_by_id(&salesforce, 1),
+        BTreeMap::from([(moved.clone(), "persona_1".to_string())])
+    );
 }
 
 #[test]

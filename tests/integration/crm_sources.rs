@@ -601,6 +601,43 @@ fn csv_column(path: &Path, name: &str) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
+/// Point the fixture's config at a copy of the project's SQL folder without the
+/// `crm_contact_systems` model, as an older project has; returns the edit that undoes it.
+fn use_sql_without_contact_systems(fx: &Fixture) -> impl FnOnce(String) -> String {
+    let old_sql = fx.path("sql_before_crm_systems");
+    for file in crate::util::walk(&crate::util::sql_dir()) {
+        let rel = file.strip_prefix(crate::util::sql_dir()).unwrap();
+        if rel.ends_with("crm_contact_systems.sql") {
+            continue;
+        }
+        std::fs::create_dir_all(old_sql.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&file, old_sql.join(rel)).unwrap();
+    }
+    let line = format!("sql_dir = \"{}\"", crate::util::sql_dir().display());
+    let old_line = format!("sql_dir = \"{}\"", old_sql.display());
+    fx.edit_config(|c| {
+        assert!(c.contains(&line), "{c}");
+        c.replace(&line, &old_line)
+    });
+    move |c: String| c.replace(&old_line, &line)
+}
+
+/// A project whose SQL folder predates `crm_contact_systems` still runs a pipeline reading one
+/// CRM: every contact is of that CRM, and its file holds them all.
+#[test]
+fn an_older_sql_folder_still_serves_a_pipeline_reading_one_crm() {
+    let fx = Fixture::sample(200, 2.0);
+    let _keep = use_sql_without_contact_systems(&fx);
+    let report = fx.run().unwrap();
+    let dir = fx.path("out/crm/run_date=2026-11-20");
+    let ids = csv_column(&dir.join("hubspot_import.csv"), "Record ID");
+    assert_eq!(ids.len(), report.contacts);
+    assert_eq!(
+        csv_column(&dir.join("generic_full.csv"), "crm"),
+        ["hubspot".to_string()].into()
+    );
+}
+
 /// Half the people in HubSpot, the other half in Salesforce: each contact's persona goes to
 /// its own CRM's file, and the push sends HubSpot only HubSpot record ids.
 #[test]
@@ -649,6 +686,18 @@ fn a_mixed_pipeline_sends_every_id_only_to_its_own_crm() {
     fx.edit_config(|c| {
         c + "\n[[sources]]\nname = \"sf\"\nkind = \"salesforce_contacts\"\npath = \"data/salesforce/contacts.csv\"\n"
     });
+
+    // An older project's SQL folder, without the model saying which CRM each id comes from:
+    // the run stops with a config error naming the file to add, and publishes nothing.
+    let restore = use_sql_without_contact_systems(&fx);
+    let err = fx.run().unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+    assert!(
+        err.to_string().contains("marts/crm_contact_systems.sql"),
+        "{err}"
+    );
+    assert!(!fx.path("out/crm").exists());
+    fx.edit_config(restore);
 
     let first = fx.run().unwrap();
     assert_eq!(first.contacts, 300, "{}", first.summary());

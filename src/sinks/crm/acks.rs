@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
@@ -135,14 +135,35 @@ pub fn crm_dir(output_dir: &Path, run_date: NaiveDate) -> PathBuf {
         .join(format!("run_date={run_date}"))
 }
 
+/// What [`acknowledge`] recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledged {
+    /// The import files acknowledged, each once, in [`CrmTarget::ALL`] order.
+    pub files: Vec<CrmTarget>,
+    /// When the acknowledged files were published ([`published_at`]).
+    pub published_at: Option<DateTime<Utc>>,
+    /// Files acknowledged before for another snapshot of the date: the date was rerun since,
+    /// so the file the admin imported may be the earlier version.
+    pub republished: Vec<CrmTarget>,
+}
+
+/// When the run of `run_date` was published: the time of its `_SUCCESS` marker (`None` when
+/// unpublished or the file system keeps no time).
+pub fn published_at(output_dir: &Path, run_date: NaiveDate) -> Option<DateTime<Utc>> {
+    let marker = crate::output::success_marker(output_dir, run_date);
+    let modified = std::fs::metadata(marker).and_then(|m| m.modified()).ok()?;
+    Some(DateTime::<Utc>::from(modified))
+}
+
 /// Record that the import files `files` of the published run of `run_date` were imported (all
-/// its import files when `files` is empty); returns the files acknowledged. The caller holds the
+/// its import files when `files` is empty; a file named twice counts once). A run with no
+/// import file to acknowledge, or without one of `files`, is an error. The caller holds the
 /// run lock.
 pub fn acknowledge(
     output_dir: &Path,
     run_date: NaiveDate,
     files: &[CrmTarget],
-) -> Result<Vec<CrmTarget>> {
+) -> Result<Acknowledged> {
     let dir = crm_dir(output_dir, run_date);
     let bad = |reason: String| Error::BadInput {
         file: dir.display().to_string(),
@@ -157,24 +178,32 @@ pub fn acknowledge(
         }
     };
     let present = files_in(output_dir, run_date);
-    let files: Vec<CrmTarget> = if files.is_empty() {
-        present.clone()
-    } else {
-        files.to_vec()
-    };
+    if present.is_empty() {
+        return Err(bad(format!(
+            "the run of {run_date} wrote no import file (crm.files, or a push-only pipeline): nothing to acknowledge; a push is confirmed without `personas crm ack`"
+        )));
+    }
+    let files: Vec<CrmTarget> = CrmTarget::ALL
+        .into_iter()
+        .filter(|t| (files.is_empty() && present.contains(t)) || files.contains(t))
+        .collect();
     if let Some(missing) = files.iter().find(|f| !present.contains(f)) {
         let listed: Vec<&str> = present.iter().map(|t| t.name()).collect();
         return Err(bad(format!(
             "the run of {run_date} wrote no {missing} import file (it has: {})",
-            if listed.is_empty() {
-                "none".to_string()
-            } else {
-                listed.join(", ")
-            }
+            listed.join(", ")
         )));
     }
     let at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut acks = read(output_dir)?;
+    let republished = files
+        .iter()
+        .copied()
+        .filter(|f| {
+            acks.iter()
+                .any(|a| a.run_date == run_date && a.file == *f && a.snapshot_sha256 != sha)
+        })
+        .collect();
     acks.retain(|a| !(a.run_date == run_date && files.contains(&a.file)));
     acks.extend(files.iter().map(|&file| Ack {
         file,
@@ -184,7 +213,11 @@ pub fn acknowledge(
     }));
     acks.sort_by(|a, b| (a.run_date, a.file).cmp(&(b.run_date, b.file)));
     write(output_dir, acks)?;
-    Ok(files)
+    Ok(Acknowledged {
+        files,
+        published_at: published_at(output_dir, run_date),
+        republished,
+    })
 }
 
 /// The latest published run before `before` that `file`'s CRM confirmed (acknowledged, or

@@ -1,8 +1,11 @@
-//! The delta: which contacts the CRM must be told about. A run's baseline is the full snapshot
-//! (`generic_full.csv`) of the latest published CRM partition dated before the run, so a rerun
-//! of a date gives the same delta; a contact is in the delta when the persona it should hold
-//! (id or name) differs from the baseline's. A contact new since the baseline is in it when it
-//! gets a value; a contact no longer exported is left alone.
+//! The delta: which contacts a CRM must be told about. A CRM's baseline is the full snapshot
+//! (`generic_full.csv`) of the last published run that CRM confirmed before the run being
+//! written (pushed, or its import acknowledged with `personas crm ack`, [`super::acks`]), so
+//! an import that was skipped comes back in the next file and a rerun of a date gives the same
+//! delta. A contact is in the delta when the persona it should hold (id or name) or the CRM its
+//! id comes from differs from the baseline's, or when the baseline lacks it (even with no
+//! persona: the CRM has yet to get its "Not classified" option); a contact no longer exported
+//! is left alone.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -66,23 +69,23 @@ pub fn latest_before(
     }))
 }
 
-/// Whether `row`'s persona differs from what the baseline holds for its contact (nothing, for
-/// a contact the baseline lacks).
+/// Whether the CRM has yet to get `row` when it holds `previous`: the baseline lacks the
+/// contact, or holds another persona (id or name) or another CRM for it. A baseline row
+/// without a CRM (a snapshot written before the `crm` column, by a pipeline reading one CRM)
+/// counts as the same CRM.
 pub fn is_changed(row: &CrmRow, previous: &HashMap<String, CrmRow>) -> bool {
-    let (id, name) = previous.get(&row.contact_id).map_or(("", ""), |p| {
-        (p.persona_id.as_str(), p.persona_name.as_str())
-    });
-    (id, name) != (row.persona_id.as_str(), row.persona_name.as_str())
-}
-
-/// The rows whose persona changed since `previous`, in their order.
-pub fn changed<'a>(current: &'a [CrmRow], previous: &HashMap<String, CrmRow>) -> Vec<&'a CrmRow> {
-    current.iter().filter(|r| is_changed(r, previous)).collect()
+    let Some(p) = previous.get(&row.contact_id) else {
+        return true;
+    };
+    (p.persona_id.as_str(), p.persona_name.as_str())
+        != (row.persona_id.as_str(), row.persona_name.as_str())
+        || p.system.is_some_and(|s| row.system != Some(s))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::CrmTarget;
 
     fn row(id: &str, persona: &str) -> CrmRow {
         CrmRow {
@@ -96,34 +99,48 @@ mod tests {
             },
             bucket: "all".into(),
             is_negative: Some(false),
-            system: None,
+            system: Some(CrmTarget::Hubspot),
         }
     }
 
     #[test]
-    fn only_changed_and_newly_valued_contacts() {
+    fn changed_new_and_moved_contacts_are_pending() {
+        let mut before_crm_column = row("8", "persona_1");
+        before_crm_column.system = None;
         let previous: HashMap<String, CrmRow> = [
             row("1", "persona_1"),
             row("2", "persona_2"),
             row("3", "persona_1"),
+            row("6", ""),
+            row("7", "persona_1"),
+            before_crm_column,
         ]
         .into_iter()
         .map(|r| (r.contact_id.clone(), r))
         .collect();
         let mut renamed = row("3", "persona_1");
         renamed.persona_name = "New name".into();
-        let current = vec![
+        let mut moved = row("7", "persona_1");
+        moved.system = Some(CrmTarget::Salesforce);
+        let current = [
             row("1", "persona_1"),
             row("2", "persona_1"),
             renamed,
             row("4", "persona_2"),
+            // New and unclassified: the CRM has yet to get its fallback option.
             row("5", ""),
+            row("6", ""),
+            // Same persona, another CRM: its new CRM has yet to get it.
+            moved,
+            // A baseline written before the `crm` column: the same CRM.
+            row("8", "persona_1"),
         ];
-        let ids: Vec<&str> = changed(&current, &previous)
+        let ids: Vec<&str> = current
             .iter()
+            .filter(|r| is_changed(r, &previous))
             .map(|r| r.contact_id.as_str())
             .collect();
-        assert_eq!(ids, ["2", "3", "4"]);
+        assert_eq!(ids, ["2", "3", "4", "5", "7"]);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! `personas crm status`: for each import file of the latest published run, what its CRM last
-//! confirmed ([`super::acks`]), how many contacts it has yet to get, and which runs' imports
-//! were never acknowledged.
+//! confirmed ([`super::acks`]), how many contacts it has yet to get, which runs' imports
+//! were never acknowledged, and when the latest run was published (a file downloaded before
+//! then is an earlier version of a rerun date).
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use crate::config::CrmTarget;
 use crate::error::Result;
@@ -19,6 +20,8 @@ pub struct FileStatus {
     pub file: CrmTarget,
     /// The latest published run.
     pub latest: NaiveDate,
+    /// When it was published ([`acks::published_at`]).
+    pub published_at: Option<DateTime<Utc>>,
     /// The run its CRM last confirmed, and how.
     pub confirmed: Option<(NaiveDate, How)>,
     /// Contacts of the latest run whose persona the CRM has yet to get.
@@ -62,6 +65,7 @@ pub fn status(output_dir: &Path) -> Result<Vec<FileStatus>> {
         out.push(FileStatus {
             file,
             latest,
+            published_at: acks::published_at(output_dir, latest),
             confirmed: confirmed.map(|c| (c.baseline.run_date, c.how)),
             pending,
             unacknowledged,
@@ -86,8 +90,14 @@ pub fn summary(statuses: &[FileStatus], config: &Path) -> String {
                 format!("confirmed {d} (import acknowledged {at})")
             }
         };
+        let published = s.published_at.map_or(String::new(), |t| {
+            format!(
+                " (published {})",
+                t.to_rfc3339_opts(SecondsFormat::Secs, true)
+            )
+        });
         out.push_str(&format!(
-            "{}: {confirmed}; latest run {}: {} contacts pending\n",
+            "{}: {confirmed}; latest run {}{published}: {} contacts pending\n",
             s.file, s.latest, s.pending
         ));
         if !s.unacknowledged.is_empty() {

@@ -2,15 +2,17 @@
 //! own CRM: HubSpot record ids to the HubSpot files and push, Salesforce ids to the Salesforce
 //! file, the ids of a `csv` CRM to the generic file. The SQL models carry the CRM of every
 //! record (`crm_system` in the staging models) through the merge of duplicates into the
-//! `crm_contact_systems` model; a project whose SQL folder lacks that model falls back on the
-//! pipeline's only CRM, and leaves the contacts of a pipeline with several CRMs unassigned.
+//! `crm_contact_systems` model. A project whose SQL folder (`sql_dir`) predates that model
+//! still runs when the pipeline reads one CRM (every contact is of that CRM); with several
+//! CRMs it fails with a config error naming the model file to add, rather than leave the
+//! contacts out of every import file.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{col, SessionContext};
-use tracing::warn;
 
 use crate::config::{CrmTarget, SourceConfig};
 use crate::error::{Error, Result};
@@ -63,12 +65,14 @@ impl ContactSystems {
 }
 
 /// The CRMs of the pipeline's `sources` and each contact's CRM from [`MODEL`] in `ctx`, when
-/// the project has the model. An unknown `crm_system` value names the model and the value.
+/// the project has the model. An unknown `crm_system` value names the model and the value;
+/// a pipeline reading several CRMs without the model is an [`Error::Config`] naming the file
+/// to add ([`missing_model`]).
 pub async fn load(ctx: &SessionContext, sources: &[SourceConfig]) -> Result<ContactSystems> {
     let mut systems = ContactSystems::of_sources(sources);
     let Ok(df) = ctx.table(MODEL).await else {
         if systems.present.len() > 1 {
-            warn!(model = MODEL, "No crm_contact_systems model: the contacts of a pipeline with several CRMs go to the generic file only.");
+            return Err(missing_model(&systems.present));
         }
         return Ok(systems);
     };
@@ -104,6 +108,23 @@ pub async fn load(ctx: &SessionContext, sources: &[SourceConfig]) -> Result<Cont
     Ok(systems)
 }
 
+/// The error of a pipeline reading the CRMs `present` (several) whose SQL folder has no
+/// [`MODEL`]: without it no contact can be told apart, so none would reach its CRM's file.
+pub fn missing_model(present: &[CrmTarget]) -> Error {
+    let names: Vec<&str> = present.iter().map(|t| t.system()).collect();
+    Error::Config {
+        path: PathBuf::from(format!("<sql_dir>/marts/{MODEL}.sql")),
+        message: format!(
+            "the pipeline reads several CRMs ({}), but its SQL folder (`sql_dir`) has no model \
+             `{MODEL}` to say which CRM each contact id comes from: add \
+             `marts/{MODEL}.sql` (`select contact_id, crm_system from int_crm_contacts`) and the \
+             `crm_system` column of the CRM staging models (`staging/stg_*__contacts.sql`), as \
+             in the project's sql/ folder",
+            names.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +138,29 @@ mod tests {
         assert_eq!(two.of("17"), None);
         two.by_id.insert("17".into(), CrmTarget::Generic);
         assert_eq!(two.of("17"), Some(CrmTarget::Generic));
+    }
+
+    fn source(kind: &str) -> SourceConfig {
+        toml::from_str(&format!(
+            "name = \"{kind}\"\nkind = \"{kind}\"\npath = \"x.csv\"\n"
+        ))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn without_the_model_one_crm_is_every_contact_s_and_several_fail() {
+        let ctx = SessionContext::new();
+        let one = load(&ctx, &[source("salesforce_contacts")]).await.unwrap();
+        assert_eq!(one.of("003x"), Some(CrmTarget::Salesforce));
+        let sources = [source("hubspot_contacts"), source("salesforce_contacts")];
+        let err = load(&ctx, &sources).await.unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = err.to_string();
+        assert!(
+            err.contains("marts/crm_contact_systems.sql")
+                && err.contains("hubspot, salesforce")
+                && err.contains("crm_system"),
+            "{err}"
+        );
     }
 }

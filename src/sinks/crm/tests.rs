@@ -52,7 +52,7 @@ fn flagged_persona_gets_the_fallback_option_or_an_empty_value() {
         unclassified: crate::config::Unclassified::Clear,
         ..Default::default()
     };
-    let rows = crm_rows(&ctx, &cfg).unwrap();
+    let rows = crm_rows(&ctx).unwrap();
     assert_eq!(rows[0].persona_id, "persona_1");
     assert_eq!(rows[0].is_negative, Some(false));
     assert_eq!(rows[0].system, Some(CrmTarget::Hubspot));
@@ -65,7 +65,7 @@ fn flagged_persona_gets_the_fallback_option_or_an_empty_value() {
     assert_eq!(options.len(), 1);
     // By default the snapshot row stays empty and the CRM gets the fallback option.
     let cfg = CrmConfig::default();
-    let rows = crm_rows(&ctx, &cfg).unwrap();
+    let rows = crm_rows(&ctx).unwrap();
     assert_eq!(
         (rows[1].persona_id.as_str(), rows[1].persona_name.as_str()),
         ("", "")
@@ -94,9 +94,7 @@ fn duplicate_contact_id_is_refused() {
         personas: &personas,
         systems: &ContactSystems::single(CrmTarget::Hubspot),
     };
-    let err = crm_rows(&ctx, &CrmConfig::default())
-        .unwrap_err()
-        .to_string();
+    let err = crm_rows(&ctx).unwrap_err().to_string();
     assert!(
         err.contains("`7` appears twice (contacts 1 and 3)"),
         "{err}"

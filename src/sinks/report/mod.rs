@@ -111,8 +111,8 @@ fn card(s: &mut String, p: &Persona) {
     );
     for (flag, reason) in p.flags.iter().zip(&p.flag_reasons) {
         let what = match flag.as_str() {
-            INSUFFICIENT_SAMPLE => "Too small to trust, not sent to the CRM",
-            UNSTABLE => "Unstable, not sent to the CRM",
+            INSUFFICIENT_SAMPLE => "Too small to trust, \"Not classified\" in the CRM",
+            UNSTABLE => "Unstable, \"Not classified\" in the CRM",
             NEGATIVE => "Negative persona",
             _ => "Flag",
         };

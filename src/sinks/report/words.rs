@@ -170,22 +170,29 @@ pub fn flags(p: &Persona, bucket: Option<&Bucket>, cfg: &ProfileConfig) -> Vec<(
             let text = match flag.as_str() {
                 INSUFFICIENT_SAMPLE if n < cfg.min_sample => format!(
                     "Too few people to trust: only {n} {who} in this run, at least {} needed. \
-                     Not sent to the CRM.",
+                     Its contacts get \"Not classified\" in the CRM.",
                     cfg.min_sample
                 ),
                 INSUFFICIENT_SAMPLE => format!(
-                    "Too few people to trust: {} contacts, at least {} needed. Not sent to the CRM.",
+                    "Too few people to trust: {} contacts, at least {} needed. Its contacts \
+                     get \"Not classified\" in the CRM.",
                     p.size, cfg.min_persona_size
                 ),
-                UNSTABLE if bucket.and_then(|b| b.verdict.as_ref()).is_some_and(|v| !v.structured) => {
+                UNSTABLE
+                    if bucket
+                        .and_then(|b| b.verdict.as_ref())
+                        .is_some_and(|v| !v.structured) =>
+                {
                     format!(
                         "Maybe not a real group: the {who} do not fall into clear groups in this \
-                         run, so this split could be chance. Not sent to the CRM."
+                         run, so this split could be chance. Its contacts get \"Not \
+                         classified\" in the CRM."
                     )
                 }
                 UNSTABLE => format!(
                     "Not reliably found again: when the data is re-drawn, this persona comes back \
-                     with only {} of the same people on average ({} needed). Not sent to the CRM.",
+                     with only {} of the same people on average ({} needed). Its contacts \
+                     get \"Not classified\" in the CRM.",
                     pct0(p.stability.unwrap_or(0.0)),
                     pct0(cfg.min_stability)
                 ),

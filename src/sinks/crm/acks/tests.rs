@@ -52,7 +52,10 @@ fn only_an_acknowledged_current_run_is_confirmed() {
         err.contains("no salesforce import file") && err.contains("hubspot"),
         "{err}"
     );
-    assert_eq!(acknowledge(out, d(18), &[]).unwrap(), [CrmTarget::Hubspot]);
+    let done = acknowledge(out, d(18), &[]).unwrap();
+    assert_eq!(done.files, [CrmTarget::Hubspot]);
+    assert!(done.republished.is_empty());
+    assert!(done.published_at.is_some());
     let c = confirmed_before(out, d(20), CrmTarget::Hubspot)
         .unwrap()
         .unwrap();
@@ -66,14 +69,38 @@ fn only_an_acknowledged_current_run_is_confirmed() {
     assert!(confirmed_before(out, d(20), CrmTarget::Generic)
         .unwrap()
         .is_none());
-    // Acknowledging twice keeps one entry; a rerun of the date makes it stale.
-    acknowledge(out, d(18), &[CrmTarget::Hubspot]).unwrap();
+    // Acknowledging twice, or naming a file twice, keeps one entry; a rerun of the date makes
+    // it stale.
+    let done = acknowledge(out, d(18), &[CrmTarget::Hubspot, CrmTarget::Hubspot]).unwrap();
+    assert_eq!(done.files, [CrmTarget::Hubspot]);
     assert_eq!(read(out).unwrap().len(), 1);
     publish(out, d(18), "persona_3");
     assert!(confirmed_before(out, d(20), CrmTarget::Hubspot)
         .unwrap()
         .is_none());
+    // Acknowledging the rerun date again says the file imported may be the earlier version.
+    let done = acknowledge(out, d(18), &[]).unwrap();
+    assert_eq!(done.republished, [CrmTarget::Hubspot]);
+    assert_eq!(read(out).unwrap().len(), 1);
     std::fs::write(path(out), "{\"acks\": [{\"file\": \"x\"}]}").unwrap();
     let err = read(out).unwrap_err().to_string();
     assert!(err.contains(FILE) && err.contains("line 1"), "{err}");
+}
+
+#[test]
+fn a_run_without_import_files_has_nothing_to_acknowledge() {
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path();
+    let d = NaiveDate::from_ymd_opt(2026, 11, 18).unwrap();
+    publish(out, d, "persona_1");
+    std::fs::remove_file(crm_dir(out, d).join(super::super::HUBSPOT_IMPORT)).unwrap();
+    let err = acknowledge(out, d, &[]).unwrap_err();
+    assert_eq!(err.exit_code(), 3);
+    let err = err.to_string();
+    assert!(
+        err.contains("the run of 2026-11-18 wrote no import file")
+            && err.contains("nothing to acknowledge"),
+        "{err}"
+    );
+    assert!(read(out).unwrap().is_empty());
 }
