@@ -211,7 +211,7 @@ pub fn acknowledge(
         snapshot_sha256: sha.clone(),
         acknowledged_at: at.clone(),
     }));
-    acks.sort_by(|a, b| (a.run_date, a.file).cmp(&(b.run_date, b.file)));
+    acks.sort_by_key(|a| (a.run_date, a.file));
     write(output_dir, acks)?;
     Ok(Acknowledged {
         files,

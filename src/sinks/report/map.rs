@@ -89,9 +89,13 @@ pub fn project(
     out
 }
 
+/// Each row's position on the two main axes (scaled to 0..1), and each axis's share of the
+/// total variance.
+type Plane = (Vec<(f64, f64)>, [f64; 2]);
+
 /// The rows of `x` on its two main axes, each scaled to 0..1, and the share of the total
 /// variance each axis carries; `None` without spread.
-fn principal_plane(x: &Array2<f64>) -> Option<(Vec<(f64, f64)>, [f64; 2])> {
+fn principal_plane(x: &Array2<f64>) -> Option<Plane> {
     let (n, d) = x.dim();
     if n < 3 || d == 0 {
         return None;
