@@ -60,6 +60,7 @@ pub fn by_independence(
     strata: &[u64],
     km: &KMeansSettings,
     null: &NullSettings,
+    latent: Option<&[String]>,
 ) -> Result<Vec<KIndependence>> {
     let mut out = Vec::new();
     for k in km.k_min..=km.k_max {
@@ -71,9 +72,14 @@ pub fn by_independence(
                 ..km.clone()
             },
         )?;
-        let mut members = vec![Vec::new(); k];
-        model
-            .labels
+        let (labels, groups) = match latent {
+            Some(columns) => {
+                super::latent::canonical(&super::latent::refine(x, columns, &model.labels, k), k)
+            }
+            None => (model.labels, k),
+        };
+        let mut members = vec![Vec::new(); groups];
+        labels
             .iter()
             .enumerate()
             .for_each(|(r, &c)| members[c].push(r));
@@ -163,6 +169,7 @@ mod tests {
             &vec![0; x.nrows()],
             &km,
             &NullSettings::default(),
+            None,
         )
         .unwrap()
     }

@@ -19,6 +19,7 @@ use ndarray::Array2;
 mod fit;
 pub mod independence;
 mod kmeans;
+pub mod latent;
 mod quality;
 mod rows;
 pub mod segment;

@@ -4,7 +4,7 @@
 
 use tracing::{info, info_span, warn};
 
-use crate::config::{BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, KChoice};
+use crate::config::{BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, KChoice, Method};
 use crate::error::{Error, Result};
 use crate::features::{self, CriterionWeight, FeatureTable};
 
@@ -144,16 +144,24 @@ pub fn segment(
             alpha: cluster_cfg.structure_alpha,
             ..NullSettings::default()
         };
-        let (mut model, gaps, independence) =
-            fit_small_aware(&design, &settings, &null, cluster_cfg.k_choice)?;
+        let (mut model, gaps, independence) = fit_small_aware(
+            &design,
+            &settings,
+            &null,
+            (cluster_cfg.k_choice, cluster_cfg.method),
+        )?;
+        let latent = (cluster_cfg.method == Method::LatentClass).then_some(&design.columns[..]);
         let stable = |model: &ClusterModel| {
-            super::stability::stability(
+            super::stability::stability_of(
                 &design.matrix,
                 &model.labels,
                 model.k,
                 &settings,
-                cluster_cfg.stability_resamples,
-                cluster_cfg.stability_sample,
+                (
+                    cluster_cfg.stability_resamples,
+                    cluster_cfg.stability_sample,
+                ),
+                latent,
             )
         };
         let mut stability = stable(&model)?;
@@ -173,6 +181,11 @@ pub fn segment(
                 },
             )?;
             (model.k, model.centroids, model.labels) = (k, single.centroids, single.labels);
+            if let Some(columns) = latent {
+                let refined = super::latent::refine(&design.matrix, columns, &model.labels, k);
+                let (labels, k) = super::latent::canonical(&refined, k);
+                model = with_labels(&design.matrix, model, labels, k);
+            }
             stability = stable(&model)?;
         }
         if model.k < proposed {
@@ -253,7 +266,7 @@ fn fit_small_aware(
     design: &features::Design,
     settings: &KMeansSettings,
     null: &NullSettings,
-    k_choice: KChoice,
+    (k_choice, method): (KChoice, Method),
 ) -> Result<(ClusterModel, Vec<KGap>, Vec<KIndependence>)> {
     let x = &design.matrix;
     let n = x.nrows();
@@ -284,7 +297,8 @@ fn fit_small_aware(
         Vec::new()
     };
     let tested = if k_choice == KChoice::Independence && !gaps.is_empty() {
-        independence::by_independence(x, &design.families, &design.strata(), &s, null)?
+        let latent = (method == Method::LatentClass).then_some(&design.columns[..]);
+        independence::by_independence(x, &design.families, &design.strata(), &s, null, latent)?
     } else {
         Vec::new()
     };
@@ -293,5 +307,32 @@ fn fit_small_aware(
         KChoice::Independence => independence::chosen(&tested),
         KChoice::Silhouette => None,
     };
-    Ok((super::fit_choosing(x, &s, |_| choice)?, gaps, tested))
+    let mut model = super::fit_choosing(x, &s, |_| choice)?;
+    if method == Method::LatentClass {
+        let refined = super::latent::refine(x, &design.columns, &model.labels, model.k);
+        let (labels, k) = super::latent::canonical(&refined, model.k);
+        model = with_labels(x, model, labels, k);
+    }
+    Ok((model, gaps, tested))
+}
+
+/// `model` with `labels` (in `0..k`) as its clusters, each centroid the mean of its rows.
+fn with_labels(
+    x: &ndarray::Array2<f64>,
+    mut model: ClusterModel,
+    labels: Vec<usize>,
+    k: usize,
+) -> ClusterModel {
+    let mut centroids = ndarray::Array2::zeros((k, x.ncols()));
+    let mut sizes = vec![0usize; k];
+    for (row, &g) in x.rows().into_iter().zip(&labels) {
+        let mut c = centroids.row_mut(g);
+        c += &row;
+        sizes[g] += 1;
+    }
+    for (mut c, &size) in centroids.rows_mut().into_iter().zip(&sizes) {
+        c /= size.max(1) as f64;
+    }
+    (model.k, model.centroids, model.labels) = (k, centroids, labels);
+    model
 }

@@ -29,6 +29,21 @@ pub fn stability(
     resamples: usize,
     sample: usize,
 ) -> Result<Vec<f64>> {
+    stability_of(x, labels, k, settings, (resamples, sample), None)
+}
+
+/// [`stability`] of clusters grouped as `cluster.method` groups them: with `latent` (the
+/// design's column names), each refit's k-means clusters are refined by the same latent class
+/// model ([`super::latent`]) before they are compared, so the procedure is resampled, not
+/// k-means alone.
+pub fn stability_of(
+    x: &Array2<f64>,
+    labels: &[usize],
+    k: usize,
+    settings: &KMeansSettings,
+    (resamples, sample): (usize, usize),
+    latent: Option<&[String]>,
+) -> Result<Vec<f64>> {
     let (n, d) = x.dim();
     if resamples == 0 || n <= k || k < 2 {
         return Ok(Vec::new());
@@ -56,7 +71,10 @@ pub fn stability(
         distinct.sort_unstable();
         distinct.dedup();
         let rows = x.select(Axis(0), &distinct);
-        let refit_labels = assign_flat(&row_major(rows.view()), d, centroids);
+        let mut refit_labels = assign_flat(&row_major(rows.view()), d, centroids);
+        if let Some(columns) = latent {
+            refit_labels = super::latent::refine(&rows, columns, &refit_labels, k);
+        }
         for (c, score) in best_jaccard(&distinct, labels, &refit_labels, k)
             .into_iter()
             .enumerate()

@@ -42,6 +42,11 @@ pub struct ClusterConfig {
     /// robustness suite. Every k's silhouette, gap and independence z are in `model_quality`.
     #[serde(default)]
     pub k_choice: KChoice,
+    /// How contacts are grouped at each k: `kmeans` (default) or `latent_class` (k-means,
+    /// then a latent class model fitted by EM from its clusters: each persona a distribution
+    /// per attribute rather than a point; see the README, "Checking the modelling").
+    #[serde(default)]
+    pub method: Method,
     /// Null copies of each bucket (every column family permuted on its own) the structure test
     /// and the gap compare the data with.
     #[serde(default = "default_null_resamples")]
@@ -57,6 +62,17 @@ pub struct ClusterConfig {
     /// Buyer and end-user buckets, each segmented on its own (`[cluster.buckets]`); without
     /// it, all contacts form one bucket `all`.
     pub buckets: Option<BucketsConfig>,
+}
+
+/// How contacts are grouped at a given k.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// k-means on the design matrix.
+    #[default]
+    Kmeans,
+    /// k-means, refined by a latent class model.
+    LatentClass,
 }
 
 /// How the number of personas is chosen.
@@ -179,6 +195,7 @@ impl Default for ClusterConfig {
             stability_resamples: default_stability_resamples(),
             stability_sample: default_stability_sample(),
             k_choice: KChoice::default(),
+            method: Method::default(),
             null_resamples: default_null_resamples(),
             null_sample: default_null_sample(),
             structure_alpha: default_structure_alpha(),

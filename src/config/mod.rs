@@ -16,7 +16,7 @@ mod source;
 pub mod template;
 
 pub use self::csv::{is_valid_format, CsvColumns};
-pub use cluster::{BucketsConfig, ClusterConfig, KChoice};
+pub use cluster::{BucketsConfig, ClusterConfig, KChoice, Method};
 pub use crm::{
     CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,
     Unclassified,
