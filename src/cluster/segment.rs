@@ -171,21 +171,7 @@ pub fn segment(
         while model.k > settings.k_min.max(2)
             && stability.iter().copied().fold(f64::INFINITY, f64::min) < min_stability
         {
-            let k = model.k - 1;
-            let single = super::fit(
-                &design.matrix,
-                &KMeansSettings {
-                    k_min: k,
-                    k_max: k,
-                    ..settings.clone()
-                },
-            )?;
-            (model.k, model.centroids, model.labels) = (k, single.centroids, single.labels);
-            if let Some(columns) = latent {
-                let refined = super::latent::refine(&design.matrix, columns, &model.labels, k);
-                let (labels, k) = super::latent::canonical(&refined, k);
-                model = with_labels(&design.matrix, model, labels, k);
-            }
+            model = refit(&design.matrix, model, &settings, latent)?;
             stability = stable(&model)?;
         }
         if model.k < proposed {
@@ -314,6 +300,32 @@ fn fit_small_aware(
         model = with_labels(x, model, labels, k);
     }
     Ok((model, gaps, tested))
+}
+
+/// `model` refitted with one cluster fewer (k-means, then the latent classes with `latent`),
+/// keeping its scores.
+fn refit(
+    x: &ndarray::Array2<f64>,
+    mut model: ClusterModel,
+    settings: &KMeansSettings,
+    latent: Option<&[String]>,
+) -> Result<ClusterModel> {
+    let k = model.k - 1;
+    let single = super::fit(
+        x,
+        &KMeansSettings {
+            k_min: k,
+            k_max: k,
+            ..settings.clone()
+        },
+    )?;
+    (model.k, model.centroids, model.labels) = (k, single.centroids, single.labels);
+    if let Some(columns) = latent {
+        let refined = super::latent::refine(x, columns, &model.labels, k);
+        let (labels, k) = super::latent::canonical(&refined, k);
+        model = with_labels(x, model, labels, k);
+    }
+    Ok(model)
 }
 
 /// `model` with `labels` (in `0..k`) as its clusters, each centroid the mean of its rows.
