@@ -164,3 +164,35 @@ fn priorities_skip_negative_and_flagged_personas() {
     use card::Priority::*;
     assert_eq!(p, [Target(1), DoNotTarget, OnHold, Target(2)]);
 }
+
+#[test]
+fn names_levels_and_statements_with_markup_characters_are_escaped() {
+    let mut odd = persona("persona_1", "Ops <Olga> & \"Co\"", 120, 0.6);
+    odd.card.goals = vec!["Ship <fast> & \"cheap\"".into()];
+    odd.top_traits = vec!["industry=R&D <labs> high".into()];
+    let traits = vec![tr("persona_1", "industry", Some("R&D <labs>"), 0.4, 0.1)];
+    let html = html::render(&ReportContext {
+        pipeline: "sample <&>",
+        run_date: "2026-11-20",
+        framework: "jobs_to_be_done",
+        criteria: &["industry".to_string()],
+        buckets: &[bucket()],
+        personas: &[odd],
+        traits: &traits,
+        trends: &[],
+        profile: &ProfileConfig::default(),
+        map: &[],
+    });
+    assert!(
+        html.contains("Ops &lt;Olga&gt; &amp; &quot;Co&quot;"),
+        "the name, escaped"
+    );
+    assert!(
+        html.contains("Ship &lt;fast&gt; &amp;"),
+        "the statement, escaped"
+    );
+    // No raw markup from the data anywhere on the page.
+    for raw in ["<Olga>", "<fast>", "<labs>", "sample <&>"] {
+        assert!(!html.contains(raw), "{raw} is not escaped");
+    }
+}
