@@ -136,28 +136,30 @@ fn landed(fx: &Fixture, table: &str) -> PathBuf {
     ))
 }
 
+/// The columns of a Salesforce Data Loader contact export, as the tests write them.
+const SF_HEADER: [&str; 13] = [
+    "Id",
+    "FirstName",
+    "LastName",
+    "Email",
+    "Title",
+    "Department",
+    "Birthdate",
+    "MailingCity",
+    "MailingCountry",
+    "LeadSource",
+    "AccountId",
+    "CreatedDate",
+    "LastActivityDate",
+];
+
 #[test]
 fn a_salesforce_data_loader_export_builds_personas() {
     let fx = Fixture::sample(300, 4.0);
     let hs = Hubspot::read(&fx);
-    let mut rows = vec![[
-        "Id",
-        "FirstName",
-        "LastName",
-        "Email",
-        "Title",
-        "Department",
-        "Birthdate",
-        "MailingCity",
-        "MailingCountry",
-        "LeadSource",
-        "AccountId",
-        "CreatedDate",
-        "LastActivityDate",
-        "Persona_Score__c",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let mut header: Vec<String> = SF_HEADER.map(String::from).to_vec();
+    header.push("Persona_Score__c".into());
+    let mut rows = vec![header];
     for (i, r) in hs.rows.iter().enumerate() {
         let id = hs.get(r, "Record ID");
         rows.push(vec![
@@ -555,23 +557,7 @@ fn every_crm_staging_model_has_the_hubspot_columns() {
 
 /// The Data Loader export of the HubSpot rows `rows` (their people), keyed on [`sf_id`].
 fn salesforce_export(hs: &Hubspot, rows: &[&csv::StringRecord]) -> Vec<Vec<String>> {
-    let mut out = vec![[
-        "Id",
-        "FirstName",
-        "LastName",
-        "Email",
-        "Title",
-        "Department",
-        "Birthdate",
-        "MailingCity",
-        "MailingCountry",
-        "LeadSource",
-        "AccountId",
-        "CreatedDate",
-        "LastActivityDate",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let mut out = vec![SF_HEADER.map(String::from).to_vec()];
     for r in rows {
         out.push(vec![
             sf_id(hs.get(r, "Record ID")),
