@@ -21,6 +21,7 @@
 use ndarray::{Array2, Axis};
 use tracing::info;
 
+use super::latent::Attributes;
 use super::structure::{gaps, normal_quantile, NullSettings};
 use super::KMeansSettings;
 use crate::error::Result;
@@ -60,7 +61,7 @@ pub fn by_independence(
     strata: &[u64],
     km: &KMeansSettings,
     null: &NullSettings,
-    latent: Option<&[String]>,
+    latent: Option<&Attributes>,
 ) -> Result<Vec<KIndependence>> {
     let mut out = Vec::new();
     for k in km.k_min..=km.k_max {
@@ -73,8 +74,8 @@ pub fn by_independence(
             },
         )?;
         let (labels, groups) = match latent {
-            Some(columns) => {
-                super::latent::canonical(&super::latent::refine(x, columns, &model.labels, k), k)
+            Some(attrs) => {
+                super::latent::canonical(&super::latent::refine(attrs, &model.labels, k), k)
             }
             None => (model.labels, k),
         };

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::features::{self, CriterionWeight, FeatureTable};
 
 use super::independence::{self, KIndependence};
+use super::latent::Attributes;
 use super::structure::{self, KGap, NullSettings, Verdict};
 use super::{ClusterModel, KMeansSettings};
 
@@ -144,13 +145,12 @@ pub fn segment(
             alpha: cluster_cfg.structure_alpha,
             ..NullSettings::default()
         };
-        let (mut model, gaps, independence) = fit_small_aware(
-            &design,
-            &settings,
-            &null,
-            (cluster_cfg.k_choice, cluster_cfg.method),
-        )?;
-        let latent = (cluster_cfg.method == Method::LatentClass).then_some(&design.columns[..]);
+        let attrs = (cluster_cfg.method == Method::LatentClass)
+            .then(|| Attributes::new(&design, Some((table, &rows)), cluster_cfg.seed))
+            .transpose()?;
+        let latent = attrs.as_ref();
+        let (mut model, gaps, independence) =
+            fit_small_aware(&design, &settings, &null, (cluster_cfg.k_choice, latent))?;
         let stable = |model: &ClusterModel| {
             super::stability::stability_of(
                 &design.matrix,
@@ -252,7 +252,7 @@ fn fit_small_aware(
     design: &features::Design,
     settings: &KMeansSettings,
     null: &NullSettings,
-    (k_choice, method): (KChoice, Method),
+    (k_choice, latent): (KChoice, Option<&Attributes>),
 ) -> Result<(ClusterModel, Vec<KGap>, Vec<KIndependence>)> {
     let x = &design.matrix;
     let n = x.nrows();
@@ -283,7 +283,6 @@ fn fit_small_aware(
         Vec::new()
     };
     let tested = if k_choice == KChoice::Independence && !gaps.is_empty() {
-        let latent = (method == Method::LatentClass).then_some(&design.columns[..]);
         independence::by_independence(x, &design.families, &design.strata(), &s, null, latent)?
     } else {
         Vec::new()
@@ -294,8 +293,8 @@ fn fit_small_aware(
         KChoice::Silhouette => None,
     };
     let mut model = super::fit_choosing(x, &s, |_| choice)?;
-    if method == Method::LatentClass {
-        let refined = super::latent::refine(x, &design.columns, &model.labels, model.k);
+    if let Some(attrs) = latent {
+        let refined = super::latent::refine(attrs, &model.labels, model.k);
         let (labels, k) = super::latent::canonical(&refined, model.k);
         model = with_labels(x, model, labels, k);
     }
@@ -308,7 +307,7 @@ fn refit(
     x: &ndarray::Array2<f64>,
     mut model: ClusterModel,
     settings: &KMeansSettings,
-    latent: Option<&[String]>,
+    latent: Option<&Attributes>,
 ) -> Result<ClusterModel> {
     let k = model.k - 1;
     let single = super::fit(
@@ -320,8 +319,8 @@ fn refit(
         },
     )?;
     (model.k, model.centroids, model.labels) = (k, single.centroids, single.labels);
-    if let Some(columns) = latent {
-        let refined = super::latent::refine(x, columns, &model.labels, k);
+    if let Some(attrs) = latent {
+        let refined = super::latent::refine(attrs, &model.labels, k);
         let (labels, k) = super::latent::canonical(&refined, k);
         model = with_labels(x, model, labels, k);
     }

@@ -10,6 +10,7 @@ use rand_xoshiro::Xoshiro256Plus;
 use tracing::info;
 
 use super::kmeans::fit_all_k;
+use super::latent::Attributes;
 use super::rows::{assign_flat, row_major};
 use super::KMeansSettings;
 use crate::error::Result;
@@ -33,7 +34,7 @@ pub fn stability(
 }
 
 /// [`stability`] of clusters grouped as `cluster.method` groups them: with `latent` (the
-/// design's column names), each refit's k-means clusters are refined by the same latent class
+/// latent class attributes of the rows of `x`), each refit's k-means clusters are refined by the same latent class
 /// model ([`super::latent`]) before they are compared, so the procedure is resampled, not
 /// k-means alone.
 pub fn stability_of(
@@ -42,7 +43,7 @@ pub fn stability_of(
     k: usize,
     settings: &KMeansSettings,
     (resamples, sample): (usize, usize),
-    latent: Option<&[String]>,
+    latent: Option<&Attributes>,
 ) -> Result<Vec<f64>> {
     let (n, d) = x.dim();
     if resamples == 0 || n <= k || k < 2 {
@@ -72,8 +73,8 @@ pub fn stability_of(
         distinct.dedup();
         let rows = x.select(Axis(0), &distinct);
         let mut refit_labels = assign_flat(&row_major(rows.view()), d, centroids);
-        if let Some(columns) = latent {
-            refit_labels = super::latent::refine(&rows, columns, &refit_labels, k);
+        if let Some(attrs) = latent {
+            refit_labels = super::latent::refine(&attrs.select(&distinct), &refit_labels, k);
         }
         for (c, score) in best_jaccard(&distinct, labels, &refit_labels, k)
             .into_iter()
