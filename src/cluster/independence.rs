@@ -11,7 +11,9 @@
 //! So k is the smallest k in the range whose k-means clusters each lie within their own null:
 //! for every cluster, its 2-means split's gap against null copies of the cluster's rows, in
 //! null spreads, is at most the normal quantile of `1 - alpha / k` (the bucket's false-alarm
-//! rate, Bonferroni over the k clusters). Rules that score the whole bucket (silhouette, gap)
+//! rate, Bonferroni over the k clusters). With `cluster.method = "latent_class"` the clusters
+//! are latent classes and the split tested is theirs: two classes' log-likelihood gain over one,
+//! against the same null copies ([`super::latent::split_z`]). Rules that score the whole bucket (silhouette, gap)
 //! keep splitting a persona whose contacts differ at random on one attribute (20 % of a persona
 //! reading on a phone rather than a laptop), because with thousands of contacts such a
 //! subgroup is tight; inside the persona that attribute is independent of the rest, so this
@@ -21,7 +23,7 @@
 use ndarray::{Array2, Axis};
 use tracing::info;
 
-use super::latent::Attributes;
+use super::latent::{self, Attributes};
 use super::structure::{gaps, normal_quantile, NullSettings};
 use super::KMeansSettings;
 use crate::error::Result;
@@ -54,7 +56,9 @@ impl KIndependence {
 }
 
 /// Every k from `km.k_min` up to the first whose clusters all lie within their own nulls (or
-/// `km.k_max`), with each k's z; the chosen k is the last one's when it [holds](KIndependence::holds).
+/// `km.k_max`), with each k's z and clusters; the chosen k is the last one's when it
+/// [holds](KIndependence::holds). With `latent`, each k's classes are the likelier of EM from
+/// k-means and EM from the previous k's classes with its least independent class divided.
 pub fn by_independence(
     x: &Array2<f64>,
     families: &[usize],
@@ -62,8 +66,9 @@ pub fn by_independence(
     km: &KMeansSettings,
     null: &NullSettings,
     latent: Option<&Attributes>,
-) -> Result<Vec<KIndependence>> {
-    let mut out = Vec::new();
+) -> Result<(Vec<KIndependence>, Vec<Vec<usize>>)> {
+    let mut out: Vec<KIndependence> = Vec::new();
+    let mut all_labels: Vec<Vec<usize>> = Vec::new();
     for k in km.k_min..=km.k_max {
         let model = super::fit(
             x,
@@ -75,7 +80,15 @@ pub fn by_independence(
         )?;
         let (labels, groups) = match latent {
             Some(attrs) => {
-                super::latent::canonical(&super::latent::refine(attrs, &model.labels, k), k)
+                let mut starts = vec![model.labels];
+                if let (Some(prev), Some(tested)) = (all_labels.last(), out.last()) {
+                    let worst =
+                        (0..tested.z.len()).max_by(|&a, &b| tested.z[a].total_cmp(&tested.z[b]));
+                    if let (Some(worst), true) = (worst, tested.z.len() + 1 == k) {
+                        starts.push(latent::divided(x, attrs, prev, (worst, k - 1), km)?);
+                    }
+                }
+                latent::canonical(&latent::best_of(attrs, &starts, k), k)
             }
             None => (model.labels, k),
         };
@@ -86,7 +99,12 @@ pub fn by_independence(
             .for_each(|(r, &c)| members[c].push(r));
         let z = members
             .iter()
-            .map(|rows| split_z(x, rows, families, strata, km, null))
+            .map(|rows| match latent {
+                Some(attrs) => {
+                    latent::split_z((x, attrs), families, rows, strata, (km, null), MIN_CLUSTER)
+                }
+                None => split_z(x, rows, families, strata, km, null),
+            })
             .collect::<Result<Vec<f64>>>()?;
         let k_result = KIndependence {
             k,
@@ -96,11 +114,12 @@ pub fn by_independence(
         info!(k, z = ?k_result.z, z_needed = k_result.z_needed, "Clusters against their own nulls.");
         let holds = k_result.holds();
         out.push(k_result);
+        all_labels.push(labels);
         if holds {
             break;
         }
     }
-    Ok(out)
+    Ok((out, all_labels))
 }
 
 /// The k the rule chooses: the last k tested, when its clusters lie within their nulls.
@@ -173,6 +192,7 @@ mod tests {
             None,
         )
         .unwrap()
+        .0
     }
 
     #[test]

@@ -149,8 +149,12 @@ pub fn segment(
             .then(|| Attributes::new(&design, Some((table, &rows)), cluster_cfg.seed))
             .transpose()?;
         let latent = attrs.as_ref();
-        let (mut model, gaps, independence) =
-            fit_small_aware(&design, &settings, &null, (cluster_cfg.k_choice, latent))?;
+        let Fitted {
+            mut model,
+            gaps,
+            independence,
+            classes,
+        } = fit_small_aware(&design, &settings, &null, (cluster_cfg.k_choice, latent))?;
         let stable = |model: &ClusterModel| {
             super::stability::stability_of(
                 &design.matrix,
@@ -171,7 +175,7 @@ pub fn segment(
         while model.k > settings.k_min.max(2)
             && stability.iter().copied().fold(f64::INFINITY, f64::min) < min_stability
         {
-            model = refit(&design.matrix, model, &settings, latent)?;
+            model = refit(&design.matrix, model, &settings, (latent, &classes))?;
             stability = stable(&model)?;
         }
         if model.k < proposed {
@@ -253,7 +257,7 @@ fn fit_small_aware(
     settings: &KMeansSettings,
     null: &NullSettings,
     (k_choice, latent): (KChoice, Option<&Attributes>),
-) -> Result<(ClusterModel, Vec<KGap>, Vec<KIndependence>)> {
+) -> Result<Fitted> {
     let x = &design.matrix;
     let n = x.nrows();
     if n < 3 {
@@ -264,7 +268,12 @@ fn fit_small_aware(
             labels: vec![0; n],
             scores: Vec::new(),
         };
-        return Ok((model, Vec::new(), Vec::new()));
+        return Ok(Fitted {
+            model,
+            gaps: Vec::new(),
+            independence: Vec::new(),
+            classes: Vec::new(),
+        });
     }
     let mut s = settings.clone();
     if n <= s.k_max {
@@ -282,10 +291,10 @@ fn fit_small_aware(
     } else {
         Vec::new()
     };
-    let tested = if k_choice == KChoice::Independence && !gaps.is_empty() {
+    let (tested, classes) = if k_choice == KChoice::Independence && !gaps.is_empty() {
         independence::by_independence(x, &design.families, &design.strata(), &s, null, latent)?
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let choice = match k_choice {
         KChoice::Gap => structure::choose_by_gap(&gaps),
@@ -293,12 +302,44 @@ fn fit_small_aware(
         KChoice::Silhouette => None,
     };
     let mut model = super::fit_choosing(x, &s, |_| choice)?;
+    let classes: Vec<(usize, Vec<usize>)> = (tested.iter().map(|t| t.k)).zip(classes).collect();
     if let Some(attrs) = latent {
-        let refined = super::latent::refine(attrs, &model.labels, model.k);
-        let (labels, k) = super::latent::canonical(&refined, model.k);
-        model = with_labels(x, model, labels, k);
+        model = latent_classes(x, model, attrs, &classes);
     }
-    Ok((model, gaps, tested))
+    Ok(Fitted {
+        model,
+        gaps,
+        independence: tested,
+        classes,
+    })
+}
+
+/// What [`fit_small_aware`] fitted.
+struct Fitted {
+    /// The model at the chosen k.
+    model: ClusterModel,
+    /// Every k's gap against the null.
+    gaps: Vec<KGap>,
+    /// Every k the independence rule tested.
+    independence: Vec<KIndependence>,
+    /// The latent classes of every k the independence rule tested, by k.
+    classes: Vec<(usize, Vec<usize>)>,
+}
+
+/// `model`'s k-means clusters replaced by latent classes: those the independence rule found
+/// at this k, else EM from the k-means clusters.
+fn latent_classes(
+    x: &ndarray::Array2<f64>,
+    model: ClusterModel,
+    attrs: &Attributes,
+    known: &[(usize, Vec<usize>)],
+) -> ClusterModel {
+    let k = model.k;
+    let (labels, groups) = match known.iter().find(|(at, _)| *at == k) {
+        Some((_, labels)) => (labels.clone(), labels.iter().max().map_or(0, |m| m + 1)),
+        None => super::latent::canonical(&super::latent::refine(attrs, &model.labels, k), k),
+    };
+    with_labels(x, model, labels, groups)
 }
 
 /// `model` refitted with one cluster fewer (k-means, then the latent classes with `latent`),
@@ -307,7 +348,7 @@ fn refit(
     x: &ndarray::Array2<f64>,
     mut model: ClusterModel,
     settings: &KMeansSettings,
-    latent: Option<&Attributes>,
+    (latent, known): (Option<&Attributes>, &[(usize, Vec<usize>)]),
 ) -> Result<ClusterModel> {
     let k = model.k - 1;
     let single = super::fit(
@@ -320,9 +361,7 @@ fn refit(
     )?;
     (model.k, model.centroids, model.labels) = (k, single.centroids, single.labels);
     if let Some(attrs) = latent {
-        let refined = super::latent::refine(attrs, &model.labels, k);
-        let (labels, k) = super::latent::canonical(&refined, k);
-        model = with_labels(x, model, labels, k);
+        model = latent_classes(x, model, attrs, known);
     }
     Ok(model)
 }

@@ -36,7 +36,7 @@ pub fn stability(
 /// [`stability`] of clusters grouped as `cluster.method` groups them: with `latent` (the
 /// latent class attributes of the rows of `x`), each refit's k-means clusters are refined by the same latent class
 /// model ([`super::latent`]) before they are compared, so the procedure is resampled, not
-/// k-means alone.
+/// k-means alone; EM also starts from the original classes and the likelier fit is kept.
 pub fn stability_of(
     x: &Array2<f64>,
     labels: &[usize],
@@ -74,7 +74,11 @@ pub fn stability_of(
         let rows = x.select(Axis(0), &distinct);
         let mut refit_labels = assign_flat(&row_major(rows.view()), d, centroids);
         if let Some(attrs) = latent {
-            refit_labels = super::latent::refine(&attrs.select(&distinct), &refit_labels, k);
+            // EM from the refit's k-means clusters and from the persona's own classes (as
+            // bootstrap latent class fits start from the original estimates), the likelier.
+            let own: Vec<usize> = distinct.iter().map(|&r| labels[r]).collect();
+            let starts = [refit_labels, own];
+            refit_labels = super::latent::best_of(&attrs.select(&distinct), &starts, k);
         }
         for (c, score) in best_jaccard(&distinct, labels, &refit_labels, k)
             .into_iter()

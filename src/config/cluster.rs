@@ -42,9 +42,10 @@ pub struct ClusterConfig {
     /// robustness suite. Every k's silhouette, gap and independence z are in `model_quality`.
     #[serde(default)]
     pub k_choice: KChoice,
-    /// How contacts are grouped at each k: `kmeans` (default) or `latent_class` (k-means,
-    /// then a latent class model fitted by EM from its clusters: each persona a distribution
-    /// per attribute rather than a point; see the README, "Checking the modelling").
+    /// How contacts are grouped at each k: `latent_class` (default: k-means, then a latent
+    /// class model fitted by EM from its clusters, each persona a distribution per column
+    /// family rather than a point, and the independence rule testing those classes) or
+    /// `kmeans` (k-means alone). The README ("Checking the modelling") compares them.
     #[serde(default)]
     pub method: Method,
     /// Null copies of each bucket (every column family permuted on its own) the structure test
@@ -69,9 +70,9 @@ pub struct ClusterConfig {
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// k-means on the design matrix.
-    #[default]
     Kmeans,
     /// k-means, refined by a latent class model.
+    #[default]
     LatentClass,
 }
 

@@ -59,11 +59,20 @@ fn personas_hold_on_designs_we_did_not_tune_on() {
             .collect();
         let proposed: BTreeSet<String> = r.auto.columns.iter().cloned().collect();
         assert_eq!(proposed, signal, "{name}: auto criteria\n{table}");
-        // Regression floor, well under the README's measured values: the 0.9 aim of issue 10
-        // is not met on every design yet (see the README's table).
-        assert!(r.signal.ari >= 0.45, "{name}: signal criteria\n{table}");
+        // Issue 10's aims, at the CI size: the planted personas with the signal columns as
+        // criteria, `auto` at least as close as the plain k-means baseline on the same exports.
+        assert!(r.signal.ari >= 0.9, "{name}: signal criteria\n{table}");
+        assert!(
+            r.auto.ari >= r.baseline.0,
+            "{name}: auto below the baseline\n{table}"
+        );
+        // Per bucket: 0.9 holds at 5,000 contacts (README); at 2,000 the user bucket splits a
+        // persona in two (k = 5), so the floor here is lower.
         if let Some(b) = &r.buckets {
             assert_eq!(b.per_bucket.len(), 2, "{name}\n{table}");
+            for (bucket, ari) in &b.per_bucket {
+                assert!(*ari >= 0.8, "{name}: bucket {bucket}\n{table}");
+            }
         }
     }
 }

@@ -40,6 +40,8 @@ pub const SHARES_COUNTED_IN: &str = "sessions";
 pub(super) struct Categorical {
     pub(super) codes: Vec<u16>,
     pub(super) levels: usize,
+    /// The design-column family it stands for.
+    pub(super) family: usize,
 }
 
 /// One composition: each row's count per level (row-major, `levels` per row).
@@ -47,6 +49,8 @@ pub(super) struct Categorical {
 pub(super) struct Composition {
     pub(super) counts: Vec<f64>,
     pub(super) levels: usize,
+    /// The design-column family it stands for.
+    pub(super) family: usize,
 }
 
 /// The attributes of a bucket's contacts (see the module header).
@@ -82,39 +86,58 @@ impl Attributes {
                 .iter()
                 .partition(|&&j| design.columns[j].ends_with("_missing"));
             let value_names: Vec<&str> = values.iter().map(|&j| &*design.columns[j]).collect();
-            if let Some(c) = table.and_then(|(t, rows)| composition(t, rows, &value_names)) {
-                out.compositions.push(c);
-            } else if one_categorical(&names) {
-                out.categorical.push(levels_of(x, &cols));
-            } else if values.len() == 1 {
-                let absent = |r: usize| missing.iter().any(|&j| x[[r, j]] != 0.0);
-                let column: Vec<f64> = x.column(values[0]).to_vec();
-                out.categorical.push(binned(&column, absent));
-            } else if !cols.is_empty() {
-                out.categorical.push(codebook(design, &cols, seed)?);
-            }
+            let categorical =
+                if let Some(c) = table.and_then(|(t, rows)| composition(t, rows, &value_names)) {
+                    out.compositions.push(Composition { family: f, ..c });
+                    continue;
+                } else if one_categorical(&names) {
+                    levels_of(x, &cols)
+                } else if values.len() == 1 {
+                    let absent = |r: usize| missing.iter().any(|&j| x[[r, j]] != 0.0);
+                    let column: Vec<f64> = x.column(values[0]).to_vec();
+                    binned(&column, absent)
+                } else if !cols.is_empty() {
+                    codebook(design, &cols, seed)?
+                } else {
+                    continue;
+                };
+            out.categorical.push(Categorical {
+                family: f,
+                ..categorical
+            });
         }
         Ok(out)
     }
 
     /// The attributes of the rows `idx` (indices into these rows).
     pub fn select(&self, idx: &[usize]) -> Attributes {
+        self.rearranged(idx.len(), |_| idx)
+    }
+
+    /// A copy in which the attribute of family `f` of row `i` is that of row `by_family[f][i]`
+    /// (a null copy: each family permuted on its own).
+    pub(super) fn permuted(&self, by_family: &[Vec<usize>]) -> Attributes {
+        self.rearranged(self.rows, |f| &by_family[f])
+    }
+
+    /// A copy whose attribute of family `f` takes its rows from `rows_of(f)`.
+    fn rearranged<'a>(&self, rows: usize, rows_of: impl Fn(usize) -> &'a [usize]) -> Attributes {
         Attributes {
             categorical: (self.categorical.iter())
                 .map(|a| Categorical {
-                    codes: idx.iter().map(|&r| a.codes[r]).collect(),
-                    levels: a.levels,
+                    codes: rows_of(a.family).iter().map(|&r| a.codes[r]).collect(),
+                    ..*a
                 })
                 .collect(),
             compositions: (self.compositions.iter())
                 .map(|c| Composition {
-                    counts: (idx.iter())
+                    counts: (rows_of(c.family).iter())
                         .flat_map(|&r| c.counts[r * c.levels..(r + 1) * c.levels].iter().copied())
                         .collect(),
-                    levels: c.levels,
+                    ..*c
                 })
                 .collect(),
-            rows: idx.len(),
+            rows,
         }
     }
 
@@ -150,6 +173,7 @@ fn levels_of(x: &ndarray::Array2<f64>, cols: &[usize]) -> Categorical {
     Categorical {
         codes,
         levels: cols.len().max(1),
+        family: 0,
     }
 }
 
@@ -186,6 +210,7 @@ pub(super) fn binned(values: &[f64], absent: impl Fn(usize) -> bool) -> Categori
     Categorical {
         codes,
         levels: edges.len() + 2,
+        family: 0,
     }
 }
 
@@ -215,7 +240,11 @@ fn composition(table: &FeatureTable, rows: &[usize], names: &[&str]) -> Option<C
         let rest = if seen { (1.0 - total).max(0.0) } else { 0.0 };
         counts.extend(row.iter().chain([&rest]).map(|s| s * weight));
     }
-    Some(Composition { counts, levels })
+    Some(Composition {
+        counts,
+        levels,
+        family: 0,
+    })
 }
 
 /// A family of several columns as codes: its distinct rows when there are at most [`CODES`],
@@ -227,6 +256,7 @@ fn codebook(design: &Design, cols: &[usize], seed: u64) -> Result<Categorical> {
         return Ok(Categorical {
             codes: Vec::new(),
             levels: 1,
+            family: 0,
         });
     }
     let mut distinct: BTreeMap<Vec<u64>, u16> = BTreeMap::new();
@@ -248,6 +278,7 @@ fn codebook(design: &Design, cols: &[usize], seed: u64) -> Result<Categorical> {
         return Ok(Categorical {
             codes,
             levels: distinct.len(),
+            family: 0,
         });
     }
     let flat = row_major(block.view());
@@ -267,6 +298,7 @@ fn codebook(design: &Design, cols: &[usize], seed: u64) -> Result<Categorical> {
     Ok(Categorical {
         codes,
         levels: CODES,
+        family: 0,
     })
 }
 

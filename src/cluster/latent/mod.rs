@@ -13,11 +13,19 @@
 //! attribute's level probabilities and each composition's multinomial (add-half smoothing) and
 //! gives every contact the class of highest posterior. The fit is deterministic.
 
+use ndarray::{Array2, Axis};
 use tracing::debug;
 
+use super::kmeans::fit_all_k;
+use super::rows::{assign_flat, row_major};
+use super::KMeansSettings;
+use crate::error::Result;
+
 mod attributes;
+mod split;
 
 pub use attributes::{Attributes, SHARES_COUNTED_IN};
+pub use split::split_z;
 
 /// Most EM iterations.
 const MAX_ITER: usize = 200;
@@ -74,17 +82,18 @@ fn maximise(attrs: &Attributes, resp: &[f64], k: usize) -> Parameters {
 }
 
 /// The E-step for the rows from `first` on: their responsibilities into `resp` (`k` per row)
-/// and their most likely class into `labels`.
+/// and their most likely class into `labels`; returns their log-likelihood.
 fn expect(
     attrs: &Attributes,
     params: &Parameters,
     first: usize,
     resp: &mut [f64],
     labels: &mut [usize],
-) {
+) -> f64 {
     let k = params.log_share.len();
     let categorical = attrs.categorical.iter().zip(&params.tables);
     let compositions = (attrs.compositions.iter()).zip(&params.tables[attrs.categorical.len()..]);
+    let mut loglik = 0.0;
     for (i, (ll, label)) in resp.chunks_exact_mut(k).zip(labels).enumerate() {
         let r = first + i;
         for (c, l) in ll.iter_mut().enumerate() {
@@ -103,46 +112,115 @@ fn expect(
         let max = ll.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         ll.iter_mut().for_each(|l| *l = (*l - max).exp());
         let total: f64 = ll.iter().sum();
+        loglik += max + total.ln();
         ll.iter_mut().for_each(|l| *l /= total);
         *label = (0..k)
             .max_by(|&a, &b| ll[a].total_cmp(&ll[b]).then(b.cmp(&a)))
             .unwrap_or(0);
     }
+    loglik
 }
 
 /// The labels of `k` latent classes fitted by EM from the starting `labels` (one per row of
 /// `attrs`, in `0..k`).
 pub fn refine(attrs: &Attributes, labels: &[usize], k: usize) -> Vec<usize> {
-    let n = attrs.len();
-    if n == 0 || k < 2 || labels.len() != n {
+    if k < 2 {
         return labels.to_vec();
+    }
+    fit(attrs, labels, k).0
+}
+
+/// [`refine`], with the log-likelihood of the fitted model (`k = 1`: one class).
+pub fn fit(attrs: &Attributes, labels: &[usize], k: usize) -> (Vec<usize>, f64) {
+    let n = attrs.len();
+    if n == 0 || k == 0 || labels.len() != n {
+        return (labels.to_vec(), 0.0);
     }
     let mut resp = vec![0.0; n * k];
     labels
         .iter()
         .enumerate()
-        .for_each(|(r, &c)| resp[r * k + c] = 1.0);
+        .for_each(|(r, &c)| resp[r * k + c.min(k - 1)] = 1.0);
     let mut last = labels.to_vec();
+    let mut loglik = 0.0;
     let threads = super::rows::cores().min(n / MIN_ROWS_PER_THREAD).max(1);
     let chunk = n.div_ceil(threads);
     for iter in 0..MAX_ITER {
         let params = maximise(attrs, &resp, k);
         let mut now = vec![0; n];
         let params = &params;
-        std::thread::scope(|scope| {
+        loglik = std::thread::scope(|scope| {
             let parts = resp.chunks_mut(chunk * k).zip(now.chunks_mut(chunk));
-            for (t, (resp, labels)) in parts.enumerate() {
-                scope.spawn(move || expect(attrs, params, t * chunk, resp, labels));
-            }
+            let handles: Vec<_> = parts
+                .enumerate()
+                .map(|(t, (resp, labels))| {
+                    scope.spawn(move || expect(attrs, params, t * chunk, resp, labels))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .sum()
         });
         let changed = now.iter().zip(&last).filter(|(a, b)| a != b).count();
         last = now;
-        if changed == 0 && iter > 0 {
+        if (changed == 0 && iter > 0) || k == 1 {
             debug!(iter, "Latent classes converged.");
             break;
         }
     }
-    last
+    (last, loglik)
+}
+
+/// Of the EM fits from each of `starts` (labels in `0..k`), the labels of the highest
+/// likelihood (ties: the earlier start). EM finds a local optimum near its start; k-means
+/// starts favour splitting large personas over keeping a small one whole, so the callers add
+/// starts that k-means would not give (see [`divided`]).
+pub fn best_of(attrs: &Attributes, starts: &[Vec<usize>], k: usize) -> Vec<usize> {
+    let mut best: Option<(Vec<usize>, f64)> = None;
+    for start in starts {
+        let (labels, loglik) = fit(attrs, start, k);
+        if best.as_ref().is_none_or(|(_, b)| loglik > *b) {
+            best = Some((labels, loglik));
+        }
+    }
+    best.map_or_else(Vec::new, |(labels, _)| labels)
+}
+
+/// A start for one class more: `labels` (classes `0..k`) with class `class` divided in two by
+/// two latent classes fitted on its rows (EM from 2-means on its rows of `x`); its second half
+/// becomes class `k`.
+pub fn divided(
+    x: &Array2<f64>,
+    attrs: &Attributes,
+    labels: &[usize],
+    (class, k): (usize, usize),
+    km: &KMeansSettings,
+) -> Result<Vec<usize>> {
+    let rows: Vec<usize> = (0..labels.len()).filter(|&r| labels[r] == class).collect();
+    let mut out = labels.to_vec();
+    if rows.len() < 2 || x.ncols() == 0 {
+        return Ok(out);
+    }
+    let sub = x.select(Axis(0), &rows);
+    let flat = row_major(sub.view());
+    let two = KMeansSettings {
+        k_min: 2,
+        k_max: 2,
+        ..km.clone()
+    };
+    let runs = fit_all_k(&flat, sub.ncols(), 2, &two)?;
+    let Some((_, centroids, _)) = runs.first() else {
+        return Ok(out);
+    };
+    let start = assign_flat(&flat, sub.ncols(), centroids);
+    let halves = refine(&attrs.select(&rows), &start, 2);
+    for (&r, &h) in rows.iter().zip(&halves) {
+        if h == 1 {
+            out[r] = k;
+        }
+    }
+    Ok(out)
 }
 
 /// `labels` renumbered by class size, largest first (ties: the lower old label), empty

@@ -1,0 +1,163 @@
+//! Whether one persona is one latent class: the independence rule's test per cluster when
+//! `cluster.method = "latent_class"`.
+//!
+//! Two latent classes fit a cluster better than one by some log-likelihood; on a null copy of
+//! the cluster (every column family permuted on its own, rows moving only among contacts with
+//! the same missing values, as in [`crate::cluster::structure`]) they gain only what chance
+//! gives. The cluster is one class when its gain lies within the null copies' range. The data
+//! and each null copy get the same procedure: 2-means on the design rows as the start, then EM.
+//! A test on k-means' own split would miss personas that differ in many small ways at once
+//! (the ones the latent class model tells apart), and call such a pair one persona.
+
+use ndarray::{Array2, Axis};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256Plus;
+
+use super::super::kmeans::fit_all_k;
+use super::super::rows::{assign_flat, row_major};
+use super::super::structure::NullSettings;
+use super::super::KMeansSettings;
+use super::{fit, Attributes};
+use crate::error::Result;
+
+/// EM starts per gain (see [`gain`]).
+const STARTS: u64 = 3;
+/// Salt of the split test's RNG.
+const SPLIT_SALT: u64 = 0x4C43_415F_5350_4C54;
+
+/// The gain of two latent classes over one on `rows` against null copies of those rows, in
+/// null spreads (`rows.len() < min_rows`: 0). `x` and `attrs` hold the same rows; `families`
+/// is each design column's family, `strata` each row's missingness pattern.
+pub fn split_z(
+    (x, attrs): (&Array2<f64>, &Attributes),
+    families: &[usize],
+    rows: &[usize],
+    strata: &[u64],
+    (km, null): (&KMeansSettings, &NullSettings),
+    min_rows: usize,
+) -> Result<f64> {
+    if rows.len() < min_rows {
+        return Ok(0.0);
+    }
+    let mut rng = Xoshiro256Plus::seed_from_u64(km.seed ^ SPLIT_SALT ^ rows.len() as u64);
+    let rows: Vec<usize> = if rows.len() > null.sample {
+        let mut picked: Vec<usize> = rows
+            .choose_multiple(&mut rng, null.sample)
+            .copied()
+            .collect();
+        picked.sort_unstable();
+        picked
+    } else {
+        rows.to_vec()
+    };
+    let data = x.select(Axis(0), &rows);
+    let data_attrs = attrs.select(&rows);
+    let two = KMeansSettings {
+        k_min: 2,
+        k_max: 2,
+        restarts: null.restarts,
+        ..km.clone()
+    };
+    let observed = gain(&data, &data_attrs, &two)?;
+    let mut by_stratum: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+    for (i, &r) in rows.iter().enumerate() {
+        by_stratum.entry(strata[r]).or_default().push(i);
+    }
+    let n_families = families.iter().map(|f| f + 1).max().unwrap_or(0);
+    let mut null_gains = Vec::with_capacity(null.resamples);
+    for _ in 0..null.resamples {
+        // Row i of family f comes from row by_family[f][i], within its stratum.
+        let by_family: Vec<Vec<usize>> = (0..n_families)
+            .map(|_| {
+                let mut from: Vec<usize> = (0..rows.len()).collect();
+                for members in by_stratum.values() {
+                    let mut shuffled = members.clone();
+                    shuffled.shuffle(&mut rng);
+                    members
+                        .iter()
+                        .zip(&shuffled)
+                        .for_each(|(&to, &src)| from[to] = src);
+                }
+                from
+            })
+            .collect();
+        let copy = Array2::from_shape_fn(data.dim(), |(i, j)| data[[by_family[families[j]][i], j]]);
+        null_gains.push(gain(&copy, &data_attrs.permuted(&by_family), &two)?);
+    }
+    let b = null_gains.len().max(1) as f64;
+    let mean = null_gains.iter().sum::<f64>() / b;
+    let var = null_gains.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (b - 1.0).max(1.0);
+    let spread = (var.sqrt() * (1.0 + 1.0 / b).sqrt()).max(1e-9);
+    Ok((observed - mean) / spread)
+}
+
+/// The log-likelihood two latent classes gain over one: the best of EM from [`STARTS`]
+/// 2-means splits of `x` (the best of the settings' restarts, then one k-means++ start each,
+/// seeded in turn). One EM run from one split
+/// lands on one of several local optima; the best of a few makes the gain, on the data and on
+/// each null copy alike, much less a matter of luck.
+fn gain(x: &Array2<f64>, attrs: &Attributes, two: &KMeansSettings) -> Result<f64> {
+    if x.ncols() == 0 || x.nrows() < 2 {
+        return Ok(0.0);
+    }
+    let flat = row_major(x.view());
+    let (_, one) = fit(attrs, &vec![0; attrs.len()], 1);
+    let mut best = f64::NEG_INFINITY;
+    for start in 0..STARTS {
+        // The first start is k-means' best of its restarts, the others one restart each.
+        let settings = KMeansSettings {
+            seed: two.seed.wrapping_add(start),
+            restarts: if start == 0 { two.restarts } else { 1 },
+            ..two.clone()
+        };
+        let runs = fit_all_k(&flat, x.ncols(), 2, &settings)?;
+        if let Some((_, centroids, _)) = runs.first() {
+            let labels = assign_flat(&flat, x.ncols(), centroids);
+            best = best.max(fit(attrs, &labels, 2).1);
+        }
+    }
+    Ok(if best.is_finite() { best - one } else { 0.0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::design;
+    use super::*;
+    use rand::Rng;
+
+    /// Two groups over 6 yes/no families, every family yes with probability 0.7 in one group
+    /// and 0.3 in the other, independently inside each group.
+    fn data(n: usize, seed: u64) -> Array2<f64> {
+        let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+        Array2::from_shape_fn((n, 6), |(i, _)| {
+            let p = if i % 2 == 0 { 0.7 } else { 0.3 };
+            f64::from(u8::from(rng.gen::<f64>() < p))
+        })
+    }
+
+    #[test]
+    fn two_classes_stand_out_of_the_null_and_one_class_does_not() {
+        let n = 2000;
+        let x = data(n, 7);
+        let d = design(
+            x.clone(),
+            &["a", "b", "c", "d", "e", "f"],
+            &[0, 1, 2, 3, 4, 5],
+        );
+        let attrs = Attributes::new(&d, None, 1).unwrap();
+        let km = KMeansSettings::default();
+        let null = NullSettings {
+            sample: n,
+            ..NullSettings::default()
+        };
+        let z = |rows: &[usize]| {
+            let strata = vec![0; n];
+            split_z((&x, &attrs), &d.families, rows, &strata, (&km, &null), 20).unwrap()
+        };
+        let all: Vec<usize> = (0..n).collect();
+        assert!(z(&all) > 3.0, "{}", z(&all));
+        let one: Vec<usize> = (0..n).step_by(2).collect();
+        assert!(z(&one) < 3.0, "{}", z(&one));
+    }
+}
