@@ -141,6 +141,14 @@ impl Attributes {
         }
     }
 
+    /// Free parameters of one class: its share and, per attribute, its level probabilities
+    /// (levels - 1).
+    pub fn class_parameters(&self) -> usize {
+        let levels = self.categorical.iter().map(|a| a.levels);
+        let levels = levels.chain(self.compositions.iter().map(|c| c.levels));
+        1 + levels.map(|l| l.saturating_sub(1)).sum::<usize>()
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.rows

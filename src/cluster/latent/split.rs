@@ -13,6 +13,7 @@ use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
+use tracing::debug;
 
 use super::super::kmeans::fit_all_k;
 use super::super::rows::{assign_flat, row_major};
@@ -89,7 +90,18 @@ pub fn split_z(
     let mean = null_gains.iter().sum::<f64>() / b;
     let var = null_gains.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (b - 1.0).max(1.0);
     let spread = (var.sqrt() * (1.0 + 1.0 / b).sqrt()).max(1e-9);
-    Ok((observed - mean) / spread)
+    // One more class must also pay for its parameters (BIC's penalty): a dependence too weak
+    // to do that is not a second persona, however significant thousands of contacts make it.
+    let penalty = data_attrs.class_parameters() as f64 / 2.0 * (rows.len() as f64).ln();
+    debug!(
+        rows = rows.len(),
+        observed,
+        null_mean = mean,
+        null_spread = spread,
+        penalty,
+        "Latent split against the null."
+    );
+    Ok((observed - mean.max(penalty)) / spread)
 }
 
 /// The log-likelihood two latent classes gain over one: the best of EM from [`STARTS`]
