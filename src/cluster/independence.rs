@@ -12,9 +12,10 @@
 //! for every cluster, its 2-means split's gap against null copies of the cluster's rows, in
 //! null spreads, is at most the normal quantile of `1 - alpha / k` (the bucket's false-alarm
 //! rate, Bonferroni over the k clusters). With `cluster.method = "latent_class"` the clusters
-//! are latent classes and the split tested is theirs: two classes' log-likelihood gain over one,
-//! against the same null copies ([`super::latent::split_z`]). Rules that score the whole bucket (silhouette, gap)
-//! keep splitting a persona whose contacts differ at random on one attribute (20 % of a persona
+//! are latent classes and the split tested is theirs: two classes' log-likelihood gain over
+//! one, against the same null copies and BIC's price of one more class
+//! ([`super::latent::split_z`]). Rules that score the whole bucket (silhouette, gap) keep
+//! splitting a persona whose contacts differ at random on one attribute (20 % of a persona
 //! reading on a phone rather than a laptop), because with thousands of contacts such a
 //! subgroup is tight; inside the persona that attribute is independent of the rest, so this
 //! rule leaves it whole. When no k passes (the data has dependence inside its groups that no

@@ -4,8 +4,11 @@
 //! Two latent classes fit a cluster better than one by some log-likelihood; on a null copy of
 //! the cluster (every column family permuted on its own, rows moving only among contacts with
 //! the same missing values, as in [`crate::cluster::structure`]) they gain only what chance
-//! gives. The cluster is one class when its gain lies within the null copies' range. The data
-//! and each null copy get the same procedure: 2-means on the design rows as the start, then EM.
+//! gives. The cluster is one class when its gain lies within the null copies' range, or does
+//! not pay BIC's price of one more class ((parameters of a class / 2) x ln(contacts)): with
+//! thousands of contacts a dependence far too weak to make two personas (a persona's
+//! executives reading a little more about pricing) is still significant. The data and each
+//! null copy get the same procedure: 2-means on the design rows as the start, then EM.
 //! A test on k-means' own split would miss personas that differ in many small ways at once
 //! (the ones the latent class model tells apart), and call such a pair one persona.
 
@@ -27,9 +30,10 @@ const STARTS: u64 = 3;
 /// Salt of the split test's RNG.
 const SPLIT_SALT: u64 = 0x4C43_415F_5350_4C54;
 
-/// The gain of two latent classes over one on `rows` against null copies of those rows, in
-/// null spreads (`rows.len() < min_rows`: 0). `x` and `attrs` hold the same rows; `families`
-/// is each design column's family, `strata` each row's missingness pattern.
+/// The gain of two latent classes over one on `rows` beyond the larger of the null copies'
+/// mean gain and BIC's price of one more class, in null spreads (`rows.len() < min_rows`: 0).
+/// `x` and `attrs` hold the same rows; `families` is each design column's family, `strata`
+/// each row's missingness pattern.
 pub fn split_z(
     (x, attrs): (&Array2<f64>, &Attributes),
     families: &[usize],
