@@ -1,6 +1,7 @@
 //! Segmentation: splits the contacts into buckets (everyone, or buyers and end users when the
-//! config maps buying roles) and fits k-means in each bucket on the design matrix of the
-//! segmentation criteria.
+//! config maps buying roles) and, in each bucket, fits k-means on the design matrix of the
+//! segmentation criteria, refined into latent classes (`cluster.method = "latent_class"`,
+//! the default; see [`super::latent`]).
 
 use tracing::{info, info_span, warn};
 
