@@ -14,6 +14,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 
 use crate::error::Result;
 use crate::output::parquet::write_parquet;
+use crate::output::PART;
 
 /// Rows per Arrow batch while landing.
 pub const BATCH_ROWS: usize = 65_536;
@@ -91,7 +92,7 @@ impl Lineage {
     ) -> Result<()> {
         columns.extend(self.finish());
         let batch = RecordBatch::try_new(schema.clone(), columns)?;
-        write_parquet(&dir.join("part-0.parquet"), schema, &[batch])?;
+        write_parquet(&dir.join(PART), schema, &[batch])?;
         Ok(())
     }
 }

@@ -23,6 +23,7 @@ use crate::config::TextEncoding;
 use crate::error::Result;
 use crate::landing::{Counts, Lineage, Reject, BATCH_ROWS};
 use crate::output::parquet::ParquetSink;
+use crate::output::PART;
 use crate::sources::store::archive::csv_inputs;
 use crate::sources::LandContext;
 
@@ -38,7 +39,7 @@ pub fn land(ctx: &LandContext<'_>, spec: &CsvSpec<'_>) -> Result<(Counts, Vec<Re
         note_extra_columns(h, spec);
     }
     let schema = landed_schema(preset, &columns);
-    let path = ctx.landed_dir.join("part-0.parquet");
+    let path = ctx.landed_dir.join(PART);
     let mut sink = ParquetSink::create(&path, schema.clone())?;
     let mut counts = Counts::default();
     let mut rejects = Vec::new();
