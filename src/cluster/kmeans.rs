@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 
-use super::rows::{add, cores, row, sq_dist};
+use super::rows::{add, assign_flat, cores, row, sq_dist};
 use super::KMeansSettings;
 use crate::error::{Error, Result};
 
@@ -72,6 +72,25 @@ pub(super) fn fit_all_k(x: &[f64], d: usize, k_max: usize, s: &KMeansSettings) -
         .map(best)
         .collect::<Option<Vec<Run>>>()
         .ok_or_else(|| Error::Cluster("a k-means restart did not finish".to_string()))
+}
+
+/// Each row's cluster under k-means with `k` clusters (the best of `s.restarts` restarts,
+/// seeded from `s.seed`; `s`'s k range is ignored); `None` when no restart finished.
+pub(super) fn labels_at(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    s: &KMeansSettings,
+) -> Result<Option<Vec<usize>>> {
+    let one_k = KMeansSettings {
+        k_min: k,
+        k_max: k,
+        ..s.clone()
+    };
+    let runs = fit_all_k(x, d, k, &one_k)?;
+    Ok(runs
+        .first()
+        .map(|(_, centroids, _)| assign_flat(x, d, centroids)))
 }
 
 /// k-means++ seeding: the first centroid uniformly, each next one with probability

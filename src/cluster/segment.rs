@@ -157,7 +157,7 @@ pub fn segment(
             classes,
         } = fit_small_aware(&design, &settings, &null, (cluster_cfg.k_choice, latent))?;
         let stable = |model: &ClusterModel| {
-            super::stability::stability_of(
+            super::stability::stability(
                 &design.matrix,
                 &model.labels,
                 model.k,

@@ -22,22 +22,11 @@ const BOOT_RESTARTS: usize = 3;
 
 /// Mean best-match Jaccard of each of the `k` clusters of `labels` over `resamples` bootstrap
 /// refits of `sample` rows each (at most the number of rows). Empty when `resamples` is 0.
+/// With `latent` (the latent class attributes of the rows of `x`, `cluster.method =
+/// "latent_class"`), each refit's k-means clusters are refined by the same latent class model
+/// ([`super::latent`]) before they are compared, so the procedure is resampled, not k-means
+/// alone; EM also starts from the original classes and the likelier fit is kept.
 pub fn stability(
-    x: &Array2<f64>,
-    labels: &[usize],
-    k: usize,
-    settings: &KMeansSettings,
-    resamples: usize,
-    sample: usize,
-) -> Result<Vec<f64>> {
-    stability_of(x, labels, k, settings, (resamples, sample), None)
-}
-
-/// [`stability`] of clusters grouped as `cluster.method` groups them: with `latent` (the
-/// latent class attributes of the rows of `x`), each refit's k-means clusters are refined by the same latent class
-/// model ([`super::latent`]) before they are compared, so the procedure is resampled, not
-/// k-means alone; EM also starts from the original classes and the likelier fit is kept.
-pub fn stability_of(
     x: &Array2<f64>,
     labels: &[usize],
     k: usize,
@@ -143,7 +132,7 @@ mod tests {
     fn separated_clusters_are_stable() {
         let x = blobs(&[(0.0, 0.0), (10.0, 0.0), (0.0, 10.0)], 100, 1.0);
         let labels: Vec<usize> = (0..300).map(|i| i / 100).collect();
-        let s = stability(&x, &labels, 3, &KMeansSettings::default(), 10, 300).unwrap();
+        let s = stability(&x, &labels, 3, &KMeansSettings::default(), (10, 300), None).unwrap();
         assert!(s.iter().all(|v| *v > 0.95), "{s:?}");
     }
 
@@ -159,7 +148,7 @@ mod tests {
             ..KMeansSettings::default()
         };
         let model = super::super::fit(&x, &s0).unwrap();
-        let s = stability(&x, &model.labels, 4, &s0, 10, 400).unwrap();
+        let s = stability(&x, &model.labels, 4, &s0, (10, 400), None).unwrap();
         let mean = s.iter().sum::<f64>() / s.len() as f64;
         assert!(mean < 0.9, "{s:?}");
     }

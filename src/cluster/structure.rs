@@ -118,11 +118,7 @@ pub fn gaps(
     // The data gets the model's restarts (its dispersion is one number, a poor local optimum
     // would show as a dip in the gap); each null copy fewer, its noise averages out over B.
     let observed = log_w(&data, km.restarts.max(s.restarts))?;
-    let mut strata_rows: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
-    for (i, s) in strata.iter().enumerate() {
-        strata_rows.entry(*s).or_default().push(i);
-    }
-    let strata_rows: Vec<Vec<usize>> = strata_rows.into_values().collect();
+    let strata_rows = rows_by_stratum(strata.iter().copied());
     let mut null: Vec<Vec<f64>> = Vec::with_capacity(s.resamples);
     for _ in 0..s.resamples {
         null.push(log_w(
@@ -130,22 +126,64 @@ pub fn gaps(
             s.restarts,
         )?);
     }
-    let b = null.len().max(1) as f64;
     Ok((km.k_min..=km.k_max)
         .zip(observed)
         .enumerate()
         .map(|(i, (k, log_w))| {
             let vals: Vec<f64> = null.iter().map(|v| v[i]).collect();
-            let mean = vals.iter().sum::<f64>() / b;
-            let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (b - 1.0).max(1.0);
+            let (null_mean, null_sd) = mean_and_spread(&vals);
             KGap {
                 k,
                 log_w,
-                null_mean: mean,
-                null_sd: var.sqrt() * (1.0 + 1.0 / b).sqrt(),
+                null_mean,
+                null_sd,
             }
         })
         .collect())
+}
+
+/// The mean of null statistics and their spread, `sd * sqrt(1 + 1/B)` (the gap statistic's
+/// `s_k`, for B values).
+pub(super) fn mean_and_spread(vals: &[f64]) -> (f64, f64) {
+    let b = vals.len().max(1) as f64;
+    let mean = vals.iter().sum::<f64>() / b;
+    let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (b - 1.0).max(1.0);
+    (mean, var.sqrt() * (1.0 + 1.0 / b).sqrt())
+}
+
+/// Row indices grouped by stratum (`strata` gives each row's), strata in ascending order.
+pub(super) fn rows_by_stratum(strata: impl IntoIterator<Item = u64>) -> Vec<Vec<usize>> {
+    let mut by: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+    for (i, s) in strata.into_iter().enumerate() {
+        by.entry(s).or_default().push(i);
+    }
+    by.into_values().collect()
+}
+
+/// The rows of one null copy: row `i` of family `f` comes from row `out[f][i]`, each family
+/// shuffled on its own and rows moving only within their stratum (`strata`: the rows of each).
+pub(super) fn family_permutations(
+    rows: usize,
+    families: usize,
+    strata: &[Vec<usize>],
+    rng: &mut Xoshiro256Plus,
+) -> Vec<Vec<usize>> {
+    (0..families)
+        .map(|_| {
+            let mut from: Vec<usize> = (0..rows).collect();
+            for members in strata {
+                let mut shuffled = members.clone();
+                shuffled.shuffle(rng);
+                (members.iter().zip(&shuffled)).for_each(|(&to, &src)| from[to] = src);
+            }
+            from
+        })
+        .collect()
+}
+
+/// Number of families in `families` (each design column's family index).
+pub(super) fn family_count(families: &[usize]) -> usize {
+    families.iter().map(|f| f + 1).max().unwrap_or(0)
 }
 
 /// A null copy: each family of columns permuted on its own, rows moving only within their
@@ -156,21 +194,13 @@ fn permuted(
     strata: &[Vec<usize>],
     rng: &mut Xoshiro256Plus,
 ) -> Array2<f64> {
-    let mut out = x.clone();
-    let n_families = families.iter().map(|f| f + 1).max().unwrap_or(0);
-    for f in 0..n_families {
-        let cols: Vec<usize> = (0..families.len()).filter(|&j| families[j] == f).collect();
-        for rows in strata {
-            let mut from = rows.clone();
-            from.shuffle(rng);
-            for (&to, &src) in rows.iter().zip(&from) {
-                for &j in &cols {
-                    out[[to, j]] = x[[src, j]];
-                }
-            }
-        }
-    }
-    out
+    let from = family_permutations(x.nrows(), family_count(families), strata, rng);
+    rearranged(x, families, &from)
+}
+
+/// `x` with row `i` of every column of family `f` taken from row `from[f][i]`.
+pub(super) fn rearranged(x: &Array2<f64>, families: &[usize], from: &[Vec<usize>]) -> Array2<f64> {
+    Array2::from_shape_fn(x.dim(), |(i, j)| x[[from[families[j]][i], j]])
 }
 
 /// The verdict on a bucket's chosen k.

@@ -22,8 +22,8 @@ use ndarray::Axis;
 use crate::error::Result;
 use crate::features::{Design, FeatureTable};
 
-use super::super::kmeans::fit_all_k;
-use super::super::rows::{assign_flat, row_major};
+use super::super::kmeans::labels_at;
+use super::super::rows::row_major;
 use super::super::KMeansSettings;
 
 /// Quantile bins of a number.
@@ -291,16 +291,12 @@ fn codebook(design: &Design, cols: &[usize], seed: u64) -> Result<Categorical> {
     }
     let flat = row_major(block.view());
     let settings = KMeansSettings {
-        k_min: CODES,
-        k_max: CODES,
         seed,
         restarts: CODE_RESTARTS,
         ..KMeansSettings::default()
     };
-    let runs = fit_all_k(&flat, d, CODES, &settings)?;
-    let centroids = runs.first().map(|r| r.1.clone()).unwrap_or_default();
-    let codes = assign_flat(&flat, d, &centroids)
-        .into_iter()
+    let labels = labels_at(&flat, d, CODES, &settings)?;
+    let codes = (labels.unwrap_or_else(|| vec![0; block.nrows()]).into_iter())
         .map(|c| c as u16)
         .collect();
     Ok(Categorical {

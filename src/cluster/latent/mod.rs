@@ -16,8 +16,8 @@
 use ndarray::{Array2, Axis};
 use tracing::debug;
 
-use super::kmeans::fit_all_k;
-use super::rows::{assign_flat, row_major};
+use super::kmeans::labels_at;
+use super::rows::row_major;
 use super::KMeansSettings;
 use crate::error::Result;
 
@@ -203,17 +203,9 @@ pub fn divided(
         return Ok(out);
     }
     let sub = x.select(Axis(0), &rows);
-    let flat = row_major(sub.view());
-    let two = KMeansSettings {
-        k_min: 2,
-        k_max: 2,
-        ..km.clone()
-    };
-    let runs = fit_all_k(&flat, sub.ncols(), 2, &two)?;
-    let Some((_, centroids, _)) = runs.first() else {
+    let Some(start) = labels_at(&row_major(sub.view()), sub.ncols(), 2, km)? else {
         return Ok(out);
     };
-    let start = assign_flat(&flat, sub.ncols(), centroids);
     let halves = refine(&attrs.select(&rows), &start, 2);
     for (&r, &h) in rows.iter().zip(&halves) {
         if h == 1 {

@@ -18,9 +18,11 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use tracing::debug;
 
-use super::super::kmeans::fit_all_k;
-use super::super::rows::{assign_flat, row_major};
-use super::super::structure::NullSettings;
+use super::super::kmeans::labels_at;
+use super::super::rows::row_major;
+use super::super::structure::{
+    family_count, family_permutations, mean_and_spread, rearranged, rows_by_stratum, NullSettings,
+};
 use super::super::KMeansSettings;
 use super::{fit, Attributes};
 use crate::error::Result;
@@ -65,35 +67,16 @@ pub fn split_z(
         ..km.clone()
     };
     let observed = gain(&data, &data_attrs, &two)?;
-    let mut by_stratum: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
-    for (i, &r) in rows.iter().enumerate() {
-        by_stratum.entry(strata[r]).or_default().push(i);
-    }
-    let n_families = families.iter().map(|f| f + 1).max().unwrap_or(0);
+    let by_stratum = rows_by_stratum(rows.iter().map(|&r| strata[r]));
+    let n_families = family_count(families);
     let mut null_gains = Vec::with_capacity(null.resamples);
     for _ in 0..null.resamples {
-        // Row i of family f comes from row by_family[f][i], within its stratum.
-        let by_family: Vec<Vec<usize>> = (0..n_families)
-            .map(|_| {
-                let mut from: Vec<usize> = (0..rows.len()).collect();
-                for members in by_stratum.values() {
-                    let mut shuffled = members.clone();
-                    shuffled.shuffle(&mut rng);
-                    members
-                        .iter()
-                        .zip(&shuffled)
-                        .for_each(|(&to, &src)| from[to] = src);
-                }
-                from
-            })
-            .collect();
-        let copy = Array2::from_shape_fn(data.dim(), |(i, j)| data[[by_family[families[j]][i], j]]);
+        let by_family = family_permutations(rows.len(), n_families, &by_stratum, &mut rng);
+        let copy = rearranged(&data, families, &by_family);
         null_gains.push(gain(&copy, &data_attrs.permuted(&by_family), &two)?);
     }
-    let b = null_gains.len().max(1) as f64;
-    let mean = null_gains.iter().sum::<f64>() / b;
-    let var = null_gains.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (b - 1.0).max(1.0);
-    let spread = (var.sqrt() * (1.0 + 1.0 / b).sqrt()).max(1e-9);
+    let (mean, spread) = mean_and_spread(&null_gains);
+    let spread = spread.max(1e-9);
     // One more class must also pay for its parameters (BIC's penalty): a dependence too weak
     // to do that is not a second persona, however significant thousands of contacts make it.
     let penalty = data_attrs.class_parameters() as f64 / 2.0 * (rows.len() as f64).ln();
@@ -110,9 +93,9 @@ pub fn split_z(
 
 /// The log-likelihood two latent classes gain over one: the best of EM from [`STARTS`]
 /// 2-means splits of `x` (the best of the settings' restarts, then one k-means++ start each,
-/// seeded in turn). One EM run from one split
-/// lands on one of several local optima; the best of a few makes the gain, on the data and on
-/// each null copy alike, much less a matter of luck.
+/// seeded in turn). One EM run from one split lands on one of several local optima; the best
+/// of a few makes the gain, on the data and on each null copy alike, much less a matter of
+/// luck.
 fn gain(x: &Array2<f64>, attrs: &Attributes, two: &KMeansSettings) -> Result<f64> {
     if x.ncols() == 0 || x.nrows() < 2 {
         return Ok(0.0);
@@ -127,9 +110,7 @@ fn gain(x: &Array2<f64>, attrs: &Attributes, two: &KMeansSettings) -> Result<f64
             restarts: if start == 0 { two.restarts } else { 1 },
             ..two.clone()
         };
-        let runs = fit_all_k(&flat, x.ncols(), 2, &settings)?;
-        if let Some((_, centroids, _)) = runs.first() {
-            let labels = assign_flat(&flat, x.ncols(), centroids);
+        if let Some(labels) = labels_at(&flat, x.ncols(), 2, &settings)? {
             best = best.max(fit(attrs, &labels, 2).1);
         }
     }
