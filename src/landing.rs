@@ -140,6 +140,17 @@ impl Counts {
         self.accepted += other.accepted;
         self.rejected += other.rejected;
     }
+
+    /// Count one row read: accepted when `row` is `Ok`, rejected when it is `Err` (the reason);
+    /// gives `row` back, to land or reject.
+    pub fn tally<T, E>(&mut self, row: std::result::Result<T, E>) -> std::result::Result<T, E> {
+        self.read += 1;
+        match row {
+            Ok(_) => self.accepted += 1,
+            Err(_) => self.rejected += 1,
+        }
+        row
+    }
 }
 
 /// One row that could not be read, with where it came from and why.

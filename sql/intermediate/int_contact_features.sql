@@ -68,12 +68,9 @@ features as (
         cast(coalesce(sessions, 0) as double) as sessions,
         cast(coalesce(page_views, 0) as double) as page_views,
         cast(coalesce(sections_visited, 0) as double) as sections_visited,
-        -- shares of events by content section and device; null (unknown, not zero) for
+        -- shares of events by content group (`share_<group>`) and device; null (unknown, not zero) for
         -- contacts with no web activity
-        share_docs,
-        share_pricing,
-        share_discounts,
-        share_blog,
+        {{ content_group_columns }}
         share_mobile,
         share_desktop,
         share_medium_organic,

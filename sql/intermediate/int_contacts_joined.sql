@@ -23,10 +23,7 @@ joined as (
         w.sessions,
         w.page_views,
         w.sections_visited,
-        w.share_docs,
-        w.share_pricing,
-        w.share_discounts,
-        w.share_blog,
+        {{ content_group_columns }}
         w.share_mobile,
         w.share_desktop,
         w.share_medium_organic,

@@ -1,6 +1,7 @@
 -- Web behaviour per contact, from the event counts of `int_web_event_groups`.
--- Content sections are grouped into the interests personas are told apart by; devices and
--- traffic mediums each get the share of every value, not only the most frequent one.
+-- The content group shares template variable gives every content group (`[web]` in the pipeline config) its
+-- share of the contact's events, `share_<group>`: the interests personas are told apart by.
+-- Devices and traffic mediums each get the share of every value, not only the most frequent one.
 -- Distinct counts are two-level aggregations (group by contact and value, then count): a
 -- `count(distinct ...)` per contact keeps a hash set per contact, which does not scale to
 -- millions of contacts.
@@ -13,10 +14,7 @@ per_contact as (
         contact_id,
         sum(events) as events,
         sum(page_views) as page_views,
-        sum(case when content_section in ('docs', 'api', 'changelog') then events else 0 end) * 1.0 / sum(events) as share_docs,
-        sum(case when content_section in ('pricing', 'case-studies', 'security', 'product') then events else 0 end) * 1.0 / sum(events) as share_pricing,
-        sum(case when content_section in ('discounts', 'templates') then events else 0 end) * 1.0 / sum(events) as share_discounts,
-        sum(case when content_section = 'blog' then events else 0 end) * 1.0 / sum(events) as share_blog,
+        {{ content_group_shares }}
         sum(case when device_category in ('mobile', 'tablet') then events else 0 end) * 1.0 / sum(events) as share_mobile,
         sum(case when device_category = 'desktop' then events else 0 end) * 1.0 / sum(events) as share_desktop,
         -- every traffic medium GA4 sets by default, so no channel is reduced to the top one

@@ -1,5 +1,5 @@
 -- Staging: GA4 events, flattened at landing. Adds the content section (first path segment of
--- the page URL) and the event time. Anonymous events (no user_id) stay here; they cannot be
+-- the page URL), the page path and the event time. Anonymous events (no user_id) stay here; they cannot be
 -- tied to a contact.
 with source as (
     select * from raw_ga4__events
@@ -17,6 +17,9 @@ renamed as (
         to_timestamp_micros(event_timestamp) as event_at,
         lower(split_part(split_part(
             regexp_replace(page_location, '^https?://[^/]+/?', ''), '?', 1), '/', 1)) as content_section,
+        -- the page path without host, query or fragment, in lower case (content groups match it)
+        '/' || ltrim(lower(split_part(split_part(
+            regexp_replace(page_location, '^https?://[^/]+', ''), '?', 1), '#', 1)), '/') as page_path,
         engagement_time_msec,
 
         -- context

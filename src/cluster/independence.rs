@@ -214,27 +214,22 @@ mod tests {
         let x = data(2, 600, 3);
         let rows: Vec<usize> = (0..600).collect();
         let km = KMeansSettings::default();
-        let z = split_z(
-            &x,
-            &rows,
-            &[0, 1, 2, 3],
-            &vec![0; 600],
-            &km,
-            &NullSettings::default(),
-        )
-        .unwrap();
+        let z_of = |rows: &[usize]| {
+            split_z(
+                &x,
+                rows,
+                &[0, 1, 2, 3],
+                &vec![0; 600],
+                &km,
+                &NullSettings::default(),
+            )
+            .unwrap()
+        };
+        let z = z_of(&rows);
         assert!(z > 10.0, "{z}");
         // One group alone is within its null.
         let one: Vec<usize> = (0..600).step_by(2).collect();
-        let z = split_z(
-            &x,
-            &one,
-            &[0, 1, 2, 3],
-            &vec![0; 600],
-            &km,
-            &NullSettings::default(),
-        )
-        .unwrap();
+        let z = z_of(&one);
         assert!(z < 3.0, "{z}");
     }
 }

@@ -14,6 +14,7 @@ mod model;
 mod profile;
 mod source;
 pub mod template;
+mod web;
 
 pub use self::csv::{is_valid_format, CsvColumns};
 pub use cluster::{BucketsConfig, ClusterConfig, KChoice, Method};
@@ -21,9 +22,13 @@ pub use crm::{
     CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,
     Unclassified,
 };
-pub use model::{AutoKeyword, CriteriaSpec, Criterion, CriterionGroup, FeaturesConfig, Framework};
+pub use model::{
+    AutoKeyword, CriteriaSpec, Criterion, CriterionGroup, FeaturesConfig, Framework,
+    DEFAULT_CONTENT,
+};
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
+pub use web::{content_group_of, glob_regex, is_reserved_group, ContentGroup, WebConfig};
 
 /// A whole pipeline, as written in `pipelines/<name>.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -39,6 +44,9 @@ pub struct PipelineConfig {
     pub sql_dir: PathBuf,
     /// The exports to read.
     pub sources: Vec<SourceConfig>,
+    /// The site's content groups (`[web]`): which page paths make up each `share_<group>`.
+    #[serde(default)]
+    pub web: WebConfig,
     /// Which columns of the feature model drive segmentation.
     #[serde(default)]
     pub features: FeaturesConfig,
@@ -147,6 +155,7 @@ impl Pipeline {
             )));
         }
         self.check_model()?;
+        c.web.check().map_err(|why| self.fail(why))?;
         c.crm.check().map_err(|why| self.fail(why))?;
         // The CRM files a run would write, as it writes them: a `[crm]` that cannot write them
         // fails here, before any work, not at the end of the run.

@@ -257,6 +257,63 @@ impl FeaturesConfig {
     }
 }
 
+/// The content-group columns the defaults name: the bundled sample site's groups, which
+/// [`FeaturesConfig::with_content`] replaces with a run's own.
+pub const DEFAULT_CONTENT: [&str; 4] = [
+    "share_docs",
+    "share_pricing",
+    "share_discounts",
+    "share_blog",
+];
+
+/// `columns` with the built-in content columns replaced by `content`, in place of the first.
+fn swap_content(columns: &[String], content: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut placed = false;
+    for c in columns {
+        if !DEFAULT_CONTENT.contains(&c.as_str()) {
+            out.push(c.clone());
+        } else if !placed {
+            placed = true;
+            out.extend(content.iter().cloned());
+        }
+    }
+    out
+}
+
+impl FeaturesConfig {
+    /// The config with a run's content-group columns (`share_<group>`, see `[web]`) in place of
+    /// the built-in ones ([`DEFAULT_CONTENT`]) wherever a default stands: the framework's
+    /// criteria when none are configured, and `candidates` when not set. Lists the config
+    /// writes out are kept as written (a column they name must exist).
+    pub fn with_content(&self, content: &[String]) -> FeaturesConfig {
+        let mut f = self.clone();
+        if content.iter().map(String::as_str).eq(DEFAULT_CONTENT) {
+            return f;
+        }
+        if self.criteria.is_none() {
+            let criteria = self
+                .framework
+                .default_criteria()
+                .into_iter()
+                .filter_map(|c| match c {
+                    Criterion::Column(col) if DEFAULT_CONTENT.contains(&col.as_str()) => None,
+                    Criterion::Column(col) => Some(Criterion::Column(col)),
+                    Criterion::Group(mut g) => {
+                        g.columns = swap_content(&g.columns, content);
+                        (!g.columns.is_empty()).then_some(Criterion::Group(g))
+                    }
+                })
+                .collect();
+            f.criteria = Some(CriteriaSpec::List(criteria));
+        }
+        if self.candidates == default_candidates() {
+            f.candidates = swap_content(&self.candidates, content);
+        }
+        f
+    }
+}
+
 fn default_feature_model() -> String {
     "int_contact_features".into()
 }

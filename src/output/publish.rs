@@ -36,6 +36,15 @@ const JOURNALS: &str = ".publish";
 /// A test hook: stop the process (as `kill -9` would) after this many partitions are swapped.
 pub(super) type AbortAfter = Option<usize>;
 
+/// The entries of a folder, or `None` when it does not exist (yet).
+fn entries_if_any(dir: &Path) -> Result<Option<std::fs::ReadDir>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(Some(entries)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(dir, e)),
+    }
+}
+
 /// The `_SUCCESS` marker of a date.
 pub fn success_marker(out: &Path, date: NaiveDate) -> PathBuf {
     out.join(MANIFESTS)
@@ -51,10 +60,8 @@ pub fn is_published(out: &Path, date: NaiveDate) -> bool {
 /// Every published date under an output folder, ascending.
 pub fn published_dates(out: &Path) -> Result<Vec<NaiveDate>> {
     let dir = out.join(MANIFESTS);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(&dir, e)),
+    let Some(entries) = entries_if_any(&dir)? else {
+        return Ok(Vec::new());
     };
     let mut dates = Vec::new();
     for entry in entries {
@@ -202,10 +209,8 @@ pub(crate) fn publish(
 /// dates recovered.
 pub fn recover(out: &Path) -> Result<Vec<NaiveDate>> {
     let dir = out.join(JOURNALS);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(&dir, e)),
+    let Some(entries) = entries_if_any(&dir)? else {
+        return Ok(Vec::new());
     };
     let mut journals: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -17,7 +17,7 @@ use super::record;
 use super::tables::{load_audience, write_model};
 use super::{columns, Fault, RunOptions, RunReport};
 use crate::cluster::{self, Bucket};
-use crate::config::{Criterion, Pipeline, PipelineConfig, SourceConfig};
+use crate::config::{Criterion, FeaturesConfig, Pipeline, PipelineConfig, SourceConfig};
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureTable, Suggestion};
 use crate::landing;
@@ -27,7 +27,7 @@ use crate::profile::{self, Profiled};
 use crate::sinks::trends::write_trends;
 use crate::sinks::{self, manifest};
 use crate::sources::{self, LandContext, SourceReport};
-use crate::transform::{self, count_rows, register_raw_tables, session, ModelRun};
+use crate::transform::{self, count_rows, register_raw_tables, session, ModelRun, Templates};
 
 /// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
 const CRM_STAGING_MODELS: [&str; 3] = [
@@ -80,6 +80,9 @@ struct Run<'a> {
     progress: Progress,
     /// Partition folders written so far, relative to the output folder.
     published: Vec<PathBuf>,
+    /// The config's `[features]` with the run's content groups in place of the defaults' (set
+    /// once the SQL models have run).
+    features: FeaturesConfig,
 }
 
 impl Run<'_> {
@@ -138,6 +141,7 @@ pub(super) async fn run_locked(
         },
         progress: Progress::new(opts.progress, cfg.sources.len() as u64 + 7),
         published: Vec::new(),
+        features: cfg.features.clone(),
     };
     let inputs = find_inputs(&mut run).await?;
     let reports = land(&mut run, &inputs.resolved)?;
@@ -276,7 +280,12 @@ async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> 
     register_raw_tables(&ctx, reports).await?;
     let models = transform::discover(&run.pipeline.sql_dir())?;
     let model = run.cfg.features.model.as_str();
-    let runs = transform::run(&ctx, &models, run.date, &[model]).await?;
+    let mut templates = Templates::new(run.date, &run.cfg.web);
+    let runs = transform::run(&ctx, &models, &mut templates, &[model]).await?;
+    if let Some(content) = templates.content_columns() {
+        info!(columns = ?content, "Content groups.");
+        run.features = run.cfg.features.with_content(&content);
+    }
     let mut staged = None;
     for model in CRM_STAGING_MODELS {
         if let Some(n) = count_rows(&ctx, model).await {
@@ -306,7 +315,7 @@ async fn build_features(run: &mut Run<'_>, ctx: &SessionContext) -> Result<Featu
         .iter()
         .map(|b| b.column.clone())
         .collect();
-    let table = features::load(ctx, &cfg.features, &bucket_column).await?;
+    let table = features::load(ctx, &run.features, &bucket_column).await?;
     let path = run.part("contact_features");
     write_model(ctx, &cfg.features.model, &path).await?;
     if table.is_empty() {
@@ -324,11 +333,11 @@ async fn build_features(run: &mut Run<'_>, ctx: &SessionContext) -> Result<Featu
 fn segment(run: &mut Run<'_>, table: &FeatureTable) -> Result<Segments> {
     run.progress.start("clustering");
     let cfg = run.cfg;
-    let (criteria, suggestion) = resolve_criteria(table, cfg)?;
+    let (criteria, suggestion) = resolve_criteria(table, cfg, &run.features)?;
     let buckets = cluster::segment(
         table,
         &criteria,
-        &cfg.features,
+        &run.features,
         &cfg.cluster,
         cfg.profile.min_stability,
     )?;
@@ -410,7 +419,7 @@ fn write_outputs(
         &segments.buckets,
         personas,
         &segments.criteria,
-        &cfg.features,
+        &run.features,
     );
     sinks::report::write(
         &run.staging.join(&report_rel).join(sinks::report::FILE),
@@ -459,9 +468,10 @@ fn publish_run(run: &mut Run<'_>, manifest: &manifest::Manifest) -> Result<()> {
 fn resolve_criteria(
     table: &FeatureTable,
     cfg: &PipelineConfig,
+    features_cfg: &FeaturesConfig,
 ) -> Result<(Vec<Criterion>, Option<Suggestion>)> {
-    if !cfg.features.is_auto() {
-        return Ok((cfg.features.criteria(), None));
+    if !features_cfg.is_auto() {
+        return Ok((features_cfg.criteria(), None));
     }
     let exclude: Vec<String> = cfg
         .cluster
@@ -469,7 +479,7 @@ fn resolve_criteria(
         .iter()
         .map(|b| b.column.clone())
         .collect();
-    let suggestion = features::suggest(table, &cfg.features, &exclude, cfg.cluster.seed)?;
+    let suggestion = features::suggest(table, features_cfg, &exclude, cfg.cluster.seed)?;
     let names: Vec<&str> = suggestion.criteria.iter().map(|c| c.name()).collect();
     info!(criteria = ?names, "Criteria proposed from the data (criteria = \"auto\").");
     Ok((suggestion.criteria.clone(), Some(suggestion)))

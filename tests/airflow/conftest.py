@@ -45,38 +45,26 @@ def airflow_home():
 #: The day the dags tests run, and whose exports exist.
 DAY = "2026-11-20"
 
-DATED = """name = "{name}"
-output_dir = "../out/{name}"
 
-[[sources]]
-name = "crm"
-kind = "hubspot_contacts"
-path = "exports/{{date}}/hubspot-contacts.csv"
+def pipeline_template(*sources: tuple) -> str:
+    """A pipeline config template reading `sources`, each (name, kind, path): `{name}` is filled
+    in by `write_pipeline`, a path's `{{date}}` placeholders become personas' `{date}`."""
+    text = 'name = "{name}"\noutput_dir = "../out/{name}"\n'
+    for name, kind, path in sources:
+        text += f'\n[[sources]]\nname = "{name}"\nkind = "{kind}"\npath = "{path}"\n'
+    return text
 
-[[sources]]
-name = "web"
-kind = "ga4_events"
-path = "exports/ga4/events_{{date:%Y%m%d}}*.json"
 
-[[sources]]
-name = "social"
-kind = "meta_page_insights"
-path = "s3://bucket/meta/{{date}}/page_insights.json"
-"""
+DATED = pipeline_template(
+    ("crm", "hubspot_contacts", "exports/{{date}}/hubspot-contacts.csv"),
+    ("web", "ga4_events", "exports/ga4/events_{{date:%Y%m%d}}*.json"),
+    ("social", "meta_page_insights", "s3://bucket/meta/{{date}}/page_insights.json"),
+)
 
-UNDATED = """name = "{name}"
-output_dir = "../out/{name}"
-
-[[sources]]
-name = "crm"
-kind = "hubspot_contacts"
-path = "exports/hubspot-crm-exports-all-contacts-*.csv"
-
-[[sources]]
-name = "web"
-kind = "ga4_events"
-path = "https://example.com/ga4/events_{{date:%Y%m%d}}.json"
-"""
+UNDATED = pipeline_template(
+    ("crm", "hubspot_contacts", "exports/hubspot-crm-exports-all-contacts-*.csv"),
+    ("web", "ga4_events", "https://example.com/ga4/events_{{date:%Y%m%d}}.json"),
+)
 
 
 @pytest.fixture(scope="session")

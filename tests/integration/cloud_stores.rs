@@ -6,11 +6,10 @@
 use std::path::Path;
 
 use crate::util::servers::{objects_under, remote_config, Azurite, FakeGcs};
-use crate::util::{block_on, Fixture};
+use crate::util::{block_on, fetch_error, fetched, Fixture};
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
 use personas::config::StoreConfig;
-use personas::sources::store::fetch;
 use personas::Error;
 
 /// One emulator, started for one test.
@@ -84,15 +83,7 @@ async fn glob_reads_a_ga4_export(emulator: Emulator) {
     emulator.fill(bucket, &objects).await;
     let (base, cfg) = (emulator.url(bucket), emulator.store());
 
-    let dest = tempfile::tempdir().unwrap();
-    let got = fetch(
-        "web",
-        &format!("{base}/ga4/events_*.json"),
-        &cfg,
-        dest.path(),
-    )
-    .await
-    .unwrap();
+    let (dest, got) = fetched("web", &format!("{base}/ga4/events_*.json"), &cfg).await;
     let origins: Vec<&str> = got.iter().map(|f| f.origin.as_str()).collect();
     let expected: Vec<String> = ga4.iter().map(|(key, _)| format!("{base}/{key}")).collect();
     assert_eq!(origins, expected);
@@ -103,28 +94,14 @@ async fn glob_reads_a_ga4_export(emulator: Emulator) {
     }
 
     // A literal key is that object alone; a folder, the objects directly in it.
-    let dest = tempfile::tempdir().unwrap();
-    let one = fetch(
-        "crm",
-        &format!("{base}/ga4/contacts.csv"),
-        &cfg,
-        dest.path(),
-    )
-    .await
-    .unwrap();
+    let (_dest, one) = fetched("crm", &format!("{base}/ga4/contacts.csv"), &cfg).await;
     assert_eq!(one.len(), 1);
     assert_eq!(std::fs::read(&one[0].local).unwrap(), objects[3].1);
-    let dest = tempfile::tempdir().unwrap();
-    let folder = fetch("web", &format!("{base}/ga4/"), &cfg, dest.path())
-        .await
-        .unwrap();
+    let (_dest, folder) = fetched("web", &format!("{base}/ga4/"), &cfg).await;
     assert_eq!(folder.len(), ga4.len() + 1, "{folder:?}");
 
     // A pattern matching nothing is "no input", not an outage.
-    let dest = tempfile::tempdir().unwrap();
-    let err = fetch("web", &format!("{base}/ga4/none_*.json"), &cfg, dest.path())
-        .await
-        .unwrap_err();
+    let (_, err) = fetch_error("web", &format!("{base}/ga4/none_*.json"), &cfg).await;
     assert!(matches!(err, Error::NoInput { .. }), "{err}");
 }
 

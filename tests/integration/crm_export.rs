@@ -15,7 +15,7 @@ use personas::sinks::crm::{self, ContactSystems, CrmContext, PushMode, PushRepor
 use personas::tooling::generate::GenerateOptions;
 
 use crate::util::hubspot::{FakeHubSpot, Fault, Portal, BATCH_LIMIT};
-use crate::util::{block_on, parquet_rows, read_parquet, run_date, Fixture};
+use crate::util::{block_on, file_names, parquet_rows, read_parquet, run_date, Fixture};
 
 /// A CSV file as (header, rows).
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -178,13 +178,8 @@ fn a_hubspot_only_pipeline_writes_the_hubspot_files_and_no_salesforce_file() {
         .collect();
 
     // Only the HubSpot files: no Salesforce update with HubSpot ids in `Id`, no generic file.
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        file_names(&dir),
         [
             "generic_full.csv",
             "hubspot_import.csv",
@@ -928,19 +923,7 @@ fn a_run_with_push_sends_every_contact_s_persona_after_publishing() {
         contacts: ids,
         faults: vec![],
     });
-    std::env::set_var("PERSONAS_TEST_HUBSPOT_TOKEN_RUN", "pat-na1-run");
-    fx.edit_config(|c| {
-        c + &format!(
-            "\n[crm.hubspot]\napi_base = \"{}\"\ntoken_env = \"PERSONAS_TEST_HUBSPOT_TOKEN_RUN\"\n",
-            server.base()
-        )
-    });
-    let report = fx
-        .run_with(&RunOptions {
-            push: Some(PushMode::Write),
-            ..RunOptions::new(run_date())
-        })
-        .unwrap();
+    let report = server.run_pushing(&fx, "PERSONAS_TEST_HUBSPOT_TOKEN_RUN");
     assert_eq!(report.primary, first.primary);
     let push = report.push.as_ref().expect("a push report");
     assert!(report.summary().contains(&push.summary()));

@@ -3,7 +3,7 @@
 //! same people) and run through the whole pipeline in place of the HubSpot source.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use datafusion::arrow::datatypes::DataType;
@@ -11,9 +11,13 @@ use datafusion::prelude::SessionContext;
 use personas::config::{Pipeline, SourceKind};
 use personas::output::parquet::write_parquet;
 use personas::sources::csv::checks::salesforce_id_18;
+use personas::sources::csv::salesforce::SALESFORCE_CONTACTS;
 use personas::Error;
 
-use crate::util::{block_on, read_parquet, register_landed, run_models, strings, Fixture};
+use crate::util::{
+    block_on, crm_counts, file_names, missing_column, read_parquet, register_landed, run_models,
+    strings, Fixture,
+};
 
 /// The generator's HubSpot export: a cell by column name, for each row.
 struct Hubspot {
@@ -130,54 +134,15 @@ fn texts(path: &Path, column: &str) -> Vec<String> {
         .collect()
 }
 
-fn landed(fx: &Fixture, table: &str) -> PathBuf {
-    fx.path(&format!(
-        "out/landing/{table}/run_date=2026-11-20/part-0.parquet"
-    ))
-}
-
-/// The columns of a Salesforce Data Loader contact export, as the tests write them.
-const SF_HEADER: [&str; 13] = [
-    "Id",
-    "FirstName",
-    "LastName",
-    "Email",
-    "Title",
-    "Department",
-    "Birthdate",
-    "MailingCity",
-    "MailingCountry",
-    "LeadSource",
-    "AccountId",
-    "CreatedDate",
-    "LastActivityDate",
-];
-
 #[test]
 fn a_salesforce_data_loader_export_builds_personas() {
     let fx = Fixture::sample(300, 4.0);
     let hs = Hubspot::read(&fx);
-    let mut header: Vec<String> = SF_HEADER.map(String::from).to_vec();
-    header.push("Persona_Score__c".into());
-    let mut rows = vec![header];
-    for (i, r) in hs.rows.iter().enumerate() {
-        let id = hs.get(r, "Record ID");
-        rows.push(vec![
-            sf_id(id),
-            hs.get(r, "First Name").into(),
-            hs.get(r, "Last Name").into(),
-            hs.get(r, "Email").into(),
-            hs.get(r, "Job Title").into(),
-            String::new(),
-            hs.get(r, "Date of birth").into(),
-            hs.get(r, "City").into(),
-            hs.get(r, "Country/Region").into(),
-            hs.get(r, "Original Source").into(),
-            format!("0015g0000{:0>6}QAS", i % 40),
-            datetime_as(hs.get(r, "Create Date"), "%Y-%m-%dT%H:%M:%S.000Z"),
-            datetime_as(hs.get(r, "Last Activity Date"), "%Y-%m-%d"),
-            (i % 7).to_string(),
-        ]);
+    let all: Vec<&csv::StringRecord> = hs.rows.iter().collect();
+    let mut rows = salesforce_export(&hs, &all, |i| format!("0015g0000{:0>6}QAS", i % 40));
+    rows[0].push("Persona_Score__c".into());
+    for (i, row) in rows[1..].iter_mut().enumerate() {
+        row.push((i % 7).to_string());
     }
     write_csv(&fx.path("data/salesforce/contacts.csv"), &rows, b',', true);
     rewrite_user_ids(&fx, sf_id);
@@ -187,8 +152,7 @@ fn a_salesforce_data_loader_export_builds_personas() {
     );
 
     let report = fx.run().unwrap();
-    let crm = report.sources.iter().find(|s| s.name == "crm").unwrap();
-    assert_eq!((crm.counts.accepted, crm.counts.rejected), (300, 0));
+    assert_eq!(crm_counts(&report), (300, 0));
     assert_eq!(report.contacts, 300, "{}", report.summary());
     assert_eq!(report.duplicates_merged, Some(0));
     assert!(!report.personas.is_empty());
@@ -212,7 +176,7 @@ fn a_salesforce_data_loader_export_builds_personas() {
     );
     assert!(members.iter().flatten().all(|id| id.len() == 18));
     // The landed table keeps the API names and the custom field.
-    let path = landed(&fx, "raw_salesforce__contacts");
+    let path = fx.landed("raw_salesforce__contacts");
     assert_eq!(strings(&path, "Persona_Score__c").len(), 300);
     let created = strings(&path, "CreatedDate");
     assert!(
@@ -270,12 +234,11 @@ fn a_salesforce_report_export_lands_under_api_names() {
     );
 
     let report = fx.run().unwrap();
-    let crm = report.sources.iter().find(|s| s.name == "crm").unwrap();
-    assert_eq!((crm.counts.accepted, crm.counts.rejected), (150, 0));
+    assert_eq!(crm_counts(&report), (150, 0));
     assert_eq!(report.contacts, 150, "{}", report.summary());
     assert!(!report.personas.is_empty());
 
-    let path = landed(&fx, "raw_salesforce__contacts");
+    let path = fx.landed("raw_salesforce__contacts");
     // 15-character report ids land in their 18-character form.
     let ids = strings(&path, "Id");
     let expected: Vec<Option<String>> = hs
@@ -378,8 +341,7 @@ fn a_mapped_latin_1_csv_without_header_gives_the_hubspot_personas() {
     );
 
     let report = fx.run().unwrap();
-    let crm = report.sources.iter().find(|s| s.name == "crm").unwrap();
-    assert_eq!((crm.counts.accepted, crm.counts.rejected), (300, 1));
+    assert_eq!(crm_counts(&report), (300, 1));
     // The same people with the same fields: the same personas, contact by contact.
     assert_eq!(report.features.contact_ids, baseline.features.contact_ids);
     assert_eq!(report.primary, baseline.primary);
@@ -396,7 +358,7 @@ fn a_mapped_latin_1_csv_without_header_gives_the_hubspot_personas() {
         report.summary()
     );
     // Landed under the canonical names, decoded from Latin-1, dates normalised.
-    let path = landed(&fx, "raw_csv__contacts");
+    let path = fx.landed("raw_csv__contacts");
     let last_names = texts(&path, "last_name");
     let hubspot_names = hs.column("Last Name");
     assert_eq!(last_names, hubspot_names);
@@ -442,21 +404,13 @@ fn a_mapping_onto_a_missing_column_fails_before_any_work() {
         "{err}"
     );
     let err = fx.run().unwrap_err();
-    match &err {
-        Error::MissingColumn {
-            file,
-            column,
-            found,
-        } => {
-            assert!(file.contains("hubspot-crm-exports"), "{err}");
-            assert_eq!(column, "Town");
-            assert!(
-                found.contains("Record ID") && found.contains("City"),
-                "{err}"
-            );
-        }
-        other => panic!("expected a missing column, got {other}"),
-    }
+    let (file, column, found) = missing_column(&err);
+    assert!(file.contains("hubspot-crm-exports"), "{err}");
+    assert_eq!(column, "Town");
+    assert!(
+        found.contains("Record ID") && found.contains("City"),
+        "{err}"
+    );
     assert_eq!(err.exit_code(), 3);
     assert!(!fx.path("out/personas").exists());
 }
@@ -555,10 +509,16 @@ fn every_crm_staging_model_has_the_hubspot_columns() {
     });
 }
 
-/// The Data Loader export of the HubSpot rows `rows` (their people), keyed on [`sf_id`].
-fn salesforce_export(hs: &Hubspot, rows: &[&csv::StringRecord]) -> Vec<Vec<String>> {
-    let mut out = vec![SF_HEADER.map(String::from).to_vec()];
-    for r in rows {
+/// The Data Loader export of the HubSpot rows `rows` (their people), keyed on [`sf_id`], under
+/// the preset's columns; row `i`'s account is `account(i)`.
+fn salesforce_export(
+    hs: &Hubspot,
+    rows: &[&csv::StringRecord],
+    account: impl Fn(usize) -> String,
+) -> Vec<Vec<String>> {
+    let header = SALESFORCE_CONTACTS.columns.iter().map(|c| c.to_string());
+    let mut out = vec![header.collect()];
+    for (i, r) in rows.iter().enumerate() {
         out.push(vec![
             sf_id(hs.get(r, "Record ID")),
             hs.get(r, "First Name").into(),
@@ -570,7 +530,7 @@ fn salesforce_export(hs: &Hubspot, rows: &[&csv::StringRecord]) -> Vec<Vec<Strin
             hs.get(r, "City").into(),
             hs.get(r, "Country/Region").into(),
             hs.get(r, "Original Source").into(),
-            "0015g0000000001QAS".into(),
+            account(i),
             datetime_as(hs.get(r, "Create Date"), "%Y-%m-%dT%H:%M:%S.000Z"),
             datetime_as(hs.get(r, "Last Activity Date"), "%Y-%m-%d"),
         ]);
@@ -629,8 +589,6 @@ fn an_older_sql_folder_still_serves_a_pipeline_reading_one_crm() {
 #[test]
 fn a_mixed_pipeline_sends_every_id_only_to_its_own_crm() {
     use crate::util::hubspot::{FakeHubSpot, Portal};
-    use personas::pipeline::RunOptions;
-    use personas::sinks::crm::PushMode;
     use std::collections::BTreeSet;
 
     let fx = Fixture::sample(300, 4.0);
@@ -649,7 +607,7 @@ fn a_mixed_pipeline_sends_every_id_only_to_its_own_crm() {
         .collect();
     write_csv(
         &fx.path("data/salesforce/contacts.csv"),
-        &salesforce_export(&hs, &in_sf),
+        &salesforce_export(&hs, &in_sf, |_| "0015g0000000001QAS".into()),
         b',',
         true,
     );
@@ -688,13 +646,8 @@ fn a_mixed_pipeline_sends_every_id_only_to_its_own_crm() {
     let first = fx.run().unwrap();
     assert_eq!(first.contacts, 300, "{}", first.summary());
     let dir = fx.path("out/crm/run_date=2026-11-20");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        file_names(&dir),
         [
             "generic_full.csv",
             "hubspot_import.csv",
@@ -735,19 +688,7 @@ fn a_mixed_pipeline_sends_every_id_only_to_its_own_crm() {
         contacts: hubspot_ids.iter().cloned().collect(),
         faults: vec![],
     });
-    std::env::set_var("PERSONAS_TEST_HUBSPOT_TOKEN_MIXED", "pat-na1-mixed");
-    fx.edit_config(|c| {
-        c + &format!(
-            "\n[crm.hubspot]\napi_base = \"{}\"\ntoken_env = \"PERSONAS_TEST_HUBSPOT_TOKEN_MIXED\"\n",
-            server.base()
-        )
-    });
-    let report = fx
-        .run_with(&RunOptions {
-            push: Some(PushMode::Write),
-            ..RunOptions::new(crate::util::run_date())
-        })
-        .unwrap();
+    let report = server.run_pushing(&fx, "PERSONAS_TEST_HUBSPOT_TOKEN_MIXED");
     let push = report.push.unwrap();
     assert_eq!(
         (push.records, push.updated, push.failed),

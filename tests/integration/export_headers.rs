@@ -3,12 +3,12 @@
 //! lacking `Email`, each written from the generator's HubSpot export and run through the whole
 //! pipeline in place of the HubSpot source.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use personas::sources::csv::salesforce::SALESFORCE_CONTACTS;
 use personas::tooling::generate::GenerateOptions;
-use personas::Error;
 
-use crate::util::{strings, Fixture};
+use crate::util::{crm_counts, missing_column, strings, Fixture};
 
 /// A fixture whose exports cover `contacts` people.
 fn small(contacts: usize) -> Fixture {
@@ -48,12 +48,6 @@ fn write_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) {
     std::fs::write(path, w.into_inner().unwrap()).unwrap();
 }
 
-fn landed(fx: &Fixture, table: &str) -> PathBuf {
-    fx.path(&format!(
-        "out/landing/{table}/run_date=2026-11-20/part-0.parquet"
-    ))
-}
-
 /// The labels of the four properties the partial exports keep, in file order.
 const KEPT: [&str; 4] = ["Record ID", "Email", "Job Title", "Number of Employees"];
 
@@ -65,13 +59,12 @@ fn partial_hubspot_export_runs(header: [&str; 4]) {
     write_csv(&fx.crm_export(), &header, &rows);
 
     let report = fx.run().unwrap();
-    let crm = report.sources.iter().find(|s| s.name == "crm").unwrap();
-    assert_eq!((crm.counts.accepted, crm.counts.rejected), (200, 0));
+    assert_eq!(crm_counts(&report), (200, 0));
     assert_eq!(report.contacts, 200, "{}", report.summary());
     assert!(!report.personas.is_empty());
 
     // Landed under the labels; a property the export lacks is a column of nulls.
-    let path = landed(&fx, "raw_hubspot__contacts");
+    let path = fx.landed("raw_hubspot__contacts");
     let titles: Vec<String> = rows.iter().map(|r| r[2].clone()).collect();
     let landed_titles: Vec<String> = strings(&path, "Job Title")
         .into_iter()
@@ -113,20 +106,14 @@ fn a_hubspot_export_with_internal_names_builds_personas() {
 fn a_salesforce_data_loader_export_in_capitals_lands() {
     let fx = small(60);
     let rows = hubspot_columns(&fx, &["Record ID", "First Name", "Email", "Job Title"]);
-    let header = [
-        "ID",
-        "FIRSTNAME",
-        "LASTNAME",
-        "EMAIL",
-        "TITLE",
-        "DEPARTMENT",
-        "BIRTHDATE",
-        "MAILINGCITY",
-        "MAILINGCOUNTRY",
-        "LEADSOURCE",
-        "ACCOUNTID",
-        "PERSONA_SCORE__C",
-    ];
+    // The preset's required columns in capitals, as Data Loader writes them, and a custom field.
+    let mut header: Vec<String> = SALESFORCE_CONTACTS
+        .required
+        .iter()
+        .map(|c| c.to_uppercase())
+        .collect();
+    header.push("PERSONA_SCORE__C".into());
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -151,11 +138,10 @@ fn a_salesforce_data_loader_export_in_capitals_lands() {
     std::fs::write(&fx.config, config.replacen(hubspot, salesforce, 1)).unwrap();
 
     let report = fx.run().unwrap();
-    let crm = report.sources.iter().find(|s| s.name == "crm").unwrap();
-    assert_eq!((crm.counts.accepted, crm.counts.rejected), (60, 0));
+    assert_eq!(crm_counts(&report), (60, 0));
     assert_eq!(report.contacts, 60, "{}", report.summary());
     // Landed under the API names as the preset spells them; other columns as written.
-    let path = landed(&fx, "raw_salesforce__contacts");
+    let path = fx.landed("raw_salesforce__contacts");
     let ids = strings(&path, "Id");
     assert_eq!(ids.len(), 60);
     assert!(ids
@@ -177,18 +163,10 @@ fn a_hubspot_export_without_email_fails_naming_the_file_and_its_columns() {
     write_csv(&fx.crm_export(), &kept, &rows);
 
     let err = fx.run().unwrap_err();
-    match &err {
-        Error::MissingColumn {
-            file,
-            column,
-            found,
-        } => {
-            assert!(file.contains("hubspot-crm-exports"), "{err}");
-            assert_eq!(column, "Email");
-            assert_eq!(found, "Record ID, First Name, Job Title");
-        }
-        other => panic!("expected a missing column, got {other}"),
-    }
+    let (file, column, found) = missing_column(&err);
+    assert!(file.contains("hubspot-crm-exports"), "{err}");
+    assert_eq!(column, "Email");
+    assert_eq!(found, "Record ID, First Name, Job Title");
     assert_eq!(err.exit_code(), 3);
     assert!(!fx.path("out/personas").exists());
 }

@@ -3,6 +3,7 @@
 mod architecture;
 mod audience;
 mod cloud_stores;
+mod content_groups;
 mod crm_export;
 mod crm_sources;
 mod evaluate;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::util::servers::{aws_env, free_port, HttpServer, Moto, Reply};
-use crate::util::walk;
+use crate::util::{fetch_error, fetched, walk};
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
 use personas::config::StoreConfig;
@@ -103,15 +103,8 @@ async fn s3_glob_downloads_exactly_the_matching_objects() {
     }
     let cfg = s3_config(&moto.endpoint);
 
-    let dest = tempfile::tempdir().unwrap();
-    let got = fetch(
-        "web",
-        &format!("s3://{bucket}/exports/events_*.json"),
-        &cfg,
-        dest.path(),
-    )
-    .await
-    .unwrap();
+    let pattern = format!("s3://{bucket}/exports/events_*.json");
+    let (dest, got) = fetched("web", &pattern, &cfg).await;
     let origins: Vec<&str> = got.iter().map(|f| f.origin.as_str()).collect();
     assert_eq!(
         origins,
@@ -136,28 +129,13 @@ async fn s3_glob_downloads_exactly_the_matching_objects() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // A literal key fetches that object alone.
-    let dest = tempfile::tempdir().unwrap();
-    let one = fetch(
-        "crm",
-        &format!("s3://{bucket}/exports/contacts.csv"),
-        &cfg,
-        dest.path(),
-    )
-    .await
-    .unwrap();
+    let (_dest, one) = fetched("crm", &format!("s3://{bucket}/exports/contacts.csv"), &cfg).await;
     assert_eq!(one.len(), 1);
     assert_eq!(std::fs::read(&one[0].local).unwrap(), objects[2].1);
 
     // A pattern matching nothing is "no input", not an outage.
-    let dest = tempfile::tempdir().unwrap();
-    let err = fetch(
-        "web",
-        &format!("s3://{bucket}/exports/nothing_*.json"),
-        &cfg,
-        dest.path(),
-    )
-    .await
-    .unwrap_err();
+    let pattern = format!("s3://{bucket}/exports/nothing_*.json");
+    let (_, err) = fetch_error("web", &pattern, &cfg).await;
     assert!(matches!(err, Error::NoInput { .. }), "{err}");
     assert!(
         err.to_string()
@@ -175,16 +153,8 @@ async fn s3_endpoint_where_nothing_listens_is_unreachable_quickly() {
         timeout_secs: Some(2),
         ..s3_config(&format!("http://127.0.0.1:{port}"))
     };
-    let dest = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let err = fetch(
-        "web",
-        "s3://bucket/exports/events_*.json",
-        &cfg,
-        dest.path(),
-    )
-    .await
-    .unwrap_err();
+    let (_, err) = fetch_error("web", "s3://bucket/exports/events_*.json", &cfg).await;
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "took {:?}",
@@ -204,15 +174,8 @@ async fn http_503_is_retried() {
         Reply::status("503 Service Unavailable", vec![]),
         Reply::ok(&body),
     ]);
-    let dest = tempfile::tempdir().unwrap();
-    let got = fetch(
-        "crm",
-        &server.url("/exports/contacts.csv"),
-        &http_config(3),
-        dest.path(),
-    )
-    .await
-    .unwrap();
+    let url = server.url("/exports/contacts.csv");
+    let (dest, got) = fetched("crm", &url, &http_config(3)).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].local, dest.path().join("contacts.csv"));
     assert_eq!(got[0].size, body.len() as u64);
@@ -226,10 +189,7 @@ async fn http_429_honours_retry_after() {
         Reply::status("429 Too Many Requests", vec![("Retry-After", "1".into())]),
         Reply::ok(b"a,b\n1,2\n"),
     ]);
-    let dest = tempfile::tempdir().unwrap();
-    let got = fetch("crm", &server.url("/c.csv"), &http_config(2), dest.path())
-        .await
-        .unwrap();
+    let (_dest, got) = fetched("crm", &server.url("/c.csv"), &http_config(2)).await;
     assert_eq!(std::fs::read(&got[0].local).unwrap(), b"a,b\n1,2\n");
     let seen = server.seen();
     assert_eq!(seen.len(), 2);
@@ -250,15 +210,8 @@ async fn http_body_cut_mid_stream_is_downloaded_again() {
         },
         Reply::ok(&body),
     ]);
-    let dest = tempfile::tempdir().unwrap();
-    let got = fetch(
-        "web",
-        &server.url("/ga4/events_20261120.json"),
-        &http_config(2),
-        dest.path(),
-    )
-    .await
-    .unwrap();
+    let url = server.url("/ga4/events_20261120.json");
+    let (dest, got) = fetched("web", &url, &http_config(2)).await;
     assert_eq!(got[0].local, dest.path().join("events_20261120.json"));
     assert_eq!(std::fs::read(&got[0].local).unwrap(), body);
     assert_eq!(got[0].size, 1000);
@@ -269,12 +222,9 @@ async fn http_body_cut_mid_stream_is_downloaded_again() {
 #[tokio::test]
 async fn http_404_fails_at_once() {
     let server = HttpServer::start(vec![Reply::status("404 Not Found", vec![])]);
-    let dest = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let url = server.url("/missing.csv");
-    let err = fetch("crm", &url, &http_config(5), dest.path())
-        .await
-        .unwrap_err();
+    let (dest, err) = fetch_error("crm", &url, &http_config(5)).await;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "took {:?}",
@@ -305,15 +255,7 @@ async fn http_credentials_are_sent_but_never_shown() {
         Reply::ok(b"ok"),
         Reply::status("401 Unauthorized", vec![]),
     ]);
-    let dest = tempfile::tempdir().unwrap();
-    let got = fetch(
-        "crm",
-        &server.url("/c.csv?sig=SECRETSIG"),
-        &cfg,
-        dest.path(),
-    )
-    .await
-    .unwrap();
+    let (dest, got) = fetched("crm", &server.url("/c.csv?sig=SECRETSIG"), &cfg).await;
     assert_eq!(got[0].origin, server.url("/c.csv?sig=***"));
     let head = server.seen()[1].head.to_ascii_lowercase();
     assert!(

@@ -69,12 +69,9 @@ pub(super) enum BatchOutcome {
 /// HubSpot's error and multi-status bodies (the fields the push reads).
 #[derive(Debug, Default, Deserialize)]
 struct Answer {
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    category: Option<String>,
-    #[serde(default)]
-    context: Option<Context>,
+    /// The answer's own message, category and context.
+    #[serde(flatten)]
+    top: RecordError,
     #[serde(default)]
     errors: Vec<RecordError>,
 }
@@ -87,7 +84,7 @@ struct Context {
     id: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct RecordError {
     #[serde(default)]
     message: Option<String>,
@@ -260,6 +257,7 @@ impl HubSpot {
         }
         let parsed: Answer = serde_json::from_slice(&answer).unwrap_or_default();
         let ids = parsed
+            .top
             .context
             .iter()
             .flat_map(Context::ids)
@@ -389,7 +387,7 @@ fn multi_status_failures(
 /// The message of an answer: HubSpot's `category: message`, else the body, shortened.
 fn message(body: &[u8]) -> String {
     if let Ok(a) = serde_json::from_slice::<Answer>(body) {
-        match (a.category, a.message) {
+        match (a.top.category, a.top.message) {
             (Some(c), Some(m)) => return format!("{c}: {m}"),
             (None, Some(m)) => return m,
             _ => {}

@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use crate::config::CardSection;
+use crate::config::{content_group_of, CardSection};
 use crate::profile::{Persona, Trait};
 
 use super::avatar;
@@ -25,14 +25,6 @@ const WHO: [&str; 6] = [
     "company_size",
     "industry",
     "country",
-];
-
-/// Content columns (share of page views) drawn under online behaviour, with their labels.
-const CONTENT: [(&str, &str); 4] = [
-    ("share_docs", "docs"),
-    ("share_pricing", "pricing"),
-    ("share_discounts", "discounts"),
-    ("share_blog", "blog"),
 ];
 
 /// Levels that say nothing about a persona.
@@ -86,6 +78,15 @@ pub fn priorities(personas: &[Persona]) -> Vec<Priority> {
             }
         })
         .collect()
+}
+
+/// A trait's data attributes, its escaped name and its escaped reading for the bucket.
+fn trait_parts(t: &Trait, bucket: &str) -> (String, String, String) {
+    (
+        trait_attrs(t),
+        esc(&words::trait_name(t)),
+        esc(&words::trait_reading(t, bucket)),
+    )
 }
 
 /// The `data-*` attributes of a trait.
@@ -284,12 +285,10 @@ fn why(ctx: &ReportContext<'_>, p: &Persona, mine: &[&Trait]) -> String {
                 });
             let _ = write!(s, "<li>{}", esc(text));
             if let Some(t) = evidence {
+                let (attrs, name, reading) = trait_parts(t, &p.bucket);
                 let _ = write!(
                     s,
-                    " <span class=\"evidence\"{}>{}: {}</span>",
-                    trait_attrs(t),
-                    esc(&words::trait_name(t)),
-                    esc(&words::trait_reading(t, &p.bucket))
+                    " <span class=\"evidence\"{attrs}>{name}: {reading}</span>"
                 );
             }
             s.push_str("</li>");
@@ -301,13 +300,11 @@ fn why(ctx: &ReportContext<'_>, p: &Persona, mine: &[&Trait]) -> String {
 }
 
 fn online(p: &Persona, mine: &[&Trait], colour: &str) -> String {
-    let content: Vec<BarRow> = CONTENT
+    // Each content group's share of page views (`share_<group>`, see `[web]`).
+    let content: Vec<BarRow> = mine
         .iter()
-        .filter_map(|(f, label)| {
-            mine.iter()
-                .find(|t| t.feature == *f && t.level.is_none())
-                .map(|t| bar(t, label))
-        })
+        .filter(|t| t.level.is_none())
+        .filter_map(|t| content_group_of(&t.feature).map(|g| bar(t, &g.replace('_', " "))))
         .collect();
     let mut s = String::from("<div class=\"box online\"><h3>Online</h3>");
     for line in &p.card.online {
@@ -396,13 +393,8 @@ fn apart(p: &Persona, mine: &[&Trait]) -> String {
     }
     s.push_str("<ul class=\"apartlist\">");
     for t in top {
-        let _ = write!(
-            s,
-            "<li{}><strong>{}</strong>: {}</li>",
-            trait_attrs(t),
-            esc(&words::trait_name(t)),
-            esc(&words::trait_reading(t, &p.bucket))
-        );
+        let (attrs, name, reading) = trait_parts(t, &p.bucket);
+        let _ = write!(s, "<li{attrs}><strong>{name}</strong>: {reading}</li>");
     }
     s.push_str("</ul></div>");
     s

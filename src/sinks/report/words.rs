@@ -3,7 +3,7 @@
 //! The technical wording stays in the report's appendix and in the tables.
 
 use crate::cluster::Bucket;
-use crate::config::{NegativeRule, ProfileConfig};
+use crate::config::{content_group_of, NegativeRule, ProfileConfig};
 use crate::features::TAG_SEP;
 use crate::profile::{Persona, Trait, INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
 
@@ -81,7 +81,9 @@ pub fn feature(name: &str) -> String {
         "original_source" => "first came through",
         _ => "",
     };
-    if known.is_empty() {
+    if let (true, Some(group)) = (known.is_empty(), content_group_of(name)) {
+        format!("share of page views on {}", group.replace('_', " "))
+    } else if known.is_empty() {
         name.replace('_', " ")
     } else {
         known.to_string()

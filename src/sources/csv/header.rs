@@ -146,19 +146,10 @@ pub fn check_header_bytes(head: &[u8], spec: &CsvSpec<'_>, file: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::TextEncoding;
-    use crate::sources::csv::{Typing, HUBSPOT_CONTACTS};
+    use crate::sources::csv::HUBSPOT_CONTACTS;
 
     fn hubspot() -> CsvSpec<'static> {
-        CsvSpec {
-            preset: &HUBSPOT_CONTACTS,
-            delimiter: b',',
-            quote: b'"',
-            has_header: true,
-            encoding: TextEncoding::Utf8,
-            mapping: None,
-            typing: Typing::default(),
-        }
+        CsvSpec::new(&HUBSPOT_CONTACTS)
     }
 
     #[test]

@@ -19,7 +19,6 @@ use super::checks::{check_cell, Check, Typing};
 use super::header::{csv_reader, read_header, FileHeader};
 use super::presets::{CsvPreset, MEMBER_STATUS};
 use super::CsvSpec;
-use crate::config::TextEncoding;
 use crate::error::Result;
 use crate::landing::{Counts, Lineage, Reject, BATCH_ROWS};
 use crate::output::parquet::ParquetSink;
@@ -104,16 +103,10 @@ fn landed_schema(preset: &CsvPreset, columns: &[String]) -> SchemaRef {
 
 /// Schema of a landed table for a source the pipeline does not configure (empty, same columns).
 pub fn empty_schema(preset: &CsvPreset) -> SchemaRef {
-    let spec = CsvSpec {
+    landed_schema(
         preset,
-        delimiter: b',',
-        quote: b'"',
-        has_header: true,
-        encoding: TextEncoding::Utf8,
-        mapping: None,
-        typing: Typing::default(),
-    };
-    landed_schema(preset, &landed_columns(&spec, std::iter::empty()))
+        &landed_columns(&CsvSpec::new(preset), std::iter::empty()),
+    )
 }
 
 /// How one file's cells fill the landed columns.
@@ -271,25 +264,23 @@ fn land_file(
             if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
                 continue; // blank line: not a row
             }
-            counts.read += 1;
             let mut fields: Vec<&str> = Vec::with_capacity(h.columns.len());
-            match validate(
+            let checked = validate(
                 &rec,
                 h,
                 &plan.checks,
                 &spec.typing,
                 &mut fields,
                 &mut normalised,
-            ) {
+            );
+            match counts.tally(checked) {
                 Ok(()) => {
                     b.push(&plan, &fields, &normalised, label, line);
-                    counts.accepted += 1;
                     if b.rows == BATCH_ROWS {
                         b.flush(schema, plan.status.is_some(), sink)?;
                     }
                 }
                 Err(reason) => {
-                    counts.rejected += 1;
                     if let Some(len) = swallowed_lines(raw, &rec, h, spec) {
                         let reason = format!(
                             "unbalanced quote ({reason}); the lines after it are read again"

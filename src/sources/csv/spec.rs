@@ -30,21 +30,30 @@ pub struct CsvSpec<'p> {
 }
 
 impl<'p> CsvSpec<'p> {
-    /// A preset's export read as the tool writes it (comma, double quote, a header row), in the
-    /// source's encoding.
-    pub fn preset(preset: &'p CsvPreset, source: &SourceConfig) -> CsvSpec<'p> {
+    /// A preset's export read as the tool writes it (comma, double quote, a header row) with the
+    /// preset's date formats, in UTF-8.
+    pub fn new(preset: &'p CsvPreset) -> CsvSpec<'p> {
         CsvSpec {
             preset,
             delimiter: b',',
             quote: b'"',
             has_header: true,
-            encoding: source.encoding,
+            encoding: TextEncoding::Utf8,
             mapping: None,
             typing: Typing::new(
                 preset.date_formats,
                 preset.datetime_formats,
                 preset.normalise,
             ),
+        }
+    }
+
+    /// A preset's export read as the tool writes it (see [`new`](CsvSpec::new)), in the
+    /// source's encoding.
+    pub fn preset(preset: &'p CsvPreset, source: &SourceConfig) -> CsvSpec<'p> {
+        CsvSpec {
+            encoding: source.encoding,
+            ..CsvSpec::new(preset)
         }
     }
 
@@ -170,19 +179,6 @@ mod tests {
     use super::super::salesforce::SALESFORCE_CONTACTS;
     use super::super::HUBSPOT_CONTACTS;
     use super::*;
-    use crate::config::TextEncoding;
-
-    fn spec(preset: &'static CsvPreset) -> CsvSpec<'static> {
-        CsvSpec {
-            preset,
-            delimiter: b',',
-            quote: b'"',
-            has_header: true,
-            encoding: TextEncoding::Utf8,
-            mapping: None,
-            typing: Typing::default(),
-        }
-    }
 
     fn cols(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
@@ -190,7 +186,7 @@ mod tests {
 
     #[test]
     fn hubspot_needs_only_record_id_and_email() {
-        let s = spec(&HUBSPOT_CONTACTS);
+        let s = CsvSpec::new(&HUBSPOT_CONTACTS);
         assert_eq!(s.missing_column(&cols(&["Record ID", "Email"])), None);
         assert_eq!(
             s.missing_column(&cols(&["Record ID", "First Name", "Job Title"])),
@@ -210,7 +206,7 @@ mod tests {
 
     #[test]
     fn hubspot_internal_names_land_under_labels() {
-        let s = spec(&HUBSPOT_CONTACTS);
+        let s = CsvSpec::new(&HUBSPOT_CONTACTS);
         let file = cols(&[
             "hs_object_id",
             "email",
@@ -235,7 +231,7 @@ mod tests {
 
     #[test]
     fn headers_match_ignoring_case() {
-        let s = spec(&SALESFORCE_CONTACTS);
+        let s = CsvSpec::new(&SALESFORCE_CONTACTS);
         let file = cols(&[
             "ID",
             "FIRSTNAME",
@@ -258,7 +254,7 @@ mod tests {
         assert_eq!(s.alias("PERSONA_SCORE__C"), "PERSONA_SCORE__C");
         assert_eq!(s.unused_columns(&file), ["PERSONA_SCORE__C"]);
         assert_eq!(s.duplicate_column(&file), None);
-        let h = spec(&HUBSPOT_CONTACTS);
+        let h = CsvSpec::new(&HUBSPOT_CONTACTS);
         assert_eq!(
             h.missing_column(&cols(&["RECORD ID", "e-mail"])),
             Some("Email".into())
@@ -268,13 +264,13 @@ mod tests {
 
     #[test]
     fn two_headers_for_one_column_are_named() {
-        let h = spec(&HUBSPOT_CONTACTS);
+        let h = CsvSpec::new(&HUBSPOT_CONTACTS);
         let file = cols(&["Record ID", "Job Title", "Email", "jobtitle"]);
         assert_eq!(
             h.duplicate_column(&file),
             Some(("Job Title".into(), "Job Title".into(), "jobtitle".into()))
         );
-        let s = spec(&SALESFORCE_CONTACTS);
+        let s = CsvSpec::new(&SALESFORCE_CONTACTS);
         assert_eq!(
             s.duplicate_column(&cols(&["Id", "Email", "EMAIL"])),
             Some(("Email".into(), "Email".into(), "EMAIL".into()))
@@ -283,7 +279,7 @@ mod tests {
 
     #[test]
     fn a_mapping_prefers_the_name_as_written_then_ignores_case() {
-        let mut s = spec(&CSV_CONTACTS);
+        let mut s = CsvSpec::new(&CSV_CONTACTS);
         s.mapping = Some(vec![
             ("contact_id".into(), "Kundennummer".into()),
             ("email".into(), "E-Mail".into()),

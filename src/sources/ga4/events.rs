@@ -289,14 +289,10 @@ impl EventSink {
         event: std::result::Result<Event<'_>, String>,
         raw: impl FnOnce() -> Cow<'r, [u8]>,
     ) -> Result<()> {
-        self.counts.read += 1;
-        match event.and_then(|ev| self.batch.push(&ev, &self.label, line)) {
-            Ok(()) => self.counts.accepted += 1,
-            Err(reason) => {
-                self.counts.rejected += 1;
-                self.rejects
-                    .push(Reject::new(&self.label, line, &raw(), reason));
-            }
+        let pushed = event.and_then(|ev| self.batch.push(&ev, &self.label, line));
+        if let Err(reason) = self.counts.tally(pushed) {
+            self.rejects
+                .push(Reject::new(&self.label, line, &raw(), reason));
         }
         if self.batch.rows == BATCH_ROWS {
             self.sink.write(&self.batch.finish(&self.schema)?)?;

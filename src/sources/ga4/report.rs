@@ -210,17 +210,11 @@ fn parse(text: &str, label: &str, shown: &str) -> Result<Parsed> {
             in_table = true;
         }
         let Some(h) = &header else { continue };
-        out.counts.read += 1;
-        match table_row(line, h, &out.context, line_no) {
-            Ok(mut rows) => {
-                out.counts.accepted += 1;
-                out.rows.append(&mut rows);
-            }
-            Err(reason) => {
-                out.counts.rejected += 1;
-                out.rejects
-                    .push(Reject::new(label, line_no, line.as_bytes(), reason));
-            }
+        match out.counts.tally(table_row(line, h, &out.context, line_no)) {
+            Ok(mut rows) => out.rows.append(&mut rows),
+            Err(reason) => out
+                .rejects
+                .push(Reject::new(label, line_no, line.as_bytes(), reason)),
         }
     }
     if out.tables.is_empty() {

@@ -13,7 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
 use serde_json::Value;
 use tracing::info;
 
-use super::parse_json;
+use super::{parse_json, top_level_list};
 use crate::error::{Error, Result};
 use crate::landing::{
     int_column, landed_schema, nullable_text_column, text_column, Counts, Reject,
@@ -243,13 +243,8 @@ fn entry(
 
 /// Flatten one response; an entry that cannot be read becomes a reject.
 fn flatten(doc: &Value, file: &str) -> Result<(Vec<Row>, Vec<Reject>, Counts)> {
-    let elements = doc
-        .get("elements")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::BadInput {
-            file: file.to_string(),
-            reason: "not an organizationalEntityFollowerStatistics response: no top-level \"elements\" list".into(),
-        })?;
+    let what = "an organizationalEntityFollowerStatistics";
+    let elements = top_level_list(doc, "elements", what, file)?;
     let (mut rows, mut rejects, mut counts) = (Vec::new(), Vec::new(), Counts::default());
     for (e, element) in elements.iter().enumerate() {
         let organization = element
@@ -264,21 +259,14 @@ fn flatten(doc: &Value, file: &str) -> Result<(Vec<Row>, Vec<Reject>, Counts)> {
                 continue;
             };
             for (i, item) in list.as_array().into_iter().flatten().enumerate() {
-                counts.read += 1;
-                match entry(item, &facet, organization) {
-                    Ok(row) => {
-                        counts.accepted += 1;
-                        rows.push(row);
-                    }
-                    Err(why) => {
-                        counts.rejected += 1;
-                        rejects.push(Reject::new(
-                            file,
-                            0,
-                            item.to_string().as_bytes(),
-                            format!("elements[{e}].{key}[{i}]: {why}"),
-                        ));
-                    }
+                match counts.tally(entry(item, &facet, organization)) {
+                    Ok(row) => rows.push(row),
+                    Err(why) => rejects.push(Reject::new(
+                        file,
+                        0,
+                        item.to_string().as_bytes(),
+                        format!("elements[{e}].{key}[{i}]: {why}"),
+                    )),
                 }
             }
         }
@@ -351,32 +339,25 @@ mod tests {
 
     #[test]
     fn labels_from_standard_urns() {
-        assert_eq!(label("seniority", "urn:li:seniority:8"), "CXO");
-        assert_eq!(
-            label("seniority", "urn:li:seniority:11"),
-            "urn:li:seniority:11"
-        );
-        assert_eq!(label("function", "urn:li:function:8"), "Engineering");
-        assert_eq!(label("industry", "urn:li:industry:4"), "Computer Software");
-        assert_eq!(
-            label("industry", "urn:li:industry:9999"),
-            "urn:li:industry:9999"
-        );
-        assert_eq!(
-            label("geo_country", "urn:li:geo:103644278"),
-            "United States"
-        );
-        assert_eq!(label("staff_count_range", "SIZE_201_TO_500"), "201-1000");
-        assert_eq!(label("staff_count_range", "SIZE_10001_OR_MORE"), "5001+");
-        assert_eq!(
-            facet_name("followerCountsByStaffCountRange").as_deref(),
-            Some("staff_count_range")
-        );
-        assert_eq!(
-            facet_name("followerCountsByGeoCountry").as_deref(),
-            Some("geo_country")
-        );
-        assert_eq!(facet_name("organizationalEntity"), None);
+        for (facet, value, expected) in [
+            ("seniority", "urn:li:seniority:8", "CXO"),
+            ("seniority", "urn:li:seniority:11", "urn:li:seniority:11"),
+            ("function", "urn:li:function:8", "Engineering"),
+            ("industry", "urn:li:industry:4", "Computer Software"),
+            ("industry", "urn:li:industry:9999", "urn:li:industry:9999"),
+            ("geo_country", "urn:li:geo:103644278", "United States"),
+            ("staff_count_range", "SIZE_201_TO_500", "201-1000"),
+            ("staff_count_range", "SIZE_10001_OR_MORE", "5001+"),
+        ] {
+            assert_eq!(label(facet, value), expected, "{facet} {value}");
+        }
+        for (key, expected) in [
+            ("followerCountsByStaffCountRange", Some("staff_count_range")),
+            ("followerCountsByGeoCountry", Some("geo_country")),
+            ("organizationalEntity", None),
+        ] {
+            assert_eq!(facet_name(key).as_deref(), expected, "{key}");
+        }
     }
 
     #[test]

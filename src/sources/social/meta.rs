@@ -7,7 +7,7 @@ use datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
 use serde_json::Value;
 use tracing::info;
 
-use super::parse_json;
+use super::{parse_json, top_level_list};
 use crate::error::{Error, Result};
 use crate::landing::{
     int_column, landed_schema, nullable_text_column, text_column, Counts, Reject,
@@ -45,13 +45,7 @@ fn flatten(
     rejects: &mut Vec<Reject>,
     counts: &mut Counts,
 ) -> Result<()> {
-    let data = doc
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::BadInput {
-            file: file.to_string(),
-            reason: "not a Graph API insights response: no top-level \"data\" list".into(),
-        })?;
+    let data = top_level_list(doc, "data", "a Graph API insights", file)?;
     for metric in data {
         let name = metric
             .get("name")
@@ -75,27 +69,22 @@ fn flatten(
                 continue; // scalar metrics (page_fans) carry no breakdown
             };
             for (key, v) in map {
-                counts.read += 1;
-                match v.as_i64() {
-                    Some(value) if !name.is_empty() => {
-                        counts.accepted += 1;
-                        rows.push(Row {
-                            metric: name.to_string(),
-                            period: period.clone(),
-                            end_time: end_time.clone(),
-                            key: key.clone(),
-                            value,
-                            line: 0,
-                        });
-                    }
-                    _ => {
-                        counts.rejected += 1;
+                let row = match v.as_i64() {
+                    _ if name.is_empty() => Err("metric has no \"name\"".to_string()),
+                    Some(value) => Ok(Row {
+                        metric: name.to_string(),
+                        period: period.clone(),
+                        end_time: end_time.clone(),
+                        key: key.clone(),
+                        value,
+                        line: 0,
+                    }),
+                    None => Err(format!("value of {key:?} is not a whole-number count")),
+                };
+                match counts.tally(row) {
+                    Ok(row) => rows.push(row),
+                    Err(reason) => {
                         let raw = format!("{name} {key}: {v}");
-                        let reason = if name.is_empty() {
-                            "metric has no \"name\"".to_string()
-                        } else {
-                            format!("value of {key:?} is not a whole-number count")
-                        };
                         rejects.push(Reject::new(file, 0, raw.as_bytes(), reason));
                     }
                 }
@@ -181,7 +170,6 @@ fn flatten_csv(
         info!(file = %path.display(), columns = %ignored.join(", "), "Ignoring columns other than dimension, value and count.");
     }
     for rec in reader.records() {
-        counts.read += 1;
         let line = rec
             .as_ref()
             .ok()
@@ -211,15 +199,9 @@ fn flatten_csv(
                     line,
                 })
             });
-        match parsed {
-            Ok(row) => {
-                counts.accepted += 1;
-                rows.push(row);
-            }
-            Err(reason) => {
-                counts.rejected += 1;
-                rejects.push(Reject::new(&label, line, raw.as_bytes(), reason));
-            }
+        match counts.tally(parsed) {
+            Ok(row) => rows.push(row),
+            Err(reason) => rejects.push(Reject::new(&label, line, raw.as_bytes(), reason)),
         }
     }
     Ok(())

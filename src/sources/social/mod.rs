@@ -21,3 +21,15 @@ fn parse_json(bytes: &[u8], file: &str) -> Result<Value> {
         ),
     })
 }
+
+/// The list under `key` at the top of a `what` response document; `BadInput` naming `file`
+/// otherwise.
+fn top_level_list<'d>(doc: &'d Value, key: &str, what: &str, file: &str) -> Result<&'d [Value]> {
+    doc.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .ok_or_else(|| Error::BadInput {
+            file: file.to_string(),
+            reason: format!("not {what} response: no top-level \"{key}\" list"),
+        })
+}

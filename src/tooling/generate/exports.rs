@@ -210,6 +210,15 @@ impl Exports {
     }
 }
 
+/// How a generator derives the streams of the end of its run from its seed: GA4 day `d` is
+/// seeded with `seed ^ day_mul.wrapping_mul(d + day_offset)`, Meta page insights with
+/// `seed ^ meta`.
+pub(super) struct Streams {
+    pub(super) day_mul: u64,
+    pub(super) day_offset: u64,
+    pub(super) meta: u64,
+}
+
 /// What a generator run writes into: the folder, the export date (GA4 covers the 30 days
 /// ending at it) and its start, and the number of CRM contacts.
 #[derive(Debug, Clone, Copy)]
@@ -233,20 +242,23 @@ impl Run<'_> {
     }
 
     /// The end of the run once the CSV files are written: writes the GA4 days of `site`
-    /// (`days[d]` holding day `d`'s sessions, written from the stream `day_rng(d)`) and
-    /// `meta/page_insights.json` (from the stream seeded with `meta_seed`), and returns the
-    /// summary, its files in order: HubSpot, Mailchimp, GA4 days, Meta, truth.
+    /// (`days[d]` holding day `d`'s sessions) and `meta/page_insights.json`, each from its
+    /// own stream of `streams` under `seed`, and returns the summary, its files in order:
+    /// HubSpot, Mailchimp, GA4 days, Meta, truth.
     pub(super) fn finish<W: Site>(
         &self,
         csv: CsvPaths,
         days: Vec<Vec<Session<W::Detail>>>,
         site: &W,
-        day_rng: impl Fn(usize) -> XRng + Sync,
-        meta_seed: u64,
+        seed: u64,
+        streams: &Streams,
     ) -> Result<GenerateSummary> {
+        let day_rng = |d: usize| {
+            XRng::seed_from_u64(seed ^ streams.day_mul.wrapping_mul(d as u64 + streams.day_offset))
+        };
         let ga4 = write_days(self.out_dir, self.date, days, site, day_rng)?;
         let meta_path = self.out_dir.join("meta").join("page_insights.json");
-        let mut meta_rng = XRng::seed_from_u64(meta_seed);
+        let mut meta_rng = XRng::seed_from_u64(seed ^ streams.meta);
         write_meta(&meta_path, &mut meta_rng, self.contacts, self.date)?;
         let mut files = vec![csv.hub];
         files.extend(csv.mc);

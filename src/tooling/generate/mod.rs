@@ -30,7 +30,7 @@ use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 
 use crate::error::Result;
 use crm::make_contact;
-use exports::{bad_input, check_events_per_contact, create_dirs, Exports, Run};
+use exports::{bad_input, check_events_per_contact, create_dirs, Exports, Run, Streams};
 use mailchimp::{Audience, Member};
 use profiles::{NICHE, PROFILES};
 use sessions::{Planner, SampleSite};
@@ -51,6 +51,12 @@ pub const HUBSPOT_HEADER: &str = r#""Record ID","First Name","Last Name","Email"
 const FIDELITY: f64 = 0.85;
 /// Days of GA4 data, ending at the export date.
 const DAYS: usize = 30;
+/// The sample's GA4 day and Meta streams.
+const STREAMS: Streams = Streams {
+    day_mul: 0x9E37_79B9_7F4A_7C15,
+    day_offset: 7,
+    meta: 0x6D65_7461,
+};
 /// The static strings the tables are made of.
 type S = &'static str;
 
@@ -157,10 +163,22 @@ path = "{data_dir}/ga4/events_*.json"
 name = "social"
 kind = "meta_page_insights"
 path = "{data_dir}/meta/page_insights.json"
-"#,
+{SAMPLE_WEB}"#,
         sql = sql_dir.display()
     )
 }
+
+/// The `[web]` section of the generated site: its sections grouped into the four interests the
+/// planted personas differ in (`pipelines/sample.toml` declares the same).
+pub const SAMPLE_WEB: &str = r#"
+[web]
+content_groups = [
+    { name = "docs", paths = ["/docs", "/api", "/changelog"] },
+    { name = "pricing", paths = ["/pricing", "/case-studies", "/security", "/product"] },
+    { name = "discounts", paths = ["/discounts", "/templates"] },
+    { name = "blog", paths = ["/blog"] },
+]
+"#;
 
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, Default)]
@@ -254,10 +272,7 @@ pub fn generate(out_dir: &Path, opts: &GenerateOptions) -> Result<GenerateSummar
         visitors: &planner.visitors,
         keep,
     };
-    let seed = opts.seed;
-    let day_rng =
-        |d: usize| XRng::seed_from_u64(seed ^ 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(d as u64 + 7));
-    let summary = run.finish(csv, planner.days, &site, day_rng, seed ^ 0x6D65_7461)?;
+    let summary = run.finish(csv, planner.days, &site, opts.seed, &STREAMS)?;
     let (events, ga4_bytes) = (summary.events, summary.ga4_bytes);
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(contacts = total, events, ga4_bytes, secs, mb_per_s = ga4_bytes as f64 / 1e6 / secs.max(1e-9), out = %out_dir.display(), "generated sample exports");

@@ -18,6 +18,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use personas::pipeline::{RunOptions, RunReport};
+use personas::sinks::crm::PushMode;
+
+use super::{run_date, Fixture};
+
 /// HubSpot's limit of inputs per batch call.
 pub const BATCH_LIMIT: usize = 100;
 
@@ -112,6 +117,24 @@ impl FakeHubSpot {
     /// The API base URL to configure (`http://127.0.0.1:<port>`).
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Run `fx`'s pipeline for the test date with a push that writes to this portal, the
+    /// token read from the variable `token_env` (set here to the portal's).
+    pub fn run_pushing(&self, fx: &Fixture, token_env: &str) -> RunReport {
+        let token = self.state.lock().unwrap().portal.token.clone();
+        std::env::set_var(token_env, token);
+        fx.edit_config(|c| {
+            c + &format!(
+                "\n[crm.hubspot]\napi_base = \"{}\"\ntoken_env = \"{token_env}\"\n",
+                self.base()
+            )
+        });
+        fx.run_with(&RunOptions {
+            push: Some(PushMode::Write),
+            ..RunOptions::new(run_date())
+        })
+        .unwrap()
     }
 
     /// Every call answered so far.

@@ -1,5 +1,5 @@
 //! Shared helpers for the integration tests: generated exports, a pipeline config over them,
-//! and readers for the outputs.
+//! readers for the outputs, and fetches from a store into a fresh folder.
 
 pub mod hubspot;
 pub mod servers;
@@ -11,8 +11,9 @@ use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use personas::config::{Pipeline, SourceKind};
+use personas::config::{Pipeline, SourceKind, StoreConfig};
 use personas::pipeline::{self, RunOptions, RunReport};
+use personas::sources::store::{fetch, Fetched};
 use personas::tooling::generate::{generate, GenerateOptions};
 
 /// The run date every test uses.
@@ -54,7 +55,8 @@ pub async fn register_landed(ctx: &SessionContext, kind: SourceKind, dir: &Path)
 /// Run the crate's SQL models over the raw tables registered in `ctx`, for the test date.
 pub async fn run_models(ctx: &SessionContext) {
     let models = personas::transform::discover(&sql_dir()).unwrap();
-    personas::transform::run(ctx, &models, run_date(), &[])
+    let mut templates = personas::transform::Templates::new(run_date(), &Default::default());
+    personas::transform::run(ctx, &models, &mut templates, &[])
         .await
         .unwrap();
 }
@@ -102,6 +104,13 @@ impl Fixture {
         self.dir.path().join(rel)
     }
 
+    /// The Parquet file `table` landed in the test date's run.
+    pub fn landed(&self, table: &str) -> PathBuf {
+        self.path(&format!(
+            "out/landing/{table}/run_date=2026-11-20/part-0.parquet"
+        ))
+    }
+
     /// The generated HubSpot export.
     pub fn crm_export(&self) -> PathBuf {
         std::fs::read_dir(self.path("data"))
@@ -136,6 +145,62 @@ impl Fixture {
             })
             .collect()
     }
+}
+
+/// The rows the run's `crm` source accepted and rejected.
+pub fn crm_counts(report: &RunReport) -> (u64, u64) {
+    let crm = report.sources.iter().find(|s| s.name == "crm").unwrap();
+    (crm.counts.accepted, crm.counts.rejected)
+}
+
+/// The names of the entries of `dir`, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The file, the missing column and the columns found of a [`MissingColumn`] error; fails the
+/// test on any other error.
+///
+/// [`MissingColumn`]: personas::Error::MissingColumn
+pub fn missing_column(err: &personas::Error) -> (&str, &str, &str) {
+    match err {
+        personas::Error::MissingColumn {
+            file,
+            column,
+            found,
+        } => (file, column, found),
+        other => panic!("expected a missing column, got {other}"),
+    }
+}
+
+/// [`fetch`] `pattern` (read by source `source` with `store`) into a fresh temp folder;
+/// returns the folder (kept while the files are read) and the files fetched.
+pub async fn fetched(
+    source: &str,
+    pattern: &str,
+    store: &StoreConfig,
+) -> (tempfile::TempDir, Vec<Fetched>) {
+    let dest = tempfile::tempdir().unwrap();
+    let got = fetch(source, pattern, store, dest.path()).await.unwrap();
+    (dest, got)
+}
+
+/// [`fetch`] `pattern` as [`fetched`] does, when it must fail: the folder and the error.
+pub async fn fetch_error(
+    source: &str,
+    pattern: &str,
+    store: &StoreConfig,
+) -> (tempfile::TempDir, personas::Error) {
+    let dest = tempfile::tempdir().unwrap();
+    let err = fetch(source, pattern, store, dest.path())
+        .await
+        .unwrap_err();
+    (dest, err)
 }
 
 /// Read every batch of a Parquet file.

@@ -100,16 +100,8 @@ pub struct Moto {
 impl Moto {
     /// Create `bucket` on this server and return an object_store client for it.
     pub async fn bucket(&self, bucket: &str) -> object_store::aws::AmazonS3 {
-        let created = reqwest::Client::new()
-            .put(format!("{}/{bucket}", self.endpoint))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            created.status().is_success(),
-            "create bucket: {}",
-            created.status()
-        );
+        let create = reqwest::Client::new().put(format!("{}/{bucket}", self.endpoint));
+        send_ok(create, "create bucket").await;
         object_store::aws::AmazonS3Builder::new()
             .with_endpoint(&self.endpoint)
             .with_allow_http(true)
@@ -252,7 +244,7 @@ impl Azurite {
         );
         let key = base64_decode(AZURITE_KEY);
         let signature = base64_encode(&hmac_sha256(&key, to_sign.as_bytes()));
-        let created = reqwest::Client::new()
+        let create = reqwest::Client::new()
             .put(format!("{}/{container}?restype=container", self.endpoint))
             .header("x-ms-date", date)
             .header("x-ms-version", VERSION)
@@ -260,16 +252,8 @@ impl Azurite {
                 "Authorization",
                 format!("SharedKey {AZURITE_ACCOUNT}:{signature}"),
             )
-            .header("Content-Length", "0")
-            .send()
-            .await
-            .unwrap();
-        let status = created.status();
-        assert!(
-            status.is_success(),
-            "create container: {status} {}",
-            created.text().await.unwrap_or_default()
-        );
+            .header("Content-Length", "0");
+        send_ok(create, "create container").await;
         object_store::azure::MicrosoftAzureBuilder::new()
             .with_account(AZURITE_ACCOUNT)
             .with_access_key(AZURITE_KEY)
@@ -335,32 +319,34 @@ impl FakeGcs {
     /// Create `bucket` and upload `objects` (key, body) into it through the JSON API.
     pub async fn bucket(&self, bucket: &str, objects: &[(String, Vec<u8>)]) {
         let client = reqwest::Client::new();
-        let created = client
+        let create = client
             .post(format!("{}/storage/v1/b", self.endpoint))
             .header("Content-Type", "application/json")
-            .body(format!("{{\"name\":\"{bucket}\"}}"))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            created.status().is_success(),
-            "create bucket: {}",
-            created.status()
-        );
+            .body(format!("{{\"name\":\"{bucket}\"}}"));
+        send_ok(create, "create bucket").await;
         for (key, body) in objects {
-            let put = client
+            let upload = client
                 .post(format!(
                     "{}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={}",
                     self.endpoint,
                     key.replace('/', "%2F")
                 ))
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap();
-            assert!(put.status().is_success(), "upload {key}: {}", put.status());
+                .body(body.clone());
+            send_ok(upload, &format!("upload {key}")).await;
         }
     }
+}
+
+/// Send a setup request to an emulator, failing the test unless it succeeds (`what`, the
+/// status and the answer's body in the message).
+async fn send_ok(request: reqwest::RequestBuilder, what: &str) {
+    let answer = request.send().await.unwrap();
+    let status = answer.status();
+    assert!(
+        status.is_success(),
+        "{what}: {status} {}",
+        answer.text().await.unwrap_or_default()
+    );
 }
 
 /// Every file under the fixture folder `dir` as (`prefix` + its path under `dir`, its bytes).

@@ -34,7 +34,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 
-use super::exports::{bad_input, check_events_per_contact, create_dirs, Exports, Run};
+use super::exports::{bad_input, check_events_per_contact, create_dirs, Exports, Run, Streams};
 use super::mailchimp::{Audience, Member};
 use super::util::pick;
 use super::GenerateSummary;
@@ -43,6 +43,13 @@ use catalog::DESIGNS;
 use contacts::draw_contact;
 use plant::Model;
 use web::{DesignSite, Planner};
+
+/// A design's GA4 day and Meta streams.
+const STREAMS: Streams = Streams {
+    day_mul: 0x5DEE_CE66_D1CE_4E5B,
+    day_offset: 11,
+    meta: 0x6D65_7461_5F64,
+};
 
 /// Options of a design run.
 #[derive(Debug, Clone)]
@@ -167,10 +174,7 @@ pub fn generate_design(out_dir: &Path, opts: &DesignOptions) -> Result<GenerateS
     let site = DesignSite {
         visitors: &planner.visitors,
     };
-    let seed = opts.seed;
-    let day_rng =
-        |d: usize| XRng::seed_from_u64(seed ^ 0x5DEE_CE66_D1CE_4E5Bu64.wrapping_mul(d as u64 + 11));
-    let summary = run.finish(csv, planner.days, &site, day_rng, seed ^ 0x6D65_7461_5F64)?;
+    let summary = run.finish(csv, planner.days, &site, opts.seed, &STREAMS)?;
     let (events, ga4_bytes) = (summary.events, summary.ga4_bytes);
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(design = %opts.design, contacts = total, events, ga4_bytes, secs, out = %out_dir.display(), "generated design exports");

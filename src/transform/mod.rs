@@ -7,14 +7,13 @@
 //! The session every model runs in, with each landed source registered as its raw table, lives
 //! here too.
 //!
-//! One template variable is replaced before planning: `{{ run_date }}` becomes the run's logical
-//! date as a SQL `DATE` literal.
+//! Template variables (the run date, the site's content groups) are replaced before planning:
+//! see [`templates`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
@@ -23,6 +22,10 @@ use datafusion::prelude::{
     cast, col, DataFrame, ParquetReadOptions, SessionConfig, SessionContext,
 };
 use tracing::{debug, info};
+
+mod templates;
+
+pub use templates::{Templates, EVENT_GROUPS};
 
 use crate::config::SourceKind;
 use crate::error::{Error, Result};
@@ -230,19 +233,13 @@ fn identifiers(sql: &str) -> BTreeSet<String> {
     ids
 }
 
-/// Replace the template variables.
-pub fn render(sql: &str, run_date: NaiveDate) -> String {
-    sql.replace("{{ run_date }}", &format!("DATE '{run_date}'"))
-        .replace("{{run_date}}", &format!("DATE '{run_date}'"))
-}
-
 /// Run every model in order, registering each as a table in `ctx`.
 /// Models in `intermediate/` are released from memory once every model reading them has run,
 /// except those named in `keep` (the ones the pipeline reads afterwards).
 pub async fn run(
     ctx: &SessionContext,
     models: &[Model],
-    run_date: NaiveDate,
+    templates: &mut Templates,
     keep: &[&str],
 ) -> Result<Vec<ModelRun>> {
     let mut runs = Vec::with_capacity(models.len());
@@ -264,7 +261,7 @@ pub async fn run(
             file: m.path.clone(),
             source: Box::new(e),
         };
-        let sql = render(&m.sql, run_date);
+        let sql = templates.render(ctx, &m.sql).await.map_err(wrap)?;
         let df = ctx.sql(&sql).await.map_err(wrap)?;
         let rows = if m.layer == "staging" {
             ctx.register_table(m.name.as_str(), df.into_view())
@@ -336,14 +333,5 @@ mod tests {
         let pos = |n: &str| models.iter().position(|m| m.name == n).unwrap();
         assert!(pos("stg_hubspot__contacts") < pos("int_contacts_joined"));
         assert!(pos("int_contacts_joined") < pos("int_contact_features"));
-    }
-
-    #[test]
-    fn run_date_is_rendered() {
-        let d = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-        assert_eq!(
-            render("select {{ run_date }}", d),
-            "select DATE '2026-11-20'"
-        );
     }
 }
