@@ -83,6 +83,9 @@ features as (
         coalesce(top_medium, 'none') as top_medium,
         coalesce(main_device, 'none') as main_device,
 
+        -- your own CRM fields, typed as [[features.columns]] says
+        {{ own_feature_columns }}
+
         -- value and recency
         coalesce(crm_revenue, 0.0) + coalesce(web_revenue, 0.0) as revenue,
         cast(

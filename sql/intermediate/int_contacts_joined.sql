@@ -15,6 +15,8 @@ web as (
 joined as (
     select
         c.*,
+        -- your own CRM fields ([[features.columns]] in the pipeline config), as text
+        {{ own_fields }}
         m.email_status,
         m.email_rating,
         m.tags,
@@ -40,6 +42,7 @@ joined as (
     from contacts c
     left join members m on m.email = c.email
     left join web w on w.contact_id = c.contact_id
+    {{ own_field_joins }}
 )
 
 select * from joined

@@ -11,6 +11,7 @@ mod cluster;
 mod crm;
 mod csv;
 mod model;
+mod own;
 mod profile;
 mod source;
 pub mod template;
@@ -26,6 +27,7 @@ pub use model::{
     AutoKeyword, CriteriaSpec, Criterion, CriterionGroup, FeaturesConfig, Framework,
     DEFAULT_CONTENT,
 };
+pub use own::{OwnColumn, OwnType};
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
 pub use web::{content_group_of, glob_regex, is_reserved_group, ContentGroup, WebConfig};
@@ -93,13 +95,80 @@ impl Pipeline {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let pipeline = Pipeline {
+        let mut pipeline = Pipeline {
             config,
             path: path.to_path_buf(),
             base_dir,
         };
         pipeline.check()?;
+        pipeline.adopt_own_columns()?;
         Ok(pipeline)
+    }
+
+    /// Check `[[features.columns]]` against the sources, tell each CRM source the columns it
+    /// must land, and make each own column describe the personas (multi-valued and log-scaled
+    /// ones listed as such).
+    fn adopt_own_columns(&mut self) -> Result<()> {
+        let own = self.config.features.columns.clone();
+        let mut seen = std::collections::HashSet::new();
+        for c in &own {
+            c.check().map_err(|why| self.fail(why))?;
+            if !seen.insert(c.name.as_str()) {
+                return Err(self.fail(format!(
+                    "features.columns: two columns are named `{}`",
+                    c.name
+                )));
+            }
+            let at = self.own_source(c)?;
+            let source = &mut self.config.sources[at];
+            if !source.own_columns.iter().any(|x| x == c.column()) {
+                source.own_columns.push(c.column().to_string());
+            }
+            let f = &mut self.config.features;
+            let segments = f.criteria_columns().contains(&c.name);
+            if !segments && !f.describe.contains(&c.name) {
+                f.describe.push(c.name.clone());
+            }
+            if c.kind == OwnType::Multi && !f.multi.contains(&c.name) {
+                f.multi.push(c.name.clone());
+            }
+            if c.log && !f.log_numeric.contains(&c.name) {
+                f.log_numeric.push(c.name.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of the CRM source an own column comes from.
+    fn own_source(&self, c: &OwnColumn) -> Result<usize> {
+        let crm: Vec<usize> = (0..self.config.sources.len())
+            .filter(|&i| self.config.sources[i].kind.is_crm())
+            .collect();
+        let names = || {
+            crm.iter()
+                .map(|&i| self.config.sources[i].name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match &c.source {
+            Some(name) => crm
+                .iter()
+                .copied()
+                .find(|&i| &self.config.sources[i].name == name)
+                .ok_or_else(|| {
+                    self.fail(format!(
+                        "features.columns: `{}` names source `{name}`, which is not a CRM source of the pipeline (CRM sources: {})",
+                        c.name,
+                        names()
+                    ))
+                }),
+            None if crm.len() == 1 => Ok(crm[0]),
+            None => Err(self.fail(format!(
+                "features.columns: `{}` needs `source = \"...\"`: the pipeline reads several CRM sources ({})",
+                c.name,
+                names()
+            ))),
+        }
     }
 
     fn fail(&self, message: String) -> Error {

@@ -4,6 +4,8 @@
 
 use serde::Deserialize;
 
+use super::own::OwnColumn;
+
 /// Columns of the feature model and how they enter the clustering.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +47,10 @@ pub struct FeaturesConfig {
     /// Levels below this share of contacts (percent) are pooled into `other`.
     #[serde(default = "default_rare_level_pct")]
     pub rare_level_pct: f64,
+    /// Your own CRM fields as features (`[[features.columns]]`): a column of a CRM export with
+    /// its type; a criterion when `criteria` names it, else it describes the personas.
+    #[serde(default)]
+    pub columns: Vec<OwnColumn>,
 }
 
 /// Organising frameworks for personas.
@@ -390,6 +396,7 @@ impl Default for FeaturesConfig {
             multi: default_multi(),
             describe: default_describe(),
             rare_level_pct: default_rare_level_pct(),
+            columns: Vec::new(),
         }
     }
 }

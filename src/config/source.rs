@@ -42,6 +42,10 @@ pub struct SourceConfig {
     /// `csv` sources: the file column holding each contact field (`[sources.columns]`);
     /// `contact_id` and `email` are required.
     pub columns: Option<CsvColumns>,
+    /// The export columns `[[features.columns]]` reads from this source: each is landed as it
+    /// is and required in every file (set when the pipeline is read, not written in the config).
+    #[serde(skip)]
+    pub own_columns: Vec<String>,
 }
 
 /// Text encodings of CSV exports.

@@ -30,6 +30,14 @@ impl Default for WebConfig {
     }
 }
 
+/// Whether `name` can name a feature: lower-case ASCII letters, digits and `_`.
+pub(super) fn is_feature_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// Whether a group's feature would take the name of a fixed web feature (`share_mobile`,
 /// `share_desktop`, `share_medium_<medium>`).
 pub fn is_reserved_group(name: &str) -> bool {
@@ -83,11 +91,7 @@ impl WebConfig {
         }
         let mut seen = std::collections::HashSet::new();
         for g in &self.content_groups {
-            let valid = !g.name.is_empty()
-                && g.name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !valid {
+            if !is_feature_name(&g.name) {
                 return Err(format!(
                     "web.content_groups: `{}` is not a group name (lower-case letters, digits and `_`: it becomes the feature `share_<name>`)",
                     g.name

@@ -15,12 +15,12 @@ use crate::transform;
 pub async fn check(pipeline: &Pipeline, run_date: NaiveDate) -> Result<()> {
     let cfg = &pipeline.config;
     let ctx = crate::transform::session();
-    crate::transform::register_raw_tables(&ctx, &[]).await?;
+    crate::transform::register_raw_tables(&ctx, &[], &cfg.sources).await?;
     let models = transform::discover(&pipeline.sql_dir())?;
     let model = cfg.features.model.as_str();
     // Logged under its own span: these models are built on empty tables.
     let span = tracing::info_span!("column_check_on_empty_tables");
-    let mut templates = transform::Templates::new(run_date, &cfg.web);
+    let mut templates = transform::Templates::for_pipeline(run_date, cfg);
     transform::run(&ctx, &models, &mut templates, &[model])
         .instrument(span)
         .await?;

@@ -277,10 +277,10 @@ fn land(
 async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> {
     run.progress.start("running the SQL models");
     let ctx = session();
-    register_raw_tables(&ctx, reports).await?;
+    register_raw_tables(&ctx, reports, &run.cfg.sources).await?;
     let models = transform::discover(&run.pipeline.sql_dir())?;
     let model = run.cfg.features.model.as_str();
-    let mut templates = Templates::new(run.date, &run.cfg.web);
+    let mut templates = Templates::for_pipeline(run.date, run.cfg);
     let runs = transform::run(&ctx, &models, &mut templates, &[model]).await?;
     if let Some(content) = templates.content_columns() {
         info!(columns = ?content, "Content groups.");

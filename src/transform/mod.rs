@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::functions::unicode::expr_fn::character_length;
@@ -23,11 +23,12 @@ use datafusion::prelude::{
 };
 use tracing::{debug, info};
 
+mod own;
 mod templates;
 
 pub use templates::{Templates, EVENT_GROUPS};
 
-use crate::config::SourceKind;
+use crate::config::{SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 use crate::sources::{self, SourceReport};
 
@@ -40,8 +41,14 @@ pub fn session() -> SessionContext {
 }
 
 /// Register each landed source as its raw table, and an empty raw table for each kind the
-/// pipeline does not read, so the SQL runs unchanged (a missing source yields no rows).
-pub async fn register_raw_tables(ctx: &SessionContext, reports: &[SourceReport]) -> Result<()> {
+/// pipeline does not read, so the SQL runs unchanged (a missing source yields no rows). An empty
+/// table has the columns of its kind plus the own columns (`[[features.columns]]`) a source of
+/// that kind in `sources` lands.
+pub async fn register_raw_tables(
+    ctx: &SessionContext,
+    reports: &[SourceReport],
+    sources: &[SourceConfig],
+) -> Result<()> {
     for r in reports {
         let dir = format!("{}/", r.landed_dir.display());
         ctx.register_parquet(r.kind.raw_table(), &dir, ParquetReadOptions::default())
@@ -51,7 +58,20 @@ pub async fn register_raw_tables(ctx: &SessionContext, reports: &[SourceReport])
         if reports.iter().any(|r| r.kind == kind) {
             continue;
         }
-        let schema = sources::empty_raw_schema(kind);
+        let mut schema = sources::empty_raw_schema(kind);
+        let own: Vec<&String> = sources
+            .iter()
+            .filter(|s| s.kind == kind)
+            .flat_map(|s| &s.own_columns)
+            .filter(|c| schema.field_with_name(c).is_err())
+            .collect();
+        if !own.is_empty() {
+            let fields = schema.fields().iter().cloned().chain(
+                own.iter()
+                    .map(|c| Arc::new(Field::new(*c, DataType::Utf8, true))),
+            );
+            schema = Arc::new(Schema::new(fields.collect::<Vec<_>>()));
+        }
         let table = MemTable::try_new(schema, vec![vec![]])?;
         ctx.register_table(kind.raw_table(), Arc::new(table))?;
     }

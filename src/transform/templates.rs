@@ -6,7 +6,9 @@
 //!   the first path segment (letters and digits, other characters as `_`);
 //! - `{{ content_group_shares }}`: one aggregate per content group, each followed by a comma:
 //!   the group's share of the contact's events, as `share_<group>`;
-//! - `{{ content_group_columns }}`: the `share_<group>` columns, each followed by a comma.
+//! - `{{ content_group_columns }}`: the `share_<group>` columns, each followed by a comma;
+//! - `{{ own_field_joins }}`, `{{ own_fields }}`, `{{ own_feature_columns }}`: your own CRM
+//!   fields (see [`super::own`]).
 //!
 //! Declared groups are known from the config. With none declared, the groups are the most-read
 //! first path segments (by logged-in events), read from [`EVENT_GROUPS`] when a model first
@@ -19,7 +21,8 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
-use crate::config::{is_reserved_group, ContentGroup, WebConfig};
+use super::own::{self, OwnField};
+use crate::config::{is_reserved_group, ContentGroup, PipelineConfig, WebConfig};
 
 /// The model the most-read groups are counted in when none are declared.
 pub const EVENT_GROUPS: &str = "int_web_event_groups";
@@ -32,6 +35,8 @@ pub struct Templates {
     top: usize,
     /// Each content group's value of `content_group` and its name in `share_<name>`, once known.
     groups: Option<Vec<(String, String)>>,
+    /// Your own CRM fields (`[[features.columns]]`).
+    own: Vec<OwnField>,
 }
 
 impl Templates {
@@ -49,6 +54,15 @@ impl Templates {
             declared,
             top: web.top_groups,
             groups,
+            own: Vec::new(),
+        }
+    }
+
+    /// The variables of a run of `cfg` on `run_date`: its content groups and own fields.
+    pub fn for_pipeline(run_date: NaiveDate, cfg: &PipelineConfig) -> Templates {
+        Templates {
+            own: own::own_fields(cfg),
+            ..Templates::new(run_date, &cfg.web)
         }
     }
 
@@ -69,6 +83,12 @@ impl Templates {
     ) -> std::result::Result<String, DataFusionError> {
         let date = format!("DATE '{}'", self.run_date);
         let mut out = sql
+            .replace("{{ own_field_joins }}", &own::joins(&self.own))
+            .replace("{{ own_fields }}", &own::columns(&self.own))
+            .replace(
+                "{{ own_feature_columns }}",
+                &own::features(&self.own, self.run_date),
+            )
             .replace("{{ run_date }}", &date)
             .replace("{{run_date}}", &date);
         if out.contains("{{ content_group }}") {

@@ -11,6 +11,7 @@ mod export_headers;
 mod kmeans_reference;
 mod logs;
 mod more_sources;
+mod own_columns;
 mod pipeline;
 mod remote_pipeline;
 mod report_html;

@@ -52,8 +52,9 @@ pub fn land(ctx: &LandContext<'_>, spec: &CsvSpec<'_>) -> Result<(Counts, Vec<Re
 }
 
 /// The landed columns: the preset's required and optional columns (in the preset's order), then
-/// (without a column mapping) every other column the files have under its alias, in the order
-/// first seen (an unknown column is kept, not dropped).
+/// with a column mapping the own columns the pipeline's features read, without one every other
+/// column the files have under its alias, in the order first seen (an unknown column is kept,
+/// not dropped).
 fn landed_columns<'a>(
     spec: &CsvSpec<'_>,
     headers: impl Iterator<Item = &'a [String]>,
@@ -61,6 +62,12 @@ fn landed_columns<'a>(
     let preset = spec.preset;
     let mut columns: Vec<String> = preset.columns().iter().map(|c| c.to_string()).collect();
     if spec.mapping.is_some() {
+        // The own columns (`[[features.columns]]`) after the preset's, under their names.
+        for c in &spec.own {
+            if !columns.contains(c) {
+                columns.push(c.clone());
+            }
+        }
         return columns;
     }
     for header in headers {

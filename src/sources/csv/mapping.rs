@@ -73,6 +73,7 @@ pub fn spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
             .mapped()
             .into_iter()
             .map(|(field, col)| (field.to_string(), col.to_string()))
+            .chain(source.own_columns.iter().map(|c| (c.clone(), c.clone())))
             .collect(),
     );
     spec.typing = Typing {

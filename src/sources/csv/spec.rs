@@ -27,6 +27,9 @@ pub struct CsvSpec<'p> {
     pub mapping: Option<Vec<(String, String)>>,
     /// Accepted date formats and normalisation.
     pub typing: Typing,
+    /// Columns the pipeline's own features read (`[[features.columns]]`): required in every
+    /// file, landed under their names.
+    pub own: Vec<String>,
 }
 
 impl<'p> CsvSpec<'p> {
@@ -40,6 +43,7 @@ impl<'p> CsvSpec<'p> {
             has_header: true,
             encoding: TextEncoding::Utf8,
             mapping: None,
+            own: Vec::new(),
             typing: Typing::new(
                 preset.date_formats,
                 preset.datetime_formats,
@@ -53,6 +57,7 @@ impl<'p> CsvSpec<'p> {
     pub fn preset(preset: &'p CsvPreset, source: &SourceConfig) -> CsvSpec<'p> {
         CsvSpec {
             encoding: source.encoding,
+            own: source.own_columns.clone(),
             ..CsvSpec::new(preset)
         }
     }
@@ -144,7 +149,13 @@ impl<'p> CsvSpec<'p> {
                 .required
                 .iter()
                 .find(|r| self.source_of(r, file_columns).is_none())
-                .map(|r| r.to_string()),
+                .map(|r| r.to_string())
+                .or_else(|| {
+                    self.own
+                        .iter()
+                        .find(|c| !file_columns.iter().any(|f| same_name(f, c)))
+                        .cloned()
+                }),
         }
     }
 
