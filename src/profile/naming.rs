@@ -46,6 +46,38 @@ fn adjective_of(tr: &Trait) -> Option<&'static str> {
         .map(|(_, _, adj)| *adj)
 }
 
+/// A trait as a name's first word, from its column and level: a level in title case
+/// (`blue-collar` -> "Blue-Collar"), a yes/no column by its name ("Housing", "No-Loan"), a
+/// number high or low ("High-Balance"); none for levels that say nothing (`unknown`, `other`).
+fn word_of(tr: &Trait) -> Option<String> {
+    let title = |text: &str| -> String {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    let feature = tr
+        .feature
+        .split(crate::features::TAG_SEP)
+        .next_back()
+        .unwrap_or("");
+    let word = match tr.level.as_deref() {
+        Some("unknown" | "other" | "none" | "") => return None,
+        Some("yes") => title(feature),
+        Some("no") => format!("No-{}", title(feature)),
+        Some(level) => title(level),
+        None if tr.std_diff >= 0.0 => format!("High-{}", title(&tr.feature)),
+        None => format!("Low-{}", title(&tr.feature)),
+    };
+    (!word.is_empty() && word.chars().next().is_some_and(char::is_alphabetic)).then_some(word)
+}
+
 /// A unique alliterative name ("Frugal Fiona") from the persona's traits, most distinctive
 /// first; a negative persona prefers a lapsed or dormant adjective.
 pub fn choose_name(sorted: &[&Trait], negative: bool, used: &mut BTreeSet<String>) -> String {
@@ -58,20 +90,28 @@ pub fn choose_name(sorted: &[&Trait], negative: bool, used: &mut BTreeSet<String
                     .any(|a| adjective_of(tr) == Some(a))
         })
         .chain(sorted.iter());
-    let adjective = negative_first
-        .filter(|tr| match tr.level {
-            Some(_) => tr.std_diff >= 0.3,
-            None => tr.std_diff.abs() >= 0.5,
-        })
-        .find_map(|tr| {
-            NAME_RULES
+    let distinct = |tr: &&&Trait| match tr.level {
+        Some(_) => tr.std_diff >= 0.3,
+        None => tr.std_diff.abs() >= 0.5,
+    };
+    let free = |adj: &str| !used.iter().any(|u| u.starts_with(adj));
+    let ruled = negative_first.filter(distinct).find_map(|tr| {
+        NAME_RULES
+            .iter()
+            .find(|(f, l, adj)| *f == tr.feature && *l == tr.key() && free(adj))
+            .map(|(_, _, adj)| adj.to_string())
+    });
+    // No rule knows the persona's columns (a custom field, a content group): its most
+    // distinctive trait in words ("Retired", "Housing", "High-Balance").
+    let adjective = ruled
+        .or_else(|| {
+            sorted
                 .iter()
-                .find(|(f, l, adj)| {
-                    *f == tr.feature && *l == tr.key() && !used.iter().any(|u| u.starts_with(adj))
-                })
-                .map(|(_, _, adj)| *adj)
+                .filter(distinct)
+                .filter_map(|tr| word_of(tr))
+                .find(|adj| free(adj))
         })
-        .unwrap_or("Typical");
+        .unwrap_or_else(|| "Typical".to_string());
     let initial = adjective.chars().next().unwrap_or('T');
     let candidates = FIRST_NAMES
         .iter()

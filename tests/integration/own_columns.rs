@@ -183,6 +183,15 @@ fn a_bank_file_segments_on_its_own_columns_by_config_alone() {
         majority[0] != majority[1] && majority[1] != majority[2] && majority[0] != majority[2],
         "each planted group has its own persona: {by_group:?}"
     );
+    // Named from their own columns: no two share a first word, none is "Typical".
+    let stems: Vec<&str> = report
+        .personas
+        .iter()
+        .map(|p| p.name.split(' ').next().unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = stems.iter().collect();
+    assert_eq!(unique.len(), stems.len(), "{stems:?}");
+    assert!(!stems.contains(&"Typical"), "{stems:?}");
     let traits: Vec<&str> = report
         .personas
         .iter()
