@@ -111,7 +111,7 @@ impl Pipeline {
     fn adopt_own_columns(&mut self) -> Result<()> {
         let own = self.config.features.columns.clone();
         let mut seen = std::collections::HashSet::new();
-        for c in &own {
+        for (i, c) in own.iter().enumerate() {
             c.check().map_err(|why| self.fail(why))?;
             if !seen.insert(c.name.as_str()) {
                 return Err(self.fail(format!(
@@ -120,6 +120,8 @@ impl Pipeline {
                 )));
             }
             let at = self.own_source(c)?;
+            // Resolved once here: the SQL templates read the column from this source.
+            self.config.features.columns[i].source = Some(self.config.sources[at].name.clone());
             let source = &mut self.config.sources[at];
             if !source.own_columns.iter().any(|x| x == c.column()) {
                 source.own_columns.push(c.column().to_string());

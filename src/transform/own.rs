@@ -28,10 +28,11 @@ pub fn own_fields(cfg: &PipelineConfig) -> Vec<OwnField> {
         .columns
         .iter()
         .filter_map(|c| {
-            let source = cfg.sources.iter().find(|s| match &c.source {
-                Some(name) => &s.name == name,
-                None => s.kind.is_crm(),
-            })?;
+            // The pipeline names each own column's source when it is read.
+            let source = cfg
+                .sources
+                .iter()
+                .find(|s| c.source.as_ref() == Some(&s.name))?;
             Some(OwnField {
                 column: c.clone(),
                 raw_table: source.kind.raw_table(),

@@ -220,7 +220,7 @@ fn with_no_groups_declared_the_most_read_first_segments_are_the_groups() {
 
 /// The web shares every site has (device and traffic medium), whatever its groups.
 fn is_fixed(column: &str) -> bool {
-    ["share_mobile", "share_desktop"].contains(&column) || column.starts_with("share_medium_")
+    personas::config::content_group_of(column).is_none()
 }
 
 /// A group pattern that is not a regular expression fails when the config is read, naming the
