@@ -33,10 +33,10 @@ per_contact as (
 sessions as (
     select contact_id, count(*) as sessions
     from (
-        select contact_id, ga_session_id
+        select contact_id, _source, ga_session_id
         from groups
         where ga_session_id is not null
-        group by contact_id, ga_session_id
+        group by contact_id, _source, ga_session_id
     )
     group by contact_id
 ),

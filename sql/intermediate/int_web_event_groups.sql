@@ -1,5 +1,6 @@
--- Logged-in GA4 events (user_id = CRM Record ID), counted once per contact, session, content
--- section, content group, traffic medium and device. `int_web_activity` derives every
+-- Logged-in GA4 events (user_id = CRM Record ID), counted once per contact, session (of its GA4
+-- source: two properties may number sessions alike), content section, content group, traffic
+-- medium and device. `int_web_activity` derives every
 -- per-contact measure from these counts, so the events (and the URL parsing of
 -- `stg_ga4__events`) are scanned once, not once per measure.
 -- The content group template variable gives the page's content group: the first of the pipeline's
@@ -15,6 +16,7 @@ with events as (
 
 select
     contact_id,
+    _source,
     ga_session_id,
     content_section,
     content_group,
@@ -25,4 +27,4 @@ select
     sum(purchase_revenue) as revenue,
     max(event_at) as last_event_at
 from events
-group by contact_id, ga_session_id, content_section, content_group, traffic_medium, device_category
+group by contact_id, _source, ga_session_id, content_section, content_group, traffic_medium, device_category

@@ -1,6 +1,7 @@
 -- Staging: GA4 events, flattened at landing. Adds the content section (first path segment of
 -- the page URL), the page path and the event time. Anonymous events (no user_id) stay here; they cannot be
--- tied to a contact.
+-- tied to a contact. Several GA4 sources (properties) are unioned in the raw table; `_source`
+-- names the one each event was read from.
 with source as (
     select * from raw_ga4__events
 ),
@@ -26,7 +27,10 @@ renamed as (
         lower(device_category) as device_category,
         lower(traffic_medium) as traffic_medium,
         lower(traffic_source) as traffic_source,
-        purchase_revenue
+        purchase_revenue,
+
+        -- lineage
+        _source
     from source
 )
 

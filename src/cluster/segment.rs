@@ -1,11 +1,17 @@
-//! Segmentation: splits the contacts into buckets (everyone, or buyers and end users when the
-//! config maps buying roles) and, in each bucket, fits k-means on the design matrix of the
+//! Segmentation: splits the contacts into buckets (everyone; buyers and end users when the
+//! config maps buying roles; or one bucket per country, region or value of any column) and, in
+//! each bucket, fits k-means on the design matrix of the
 //! segmentation criteria, refined into latent classes (`cluster.method = "latent_class"`,
 //! the default; see [`super::latent`]).
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
 use tracing::{info, info_span, warn};
 
-use crate::config::{BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, KChoice, Method};
+use crate::config::{
+    BucketSplit, BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, KChoice, Method,
+};
 use crate::error::{Error, Result};
 use crate::features::{self, CriterionWeight, FeatureTable};
 
@@ -204,7 +210,7 @@ pub fn segment(
     Ok(out)
 }
 
-/// The buyer and user buckets: (name, rows, rows also in the other bucket).
+/// The buckets of `cfg`: (name, rows, rows also in another bucket).
 fn split(
     table: &FeatureTable,
     cfg: &BucketsConfig,
@@ -220,15 +226,33 @@ fn split(
             column: cfg.column.clone(),
             needed_by: "cluster.buckets (add it to features.describe)".into(),
         })?;
+    match cfg.split() {
+        BucketSplit::Roles {
+            buyer,
+            user,
+            unmapped,
+        } => Ok(by_role(&column.values, (&buyer, &user), unmapped)),
+        BucketSplit::Values { regions, unmapped } => {
+            Ok(by_value(&column.values, regions, unmapped))
+        }
+    }
+}
+
+/// The buyer and user buckets of `roles` (a contact's `;`-separated roles each).
+fn by_role(
+    roles: &[Arc<str>],
+    (buyer_roles, user_roles): (&[String], &[String]),
+    unmapped: &str,
+) -> Vec<(String, Vec<usize>, usize)> {
     let listed = |roles: &[String], role: &str| roles.iter().any(|r| r.eq_ignore_ascii_case(role));
     let (mut buyers, mut users, mut both) = (Vec::new(), Vec::new(), 0);
-    for (row, value) in column.values.iter().enumerate() {
+    for (row, value) in roles.iter().enumerate() {
         let roles: Vec<&str> = value.split(';').map(str::trim).collect();
-        let mut buyer = roles.iter().any(|r| listed(&cfg.buyer, r));
-        let mut user = roles.iter().any(|r| listed(&cfg.user, r));
+        let mut buyer = roles.iter().any(|r| listed(buyer_roles, r));
+        let mut user = roles.iter().any(|r| listed(user_roles, r));
         if !buyer && !user {
-            buyer = cfg.unmapped == "buyer";
-            user = cfg.unmapped == "user";
+            buyer = unmapped == "buyer";
+            user = unmapped == "user";
         }
         if buyer {
             buyers.push(row);
@@ -244,10 +268,47 @@ fn split(
             "Contacts in both the buyer and the user bucket."
         );
     }
-    Ok(vec![
+    vec![
         ("buyer".to_string(), buyers, both),
         ("user".to_string(), users, both),
-    ])
+    ]
+}
+
+/// One bucket per value of `values` (or per region of values, ignoring case), the largest
+/// first, ties by name; contacts of an `unmapped = "none"` bucket get no persona (and are
+/// counted in the log).
+fn by_value(
+    values: &[Arc<str>],
+    regions: Option<&BTreeMap<String, Vec<String>>>,
+    unmapped: &str,
+) -> Vec<(String, Vec<usize>, usize)> {
+    let region_of: Option<HashMap<String, &str>> = regions.map(|regions| {
+        (regions.iter())
+            .flat_map(|(region, vs)| vs.iter().map(move |v| (v.to_lowercase(), region.as_str())))
+            .collect()
+    });
+    let mut buckets: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (row, value) in values.iter().enumerate() {
+        let bucket = match &region_of {
+            None => &**value,
+            Some(map) => map.get(&value.to_lowercase()).copied().unwrap_or(unmapped),
+        };
+        buckets.entry(bucket).or_default().push(row);
+    }
+    if region_of.is_some() && unmapped == "none" {
+        if let Some(rows) = buckets.remove("none") {
+            warn!(
+                contacts = rows.len(),
+                "Contacts whose value is in no region of cluster.buckets.regions get no persona (unmapped = \"none\")."
+            );
+        }
+    }
+    let mut out: Vec<(String, Vec<usize>, usize)> = (buckets.into_iter())
+        .map(|(name, rows)| (name.to_string(), rows, 0))
+        .collect();
+    out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    info!(buckets = out.len(), "Buckets by value.");
+    out
 }
 
 /// Fit, lowering the k range when there are too few contacts for it (a tiny run is still

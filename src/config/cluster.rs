@@ -1,6 +1,8 @@
 //! Clustering config: the k range and how k is chosen, seeds and restarts, the structure test
 //! against the permutation null, bootstrap stability, and the buyer and end-user buckets.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::model::strings;
@@ -60,8 +62,9 @@ pub struct ClusterConfig {
     /// null's range at this level (Bonferroni over the k tried).
     #[serde(default = "default_structure_alpha")]
     pub structure_alpha: f64,
-    /// Buyer and end-user buckets, each segmented on its own (`[cluster.buckets]`); without
-    /// it, all contacts form one bucket `all`.
+    /// Buckets segmented each on its own (`[cluster.buckets]`): buyers and end users, or one
+    /// per country, region or value of any column; without it, all contacts form one bucket
+    /// `all`.
     pub buckets: Option<BucketsConfig>,
 }
 
@@ -100,34 +103,127 @@ impl KChoice {
     }
 }
 
-/// How contacts are split into a buyer and an end-user bucket by their buying role.
+/// How contacts are split into buckets, each segmented on its own: into a buyer and an
+/// end-user bucket by their buying role (the default column, or with `buyer` / `user` lists),
+/// or into one bucket per value of any other column (`column = "country"`: each country its
+/// own persona set), or per region of `regions`. Every bucket gets the same small-sample rules:
+/// one under `profile.min_sample` has its personas flagged, never dropped.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BucketsConfig {
-    /// Feature column holding the buying role (HubSpot `Buying Role`; several roles separated
-    /// by `;` put a contact in both buckets).
+    /// Feature column the buckets are made from: the buying roles (default `buying_roles`;
+    /// several roles separated by `;` put a contact in both buckets), or any categorical
+    /// column of the feature model (`country`, an own field).
     #[serde(default = "default_role_column")]
     pub column: String,
-    /// Roles of people who decide or pay.
-    #[serde(default = "default_buyer_roles")]
-    pub buyer: Vec<String>,
-    /// Roles of people who use the product.
-    #[serde(default = "default_user_roles")]
-    pub user: Vec<String>,
-    /// Bucket of contacts whose role is empty or in neither list: `user` (default: in B2B
-    /// most contacts without a buying role use rather than buy), `buyer`, or `none` (such
-    /// contacts get no persona).
-    #[serde(default = "default_unmapped")]
-    pub unmapped: String,
+    /// Roles of people who decide or pay (buyer/user buckets; default: Decision Maker,
+    /// Budget Holder, Executive Sponsor, Blocker, Legal and Compliance).
+    pub buyer: Option<Vec<String>>,
+    /// Roles of people who use the product (buyer/user buckets; default: End User, Champion,
+    /// Influencer).
+    pub user: Option<Vec<String>>,
+    /// Buckets by value: a bucket name for each list of the column's values
+    /// (`regions = { DACH = ["Germany", "Austria", "Switzerland"], Nordics = [...] }`);
+    /// without it, each value is a bucket of its own.
+    pub regions: Option<BTreeMap<String, Vec<String>>>,
+    /// Contacts no bucket claims. Buyer/user buckets: `user` (default: in B2B most contacts
+    /// without a buying role use rather than buy), `buyer`, or `none` (no persona). Buckets by
+    /// value with `regions`: the bucket of values in no region (default `other`), or `none`.
+    pub unmapped: Option<String>,
+}
+
+/// The buckets a [`BucketsConfig`] makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BucketSplit<'a> {
+    /// The buyer and the end-user bucket, by buying role.
+    Roles {
+        /// Roles of buyers.
+        buyer: Vec<String>,
+        /// Roles of end users.
+        user: Vec<String>,
+        /// Bucket of contacts of no listed role: `user`, `buyer` or `none`.
+        unmapped: &'a str,
+    },
+    /// One bucket per value, or per region of values.
+    Values {
+        /// Region of each value (ignoring case), when regions are configured.
+        regions: Option<&'a BTreeMap<String, Vec<String>>>,
+        /// Bucket of values in no region (`none`: no persona).
+        unmapped: &'a str,
+    },
+}
+
+impl BucketsConfig {
+    /// Buyer/user buckets on the buying-role column, or when role lists are given; buckets by
+    /// value on any other column.
+    pub fn split(&self) -> BucketSplit<'_> {
+        let roles = ["buying_roles", "buying_role"].contains(&self.column.as_str())
+            || self.buyer.is_some()
+            || self.user.is_some();
+        if roles {
+            BucketSplit::Roles {
+                buyer: self.buyer.clone().unwrap_or_else(default_buyer_roles),
+                user: self.user.clone().unwrap_or_else(default_user_roles),
+                unmapped: self.unmapped.as_deref().unwrap_or("user"),
+            }
+        } else {
+            BucketSplit::Values {
+                regions: self.regions.as_ref(),
+                unmapped: self.unmapped.as_deref().unwrap_or("other"),
+            }
+        }
+    }
+
+    /// The checks that need no data: role buckets' `unmapped`, no `regions` on role buckets,
+    /// no value in two regions.
+    pub fn check(&self) -> Result<(), String> {
+        match self.split() {
+            BucketSplit::Roles { unmapped, .. } => {
+                if !["user", "buyer", "none"].contains(&unmapped) {
+                    return Err(format!(
+                        "cluster.buckets.unmapped must be `user`, `buyer` or `none` for buyer and user buckets, got `{unmapped}`"
+                    ));
+                }
+                if self.regions.is_some() {
+                    return Err(format!(
+                        "cluster.buckets: `regions` groups the values of a column such as `country`, not buying roles (`column = \"{}\"`, or `buyer` / `user` set)",
+                        self.column
+                    ));
+                }
+            }
+            BucketSplit::Values { regions, unmapped } => {
+                if unmapped.trim().is_empty() {
+                    return Err("cluster.buckets.unmapped is empty".into());
+                }
+                let mut seen = BTreeMap::new();
+                for (region, values) in regions.into_iter().flatten() {
+                    if region.trim().is_empty() || values.is_empty() {
+                        return Err(format!(
+                            "cluster.buckets.regions: region `{region}` needs a name and at least one value"
+                        ));
+                    }
+                    for v in values {
+                        if let Some(other) = seen.insert(v.to_lowercase(), region) {
+                            return Err(format!(
+                                "cluster.buckets.regions: `{v}` is in both `{other}` and `{region}`"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for BucketsConfig {
     fn default() -> Self {
         BucketsConfig {
             column: default_role_column(),
-            buyer: default_buyer_roles(),
-            user: default_user_roles(),
-            unmapped: default_unmapped(),
+            buyer: None,
+            user: None,
+            regions: None,
+            unmapped: None,
         }
     }
 }
@@ -179,9 +275,6 @@ fn default_buyer_roles() -> Vec<String> {
 }
 fn default_user_roles() -> Vec<String> {
     strings(&["End User", "Champion", "Influencer"])
-}
-fn default_unmapped() -> String {
-    "user".into()
 }
 
 impl Default for ClusterConfig {

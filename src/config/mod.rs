@@ -18,7 +18,7 @@ pub mod template;
 mod web;
 
 pub use self::csv::{is_valid_format, CsvColumns};
-pub use cluster::{BucketsConfig, ClusterConfig, KChoice, Method};
+pub use cluster::{BucketSplit, BucketsConfig, ClusterConfig, KChoice, Method};
 pub use crm::{
     CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,
     Unclassified,
@@ -195,9 +195,13 @@ impl Pipeline {
             if !seen_names.insert(s.name.as_str()) {
                 return Err(self.fail(format!("two sources are named `{}`", s.name)));
             }
-            if !seen_kinds.insert(s.kind) {
+            // Several sources of one kind are unioned (two GA4 properties, two Mailchimp
+            // audiences); not two CRMs of one kind: their ids would share one import file.
+            if !seen_kinds.insert(s.kind) && CrmTarget::of_source(s.kind).is_some() {
                 return Err(self.fail(format!(
-                    "source `{}`: a second source of kind `{}`; list several files in one source with a glob instead",
+                    "source `{}`: a second CRM source of kind `{}`: the contacts of two CRM accounts \
+                     cannot share one import file; list several files of one account in one source \
+                     with a glob, or use a `csv` source for the other CRM",
                     s.name, s.kind
                 )));
             }
@@ -280,12 +284,7 @@ impl Pipeline {
             )));
         }
         if let Some(b) = &c.cluster.buckets {
-            if !["user", "buyer", "none"].contains(&b.unmapped.as_str()) {
-                return Err(self.fail(format!(
-                    "cluster.buckets.unmapped must be `user`, `buyer` or `none`, got `{}`",
-                    b.unmapped
-                )));
-            }
+            b.check().map_err(|why| self.fail(why))?;
             if f.criteria_columns().contains(&b.column) {
                 return Err(self.fail(format!(
                     "cluster.buckets.column `{}` is also a criterion; the buckets already split on it",

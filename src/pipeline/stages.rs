@@ -246,7 +246,7 @@ fn land(
         let _span = info_span!("land", source = %s.name).entered();
         run.progress
             .start(format!("landing {} ({} files)", s.name, files.len()));
-        let rel = partition(&format!("landing/{}", s.kind.raw_table()), run.date);
+        let rel = partition(&landing_table(run.cfg, s), run.date);
         let ctx = LandContext {
             source: s,
             files: files.clone(),
@@ -271,6 +271,17 @@ fn land(
     }
     run.watch.lap("land")?;
     Ok(reports)
+}
+
+/// Where a source lands: `landing/<raw table>`, or `landing/<raw table>/source=<name>` when
+/// the pipeline reads several sources of its kind (they are unioned into the raw table).
+fn landing_table(cfg: &PipelineConfig, source: &SourceConfig) -> String {
+    let table = format!("landing/{}", source.kind.raw_table());
+    if cfg.sources.iter().filter(|s| s.kind == source.kind).count() > 1 {
+        format!("{table}/source={}", source.name)
+    } else {
+        table
+    }
 }
 
 /// Register the landed tables and run the SQL models.

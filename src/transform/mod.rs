@@ -19,7 +19,7 @@ use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::functions::unicode::expr_fn::character_length;
 use datafusion::prelude::{
-    cast, col, DataFrame, ParquetReadOptions, SessionConfig, SessionContext,
+    cast, col, lit, DataFrame, ParquetReadOptions, SessionConfig, SessionContext,
 };
 use tracing::{debug, info};
 
@@ -32,6 +32,9 @@ use crate::config::{SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 use crate::sources::{self, SourceReport};
 
+/// The raw tables' column naming the source (`[[sources]] name`) each row was read from.
+pub const SOURCE: &str = "_source";
+
 /// A DataFusion session using every core.
 pub fn session() -> SessionContext {
     let threads = std::thread::available_parallelism()
@@ -40,38 +43,43 @@ pub fn session() -> SessionContext {
     SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads))
 }
 
-/// Register each landed source as its raw table, and an empty raw table for each kind the
-/// pipeline does not read, so the SQL runs unchanged (a missing source yields no rows). An empty
-/// table has the columns of its kind plus the own columns (`[[features.columns]]`) a source of
-/// that kind in `sources` lands.
+/// Register each kind's landed sources as its raw table, with the source name in a `_source`
+/// column (several sources of one kind, two GA4 properties say, are unioned by column name),
+/// and an empty raw table for each kind the pipeline does not read, so the SQL runs unchanged
+/// (a missing source yields no rows). An empty table has the columns of its kind plus the own
+/// columns (`[[features.columns]]`) a source of that kind in `sources` lands.
 pub async fn register_raw_tables(
     ctx: &SessionContext,
     reports: &[SourceReport],
     sources: &[SourceConfig],
 ) -> Result<()> {
-    for r in reports {
-        let dir = format!("{}/", r.landed_dir.display());
-        ctx.register_parquet(r.kind.raw_table(), &dir, ParquetReadOptions::default())
-            .await?;
-    }
     for kind in SourceKind::ALL {
-        if reports.iter().any(|r| r.kind == kind) {
+        let mut union: Option<DataFrame> = None;
+        for r in reports.iter().filter(|r| r.kind == kind) {
+            let dir = format!("{}/", r.landed_dir.display());
+            let df = ctx
+                .read_parquet(dir, ParquetReadOptions::default())
+                .await?
+                .with_column(SOURCE, lit(r.name.as_str()))?;
+            union = Some(match union {
+                None => df,
+                Some(u) => u.union_by_name(df)?,
+            });
+        }
+        if let Some(df) = union {
+            ctx.register_table(kind.raw_table(), df.into_view())?;
             continue;
         }
         let mut schema = sources::empty_raw_schema(kind);
-        let own: Vec<&String> = sources
+        let own = sources
             .iter()
             .filter(|s| s.kind == kind)
             .flat_map(|s| &s.own_columns)
-            .filter(|c| schema.field_with_name(c).is_err())
-            .collect();
-        if !own.is_empty() {
-            let fields = schema.fields().iter().cloned().chain(
-                own.iter()
-                    .map(|c| Arc::new(Field::new(*c, DataType::Utf8, true))),
-            );
-            schema = Arc::new(Schema::new(fields.collect::<Vec<_>>()));
-        }
+            .filter(|c| schema.field_with_name(c).is_err());
+        let fields = (schema.fields().iter().cloned())
+            .chain(own.map(|c| Arc::new(Field::new(c, DataType::Utf8, true))))
+            .chain([Arc::new(Field::new(SOURCE, DataType::Utf8, false))]);
+        schema = Arc::new(Schema::new(fields.collect::<Vec<_>>()));
         let table = MemTable::try_new(schema, vec![vec![]])?;
         ctx.register_table(kind.raw_table(), Arc::new(table))?;
     }

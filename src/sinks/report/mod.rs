@@ -67,9 +67,10 @@ pub fn render(ctx: &ReportContext<'_>) -> String {
     );
     for b in ctx.buckets {
         let title = match b.name.as_str() {
-            "buyer" => "Buyer personas (who decides or pays)",
-            "user" => "End-user personas (who uses the product)",
-            _ => "Personas",
+            "buyer" => "Buyer personas (who decides or pays)".to_string(),
+            "user" => "End-user personas (who uses the product)".to_string(),
+            "all" => "Personas".to_string(),
+            bucket => format!("Personas: {bucket}"),
         };
         let _ = writeln!(
             s,

@@ -1,0 +1,126 @@
+//! Persona sets per country and per region (`[cluster.buckets] column = "country"`): every
+//! contact lands in exactly one bucket, each bucket gets its own personas, and a country with
+//! fewer contacts than `profile.min_sample` keeps its personas, flagged, rather than vanishing.
+
+use std::collections::BTreeMap;
+
+use personas::config::Pipeline;
+
+use crate::util::Fixture;
+
+/// Contacts of the generator's export moved to a country of their own, far under the minimum
+/// sample.
+const SMALL: usize = 9;
+
+/// Rewrite the export's `Country/Region` of the first `SMALL` contacts to Iceland; the count of
+/// contacts per country after that.
+fn plant_small_country(fx: &Fixture) -> BTreeMap<String, usize> {
+    let path = fx.crm_export();
+    let mut r = csv::Reader::from_path(&path).unwrap();
+    let header = r.headers().unwrap().clone();
+    let at = header.iter().position(|h| h == "Country/Region").unwrap();
+    let mut w = csv::Writer::from_path(fx.path("crm.tmp")).unwrap();
+    w.write_record(&header).unwrap();
+    let mut counts = BTreeMap::new();
+    for (i, rec) in r.records().enumerate() {
+        let mut row: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+        if i < SMALL {
+            row[at] = "Iceland".into();
+        }
+        let country = if row[at].is_empty() {
+            "unknown".to_string()
+        } else {
+            row[at].clone()
+        };
+        *counts.entry(country).or_insert(0) += 1;
+        w.write_record(&row).unwrap();
+    }
+    w.flush().unwrap();
+    std::fs::rename(fx.path("crm.tmp"), &path).unwrap();
+    counts
+}
+
+#[test]
+fn each_country_gets_its_own_personas_and_a_small_one_is_flagged() {
+    let fx = Fixture::sample(700, 2.0);
+    let countries = plant_small_country(&fx);
+    fx.edit_config(|c| c + "\n[cluster.buckets]\ncolumn = \"country\"\n");
+    let report = fx.run().unwrap();
+    let summary = report.summary();
+    // One bucket per country, with exactly that country's contacts.
+    let buckets: BTreeMap<String, usize> = (report.buckets.iter())
+        .map(|b| (b.name.clone(), b.rows.len()))
+        .collect();
+    assert_eq!(buckets, countries, "{summary}");
+    assert_eq!(buckets.values().sum::<usize>(), report.contacts);
+    // Every bucket has personas; the small country's are all flagged, not dropped.
+    for b in &report.buckets {
+        let personas: Vec<_> = report
+            .personas
+            .iter()
+            .filter(|p| p.bucket == b.name)
+            .collect();
+        assert!(!personas.is_empty(), "bucket {}: {summary}", b.name);
+        if b.rows.len() < 100 {
+            assert!(
+                personas
+                    .iter()
+                    .all(|p| p.flags.iter().any(|f| f == "insufficient_sample")),
+                "bucket {}: {summary}",
+                b.name
+            );
+        }
+    }
+    assert!(summary.contains("Iceland"), "{summary}");
+    let iceland: usize = (report.personas.iter())
+        .filter(|p| p.bucket == "Iceland")
+        .map(|p| p.size)
+        .sum();
+    assert_eq!(iceland, SMALL);
+    // The report names each country's persona set.
+    let report_md =
+        std::fs::read_to_string(fx.path("out/report/run_date=2026-11-20/personas.md")).unwrap();
+    assert!(report_md.contains("## Personas: Iceland"), "{report_md}");
+}
+
+#[test]
+fn regions_group_countries_and_the_rest_is_other() {
+    let fx = Fixture::sample(500, 2.0);
+    let countries = plant_small_country(&fx);
+    fx.edit_config(|c| {
+        c + "\n[cluster.buckets]\ncolumn = \"country\"\n\
+             regions = { Europe = [\"germany\", \"Ireland\", \"Netherlands\", \"Iceland\", \"United Kingdom\"] }\n"
+    });
+    let report = fx.run().unwrap();
+    let europe: usize = ["Germany", "Ireland", "Netherlands", "Iceland", "United Kingdom"]
+        .iter()
+        .filter_map(|c| countries.get(*c))
+        .sum();
+    let buckets: BTreeMap<String, usize> = (report.buckets.iter())
+        .map(|b| (b.name.clone(), b.rows.len()))
+        .collect();
+    let mut want = BTreeMap::from([("Europe".to_string(), europe)]);
+    if report.contacts > europe {
+        want.insert("other".into(), report.contacts - europe);
+    }
+    assert_eq!(buckets, want, "{}", report.summary());
+}
+
+#[test]
+fn bucket_configs_that_cannot_work_are_refused() {
+    let fx = Fixture::sample(20, 1.0);
+    let check = |extra: &str| {
+        let config = std::fs::read_to_string(&fx.config).unwrap();
+        let path = fx.path("check.toml");
+        std::fs::write(&path, format!("{config}\n[cluster.buckets]\n{extra}")).unwrap();
+        Pipeline::load(&path).map(|_| ()).map_err(|e| e.to_string())
+    };
+    let err = check("column = \"buying_roles\"\nregions = { A = [\"x\"] }\n").unwrap_err();
+    assert!(err.contains("regions"), "{err}");
+    let err = check("column = \"country\"\nregions = { A = [\"Spain\"], B = [\"spain\"] }\n")
+        .unwrap_err();
+    assert!(err.contains("`spain` is in both `A` and `B`"), "{err}");
+    let err = check("unmapped = \"nobody\"\n").unwrap_err();
+    assert!(err.contains("unmapped"), "{err}");
+    check("column = \"country\"\n").unwrap();
+}
