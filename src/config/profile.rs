@@ -1,7 +1,8 @@
 //! Profile config: the thresholds that decide which traits set a persona apart (effect size and
 //! a significance test with a correction for the number of traits tested), the sample-size and
-//! stability flags, the negative-persona rule, and the statements that turn traits into the
-//! persona card's goals, frustrations and behaviours.
+//! stability flags, the negative-persona rule, the statements that turn traits into the
+//! persona card's goals, frustrations and behaviours, and the language and words of persona
+//! names (read by [`crate::profile::naming`]).
 
 use serde::Deserialize;
 
@@ -53,6 +54,130 @@ pub struct ProfileConfig {
     /// Setting any replaces the built-in ones.
     #[serde(default = "default_statements")]
     pub statements: Vec<Statement>,
+    /// Language of persona names: `en` (default), `de`, `fr`, `es`, `nl`, `no`, `da`, `sv`,
+    /// `ru` or `vi`. The first word comes from the bundled naming table in this language;
+    /// a word made from the data's own levels ("Retired") stays as the data spells it.
+    #[serde(default)]
+    pub language: Language,
+    /// Words for persona names, tried before the bundled naming table:
+    /// `{ column = "balance", level = "high", word = "Wealthy" }`. An entry whose column is
+    /// not a feature column of the run is never met and simply unused (no error, no warning).
+    #[serde(default)]
+    pub names: Vec<NameWord>,
+}
+
+/// A word for persona names: a persona whose most distinctive named trait is `column` at
+/// `level` is called "`word` <first name>" ("Wealthy Will").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameWord {
+    /// Feature column.
+    pub column: String,
+    /// Level of a text column (as the data spells it), or `high`/`low` for a numeric one.
+    pub level: String,
+    /// The word, used whatever the `language`; `masculine/feminine` (`"Sparsamer/Sparsame"`)
+    /// where the word agrees with the first name's gender.
+    pub word: String,
+    /// Whether the word suits a persona not to target: a negative persona prefers such a
+    /// word. Unset: as the bundled table's row for the same column and level (`false` when
+    /// there is none).
+    pub negative: Option<bool>,
+}
+
+/// The languages persona names can be in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Language {
+    /// English (`en`).
+    #[default]
+    En,
+    /// German (`de`).
+    De,
+    /// French (`fr`).
+    Fr,
+    /// Spanish (`es`).
+    Es,
+    /// Dutch (`nl`).
+    Nl,
+    /// Norwegian, bokmål (`no`).
+    No,
+    /// Danish (`da`).
+    Da,
+    /// Swedish (`sv`).
+    Sv,
+    /// Russian (`ru`).
+    Ru,
+    /// Vietnamese (`vi`).
+    Vi,
+}
+
+impl Language {
+    /// Every language, in the order of the naming table's columns.
+    pub const ALL: [Language; 10] = [
+        Language::En,
+        Language::De,
+        Language::Fr,
+        Language::Es,
+        Language::Nl,
+        Language::No,
+        Language::Da,
+        Language::Sv,
+        Language::Ru,
+        Language::Vi,
+    ];
+
+    /// The ISO 639-1 code the config and the naming table use (`en`, `de`, ...).
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::De => "de",
+            Language::Fr => "fr",
+            Language::Es => "es",
+            Language::Nl => "nl",
+            Language::No => "no",
+            Language::Da => "da",
+            Language::Sv => "sv",
+            Language::Ru => "ru",
+            Language::Vi => "vi",
+        }
+    }
+
+    /// The language's name in English.
+    pub fn english_name(self) -> &'static str {
+        match self {
+            Language::En => "English",
+            Language::De => "German",
+            Language::Fr => "French",
+            Language::Es => "Spanish",
+            Language::Nl => "Dutch",
+            Language::No => "Norwegian",
+            Language::Da => "Danish",
+            Language::Sv => "Swedish",
+            Language::Ru => "Russian",
+            Language::Vi => "Vietnamese",
+        }
+    }
+}
+
+impl TryFrom<String> for Language {
+    type Error = String;
+
+    /// The language of a code; an unknown code's message lists the ones there are.
+    fn try_from(code: String) -> Result<Self, String> {
+        Language::ALL
+            .into_iter()
+            .find(|l| l.code() == code)
+            .ok_or_else(|| {
+                let known: Vec<String> = Language::ALL
+                    .iter()
+                    .map(|l| format!("`{}` ({})", l.code(), l.english_name()))
+                    .collect();
+                format!(
+                    "profile.language `{code}` is not a language persona names can be in; use one of {}",
+                    known.join(", ")
+                )
+            })
+    }
 }
 
 /// Multiple-testing corrections.
@@ -265,6 +390,66 @@ impl Default for ProfileConfig {
             negative: NegativeRule::default(),
             fail_on_insufficient_sample: false,
             statements: default_statements(),
+            language: Language::default(),
+            names: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Pipeline;
+    use crate::error::Error;
+
+    const MINIMAL: &str = r#"
+name = "t"
+output_dir = "out"
+[[sources]]
+name = "crm"
+kind = "hubspot_contacts"
+path = "contacts.csv"
+"#;
+
+    #[test]
+    fn language_and_names_are_read_with_defaults() {
+        let p = Pipeline::parse(MINIMAL, Path::new("p.toml")).unwrap();
+        assert_eq!(p.config.profile.language, Language::En);
+        assert!(p.config.profile.names.is_empty());
+        let text = format!(
+            "{MINIMAL}\n[profile]\nlanguage = \"ru\"\nnames = [{{ column = \"balance\", level = \"high\", word = \"Wealthy\" }}]\n"
+        );
+        let p = Pipeline::parse(&text, Path::new("p.toml")).unwrap();
+        assert_eq!(p.config.profile.language, Language::Ru);
+        let n = &p.config.profile.names[0];
+        assert_eq!(
+            (&n.column[..], &n.level[..], &n.word[..]),
+            ("balance", "high", "Wealthy")
+        );
+        assert_eq!(n.negative, None);
+    }
+
+    #[test]
+    fn an_unknown_language_is_a_config_error_naming_the_codes() {
+        let text = format!("{MINIMAL}\n[profile]\nlanguage = \"pt\"\n");
+        let err = Pipeline::parse(&text, Path::new("p.toml")).unwrap_err();
+        let Error::Config { message, .. } = &err else {
+            panic!("not a config error: {err:?}");
+        };
+        assert!(message.contains("profile.language `pt`"), "{message}");
+        for l in Language::ALL {
+            assert!(message.contains(&format!("`{}`", l.code())), "{message}");
+        }
+        assert!(message.contains("`vi` (Vietnamese)"), "{message}");
+    }
+
+    #[test]
+    fn a_name_entry_with_a_typo_is_an_error() {
+        let text = format!(
+            "{MINIMAL}\n[profile]\nnames = [{{ column = \"a\", level = \"b\", wrod = \"C\" }}]\n"
+        );
+        assert!(Pipeline::parse(&text, Path::new("p.toml")).is_err());
     }
 }

@@ -148,7 +148,7 @@ fn profile(
         let negative = negative_share
             .as_ref()
             .is_some_and(|s| s[p] >= cfg.negative.min_share);
-        let name = naming::choose_name(&mine, negative, used);
+        let name = naming::choose_name(&mine, negative, used, cfg);
         let top_traits: Vec<String> = mine
             .iter()
             .filter(|tr| tr.distinctive)
