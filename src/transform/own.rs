@@ -8,7 +8,7 @@
 
 use chrono::NaiveDate;
 
-use crate::config::{OwnColumn, OwnType, PipelineConfig, SourceKind};
+use crate::config::{CrmTarget, OwnColumn, OwnType, PipelineConfig};
 
 /// One own column with where it is landed.
 #[derive(Debug, Clone)]
@@ -36,11 +36,7 @@ pub fn own_fields(cfg: &PipelineConfig) -> Vec<OwnField> {
             Some(OwnField {
                 column: c.clone(),
                 raw_table: source.kind.raw_table(),
-                system: match source.kind {
-                    SourceKind::HubspotContacts => "hubspot",
-                    SourceKind::SalesforceContacts => "salesforce",
-                    _ => "csv",
-                },
+                system: CrmTarget::of_source(source.kind).map_or("csv", CrmTarget::system),
                 date_format: source.date_format.clone(),
             })
         })

@@ -1,18 +1,20 @@
 //! Persona sets per country and per region (`[cluster.buckets] column = "country"`): every
 //! contact lands in exactly one bucket, each bucket gets its own personas, and a country with
 //! fewer contacts than `profile.min_sample` keeps its personas, flagged, rather than vanishing.
+//! The small country is written with its diacritics ("Việt Nam"), which every text output must
+//! carry through unchanged.
 
 use std::collections::BTreeMap;
 
 use personas::config::Pipeline;
 
-use crate::util::Fixture;
+use crate::util::{strings, walk, Fixture};
 
 /// Contacts of the generator's export moved to a country of their own, far under the minimum
 /// sample.
 const SMALL: usize = 9;
 
-/// Rewrite the export's `Country/Region` of the first `SMALL` contacts to Iceland; the count of
+/// Rewrite the export's `Country/Region` of the first `SMALL` contacts to Việt Nam; the count of
 /// contacts per country after that.
 fn plant_small_country(fx: &Fixture) -> BTreeMap<String, usize> {
     let path = fx.crm_export();
@@ -25,7 +27,7 @@ fn plant_small_country(fx: &Fixture) -> BTreeMap<String, usize> {
     for (i, rec) in r.records().enumerate() {
         let mut row: Vec<String> = rec.unwrap().iter().map(String::from).collect();
         if i < SMALL {
-            row[at] = "Iceland".into();
+            row[at] = "Việt Nam".into();
         }
         let country = if row[at].is_empty() {
             "unknown".to_string()
@@ -71,16 +73,34 @@ fn each_country_gets_its_own_personas_and_a_small_one_is_flagged() {
             );
         }
     }
-    assert!(summary.contains("Iceland"), "{summary}");
+    assert!(summary.contains("Việt Nam"), "{summary}");
     let iceland: usize = (report.personas.iter())
-        .filter(|p| p.bucket == "Iceland")
+        .filter(|p| p.bucket == "Việt Nam")
         .map(|p| p.size)
         .sum();
     assert_eq!(iceland, SMALL);
     // The report names each country's persona set.
     let report_md =
         std::fs::read_to_string(fx.path("out/report/run_date=2026-11-20/personas.md")).unwrap();
-    assert!(report_md.contains("## Personas: Iceland"), "{report_md}");
+    assert!(report_md.contains("## Personas: Việt Nam"), "{report_md}");
+    // Every text output is UTF-8 without mojibake; the tables and both reports name the country.
+    let mut naming = Vec::new();
+    for path in walk(&fx.path("out")) {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ["csv", "md", "html", "json"].contains(&ext) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.contains("Ã") && !text.contains('\u{fffd}'), "{}", path.display());
+            if text.contains("Việt Nam") {
+                naming.push(ext.to_string());
+            }
+        }
+    }
+    assert!(naming.iter().any(|e| e == "html"), "{naming:?}");
+    let buckets = strings(
+        &fx.path("out/personas/run_date=2026-11-20/part-0.parquet"),
+        "bucket",
+    );
+    assert!(buckets.iter().any(|b| b.as_deref() == Some("Việt Nam")));
 }
 
 #[test]
@@ -89,10 +109,10 @@ fn regions_group_countries_and_the_rest_is_other() {
     let countries = plant_small_country(&fx);
     fx.edit_config(|c| {
         c + "\n[cluster.buckets]\ncolumn = \"country\"\n\
-             regions = { Europe = [\"germany\", \"Ireland\", \"Netherlands\", \"Iceland\", \"United Kingdom\"] }\n"
+             regions = { Europe = [\"germany\", \"Ireland\", \"Netherlands\", \"Việt Nam\", \"United Kingdom\"] }\n"
     });
     let report = fx.run().unwrap();
-    let europe: usize = ["Germany", "Ireland", "Netherlands", "Iceland", "United Kingdom"]
+    let europe: usize = ["Germany", "Ireland", "Netherlands", "Việt Nam", "United Kingdom"]
         .iter()
         .filter_map(|c| countries.get(*c))
         .sum();
