@@ -1,12 +1,15 @@
--- One row per CRM contact, from every CRM export the pipeline reads (HubSpot, Salesforce, a
--- mapped CSV; the staging models share one set of columns). Duplicates (the same contact id
--- twice, or two records with the same normalised email, also across CRMs) are merged: the record
--- with the latest last activity wins, ties go to the row read last. The run prints how many
--- records were merged.
+-- One row per CRM contact, from every CRM export the pipeline reads (HubSpot; Salesforce
+-- contacts with their accounts and buying roles, and Salesforce leads; a mapped CSV: the models
+-- share one set of columns, unioned by position). Duplicates (the same contact id twice, or two
+-- records with the same normalised email, also across CRMs) are merged: the record with the
+-- latest last activity wins, ties go to the row read last. The run prints how many records were
+-- merged.
 with contacts as (
     select * from stg_hubspot__contacts
     union all
-    select * from stg_salesforce__contacts
+    select * from int_salesforce__contacts
+    union all
+    select * from stg_salesforce__leads
     union all
     select * from stg_csv__contacts
 ),

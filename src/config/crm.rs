@@ -15,9 +15,10 @@ use super::SourceKind;
 pub struct CrmConfig {
     /// Which import files to write into `crm/run_date=…/`: any of `hubspot`, `salesforce`,
     /// `generic`. Default: the files of the CRMs the pipeline reads (`hubspot_contacts` ->
-    /// `hubspot`, `salesforce_contacts` -> `salesforce`, `csv` -> `generic`). Each contact goes
-    /// to the file of the CRM its id comes from; `generic` also takes the contacts of a CRM
-    /// whose file is not written. The full snapshot `generic_full.csv` is always written.
+    /// `hubspot`, `salesforce_contacts` and `salesforce_leads` -> `salesforce`, `csv` ->
+    /// `generic`). Each contact goes to the file of the CRM its id comes from; `generic` also
+    /// takes the contacts of a CRM whose file is not written. The full snapshot
+    /// `generic_full.csv` is always written.
     pub files: Option<Vec<CrmTarget>>,
     /// `delta` (default): each import file holds only the contacts whose persona differs from
     /// what that CRM last confirmed (a push, or `personas crm ack` after an import; every
@@ -82,7 +83,9 @@ impl CrmTarget {
     pub fn of_source(kind: SourceKind) -> Option<CrmTarget> {
         match kind {
             SourceKind::HubspotContacts => Some(CrmTarget::Hubspot),
-            SourceKind::SalesforceContacts => Some(CrmTarget::Salesforce),
+            SourceKind::SalesforceContacts | SourceKind::SalesforceLeads => {
+                Some(CrmTarget::Salesforce)
+            }
             SourceKind::Csv => Some(CrmTarget::Generic),
             _ => None,
         }

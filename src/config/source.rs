@@ -114,6 +114,20 @@ pub enum SourceKind {
     /// Salesforce contacts: a Data Loader / Bulk API CSV (API field names) or a report export
     /// (field labels).
     SalesforceContacts,
+    /// Salesforce leads: a Data Loader / Bulk API CSV of Lead (`Id, LastName, Email, Company`
+    /// required; `FirstName, Title, Industry, NumberOfEmployees, City, Country, LeadSource,
+    /// IsConverted, CreatedDate, LastActivityDate, ...` read where present). Leads are contacts
+    /// of the Salesforce CRM; converted ones are left out (their contact is the record).
+    SalesforceLeads,
+    /// Salesforce accounts: a Data Loader / Bulk API CSV of Account (`Id, Name, Industry,
+    /// NumberOfEmployees` required; `AnnualRevenue, BillingCountry` read where present). Not a
+    /// contacts export: it gives the Salesforce contacts their industry, company size and a
+    /// country where they have none.
+    SalesforceAccounts,
+    /// Salesforce opportunity contact roles: a Data Loader / Bulk API CSV of
+    /// OpportunityContactRole (`Id, OpportunityId, ContactId, Role, IsPrimary`). Not a contacts
+    /// export: it gives the Salesforce contacts their buying roles.
+    SalesforceOpportunityContactRoles,
     /// Any CRM's contacts CSV, read through the source's `[sources.columns]` mapping.
     Csv,
     /// LinkedIn Marketing API `organizationalEntityFollowerStatistics` response JSON: a company
@@ -131,6 +145,9 @@ impl std::fmt::Display for SourceKind {
             SourceKind::Ga4Report => "ga4_report",
             SourceKind::MetaPageInsights => "meta_page_insights",
             SourceKind::SalesforceContacts => "salesforce_contacts",
+            SourceKind::SalesforceLeads => "salesforce_leads",
+            SourceKind::SalesforceAccounts => "salesforce_accounts",
+            SourceKind::SalesforceOpportunityContactRoles => "salesforce_opportunity_contact_roles",
             SourceKind::Csv => "csv",
             SourceKind::LinkedinFollowerStatistics => "linkedin_follower_statistics",
         };
@@ -147,6 +164,11 @@ impl SourceKind {
             SourceKind::Ga4Events => "raw_ga4__events",
             SourceKind::MetaPageInsights => "raw_meta__page_insights",
             SourceKind::SalesforceContacts => "raw_salesforce__contacts",
+            SourceKind::SalesforceLeads => "raw_salesforce__leads",
+            SourceKind::SalesforceAccounts => "raw_salesforce__accounts",
+            SourceKind::SalesforceOpportunityContactRoles => {
+                "raw_salesforce__opportunity_contact_roles"
+            }
             SourceKind::Csv => "raw_csv__contacts",
             SourceKind::Ga4Report => "raw_ga4__report",
             SourceKind::LinkedinFollowerStatistics => "raw_linkedin__follower_statistics",
@@ -154,9 +176,12 @@ impl SourceKind {
     }
 
     /// Every kind, in the order raw tables are registered.
-    pub const ALL: [SourceKind; 8] = [
+    pub const ALL: [SourceKind; 11] = [
         SourceKind::HubspotContacts,
         SourceKind::SalesforceContacts,
+        SourceKind::SalesforceLeads,
+        SourceKind::SalesforceAccounts,
+        SourceKind::SalesforceOpportunityContactRoles,
         SourceKind::Csv,
         SourceKind::MailchimpMembers,
         SourceKind::Ga4Events,
@@ -165,11 +190,15 @@ impl SourceKind {
         SourceKind::LinkedinFollowerStatistics,
     ];
 
-    /// Whether the kind is a CRM contacts export (a pipeline needs at least one).
+    /// Whether the kind is a CRM contacts export (a pipeline needs at least one). Salesforce
+    /// leads are; Salesforce accounts and opportunity contact roles only add to the contacts.
     pub fn is_crm(self) -> bool {
         matches!(
             self,
-            SourceKind::HubspotContacts | SourceKind::SalesforceContacts | SourceKind::Csv
+            SourceKind::HubspotContacts
+                | SourceKind::SalesforceContacts
+                | SourceKind::SalesforceLeads
+                | SourceKind::Csv
         )
     }
 }

@@ -30,9 +30,10 @@ use crate::sources::{self, LandContext, SourceReport};
 use crate::transform::{self, count_rows, register_raw_tables, session, ModelRun, Templates};
 
 /// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
-const CRM_STAGING_MODELS: [&str; 3] = [
+const CRM_STAGING_MODELS: [&str; 4] = [
     "stg_hubspot__contacts",
     "stg_salesforce__contacts",
+    "stg_salesforce__leads",
     "stg_csv__contacts",
 ];
 

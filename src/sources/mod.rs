@@ -1,9 +1,10 @@
 //! Sources: find a source's files and read them, in the formats the tools really export, into
 //! landed Parquet plus rejects. One folder per kind of export: [`csv`] (HubSpot, Mailchimp,
-//! Salesforce and mapped CRM CSVs), [`ga4`] (GA4 BigQuery events as NDJSON or Parquet, and GA4 UI
-//! reports) and [`social`] (Meta page insights, LinkedIn follower statistics). [`store`] fetches
-//! remote inputs (object stores, HTTP), peeks at them for [`validate`] and reads zips of CSVs.
-//! Here: where a source's files are, and which reader lands or checks them.
+//! Salesforce contacts, leads, accounts and contact roles, and mapped CRM CSVs), [`ga4`] (GA4
+//! BigQuery events as NDJSON or Parquet, and GA4 UI reports) and [`social`] (Meta page insights,
+//! LinkedIn follower statistics). [`store`] fetches remote inputs (object stores, HTTP), peeks at
+//! them for [`validate`] and reads zips of CSVs. Here: where a source's files are, and which
+//! reader lands or checks them.
 
 pub mod csv;
 pub mod ga4;
@@ -17,7 +18,10 @@ use chrono::{DateTime, Utc};
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::SchemaRef;
 
-use self::csv::salesforce::SALESFORCE_CONTACTS;
+use self::csv::salesforce::{
+    SALESFORCE_ACCOUNTS, SALESFORCE_CONTACTS, SALESFORCE_LEADS,
+    SALESFORCE_OPPORTUNITY_CONTACT_ROLES,
+};
 use self::csv::{mapping, CsvSpec, HUBSPOT_CONTACTS, MAILCHIMP_MEMBERS};
 use self::ga4::{parquet as ga4_parquet, report as ga4_report};
 use self::social::{linkedin, meta};
@@ -132,6 +136,9 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
+        | SourceKind::SalesforceLeads
+        | SourceKind::SalesforceAccounts
+        | SourceKind::SalesforceOpportunityContactRoles
         | SourceKind::Csv => csv::land(ctx, &csv_spec(ctx.source)?)?,
     };
     debug_assert_eq!(counts.read, counts.accepted + counts.rejected);
@@ -166,6 +173,9 @@ pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
+        | SourceKind::SalesforceLeads
+        | SourceKind::SalesforceAccounts
+        | SourceKind::SalesforceOpportunityContactRoles
         | SourceKind::Csv => {
             if archive::is_zip(path) {
                 let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -223,6 +233,9 @@ pub fn csv_spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
         SourceKind::HubspotContacts => &HUBSPOT_CONTACTS,
         SourceKind::MailchimpMembers => &MAILCHIMP_MEMBERS,
         SourceKind::SalesforceContacts => &SALESFORCE_CONTACTS,
+        SourceKind::SalesforceLeads => &SALESFORCE_LEADS,
+        SourceKind::SalesforceAccounts => &SALESFORCE_ACCOUNTS,
+        SourceKind::SalesforceOpportunityContactRoles => &SALESFORCE_OPPORTUNITY_CONTACT_ROLES,
         SourceKind::Csv => return mapping::spec(source),
         SourceKind::Ga4Events
         | SourceKind::Ga4Report
@@ -244,6 +257,11 @@ pub fn empty_raw_schema(kind: SourceKind) -> SchemaRef {
         SourceKind::HubspotContacts => csv::empty_schema(&HUBSPOT_CONTACTS),
         SourceKind::MailchimpMembers => csv::empty_schema(&MAILCHIMP_MEMBERS),
         SourceKind::SalesforceContacts => csv::empty_schema(&SALESFORCE_CONTACTS),
+        SourceKind::SalesforceLeads => csv::empty_schema(&SALESFORCE_LEADS),
+        SourceKind::SalesforceAccounts => csv::empty_schema(&SALESFORCE_ACCOUNTS),
+        SourceKind::SalesforceOpportunityContactRoles => {
+            csv::empty_schema(&SALESFORCE_OPPORTUNITY_CONTACT_ROLES)
+        }
         SourceKind::Csv => csv::empty_schema(&mapping::CSV_CONTACTS),
         SourceKind::Ga4Events => ga4::schema(),
         SourceKind::Ga4Report => ga4_report::schema(),

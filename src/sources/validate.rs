@@ -129,6 +129,9 @@ async fn check_remote(
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
+        | SourceKind::SalesforceLeads
+        | SourceKind::SalesforceAccounts
+        | SourceKind::SalesforceOpportunityContactRoles
         | SourceKind::Csv => {
             if archive::is_zip(path) {
                 check_zip(s, Cursor::new(bytes), path)?

@@ -17,6 +17,7 @@ mod pipeline;
 mod remote_pipeline;
 mod report_html;
 mod robustness;
+mod salesforce_accounts;
 mod schedule;
 mod several_sources;
 mod signals;

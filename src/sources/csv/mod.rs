@@ -1,9 +1,10 @@
-//! CSV exports (HubSpot contacts, Mailchimp members, Salesforce contacts, any CRM CSV through a
-//! column mapping): the export formats ([`presets`], [`salesforce`], [`mapping`]), how one
-//! source's files are read ([`spec`]: dialect, mapping, date formats), text encodings
-//! ([`encoding`]), the header check ([`header`]), the per-cell typing checks ([`checks`]) and
-//! landing as string columns with rejects ([`land`](mod@land)). A `.zip` input is read as its
-//! CSV members (see [`archive`](super::store::archive)).
+//! CSV exports (HubSpot contacts, Mailchimp members, Salesforce contacts, leads, accounts and
+//! opportunity contact roles, any CRM CSV through a column mapping): the export formats
+//! ([`presets`], [`salesforce`], [`mapping`]), how one source's files are read ([`spec`]:
+//! dialect, mapping, date formats), text encodings ([`encoding`]), the header check
+//! ([`header`]), the per-cell typing checks ([`checks`]) and landing as string columns with
+//! rejects ([`land`](mod@land)). A `.zip` input is read as its CSV members (see
+//! [`archive`](super::store::archive)).
 
 pub mod checks;
 pub mod encoding;

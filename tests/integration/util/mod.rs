@@ -41,15 +41,19 @@ pub fn run_config(config: &Path, opts: &RunOptions) -> personas::Result<RunRepor
     block_on(pipeline::run(&pipeline, opts))
 }
 
-/// Register the landed Parquet folder `dir` as `kind`'s raw table.
+/// Register the landed Parquet folder `dir` as `kind`'s raw table, as a run does: with the
+/// source's name (here the kind's) in the `_source` column.
 pub async fn register_landed(ctx: &SessionContext, kind: SourceKind, dir: &Path) {
-    ctx.register_parquet(
-        kind.raw_table(),
-        &format!("{}/", dir.display()),
-        ParquetReadOptions::default(),
-    )
-    .await
-    .unwrap();
+    let df = ctx
+        .read_parquet(format!("{}/", dir.display()), ParquetReadOptions::default())
+        .await
+        .unwrap()
+        .with_column(
+            personas::transform::SOURCE,
+            datafusion::prelude::lit(kind.to_string()),
+        )
+        .unwrap();
+    ctx.register_table(kind.raw_table(), df.into_view()).unwrap();
 }
 
 /// Run the crate's SQL models over the raw tables registered in `ctx`, for the test date.
