@@ -66,23 +66,34 @@ pub async fn register_raw_tables(
                 Some(u) => u.union_by_name(df)?,
             });
         }
-        if let Some(df) = union {
-            ctx.register_table(kind.raw_table(), df.into_view())?;
-            continue;
+        match union {
+            Some(df) => ctx.register_table(kind.raw_table(), df.into_view()).map(|_| ())?,
+            None => register_empty_raw_table(ctx, kind, sources)?,
         }
-        let mut schema = sources::empty_raw_schema(kind);
-        let own = sources
-            .iter()
-            .filter(|s| s.kind == kind)
-            .flat_map(|s| &s.own_columns)
-            .filter(|c| schema.field_with_name(c).is_err());
-        let fields = (schema.fields().iter().cloned())
-            .chain(own.map(|c| Arc::new(Field::new(c, DataType::Utf8, true))))
-            .chain([Arc::new(Field::new(SOURCE, DataType::Utf8, false))]);
-        schema = Arc::new(Schema::new(fields.collect::<Vec<_>>()));
-        let table = MemTable::try_new(schema, vec![vec![]])?;
-        ctx.register_table(kind.raw_table(), Arc::new(table))?;
     }
+    Ok(())
+}
+
+/// Register `kind`'s raw table empty, with the columns a landed source of that kind would
+/// have: its kind's, the own columns (`[[features.columns]]`) its sources in `sources` land,
+/// and `_source`.
+pub fn register_empty_raw_table(
+    ctx: &SessionContext,
+    kind: SourceKind,
+    sources: &[SourceConfig],
+) -> Result<()> {
+    let schema = sources::empty_raw_schema(kind);
+    let own = sources
+        .iter()
+        .filter(|s| s.kind == kind)
+        .flat_map(|s| &s.own_columns)
+        .filter(|c| schema.field_with_name(c).is_err());
+    let fields = (schema.fields().iter().cloned())
+        .chain(own.map(|c| Arc::new(Field::new(c, DataType::Utf8, true))))
+        .chain([Arc::new(Field::new(SOURCE, DataType::Utf8, false))]);
+    let schema = Arc::new(Schema::new(fields.collect::<Vec<_>>()));
+    let table = MemTable::try_new(schema, vec![vec![]])?;
+    ctx.register_table(kind.raw_table(), Arc::new(table))?;
     Ok(())
 }
 

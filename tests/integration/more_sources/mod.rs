@@ -13,7 +13,6 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type, Schema, SchemaRef};
 use datafusion::arrow::json::ReaderBuilder;
-use datafusion::datasource::MemTable;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::SessionContext;
 use object_store::path::Path as ObjectPath;
@@ -81,13 +80,7 @@ async fn audience(landed: &[(SourceKind, &Path)]) -> BTreeMap<(String, String, S
     for kind in SourceKind::ALL {
         match landed.iter().find(|(k, _)| *k == kind) {
             Some((_, dir)) => register_landed(&ctx, kind, dir).await,
-            None => {
-                let table =
-                    MemTable::try_new(personas::sources::empty_raw_schema(kind), vec![vec![]])
-                        .unwrap();
-                ctx.register_table(kind.raw_table(), Arc::new(table))
-                    .unwrap();
-            }
+            None => personas::transform::register_empty_raw_table(&ctx, kind, &[]).unwrap(),
         }
     }
     run_models(&ctx).await;
