@@ -22,25 +22,19 @@ features as (
             when age_years < 65 then '55-64'
             else '65+'
         end as age_band,
-        case
-            when gender in ('female', 'f', 'woman') then 'female'
-            when gender in ('male', 'm', 'man') then 'male'
-            else 'unknown'
-        end as gender,
+        -- female, male, other or unknown, by the gender values in any of ten languages
+        -- (src/transform/rules/gender.csv, then the config's own)
+        {{ gender }} as gender,
         coalesce(country, 'unknown') as country,
         -- the numbers beside their bands (null when unknown)
         cast(age_years as double) as age,
         cast(employees as double) as employees,
 
         -- job and company
-        case
-            when job_title is null then 'unknown'
-            when regexp_like(job_title, '\b(founder|co-founder|owner|ceo|cto|cio|cfo|coo|chief|president)\b', 'i') then 'executive'
-            when regexp_like(job_title, '\b(vp|vice president|head|director)\b', 'i') then 'director'
-            when regexp_like(job_title, '\b(manager|lead|principal)\b', 'i') then 'manager'
-            when regexp_like(job_title, '\b(intern|student|assistant|coordinator|trainee|junior)\b', 'i') then 'entry'
-            else 'individual_contributor'
-        end as job_seniority,
+        -- executive, director, manager, entry or individual_contributor (unknown without a
+        -- title), by the title rules in ten languages (src/transform/rules/job_seniority.csv,
+        -- then the config's own)
+        {{ job_seniority }} as job_seniority,
         case
             when employees is null then 'unknown'
             when employees <= 10 then '1-10'

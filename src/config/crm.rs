@@ -65,7 +65,8 @@ impl Default for CrmConfig {
 pub enum CrmTarget {
     /// `hubspot_import.csv` and `hubspot_persona_options.csv`; HubSpot record ids.
     Hubspot,
-    /// `salesforce_update.csv` and `salesforce_picklist_values.csv`; Salesforce ids.
+    /// `salesforce_update.csv` (contacts), `salesforce_lead_update.csv` (leads) and
+    /// `salesforce_picklist_values.csv`; Salesforce ids.
     Salesforce,
     /// `generic_import.csv` for any other CRM; the ids of a `csv` CRM source.
     Generic,
@@ -262,7 +263,8 @@ pub struct SalesforceConfig {
     pub field_type: FieldType,
     /// `data_loader` (default: `salesforce_update.csv`, a cleared field an empty cell, for Data
     /// Loader with "Insert null values" on and "Use Bulk API" off) or `bulk_api`
-    /// (`salesforce_update_bulk_api.csv`, a cleared field `#N/A`, for the Bulk API).
+    /// (`salesforce_update_bulk_api.csv`, a cleared field `#N/A`, for the Bulk API); leads
+    /// likewise in `salesforce_lead_update.csv` / `salesforce_lead_update_bulk_api.csv`.
     pub loader: SalesforceLoader,
 }
 

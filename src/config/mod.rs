@@ -15,6 +15,7 @@ mod own;
 mod profile;
 mod source;
 pub mod template;
+mod titles;
 mod web;
 
 pub use self::csv::{is_valid_format, CsvColumns};
@@ -30,6 +31,7 @@ pub use model::{
 pub use own::{OwnColumn, OwnType};
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
+pub use titles::{check as check_titles, GenderRule, TitleRule, GENDER_VALUES, SENIORITY_LEVELS};
 pub use web::{content_group_of, glob_regex, is_reserved_group, ContentGroup, WebConfig};
 
 /// A whole pipeline, as written in `pipelines/<name>.toml`.
@@ -247,6 +249,7 @@ impl Pipeline {
     fn check_model(&self) -> Result<()> {
         let c = &self.config;
         let f = &c.features;
+        titles::check(&f.titles, &f.genders).map_err(|why| self.fail(why))?;
         let criteria = f.criteria();
         if !f.is_auto() && !(3..=5).contains(&criteria.len()) {
             return Err(self.fail(format!(

@@ -51,6 +51,15 @@ pub struct FeaturesConfig {
     /// its type; a criterion when `criteria` names it, else it describes the personas.
     #[serde(default)]
     pub columns: Vec<OwnColumn>,
+    /// Your own job-title rules for `job_seniority` (`titles = [{ level = "director", pattern =
+    /// "\\bdirettore\\b" }]`), tried in order before the bundled ones: a regular expression
+    /// matched case-insensitively on the title, and the level a match gives.
+    #[serde(default)]
+    pub titles: Vec<super::titles::TitleRule>,
+    /// Your own gender values for `gender` (`genders = [{ value = "2", gender = "female" }]`),
+    /// tried before the bundled ones: the value as the CRM writes it (any case) and its gender.
+    #[serde(default)]
+    pub genders: Vec<super::titles::GenderRule>,
 }
 
 /// Organising frameworks for personas.
@@ -397,6 +406,8 @@ impl Default for FeaturesConfig {
             describe: default_describe(),
             rare_level_pct: default_rare_level_pct(),
             columns: Vec::new(),
+            titles: Vec::new(),
+            genders: Vec::new(),
         }
     }
 }

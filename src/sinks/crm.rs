@@ -7,7 +7,10 @@
 //! - the import files of the CRMs the pipeline reads, each holding only the contacts whose id
 //!   comes from that CRM ([`ContactSystems`]): `hubspot_import.csv` (split past the row limit)
 //!   and `hubspot_persona_options.csv` ([`hubspot`]), `salesforce_update.csv` (or
-//!   `salesforce_update_bulk_api.csv`) and `salesforce_picklist_values.csv` ([`salesforce`]),
+//!   `salesforce_update_bulk_api.csv`) for contacts, `salesforce_lead_update.csv` (or
+//!   `salesforce_lead_update_bulk_api.csv`) for leads when the pipeline reads a
+//!   `salesforce_leads` source or the run has a lead id (a Data Loader job updates one object),
+//!   and `salesforce_picklist_values.csv`, one picklist for both ([`salesforce`]);
 //!   `generic_import.csv` for a `csv` CRM. By default each holds only the contacts whose
 //!   persona differs from what that CRM last confirmed ([`acks`]: a push, or `personas crm
 //!   ack` after an import), so an import that was skipped comes back in the next file.
@@ -55,6 +58,10 @@ pub const HUBSPOT_OPTIONS: &str = "hubspot_persona_options.csv";
 pub const SALESFORCE_UPDATE: &str = "salesforce_update.csv";
 /// Salesforce Bulk API 2.0 update file (a cleared field is `#N/A`).
 pub const SALESFORCE_UPDATE_BULK: &str = "salesforce_update_bulk_api.csv";
+/// Salesforce Data Loader update file of the leads (ids `00Q…`), as [`SALESFORCE_UPDATE`].
+pub const SALESFORCE_LEAD_UPDATE: &str = "salesforce_lead_update.csv";
+/// Salesforce Bulk API 2.0 update file of the leads, as [`SALESFORCE_UPDATE_BULK`].
+pub const SALESFORCE_LEAD_UPDATE_BULK: &str = "salesforce_lead_update_bulk_api.csv";
 /// Salesforce picklist values: label and API name of every persona.
 pub const SALESFORCE_PICKLIST: &str = "salesforce_picklist_values.csv";
 /// Table (folder under the output folder) of the CRM partitions.
@@ -173,10 +180,12 @@ pub fn write_crm_files_with(ctx: &CrmContext<'_>, cfg: &CrmConfig) -> Result<Vec
     }
     for target in targets {
         let rows_t = by_target.remove(&target).unwrap_or_default();
+        // Decided on every contact of the CRM, not the changed ones: the files stay the same.
+        let lead_file = salesforce::writes_lead_file(ctx.systems.reads_leads, &rows_t);
         let (selected, baseline) = unconfirmed(ctx, cfg, target, rows_t)?;
         labels::check_files(ctx.output_dir, ctx.run_date, target, &options, cfg)?;
         written.extend(write_target(
-            ctx.dir, cfg, target, &selected, &options, &date,
+            ctx.dir, cfg, target, &selected, &options, &date, lead_file,
         )?);
         info!(
             file = %target,
@@ -220,7 +229,8 @@ fn unconfirmed<'a>(
     Ok((selected, Some(c.baseline.run_date)))
 }
 
-/// Write `target`'s import file(s) and options file; returns the files written.
+/// Write `target`'s import file(s) and options file; returns the files written. `lead_file`:
+/// whether a Salesforce target writes the lead update file ([`salesforce::writes_lead_file`]).
 fn write_target(
     dir: &Path,
     cfg: &CrmConfig,
@@ -228,6 +238,7 @@ fn write_target(
     selected: &[&CrmRow],
     options: &[PersonaOption],
     date: &str,
+    lead_file: bool,
 ) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     match target {
@@ -253,9 +264,7 @@ fn write_target(
             }
         }
         CrmTarget::Salesforce => {
-            let path = dir.join(salesforce_update_file(cfg.salesforce.loader));
-            salesforce::write_update(&path, cfg, selected)?;
-            written.push(path);
+            written.extend(salesforce::write_updates(dir, cfg, selected, lead_file)?);
             if !cfg.salesforce.field_type.is_text() {
                 let path = dir.join(SALESFORCE_PICKLIST);
                 salesforce::write_picklist(&path, options)?;
@@ -266,19 +275,22 @@ fn write_target(
     Ok(written)
 }
 
-/// The Salesforce update file for a loader.
+/// The Salesforce contacts' update file for a loader (the leads' is
+/// [`salesforce::SalesforceObject::update_file`]).
 pub fn salesforce_update_file(loader: SalesforceLoader) -> &'static str {
-    match loader {
-        SalesforceLoader::DataLoader => SALESFORCE_UPDATE,
-        SalesforceLoader::BulkApi => SALESFORCE_UPDATE_BULK,
-    }
+    salesforce::SalesforceObject::Contact.update_file(loader)
 }
 
 /// The import files of `target` a CRM partition may hold (the first one names the target).
 pub fn import_files(target: CrmTarget) -> &'static [&'static str] {
     match target {
         CrmTarget::Hubspot => &[HUBSPOT_IMPORT],
-        CrmTarget::Salesforce => &[SALESFORCE_UPDATE, SALESFORCE_UPDATE_BULK],
+        CrmTarget::Salesforce => &[
+            SALESFORCE_UPDATE,
+            SALESFORCE_UPDATE_BULK,
+            SALESFORCE_LEAD_UPDATE,
+            SALESFORCE_LEAD_UPDATE_BULK,
+        ],
         CrmTarget::Generic => &[GENERIC_IMPORT],
     }
 }

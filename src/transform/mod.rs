@@ -24,6 +24,7 @@ use datafusion::prelude::{
 use tracing::{debug, info};
 
 mod own;
+mod rules;
 mod templates;
 
 pub use templates::{Templates, EVENT_GROUPS};
@@ -67,7 +68,9 @@ pub async fn register_raw_tables(
             });
         }
         match union {
-            Some(df) => ctx.register_table(kind.raw_table(), df.into_view()).map(|_| ())?,
+            Some(df) => ctx
+                .register_table(kind.raw_table(), df.into_view())
+                .map(|_| ())?,
             None => register_empty_raw_table(ctx, kind, sources)?,
         }
     }

@@ -8,7 +8,9 @@
 //!   the group's share of the contact's events, as `share_<group>`;
 //! - `{{ content_group_columns }}`: the `share_<group>` columns, each followed by a comma;
 //! - `{{ own_field_joins }}`, `{{ own_fields }}`, `{{ own_feature_columns }}`: your own CRM
-//!   fields (see [`super::own`]).
+//!   fields (see [`super::own`]);
+//! - `{{ job_seniority }}`, `{{ gender }}`: the job title's seniority and the gender, by the
+//!   bundled rules files and the config's own rules (see [`super::rules`]).
 //!
 //! Declared groups are known from the config. With none declared, the groups are the most-read
 //! first path segments (by logged-in events), read from [`EVENT_GROUPS`] when a model first
@@ -22,7 +24,10 @@ use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
 use super::own::{self, OwnField};
-use crate::config::{is_reserved_group, ContentGroup, PipelineConfig, WebConfig};
+use super::rules;
+use crate::config::{
+    is_reserved_group, ContentGroup, GenderRule, PipelineConfig, TitleRule, WebConfig,
+};
 
 /// The model the most-read groups are counted in when none are declared.
 pub const EVENT_GROUPS: &str = "int_web_event_groups";
@@ -37,6 +42,9 @@ pub struct Templates {
     groups: Option<Vec<(String, String)>>,
     /// Your own CRM fields (`[[features.columns]]`).
     own: Vec<OwnField>,
+    /// The config's own job-title rules and gender values (`[features] titles`, `genders`).
+    titles: Vec<TitleRule>,
+    genders: Vec<GenderRule>,
 }
 
 impl Templates {
@@ -55,13 +63,18 @@ impl Templates {
             top: web.top_groups,
             groups,
             own: Vec::new(),
+            titles: Vec::new(),
+            genders: Vec::new(),
         }
     }
 
-    /// The variables of a run of `cfg` on `run_date`: its content groups and own fields.
+    /// The variables of a run of `cfg` on `run_date`: its content groups, own fields and own
+    /// title and gender rules.
     pub fn for_pipeline(run_date: NaiveDate, cfg: &PipelineConfig) -> Templates {
         Templates {
             own: own::own_fields(cfg),
+            titles: cfg.features.titles.clone(),
+            genders: cfg.features.genders.clone(),
             ..Templates::new(run_date, &cfg.web)
         }
     }
@@ -82,7 +95,7 @@ impl Templates {
         sql: &str,
     ) -> std::result::Result<String, DataFusionError> {
         let date = format!("DATE '{}'", self.run_date);
-        let mut out = sql
+        let mut out = rules::render(sql, &self.titles, &self.genders)?
             .replace("{{ own_field_joins }}", &own::joins(&self.own))
             .replace("{{ own_fields }}", &own::columns(&self.own))
             .replace(

@@ -89,7 +89,11 @@ fn each_country_gets_its_own_personas_and_a_small_one_is_flagged() {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         if ["csv", "md", "html", "json"].contains(&ext) {
             let text = std::fs::read_to_string(&path).unwrap();
-            assert!(!text.contains("Ã") && !text.contains('\u{fffd}'), "{}", path.display());
+            assert!(
+                !text.contains("Ã") && !text.contains('\u{fffd}'),
+                "{}",
+                path.display()
+            );
             if text.contains("Việt Nam") {
                 naming.push(ext.to_string());
             }
@@ -112,10 +116,16 @@ fn regions_group_countries_and_the_rest_is_other() {
              regions = { Europe = [\"germany\", \"Ireland\", \"Netherlands\", \"Việt Nam\", \"United Kingdom\"] }\n"
     });
     let report = fx.run().unwrap();
-    let europe: usize = ["Germany", "Ireland", "Netherlands", "Việt Nam", "United Kingdom"]
-        .iter()
-        .filter_map(|c| countries.get(*c))
-        .sum();
+    let europe: usize = [
+        "Germany",
+        "Ireland",
+        "Netherlands",
+        "Việt Nam",
+        "United Kingdom",
+    ]
+    .iter()
+    .filter_map(|c| countries.get(*c))
+    .sum();
     let buckets: BTreeMap<String, usize> = (report.buckets.iter())
         .map(|b| (b.name.clone(), b.rows.len()))
         .collect();

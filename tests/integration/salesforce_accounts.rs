@@ -421,16 +421,20 @@ fn salesforce_contacts_get_their_account_and_buying_roles_and_leads_are_contacts
     assert_eq!(roles[&id(5)], None);
     assert_eq!(text(&role, &id(5)), "unknown");
 
-    // The lead: its own company fields, its stage, and a row in the Salesforce file.
+    // The lead: its own company fields, its stage, and a row in the lead update file, not in
+    // the contacts' (a Data Loader job updates one object), with the same columns.
     assert_eq!(text(&industry, &lead), "Education");
     assert_eq!(text(&size, &lead), "51-200");
     assert_eq!(text(&country, &lead), "Austria");
     assert_eq!(text(&feature(&fx, "lifecycle_stage"), &lead), "Lead");
     let crm = fx.path("out/crm/run_date=2026-11-20");
     let updated = csv_column(&crm.join("salesforce_update.csv"), "Id");
-    assert!(updated.contains(&lead), "{updated:?}");
+    assert!(!updated.contains(&lead), "{updated:?}");
     assert!(updated.contains(&id(2)));
-    assert_eq!(updated.len(), 151);
+    assert_eq!(updated.len(), 150);
+    let leads = crm.join("salesforce_lead_update.csv");
+    assert_eq!(csv_column(&leads, "Id"), BTreeSet::from([lead.clone()]));
+    assert_eq!(csv_column(&leads, "Persona__c").len(), 1);
     // Account revenue is the company's, not what the contact spent: revenue is web revenue only.
     let revenue = feature(&fx, "revenue");
     let revenue: f64 = revenue[&lead].as_deref().unwrap().parse().unwrap();

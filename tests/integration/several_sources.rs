@@ -87,7 +87,10 @@ fn split_ga4(fx: &Fixture, in_b: impl Fn(&str) -> bool, rename: impl Fn(&str) ->
                     let end = start + line[start..].find('"').unwrap();
                     let id = &line[start..end];
                     let side = if in_b(id) { &mut b } else { &mut a };
-                    (side, format!("{}{}{}", &line[..start], rename(id), &line[end..]))
+                    (
+                        side,
+                        format!("{}{}{}", &line[..start], rename(id), &line[end..]),
+                    )
                 }
                 None => (&mut a, line.to_string()),
             };
@@ -104,7 +107,9 @@ fn split_ga4(fx: &Fixture, in_b: impl Fn(&str) -> bool, rename: impl Fn(&str) ->
 fn csv_column(path: &Path, name: &str) -> BTreeSet<String> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let at = r.headers().unwrap().iter().position(|h| h == name).unwrap();
-    r.records().map(|rec| rec.unwrap()[at].to_string()).collect()
+    r.records()
+        .map(|rec| rec.unwrap()[at].to_string())
+        .collect()
 }
 
 #[test]
@@ -129,7 +134,12 @@ fn two_ga4_properties_and_two_crms_give_the_contacts_of_one() {
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
     let (mut hubspot, mut regional) = (vec![header.clone()], Vec::new());
-    regional.push(REGIONAL.iter().map(|(c, _)| c.to_string()).collect::<Vec<_>>());
+    regional.push(
+        REGIONAL
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .collect::<Vec<_>>(),
+    );
     let (mut moved, mut both) = (BTreeSet::new(), BTreeSet::new());
     for (i, row) in rows.iter().enumerate() {
         let id = row[col("Record ID")].to_string();
@@ -211,7 +221,9 @@ fn two_ga4_properties_and_two_crms_give_the_contacts_of_one() {
     // Each property lands in its own folder under the one raw table.
     for source in ["web", "web_b"] {
         let landed = format!("out/landing/raw_ga4__events/source={source}/run_date=2026-11-20");
-        assert!(file_names(&fx.path(&landed)).iter().any(|f| f.ends_with(".parquet")));
+        assert!(file_names(&fx.path(&landed))
+            .iter()
+            .any(|f| f.ends_with(".parquet")));
     }
     assert!(fx
         .path("out/landing/raw_hubspot__contacts/run_date=2026-11-20")
@@ -223,7 +235,12 @@ fn two_ga4_properties_and_two_crms_give_the_contacts_of_one() {
     assert!(in_hubspot.iter().all(|id| !id.starts_with("R-")));
     assert!(both.iter().all(|id| in_hubspot.contains(id)));
     let mut r = csv::Reader::from_path(dir.join("generic_full.csv")).unwrap();
-    let system = r.headers().unwrap().iter().position(|h| h == "crm").unwrap();
+    let system = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "crm")
+        .unwrap();
     let mut systems = BTreeMap::new();
     for rec in r.records() {
         let rec = rec.unwrap();

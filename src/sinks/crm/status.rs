@@ -28,8 +28,9 @@ pub struct FileStatus {
     pub pending: usize,
     /// Runs after the confirmed one whose import was not acknowledged.
     pub unacknowledged: Vec<NaiveDate>,
-    /// The latest run's import file.
-    pub import: PathBuf,
+    /// The latest run's import files (Salesforce: the Contact update, and the Lead update
+    /// when the run wrote one).
+    pub imports: Vec<PathBuf>,
 }
 
 /// The status of every import file of the latest published run (none before the first run).
@@ -57,11 +58,13 @@ pub fn status(output_dir: &Path) -> Result<Vec<FileStatus>> {
             .filter(|d| acks::files_in(output_dir, *d).contains(&file))
             .collect();
         let dir = acks::crm_dir(output_dir, latest);
-        let import = import_files(file)
-            .iter()
+        let mut imports: Vec<PathBuf> = (import_files(file).iter())
             .map(|f| dir.join(f))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| dir.join(import_files(file)[0]));
+            .filter(|p| p.is_file())
+            .collect();
+        if imports.is_empty() {
+            imports.push(dir.join(import_files(file)[0]));
+        }
         out.push(FileStatus {
             file,
             latest,
@@ -69,7 +72,7 @@ pub fn status(output_dir: &Path) -> Result<Vec<FileStatus>> {
             confirmed: confirmed.map(|c| (c.baseline.run_date, c.how)),
             pending,
             unacknowledged,
-            import,
+            imports,
         });
     }
     Ok(out)
@@ -107,7 +110,10 @@ pub fn summary(statuses: &[FileStatus], config: &Path) -> String {
         if s.pending > 0 {
             out.push_str(&format!(
                 "  import {}, then: personas crm ack {} --date {} --file {}\n",
-                s.import.display(),
+                (s.imports.iter())
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
                 config.display(),
                 s.latest,
                 s.file

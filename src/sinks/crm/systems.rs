@@ -5,7 +5,8 @@
 //! `crm_contact_systems` model. A project whose SQL folder (`sql_dir`) predates that model
 //! still runs when the pipeline reads one CRM (every contact is of that CRM); with several
 //! CRMs it fails with a config error naming the model file to add, rather than leave the
-//! contacts out of every import file.
+//! contacts out of every import file. Whether the pipeline reads a `salesforce_leads` source is
+//! kept too: it decides the Salesforce lead update file ([`super::salesforce`]).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{col, SessionContext};
 
-use crate::config::{CrmTarget, SourceConfig};
+use crate::config::{CrmTarget, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 
 /// The model mapping each contact id to its CRM.
@@ -27,6 +28,9 @@ pub struct ContactSystems {
     pub present: Vec<CrmTarget>,
     /// The CRM of each contact id, from [`MODEL`] (empty without it).
     pub by_id: HashMap<String, CrmTarget>,
+    /// Whether the pipeline reads a `salesforce_leads` source: the Salesforce files then
+    /// include the lead update file, even in a run where no lead changed.
+    pub reads_leads: bool,
 }
 
 impl ContactSystems {
@@ -39,6 +43,7 @@ impl ContactSystems {
                 .filter(|t| present.contains(t))
                 .collect(),
             by_id: HashMap::new(),
+            reads_leads: false,
         }
     }
 
@@ -47,9 +52,14 @@ impl ContactSystems {
         ContactSystems::new([system])
     }
 
-    /// The CRMs of a pipeline's sources.
+    /// The CRMs of a pipeline's sources, and whether one is a Salesforce leads export.
     pub fn of_sources(sources: &[SourceConfig]) -> ContactSystems {
-        ContactSystems::new(sources.iter().filter_map(|s| CrmTarget::of_source(s.kind)))
+        ContactSystems {
+            reads_leads: sources
+                .iter()
+                .any(|s| s.kind == SourceKind::SalesforceLeads),
+            ..ContactSystems::new(sources.iter().filter_map(|s| CrmTarget::of_source(s.kind)))
+        }
     }
 
     /// The CRM of `contact_id`: from the model, else the pipeline's only CRM.
@@ -152,6 +162,11 @@ mod tests {
         let ctx = SessionContext::new();
         let one = load(&ctx, &[source("salesforce_contacts")]).await.unwrap();
         assert_eq!(one.of("003x"), Some(CrmTarget::Salesforce));
+        assert!(!one.reads_leads);
+        let leads = [source("salesforce_contacts"), source("salesforce_leads")];
+        let leads = load(&ctx, &leads).await.unwrap();
+        assert_eq!(leads.present, [CrmTarget::Salesforce]);
+        assert!(leads.reads_leads);
         let sources = [source("hubspot_contacts"), source("salesforce_contacts")];
         let err = load(&ctx, &sources).await.unwrap_err();
         assert_eq!(err.exit_code(), 2);

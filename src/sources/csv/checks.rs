@@ -1,8 +1,10 @@
 //! Typing checks on the cells of CSV exports: how a column's text must look for its row to be
-//! accepted (a date, a date-time, an email, a number, an id), with the date formats a source
-//! accepts. A check can also give the cell's normalised text (dates as `YYYY-MM-DD`, date-times
-//! as `YYYY-MM-DD HH:MM:SS`, 15-character Salesforce ids as 18), so the staging SQL casts one
-//! shape whatever the export wrote.
+//! accepted (a date, a date-time, an email, a number, a boolean, an id), with the date formats
+//! a source accepts. A check can also give the cell's normalised text (dates as `YYYY-MM-DD`,
+//! date-times as `YYYY-MM-DD HH:MM:SS`, booleans as `true`/`false`, 15-character Salesforce ids
+//! as 18), so the staging SQL casts one shape whatever the export wrote. A cell that fails is a
+//! reject: the landing names the file, line and column, and the reason given here names the
+//! value and the shape expected.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -28,6 +30,12 @@ pub enum Check {
     RequiredText,
     /// A Salesforce record id: 15 or 18 letters and digits, required.
     SalesforceId,
+    /// A reference to a Salesforce record (`AccountId`): empty, or a Salesforce id as for
+    /// [`Check::SalesforceId`] (a 15-character one normalised to 18).
+    SalesforceRef,
+    /// A boolean as Salesforce exports write it: `true`/`false` or `1`/`0`, any case
+    /// (normalised to `true`/`false`).
+    Boolean,
     /// A number, or a range like `1001-5000` or `10001+`.
     EmployeeCount,
 }
@@ -107,8 +115,12 @@ pub fn check_cell(
         Check::Number => (v.parse::<f64>().is_ok_and(f64::is_finite), None),
         Check::RequiredId => (v.parse::<i64>().is_ok(), None),
         Check::RequiredText => (true, None),
-        Check::SalesforceId => match salesforce_id_18(v) {
+        Check::SalesforceId | Check::SalesforceRef => match salesforce_id_18(v) {
             Some(id) => (true, Some(id)),
+            None => (false, None),
+        },
+        Check::Boolean => match parse_bool(v) {
+            Some(b) => (true, Some(b.to_string())),
             None => (false, None),
         },
         Check::EmployeeCount => {
@@ -138,7 +150,10 @@ pub fn check_cell(
         Check::Number => "a number".into(),
         Check::RequiredId => "a whole-number id".into(),
         Check::RequiredText => "an id".into(),
-        Check::SalesforceId => "a Salesforce id (15 or 18 letters and digits)".into(),
+        Check::SalesforceId | Check::SalesforceRef => {
+            "a Salesforce id (15 or 18 letters and digits)".into()
+        }
+        Check::Boolean => "a boolean (true, false, 1 or 0)".into(),
         Check::EmployeeCount => "a number or a range like 1001-5000".into(),
     };
     Err(format!("{v:?} is not {expected}"))
@@ -199,6 +214,17 @@ pub fn is_email(v: &str) -> bool {
                 && !v.contains(char::is_whitespace)
         }
         None => false,
+    }
+}
+
+/// A boolean cell: `true`/`1` or `false`/`0`, any case; `None` for anything else.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    if v.eq_ignore_ascii_case("true") || v == "1" {
+        Some(true)
+    } else if v.eq_ignore_ascii_case("false") || v == "0" {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -304,5 +330,54 @@ mod tests {
             check_cell(Check::SalesforceId, "001A0000006Vm9r", &t),
             Ok(Some("001A0000006Vm9rIAC".into()))
         );
+    }
+
+    #[test]
+    fn a_salesforce_reference_may_be_empty_and_is_otherwise_an_id() {
+        let t = Typing {
+            normalise: true,
+            ..Typing::default()
+        };
+        let r = |v| check_cell(Check::SalesforceRef, v, &t);
+        assert_eq!(r(""), Ok(None));
+        assert_eq!(r("  "), Ok(None));
+        assert_eq!(r("001A0000006Vm9r"), Ok(Some("001A0000006Vm9rIAC".into())));
+        assert_eq!(r("001A0000006Vm9rIAC"), Ok(None));
+        // Landed as written without normalisation.
+        assert_eq!(
+            check_cell(Check::SalesforceRef, "001A0000006Vm9r", &Typing::default()),
+            Ok(None)
+        );
+        for bad in ["Acme Corp", "001A0000006Vm9", "001A0000006Vm9r-AC"] {
+            let e = r(bad).unwrap_err();
+            assert!(
+                e.contains(bad) && e.contains("a Salesforce id (15 or 18"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn booleans_are_true_false_1_or_0_in_any_case() {
+        let t = Typing {
+            normalise: true,
+            ..Typing::default()
+        };
+        let b = |v| check_cell(Check::Boolean, v, &t);
+        assert_eq!(b(""), Ok(None));
+        assert_eq!(b("true"), Ok(None));
+        assert_eq!(b("false"), Ok(None));
+        assert_eq!(b("TRUE"), Ok(Some("true".into())));
+        assert_eq!(b(" False "), Ok(Some("false".into())));
+        assert_eq!(b("1"), Ok(Some("true".into())));
+        assert_eq!(b("0"), Ok(Some("false".into())));
+        assert!(check_value(Check::Boolean, "TRUE").is_ok());
+        for bad in ["maybe", "yes", "2", "t", "truee"] {
+            let e = b(bad).unwrap_err();
+            assert!(
+                e.contains(&format!("{bad:?}")) && e.contains("boolean"),
+                "{e}"
+            );
+        }
     }
 }

@@ -6,7 +6,9 @@
 //! ignoring case); every other column is kept. Dates (`YYYY-MM-DD` from Data Loader, `M/D/YYYY`
 //! from reports) and date-times (`2026-03-04T10:15:00.000Z`, `YYYY-MM-DD` or `M/D/YYYY h:mm AM`)
 //! land normalised, and a 15-character record id (reports) lands in its 18-character form, so
-//! both exports of one record agree. Accounts and opportunity contact roles are not contacts:
+//! both exports of one record agree; so does a reference to another record (`AccountId`),
+//! which may be empty. Booleans (`IsPrimary`, `IsConverted`) are `true`/`false` or `1`/`0` in
+//! any case and land as `true`/`false`; any other value is a reject. Accounts and opportunity contact roles are not contacts:
 //! `int_salesforce__contacts` joins them to the contacts (industry, company size, buying roles).
 
 use super::{Check, CsvPreset};
@@ -49,6 +51,7 @@ pub static SALESFORCE_CONTACTS: CsvPreset = CsvPreset {
     checks: &[
         ("Id", Check::SalesforceId),
         ("Email", Check::Email),
+        ("AccountId", Check::SalesforceRef),
         ("Birthdate", Check::Date),
         ("CreatedDate", Check::DateTime),
         ("LastActivityDate", Check::DateTime),
@@ -108,7 +111,7 @@ const CONTACT_ROLE_COLUMNS: &[&str] = &["Id", "OpportunityId", "ContactId", "Rol
 /// Salesforce opportunity contact roles export (Data Loader / Bulk API CSV of
 /// OpportunityContactRole): the role each contact plays on each opportunity (`Decision Maker`,
 /// `Economic Buyer`, ...), and whether it is the opportunity's primary contact. `IsPrimary` is
-/// `true` or `false` (read as such by the staging SQL, `1`/`0` too).
+/// `true`/`false` or `1`/`0` (any case, landed as `true`/`false`); anything else is a reject.
 pub static SALESFORCE_OPPORTUNITY_CONTACT_ROLES: CsvPreset = CsvPreset {
     name: "Salesforce opportunity contact roles export",
     required: CONTACT_ROLE_COLUMNS,
@@ -117,6 +120,7 @@ pub static SALESFORCE_OPPORTUNITY_CONTACT_ROLES: CsvPreset = CsvPreset {
         ("Id", Check::SalesforceId),
         ("OpportunityId", Check::SalesforceId),
         ("ContactId", Check::SalesforceId),
+        ("IsPrimary", Check::Boolean),
     ],
     status_column: None,
     aliases: &[],
@@ -151,7 +155,8 @@ const LEAD_COLUMNS: &[&str] = &[
 const LEAD_REQUIRED: &[&str] = &["Id", "LastName", "Email", "Company"];
 
 /// Salesforce leads export (Data Loader / Bulk API CSV of Lead): people who are not contacts
-/// yet, contacts of the Salesforce CRM all the same (their persona goes to the Salesforce file).
+/// yet, contacts of the Salesforce CRM all the same (their persona goes to the Salesforce lead
+/// update file, since a lead is another object than a contact).
 pub static SALESFORCE_LEADS: CsvPreset = CsvPreset {
     name: "Salesforce leads export",
     required: LEAD_REQUIRED,
@@ -161,6 +166,7 @@ pub static SALESFORCE_LEADS: CsvPreset = CsvPreset {
         ("Email", Check::Email),
         ("NumberOfEmployees", Check::Number),
         ("AnnualRevenue", Check::Number),
+        ("IsConverted", Check::Boolean),
         ("CreatedDate", Check::DateTime),
         ("LastActivityDate", Check::DateTime),
     ],
@@ -326,22 +332,70 @@ mod tests {
     }
 
     #[test]
-    fn a_lead_with_a_bad_employee_count_or_date_is_rejected() {
-        let text = "Id,FirstName,LastName,Email,Company,NumberOfEmployees,CreatedDate\n\
-            00Q5g00000LdA1AEAV,Ana,Silva,ana@silva.pt,Silva Lda,25,2026-03-04T10:15:00.000Z\n\
-            00Q5g00000LdA2AEAV,Bo,Berg,bo@berg.se,Berg AB,ten,2026-03-04T10:15:00.000Z\n\
-            00Q5g00000LdA3AEAV,Cy,Chan,cy@chan.hk,Chan Ltd,7,yesterday\n";
+    fn a_bad_is_primary_is_a_reject_with_line_and_column() {
+        let text = "\"ID\",\"OPPORTUNITYID\",\"CONTACTID\",\"ROLE\",\"ISPRIMARY\"\n\
+            \"00K5g000004XyZ1EAK\",\"0065g00000AbCd1AAF\",\"0035g00000Kx1AAAAZ\",\"Decision Maker\",\"TRUE\"\n\
+            \"00K5g000004XyZ2EAK\",\"0065g00000AbCd1AAF\",\"0035g00000Kx2AAAAZ\",\"Influencer\",\"maybe\"\n\
+            \"00K5g000004XyZ3EAK\",\"0065g00000AbCd1AAF\",\"0035g00000Kx3AAAAZ\",\"End User\",\"0\"\n";
+        let (table, rejects) = land_text(
+            "salesforce_opportunity_contact_roles",
+            "OpportunityContactRole_extract.csv",
+            text,
+        );
+        assert_eq!(rejects.len(), 1, "{rejects:?}");
+        assert_eq!(rejects[0].file, "OpportunityContactRole_extract.csv");
+        assert_reject(&rejects, 3, "ISPRIMARY", "\"maybe\"");
+        // Landed as the staging SQL reads it, whatever the case or 1/0.
+        assert_eq!(
+            table.strings("IsPrimary").unwrap(),
+            [Some("true".into()), Some("false".into())]
+        );
+    }
+
+    #[test]
+    fn a_contact_s_account_id_may_be_empty_and_is_otherwise_a_salesforce_id() {
+        let text = "Id,FirstName,LastName,Email,Title,Department,Birthdate,MailingCity,\
+            MailingCountry,LeadSource,AccountId\n\
+            0035g00000Kx1AAAAZ,Ana,Silva,ana@silva.pt,CEO,,,Porto,Portugal,Web,0015g00000QbX1A\n\
+            0035g00000Kx2AAAAZ,Bo,Berg,bo@berg.se,CTO,,,Lund,Sweden,Web,\n\
+            0035g00000Kx3AAAAZ,Cy,Chan,cy@chan.hk,COO,,,Kowloon,China,Web,Chan Ltd\n\
+            0035g00000Kx4AAAAZ,Di,Dorn,di@dorn.de,CFO,,,Bonn,Germany,Web,0015g00000QbX1AAAV\n";
+        let (table, rejects) = land_text("salesforce_contacts", "Contact_extract.csv", text);
+        assert_eq!(rejects.len(), 1, "{rejects:?}");
+        assert_eq!(rejects[0].file, "Contact_extract.csv");
+        assert_reject(&rejects, 4, "AccountId", "\"Chan Ltd\"");
+        // A contact without an account lands; a report's 15-character id lands as 18, so its
+        // first 15 characters (what int_salesforce__contacts matches on) are unchanged.
+        let account = Some("0015g00000QbX1AAAV".to_string());
+        assert_eq!(
+            table.strings("AccountId").unwrap(),
+            [account.clone(), None, account]
+        );
+    }
+
+    #[test]
+    fn a_lead_with_a_bad_employee_count_date_or_is_converted_is_rejected() {
+        let text =
+            "Id,FirstName,LastName,Email,Company,NumberOfEmployees,CreatedDate,IsConverted\n\
+            00Q5g00000LdA1AEAV,Ana,Silva,ana@silva.pt,Silva Lda,25,2026-03-04T10:15:00.000Z,False\n\
+            00Q5g00000LdA2AEAV,Bo,Berg,bo@berg.se,Berg AB,ten,2026-03-04T10:15:00.000Z,\n\
+            00Q5g00000LdA3AEAV,Cy,Chan,cy@chan.hk,Chan Ltd,7,yesterday,0\n\
+            00Q5g00000LdA4AEAV,Di,Dorn,di@dorn.de,Dorn KG,3,2026-03-04T10:15:00.000Z,converted\n";
         let (table, rejects) = land_text("salesforce_leads", "Lead_extract.csv", text);
-        assert_eq!(rejects.len(), 2, "{rejects:?}");
+        assert_eq!(rejects.len(), 3, "{rejects:?}");
         assert_reject(&rejects, 3, "NumberOfEmployees", "ten");
         assert_reject(&rejects, 4, "CreatedDate", "yesterday");
+        assert_reject(&rejects, 5, "IsConverted", "\"converted\"");
+        assert_eq!(
+            table.strings("IsConverted").unwrap(),
+            [Some("false".into())]
+        );
         assert_eq!(
             table.strings("CreatedDate").unwrap(),
             [Some("2026-03-04 10:15:00".into())]
         );
         // Optional columns the file lacks land empty, so the SQL can read them.
         assert_eq!(table.strings("Country").unwrap(), [None]);
-        assert!(table.has("IsConverted"));
     }
 
     #[test]

@@ -53,7 +53,8 @@ pub async fn register_landed(ctx: &SessionContext, kind: SourceKind, dir: &Path)
             datafusion::prelude::lit(kind.to_string()),
         )
         .unwrap();
-    ctx.register_table(kind.raw_table(), df.into_view()).unwrap();
+    ctx.register_table(kind.raw_table(), df.into_view())
+        .unwrap();
 }
 
 /// Run the crate's SQL models over the raw tables registered in `ctx`, for the test date.
