@@ -1,8 +1,9 @@
 //! Persona sets per country and per region (`[cluster.buckets] column = "country"`): every
 //! contact lands in exactly one bucket, each bucket gets its own personas, and a country with
 //! fewer contacts than `profile.min_sample` keeps its personas, flagged, rather than vanishing.
-//! The small country is written with its diacritics ("Việt Nam"), which every text output must
-//! carry through unchanged.
+//! The small countries are written in their own scripts ("Việt Nam", "Россия"), which every text
+//! output must carry through unchanged, and their contacts' job titles in their languages get
+//! their seniority.
 
 use std::collections::BTreeMap;
 
@@ -14,38 +15,62 @@ use crate::util::{strings, walk, Fixture};
 /// sample.
 const SMALL: usize = 9;
 
-/// Rewrite the export's `Country/Region` of the first `SMALL` contacts to Việt Nam; the count of
-/// contacts per country after that.
-fn plant_small_country(fx: &Fixture) -> BTreeMap<String, usize> {
+/// Titles of the small countries' contacts (in their languages) and the seniority each means.
+const TITLES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Việt Nam",
+        &[
+            ("Giám đốc kinh doanh", "director"),
+            ("Tổng giám đốc", "executive"),
+            ("Nhân viên kinh doanh", "individual_contributor"),
+        ],
+    ),
+    (
+        "Россия",
+        &[
+            ("Генеральный директор", "executive"),
+            ("Руководитель отдела продаж", "director"),
+            ("Стажёр", "entry"),
+        ],
+    ),
+];
+
+/// Move the first `SMALL` contacts of the export to Việt Nam and the next `SMALL` to Россия,
+/// with job titles in those languages; the count of contacts per country after that, and the
+/// seniority each moved contact's title means.
+fn plant_small_countries(fx: &Fixture) -> (BTreeMap<String, usize>, BTreeMap<String, String>) {
     let path = fx.crm_export();
     let mut r = csv::Reader::from_path(&path).unwrap();
     let header = r.headers().unwrap().clone();
-    let at = header.iter().position(|h| h == "Country/Region").unwrap();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (country, title, id) = (col("Country/Region"), col("Job Title"), col("Record ID"));
     let mut w = csv::Writer::from_path(fx.path("crm.tmp")).unwrap();
     w.write_record(&header).unwrap();
-    let mut counts = BTreeMap::new();
+    let (mut counts, mut seniority) = (BTreeMap::new(), BTreeMap::new());
     for (i, rec) in r.records().enumerate() {
         let mut row: Vec<String> = rec.unwrap().iter().map(String::from).collect();
-        if i < SMALL {
-            row[at] = "Việt Nam".into();
+        if let Some((name, titles)) = TITLES.get(i / SMALL) {
+            let (text, level) = titles[i % titles.len()];
+            (row[country], row[title]) = (name.to_string(), text.to_string());
+            seniority.insert(row[id].clone(), level.to_string());
         }
-        let country = if row[at].is_empty() {
+        let key = if row[country].is_empty() {
             "unknown".to_string()
         } else {
-            row[at].clone()
+            row[country].clone()
         };
-        *counts.entry(country).or_insert(0) += 1;
+        *counts.entry(key).or_insert(0) += 1;
         w.write_record(&row).unwrap();
     }
     w.flush().unwrap();
     std::fs::rename(fx.path("crm.tmp"), &path).unwrap();
-    counts
+    (counts, seniority)
 }
 
 #[test]
 fn each_country_gets_its_own_personas_and_a_small_one_is_flagged() {
     let fx = Fixture::sample(700, 2.0);
-    let countries = plant_small_country(&fx);
+    let (countries, seniority) = plant_small_countries(&fx);
     fx.edit_config(|c| c + "\n[cluster.buckets]\ncolumn = \"country\"\n");
     let report = fx.run().unwrap();
     let summary = report.summary();
@@ -105,12 +130,22 @@ fn each_country_gets_its_own_personas_and_a_small_one_is_flagged() {
         "bucket",
     );
     assert!(buckets.iter().any(|b| b.as_deref() == Some("Việt Nam")));
+    assert!(buckets.iter().any(|b| b.as_deref() == Some("Россия")));
+    // The Vietnamese and Russian titles have their seniority, by the rules' data file.
+    let features = fx.path("out/contact_features/run_date=2026-11-20/part-0.parquet");
+    let ids = strings(&features, "contact_id");
+    let levels = strings(&features, "job_seniority");
+    let found: BTreeMap<String, String> = (ids.into_iter().zip(levels))
+        .filter_map(|(id, level)| Some((id?, level?)))
+        .filter(|(id, _)| seniority.contains_key(id))
+        .collect();
+    assert_eq!(found, seniority);
 }
 
 #[test]
 fn regions_group_countries_and_the_rest_is_other() {
     let fx = Fixture::sample(500, 2.0);
-    let countries = plant_small_country(&fx);
+    let (countries, _) = plant_small_countries(&fx);
     fx.edit_config(|c| {
         c + "\n[cluster.buckets]\ncolumn = \"country\"\n\
              regions = { Europe = [\"germany\", \"Ireland\", \"Netherlands\", \"Việt Nam\", \"United Kingdom\"] }\n"

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use personas::config::{Pipeline, SourceKind, StoreConfig};
@@ -219,16 +220,16 @@ pub fn read_parquet(path: &Path) -> Vec<RecordBatch> {
         .collect()
 }
 
-/// A string column of a landed or output Parquet file.
+/// A string column of a landed or output Parquet file (any string type, read as text).
 pub fn strings(path: &Path, column: &str) -> Vec<Option<String>> {
     read_parquet(path)
         .iter()
         .flat_map(|b| {
             let a = b
                 .column_by_name(column)
-                .unwrap_or_else(|| panic!("no column {column} in {}", path.display()))
-                .as_string::<i32>()
-                .clone();
+                .unwrap_or_else(|| panic!("no column {column} in {}", path.display()));
+            let a = datafusion::arrow::compute::cast(a, &DataType::Utf8).unwrap();
+            let a = a.as_string::<i32>().clone();
             (0..a.len())
                 .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
                 .collect::<Vec<_>>()
