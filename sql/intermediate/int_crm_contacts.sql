@@ -2,8 +2,8 @@
 -- contacts with their accounts and buying roles, and Salesforce leads; a mapped CSV: the models
 -- share one set of columns, unioned by position). Duplicates (the same contact id twice, or two
 -- records with the same normalised email, also across CRMs) are merged: the record with the
--- latest last activity wins, ties go to the row read last. The run prints how many records were
--- merged.
+-- latest last activity wins; on a tie a Salesforce contact beats a lead, then the row read last
+-- wins. The run prints how many records were merged.
 with contacts as (
     select * from stg_hubspot__contacts
     union all
@@ -29,7 +29,12 @@ by_email as (
         *,
         row_number() over (
             partition by coalesce(email, contact_id)
-            order by last_activity_at desc nulls last, _source_file desc, _source_line desc
+            order by
+                last_activity_at desc nulls last,
+                -- a Salesforce lead (id `00Q...`) gives way to the contact it duplicates
+                case when crm_system = 'salesforce' and contact_id like '00Q%' then 1 else 0 end,
+                _source_file desc,
+                _source_line desc
         ) as email_rank
     from by_id
     where id_rank = 1

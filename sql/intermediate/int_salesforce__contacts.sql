@@ -119,7 +119,8 @@ final as (
         -- lineage
         c._source_file,
         c._source_line,
-        c._loaded_at
+        c._loaded_at,
+        c._source
     from contacts c
     left join contact_accounts ca
         on ca._source_file = c._source_file and ca._source_line = c._source_line

@@ -16,8 +16,9 @@ followers as (
     where feature is not null
 ),
 
--- the GA4 reports: per dimension, the table with the latest end date and, in it, the metric that
--- best counts people (active users, then total users, users, new users, sessions, ...)
+-- the GA4 reports: per dimension and GA4 source (property), the table with the latest end date
+-- and, in it, the metric that best counts people (active users, then total users, users, new
+-- users, sessions, ...); several properties' audiences are summed
 ga4_values as (
     select
         feature as dimension,
@@ -25,6 +26,7 @@ ga4_values as (
         metric,
         value,
         end_date,
+        _source,
         _source_file,
         table_index,
         case lower(metric)
@@ -45,7 +47,7 @@ ga4_picked as (
     select
         *,
         dense_rank() over (
-            partition by dimension
+            partition by dimension, _source
             order by end_date desc nulls last, metric_rank, _source_file, table_index
         ) as pick
     from ga4_values

@@ -46,7 +46,9 @@ renamed as (
         -- lineage
         _source_file,
         _source_line,
-        _loaded_at
+        _loaded_at,
+        -- the `[[sources]]` entry the row was read from
+        _source
     from source
 )
 

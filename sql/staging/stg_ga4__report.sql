@@ -26,7 +26,8 @@ renamed as (
         -- lineage
         _source_file,
         _source_line,
-        _loaded_at
+        _loaded_at,
+        _source
     from source
 ),
 

@@ -1,13 +1,14 @@
--- Staging: Meta page insights, the latest value of each metric breakdown.
+-- Staging: Meta page insights, the latest value of each metric breakdown of each source (two
+-- pages read as two sources each keep their latest values).
 -- `page_fans_gender_age` keys look like `F.25-34`; split into gender and age band.
 with source as (
     select * from raw_meta__page_insights
 ),
 
 latest as (
-    select metric, max(end_time) as end_time
+    select _source, metric, max(end_time) as end_time
     from source
-    group by metric
+    group by _source, metric
 ),
 
 renamed as (
@@ -24,10 +25,14 @@ renamed as (
                 end
         end as gender,
         case when s.metric = 'page_fans_gender_age' then split_part(s.key, '.', 2) end as age_band,
-        s.end_time
+        s.end_time,
+        s._source
     from source s
     -- A long CSV export has no end time: its rows are all "latest".
-    join latest l on s.metric = l.metric and s.end_time is not distinct from l.end_time
+    join latest l
+        on s._source = l._source
+        and s.metric = l.metric
+        and s.end_time is not distinct from l.end_time
 )
 
 select * from renamed

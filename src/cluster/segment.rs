@@ -274,9 +274,9 @@ fn by_role(
     ]
 }
 
-/// One bucket per value of `values` (or per region of values, ignoring case), the largest
-/// first, ties by name; contacts of an `unmapped = "none"` bucket get no persona (and are
-/// counted in the log).
+/// One bucket per value of `values` (ignoring case and surrounding spaces, named by the value's
+/// most common spelling), or per region of values (ignoring case), the largest first, ties by
+/// name; contacts of an `unmapped = "none"` bucket get no persona (and are counted in the log).
 fn by_value(
     values: &[Arc<str>],
     regions: Option<&BTreeMap<String, Vec<String>>>,
@@ -284,27 +284,42 @@ fn by_value(
 ) -> Vec<(String, Vec<usize>, usize)> {
     let region_of: Option<HashMap<String, &str>> = regions.map(|regions| {
         (regions.iter())
-            .flat_map(|(region, vs)| vs.iter().map(move |v| (v.to_lowercase(), region.as_str())))
+            .flat_map(|(region, vs)| {
+                vs.iter()
+                    .map(move |v| (v.trim().to_lowercase(), region.as_str()))
+            })
             .collect()
     });
-    let mut buckets: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // Rows and spellings by bucket key.
+    let mut buckets: BTreeMap<String, (Vec<usize>, BTreeMap<&str, usize>)> = BTreeMap::new();
     for (row, value) in values.iter().enumerate() {
-        let bucket = match &region_of {
-            None => &**value,
-            Some(map) => map.get(&value.to_lowercase()).copied().unwrap_or(unmapped),
+        let key = value.trim().to_lowercase();
+        let (key, spelling) = match &region_of {
+            None => (key, value.trim()),
+            Some(map) => {
+                let region = map.get(&key).copied().unwrap_or(unmapped);
+                (region.to_string(), region)
+            }
         };
-        buckets.entry(bucket).or_default().push(row);
+        let bucket = buckets.entry(key).or_default();
+        bucket.0.push(row);
+        *bucket.1.entry(spelling).or_default() += 1;
     }
     if region_of.is_some() && unmapped == "none" {
-        if let Some(rows) = buckets.remove("none") {
+        if let Some((rows, _)) = buckets.remove("none") {
             warn!(
                 contacts = rows.len(),
                 "Contacts whose value is in no region of cluster.buckets.regions get no persona (unmapped = \"none\")."
             );
         }
     }
-    let mut out: Vec<(String, Vec<usize>, usize)> = (buckets.into_iter())
-        .map(|(name, rows)| (name.to_string(), rows, 0))
+    let mut out: Vec<(String, Vec<usize>, usize)> = (buckets.into_values())
+        .map(|(rows, spellings)| {
+            let name = (spellings.iter())
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map_or(String::new(), |(s, _)| s.to_string());
+            (name, rows, 0)
+        })
         .collect();
     out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
     info!(buckets = out.len(), "Buckets by value.");

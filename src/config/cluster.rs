@@ -192,6 +192,13 @@ impl BucketsConfig {
                 }
             }
             BucketSplit::Values { regions, unmapped } => {
+                if regions.is_none() && self.unmapped.is_some() {
+                    return Err(format!(
+                        "cluster.buckets.unmapped names the bucket of values in no region, but \
+                         `column = \"{}\"` has no `regions`: every value is a bucket of its own",
+                        self.column
+                    ));
+                }
                 if unmapped.trim().is_empty() {
                     return Err("cluster.buckets.unmapped is empty".into());
                 }

@@ -18,7 +18,7 @@ pub mod template;
 mod titles;
 mod web;
 
-pub use self::csv::{is_valid_format, CsvColumns};
+pub use self::csv::{is_valid_format, CsvColumns, OrderColumns, SourceColumns};
 pub use cluster::{BucketSplit, BucketsConfig, ClusterConfig, KChoice, Method};
 pub use crm::{
     CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,
@@ -220,7 +220,7 @@ impl Pipeline {
         }
         if !seen_kinds.iter().any(|k| k.is_crm()) {
             return Err(self.fail(
-                "no CRM source: add a source of kind `hubspot_contacts`, `salesforce_contacts` or `csv`"
+                "no CRM source: add a source of kind `hubspot_contacts`, `salesforce_contacts`, `salesforce_leads` or `csv`"
                     .into(),
             ));
         }

@@ -1,6 +1,7 @@
 //! Sources: find a source's files and read them, in the formats the tools really export, into
 //! landed Parquet plus rejects. One folder per kind of export: [`csv`] (HubSpot, Mailchimp,
-//! Salesforce contacts, leads, accounts and contact roles, and mapped CRM CSVs), [`ga4`] (GA4
+//! Salesforce contacts, leads, accounts and contact roles, mapped CRM CSVs, Shopify orders and
+//! mapped orders CSVs), [`ga4`] (GA4
 //! BigQuery events as NDJSON or Parquet, and GA4 UI reports) and [`social`] (Meta page insights,
 //! LinkedIn follower statistics). [`store`] fetches remote inputs (object stores, HTTP), peeks at
 //! them for [`validate`] and reads zips of CSVs. Here: where a source's files are, and which
@@ -22,6 +23,7 @@ use self::csv::salesforce::{
     SALESFORCE_ACCOUNTS, SALESFORCE_CONTACTS, SALESFORCE_LEADS,
     SALESFORCE_OPPORTUNITY_CONTACT_ROLES,
 };
+use self::csv::orders::{self as order_csv, CSV_ORDERS, SHOPIFY_ORDERS};
 use self::csv::{mapping, CsvSpec, HUBSPOT_CONTACTS, MAILCHIMP_MEMBERS};
 use self::ga4::{parquet as ga4_parquet, report as ga4_report};
 use self::social::{linkedin, meta};
@@ -127,6 +129,7 @@ pub fn resolve_files(pipeline: &Pipeline, source: &SourceConfig) -> Result<Vec<P
 
 /// Land one source: read every file, write Parquet parts under `landed_dir`, collect rejects.
 pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
+    unique_labels(&ctx.files)?;
     std::fs::create_dir_all(&ctx.landed_dir).map_err(|e| Error::io(&ctx.landed_dir, e))?;
     let (counts, rejects) = match ctx.source.kind {
         SourceKind::Ga4Events => ga4::land(ctx)?,
@@ -139,7 +142,9 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
         | SourceKind::SalesforceLeads
         | SourceKind::SalesforceAccounts
         | SourceKind::SalesforceOpportunityContactRoles
-        | SourceKind::Csv => csv::land(ctx, &csv_spec(ctx.source)?)?,
+        | SourceKind::Csv
+        | SourceKind::ShopifyOrders
+        | SourceKind::OrdersCsv => csv::land(ctx, &csv_spec(ctx.source)?)?,
     };
     debug_assert_eq!(counts.read, counts.accepted + counts.rejected);
     Ok(SourceReport {
@@ -176,7 +181,9 @@ pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
         | SourceKind::SalesforceLeads
         | SourceKind::SalesforceAccounts
         | SourceKind::SalesforceOpportunityContactRoles
-        | SourceKind::Csv => {
+        | SourceKind::Csv
+        | SourceKind::ShopifyOrders
+        | SourceKind::OrdersCsv => {
             if archive::is_zip(path) {
                 let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
                 return check_zip(source, file, path);
@@ -237,6 +244,8 @@ pub fn csv_spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
         SourceKind::SalesforceAccounts => &SALESFORCE_ACCOUNTS,
         SourceKind::SalesforceOpportunityContactRoles => &SALESFORCE_OPPORTUNITY_CONTACT_ROLES,
         SourceKind::Csv => return mapping::spec(source),
+        SourceKind::ShopifyOrders => &SHOPIFY_ORDERS,
+        SourceKind::OrdersCsv => return order_csv::spec(source),
         SourceKind::Ga4Events
         | SourceKind::Ga4Report
         | SourceKind::MetaPageInsights
@@ -267,6 +276,8 @@ pub fn empty_raw_schema(kind: SourceKind) -> SchemaRef {
         SourceKind::Ga4Report => ga4_report::schema(),
         SourceKind::MetaPageInsights => meta::schema(),
         SourceKind::LinkedinFollowerStatistics => linkedin::schema(),
+        SourceKind::ShopifyOrders => csv::empty_schema(&SHOPIFY_ORDERS),
+        SourceKind::OrdersCsv => csv::empty_schema(&CSV_ORDERS),
     }
 }
 
@@ -301,6 +312,27 @@ pub(crate) fn land_documents<R>(
 fn hidden(path: &Path) -> bool {
     path.file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+/// Landed rows are traced by their file's name and line (`_source_file`, `_source_line`), and
+/// joined back by them: two files of one source with the same name (`2026-10/contacts.csv`,
+/// `2026-11/contacts.csv` under one glob) would mix their rows up, so they stop the run.
+fn unique_labels(files: &[PathBuf]) -> Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for f in files {
+        if let Some(first) = seen.insert(file_label(f), f) {
+            return Err(Error::BadInput {
+                file: f.display().to_string(),
+                reason: format!(
+                    "has the same file name as {}: rows are traced by file name and line, so one \
+                     source cannot read two files of one name; rename one, or split them into two \
+                     sources",
+                    first.display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Short file name for rows and messages.

@@ -1,6 +1,6 @@
 //! The SQL of your own CRM fields (`[[features.columns]]`), for three template variables:
 //! - `{{ own_field_joins }}` (in `int_contacts_joined`): each CRM source's landed table joined
-//!   to the contact's winning record by its lineage (file and line) and CRM system;
+//!   to the contact's winning record by its lineage (source, file and line);
 //! - `{{ own_fields }}` (its select list): each own column as text, under its feature name;
 //! - `{{ own_feature_columns }}` (in `int_contact_features`): each one typed as the config says.
 //!
@@ -8,7 +8,7 @@
 
 use chrono::NaiveDate;
 
-use crate::config::{CrmTarget, OwnColumn, OwnType, PipelineConfig};
+use crate::config::{OwnColumn, OwnType, PipelineConfig};
 
 /// One own column with where it is landed.
 #[derive(Debug, Clone)]
@@ -16,8 +16,8 @@ pub struct OwnField {
     column: OwnColumn,
     /// The raw table of its source.
     raw_table: &'static str,
-    /// The `crm_system` of its source's staging model.
-    system: &'static str,
+    /// Its source's name (`[[sources]] name`), the `_source` of its rows.
+    source: String,
     /// Its source's `date_format`.
     date_format: Option<String>,
 }
@@ -36,7 +36,7 @@ pub fn own_fields(cfg: &PipelineConfig) -> Vec<OwnField> {
             Some(OwnField {
                 column: c.clone(),
                 raw_table: source.kind.raw_table(),
-                system: CrmTarget::of_source(source.kind).map_or("csv", CrmTarget::system),
+                source: source.name.clone(),
                 date_format: source.date_format.clone(),
             })
         })
@@ -63,16 +63,18 @@ pub fn joins(fields: &[OwnField]) -> String {
     let mut tables: Vec<(&str, &str)> = Vec::new();
     for f in fields {
         if !tables.iter().any(|(t, _)| *t == f.raw_table) {
-            tables.push((f.raw_table, f.system));
+            tables.push((f.raw_table, &f.source));
         }
     }
     tables
         .iter()
-        .map(|(table, system)| {
+        .map(|(table, source)| {
             let a = alias(table);
+            let source = literal(source);
             format!(
                 "left join {table} {a} on {a}._source_file = c._source_file \
-                 and {a}._source_line = c._source_line and c.crm_system = '{system}'\n    "
+                 and {a}._source_line = c._source_line and {a}._source = c._source \
+                 and c._source = {source}\n    "
             )
         })
         .collect()

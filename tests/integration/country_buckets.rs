@@ -59,6 +59,10 @@ fn plant_small_countries(fx: &Fixture) -> (BTreeMap<String, usize>, BTreeMap<Str
         } else {
             row[country].clone()
         };
+        // A few spellings that differ in case and spaces: the same country.
+        if i % 50 == 49 && !row[country].is_empty() {
+            row[country] = format!(" {} ", row[country].to_lowercase());
+        }
         *counts.entry(key).or_insert(0) += 1;
         w.write_record(&row).unwrap();
     }
@@ -71,9 +75,13 @@ fn plant_small_countries(fx: &Fixture) -> (BTreeMap<String, usize>, BTreeMap<Str
 fn each_country_gets_its_own_personas_and_a_small_one_is_flagged() {
     let fx = Fixture::sample(700, 2.0);
     let (countries, seniority) = plant_small_countries(&fx);
-    fx.edit_config(|c| c + "\n[cluster.buckets]\ncolumn = \"country\"\n");
+    // Persona names in Russian: Cyrillic words through every output too.
+    fx.edit_config(|c| {
+        c + "\n[cluster.buckets]\ncolumn = \"country\"\n\n[profile]\nlanguage = \"ru\"\n"
+    });
     let report = fx.run().unwrap();
     let summary = report.summary();
+    let min_sample = personas::config::ProfileConfig::default().min_sample;
     // One bucket per country, with exactly that country's contacts.
     let buckets: BTreeMap<String, usize> = (report.buckets.iter())
         .map(|b| (b.name.clone(), b.rows.len()))
@@ -88,22 +96,28 @@ fn each_country_gets_its_own_personas_and_a_small_one_is_flagged() {
             .filter(|p| p.bucket == b.name)
             .collect();
         assert!(!personas.is_empty(), "bucket {}: {summary}", b.name);
-        if b.rows.len() < 100 {
+        if b.rows.len() < min_sample {
+            let reason = format!(
+                "the {} bucket has {} contacts, below the minimum sample of {min_sample}",
+                b.name,
+                b.rows.len()
+            );
             assert!(
                 personas
                     .iter()
-                    .all(|p| p.flags.iter().any(|f| f == "insufficient_sample")),
+                    .all(|p| p.flags.iter().any(|f| f == "insufficient_sample")
+                        && p.flag_reasons.contains(&reason)),
                 "bucket {}: {summary}",
                 b.name
             );
         }
     }
     assert!(summary.contains("Việt Nam"), "{summary}");
-    let iceland: usize = (report.personas.iter())
+    let in_viet_nam: usize = (report.personas.iter())
         .filter(|p| p.bucket == "Việt Nam")
         .map(|p| p.size)
         .sum();
-    assert_eq!(iceland, SMALL);
+    assert_eq!(in_viet_nam, SMALL);
     // The report names each country's persona set.
     let report_md =
         std::fs::read_to_string(fx.path("out/report/run_date=2026-11-20/personas.md")).unwrap();
@@ -125,6 +139,26 @@ fn each_country_gets_its_own_personas_and_a_small_one_is_flagged() {
         }
     }
     assert!(naming.iter().any(|e| e == "html"), "{naming:?}");
+    // Every persona's Russian name, exactly as the run chose it, in the report, and every
+    // unflagged one in the CRM's options file.
+    let options =
+        std::fs::read_to_string(fx.path("out/crm/run_date=2026-11-20/hubspot_persona_options.csv"))
+            .unwrap();
+    let cyrillic = |name: &str| name.chars().any(|c| ('А'..='я').contains(&c));
+    assert!(
+        (report.personas.iter()).any(|p| p.flags.is_empty() && cyrillic(&p.name)),
+        "{summary}"
+    );
+    assert!(
+        report.personas.iter().any(|p| cyrillic(&p.name)),
+        "{summary}"
+    );
+    for p in &report.personas {
+        assert!(report_md.contains(&p.name), "{}", p.name);
+        if p.flags.is_empty() {
+            assert!(options.contains(&p.name), "{}: {options}", p.name);
+        }
+    }
     let buckets = strings(
         &fx.path("out/personas/run_date=2026-11-20/part-0.parquet"),
         "bucket",

@@ -70,8 +70,13 @@ fn rows_by_id(path: &Path) -> BTreeMap<String, Vec<String>> {
 
 /// Split every GA4 file of `data/ga4` into `data/ga4_a` and `data/ga4_b` (same file names):
 /// the events of the contacts `in_b` says into `b`, every other line (anonymous ones too) into
-/// `a`; logged-in user ids rewritten with `rename`.
-fn split_ga4(fx: &Fixture, in_b: impl Fn(&str) -> bool, rename: impl Fn(&str) -> String) {
+/// `a`, and the events of contact `twice` into both (two properties that both tracked its
+/// visits, with the same session ids); logged-in user ids rewritten with `rename`.
+fn split_ga4(
+    fx: &Fixture,
+    (in_b, twice): (impl Fn(&str) -> bool, &str),
+    rename: impl Fn(&str) -> String,
+) {
     const KEY: &str = "\"user_id\":\"";
     for side in ["data/ga4_a", "data/ga4_b"] {
         std::fs::create_dir_all(fx.path(side)).unwrap();
@@ -86,7 +91,15 @@ fn split_ga4(fx: &Fixture, in_b: impl Fn(&str) -> bool, rename: impl Fn(&str) ->
                     let start = at + KEY.len();
                     let end = start + line[start..].find('"').unwrap();
                     let id = &line[start..end];
-                    let side = if in_b(id) { &mut b } else { &mut a };
+                    if id == twice {
+                        a.push_str(line);
+                        a.push('\n');
+                    }
+                    let side = if in_b(id) || id == twice {
+                        &mut b
+                    } else {
+                        &mut a
+                    };
                     (
                         side,
                         format!("{}{}{}", &line[..start], rename(id), &line[end..]),
@@ -173,9 +186,19 @@ fn two_ga4_properties_and_two_crms_give_the_contacts_of_one() {
     write(&fx.crm_export(), &hubspot, b',');
     std::fs::create_dir_all(fx.path("data/regional")).unwrap();
     write(&fx.path("data/regional/kunden.csv"), &regional, b';');
-    // Odd record ids' web events come from a second GA4 property.
+    // Odd record ids' web events come from a second GA4 property; one contact's visits were
+    // tracked by both, under the same session ids: its sessions count once per property.
     let odd = |id: &str| id.parse::<u64>().is_ok_and(|n| n % 2 == 1);
-    split_ga4(&fx, odd, |id| {
+    let number = |cells: &[String], column: &str| -> f64 {
+        let prefix = format!("{column}=");
+        let cell = cells.iter().find(|c| c.starts_with(&prefix)).unwrap();
+        cell[prefix.len()..].parse().unwrap()
+    };
+    let twice = (before.iter())
+        .find(|(id, cells)| !moved.contains(*id) && number(cells, "sessions") > 0.0)
+        .map(|(id, _)| id.clone())
+        .unwrap();
+    split_ga4(&fx, (odd, &twice), |id| {
         if moved.contains(id) {
             regional_id(id)
         } else {
@@ -201,7 +224,19 @@ fn two_ga4_properties_and_two_crms_give_the_contacts_of_one() {
     assert_eq!(count("crm"), (312, 0), "{summary}");
     assert_eq!(count("regional"), (100, 0), "{summary}");
     assert!(count("web").0 > 0 && count("web_b").0 > 0, "{summary}");
-    assert_eq!(web_rows(&report, &["web", "web_b"]), baseline_events);
+    let twice_events = {
+        let mut n = 0;
+        for entry in std::fs::read_dir(fx.path("data/ga4_a")).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            n += text.matches(&format!("\"user_id\":\"{twice}\"")).count() as u64;
+        }
+        n
+    };
+    assert!(twice_events > 0);
+    assert_eq!(
+        web_rows(&report, &["web", "web_b"]),
+        baseline_events + twice_events
+    );
     // The contacts in both CRMs are merged: 400 contacts, 12 records merged.
     assert_eq!(report.contacts, 400, "{summary}");
     assert_eq!(report.duplicates_merged, Some(12), "{summary}");
@@ -215,9 +250,16 @@ fn two_ga4_properties_and_two_crms_give_the_contacts_of_one() {
         })
         .collect();
     assert_eq!(after.len(), expected.len());
-    for (id, cells) in &expected {
+    for (id, cells) in expected.iter().filter(|(id, _)| **id != twice) {
         assert_eq!(after.get(id), Some(cells), "contact {id}");
     }
+    // The contact seen by both properties: each property's sessions and page views count (its
+    // session ids are the same in both), its content shares are unchanged.
+    let (was, now) = (&expected[&twice], &after[&twice]);
+    for column in ["sessions", "page_views"] {
+        assert_eq!(number(now, column), 2.0 * number(was, column), "{column}");
+    }
+    assert_eq!(number(now, "share_docs"), number(was, "share_docs"));
     // Each property lands in its own folder under the one raw table.
     for source in ["web", "web_b"] {
         let landed = format!("out/landing/raw_ga4__events/source={source}/run_date=2026-11-20");
