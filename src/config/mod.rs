@@ -18,7 +18,7 @@ pub mod template;
 mod titles;
 mod web;
 
-pub use self::csv::{is_valid_format, CsvColumns, OrderColumns, SourceColumns};
+pub use self::csv::{is_valid_format, CsvColumns};
 pub use cluster::{BucketSplit, BucketsConfig, ClusterConfig, KChoice, Method};
 pub use crm::{
     CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,

@@ -1,7 +1,6 @@
 //! Sources: find a source's files and read them, in the formats the tools really export, into
 //! landed Parquet plus rejects. One folder per kind of export: [`csv`] (HubSpot, Mailchimp,
-//! Salesforce contacts, leads, accounts and contact roles, mapped CRM CSVs, Shopify orders and
-//! mapped orders CSVs), [`ga4`] (GA4
+//! Salesforce contacts, leads, accounts and contact roles, and mapped CRM CSVs), [`ga4`] (GA4
 //! BigQuery events as NDJSON or Parquet, and GA4 UI reports) and [`social`] (Meta page insights,
 //! LinkedIn follower statistics). [`store`] fetches remote inputs (object stores, HTTP), peeks at
 //! them for [`validate`] and reads zips of CSVs. Here: where a source's files are, and which
@@ -23,7 +22,6 @@ use self::csv::salesforce::{
     SALESFORCE_ACCOUNTS, SALESFORCE_CONTACTS, SALESFORCE_LEADS,
     SALESFORCE_OPPORTUNITY_CONTACT_ROLES,
 };
-use self::csv::orders::{self as order_csv, CSV_ORDERS, SHOPIFY_ORDERS};
 use self::csv::{mapping, CsvSpec, HUBSPOT_CONTACTS, MAILCHIMP_MEMBERS};
 use self::ga4::{parquet as ga4_parquet, report as ga4_report};
 use self::social::{linkedin, meta};
@@ -142,9 +140,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
         | SourceKind::SalesforceLeads
         | SourceKind::SalesforceAccounts
         | SourceKind::SalesforceOpportunityContactRoles
-        | SourceKind::Csv
-        | SourceKind::ShopifyOrders
-        | SourceKind::OrdersCsv => csv::land(ctx, &csv_spec(ctx.source)?)?,
+        | SourceKind::Csv => csv::land(ctx, &csv_spec(ctx.source)?)?,
     };
     debug_assert_eq!(counts.read, counts.accepted + counts.rejected);
     Ok(SourceReport {
@@ -181,9 +177,7 @@ pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
         | SourceKind::SalesforceLeads
         | SourceKind::SalesforceAccounts
         | SourceKind::SalesforceOpportunityContactRoles
-        | SourceKind::Csv
-        | SourceKind::ShopifyOrders
-        | SourceKind::OrdersCsv => {
+        | SourceKind::Csv => {
             if archive::is_zip(path) {
                 let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
                 return check_zip(source, file, path);
@@ -244,8 +238,6 @@ pub fn csv_spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
         SourceKind::SalesforceAccounts => &SALESFORCE_ACCOUNTS,
         SourceKind::SalesforceOpportunityContactRoles => &SALESFORCE_OPPORTUNITY_CONTACT_ROLES,
         SourceKind::Csv => return mapping::spec(source),
-        SourceKind::ShopifyOrders => &SHOPIFY_ORDERS,
-        SourceKind::OrdersCsv => return order_csv::spec(source),
         SourceKind::Ga4Events
         | SourceKind::Ga4Report
         | SourceKind::MetaPageInsights
@@ -276,8 +268,6 @@ pub fn empty_raw_schema(kind: SourceKind) -> SchemaRef {
         SourceKind::Ga4Report => ga4_report::schema(),
         SourceKind::MetaPageInsights => meta::schema(),
         SourceKind::LinkedinFollowerStatistics => linkedin::schema(),
-        SourceKind::ShopifyOrders => csv::empty_schema(&SHOPIFY_ORDERS),
-        SourceKind::OrdersCsv => csv::empty_schema(&CSV_ORDERS),
     }
 }
 
