@@ -12,6 +12,7 @@ mod crm;
 mod csv;
 mod model;
 mod own;
+mod priority;
 mod profile;
 mod source;
 pub mod template;
@@ -29,6 +30,7 @@ pub use model::{
     DEFAULT_CONTENT,
 };
 pub use own::{OwnColumn, OwnType};
+pub use priority::PriorityConfig;
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
 pub use titles::{check as check_titles, GenderRule, TitleRule, GENDER_VALUES, SENIORITY_LEVELS};
@@ -250,6 +252,7 @@ impl Pipeline {
         let c = &self.config;
         let f = &c.features;
         titles::check(&f.titles, &f.genders).map_err(|why| self.fail(why))?;
+        c.profile.priority.check().map_err(|why| self.fail(why))?;
         let criteria = f.criteria();
         if !f.is_auto() && !(3..=5).contains(&criteria.len()) {
             return Err(self.fail(format!(

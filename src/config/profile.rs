@@ -64,6 +64,9 @@ pub struct ProfileConfig {
     /// not a feature column of the run is never met and simply unused (no error, no warning).
     #[serde(default)]
     pub names: Vec<NameWord>,
+    /// How the personas of each bucket are ranked for focus (`[profile.priority]`).
+    #[serde(default)]
+    pub priority: super::PriorityConfig,
 }
 
 /// A word for persona names: a persona whose most distinctive named trait is `column` at
@@ -392,6 +395,7 @@ impl Default for ProfileConfig {
             statements: default_statements(),
             language: Language::default(),
             names: Vec::new(),
+            priority: super::PriorityConfig::default(),
         }
     }
 }

@@ -27,15 +27,7 @@ use crate::profile::{self, Profiled};
 use crate::sinks::trends::write_trends;
 use crate::sinks::{self, manifest};
 use crate::sources::{self, LandContext, SourceReport};
-use crate::transform::{self, count_rows, register_raw_tables, session, ModelRun, Templates};
-
-/// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
-const CRM_STAGING_MODELS: [&str; 4] = [
-    "stg_hubspot__contacts",
-    "stg_salesforce__contacts",
-    "stg_salesforce__leads",
-    "stg_csv__contacts",
-];
+use crate::transform::{self, register_raw_tables, session, ModelRun, Templates};
 
 /// Wall time of each stage, and the test hook that stops the run after one.
 struct Stopwatch {
@@ -298,20 +290,7 @@ async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> 
         info!(columns = ?content, "Content groups.");
         run.features = run.cfg.features.with_content(&content);
     }
-    let mut staged = None;
-    for model in CRM_STAGING_MODELS {
-        if let Some(n) = count_rows(&ctx, model).await {
-            staged = Some(staged.unwrap_or(0) + n);
-        }
-    }
-    let unique = runs
-        .iter()
-        .find(|r| r.name == "int_crm_contacts")
-        .and_then(|r| r.rows);
-    let merged = match (staged, unique.map(|n| n as u64)) {
-        (Some(all), Some(unique)) => Some(all.saturating_sub(unique)),
-        _ => None,
-    };
+    let merged = transform::merged_crm_records(&ctx, &runs).await;
     run.progress.done();
     run.watch.lap("transform")?;
     Ok(Sql { ctx, runs, merged })
@@ -377,6 +356,13 @@ async fn profile_personas(
         check_sample(&profiled.personas)?;
     }
     let tracked = continuity::track(run.out, run.date, table, &mut profiled)?;
+    profile::priority::rank(
+        &mut profiled.personas,
+        table,
+        &profiled.members,
+        &tracked.current,
+        &cfg.profile.priority,
+    );
     run.progress.done();
     run.watch.lap("profile")?;
     Ok((profiled, tracked))

@@ -2,7 +2,7 @@
 //! flags and distinctive traits, and where the outputs went.
 
 use super::RunReport;
-use crate::profile::Persona;
+use crate::profile::{priority, Persona};
 
 impl RunReport {
     /// The short summary printed at the end of a run.
@@ -66,7 +66,7 @@ impl RunReport {
 /// One persona's lines: id, name, size, share with its interval, stability, flags, traits.
 fn persona_line(p: &Persona) -> String {
     let mut s = format!(
-        "  {:<10} {:<22} {:>7} contacts {:>5.1} % [{:.1}-{:.1}]{}{}{}\n",
+        "  {:<10} {:<22} {:>7} contacts {:>5.1} % [{:.1}-{:.1}]{}{}{}{}\n",
         p.id,
         p.name,
         p.size,
@@ -76,6 +76,11 @@ fn persona_line(p: &Persona) -> String {
         p.stability
             .map(|v| format!("  stability {v:.2}"))
             .unwrap_or_default(),
+        match p.priority.as_str() {
+            priority::PRIMARY => "  PRIMARY",
+            priority::SECONDARY => "  SECONDARY",
+            _ => "",
+        },
         if p.negative {
             "  NEGATIVE (do not target)"
         } else {

@@ -9,6 +9,7 @@ pub mod card;
 pub mod continuity;
 pub mod identity;
 pub mod naming;
+pub mod priority;
 pub mod stats;
 pub mod traits;
 pub mod trends;
@@ -60,6 +61,11 @@ pub struct Persona {
     pub top_traits: Vec<String>,
     /// The persona card.
     pub card: Card,
+    /// Where to focus: `primary`, `secondary` or `other` in its bucket, or `not_ranked` for
+    /// a flagged or negative persona (see [`priority`]).
+    pub priority: String,
+    /// The priority score it was ranked by.
+    pub priority_score: Option<f64>,
 }
 
 impl Persona {
@@ -188,6 +194,9 @@ fn profile(
             description,
             top_traits,
             card,
+            // Ranked once the run's trends are known (`priority::rank`).
+            priority: priority::NOT_RANKED.to_string(),
+            priority_score: None,
         });
     }
     (personas, traits)

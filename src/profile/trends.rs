@@ -29,7 +29,7 @@ pub const Z_95: f64 = 1.959_963_984_540_054;
 const LIFT_CHANGES: usize = 3;
 
 /// One row of `persona_trends`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrendRow {
     /// The run that wrote the table (its partition).
     pub run_date: NaiveDate,

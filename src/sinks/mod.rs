@@ -91,6 +91,8 @@ pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Resu
             card_column(personas, |c| c.offline.clone()),
             card_column(personas, |c| c.channel.clone()),
             card_column(personas, |c| c.audience.clone()),
+            strings(personas.iter().map(|p| Some(p.priority.as_str()))),
+            floats(personas.iter().map(|p| p.priority_score)),
         ],
     )
 }

@@ -52,6 +52,8 @@ table! {
         OFFLINE_BEHAVIOUR = "offline_behaviour": Utf8, "Card: offline behaviour.";
         PREFERRED_CHANNEL = "preferred_channel": Utf8, "Card: preferred channel.";
         VS_SOCIAL_AUDIENCE = "vs_social_audience": Utf8, "Card: against the social audience.";
+        PRIORITY = "priority": Utf8, "Where to focus: `primary`, `secondary`, `other` or `not_ranked`.";
+        PRIORITY_SCORE = "priority_score": Float64, "The score it was ranked by (`[profile.priority]`).";
     }
 }
 

@@ -100,6 +100,27 @@ pub fn register_empty_raw_table(
     Ok(())
 }
 
+/// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
+const CRM_STAGING_MODELS: [&str; 4] = [
+    "stg_hubspot__contacts",
+    "stg_salesforce__contacts",
+    "stg_salesforce__leads",
+    "stg_csv__contacts",
+];
+
+/// How many CRM records `int_crm_contacts` merged into another record of the same contact:
+/// the CRM staging models' rows less its own; `None` when the project lacks those models.
+pub async fn merged_crm_records(ctx: &SessionContext, runs: &[ModelRun]) -> Option<u64> {
+    let mut staged = None;
+    for model in CRM_STAGING_MODELS {
+        if let Some(n) = count_rows(ctx, model).await {
+            staged = Some(staged.unwrap_or(0) + n);
+        }
+    }
+    let unique = runs.iter().find(|r| r.name == "int_crm_contacts")?.rows?;
+    Some(staged?.saturating_sub(unique as u64))
+}
+
 /// Rows of a table, if the project has it.
 pub async fn count_rows(ctx: &SessionContext, table: &str) -> Option<u64> {
     let df = ctx.table(table).await.ok()?;

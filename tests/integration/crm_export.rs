@@ -88,6 +88,7 @@ fn contacts(n: usize) -> (FeatureTable, Vec<Persona>) {
             description: String::new(),
             top_traits: vec![],
             card: Default::default(),
+            ..Default::default()
         })
         .collect();
     (table, personas)

@@ -17,6 +17,7 @@ fn persona(n: usize, name: &str) -> Persona {
         description: String::new(),
         top_traits: vec![],
         card: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 use crate::config::{content_group_of, CardSection};
-use crate::profile::{Persona, Trait};
+use crate::profile::{priority, Persona, Trait};
 
 use super::avatar;
 use super::svg::{self, esc, BarRow};
@@ -33,8 +33,8 @@ const NOT_A_LEVEL: [&str; 4] = ["unknown", "none", "not_on_list", "other"];
 /// A persona's place in the plan.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Priority {
-    /// Target, in this order (1 first).
-    Target(usize),
+    /// Target: its rank in its bucket (`primary`, `secondary`, `other`) by the priority score.
+    Target(String),
     /// A negative persona.
     DoNotTarget,
     /// Too small or unstable to act on.
@@ -45,7 +45,11 @@ impl Priority {
     /// The badge text.
     pub fn label(&self) -> String {
         match self {
-            Priority::Target(n) => format!("Priority {n}"),
+            Priority::Target(rank) => match rank.as_str() {
+                priority::PRIMARY => "Primary persona".into(),
+                priority::SECONDARY => "Secondary persona".into(),
+                _ => "Target".into(),
+            },
             Priority::DoNotTarget => "Do not target".into(),
             Priority::OnHold => "On hold: too small or unstable".into(),
         }
@@ -61,10 +65,10 @@ impl Priority {
     }
 }
 
-/// Every persona's priority: the ones to target numbered by bucket order and size (buyers
-/// first, largest first), negative ones "do not target", flagged ones on hold.
+/// Every persona's priority: the ones to target by their rank in their bucket (primary,
+/// secondary, other; see `profile::priority`), negative ones "do not target", flagged ones on
+/// hold.
 pub fn priorities(personas: &[Persona]) -> Vec<Priority> {
-    let mut n = 0;
     personas
         .iter()
         .map(|p| {
@@ -73,8 +77,7 @@ pub fn priorities(personas: &[Persona]) -> Vec<Priority> {
             } else if !p.publishable() {
                 Priority::OnHold
             } else {
-                n += 1;
-                Priority::Target(n)
+                Priority::Target(p.priority.clone())
             }
         })
         .collect()

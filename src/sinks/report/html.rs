@@ -106,9 +106,10 @@ fn overview(ctx: &ReportContext<'_>, prio: &[Priority]) -> String {
         s.push_str("</div>");
     }
     s.push_str(
-        "<p class=\"reading\">Priority: the personas to target, buyers first, larger first. \
-         \"Do not target\" personas are described so sales can exclude them; personas on hold \
-         are too small or too unstable to act on.</p>",
+        "<p class=\"reading\">Priority: in each bucket, the primary persona to focus on, then \
+         the secondary, ranked by their share of the bucket's revenue, their share of its \
+         contacts and their growth since the last run. \"Do not target\" personas are described \
+         so sales can exclude them; personas on hold are too small or too unstable to act on.</p>",
     );
     s.push_str(&maps(ctx));
     s.push_str(&k_choice(ctx));

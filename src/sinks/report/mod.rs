@@ -20,7 +20,7 @@ use crate::cluster::Bucket;
 use crate::config::ProfileConfig;
 use crate::error::{Error, Result};
 use crate::profile::trends::TrendRow;
-use crate::profile::{Persona, Trait, INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
+use crate::profile::{priority, Persona, Trait, INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
 
 pub use map::{BucketMap, MapPoint};
 
@@ -100,7 +100,7 @@ fn card(s: &mut String, p: &Persona) {
     );
     let _ = writeln!(
         s,
-        "`{}` · {} contacts · {:.1} % of the bucket (95 % interval {:.1}-{:.1} %){}\n",
+        "`{}` · {} contacts · {:.1} % of the bucket (95 % interval {:.1}-{:.1} %){}{}\n",
         p.id,
         p.size,
         p.share * 100.0,
@@ -108,7 +108,13 @@ fn card(s: &mut String, p: &Persona) {
         p.share_ci.1 * 100.0,
         p.stability
             .map(|v| format!(" · stability {v:.2}"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        match (p.priority.as_str(), p.priority_score) {
+            (priority::PRIMARY | priority::SECONDARY, Some(score)) => {
+                format!(" · **{} persona** (priority score {score:.2})", p.priority)
+            }
+            _ => String::new(),
+        }
     );
     for (flag, reason) in p.flags.iter().zip(&p.flag_reasons) {
         let what = match flag.as_str() {
@@ -183,6 +189,7 @@ mod markdown_tests {
                 channel: vec!["Has opted out of email: do not email".into()],
                 ..Card::default()
             },
+            ..Persona::default()
         };
         let bucket = Bucket {
             name: "user".into(),

@@ -159,10 +159,22 @@ fn priorities_skip_negative_and_flagged_personas() {
     let mut c = persona("persona_3", "C", 10, 0.1);
     c.flags = vec![UNSTABLE.into()];
     a.bucket = "buyer".into();
-    let d = persona("persona_4", "D", 80, 0.1);
+    a.priority = "primary".into();
+    let mut d = persona("persona_4", "D", 80, 0.1);
+    d.priority = "secondary".into();
     let p = card::priorities(&[a, b, c, d]);
     use card::Priority::*;
-    assert_eq!(p, [Target(1), DoNotTarget, OnHold, Target(2)]);
+    assert_eq!(
+        p,
+        [
+            Target("primary".into()),
+            DoNotTarget,
+            OnHold,
+            Target("secondary".into())
+        ]
+    );
+    assert_eq!(p[0].label(), "Primary persona");
+    assert_eq!(p[3].label(), "Secondary persona");
 }
 
 #[test]
