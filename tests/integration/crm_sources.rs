@@ -15,8 +15,8 @@ use personas::sources::csv::salesforce::SALESFORCE_CONTACTS;
 use personas::Error;
 
 use crate::util::{
-    block_on, crm_counts, file_names, missing_column, read_parquet, register_landed, run_models,
-    strings, Fixture,
+    block_on, crm_counts, csv_column, file_names, missing_column, read_parquet, register_landed,
+    rewrite_user_ids, run_models, strings, Fixture,
 };
 
 /// The generator's HubSpot export: a cell by column name, for each row.
@@ -74,26 +74,6 @@ fn datetime_as(v: &str, format: &str) -> String {
     NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M")
         .map(|d| d.format(format).to_string())
         .unwrap_or_default()
-}
-
-/// Rewrite the GA4 `user_id`s (HubSpot record ids) with `f`.
-fn rewrite_user_ids(fx: &Fixture, f: impl Fn(&str) -> String) {
-    const KEY: &str = "\"user_id\":\"";
-    for entry in std::fs::read_dir(fx.path("data/ga4")).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut out = String::with_capacity(text.len() + text.len() / 10);
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find(KEY) {
-            let (before, after) = rest.split_at(at + KEY.len());
-            let end = after.find('"').unwrap();
-            out.push_str(before);
-            out.push_str(&f(&after[..end]));
-            rest = &after[end..];
-        }
-        out.push_str(rest);
-        std::fs::write(&path, out).unwrap();
-    }
 }
 
 /// Replace the fixture's HubSpot source with `source` (the lines after `[[sources]]` and its
@@ -536,15 +516,6 @@ fn salesforce_export(
         ]);
     }
     out
-}
-
-/// A CSV file's column `name`, as a set.
-fn csv_column(path: &Path, name: &str) -> std::collections::BTreeSet<String> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let at = r.headers().unwrap().iter().position(|h| h == name).unwrap();
-    r.records()
-        .map(|rec| rec.unwrap()[at].to_string())
-        .collect()
 }
 
 /// Point the fixture's config at a copy of the project's SQL folder without the

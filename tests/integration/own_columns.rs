@@ -7,12 +7,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use personas::pipeline::RunOptions;
 use rand::{Rng, SeedableRng};
 
-use crate::util::{missing_column, read_parquet, run_config, run_date};
+use crate::util::{feature_column, missing_column, read_parquet, run_config, run_date};
 
 /// The bank's customers: students (single, secondary school, small balance, no housing loan),
 /// families (married, housing loan, middle balance) and retirees (large balance, no loans); the
@@ -113,25 +112,6 @@ k_max = 5
     path
 }
 
-/// A column of the run's `contact_features`, as text, by contact id.
-fn feature(dir: &Path, name: &str) -> HashMap<String, Option<String>> {
-    let path = dir.join(format!(
-        "out/contact_features/run_date={}/part-0.parquet",
-        run_date()
-    ));
-    let mut out = HashMap::new();
-    for b in read_parquet(&path) {
-        let ids = cast(b.column_by_name("contact_id").unwrap(), &DataType::Utf8).unwrap();
-        let values = cast(b.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
-        let (ids, values) = (ids.as_string::<i32>(), values.as_string::<i32>());
-        for i in 0..b.num_rows() {
-            let v = values.is_valid(i).then(|| values.value(i).to_string());
-            out.insert(ids.value(i).to_string(), v);
-        }
-    }
-    out
-}
-
 #[test]
 fn a_bank_file_segments_on_its_own_columns_by_config_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -141,17 +121,17 @@ fn a_bank_file_segments_on_its_own_columns_by_config_alone() {
     assert_eq!(report.contacts, 600, "{}", report.summary());
 
     // Typed as the config says, from the file's text.
-    let balance = feature(dir.path(), "balance");
+    let balance = feature_column(dir.path(), "balance");
     let text = std::fs::read_to_string(dir.path().join("bank-full.csv")).unwrap();
     let row1: Vec<&str> = text.lines().nth(2).unwrap().split(';').collect();
     let want: f64 = row1[7].replace(',', ".").parse().unwrap();
     let got: f64 = balance["1"].as_deref().unwrap().parse().unwrap();
     assert!((got - want).abs() < 1e-9, "{got} against {want}");
-    let housing = feature(dir.path(), "housing");
+    let housing = feature_column(dir.path(), "housing");
     assert_eq!(housing["1"].as_deref(), Some(row1[8].trim_matches('"')));
-    let band = feature(dir.path(), "balance_band");
+    let band = feature_column(dir.path(), "balance_band");
     assert_eq!(band["2"].as_deref(), Some(">= 5000"), "a retiree's balance");
-    let days = feature(dir.path(), "days_since_contact");
+    let days = feature_column(dir.path(), "days_since_contact");
     let day: i64 = row1[10].trim_matches('"')[..2].parse().unwrap();
     let got: f64 = days["1"].as_deref().unwrap().parse().unwrap();
     let want = (run_date() - chrono::NaiveDate::from_ymd_opt(2026, 10, day as u32).unwrap())

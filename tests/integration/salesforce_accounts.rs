@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
@@ -16,7 +16,10 @@ use personas::output::parquet::write_parquet;
 use personas::sources::csv::checks::salesforce_id_18;
 use personas::sources::SourceReport;
 
-use crate::util::{block_on, read_parquet, run_date, sql_dir, Fixture};
+use crate::util::{
+    block_on, csv_column, feature_column, read_parquet, rewrite_user_ids, run_date, sql_dir,
+    Fixture,
+};
 
 /// The 18-character id of a contact, from its HubSpot record id.
 fn contact_id(record_id: &str) -> String {
@@ -268,26 +271,6 @@ fn lead_extract() -> Vec<Vec<String>> {
     ]
 }
 
-/// Point the GA4 events' `user_id`s (HubSpot record ids) at the contacts' Salesforce ids.
-fn rewrite_user_ids(fx: &Fixture) {
-    const KEY: &str = "\"user_id\":\"";
-    for entry in std::fs::read_dir(fx.path("data/ga4")).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut out = String::with_capacity(text.len() + text.len() / 10);
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find(KEY) {
-            let (before, after) = rest.split_at(at + KEY.len());
-            let end = after.find('"').unwrap();
-            out.push_str(before);
-            out.push_str(&contact_id(&after[..end]));
-            rest = &after[end..];
-        }
-        out.push_str(rest);
-        std::fs::write(&path, out).unwrap();
-    }
-}
-
 /// The sources replacing the fixture's HubSpot export.
 const SOURCES: &str = r#"kind = "salesforce_contacts"
 path = "data/salesforce/Contact_extract.csv"
@@ -309,31 +292,6 @@ kind = "salesforce_leads"
 path = "data/salesforce/Lead_extract.csv"
 "#;
 
-/// A column of the run's `contact_features`, as text, by contact id.
-fn feature(fx: &Fixture, name: &str) -> HashMap<String, Option<String>> {
-    let path = fx.path("out/contact_features/run_date=2026-11-20/part-0.parquet");
-    let mut out = HashMap::new();
-    for b in read_parquet(&path) {
-        let ids = cast(b.column_by_name("contact_id").unwrap(), &DataType::Utf8).unwrap();
-        let values = cast(b.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
-        let (ids, values) = (ids.as_string::<i32>(), values.as_string::<i32>());
-        for i in 0..b.num_rows() {
-            let v = values.is_valid(i).then(|| values.value(i).to_string());
-            out.insert(ids.value(i).to_string(), v);
-        }
-    }
-    out
-}
-
-/// A CSV file's column `name`, as a set.
-fn csv_column(path: &Path, name: &str) -> BTreeSet<String> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let at = r.headers().unwrap().iter().position(|h| h == name).unwrap();
-    r.records()
-        .map(|rec| rec.unwrap()[at].to_string())
-        .collect()
-}
-
 #[test]
 fn salesforce_contacts_get_their_account_and_buying_roles_and_leads_are_contacts() {
     let fx = Fixture::sample(150, 4.0);
@@ -346,7 +304,7 @@ fn salesforce_contacts_get_their_account_and_buying_roles_and_leads_are_contacts
         &role_extract(&people),
     );
     write_quoted(&dir.join("Lead_extract.csv"), &lead_extract());
-    rewrite_user_ids(&fx);
+    rewrite_user_ids(&fx, contact_id);
     let hubspot =
         "kind = \"hubspot_contacts\"\npath = \"data/hubspot-crm-exports-all-contacts-*.csv\"\n";
     fx.edit_config(|c| {
@@ -385,14 +343,14 @@ fn salesforce_contacts_get_their_account_and_buying_roles_and_leads_are_contacts
 
     // Every contact and the open lead, not the converted one.
     let lead = salesforce_id_18(LEAD).unwrap();
-    let industry = feature(&fx, "industry");
+    let industry = feature_column(fx.dir.path(), "industry");
     assert_eq!(industry.len(), 151, "{}", report.summary());
     assert!(industry.contains_key(&lead));
     assert!(!industry.contains_key(&salesforce_id_18(CONVERTED_LEAD).unwrap()));
-    let size = feature(&fx, "company_size");
-    let country = feature(&fx, "country");
-    let roles = feature(&fx, "buying_roles");
-    let role = feature(&fx, "buying_role");
+    let size = feature_column(fx.dir.path(), "company_size");
+    let country = feature_column(fx.dir.path(), "country");
+    let roles = feature_column(fx.dir.path(), "buying_roles");
+    let role = feature_column(fx.dir.path(), "buying_role");
     let id = |i: usize| contact_id(&people[i]["Record ID"]);
     let text = |m: &HashMap<String, Option<String>>, id: &str| m[id].clone().unwrap_or_default();
 
@@ -426,7 +384,10 @@ fn salesforce_contacts_get_their_account_and_buying_roles_and_leads_are_contacts
     assert_eq!(text(&industry, &lead), "Education");
     assert_eq!(text(&size, &lead), "51-200");
     assert_eq!(text(&country, &lead), "Austria");
-    assert_eq!(text(&feature(&fx, "lifecycle_stage"), &lead), "Lead");
+    assert_eq!(
+        text(&feature_column(fx.dir.path(), "lifecycle_stage"), &lead),
+        "Lead"
+    );
     let crm = fx.path("out/crm/run_date=2026-11-20");
     let updated = csv_column(&crm.join("salesforce_update.csv"), "Id");
     assert!(!updated.contains(&lead), "{updated:?}");
@@ -436,7 +397,7 @@ fn salesforce_contacts_get_their_account_and_buying_roles_and_leads_are_contacts
     assert_eq!(csv_column(&leads, "Id"), BTreeSet::from([lead.clone()]));
     assert_eq!(csv_column(&leads, "Persona__c").len(), 1);
     // Account revenue is the company's, not what the contact spent: revenue is web revenue only.
-    let revenue = feature(&fx, "revenue");
+    let revenue = feature_column(fx.dir.path(), "revenue");
     let revenue: f64 = revenue[&lead].as_deref().unwrap().parse().unwrap();
     assert_eq!(revenue, 0.0);
 }

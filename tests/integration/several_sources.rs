@@ -10,7 +10,7 @@ use std::path::Path;
 use datafusion::arrow::util::display::array_value_to_string;
 use personas::config::Pipeline;
 
-use crate::util::{file_names, read_parquet, Fixture};
+use crate::util::{csv_column, file_names, read_parquet, Fixture};
 
 /// The regional CRM's columns (semicolon CSV with a header) and the HubSpot column each is
 /// copied from.
@@ -114,15 +114,6 @@ fn split_ga4(
         std::fs::write(fx.path("data/ga4_b").join(&name), b).unwrap();
     }
     std::fs::remove_dir_all(fx.path("data/ga4")).unwrap();
-}
-
-/// A CSV column's values.
-fn csv_column(path: &Path, name: &str) -> BTreeSet<String> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let at = r.headers().unwrap().iter().position(|h| h == name).unwrap();
-    r.records()
-        .map(|rec| rec.unwrap()[at].to_string())
-        .collect()
 }
 
 #[test]

@@ -279,3 +279,46 @@ pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Rewrite the `user_id`s of the fixture's GA4 events (HubSpot record ids) with `f`.
+pub fn rewrite_user_ids(fx: &Fixture, f: impl Fn(&str) -> String) {
+    const KEY: &str = "\"user_id\":\"";
+    for entry in std::fs::read_dir(fx.path("data/ga4")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut out = String::with_capacity(text.len() + text.len() / 10);
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(KEY) {
+            let (before, after) = rest.split_at(at + KEY.len());
+            let end = after.find('"').unwrap();
+            out.push_str(before);
+            out.push_str(&f(&after[..end]));
+            rest = &after[end..];
+        }
+        out.push_str(rest);
+        std::fs::write(&path, out).unwrap();
+    }
+}
+
+/// A CSV file's column `name`, as a set.
+pub fn csv_column(path: &Path, name: &str) -> std::collections::BTreeSet<String> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let at = r.headers().unwrap().iter().position(|h| h == name).unwrap();
+    r.records()
+        .map(|rec| rec.unwrap()[at].to_string())
+        .collect()
+}
+
+/// A column of the test date's `contact_features` under `dir` (a fixture's folder), as text,
+/// by contact id.
+pub fn feature_column(dir: &Path, name: &str) -> HashMap<String, Option<String>> {
+    let path = dir.join(format!(
+        "out/contact_features/run_date={}/part-0.parquet",
+        run_date()
+    ));
+    let ids = strings(&path, "contact_id");
+    let values = strings(&path, name);
+    (ids.into_iter().zip(values))
+        .map(|(id, v)| (id.unwrap(), v))
+        .collect()
+}
