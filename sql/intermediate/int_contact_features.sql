@@ -1,5 +1,5 @@
 -- One feature row per contact: the "who" (demographics, job, company) and the "why"
--- (email engagement, content, channels, devices, revenue, recency). The clustering reads the
+-- (email engagement, content, channels, devices, purchases, carts, revenue, recency). The clustering reads the
 -- columns named in the pipeline's [features]; every other column describes personas.
 with contacts as (
     select * from int_contacts_joined
@@ -76,6 +76,35 @@ features as (
         coalesce(top_section, 'none') as top_section,
         coalesce(top_medium, 'none') as top_medium,
         coalesce(main_device, 'none') as main_device,
+
+        -- purchases (int_contact_orders): 0 orders and buyer type `none` without any; the
+        -- other purchase columns are null (unknown, not zero) for contacts without an order
+        cast(coalesce(orders, 0) as double) as orders,
+        coalesce(buyer_type, 'none') as buyer_type,
+        cast(aov as double) as aov,
+        cast(order_revenue as double) as order_revenue,
+        cast(discount_share as double) as discount_share,
+        cast(refund_share as double) as refund_share,
+        cast(days_between_orders as double) as days_between_orders,
+        cast(first_order_at as date) as first_order_date,
+        cast(last_order_at as date) as last_order_date,
+        cast(
+            (to_unixtime(cast({{ run_date }} as timestamp)) - to_unixtime(first_order_at)) / 86400
+            as double
+        ) as days_since_first_order,
+        cast(
+            (to_unixtime(cast({{ run_date }} as timestamp)) - to_unixtime(last_order_at)) / 86400
+            as double
+        ) as days_since_last_order,
+        -- every category and product bought, `;`-separated (multi-valued)
+        categories_bought,
+        products_bought,
+
+        -- carts and checkouts (GA4): 0 and false without any
+        cast(coalesce(abandoned_carts, 0) as double) as abandoned_carts,
+        cast(coalesce(abandoned_checkouts, 0) as double) as abandoned_checkouts,
+        coalesce(abandoned_carts, 0) > 0 as cart_abandoned,
+        coalesce(abandoned_checkouts, 0) > 0 as checkout_abandoned,
 
         -- your own CRM fields, typed as [[features.columns]] says
         {{ own_feature_columns }}

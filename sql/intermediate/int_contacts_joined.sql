@@ -1,5 +1,6 @@
 -- Identity: one row per (deduplicated) CRM contact, joined to its email-list member (CRM Email = Mailchimp
--- Email Address, both trimmed and lower-cased) and its web activity (GA4 user_id = Record ID).
+-- Email Address, both trimmed and lower-cased), its web activity (GA4 user_id = Record ID), its
+-- orders (int_contact_orders: matched by contact id or email) and its GA4 carts and checkouts.
 with contacts as (
     select * from int_crm_contacts
 ),
@@ -10,6 +11,14 @@ members as (
 
 web as (
     select * from int_web_activity
+),
+
+purchases as (
+    select * from int_contact_orders
+),
+
+carts as (
+    select * from int_contact_carts
 ),
 
 joined as (
@@ -38,10 +47,31 @@ joined as (
         w.last_event_at,
         w.top_section,
         w.top_medium,
-        w.main_device
+        w.main_device,
+        -- purchases (null without orders)
+        o.orders_placed,
+        o.orders,
+        o.refunded_orders,
+        o.first_order_at,
+        o.last_order_at,
+        o.days_between_orders,
+        o.buyer_type,
+        o.aov,
+        o.order_revenue,
+        o.discount_share,
+        o.refund_share,
+        o.categories_bought,
+        o.products_bought,
+        -- carts and checkouts (null without any)
+        k.carts,
+        k.abandoned_carts,
+        k.checkouts,
+        k.abandoned_checkouts
     from contacts c
     left join members m on m.email = c.email
     left join web w on w.contact_id = c.contact_id
+    left join purchases o on o.contact_id = c.contact_id
+    left join carts k on k.contact_id = c.contact_id
     {{ own_field_joins }}
 )
 

@@ -1,11 +1,135 @@
-//! The CSV options of a `csv` source (`[sources.columns]`: the file column holding each contact
-//! field) and their pure check: only `csv` sources take them, and a `csv` source needs a mapping,
-//! single ASCII delimiter and quote characters and valid date formats.
+//! The CSV options of mapped CSV sources (`[sources.columns]`: the file column holding each
+//! contact field of a `csv` source, or each order field of an `orders_csv` source) and their pure
+//! check: only those kinds take them, and each needs its mapping, single ASCII delimiter and
+//! quote characters and valid date formats.
 
 use chrono::format::{Item, StrftimeItems};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::{SourceConfig, SourceKind};
+
+/// A source's `[sources.columns]` mapping: contact fields (a `csv` source) or order fields (an
+/// `orders_csv` source). A table naming any order field (`order_id`, `ordered_at`, `amount`,
+/// ...) is an order mapping; any other is a contact mapping.
+#[derive(Debug, Clone)]
+pub enum SourceColumns {
+    /// The contact fields of a `csv` source.
+    Contacts(CsvColumns),
+    /// The order fields of an `orders_csv` source.
+    Orders(OrderColumns),
+}
+
+impl<'de> Deserialize<'de> for SourceColumns {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let table = toml::Table::deserialize(d)?;
+        let orders = table
+            .keys()
+            .any(|k| OrderColumns::ORDER_FIELDS.contains(&k.as_str()));
+        let value = toml::Value::Table(table);
+        if orders {
+            value.try_into().map(SourceColumns::Orders)
+        } else {
+            value.try_into().map(SourceColumns::Contacts)
+        }
+        .map_err(|e: toml::de::Error| D::Error::custom(e.message()))
+    }
+}
+
+impl SourceColumns {
+    /// The contact mapping, if this is one.
+    pub fn contacts(&self) -> Option<&CsvColumns> {
+        match self {
+            SourceColumns::Contacts(c) => Some(c),
+            SourceColumns::Orders(_) => None,
+        }
+    }
+
+    /// The order mapping, if this is one.
+    pub fn orders(&self) -> Option<&OrderColumns> {
+        match self {
+            SourceColumns::Orders(o) => Some(o),
+            SourceColumns::Contacts(_) => None,
+        }
+    }
+
+    /// `(field, file column)` of every mapped field, in the landed order.
+    pub fn mapped(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            SourceColumns::Contacts(c) => c.mapped(),
+            SourceColumns::Orders(o) => o.mapped(),
+        }
+    }
+}
+
+/// The file column holding each order field of an `orders_csv` source (`[sources.columns]`).
+/// A file has one row per order or one per order line: rows with the same `order_id` are one
+/// order, whose amount, discount and refunded amount are the sums of its rows'.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderColumns {
+    /// The order's id (any text; required).
+    pub order_id: String,
+    /// The buyer's contact id in the CRM (`contact_id` or `email` is required; an order is
+    /// matched to its contact by id, else by email).
+    pub contact_id: Option<String>,
+    /// The buyer's email (matched to the CRM email ignoring case and spaces).
+    pub email: Option<String>,
+    /// When the order was placed, in the source's `datetime_format` (required).
+    pub ordered_at: String,
+    /// The row's amount, a number (required): the order's total, or a line's when the file has
+    /// one row per line.
+    pub amount: String,
+    /// The currency code (`EUR`); amounts are read as written, not converted.
+    pub currency: Option<String>,
+    /// The product bought.
+    pub product: Option<String>,
+    /// The product's category.
+    pub category: Option<String>,
+    /// The discount granted, a number (an order with a discount above 0 is discounted).
+    pub discount: Option<String>,
+    /// The amount refunded, a number (an order refunded its whole amount is fully refunded).
+    pub refunded: Option<String>,
+    /// The order's status: `refunded`, `cancelled` (`canceled`) and `voided` orders are not
+    /// counted as orders; any other value is.
+    pub status: Option<String>,
+}
+
+impl OrderColumns {
+    /// The fields only an order mapping has: a `[sources.columns]` naming one is an order
+    /// mapping.
+    pub const ORDER_FIELDS: [&'static str; 9] = [
+        "order_id",
+        "ordered_at",
+        "amount",
+        "currency",
+        "product",
+        "category",
+        "discount",
+        "refunded",
+        "status",
+    ];
+
+    /// `(field, file column)` of every mapped field, in the landed order.
+    pub fn mapped(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("order_id", Some(&self.order_id)),
+            ("contact_id", self.contact_id.as_ref()),
+            ("email", self.email.as_ref()),
+            ("ordered_at", Some(&self.ordered_at)),
+            ("amount", Some(&self.amount)),
+            ("currency", self.currency.as_ref()),
+            ("product", self.product.as_ref()),
+            ("category", self.category.as_ref()),
+            ("discount", self.discount.as_ref()),
+            ("refunded", self.refunded.as_ref()),
+            ("status", self.status.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(field, col)| col.map(|c| (field, c.as_str())))
+        .collect()
+    }
+}
 
 /// The file column holding each contact field of a `csv` source (`[sources.columns]`).
 #[derive(Debug, Clone, Deserialize)]
@@ -87,10 +211,11 @@ pub fn is_valid_format(format: &str) -> bool {
     !format.is_empty() && !StrftimeItems::new(format).any(|i| matches!(i, Item::Error))
 }
 
-/// Config check of a source's CSV options: only `csv` sources take them, and a `csv` source
-/// needs a mapping, single ASCII delimiter and quote characters and valid date formats.
+/// Config check of a source's CSV options: only `csv` and `orders_csv` sources take them, and
+/// each needs its mapping (contact fields, order fields), single ASCII delimiter and quote
+/// characters and valid date formats.
 pub(super) fn check_options(s: &SourceConfig) -> std::result::Result<(), String> {
-    if s.kind != SourceKind::Csv {
+    if !matches!(s.kind, SourceKind::Csv | SourceKind::OrdersCsv) {
         let set = [
             ("delimiter", s.delimiter.is_some()),
             ("quote", s.quote.is_some()),
@@ -101,19 +226,46 @@ pub(super) fn check_options(s: &SourceConfig) -> std::result::Result<(), String>
         ];
         return match set.iter().find(|(_, is_set)| *is_set) {
             Some((key, _)) => Err(format!(
-                "`{key}` is only for sources of kind `csv` (this one is {:?})",
+                "`{key}` is only for sources of kind `csv` or `orders_csv` (this one is {})",
                 s.kind
             )),
             None => Ok(()),
         };
     }
-    let Some(columns) = &s.columns else {
-        return Err(
-            "a `csv` source needs a [sources.columns] table naming at least the contact_id and email columns"
-                .into(),
-        );
+    let columns = match (s.kind, &s.columns) {
+        (SourceKind::Csv, Some(SourceColumns::Contacts(c))) => c.mapped(),
+        (SourceKind::Csv, Some(SourceColumns::Orders(_))) => {
+            return Err(
+                "a `csv` source maps contact fields, not order fields (order_id, ordered_at, \
+                 amount, ...): use a source of kind `orders_csv` for orders"
+                    .into(),
+            )
+        }
+        (SourceKind::Csv, None) => {
+            return Err(
+                "a `csv` source needs a [sources.columns] table naming at least the contact_id and email columns"
+                    .into(),
+            )
+        }
+        (_, Some(SourceColumns::Orders(o))) => {
+            if o.contact_id.is_none() && o.email.is_none() {
+                return Err(
+                    "an `orders_csv` source's [sources.columns] must name contact_id or email \
+                     (or both): the column that ties each order to its buyer"
+                        .into(),
+                );
+            }
+            o.mapped()
+        }
+        (_, _) => {
+            return Err(
+                "an `orders_csv` source needs a [sources.columns] table naming at least the \
+                 order_id, ordered_at and amount columns, and contact_id or email"
+                    .into(),
+            )
+        }
     };
-    if let Some((field, _)) = columns.mapped().iter().find(|(_, c)| c.trim().is_empty()) {
+    if let Some((field, _)) = columns.iter().find(|(_, c)| c.trim().is_empty()) {
         return Err(format!("columns.{field} is empty"));
     }
     for (key, c) in [("delimiter", s.delimiter), ("quote", s.quote)] {
@@ -141,4 +293,68 @@ pub(super) fn check_options(s: &SourceConfig) -> std::result::Result<(), String>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A source of `kind` with the `[columns]` lines `columns`, checked.
+    fn check(kind: &str, columns: &str) -> std::result::Result<SourceConfig, String> {
+        let text = format!("name = \"s\"\nkind = \"{kind}\"\npath = \"o.csv\"\n{columns}");
+        let source: SourceConfig = toml::from_str(&text).map_err(|e| e.message().to_string())?;
+        check_options(&source).map(|()| source)
+    }
+
+    #[test]
+    fn an_order_mapping_needs_its_fields_and_a_buyer() {
+        let order =
+            "[columns]\norder_id = \"Beleg\"\nordered_at = \"Datum\"\namount = \"Betrag\"\n";
+        let s = check("orders_csv", &format!("{order}email = \"Mail\"\n")).unwrap();
+        let mapped = s.columns.as_ref().unwrap().mapped();
+        assert_eq!(
+            mapped,
+            [
+                ("order_id", "Beleg"),
+                ("email", "Mail"),
+                ("ordered_at", "Datum"),
+                ("amount", "Betrag")
+            ]
+        );
+        // Neither contact id nor email: no way to find the buyer.
+        let err = check("orders_csv", order).unwrap_err();
+        assert!(err.contains("contact_id or email"), "{err}");
+        // A required order field missing, an unknown one: named.
+        let err = check(
+            "orders_csv",
+            "[columns]\norder_id = \"B\"\namount = \"A\"\nemail = \"M\"\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("ordered_at"), "{err}");
+        let err = check(
+            "orders_csv",
+            &format!("{order}email = \"M\"\nsku = \"S\"\n"),
+        )
+        .unwrap_err();
+        assert!(err.contains("sku"), "{err}");
+        // A contact mapping or none at all is not an order mapping.
+        let err = check(
+            "orders_csv",
+            "[columns]\ncontact_id = \"id\"\nemail = \"m\"\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("order_id, ordered_at and amount"), "{err}");
+        assert!(check("orders_csv", "").is_err());
+        // And an order mapping is not a `csv` source's.
+        let err = check("csv", &format!("{order}email = \"M\"\n")).unwrap_err();
+        assert!(err.contains("orders_csv"), "{err}");
+        assert!(check("csv", "[columns]\ncontact_id = \"id\"\nemail = \"m\"\n").is_ok());
+        // Dialect options are for mapped CSVs only.
+        let err = check("shopify_orders", "delimiter = \";\"\n").unwrap_err();
+        assert!(
+            err.contains("delimiter") && err.contains("shopify_orders"),
+            "{err}"
+        );
+        assert!(check("shopify_orders", "").is_ok());
+    }
 }

@@ -15,11 +15,12 @@ mod own;
 mod priority;
 mod profile;
 mod source;
+mod survey;
 pub mod template;
 mod titles;
 mod web;
 
-pub use self::csv::{is_valid_format, CsvColumns};
+pub use self::csv::{is_valid_format, CsvColumns, OrderColumns, SourceColumns};
 pub use cluster::{BucketSplit, BucketsConfig, ClusterConfig, KChoice, Method};
 pub use crm::{
     CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,
@@ -33,6 +34,9 @@ pub use own::{OwnColumn, OwnType};
 pub use priority::PriorityConfig;
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
+pub use survey::{
+    normalise as normalise_question, QuestionType, SurveyQuestion, SurveySection, SurveysConfig,
+};
 pub use titles::{check as check_titles, GenderRule, TitleRule, GENDER_VALUES, SENIORITY_LEVELS};
 pub use web::{content_group_of, glob_regex, is_reserved_group, ContentGroup, WebConfig};
 
@@ -65,6 +69,9 @@ pub struct PipelineConfig {
     /// CRM import files and the optional push to the CRM's API.
     #[serde(default)]
     pub crm: CrmConfig,
+    /// Survey questions (`[surveys]`): types, card sections, aliases of renamed questions.
+    #[serde(default)]
+    pub surveys: SurveysConfig,
 }
 
 fn default_sql_dir() -> PathBuf {

@@ -1,9 +1,10 @@
 //! Source config: one `[[sources]]` entry of a pipeline: which export, where it lives (local,
-//! object store, HTTP), how its text is encoded and, for generic CSV, how its columns map.
+//! object store, HTTP), how its text is encoded and, for generic CSVs (contacts, orders), how
+//! its columns map.
 
 use serde::Deserialize;
 
-use super::CsvColumns;
+use super::SourceColumns;
 
 /// One input export.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,25 +28,32 @@ pub struct SourceConfig {
     /// endpoint, region, credentials from the environment, timeouts and retries.
     #[serde(default)]
     pub store: StoreConfig,
-    /// `csv` sources: the field delimiter, one ASCII character (default `,`; `"\t"` for tabs).
+    /// `csv` and `orders_csv` sources: the field delimiter, one ASCII character (default `,`;
+    /// `"\t"` for tabs).
     pub delimiter: Option<char>,
-    /// `csv` sources: the quote character, one ASCII character (default `"`).
+    /// `csv` and `orders_csv` sources: the quote character, one ASCII character (default `"`).
     pub quote: Option<char>,
-    /// `csv` sources: whether the first row names the columns (default true); without a header
-    /// the columns are named `column_1`, `column_2`, ...
+    /// `csv` and `orders_csv` sources: whether the first row names the columns (default true);
+    /// without a header the columns are named `column_1`, `column_2`, ...
     pub has_header: Option<bool>,
-    /// `csv` sources: chrono format of the date columns (default `%Y-%m-%d`).
+    /// `csv` and `orders_csv` sources: chrono format of the date columns (default `%Y-%m-%d`).
     pub date_format: Option<String>,
-    /// `csv` sources: chrono format of the date-time columns (default `%Y-%m-%d %H:%M:%S`; a
-    /// format without a time reads a date as midnight).
+    /// `csv` and `orders_csv` sources: chrono format of the date-time columns (default
+    /// `%Y-%m-%d %H:%M:%S`; a format without a time reads a date as midnight).
     pub datetime_format: Option<String>,
     /// `csv` sources: the file column holding each contact field (`[sources.columns]`);
-    /// `contact_id` and `email` are required.
-    pub columns: Option<CsvColumns>,
+    /// `contact_id` and `email` are required. `orders_csv` sources: the file column holding
+    /// each order field; `order_id`, `ordered_at`, `amount` and `contact_id` or `email` are
+    /// required.
+    pub columns: Option<SourceColumns>,
     /// The export columns `[[features.columns]]` reads from this source: each is landed as it
     /// is and required in every file (set when the pipeline is read, not written in the config).
     #[serde(skip)]
     pub own_columns: Vec<String>,
+    /// Survey sources: the pipeline's `[surveys]` (declared questions, their aliases and
+    /// options), given to the source when a run lands it (not written in the source's config).
+    #[serde(skip)]
+    pub surveys: Option<std::sync::Arc<super::SurveysConfig>>,
 }
 
 /// Text encodings of CSV exports.
@@ -133,6 +141,31 @@ pub enum SourceKind {
     /// LinkedIn Marketing API `organizationalEntityFollowerStatistics` response JSON: a company
     /// page's followers by seniority, function, industry, company size and country.
     LinkedinFollowerStatistics,
+    /// Shopify admin orders export CSV (Orders > Export): one row per line item, order-level
+    /// fields (status, totals, discount, refunds) on an order's first row only, times with their
+    /// UTC offset (`2026-10-07 09:50:26 +0200`, landed in UTC). Not a contacts export: orders
+    /// are matched to contacts by email (a point-of-sale order without one matches nobody).
+    ShopifyOrders,
+    /// Any shop's orders CSV, read through the source's `[sources.columns]` mapping (order id,
+    /// contact id or email, order time, amount; product, category, discount, refunded amount
+    /// and status optional). Not a contacts export: orders are matched to contacts by id or
+    /// email.
+    OrdersCsv,
+    /// Typeform responses CSV (Results > Responses > Download): `#` (the response token), one
+    /// column per question headed by its text (a multiple-selection question: one column per
+    /// choice, headed by the choice), hidden fields, then `Response Type`, `Start Date (UTC)`,
+    /// `Stage Date (UTC)`, `Submit Date (UTC)`, `Network ID`, `Tags`. Landed long: one row per
+    /// answer. Not a contacts export: respondents are matched to contacts by email.
+    TypeformResponses,
+    /// Google Forms responses CSV (Responses > Download responses, or the linked sheet as CSV):
+    /// `Timestamp` in the form's locale, `Email Address` when collected, one column per
+    /// question (a grid: one per row, `Question [Row]`), checkbox answers joined by `, `.
+    /// Landed long: one row per answer. Not a contacts export.
+    GoogleFormsResponses,
+    /// Survey answers as a long CSV: `email, question, answer`, optionally `submitted_at` and
+    /// `respondent_id`; several rows of one question in one submission are a multiple
+    /// selection. Not a contacts export.
+    SurveyAnswers,
 }
 
 impl std::fmt::Display for SourceKind {
@@ -150,6 +183,11 @@ impl std::fmt::Display for SourceKind {
             SourceKind::SalesforceOpportunityContactRoles => "salesforce_opportunity_contact_roles",
             SourceKind::Csv => "csv",
             SourceKind::LinkedinFollowerStatistics => "linkedin_follower_statistics",
+            SourceKind::ShopifyOrders => "shopify_orders",
+            SourceKind::OrdersCsv => "orders_csv",
+            SourceKind::TypeformResponses => "typeform_responses",
+            SourceKind::GoogleFormsResponses => "google_forms_responses",
+            SourceKind::SurveyAnswers => "survey_answers",
         };
         f.write_str(name)
     }
@@ -172,11 +210,16 @@ impl SourceKind {
             SourceKind::Csv => "raw_csv__contacts",
             SourceKind::Ga4Report => "raw_ga4__report",
             SourceKind::LinkedinFollowerStatistics => "raw_linkedin__follower_statistics",
+            SourceKind::ShopifyOrders => "raw_shopify__orders",
+            SourceKind::OrdersCsv => "raw_csv__orders",
+            SourceKind::TypeformResponses => "raw_typeform__responses",
+            SourceKind::GoogleFormsResponses => "raw_google_forms__responses",
+            SourceKind::SurveyAnswers => "raw_survey__answers",
         }
     }
 
     /// Every kind, in the order raw tables are registered.
-    pub const ALL: [SourceKind; 11] = [
+    pub const ALL: [SourceKind; 16] = [
         SourceKind::HubspotContacts,
         SourceKind::SalesforceContacts,
         SourceKind::SalesforceLeads,
@@ -188,6 +231,11 @@ impl SourceKind {
         SourceKind::Ga4Report,
         SourceKind::MetaPageInsights,
         SourceKind::LinkedinFollowerStatistics,
+        SourceKind::ShopifyOrders,
+        SourceKind::OrdersCsv,
+        SourceKind::TypeformResponses,
+        SourceKind::GoogleFormsResponses,
+        SourceKind::SurveyAnswers,
     ];
 
     /// Whether the kind is a CRM contacts export (a pipeline needs at least one). Salesforce

@@ -236,6 +236,7 @@ fn land(
     let loaded_at = run.date.and_time(chrono::NaiveTime::MIN).and_utc();
     let mut reports = Vec::new();
     for (s, files) in resolved {
+        let s = &sources::survey::with_config(s, &run.cfg.surveys);
         let _span = info_span!("land", source = %s.name).entered();
         run.progress
             .start(format!("landing {} ({} files)", s.name, files.len()));
@@ -285,7 +286,8 @@ async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> 
     let models = transform::discover(&run.pipeline.sql_dir())?;
     let model = run.cfg.features.model.as_str();
     let mut templates = Templates::for_pipeline(run.date, run.cfg);
-    let runs = transform::run(&ctx, &models, &mut templates, &[model]).await?;
+    let mut runs = transform::run(&ctx, &models, &mut templates, &[model]).await?;
+    transform::survey::count_unmatched(&ctx, &mut runs).await;
     if let Some(content) = templates.content_columns() {
         info!(columns = ?content, "Content groups.");
         run.features = run.cfg.features.with_content(&content);

@@ -3,6 +3,7 @@
 
 use super::RunReport;
 use crate::profile::{priority, Persona};
+use crate::transform::survey;
 
 impl RunReport {
     /// The short summary printed at the end of a run.
@@ -24,6 +25,17 @@ impl RunReport {
         if let Some(n) = self.duplicates_merged {
             s.push_str(&format!(
                 "  {n} duplicate CRM records merged (same Record ID or email; the latest Last Activity Date wins)\n"
+            ));
+        }
+        let rows = |name: &str| {
+            self.models
+                .iter()
+                .find(|m| m.name == name)
+                .and_then(|m| m.rows)
+        };
+        if let (Some(all @ 1..), Some(n)) = (rows(survey::RESPONDENTS), rows(survey::UNMATCHED)) {
+            s.push_str(&format!(
+                "  {n} of {all} survey respondents match no CRM contact by email (survey_respondents, matched = false)\n"
             ));
         }
         s.push_str(&format!(

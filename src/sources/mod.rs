@@ -1,15 +1,16 @@
 //! Sources: find a source's files and read them, in the formats the tools really export, into
 //! landed Parquet plus rejects. One folder per kind of export: [`csv`] (HubSpot, Mailchimp,
-//! Salesforce contacts, leads, accounts and contact roles, and mapped CRM CSVs), [`ga4`] (GA4
-//! BigQuery events as NDJSON or Parquet, and GA4 UI reports) and [`social`] (Meta page insights,
-//! LinkedIn follower statistics). [`store`] fetches remote inputs (object stores, HTTP), peeks at
-//! them for [`validate`] and reads zips of CSVs. Here: where a source's files are, and which
-//! reader lands or checks them.
+//! Salesforce contacts, leads, accounts and contact roles, mapped CRM CSVs, Shopify orders and
+//! mapped orders CSVs), [`ga4`] (GA4 BigQuery events as NDJSON or Parquet, and GA4 UI reports)
+//! and [`social`] (Meta page insights, LinkedIn follower statistics). [`store`] fetches remote
+//! inputs (object stores, HTTP), peeks at them for [`validate`] and reads zips of CSVs. Here:
+//! where a source's files are, and which reader lands or checks them.
 
 pub mod csv;
 pub mod ga4;
 pub mod social;
 pub mod store;
+pub mod survey;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::SchemaRef;
 
+use self::csv::orders::{self as order_csv, CSV_ORDERS, SHOPIFY_ORDERS};
 use self::csv::salesforce::{
     SALESFORCE_ACCOUNTS, SALESFORCE_CONTACTS, SALESFORCE_LEADS,
     SALESFORCE_OPPORTUNITY_CONTACT_ROLES,
@@ -134,13 +136,18 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
         SourceKind::Ga4Report => ga4_report::land(ctx)?,
         SourceKind::MetaPageInsights => meta::land(ctx)?,
         SourceKind::LinkedinFollowerStatistics => linkedin::land(ctx)?,
+        SourceKind::TypeformResponses
+        | SourceKind::GoogleFormsResponses
+        | SourceKind::SurveyAnswers => survey::land(ctx)?,
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
         | SourceKind::SalesforceLeads
         | SourceKind::SalesforceAccounts
         | SourceKind::SalesforceOpportunityContactRoles
-        | SourceKind::Csv => csv::land(ctx, &csv_spec(ctx.source)?)?,
+        | SourceKind::Csv
+        | SourceKind::ShopifyOrders
+        | SourceKind::OrdersCsv => csv::land(ctx, &csv_spec(ctx.source)?)?,
     };
     debug_assert_eq!(counts.read, counts.accepted + counts.rejected);
     Ok(SourceReport {
@@ -171,13 +178,18 @@ pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             linkedin::check_bytes(&bytes, &shown)
         }
+        SourceKind::TypeformResponses
+        | SourceKind::GoogleFormsResponses
+        | SourceKind::SurveyAnswers => survey::check_file(source, path),
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
         | SourceKind::SalesforceLeads
         | SourceKind::SalesforceAccounts
         | SourceKind::SalesforceOpportunityContactRoles
-        | SourceKind::Csv => {
+        | SourceKind::Csv
+        | SourceKind::ShopifyOrders
+        | SourceKind::OrdersCsv => {
             if archive::is_zip(path) {
                 let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
                 return check_zip(source, file, path);
@@ -238,10 +250,15 @@ pub fn csv_spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
         SourceKind::SalesforceAccounts => &SALESFORCE_ACCOUNTS,
         SourceKind::SalesforceOpportunityContactRoles => &SALESFORCE_OPPORTUNITY_CONTACT_ROLES,
         SourceKind::Csv => return mapping::spec(source),
+        SourceKind::ShopifyOrders => &SHOPIFY_ORDERS,
+        SourceKind::OrdersCsv => return order_csv::spec(source),
         SourceKind::Ga4Events
         | SourceKind::Ga4Report
         | SourceKind::MetaPageInsights
-        | SourceKind::LinkedinFollowerStatistics => {
+        | SourceKind::LinkedinFollowerStatistics
+        | SourceKind::TypeformResponses
+        | SourceKind::GoogleFormsResponses
+        | SourceKind::SurveyAnswers => {
             return Err(Error::BadInput {
                 file: source.path.clone(),
                 reason: format!("source `{}` is not a CSV export", source.name),
@@ -268,6 +285,11 @@ pub fn empty_raw_schema(kind: SourceKind) -> SchemaRef {
         SourceKind::Ga4Report => ga4_report::schema(),
         SourceKind::MetaPageInsights => meta::schema(),
         SourceKind::LinkedinFollowerStatistics => linkedin::schema(),
+        SourceKind::TypeformResponses
+        | SourceKind::GoogleFormsResponses
+        | SourceKind::SurveyAnswers => survey::schema(),
+        SourceKind::ShopifyOrders => csv::empty_schema(&SHOPIFY_ORDERS),
+        SourceKind::OrdersCsv => csv::empty_schema(&CSV_ORDERS),
     }
 }
 

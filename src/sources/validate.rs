@@ -16,7 +16,8 @@ use super::social::{linkedin, meta};
 use super::store::archive;
 use super::store::remote::{self, Peek, RemoteFile, RemoteSource};
 use super::{
-    check_file, check_zip, csv, csv_spec, resolve_files, store, CSV_HEAD_BYTES, REPORT_HEAD_BYTES,
+    check_file, check_zip, csv, csv_spec, resolve_files, store, survey, CSV_HEAD_BYTES,
+    REPORT_HEAD_BYTES,
 };
 
 /// Largest remote document (insights, follower statistics, a zip of CSVs) read whole to check.
@@ -126,13 +127,18 @@ async fn check_remote(
         SourceKind::Ga4Report => ga4_report::check_head(&bytes, s.encoding, shown)?,
         SourceKind::MetaPageInsights => meta::check_bytes(&bytes, path)?,
         SourceKind::LinkedinFollowerStatistics => linkedin::check_bytes(&bytes, shown)?,
+        SourceKind::TypeformResponses
+        | SourceKind::GoogleFormsResponses
+        | SourceKind::SurveyAnswers => survey::check_bytes(s, &bytes, path, shown)?,
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
         | SourceKind::SalesforceLeads
         | SourceKind::SalesforceAccounts
         | SourceKind::SalesforceOpportunityContactRoles
-        | SourceKind::Csv => {
+        | SourceKind::Csv
+        | SourceKind::ShopifyOrders
+        | SourceKind::OrdersCsv => {
             if archive::is_zip(path) {
                 check_zip(s, Cursor::new(bytes), path)?
             } else {

@@ -25,6 +25,7 @@ use tracing::{debug, info};
 
 mod own;
 mod rules;
+pub mod survey;
 mod templates;
 
 pub use templates::{Templates, EVENT_GROUPS};

@@ -10,7 +10,9 @@
 //! - `{{ own_field_joins }}`, `{{ own_fields }}`, `{{ own_feature_columns }}`: your own CRM
 //!   fields (see [`super::own`]);
 //! - `{{ job_seniority }}`, `{{ gender }}`: the job title's seniority and the gender, by the
-//!   bundled rules files and the config's own rules (see [`super::rules`]).
+//!   bundled rules files and the config's own rules (see [`super::rules`]);
+//! - `{{ survey_question }}`, `{{ survey_declared_questions }}`: the surveys' declared
+//!   questions (see [`super::survey`]).
 //!
 //! Declared groups are known from the config. With none declared, the groups are the most-read
 //! first path segments (by logged-in events), read from [`EVENT_GROUPS`] when a model first
@@ -25,8 +27,10 @@ use datafusion::prelude::SessionContext;
 
 use super::own::{self, OwnField};
 use super::rules;
+use super::survey;
 use crate::config::{
-    is_reserved_group, ContentGroup, GenderRule, PipelineConfig, TitleRule, WebConfig,
+    is_reserved_group, ContentGroup, GenderRule, PipelineConfig, SurveysConfig, TitleRule,
+    WebConfig,
 };
 
 /// The model the most-read groups are counted in when none are declared.
@@ -45,6 +49,8 @@ pub struct Templates {
     /// The config's own job-title rules and gender values (`[features] titles`, `genders`).
     titles: Vec<TitleRule>,
     genders: Vec<GenderRule>,
+    /// The surveys' declared questions (`[surveys]`).
+    surveys: SurveysConfig,
 }
 
 impl Templates {
@@ -65,6 +71,7 @@ impl Templates {
             own: Vec::new(),
             titles: Vec::new(),
             genders: Vec::new(),
+            surveys: SurveysConfig::default(),
         }
     }
 
@@ -75,6 +82,7 @@ impl Templates {
             own: own::own_fields(cfg),
             titles: cfg.features.titles.clone(),
             genders: cfg.features.genders.clone(),
+            surveys: cfg.surveys.clone(),
             ..Templates::new(run_date, &cfg.web)
         }
     }
@@ -95,7 +103,8 @@ impl Templates {
         sql: &str,
     ) -> std::result::Result<String, DataFusionError> {
         let date = format!("DATE '{}'", self.run_date);
-        let mut out = rules::render(sql, &self.titles, &self.genders)?
+        let sql = survey::render(sql, &self.surveys);
+        let mut out = rules::render(&sql, &self.titles, &self.genders)?
             .replace("{{ own_field_joins }}", &own::joins(&self.own))
             .replace("{{ own_fields }}", &own::columns(&self.own))
             .replace(

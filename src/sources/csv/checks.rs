@@ -1,15 +1,16 @@
 //! Typing checks on the cells of CSV exports: how a column's text must look for its row to be
 //! accepted (a date, a date-time, an email, a number, a boolean, an id), with the date formats
 //! a source accepts. A check can also give the cell's normalised text (dates as `YYYY-MM-DD`,
-//! date-times as `YYYY-MM-DD HH:MM:SS`, booleans as `true`/`false`, 15-character Salesforce ids
-//! as 18), so the staging SQL casts one shape whatever the export wrote. A cell that fails is a
+//! date-times as `YYYY-MM-DD HH:MM:SS`, date-times with a UTC offset in UTC, booleans as
+//! `true`/`false`, 15-character Salesforce ids as 18, zip codes without Excel's leading `'`), so
+//! the staging SQL casts one shape whatever the export wrote. A cell that fails is a
 //! reject: the landing names the file, line and column, and the reason given here names the
 //! value and the shape expected.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use crate::config::is_valid_format;
 
@@ -38,6 +39,16 @@ pub enum Check {
     Boolean,
     /// A number, or a range like `1001-5000` or `10001+`.
     EmployeeCount,
+    /// A date-time with its UTC offset, as Shopify writes it (`2026-10-07 09:50:26 +0200`) or
+    /// in ISO 8601 (`2026-10-07T09:50:26+02:00`, `...Z`): normalised to UTC.
+    OffsetDateTime,
+    /// A number that must be present (an order's amount).
+    RequiredNumber,
+    /// A date-time as for [`Check::DateTime`] that must be present (an order's time).
+    RequiredDateTime,
+    /// A postal code: any text; the leading `'` Excel's "keep as text" trick leaves
+    /// (`'75008`) is dropped.
+    Zip,
 }
 
 /// The date formats a source accepts, and whether typed cells are landed normalised.
@@ -98,21 +109,32 @@ pub fn check_cell(
     let v = value.trim();
     if v.is_empty() {
         return match check {
-            Check::RequiredId | Check::RequiredText | Check::SalesforceId => Err("is empty".into()),
+            Check::RequiredId
+            | Check::RequiredText
+            | Check::SalesforceId
+            | Check::RequiredNumber
+            | Check::RequiredDateTime => Err("is empty".into()),
             _ => Ok(None),
         };
     }
     let (ok, normalised) = match check {
-        Check::DateTime => match parse_datetime_with(v, &typing.datetime_formats) {
-            Some(t) => (true, Some(t.format("%Y-%m-%d %H:%M:%S").to_string())),
-            None => (false, None),
-        },
+        Check::DateTime | Check::RequiredDateTime => {
+            match parse_datetime_with(v, &typing.datetime_formats) {
+                Some(t) => (true, Some(t.format("%Y-%m-%d %H:%M:%S").to_string())),
+                None => (false, None),
+            }
+        }
         Check::Date => match parse_date_with(v, &typing.date_formats) {
             Some(d) => (true, Some(d.format("%Y-%m-%d").to_string())),
             None => (false, None),
         },
         Check::Email => (is_email(v), None),
-        Check::Number => (v.parse::<f64>().is_ok_and(f64::is_finite), None),
+        Check::Number | Check::RequiredNumber => (v.parse::<f64>().is_ok_and(f64::is_finite), None),
+        Check::OffsetDateTime => match parse_offset_datetime(v) {
+            Some(t) => (true, Some(t.format("%Y-%m-%d %H:%M:%S").to_string())),
+            None => (false, None),
+        },
+        Check::Zip => (true, v.strip_prefix('\'').map(|z| z.trim().to_string())),
         Check::RequiredId => (v.parse::<i64>().is_ok(), None),
         Check::RequiredText => (true, None),
         Check::SalesforceId | Check::SalesforceRef => match salesforce_id_18(v) {
@@ -136,7 +158,7 @@ pub fn check_cell(
         return Ok(normalised.filter(|n| typing.normalise && n != value));
     }
     let expected: Cow<'static, str> = match check {
-        Check::DateTime => example(
+        Check::DateTime | Check::RequiredDateTime => example(
             "a date-time like",
             &typing.datetime_formats,
             NaiveDate::from_ymd_opt(2026, 3, 4).and_then(|d| d.and_hms_opt(10, 15, 0)),
@@ -147,7 +169,11 @@ pub fn check_cell(
             NaiveDate::from_ymd_opt(1989, 6, 22).and_then(|d| d.and_hms_opt(0, 0, 0)),
         ),
         Check::Email => "an email address".into(),
-        Check::Number => "a number".into(),
+        Check::Number | Check::RequiredNumber => "a number".into(),
+        Check::OffsetDateTime => {
+            "a date-time with its UTC offset like 2026-10-07 09:50:26 +0200".into()
+        }
+        Check::Zip => "a postal code".into(),
         Check::RequiredId => "a whole-number id".into(),
         Check::RequiredText => "an id".into(),
         Check::SalesforceId | Check::SalesforceRef => {
@@ -180,6 +206,19 @@ fn example(what: &str, formats: &[String], at: Option<NaiveDateTime>) -> Cow<'st
 /// Parse the date-time shapes HubSpot and Mailchimp export.
 pub fn parse_datetime(v: &str) -> Option<NaiveDateTime> {
     EXPORT_DATETIME_FORMATS.iter().find_map(|f| parse_one(v, f))
+}
+
+/// Date-time formats with a UTC offset: Shopify's exports (`2026-10-07 09:50:26 +0200`), then ISO
+/// 8601 (`2026-10-07T09:50:26+02:00`; `Z` is read by RFC 3339 parsing).
+pub const OFFSET_DATETIME_FORMATS: &[&str] = &["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%.f%:z"];
+
+/// Parse a date-time with its UTC offset ([`OFFSET_DATETIME_FORMATS`], or RFC 3339) into UTC.
+pub fn parse_offset_datetime(v: &str) -> Option<NaiveDateTime> {
+    OFFSET_DATETIME_FORMATS
+        .iter()
+        .find_map(|f| DateTime::parse_from_str(v, f).ok())
+        .or_else(|| DateTime::parse_from_rfc3339(v).ok())
+        .map(|t| t.naive_utc())
 }
 
 /// Parse a date-time with the first of `formats` that reads it.
@@ -355,6 +394,71 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn offset_date_times_are_normalised_to_utc() {
+        let t = Typing {
+            normalise: true,
+            ..Typing::default()
+        };
+        let dt = |v| check_cell(Check::OffsetDateTime, v, &t);
+        assert_eq!(
+            dt("2026-10-07 09:50:26 +0200"),
+            Ok(Some("2026-10-07 07:50:26".into()))
+        );
+        // Across midnight, and west of Greenwich.
+        assert_eq!(
+            dt("2026-11-02 00:10:00 +0100"),
+            Ok(Some("2026-11-01 23:10:00".into()))
+        );
+        assert_eq!(
+            dt("2026-11-02 22:00:00 -0500"),
+            Ok(Some("2026-11-03 03:00:00".into()))
+        );
+        assert_eq!(
+            dt("2026-10-07T09:50:26+02:00"),
+            Ok(Some("2026-10-07 07:50:26".into()))
+        );
+        assert_eq!(
+            dt("2026-10-07T09:50:26Z"),
+            Ok(Some("2026-10-07 09:50:26".into()))
+        );
+        assert_eq!(dt(""), Ok(None));
+        // Without its offset a time is ambiguous: a reject, naming the shape expected.
+        let e = dt("2026-10-07 09:50:26").unwrap_err();
+        assert!(
+            e.contains("2026-10-07 09:50:26") && e.contains("+0200"),
+            "{e}"
+        );
+        assert!(dt("2026-13-07 09:50:26 +0200").is_err());
+    }
+
+    #[test]
+    fn required_numbers_and_times_must_be_present_and_zips_lose_excel_s_quote() {
+        let t = Typing {
+            normalise: true,
+            ..Typing::default()
+        };
+        assert_eq!(
+            check_cell(Check::RequiredNumber, " ", &t),
+            Err("is empty".into())
+        );
+        assert_eq!(check_cell(Check::RequiredNumber, "12.50", &t), Ok(None));
+        assert!(check_cell(Check::RequiredNumber, "12,50 EUR", &t).is_err());
+        assert_eq!(
+            check_cell(Check::RequiredDateTime, "", &t),
+            Err("is empty".into())
+        );
+        assert_eq!(
+            check_cell(Check::RequiredDateTime, "2026-03-04", &t),
+            Ok(Some("2026-03-04 00:00:00".into()))
+        );
+        assert_eq!(
+            check_cell(Check::Zip, "'75008", &t),
+            Ok(Some("75008".into()))
+        );
+        assert_eq!(check_cell(Check::Zip, "SW1A 1AA", &t), Ok(None));
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //! contact field the SQL expects. The mapping is
 //! applied at landing: `raw_csv__contacts` has one column per contact field (null where a field
 //! is not mapped), dates and date-times normalised to `YYYY-MM-DD` and `YYYY-MM-DD HH:MM:SS`.
+//! [`mapped_spec`] reads any mapped CSV this way (an `orders_csv` source's too, see
+//! [`orders`](super::orders)).
 
 use super::{Check, CsvPreset, CsvSpec, Typing};
-use crate::config::SourceConfig;
+use crate::config::{SourceColumns, SourceConfig};
 use crate::error::{Error, Result};
 
 /// A generic CRM contacts CSV, after the mapping: one column per contact field.
@@ -55,22 +57,36 @@ pub const DEFAULT_DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// How a `csv` source's files are read: its dialect, mapping and date formats.
 pub fn spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
-    let columns = source.columns.as_ref().ok_or_else(|| Error::BadInput {
-        file: source.path.clone(),
-        reason: format!(
-            "source `{}` of kind csv has no [sources.columns] mapping",
-            source.name
-        ),
-    })?;
+    let columns = source
+        .columns
+        .as_ref()
+        .and_then(SourceColumns::contacts)
+        .ok_or_else(|| Error::BadInput {
+            file: source.path.clone(),
+            reason: format!(
+                "source `{}` of kind csv has no [sources.columns] mapping of contact fields",
+                source.name
+            ),
+        })?;
+    Ok(mapped_spec(source, &CSV_CONTACTS, columns.mapped()))
+}
+
+/// How a mapped CSV source's files are read (a `csv` source's contacts, an `orders_csv`
+/// source's orders): `preset`'s columns and checks, each filled from the file column `mapped`
+/// names (plus the own columns the features read), in the source's dialect and date formats.
+pub fn mapped_spec(
+    source: &SourceConfig,
+    preset: &'static CsvPreset,
+    mapped: Vec<(&'static str, &str)>,
+) -> CsvSpec<'static> {
     let ascii =
         |c: Option<char>, default: u8| c.and_then(|c| u8::try_from(c).ok()).unwrap_or(default);
-    let mut spec = CsvSpec::preset(&CSV_CONTACTS, source);
+    let mut spec = CsvSpec::preset(preset, source);
     spec.delimiter = ascii(source.delimiter, b',');
     spec.quote = ascii(source.quote, b'"');
     spec.has_header = source.has_header.unwrap_or(true);
     spec.mapping = Some(
-        columns
-            .mapped()
+        mapped
             .into_iter()
             .map(|(field, col)| (field.to_string(), col.to_string()))
             .chain(source.own_columns.iter().map(|c| (c.clone(), c.clone())))
@@ -87,5 +103,5 @@ pub fn spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
             .unwrap_or_else(|| DEFAULT_DATETIME_FORMAT.into())],
         normalise: true,
     };
-    Ok(spec)
+    spec
 }

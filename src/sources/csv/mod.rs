@@ -1,6 +1,7 @@
 //! CSV exports (HubSpot contacts, Mailchimp members, Salesforce contacts, leads, accounts and
-//! opportunity contact roles, any CRM CSV through a column mapping): the export formats
-//! ([`presets`], [`salesforce`], [`mapping`]), how one source's files are read ([`spec`]:
+//! opportunity contact roles, any CRM CSV through a column mapping, Shopify orders and any
+//! orders CSV through a column mapping): the export formats ([`presets`], [`salesforce`],
+//! [`mapping`], [`orders`]), how one source's files are read ([`spec`]:
 //! dialect, mapping, date formats), text encodings ([`encoding`]), the header check
 //! ([`header`]), the per-cell typing checks ([`checks`]) and landing as string columns with
 //! rejects ([`land`](mod@land)). A `.zip` input is read as its CSV members (see
@@ -11,6 +12,7 @@ pub mod encoding;
 pub mod header;
 pub mod land;
 pub mod mapping;
+pub mod orders;
 pub mod presets;
 pub mod salesforce;
 pub mod spec;
