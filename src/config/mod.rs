@@ -383,11 +383,9 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// The smallest pipeline config: one HubSpot export (tests start from it).
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MINIMAL: &str = r#"
+pub(crate) const MINIMAL: &str = r#"
 name = "t"
 output_dir = "out"
 [[sources]]
@@ -395,6 +393,10 @@ name = "crm"
 kind = "hubspot_contacts"
 path = "contacts.csv"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn minimal_config_gets_defaults() {

@@ -405,17 +405,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::config::Pipeline;
+    use crate::config::{Pipeline, MINIMAL};
     use crate::error::Error;
-
-    const MINIMAL: &str = r#"
-name = "t"
-output_dir = "out"
-[[sources]]
-name = "crm"
-kind = "hubspot_contacts"
-path = "contacts.csv"
-"#;
 
     #[test]
     fn language_and_names_are_read_with_defaults() {
