@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 mod cluster;
 mod crm;
 mod csv;
+mod funnel;
 mod model;
 mod own;
 mod priority;
@@ -26,6 +27,7 @@ pub use crm::{
     CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,
     Unclassified,
 };
+pub use funnel::FunnelConfig;
 pub use model::{
     AutoKeyword, CriteriaSpec, Criterion, CriterionGroup, FeaturesConfig, Framework,
     DEFAULT_CONTENT,
@@ -72,6 +74,9 @@ pub struct PipelineConfig {
     /// Survey questions (`[surveys]`): types, card sections, aliases of renamed questions.
     #[serde(default)]
     pub surveys: SurveysConfig,
+    /// The purchase funnel (`[funnel]`): which pages are product or pricing views.
+    #[serde(default)]
+    pub funnel: FunnelConfig,
 }
 
 fn default_sql_dir() -> PathBuf {

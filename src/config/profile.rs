@@ -1,8 +1,8 @@
 //! Profile config: the thresholds that decide which traits set a persona apart (effect size and
 //! a significance test with a correction for the number of traits tested), the sample-size and
-//! stability flags, the negative-persona rule, the statements that turn traits into the
-//! persona card's goals, frustrations and behaviours, and the language and words of persona
-//! names (read by [`crate::profile::naming`]).
+//! stability flags, the negative-persona rule, the team's own statements that turn traits into
+//! lines of the persona card (none by default; shown as the team's words), and the language
+//! and words of persona names (read by [`crate::profile::naming`]).
 
 use serde::Deserialize;
 
@@ -50,9 +50,12 @@ pub struct ProfileConfig {
     /// instead of publishing personas flagged `insufficient_sample`.
     #[serde(default)]
     pub fail_on_insufficient_sample: bool,
-    /// Statements of the persona card, each shown when its trait sets the persona apart.
-    /// Setting any replaces the built-in ones.
-    #[serde(default = "default_statements")]
+    /// The team's own statements for the persona card, each shown when its trait sets the
+    /// persona apart, marked on the card, in the report and in the `personas` table as the
+    /// team's words ("(your words) ..."). None by default: the card's goals, motivations,
+    /// frustrations, barriers and values come from survey answers (`[surveys]`) with their
+    /// numbers, and a section with no evidence says so.
+    #[serde(default)]
     pub statements: Vec<Statement>,
     /// Language of persona names: `en` (default), `de`, `fr`, `es`, `nl`, `no`, `da`, `sv`,
     /// `ru` or `vi`. The first word comes from the bundled naming table in this language;
@@ -240,6 +243,10 @@ pub enum CardSection {
     Motivations,
     /// Frustrations.
     Frustrations,
+    /// Barriers: what stops them from buying.
+    Barriers,
+    /// Values: what they care about.
+    Values,
     /// Online behaviour.
     Online,
     /// Offline behaviour.
@@ -259,7 +266,7 @@ pub struct Statement {
     pub level: String,
     /// Card section.
     pub section: CardSection,
-    /// The sentence, in the team's own words.
+    /// The sentence, in the team's own words (shown marked as such).
     pub text: String,
 }
 
@@ -319,54 +326,6 @@ fn default_conditions() -> Vec<Condition> {
     ]
 }
 
-fn statement(column: &str, level: &str, section: CardSection, text: &str) -> Statement {
-    Statement {
-        column: column.into(),
-        level: level.into(),
-        section,
-        text: text.into(),
-    }
-}
-
-/// Built-in statements over the bundled feature model: (column, level, card section, text).
-#[rustfmt::skip]
-const DEFAULT_STATEMENTS: [(&str, &str, CardSection, &str); 23] = {
-    use CardSection::*;
-    [
-        ("share_docs", "high", Goals, "Get hands-on with the product and ship an integration fast"),
-        ("share_docs", "high", Frustrations, "Gaps in documentation and examples that slow them down"),
-        ("share_pricing", "high", Goals, "Build a business case and compare plans before committing"),
-        ("share_pricing", "high", Frustrations, "Unclear total cost and procurement hurdles"),
-        ("share_discounts", "high", Motivations, "A good deal: discounts, free tiers and trials"),
-        ("share_discounts", "high", Frustrations, "Prices that do not fit a small budget"),
-        ("share_blog", "high", Motivations, "Learning about the field from articles and guides"),
-        ("revenue", "high", Motivations, "Reliability and support for a large, paying account"),
-        ("job_seniority", "executive", Goals, "Decide on tools that move the business forward"),
-        ("job_seniority", "individual_contributor", Goals, "Get their own work done with better tooling"),
-        ("company_size", "1-10", Frustrations, "Little time and no dedicated staff to evaluate tools"),
-        ("company_size", "5001+", Frustrations, "Security reviews and long buying processes"),
-        ("email_rating", "low", Frustrations, "Too many emails that are not relevant to them"),
-        ("email_status", "unsubscribed", Channel, "Has opted out of email: do not email"),
-        ("days_since_activity", "high", Online, "Has not been active for months"),
-        ("share_mobile", "high", Online, "Reads mostly on a phone"),
-        ("original_source", "Offline Sources", Offline, "First met at events, trade shows or through sales"),
-        ("original_source", "Referrals", Offline, "Came through a referral from a peer"),
-        ("top_medium", "email", Channel, "Responds to email campaigns"),
-        ("top_medium", "cpc", Channel, "Reached through paid search ads"),
-        ("top_medium", "paid_social", Channel, "Reached through paid social ads"),
-        ("top_medium", "organic", Channel, "Finds you through search"),
-        ("top_medium", "referral", Channel, "Arrives through links from partners and communities"),
-    ]
-};
-
-/// Built-in statements over the bundled feature model.
-fn default_statements() -> Vec<Statement> {
-    DEFAULT_STATEMENTS
-        .iter()
-        .map(|&(column, level, section, text)| statement(column, level, section, text))
-        .collect()
-}
-
 impl Default for NegativeRule {
     fn default() -> Self {
         NegativeRule {
@@ -392,7 +351,7 @@ impl Default for ProfileConfig {
             top_traits: default_top_traits(),
             negative: NegativeRule::default(),
             fail_on_insufficient_sample: false,
-            statements: default_statements(),
+            statements: Vec::new(),
             language: Language::default(),
             names: Vec::new(),
             priority: super::PriorityConfig::default(),

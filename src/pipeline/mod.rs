@@ -39,6 +39,7 @@ pub mod progress;
 mod record;
 mod stages;
 mod summary;
+mod surveys;
 mod tables;
 mod trends_summary;
 

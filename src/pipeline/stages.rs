@@ -14,7 +14,7 @@ use super::checks::{check_ceiling, check_sample};
 use super::continuity::{self, Tracked};
 use super::progress::Progress;
 use super::record;
-use super::tables::{load_audience, write_model};
+use super::tables::{load_audience, load_funnel, write_model};
 use super::{columns, Fault, RunOptions, RunReport};
 use crate::cluster::{self, Bucket};
 use crate::config::{Criterion, FeaturesConfig, Pipeline, PipelineConfig, SourceConfig};
@@ -143,6 +143,7 @@ pub(super) async fn run_locked(
     let segments = segment(&mut run, &table)?;
     let (profiled, tracked) = profile_personas(&mut run, &sql.ctx, &table, &segments).await?;
     let crm_systems = sinks::crm::systems::load(&sql.ctx, &cfg.sources).await?;
+    let funnel = load_funnel(&sql.ctx, &table, &profiled, cfg.profile.alpha).await?;
     write_outputs(
         &mut run,
         &table,
@@ -150,6 +151,7 @@ pub(super) async fn run_locked(
         &profiled,
         &tracked,
         &crm_systems,
+        &funnel,
     )?;
     let manifest = record::manifest(record::RunFacts {
         pipeline,
@@ -353,7 +355,9 @@ async fn profile_personas(
     run.progress.start("profiling the personas");
     let cfg = run.cfg;
     let audience = load_audience(ctx).await;
-    let mut profiled = profile::profile_buckets(table, &segments.buckets, &cfg.profile, &audience);
+    let answers = super::surveys::load(ctx, table, &cfg.surveys).await;
+    let mut profiled =
+        profile::profile_buckets(table, &segments.buckets, &cfg.profile, &audience, &answers);
     if run.opts.fail_on_insufficient_sample || cfg.profile.fail_on_insufficient_sample {
         check_sample(&profiled.personas)?;
     }
@@ -378,6 +382,7 @@ fn write_outputs(
     profiled: &Profiled,
     tracked: &Tracked,
     crm_systems: &sinks::crm::ContactSystems,
+    funnel: &[profile::funnel::FunnelStep],
 ) -> Result<()> {
     run.progress.start("writing the outputs");
     let (cfg, date_s) = (run.cfg, run.date_s.clone());
@@ -387,6 +392,7 @@ fn write_outputs(
     sinks::write_members(&members, &date_s, table, &profiled.members, personas)?;
     sinks::write_traits(&run.part("persona_traits"), &date_s, &profiled.traits)?;
     sinks::write_model_quality(&run.part("model_quality"), &date_s, &segments.buckets)?;
+    sinks::funnel::write_funnel(&run.part("persona_funnel"), &date_s, funnel)?;
     let trend_rows: Vec<TrendRow> = tracked
         .history
         .iter()
@@ -435,6 +441,7 @@ fn write_outputs(
             profile: &cfg.profile,
             map: &map,
         },
+        funnel,
     )?;
     run.published.push(report_rel);
     run.published.push(partition(publish::MANIFESTS, run.date));

@@ -1,17 +1,22 @@
 //! What a run reads back from its SQL models besides the features: the social audience (a
-//! profile input), and the feature model's rows written out for analysts.
+//! profile input), each contact's purchase funnel steps (`int_contact_funnel`, made into the
+//! personas' funnels), and the feature model's rows written out for analysts.
 
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, AsArray};
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use tracing::warn;
 
-use crate::error::Result;
-use crate::profile::{Audience, AudienceShare};
+use crate::error::{Error, Result};
+use crate::features::FeatureTable;
+use crate::profile::funnel::{persona_funnels, ContactFunnel, FunnelStep};
+use crate::profile::{Audience, AudienceShare, Profiled};
 use crate::transform;
 
 /// The social audience shares from the `social_audience` model, if the project has one.
@@ -98,6 +103,91 @@ pub(super) async fn write_model(ctx: &SessionContext, model: &str, path: &Path) 
     }
     if let Some(sink) = sink {
         sink.finish()?;
+    }
+    Ok(())
+}
+
+/// The model holding each contact's funnel steps.
+const FUNNEL_MODEL: &str = "int_contact_funnel";
+
+/// Every persona's funnel rows (`persona_funnel`), from the steps of each contact in
+/// [`FUNNEL_MODEL`]; none when the project's models lack it.
+pub(super) async fn load_funnel(
+    ctx: &SessionContext,
+    table: &FeatureTable,
+    profiled: &Profiled,
+    alpha: f64,
+) -> Result<Vec<FunnelStep>> {
+    let Ok(df) = ctx.table(FUNNEL_MODEL).await else {
+        warn!(
+            model = FUNNEL_MODEL,
+            "No funnel model; persona_funnel is empty."
+        );
+        return Ok(Vec::new());
+    };
+    let mut by_id = HashMap::new();
+    for batch in df.collect().await? {
+        read_funnel_batch(&batch, &mut by_id)?;
+    }
+    let contacts: Vec<ContactFunnel> = table
+        .contact_ids
+        .iter()
+        .map(|id| by_id.get(id).copied().unwrap_or_default())
+        .collect();
+    Ok(persona_funnels(
+        &contacts,
+        &profiled.personas,
+        &profiled.members,
+        alpha,
+    ))
+}
+
+/// Add one batch of [`FUNNEL_MODEL`] to `by_id` (a null flag is a step not taken).
+fn read_funnel_batch(
+    batch: &RecordBatch,
+    by_id: &mut HashMap<String, ContactFunnel>,
+) -> Result<()> {
+    let column = |name: &str, to: &DataType| {
+        let c = batch
+            .column_by_name(name)
+            .ok_or_else(|| Error::MissingModelColumn {
+                model: FUNNEL_MODEL.into(),
+                column: name.into(),
+                needed_by: "the persona funnel".into(),
+            })?;
+        Ok::<_, Error>(cast(c, to)?)
+    };
+    let ids = column("contact_id", &DataType::Utf8)?;
+    let kind = column("buyer_type", &DataType::Utf8)?;
+    let (ids, kind) = (ids.as_string::<i32>(), kind.as_string::<i32>());
+    let mut flags = Vec::new();
+    for name in [
+        "visited",
+        "viewed_product",
+        "added_to_cart",
+        "began_checkout",
+        "purchased",
+    ] {
+        flags.push(column(name, &DataType::Boolean)?);
+    }
+    let flag = |f: usize, i: usize| {
+        let b = flags[f].as_boolean();
+        b.is_valid(i) && b.value(i)
+    };
+    for i in (0..batch.num_rows()).filter(|&i| ids.is_valid(i)) {
+        let kind = kind.is_valid(i).then(|| kind.value(i));
+        by_id.insert(
+            ids.value(i).to_string(),
+            ContactFunnel {
+                visited: flag(0, i),
+                viewed_product: flag(1, i),
+                added_to_cart: flag(2, i),
+                began_checkout: flag(3, i),
+                purchased: flag(4, i),
+                buyer: kind.is_some_and(|k| k != "none"),
+                repeat: matches!(kind, Some("repeat" | "frequent")),
+            },
+        );
     }
     Ok(())
 }

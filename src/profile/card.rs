@@ -1,8 +1,10 @@
-//! The persona card: demographics (the "who"), goals, motivations and frustrations (the
-//! "why"), online and offline behaviour, the preferred channel, and how the persona compares
-//! with the social audience. Demographics and behaviour come from the persona's most common
-//! levels; goals, motivations and frustrations only from the config's statements whose trait
-//! sets the persona apart, so nothing on the card is made up.
+//! The persona card: demographics (the "who"), goals, motivations, frustrations, barriers and
+//! values (the "why"), online and offline behaviour, the preferred channel, and how the persona
+//! compares with the social audience. Demographics and behaviour come from the persona's most
+//! common levels; the "why" from survey answers that set the persona apart, with their numbers
+//! (added by [`super::answers`]), and from the team's own statements (`[[profile.statements]]`)
+//! whose trait sets the persona apart, marked as the team's words ([`USER_WORDS`]), so nothing
+//! on the card is made up.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +12,10 @@ use crate::config::{CardSection, Statement};
 use crate::features::FeatureTable;
 
 use super::traits::Trait;
+
+/// The mark before a statement the team wrote (`[[profile.statements]]`), so a reader of the
+/// card, the report and the `personas` table can tell it from a measured one.
+pub const USER_WORDS: &str = "(your words) ";
 
 /// The card fields of one persona.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +28,10 @@ pub struct Card {
     pub motivations: Vec<String>,
     /// Frustrations.
     pub frustrations: Vec<String>,
+    /// Barriers: what stops them from buying.
+    pub barriers: Vec<String>,
+    /// Values: what they care about.
+    pub values: Vec<String>,
     /// Online behaviour: content, channels, devices.
     pub online: Vec<String>,
     /// Offline behaviour, where the CRM has it.
@@ -113,7 +123,7 @@ pub fn build(
             tr.distinctive && tr.feature == s.column && tr.key().eq_ignore_ascii_case(&s.level)
         });
         if holds {
-            section(&mut card, s.section).push(s.text.clone());
+            section(&mut card, s.section).push(format!("{USER_WORDS}{}", s.text));
         }
     }
     let online: Vec<String> = [
@@ -166,6 +176,8 @@ fn section(card: &mut Card, s: CardSection) -> &mut Vec<String> {
         CardSection::Goals => &mut card.goals,
         CardSection::Motivations => &mut card.motivations,
         CardSection::Frustrations => &mut card.frustrations,
+        CardSection::Barriers => &mut card.barriers,
+        CardSection::Values => &mut card.values,
         CardSection::Online => &mut card.online,
         CardSection::Offline => &mut card.offline,
         CardSection::Channel => &mut card.channel,
@@ -177,5 +189,62 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ProfileConfig;
+    use crate::features::CategoricalColumn;
+
+    #[test]
+    fn the_teams_own_statements_are_shown_as_their_words_only_with_evidence() {
+        let t = FeatureTable {
+            contact_ids: vec!["1".into(), "2".into()],
+            emails: vec![None; 2],
+            numeric: vec![],
+            categorical: vec![CategoricalColumn {
+                name: "job_seniority".into(),
+                values: vec!["executive".into(), "unknown".into()],
+                segments: true,
+            }],
+            multi_raw: vec![],
+        };
+        let cfg: ProfileConfig = toml::from_str(
+            r#"statements = [{ column = "job_seniority", level = "executive", section = "barriers", text = "Busy" }]"#,
+        )
+        .unwrap();
+        assert!(ProfileConfig::default().statements.is_empty());
+        let members = Members {
+            rows: &[0, 1],
+            labels: &[0, 1],
+            persona: 0,
+        };
+        let exec = Trait {
+            persona_id: "persona_1".into(),
+            feature: "job_seniority".into(),
+            level: Some("executive".into()),
+            persona_value: 1.0,
+            population_value: 0.5,
+            lift: Some(2.0),
+            std_diff: 1.0,
+            audience_share: None,
+            audience_source: None,
+            p_value: 0.0,
+            p_adjusted: 0.0,
+            significant: true,
+            distinctive: true,
+        };
+        let card = build(&t, members, &[&exec], &cfg.statements);
+        assert_eq!(card.barriers, ["(your words) Busy"]);
+        assert!(card.goals.is_empty() && card.values.is_empty());
+        let not_apart = Trait {
+            distinctive: false,
+            ..exec
+        };
+        assert!(build(&t, members, &[&not_apart], &cfg.statements)
+            .barriers
+            .is_empty());
     }
 }

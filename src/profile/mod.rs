@@ -1,12 +1,16 @@
 //! Profile: describes each persona by the traits that set it apart from the rest of its bucket
 //! ([`traits`]: rates and means, lift, significance with a correction), gives it a unique
-//! human name ([`naming`]), builds its card ([`card`]), marks negative personas by the
+//! human name ([`naming`]), builds its card ([`card`]) with the survey answers that set it
+//! apart ([`answers`]), marks negative personas by the
 //! config's rule, and flags what is too small or too unstable to trust. Across runs, a persona
 //! keeps its id and name while it is the same group ([`identity`], applied to a run by
-//! [`continuity`]), and [`trends`] says what changed since the previous run.
+//! [`continuity`]), and [`trends`] says what changed since the previous run. [`funnel`] tells
+//! where each persona drops off on the way to a purchase.
 
+pub mod answers;
 pub mod card;
 pub mod continuity;
+pub mod funnel;
 pub mod identity;
 pub mod naming;
 pub mod priority;
@@ -20,6 +24,7 @@ use crate::cluster::Bucket;
 use crate::config::{NegativeRule, ProfileConfig};
 use crate::features::FeatureTable;
 
+pub use answers::SurveyAnswers;
 pub use card::Card;
 pub use stats::wilson;
 pub use traits::Trait;
@@ -103,12 +108,14 @@ pub struct Profiled {
     pub primary: Vec<Option<usize>>,
 }
 
-/// Profile the personas of every bucket; persona ids and names are unique across buckets.
+/// Profile the personas of every bucket; persona ids and names are unique across buckets. The
+/// survey `answers` (by contact row of `t`; empty without surveys) fill the cards' "why".
 pub fn profile_buckets(
     t: &FeatureTable,
     buckets: &[Bucket],
     cfg: &ProfileConfig,
     audience: &Audience,
+    answers: &SurveyAnswers,
 ) -> Profiled {
     let mut out = Profiled {
         primary: vec![None; t.len()],
@@ -117,7 +124,7 @@ pub fn profile_buckets(
     let mut used = BTreeSet::new();
     for b in buckets {
         let offset = out.personas.len();
-        let (personas, traits) = profile(t, b, offset, cfg, audience, &mut used);
+        let (personas, traits) = profile(t, b, offset, cfg, (audience, answers), &mut used);
         for (&row, &l) in b.rows.iter().zip(&b.model.labels) {
             out.members.push((row, offset + l));
             out.primary[row].get_or_insert(offset + l);
@@ -135,7 +142,7 @@ fn profile(
     bucket: &Bucket,
     offset: usize,
     cfg: &ProfileConfig,
-    audience: &Audience,
+    (audience, answers): (&Audience, &SurveyAnswers),
     used: &mut BTreeSet<String>,
 ) -> (Vec<Persona>, Vec<Trait>) {
     let (rows, labels, k) = (&bucket.rows[..], &bucket.model.labels[..], bucket.model.k);
@@ -147,6 +154,7 @@ fn profile(
         .collect();
     let traits = traits::bucket_traits(t, rows, labels, &ids, cfg, audience);
     let negative_share = negative_shares(t, rows, labels, k, &cfg.negative);
+    let said = answers::bucket_statements(answers, rows, labels, k, cfg);
     let mut personas = Vec::with_capacity(k);
     for (p, &size) in sizes.iter().enumerate() {
         let mut mine: Vec<&Trait> = traits.iter().filter(|tr| tr.persona_id == ids[p]).collect();
@@ -170,7 +178,8 @@ fn profile(
             labels,
             persona: p,
         };
-        let card = card::build(t, members, &mine, &cfg.statements);
+        let mut card = card::build(t, members, &mine, &cfg.statements);
+        answers::fill(&mut card, &said[p]);
         let description = describe(
             &name,
             &bucket.name,
@@ -349,6 +358,9 @@ fn describe(
     if !card.frustrations.is_empty() {
         s.push_str(&format!(" Frustrations: {}.", card.frustrations.join("; ")));
     }
+    if !card.barriers.is_empty() {
+        s.push_str(&format!(" Barriers: {}.", card.barriers.join("; ")));
+    }
     if let Some(o) = card.online.first() {
         s.push_str(&format!(" Online: {o}."));
     }
@@ -385,7 +397,13 @@ mod tests {
             proposed_k: k,
             independence: Vec::new(),
         };
-        let out = profile_buckets(t, &[bucket], &ProfileConfig::default(), &Audience::new());
+        let out = profile_buckets(
+            t,
+            &[bucket],
+            &ProfileConfig::default(),
+            &Audience::new(),
+            &SurveyAnswers::default(),
+        );
         (out.personas, out.traits)
     }
 
@@ -428,6 +446,12 @@ mod tests {
         let (personas, traits) = run(&t, &labels, 2);
         assert_eq!(personas[0].name, "Executive Emma");
         assert_eq!(personas[1].name, "Frugal Fiona");
+        // No canned statements: executives once got "Decide on tools that move the business
+        // forward" without any evidence; without surveys or the team's own statements the
+        // card's "why" stays empty (and says so).
+        assert!(personas
+            .iter()
+            .all(|p| p.card.goals.is_empty() && p.card.barriers.is_empty()));
         assert!(personas.iter().all(Persona::publishable));
         let exec = traits
             .iter()

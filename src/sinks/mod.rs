@@ -1,8 +1,9 @@
 //! Sinks: the run's outputs. Persona tables as Parquet (`personas`, `persona_members`,
-//! `persona_traits`, `model_quality`) here, and the CRM import files in [`crm`], each written
-//! into the run's staging folder; the pipeline publishes them.
+//! `persona_traits`, `model_quality`) here, `persona_funnel` in [`funnel`], and the CRM import
+//! files in [`crm`], each written into the run's staging folder; the pipeline publishes them.
 
 pub mod crm;
+pub mod funnel;
 pub mod manifest;
 pub mod report;
 pub mod schema;
@@ -93,6 +94,8 @@ pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Resu
             card_column(personas, |c| c.audience.clone()),
             strings(personas.iter().map(|p| Some(p.priority.as_str()))),
             floats(personas.iter().map(|p| p.priority_score)),
+            card_column(personas, |c| c.barriers.clone()),
+            card_column(personas, |c| c.values.clone()),
         ],
     )
 }

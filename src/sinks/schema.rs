@@ -54,6 +54,8 @@ table! {
         VS_SOCIAL_AUDIENCE = "vs_social_audience": Utf8, "Card: against the social audience.";
         PRIORITY = "priority": Utf8, "Where to focus: `primary`, `secondary`, `other` or `not_ranked`.";
         PRIORITY_SCORE = "priority_score": Float64, "The score it was ranked by (`[profile.priority]`).";
+        BARRIERS = "barriers": Utf8, "Card: barriers (what stops them from buying).";
+        VALUES = "values": Utf8, "Card: values (what they care about).";
     }
 }
 
@@ -148,5 +150,26 @@ table! {
         RELATED_PERSONA_IDS = "related_persona_ids": Utf8, "Personas it split from or merged with.";
         LIFT_CHANGES = "lift_changes": Utf8, "Traits whose lift changed most.";
         CONTACTS_CHANGED_SHARE = "contacts_changed_share": Float64, "Share of contacts that changed persona.";
+    }
+}
+
+table! {
+    /// `persona_funnel`: every persona's purchase funnel against the rest of its bucket.
+    persona_funnel {
+        RUN_DATE = "run_date": Utf8, "The run's logical date.";
+        PERSONA_ID = "persona_id": Utf8, "Persona id.";
+        BUCKET = "bucket": Utf8, "Bucket.";
+        STEP = "step": Utf8, "`visit`, `product`, `cart`, `checkout`, `purchase`, then `repeat` (buyers who bought again).";
+        STEP_ORDER = "step_order": UInt32, "1 to 5 for the steps, 6 for `repeat`.";
+        CONTACTS = "contacts": UInt64, "The persona's contacts reaching the step (the step or a later one).";
+        BASE = "base": UInt64, "What the rate is out of: all its contacts (visit), the step before's, its buyers with a counted order (repeat).";
+        RATE = "rate": Float64, "contacts / base; null when the base is 0.";
+        RATE_CI_LOW = "rate_ci_low": Float64, "95 % Wilson interval of the rate, low end.";
+        RATE_CI_HIGH = "rate_ci_high": Float64, "95 % Wilson interval of the rate, high end.";
+        REST_CONTACTS = "rest_contacts": UInt64, "The same count in the rest of the bucket.";
+        REST_BASE = "rest_base": UInt64, "The same base in the rest of the bucket.";
+        REST_RATE = "rest_rate": Float64, "The rest's rate; null when its base is 0.";
+        P_VALUE = "p_value": Float64, "Two-proportion z test of the rate against the rest's.";
+        BIGGEST_DROP = "biggest_drop": Boolean, "The step where the persona converts least against the rest, significant at the profile alpha (at most one per persona).";
     }
 }

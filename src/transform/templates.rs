@@ -7,6 +7,9 @@
 //! - `{{ content_group_shares }}`: one aggregate per content group, each followed by a comma:
 //!   the group's share of the contact's events, as `share_<group>`;
 //! - `{{ content_group_columns }}`: the `share_<group>` columns, each followed by a comma;
+//! - `{{ funnel_product_paths }}`: a SQL condition over `page_path`, true on the product and
+//!   pricing pages of the purchase funnel (`[funnel] product_paths`, matched as content-group
+//!   paths are; `false` when none are listed);
 //! - `{{ own_field_joins }}`, `{{ own_fields }}`, `{{ own_feature_columns }}`: your own CRM
 //!   fields (see [`super::own`]);
 //! - `{{ job_seniority }}`, `{{ gender }}`: the job title's seniority and the gender, by the
@@ -29,8 +32,8 @@ use super::own::{self, OwnField};
 use super::rules;
 use super::survey;
 use crate::config::{
-    is_reserved_group, ContentGroup, GenderRule, PipelineConfig, SurveysConfig, TitleRule,
-    WebConfig,
+    glob_regex, is_reserved_group, ContentGroup, FunnelConfig, GenderRule, PipelineConfig,
+    SurveysConfig, TitleRule, WebConfig,
 };
 
 /// The model the most-read groups are counted in when none are declared.
@@ -51,6 +54,8 @@ pub struct Templates {
     genders: Vec<GenderRule>,
     /// The surveys' declared questions (`[surveys]`).
     surveys: SurveysConfig,
+    /// The funnel's product and pricing page patterns (`[funnel] product_paths`).
+    product_paths: Vec<String>,
 }
 
 impl Templates {
@@ -72,6 +77,7 @@ impl Templates {
             titles: Vec::new(),
             genders: Vec::new(),
             surveys: SurveysConfig::default(),
+            product_paths: FunnelConfig::default().product_paths,
         }
     }
 
@@ -83,6 +89,7 @@ impl Templates {
             titles: cfg.features.titles.clone(),
             genders: cfg.features.genders.clone(),
             surveys: cfg.surveys.clone(),
+            product_paths: cfg.funnel.product_paths.clone(),
             ..Templates::new(run_date, &cfg.web)
         }
     }
@@ -110,6 +117,10 @@ impl Templates {
             .replace(
                 "{{ own_feature_columns }}",
                 &own::features(&self.own, self.run_date),
+            )
+            .replace(
+                "{{ funnel_product_paths }}",
+                &path_condition(self.product_paths.iter().map(|p| glob_regex(p))),
             )
             .replace("{{ run_date }}", &date)
             .replace("{{run_date}}", &date);
@@ -147,15 +158,23 @@ impl Templates {
         }
         let mut s = String::from("case");
         for g in &self.declared {
-            let tests: Vec<String> = g
-                .regexes()
-                .iter()
-                .map(|re| format!("regexp_like(page_path, '{}')", re.replace('\'', "''")))
-                .collect();
-            s.push_str(&format!(" when {} then '{}'", tests.join(" or "), g.name));
+            let test = path_condition(g.regexes().into_iter());
+            s.push_str(&format!(" when {test} then '{}'", g.name));
         }
         s.push_str(" else 'other' end");
         s
+    }
+}
+
+/// A SQL condition over `page_path`: true when one of `regexes` matches it (`false` for none).
+fn path_condition(regexes: impl Iterator<Item = String>) -> String {
+    let tests: Vec<String> = regexes
+        .map(|re| format!("regexp_like(page_path, '{}')", re.replace('\'', "''")))
+        .collect();
+    if tests.is_empty() {
+        "false".into()
+    } else {
+        tests.join(" or ")
     }
 }
 

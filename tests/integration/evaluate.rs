@@ -174,25 +174,29 @@ fn the_sample_has_buyer_and_user_personas_and_one_negative() {
     let personas = crate::util::read_parquet(&part("personas"));
     let rows: usize = personas.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows, report.personas.len());
-    for column in [
-        "description",
-        "demographics",
-        "goals",
-        "motivations",
-        "frustrations",
-        "online_behaviour",
-        "offline_behaviour",
-        "preferred_channel",
-        "vs_social_audience",
-    ] {
-        let filled: usize = personas
+    let filled = |column: &str| -> usize {
+        personas
             .iter()
             .map(|b| {
                 let a = b.column_by_name(column).unwrap().as_string::<i32>();
                 a.iter().flatten().filter(|s| !s.is_empty()).count()
             })
-            .sum();
-        assert!(filled > 0, "no persona has {column}");
+            .sum()
+    };
+    for column in [
+        "description",
+        "demographics",
+        "online_behaviour",
+        "offline_behaviour",
+        "preferred_channel",
+        "vs_social_audience",
+    ] {
+        assert!(filled(column) > 0, "no persona has {column}");
+    }
+    // The sample has no surveys and no statements of the team's own: the "why" columns are
+    // there, empty, never filled with canned text.
+    for column in ["goals", "motivations", "frustrations", "barriers", "values"] {
+        assert_eq!(filled(column), 0, "{column} without evidence");
     }
     let quality = crate::util::read_parquet(&part("model_quality"));
     let mut tried = Vec::new();

@@ -2,6 +2,7 @@
 
 mod architecture;
 mod audience;
+mod buying;
 mod cloud_stores;
 mod content_groups;
 mod country_buckets;
@@ -9,6 +10,7 @@ mod crm_export;
 mod crm_sources;
 mod evaluate;
 mod export_headers;
+mod funnel;
 mod kmeans_reference;
 mod logs;
 mod more_sources;
@@ -23,5 +25,6 @@ mod schedule;
 mod several_sources;
 mod signals;
 mod stores;
+mod survey_cards;
 mod surveys;
 mod util;

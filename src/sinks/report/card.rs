@@ -1,6 +1,6 @@
 //! One persona's card in the HTML report: name, badge, priority, size and share with its
 //! interval, the "who" (demographics against the bucket), the "why" (goals, motivations,
-//! frustrations and barriers with the numbers behind them), online and offline behaviour,
+//! frustrations, barriers and values with the numbers behind them), online and offline behaviour,
 //! preferred channel, the social audience, what sets them apart, and its flags in plain words.
 //!
 //! Every trait drawn carries `data-trait="persona|feature|level"` with its values
@@ -10,6 +10,7 @@
 use std::fmt::Write;
 
 use crate::config::{content_group_of, CardSection};
+use crate::profile::card::USER_WORDS;
 use crate::profile::{priority, Persona, Trait};
 
 use super::avatar;
@@ -254,17 +255,20 @@ fn who(p: &Persona, mine: &[&Trait], colour: &str) -> String {
     )
 }
 
-/// Goals, motivations, frustrations and barriers, each with the trait that supports it.
+/// Goals, motivations, frustrations, barriers and values: survey answers with their numbers,
+/// and the team's own statements marked as their words, each with the trait that supports it.
 fn why(ctx: &ReportContext<'_>, p: &Persona, mine: &[&Trait]) -> String {
     let mut s = String::from("<div class=\"box why\"><h3>Why they buy</h3>");
     let sections = [
         ("Goals", CardSection::Goals, &p.card.goals),
         ("Motivations", CardSection::Motivations, &p.card.motivations),
         (
-            "Frustrations and barriers",
+            "Frustrations",
             CardSection::Frustrations,
             &p.card.frustrations,
         ),
+        ("Barriers", CardSection::Barriers, &p.card.barriers),
+        ("Values", CardSection::Values, &p.card.values),
     ];
     for (title, section, items) in sections {
         let _ = write!(s, "<h4>{title}</h4>");
@@ -273,12 +277,14 @@ fn why(ctx: &ReportContext<'_>, p: &Persona, mine: &[&Trait]) -> String {
             continue;
         }
         s.push_str("<ul>");
-        for text in items.iter() {
+        for item in items.iter() {
+            let yours = item.strip_prefix(USER_WORDS);
+            let text = yours.unwrap_or(item);
             let evidence = ctx
                 .profile
                 .statements
                 .iter()
-                .filter(|st| st.section == section && &st.text == text)
+                .filter(|st| yours.is_some() && st.section == section && st.text == text)
                 .find_map(|st| {
                     mine.iter().find(|t| {
                         t.distinctive
@@ -286,7 +292,12 @@ fn why(ctx: &ReportContext<'_>, p: &Persona, mine: &[&Trait]) -> String {
                             && t.key().eq_ignore_ascii_case(&st.level)
                     })
                 });
-            let _ = write!(s, "<li>{}", esc(text));
+            let mark = if yours.is_some() {
+                "<span class=\"yours\">Your words:</span> "
+            } else {
+                ""
+            };
+            let _ = write!(s, "<li>{mark}{}", esc(text));
             if let Some(t) = evidence {
                 let (attrs, name, reading) = trait_parts(t, &p.bucket);
                 let _ = write!(

@@ -19,6 +19,7 @@ use std::path::Path;
 use crate::cluster::Bucket;
 use crate::config::ProfileConfig;
 use crate::error::{Error, Result};
+use crate::profile::funnel::{FunnelStep, REPEAT};
 use crate::profile::trends::TrendRow;
 use crate::profile::{priority, Persona, Trait, INSUFFICIENT_SAMPLE, NEGATIVE, UNSTABLE};
 
@@ -54,14 +55,16 @@ pub struct ReportContext<'a> {
     pub map: &'a [BucketMap],
 }
 
-/// Render the report.
-pub fn render(ctx: &ReportContext<'_>) -> String {
+/// Render the report; each card tells its persona's rows of `funnel` (`persona_funnel`).
+pub fn render(ctx: &ReportContext<'_>, funnel: &[FunnelStep]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Personas: {} ({})\n", ctx.pipeline, ctx.run_date);
     let _ = writeln!(
         s,
-        "Framework: **{}**. Segmented on: {}. Every statement below comes from the data; \
-         traits are listed only when they are statistically significant and large.\n",
+        "Framework: **{}**. Segmented on: {}. Every statement below comes from the data \
+         (survey answers are quoted with their numbers) except those marked \"(your words)\", \
+         the team's own, shown where their trait sets the persona apart; traits are listed \
+         only when they are statistically significant and large.\n",
         ctx.framework.replace('_', " "),
         ctx.criteria.join(", ")
     );
@@ -81,13 +84,14 @@ pub fn render(ctx: &ReportContext<'_>) -> String {
             b.structure_text()
         );
         for p in ctx.personas.iter().filter(|p| p.bucket == b.name) {
-            card(&mut s, p);
+            let mine: Vec<&FunnelStep> = funnel.iter().filter(|f| f.persona_id == p.id).collect();
+            card(&mut s, p, &mine);
         }
     }
     s
 }
 
-fn card(s: &mut String, p: &Persona) {
+fn card(s: &mut String, p: &Persona, funnel: &[&FunnelStep]) {
     let _ = writeln!(
         s,
         "### {}{}\n",
@@ -132,6 +136,8 @@ fn card(s: &mut String, p: &Persona) {
         ("Goals", &c.goals),
         ("Motivations", &c.motivations),
         ("Frustrations", &c.frustrations),
+        ("Barriers", &c.barriers),
+        ("Values", &c.values),
         ("Online", &c.online),
         ("Offline", &c.offline),
         ("Preferred channel", &c.channel),
@@ -147,15 +153,57 @@ fn card(s: &mut String, p: &Persona) {
     if !p.top_traits.is_empty() {
         let _ = writeln!(s, "- **What sets them apart**: {}", p.top_traits.join("; "));
     }
+    if let Some(line) = funnel_line(funnel) {
+        let _ = writeln!(s, "{line}");
+    }
     s.push('\n');
 }
 
-/// Write the Markdown report to `path` and the HTML report ([`HTML_FILE`]) beside it.
-pub fn write(path: &Path, ctx: &ReportContext<'_>) -> Result<()> {
+/// The card's funnel line: each step's rate from the one before, where the persona drops off
+/// most against the rest (when significant) and how many of its buyers bought again; `None`
+/// when no step has contacts.
+fn funnel_line(steps: &[&FunnelStep]) -> Option<String> {
+    if steps.iter().all(|f| f.contacts == 0) {
+        return None;
+    }
+    let pct = |r: Option<f64>| r.map_or("–".to_string(), |r| format!("{:.0} %", r * 100.0));
+    let chain: Vec<String> = steps
+        .iter()
+        .filter(|f| f.step != REPEAT)
+        .map(|f| format!("{} {}", f.step, pct(f.rate)))
+        .collect();
+    let mut line = format!(
+        "- **Funnel** (each step's rate from the step before): {}",
+        chain.join(" → ")
+    );
+    if let Some(d) = steps.iter().find(|f| f.biggest_drop) {
+        let _ = write!(
+            line,
+            "; drops most at {} ({} vs {} in the rest)",
+            d.step,
+            pct(d.rate),
+            pct(d.rest_rate)
+        );
+    }
+    if let Some(r) = steps.iter().find(|f| f.step == REPEAT && f.base > 0) {
+        let _ = write!(
+            line,
+            "; {} of its {} buyers bought again (vs {} in the rest)",
+            pct(r.rate),
+            r.base,
+            pct(r.rest_rate)
+        );
+    }
+    Some(line)
+}
+
+/// Write the Markdown report to `path` and the HTML report ([`HTML_FILE`]) beside it; the
+/// Markdown cards tell each persona's rows of `funnel`.
+pub fn write(path: &Path, ctx: &ReportContext<'_>, funnel: &[FunnelStep]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    std::fs::write(path, render(ctx)).map_err(|e| Error::io(path, e))?;
+    std::fs::write(path, render(ctx, funnel)).map_err(|e| Error::io(path, e))?;
     let html_path = path.with_file_name(HTML_FILE);
     std::fs::write(&html_path, html::render(ctx)).map_err(|e| Error::io(&html_path, e))
 }
@@ -209,18 +257,32 @@ mod markdown_tests {
             proposed_k: 2,
             independence: Vec::new(),
         };
-        let text = render(&ReportContext {
-            pipeline: "sample",
-            run_date: "2026-11-20",
-            framework: "jobs_to_be_done",
-            criteria: &["revenue".to_string()],
-            buckets: &[bucket],
-            personas: &[persona],
-            traits: &[],
-            trends: &[],
-            profile: &ProfileConfig::default(),
-            map: &[],
-        });
+        let mut funnel: Vec<FunnelStep> = [
+            ("visit", 32, 40),
+            ("product", 16, 32),
+            ("cart", 4, 16),
+            ("checkout", 0, 4),
+            ("purchase", 0, 0),
+        ]
+        .into_iter()
+        .map(|(name, n, base)| step(name, n, base, Some(0.6)))
+        .collect();
+        funnel[3].biggest_drop = true;
+        let text = render(
+            &ReportContext {
+                pipeline: "sample",
+                run_date: "2026-11-20",
+                framework: "jobs_to_be_done",
+                criteria: &["revenue".to_string()],
+                buckets: &[bucket],
+                personas: &[persona],
+                traits: &[],
+                trends: &[],
+                profile: &ProfileConfig::default(),
+                map: &[],
+            },
+            &funnel,
+        );
         assert!(text.contains("## End-user personas"), "{text}");
         assert!(
             text.contains("### Lapsed Leo (negative: do not target)"),
@@ -234,6 +296,56 @@ mod markdown_tests {
             text.contains("- **Goals**: nothing the data supports"),
             "{text}"
         );
+        assert!(
+            text.contains("- **Barriers**: nothing the data supports\n- **Values**: nothing"),
+            "{text}"
+        );
         assert!(text.contains("stability 0.91"), "{text}");
+        assert!(
+            text.contains(
+                "- **Funnel** (each step's rate from the step before): visit 80 % → product \
+                 50 % → cart 25 % → checkout 0 % → purchase –; drops most at checkout (0 % vs \
+                 60 % in the rest)\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_card_without_funnel_contacts_has_no_funnel_line() {
+        let none = step("visit", 0, 40, None);
+        assert_eq!(funnel_line(&[&none]), None);
+        let mut repeat = step(REPEAT, 2, 8, Some(0.5));
+        repeat.rate = Some(0.25);
+        let visit = step("visit", 4, 40, Some(0.2));
+        let line = funnel_line(&[&visit, &repeat]).unwrap();
+        assert!(
+            line.ends_with("visit 10 %; 25 % of its 8 buyers bought again (vs 50 % in the rest)"),
+            "{line}"
+        );
+    }
+
+    /// A funnel row of `persona_1` with `contacts` of `base`, `rest_rate` in the rest.
+    fn step(
+        step: &'static str,
+        contacts: usize,
+        base: usize,
+        rest_rate: Option<f64>,
+    ) -> FunnelStep {
+        FunnelStep {
+            persona_id: "persona_1".into(),
+            bucket: "user".into(),
+            step,
+            step_order: 1,
+            contacts,
+            base,
+            rate: (base > 0).then(|| contacts as f64 / base as f64),
+            rate_ci: None,
+            rest_contacts: 0,
+            rest_base: 0,
+            rest_rate,
+            p_value: None,
+            biggest_drop: false,
+        }
     }
 }

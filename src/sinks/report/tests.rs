@@ -208,3 +208,41 @@ fn names_levels_and_statements_with_markup_characters_are_escaped() {
         assert!(!html.contains(raw), "{raw} is not escaped");
     }
 }
+
+#[test]
+fn the_teams_own_statements_are_marked_with_their_evidence_and_measured_ones_are_not() {
+    let mut p = persona("persona_1", "Hands-On Hugo", 120, 0.6);
+    p.card.goals = vec!["(your words) Ship an integration fast".into()];
+    p.card.barriers = vec![
+        "70 % chose 'Price' for 'What stops you?', vs 15 % of the rest; 90 respondents".into(),
+    ];
+    let profile: ProfileConfig = toml::from_str(
+        r#"statements = [{ column = "share_docs", level = "high", section = "goals", text = "Ship an integration fast" }]"#,
+    )
+    .unwrap();
+    let traits = vec![tr("persona_1", "share_docs", None, 0.61, 0.36)];
+    let html = html::render(&ReportContext {
+        pipeline: "sample",
+        run_date: "2026-11-20",
+        framework: "jobs_to_be_done",
+        criteria: &["revenue".to_string()],
+        buckets: &[bucket()],
+        personas: &[p],
+        traits: &traits,
+        trends: &[],
+        profile: &profile,
+        map: &[],
+    });
+    assert!(
+        html.contains(
+            "<li><span class=\"yours\">Your words:</span> Ship an integration fast \
+             <span class=\"evidence\" data-trait=\"persona_1|share_docs|\""
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<h4>Barriers</h4><ul><li>70 % chose &#39;Price&#39;"),
+        "{html}"
+    );
+    assert!(html.contains("<h4>Values</h4><p class=\"none\">Nothing the data supports.</p>"));
+}

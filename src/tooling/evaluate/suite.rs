@@ -21,7 +21,6 @@ use crate::error::{Error, Result};
 use crate::features::criteria_for_columns;
 use crate::pipeline::{self, RunOptions, RunReport};
 use crate::tooling::generate::design::{self, DesignInfo, DesignOptions};
-use crate::tooling::generate::pipeline_config;
 
 /// The k range every run of the suite tries (the same for every design: a user does not know
 /// how many personas their data holds).
@@ -32,7 +31,7 @@ pub const K_MAX: usize = 8;
 /// What to run the suite on.
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
-    /// Designs to run (empty: every design).
+    /// Designs to run (empty: every design run by `--design every`, all but `buying`).
     pub designs: Vec<String>,
     /// Contacts per design.
     pub contacts: usize,
@@ -132,10 +131,9 @@ pub async fn run_suite(opts: &SuiteOptions) -> Result<Vec<DesignResult>> {
     };
     let mut out = Vec::new();
     let mut result = Ok(());
-    for info in design::designs()
-        .iter()
-        .filter(|d| opts.designs.is_empty() || opts.designs.iter().any(|n| n == d.name))
-    {
+    for info in design::designs().iter().filter(|d| {
+        (opts.designs.is_empty() && d.in_every) || opts.designs.iter().any(|n| n == d.name)
+    }) {
         match run_design(&root.join(info.name), info, opts).await {
             Ok(r) => out.push(r),
             Err(e) => {
@@ -176,6 +174,7 @@ async fn run_design(
         criteria_for_columns(&signal_columns)
     };
     let suite_run = SuiteRun {
+        info,
         dir,
         sql: &sql,
         date,
@@ -219,6 +218,7 @@ async fn run_design(
 /// The pipeline runs of one design: its folder (with the data under `data/`), the SQL models
 /// and the run date.
 struct SuiteRun<'a> {
+    info: &'a DesignInfo,
     dir: &'a Path,
     sql: &'a Path,
     date: NaiveDate,
@@ -239,15 +239,17 @@ impl SuiteRun<'_> {
         Ok((report, crm))
     }
 
-    /// The config of run `name`: the generator's, with `criteria`, every column described, the
-    /// suite's k range and seed unless `--cluster` settings replace them, and those settings.
+    /// The config of run `name`: the generator's (with the design's own sources), with
+    /// `criteria`, every column described (the design's own too), the suite's k range and seed
+    /// unless `--cluster` settings replace them, and those settings.
     fn config(&self, name: &str, criteria: &str, buckets: bool) -> String {
         let extra = self.opts.cluster_settings.join("\n");
-        let mut text = pipeline_config(name, "data", name, self.sql);
+        let mut text = design::design_config(self.info, name, "data", name, self.sql);
         let describe: Vec<String> = FeaturesConfig::default()
             .describe
             .into_iter()
             .chain(FeaturesConfig::default().candidates)
+            .chain(self.info.describe.iter().map(|c| c.to_string()))
             .fold(Vec::new(), |mut v, c| {
                 if !v.contains(&c) {
                     v.push(c);

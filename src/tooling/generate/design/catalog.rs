@@ -59,13 +59,14 @@ pub(super) const ALL_COLUMNS: &[&str] = &[
 ];
 
 /// The designs, in the order of [`PLANS`].
-pub(super) static DESIGNS: [DesignInfo; 7] = [
+pub(super) static DESIGNS: [DesignInfo; 8] = [
     DesignInfo {
         name: "firmographic",
         description: "3 personas (50/30/20 %) told apart by industry, company size, seniority and revenue; 5 % noise",
         personas: 3,
         signal_columns: FIRMOGRAPHIC,
         roles_spread: false,
+        ..PLAIN
     },
     DesignInfo {
         name: "web",
@@ -73,6 +74,7 @@ pub(super) static DESIGNS: [DesignInfo; 7] = [
         personas: 4,
         signal_columns: WEB,
         roles_spread: false,
+        ..PLAIN
     },
     DesignInfo {
         name: "email",
@@ -80,6 +82,7 @@ pub(super) static DESIGNS: [DesignInfo; 7] = [
         personas: 3,
         signal_columns: EMAIL,
         roles_spread: false,
+        ..PLAIN
     },
     DesignInfo {
         name: "all",
@@ -87,6 +90,7 @@ pub(super) static DESIGNS: [DesignInfo; 7] = [
         personas: 5,
         signal_columns: ALL_COLUMNS,
         roles_spread: false,
+        ..PLAIN
     },
     DesignInfo {
         name: "many",
@@ -94,6 +98,7 @@ pub(super) static DESIGNS: [DesignInfo; 7] = [
         personas: 6,
         signal_columns: FIRMOGRAPHIC_COUNTRY_WEB,
         roles_spread: false,
+        ..PLAIN
     },
     DesignInfo {
         name: "roles",
@@ -101,6 +106,17 @@ pub(super) static DESIGNS: [DesignInfo; 7] = [
         personas: 4,
         signal_columns: FIRMOGRAPHIC_WEB,
         roles_spread: true,
+        ..PLAIN
+    },
+    DesignInfo {
+        name: "buying",
+        description: "3 buyer personas (35/35/30 %: repeat buyers, cart abandoners citing price, one-time buyers) told apart by firmographics, with a Shopify orders export, a Typeform survey and GA4 carts; 5 % noise",
+        personas: 3,
+        signal_columns: FIRMOGRAPHIC,
+        roles_spread: false,
+        persona_names: super::buying::PERSONAS,
+        describe: super::buying::DESCRIBE,
+        in_every: false,
     },
     DesignInfo {
         name: "null",
@@ -108,8 +124,22 @@ pub(super) static DESIGNS: [DesignInfo; 7] = [
         personas: 0,
         signal_columns: &[],
         roles_spread: false,
+        ..PLAIN
     },
 ];
+
+/// The fields every design but `buying` shares: personas labelled `p1`, `p2`, ..., nothing
+/// described beyond the defaults, run by `--design every`.
+const PLAIN: DesignInfo = DesignInfo {
+    name: "",
+    description: "",
+    personas: 0,
+    signal_columns: &[],
+    roles_spread: false,
+    persona_names: &[],
+    describe: &[],
+    in_every: true,
+};
 
 /// How a design plants its personas.
 pub(super) struct Plan {
@@ -129,7 +159,7 @@ pub(super) struct Plan {
 }
 
 /// Indexed like [`DESIGNS`].
-pub(super) static PLANS: [Plan; 7] = [
+pub(super) static PLANS: [Plan; 8] = [
     plan(&[0.50, 0.30, 0.20], 0.05, (12, 12), 1.0, 3.0),
     plan(&[0.40, 0.30, 0.20, 0.10], 0.05, (12, 12), 1.0, 3.5),
     plan(&[0.45, 0.35, 0.20], 0.05, (12, 12), 0.95, 2.5),
@@ -142,6 +172,7 @@ pub(super) static PLANS: [Plan; 7] = [
         1.4,
     ),
     plan(&[0.30, 0.30, 0.20, 0.20], 0.15, (12, 12), 0.0, 1.4),
+    plan(&[0.35, 0.35, 0.30], 0.05, (12, 12), 1.0, 3.0),
     plan(&[0.30, 0.25, 0.25, 0.20], 1.0, (15, 15), 0.0, 1.4),
 ];
 

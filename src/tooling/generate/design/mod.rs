@@ -11,12 +11,16 @@
 //! `noise`; then, and for every attribute outside the signal set, it comes from the population:
 //! one distribution per attribute with the personas' overall level and spread but a single
 //! mode, the same for everyone, so it carries no signal. The `null` design draws everything
-//! from the population of four hidden profiles.
+//! from the population of four hidden profiles. The `buying` design also plants buying
+//! behaviour and survey answers per persona ([`buying`]): a Shopify orders export, a Typeform
+//! responses export and GA4 e-commerce events added to the day files.
 //!
 //! Streams: the profiles come from their own seeded stream (so they do not depend on the
-//! number of contacts), then CRM, Mailchimp, the GA4 planner, each GA4 day and Meta have theirs.
+//! number of contacts), then CRM, Mailchimp, the GA4 planner, each GA4 day and Meta have theirs;
+//! `buying`'s orders, carts and survey have theirs too, drawn after everything else.
 
 mod audience;
+mod buying;
 mod catalog;
 mod contacts;
 mod draw;
@@ -91,6 +95,13 @@ pub struct DesignInfo {
     pub signal_columns: &'static [&'static str],
     /// Buying roles spread across personas: every persona half buyers, half users.
     pub roles_spread: bool,
+    /// Labels of the planted personas in `truth.csv` (empty: `p1`, `p2`, ...).
+    pub persona_names: &'static [&'static str],
+    /// Feature columns filled by the design's own sources (see [`design_config`]), to describe
+    /// on the persona cards besides the defaults.
+    pub describe: &'static [&'static str],
+    /// Whether the robustness suite runs it when no design is named (`--design every`).
+    pub in_every: bool,
 }
 
 /// Every design, in a fixed order.
@@ -103,9 +114,33 @@ pub fn info(name: &str) -> Option<&'static DesignInfo> {
     DESIGNS.iter().find(|d| d.name == name)
 }
 
-/// Persona label of persona index `p` in `truth.csv` (`none` for the null design).
-fn label(p: Option<usize>) -> String {
-    p.map_or_else(|| "none".to_string(), |p| format!("p{}", p + 1))
+/// Persona label of persona index `p` of design `info` in `truth.csv` (`none` for the null
+/// design).
+fn label(info: &DesignInfo, p: Option<usize>) -> String {
+    match p {
+        None => "none".to_string(),
+        Some(p) => info
+            .persona_names
+            .get(p)
+            .map_or_else(|| format!("p{}", p + 1), |n| n.to_string()),
+    }
+}
+
+/// A pipeline config (TOML) reading the exports [`generate_design`] writes for `info` into
+/// `data_dir`: [`super::pipeline_config`], plus the design's own sources and `[surveys]`
+/// questions (`buying`: the Shopify orders export and the Typeform responses).
+pub fn design_config(
+    info: &DesignInfo,
+    name: &str,
+    data_dir: &str,
+    output_dir: &str,
+    sql_dir: &Path,
+) -> String {
+    let mut text = super::pipeline_config(name, data_dir, output_dir, sql_dir);
+    if info.name == buying::NAME {
+        text.push_str(&buying::config(data_dir));
+    }
+    text
 }
 
 /// Writes the exports and `truth.csv` of design [`DesignOptions::design`] under `out_dir`, in
@@ -152,13 +187,19 @@ pub fn generate_design(out_dir: &Path, opts: &DesignOptions) -> Result<GenerateS
     let anon = (0.25 * total as f64 * opts.events_per_contact / 3.0).round() as usize;
     let mut planner = Planner::new(&model, opts.seed, day0, total + anon);
 
+    let info = &DESIGNS[index];
+    let shop = info.name == buying::NAME;
+    let mut buyers = Vec::with_capacity(if shop { total } else { 0 });
     let mut exports = Exports::open(&run, &mut mc_rng)?;
     for (i, &p) in personas.iter().enumerate() {
         let (seen, line) = (&mut exports.seen, &mut exports.line);
         let c = draw_contact(&model, &mut crm_rng, i as u64 + 1, p, day0, seen, line);
         let write = &mut |a: &mut Audience, rng: &mut XRng, m: &Member| a.write(&model, rng, p, m);
-        exports.contact(&c, &label(p), &mut mc_rng, 0.97, write)?;
+        exports.contact(&c, &label(info, p), &mut mc_rng, 0.97, write)?;
         planner.contact(c.persona, c.id, c.city);
+        if let (true, Some(persona)) = (shop, p) {
+            buyers.push(buying::Buyer::of(&c, persona));
+        }
     }
     // List-only members: on the list, not in the CRM, drawn from the population.
     let countries = &tables::COUNTRIES[..model.countries];
@@ -174,7 +215,11 @@ pub fn generate_design(out_dir: &Path, opts: &DesignOptions) -> Result<GenerateS
     let site = DesignSite {
         visitors: &planner.visitors,
     };
-    let summary = run.finish(csv, planner.days, &site, opts.seed, &STREAMS)?;
+    let mut summary = run.finish(csv, planner.days, &site, opts.seed, &STREAMS)?;
+    if shop {
+        // From streams of their own, after every other file: those stay as they were.
+        buying::write(&run, opts.seed, &buyers, &mut summary)?;
+    }
     let (events, ga4_bytes) = (summary.events, summary.ga4_bytes);
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(design = %opts.design, contacts = total, events, ga4_bytes, secs, out = %out_dir.display(), "generated design exports");

@@ -104,6 +104,7 @@ fn catalogue_is_consistent() {
             "all",
             "many",
             "roles",
+            "buying",
             "null"
         ]
     );

@@ -1,0 +1,227 @@
+//! The `buying` design through a whole run: 600 contacts generated with their Shopify orders,
+//! Typeform responses and GA4 carts, read with the config the design comes with. Both new
+//! sources must land without a reject, each contact's purchase features must show the buying
+//! behaviour planted for its persona in `truth.csv`, and the `survey_answers` mart must hold
+//! every respondent's four answers with the declared types and sections.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::SessionContext;
+use personas::config::{FeaturesConfig, Pipeline, SourceKind};
+use personas::tooling::generate::design::{self, generate_design, DesignOptions};
+use personas::transform::{self, Templates};
+
+use crate::util::{block_on, read_parquet, register_landed, run_date, sql_dir, Fixture};
+
+/// Contacts generated.
+const CONTACTS: usize = 600;
+
+/// The design's exports in a temp folder, with its config: criteria = its signal columns, its
+/// purchase columns described.
+fn buying_fixture() -> Fixture {
+    let info = design::info("buying").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = DesignOptions {
+        design: info.name.to_string(),
+        contacts: CONTACTS,
+        events_per_contact: 2.0,
+        ..Default::default()
+    };
+    generate_design(&dir.path().join("data"), &opts).unwrap();
+    let list = |v: Vec<String>| format!("{v:?}");
+    let describe: Vec<String> = FeaturesConfig::default()
+        .describe
+        .into_iter()
+        .chain(info.describe.iter().map(|c| c.to_string()))
+        .collect();
+    let criteria: Vec<String> = info.signal_columns.iter().map(|c| c.to_string()).collect();
+    let text = format!(
+        "{}\n[features]\ncriteria = {}\ndescribe = {}\n",
+        design::design_config(info, "test", "data", "out", &sql_dir()),
+        list(criteria),
+        list(describe)
+    );
+    let config = dir.path().join("pipeline.toml");
+    std::fs::write(&config, text).unwrap();
+    Fixture { dir, config }
+}
+
+/// Data rows of a generated CSV file (header left out).
+fn csv_rows(fx: &Fixture, rel: &str) -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(fx.path(rel)).unwrap();
+    r.records().map(|r| r.unwrap()).collect()
+}
+
+/// Columns of the run's `contact_features`, as text, by contact id.
+fn features(fx: &Fixture, columns: &[&str]) -> HashMap<String, Vec<Option<String>>> {
+    let path = fx.path("out/contact_features/run_date=2026-11-20/part-0.parquet");
+    let mut out = HashMap::new();
+    for b in read_parquet(&path) {
+        let text = |name: &str| cast(b.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
+        let ids = text("contact_id");
+        let values: Vec<_> = columns.iter().map(|c| text(c)).collect();
+        for i in 0..b.num_rows() {
+            let row = (values.iter())
+                .map(|v| v.as_string::<i32>())
+                .map(|v| v.is_valid(i).then(|| v.value(i).to_string()))
+                .collect();
+            out.insert(ids.as_string::<i32>().value(i).to_string(), row);
+        }
+    }
+    out
+}
+
+/// The survey models again over the run's landed tables (the marts are not published), as the
+/// surveys test builds them.
+async fn survey_marts(fx: &Fixture) -> SessionContext {
+    let pipeline = Pipeline::load(&fx.config).unwrap();
+    let ctx = SessionContext::new();
+    for kind in SourceKind::ALL {
+        let dir = fx.path(&format!(
+            "out/landing/{}/run_date=2026-11-20",
+            kind.raw_table()
+        ));
+        if pipeline.config.sources.iter().any(|s| s.kind == kind) && dir.exists() {
+            register_landed(&ctx, kind, &dir).await;
+        } else {
+            transform::register_empty_raw_table(&ctx, kind, &pipeline.config.sources).unwrap();
+        }
+    }
+    let all = transform::discover(&sql_dir()).unwrap();
+    let mut needed: HashSet<String> = HashSet::from(["survey_answers".to_string()]);
+    loop {
+        let more: Vec<String> = (all.iter().filter(|m| needed.contains(&m.name)))
+            .flat_map(|m| m.depends_on.iter().cloned())
+            .filter(|d| !needed.contains(d))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        needed.extend(more);
+    }
+    let models: Vec<_> = all
+        .into_iter()
+        .filter(|m| needed.contains(&m.name))
+        .collect();
+    let mut templates = Templates::for_pipeline(run_date(), &pipeline.config);
+    transform::run(&ctx, &models, &mut templates, &[])
+        .await
+        .unwrap();
+    ctx
+}
+
+/// Rows of a query as text cells.
+async fn query(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for b in ctx.sql(sql).await.unwrap().collect().await.unwrap() {
+        let columns: Vec<_> = (b.columns().iter())
+            .map(|c| cast(c, &DataType::Utf8).unwrap())
+            .collect();
+        for i in 0..b.num_rows() {
+            out.push(
+                (columns.iter().map(|c| c.as_string::<i32>()))
+                    .map(|c| if c.is_valid(i) { c.value(i) } else { "" }.to_string())
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn buying_design_lands_orders_and_survey_and_plants_buyer_types() {
+    let fx = buying_fixture();
+    let report = fx.run().unwrap();
+    assert_eq!(report.contacts, CONTACTS, "{}", report.summary());
+
+    // Both sources land every row, without a reject.
+    let orders = csv_rows(&fx, "data/shopify/orders_export_1.csv");
+    let responses = csv_rows(&fx, "data/typeform/responses.csv");
+    for (name, rows) in [("shop", orders.len()), ("survey", responses.len())] {
+        let s = report.sources.iter().find(|s| s.name == name).unwrap();
+        assert_eq!(
+            (s.counts.accepted, s.counts.rejected, s.rejects.len()),
+            (rows as u64, 0, 0),
+            "{name}: {:?}",
+            s.rejects.first()
+        );
+    }
+
+    // Purchase features as planted, per truth.csv persona.
+    let truth = fx.truth();
+    let all = features(&fx, &["buyer_type", "orders", "cart_abandoned"]);
+    let mut tally: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut per_persona: BTreeMap<String, usize> = BTreeMap::new();
+    let mut abandoning: BTreeMap<String, usize> = BTreeMap::new();
+    for (id, persona) in &truth {
+        let row = &all[id];
+        let buyer_type = row[0].clone().unwrap_or_default();
+        *tally.entry((persona.clone(), buyer_type)).or_default() += 1;
+        *per_persona.entry(persona.clone()).or_default() += 1;
+        let abandoned = row[2].as_deref() == Some("true");
+        *abandoning.entry(persona.clone()).or_default() += usize::from(abandoned);
+    }
+    let share = |persona: &str, types: &[&str]| {
+        let n: usize = (types.iter())
+            .map(|t| {
+                tally
+                    .get(&(persona.to_string(), t.to_string()))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .sum();
+        n as f64 / per_persona[persona] as f64
+    };
+    let abandon = |p: &str| abandoning[p] as f64 / per_persona[p] as f64;
+    assert!(share("repeat", &["repeat", "frequent"]) >= 0.9, "{tally:?}");
+    assert!(share("one_time", &["one_time"]) >= 0.9, "{tally:?}");
+    assert!(
+        share("abandoners", &["none", "one_time"]) >= 0.99,
+        "{tally:?}"
+    );
+    assert!(share("abandoners", &["none"]) >= 0.5, "{tally:?}");
+    assert!(abandon("abandoners") >= 0.9, "{abandoning:?}");
+    assert!(
+        abandon("repeat") < 0.2 && abandon("one_time") < 0.2,
+        "{abandoning:?}"
+    );
+
+    // Every respondent's four answers, typed and sectioned as declared.
+    block_on(async {
+        let ctx = survey_marts(&fx).await;
+        let per_question = query(
+            &ctx,
+            "select question, question_type, coalesce(section, ''), count(*), \
+             count(distinct contact_id) from survey_answers group by 1, 2, 3 order by 1",
+        )
+        .await;
+        let n = responses.len().to_string();
+        let got: Vec<Vec<&str>> = (per_question.iter())
+            .map(|r| r.iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                [
+                    "How important is sustainable packaging to you?",
+                    "scale",
+                    "values",
+                    &n,
+                    &n
+                ],
+                [
+                    "What is your main reason to buy from us?",
+                    "single",
+                    "motivations",
+                    &n,
+                    &n
+                ],
+                ["What stops you from buying?", "single", "barriers", &n, &n],
+                ["Which colour do you prefer?", "single", "values", &n, &n],
+            ]
+        );
+    });
+}
