@@ -166,7 +166,8 @@ pub struct GenerateArgs {
     #[arg(long = "add", value_name = "PERSONA=COUNT")]
     pub added: Vec<AddedContacts>,
     /// Write one of the robustness designs instead of the sample's personas (`firmographic`,
-    /// `web`, `email`, `all`, `many`, `roles`, `null`; see `personas evaluate --design`).
+    /// `web`, `email`, `all`, `many`, `roles`, `buying` (with orders, carts and a survey),
+    /// `null`; see `personas evaluate --design`).
     /// --overlap, --small-group and --add do not apply to designs.
     #[arg(long, conflicts_with_all = ["overlap", "small_group", "added"])]
     pub design: Option<String>,
@@ -187,7 +188,7 @@ pub struct EvaluateArgs {
     /// Size of an extra, small planted group (0 = none).
     #[arg(long, default_value_t = 0)]
     pub small_group: usize,
-    /// Run the robustness suite on these designs (repeatable, or `every`: every design; `all` is the design with signal in every column): for each, the
+    /// Run the robustness suite on these designs (repeatable, or `every`: every design but `buying`, which is run by name; `all` is the design with signal in every column): for each, the
     /// pipeline with the signal columns as criteria, with `criteria = "auto"`, with
     /// buyer/user buckets where roles are spread, and a plain k-means baseline.
     #[arg(long)]

@@ -225,3 +225,92 @@ fn buying_design_lands_orders_and_survey_and_plants_buyer_types() {
         );
     });
 }
+
+/// The found persona holding most of each planted persona's contacts.
+fn found_for(report: &personas::pipeline::RunReport, fx: &Fixture) -> BTreeMap<String, usize> {
+    let truth = fx.truth();
+    let mut counts: BTreeMap<(String, usize), usize> = BTreeMap::new();
+    for (row, id) in report.features.contact_ids.iter().enumerate() {
+        if let (Some(planted), Some(Some(found))) = (truth.get(id), report.primary.get(row)) {
+            *counts.entry((planted.clone(), *found)).or_default() += 1;
+        }
+    }
+    let mut best: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for ((planted, found), n) in counts {
+        let b = best.entry(planted).or_insert((found, 0));
+        if n > b.1 {
+            *b = (found, n);
+        }
+    }
+    best.into_iter().map(|(p, (f, _))| (p, f)).collect()
+}
+
+/// Issue 15's first "Done when": each planted persona's card quotes its planted answers with
+/// their numbers, its buying pattern is among its distinctive traits, and no card quotes the
+/// questions answered at random.
+#[test]
+fn buying_design_cards_quote_the_planted_answers_and_buying_patterns() {
+    let fx = buying_fixture();
+    let report = fx.run().unwrap();
+    let summary = report.summary();
+    let found = found_for(&report, &fx);
+    assert_eq!(found.len(), 3, "{found:?}");
+    let traits = fx.path("out/persona_traits/run_date=2026-11-20/part-0.parquet");
+    let (ids, features, distinctive) = (
+        crate::util::strings(&traits, "persona_id"),
+        crate::util::strings(&traits, "feature"),
+        crate::util::strings(&traits, "distinctive"),
+    );
+    let distinct = |persona: &str, feature: &str| {
+        (0..ids.len()).any(|i| {
+            ids[i].as_deref() == Some(persona)
+                && features[i].as_deref() == Some(feature)
+                && distinctive[i].as_deref() == Some("true")
+        })
+    };
+    let card_text = |i: usize| {
+        let c = &report.personas[i].card;
+        [
+            &c.goals,
+            &c.motivations,
+            &c.frustrations,
+            &c.barriers,
+            &c.values,
+        ]
+        .iter()
+        .flat_map(|v| v.iter())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+    };
+    let quotes = |i: usize, answer: &str| {
+        let text = card_text(i);
+        text.contains(&format!("chose '{answer}'")) && text.contains("respondents")
+    };
+    let abandoners = found["abandoners"];
+    assert!(
+        quotes(abandoners, "Price"),
+        "{}\n{summary}",
+        card_text(abandoners)
+    );
+    assert!(distinct(&report.personas[abandoners].id, "cart_abandoned"));
+    let repeat = found["repeat"];
+    assert!(quotes(repeat, "Quality"), "{}", card_text(repeat));
+    assert!(distinct(&report.personas[repeat].id, "buyer_type"));
+    let one_time = found["one_time"];
+    assert!(
+        quotes(one_time, "Delivery time") || quotes(one_time, "Trust"),
+        "{}",
+        card_text(one_time)
+    );
+    assert!(distinct(&report.personas[one_time].id, "buyer_type"));
+    // The colour and the scale question were answered at random: no card quotes them.
+    for i in 0..report.personas.len() {
+        let text = card_text(i);
+        assert!(
+            !text.contains("Which colour do you prefer?")
+                && !text.contains("How important is sustainable packaging to you?"),
+            "{text}"
+        );
+    }
+}
