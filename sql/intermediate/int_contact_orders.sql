@@ -1,7 +1,5 @@
--- Purchases per CRM contact, from int_orders. An order is matched to a contact by its contact
--- id when the order has one that is a CRM contact's, else by its email (trimmed, lower case,
--- as the CRM's). Orders that match nobody (a point-of-sale order without email, a buyer who is
--- not in the CRM) stay in int_orders only.
+-- Purchases per CRM contact, from the orders int_order_contacts matched to a contact (by contact
+-- id, else email); the orders that match nobody are listed in the orders_unmatched mart.
 -- What counts as an order: one neither fully refunded nor cancelled (is_counted); those are
 -- still in `orders_placed` and in `refund_share`.
 -- - orders: counted orders; first_order_at / last_order_at: the first and last of them;
@@ -16,29 +14,8 @@
 -- - categories_bought / products_bought: the categories and products of the counted orders,
 --   `;`-separated, alphabetical (multi-valued).
 -- Amounts are added as written: a shop selling in several currencies should convert first.
-with orders as (
-    select * from int_orders
-),
-
-contacts as (
-    select contact_id, email from int_crm_contacts
-),
-
-matched as (
-    select
-        coalesce(by_id.contact_id, by_email.contact_id) as contact_id,
-        o.order_id,
-        o.ordered_at,
-        o.amount,
-        o.refunded,
-        o.has_discount,
-        o.is_refunded,
-        o.is_counted,
-        o.categories,
-        o.products
-    from orders o
-    left join contacts by_id on by_id.contact_id = o.contact_id
-    left join contacts by_email on by_email.email = o.email
+with matched as (
+    select * from int_order_contacts
 ),
 
 per_contact as (

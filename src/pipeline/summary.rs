@@ -38,6 +38,11 @@ impl RunReport {
                 "  {n} of {all} survey respondents match no CRM contact by email (survey_respondents, matched = false)\n"
             ));
         }
+        if let (Some(all @ 1..), Some(n @ 1..)) = (rows("int_orders"), rows("orders_unmatched")) {
+            s.push_str(&format!(
+                "  {n} of {all} orders match no CRM contact by contact id or email (orders_unmatched)\n"
+            ));
+        }
         s.push_str(&format!(
             "\n{} contacts, {} personas\n",
             self.contacts,

@@ -270,6 +270,22 @@ fn orders_give_hand_computed_counts_aov_and_buyer_types_per_contact() {
         (till_report.counts.accepted, till_report.counts.rejected),
         (6, 0)
     );
+    // The point-of-sale order (#1011, no email) and the CSV order of an unknown contact (P-5)
+    // match nobody: counted, listed, and said in the summary, not dropped silently.
+    let rows = |name: &str| {
+        (report.models.iter())
+            .find(|m| m.name == name)
+            .and_then(|m| m.rows)
+    };
+    assert_eq!(rows("orders_unmatched"), Some(2));
+    let all_orders = rows("int_orders").unwrap();
+    assert!(
+        report.summary().contains(&format!(
+            "2 of {all_orders} orders match no CRM contact by contact id or email"
+        )),
+        "{}",
+        report.summary()
+    );
 
     let all = features(&fx);
     fn row<'a>(all: &'a Features, who: &'a (String, String)) -> Row<'a> {
