@@ -72,6 +72,19 @@ pub enum QuestionType {
 }
 
 impl QuestionType {
+    /// Every type.
+    pub const ALL: [QuestionType; 4] = [
+        QuestionType::Single,
+        QuestionType::Multi,
+        QuestionType::Scale,
+        QuestionType::Text,
+    ];
+
+    /// The type a name written by [`QuestionType::as_str`] names.
+    pub fn from_name(name: &str) -> Option<QuestionType> {
+        QuestionType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     /// The name the config and the SQL models write (`single`, `multi`, `scale`, `text`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -18,17 +18,6 @@ use crate::profile::answers::{Question, SurveyAnswers};
 /// The mart of survey answers, one row per answer (a choice of a `multi` each).
 pub const ANSWERS: &str = "survey_answers";
 
-/// The question type the mart writes, as a [`QuestionType`].
-fn kind(name: &str) -> Option<QuestionType> {
-    match name {
-        "single" => Some(QuestionType::Single),
-        "multi" => Some(QuestionType::Multi),
-        "scale" => Some(QuestionType::Scale),
-        "text" => Some(QuestionType::Text),
-        _ => None,
-    }
-}
-
 /// The mart's rows as (contact id, question, question type, answer).
 async fn rows(ctx: &SessionContext) -> Option<Vec<[String; 4]>> {
     let df = ctx.table(ANSWERS).await.ok()?;
@@ -97,7 +86,7 @@ pub(super) async fn load(
     for (q, _) in &declared {
         let text = q.question.trim();
         for [contact, _, question_type, answer] in rows.iter().filter(|r| r[1] == text) {
-            if let Some(k) = kind(question_type) {
+            if let Some(k) = QuestionType::from_name(question_type) {
                 kinds.insert(text, k);
             }
             if let Some(&row) = row_of.get(contact.as_str()) {

@@ -4,17 +4,16 @@
 //! behaviour planted for its persona in `truth.csv`, and the `survey_answers` mart must hold
 //! every respondent's four answers with the declared types and sections.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::prelude::SessionContext;
-use personas::config::{FeaturesConfig, Pipeline, SourceKind};
+use personas::config::FeaturesConfig;
 use personas::tooling::generate::design::{self, generate_design, DesignOptions};
-use personas::transform::{self, Templates};
 
-use crate::util::{block_on, read_parquet, register_landed, run_date, sql_dir, Fixture};
+use crate::util::marts::{query_rows, rebuild_marts};
+use crate::util::{block_on, read_parquet, sql_dir, Fixture};
 
 /// Contacts generated.
 const CONTACTS: usize = 600;
@@ -69,63 +68,6 @@ fn features(fx: &Fixture, columns: &[&str]) -> HashMap<String, Vec<Option<String
                 .map(|v| v.is_valid(i).then(|| v.value(i).to_string()))
                 .collect();
             out.insert(ids.as_string::<i32>().value(i).to_string(), row);
-        }
-    }
-    out
-}
-
-/// The survey models again over the run's landed tables (the marts are not published), as the
-/// surveys test builds them.
-async fn survey_marts(fx: &Fixture) -> SessionContext {
-    let pipeline = Pipeline::load(&fx.config).unwrap();
-    let ctx = SessionContext::new();
-    for kind in SourceKind::ALL {
-        let dir = fx.path(&format!(
-            "out/landing/{}/run_date=2026-11-20",
-            kind.raw_table()
-        ));
-        if pipeline.config.sources.iter().any(|s| s.kind == kind) && dir.exists() {
-            register_landed(&ctx, kind, &dir).await;
-        } else {
-            transform::register_empty_raw_table(&ctx, kind, &pipeline.config.sources).unwrap();
-        }
-    }
-    let all = transform::discover(&sql_dir()).unwrap();
-    let mut needed: HashSet<String> = HashSet::from(["survey_answers".to_string()]);
-    loop {
-        let more: Vec<String> = (all.iter().filter(|m| needed.contains(&m.name)))
-            .flat_map(|m| m.depends_on.iter().cloned())
-            .filter(|d| !needed.contains(d))
-            .collect();
-        if more.is_empty() {
-            break;
-        }
-        needed.extend(more);
-    }
-    let models: Vec<_> = all
-        .into_iter()
-        .filter(|m| needed.contains(&m.name))
-        .collect();
-    let mut templates = Templates::for_pipeline(run_date(), &pipeline.config);
-    transform::run(&ctx, &models, &mut templates, &[])
-        .await
-        .unwrap();
-    ctx
-}
-
-/// Rows of a query as text cells.
-async fn query(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for b in ctx.sql(sql).await.unwrap().collect().await.unwrap() {
-        let columns: Vec<_> = (b.columns().iter())
-            .map(|c| cast(c, &DataType::Utf8).unwrap())
-            .collect();
-        for i in 0..b.num_rows() {
-            out.push(
-                (columns.iter().map(|c| c.as_string::<i32>()))
-                    .map(|c| if c.is_valid(i) { c.value(i) } else { "" }.to_string())
-                    .collect(),
-            );
         }
     }
     out
@@ -191,8 +133,8 @@ fn buying_design_lands_orders_and_survey_and_plants_buyer_types() {
 
     // Every respondent's four answers, typed and sectioned as declared.
     block_on(async {
-        let ctx = survey_marts(&fx).await;
-        let per_question = query(
+        let ctx = rebuild_marts(&fx, &["survey_answers"]).await;
+        let per_question = query_rows(
             &ctx,
             "select question, question_type, coalesce(section, ''), count(*), \
              count(distinct contact_id) from survey_answers group by 1, 2, 3 order by 1",

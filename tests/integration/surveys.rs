@@ -9,14 +9,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
-use datafusion::prelude::SessionContext;
-use personas::config::{Pipeline, SourceKind};
-use personas::transform::{self, Templates};
-
-use crate::util::{block_on, register_landed, run_date, sql_dir, Fixture};
+use crate::util::marts::{query_rows, rebuild_marts};
+use crate::util::{block_on, Fixture};
 
 const ROLE: &str = "What is your role?";
 const CHANNELS: &str = "Which channels do you use?";
@@ -310,77 +304,6 @@ fn expected_rows() -> BTreeMap<&'static str, usize> {
     rows
 }
 
-/// The run's models again over its landed tables (the marts are not published), as the run
-/// builds them: the survey models and what they read.
-async fn survey_marts(fx: &Fixture) -> SessionContext {
-    let pipeline = Pipeline::load(&fx.config).unwrap();
-    let ctx = SessionContext::new();
-    for kind in SourceKind::ALL {
-        let dir = fx.path(&format!(
-            "out/landing/{}/run_date=2026-11-20",
-            kind.raw_table()
-        ));
-        if pipeline.config.sources.iter().any(|s| s.kind == kind) && dir.exists() {
-            register_landed(&ctx, kind, &dir).await;
-        } else {
-            transform::register_empty_raw_table(&ctx, kind, &pipeline.config.sources).unwrap();
-        }
-    }
-    let all = transform::discover(&sql_dir()).unwrap();
-    let mut needed: HashSet<String> = ["survey_answers", "survey_respondents"]
-        .map(String::from)
-        .into();
-    loop {
-        let more: Vec<String> = all
-            .iter()
-            .filter(|m| needed.contains(&m.name))
-            .flat_map(|m| m.depends_on.iter().cloned())
-            .filter(|d| !needed.contains(d))
-            .collect();
-        if more.is_empty() {
-            break;
-        }
-        needed.extend(more);
-    }
-    let models: Vec<_> = all
-        .into_iter()
-        .filter(|m| needed.contains(&m.name))
-        .collect();
-    let mut templates = Templates::for_pipeline(run_date(), &pipeline.config);
-    transform::run(&ctx, &models, &mut templates, &[])
-        .await
-        .unwrap();
-    ctx
-}
-
-/// Rows of a query as text cells.
-async fn rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for b in ctx.sql(sql).await.unwrap().collect().await.unwrap() {
-        let columns: Vec<_> = b
-            .columns()
-            .iter()
-            .map(|c| cast(c, &DataType::Utf8).unwrap())
-            .collect();
-        for i in 0..b.num_rows() {
-            out.push(
-                columns
-                    .iter()
-                    .map(|c| {
-                        let c = c.as_string::<i32>();
-                        if c.is_valid(i) {
-                            c.value(i).to_string()
-                        } else {
-                            String::new()
-                        }
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
-}
-
 #[test]
 fn typeform_and_google_forms_exports_become_answers_of_contacts_and_unmatched_ones_are_counted() {
     let fx = Fixture::sample(300, 2.0);
@@ -425,8 +348,8 @@ fn typeform_and_google_forms_exports_become_answers_of_contacts_and_unmatched_on
     assert_eq!(recorded, Some(5));
 
     block_on(async {
-        let ctx = survey_marts(&fx).await;
-        let per_question = rows(
+        let ctx = rebuild_marts(&fx, &["survey_answers", "survey_respondents"]).await;
+        let per_question = query_rows(
             &ctx,
             "select question, count(*) from survey_answers group by question order by question",
         )
@@ -441,7 +364,7 @@ fn typeform_and_google_forms_exports_become_answers_of_contacts_and_unmatched_on
             .collect();
         assert_eq!(got, want);
         // Types and sections: declared, or detected from the answers.
-        let types = rows(&ctx, "select distinct question, question_type, coalesce(section, '') from survey_answers order by question").await;
+        let types = query_rows(&ctx, "select distinct question, question_type, coalesce(section, '') from survey_answers order by question").await;
         assert_eq!(
             types,
             [
@@ -454,7 +377,7 @@ fn typeform_and_google_forms_exports_become_answers_of_contacts_and_unmatched_on
         // A multiple selection is one row per choice, in order; respondent 0 picked three and
         // wrote one in.
         let first = emails[0].to_lowercase();
-        let picks = rows(&ctx, &format!(
+        let picks = query_rows(&ctx, &format!(
             "select a.answer, a.answer_index from survey_answers a join survey_respondents r \
              on r.contact_id = a.contact_id where r.email = '{first}' and a.question = '{CHANNELS}' \
              order by a.answer_index"
@@ -470,7 +393,7 @@ fn typeform_and_google_forms_exports_become_answers_of_contacts_and_unmatched_on
         );
         // Respondent 25's latest response changed the role; its channels stayed.
         let e25 = emails[25].to_lowercase();
-        let latest = rows(
+        let latest = query_rows(
             &ctx,
             &format!(
                 "select a.question, a.answer from survey_answers a join survey_respondents r \
@@ -481,7 +404,7 @@ fn typeform_and_google_forms_exports_become_answers_of_contacts_and_unmatched_on
         .await;
         assert_eq!(latest, [[RECOMMEND, "4"], [ROLE, "Owner"]]);
         // Every respondent is in survey_respondents, the five others unmatched.
-        let unmatched = rows(
+        let unmatched = query_rows(
             &ctx,
             "select email from survey_respondents where not matched order by email",
         )

@@ -2,6 +2,7 @@
 //! readers for the outputs, and fetches from a store into a fresh folder.
 
 pub mod hubspot;
+pub mod marts;
 pub mod servers;
 
 use std::collections::HashMap;
