@@ -9,14 +9,16 @@ use chrono::{NaiveDate, NaiveDateTime};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use personas::config::{Pipeline, SourceKind};
+use personas::landing::Counts;
 use personas::output::parquet::write_parquet;
 use personas::sources::csv::checks::salesforce_id_18;
 use personas::sources::csv::salesforce::SALESFORCE_CONTACTS;
+use personas::sources::SourceReport;
 use personas::Error;
 
 use crate::util::{
-    block_on, crm_counts, csv_column, file_names, missing_column, read_parquet, register_landed,
-    rewrite_user_ids, run_models, strings, Fixture,
+    block_on, crm_counts, csv_column, file_names, missing_column, read_parquet, rewrite_user_ids,
+    run_date, sql_dir, strings, Fixture,
 };
 
 /// The generator's HubSpot export: a cell by column name, for each row.
@@ -452,25 +454,45 @@ fn config_accepts_salesforce_alone_and_checks_csv_options() {
     assert!(err.contains("salesforce_contacts"), "{err}");
 }
 
-/// Every CRM staging model has the columns of stg_hubspot__contacts, in the same order and of
-/// the same types, when the raw tables are landed Parquet as in a run.
+/// Every model int_crm_contacts unions by position (the CRM staging models, and Salesforce
+/// contacts joined to their accounts and roles) has the columns of stg_hubspot__contacts, in
+/// the same order and of the same types, when every raw table is landed Parquet registered as a
+/// run registers it; without Account and OpportunityContactRole rows the join still runs.
 #[test]
 fn every_crm_staging_model_has_the_hubspot_columns() {
     let dir = tempfile::tempdir().unwrap();
+    let reports: Vec<SourceReport> = SourceKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let landed_dir = dir.path().join(kind.raw_table());
+            let schema = personas::sources::empty_raw_schema(kind);
+            write_parquet(&landed_dir.join("part-0.parquet"), schema, &[]).unwrap();
+            SourceReport {
+                name: kind.to_string(),
+                kind,
+                files: vec![],
+                counts: Counts::default(),
+                rejects: vec![],
+                landed_dir,
+            }
+        })
+        .collect();
     block_on(async {
         let ctx = SessionContext::new();
-        for kind in SourceKind::ALL {
-            let schema = personas::sources::empty_raw_schema(kind);
-            let landed = dir.path().join(kind.raw_table());
-            write_parquet(&landed.join("part-0.parquet"), schema, &[]).unwrap();
-            register_landed(&ctx, kind, &landed).await;
-        }
-        run_models(&ctx).await;
-        let columns = |model: &str| {
+        personas::transform::register_raw_tables(&ctx, &reports, &[])
+            .await
+            .unwrap();
+        // Intermediate models are dropped once read, unless kept.
+        let models = personas::transform::discover(&sql_dir()).unwrap();
+        let mut templates = personas::transform::Templates::new(run_date(), &Default::default());
+        let keep = ["int_salesforce__contacts", "int_crm_contacts"];
+        personas::transform::run(&ctx, &models, &mut templates, &keep)
+            .await
+            .unwrap();
+        let columns = |model: &'static str| {
             let ctx = ctx.clone();
-            let model = model.to_string();
             async move {
-                let df = ctx.table(model.as_str()).await.unwrap();
+                let df = ctx.table(model).await.unwrap();
                 df.schema()
                     .fields()
                     .iter()
@@ -484,8 +506,12 @@ fn every_crm_staging_model_has_the_hubspot_columns() {
             matches!(hubspot[0].1, DataType::Utf8 | DataType::Utf8View),
             "{hubspot:?}"
         );
-        assert_eq!(columns("stg_salesforce__contacts").await, hubspot);
         assert_eq!(columns("stg_csv__contacts").await, hubspot);
+        assert_eq!(columns("int_salesforce__contacts").await, hubspot);
+        assert_eq!(columns("stg_salesforce__leads").await, hubspot);
+        assert_eq!(columns("stg_salesforce__contacts").await, hubspot);
+        let rows = ctx.table("int_crm_contacts").await.unwrap().count().await;
+        assert_eq!(rows.unwrap(), 0);
     });
 }
 

@@ -9,17 +9,9 @@ use std::path::Path;
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::prelude::SessionContext;
-use personas::config::SourceKind;
-use personas::landing::Counts;
-use personas::output::parquet::write_parquet;
 use personas::sources::csv::checks::salesforce_id_18;
-use personas::sources::SourceReport;
 
-use crate::util::{
-    block_on, csv_column, feature_column, read_parquet, rewrite_user_ids, run_date, sql_dir,
-    Fixture,
-};
+use crate::util::{csv_column, feature_column, read_parquet, rewrite_user_ids, Fixture};
 
 /// The 18-character id of a contact, from its HubSpot record id.
 fn contact_id(record_id: &str) -> String {
@@ -400,59 +392,4 @@ fn salesforce_contacts_get_their_account_and_buying_roles_and_leads_are_contacts
     let revenue = feature_column(fx.dir.path(), "revenue");
     let revenue: f64 = revenue[&lead].as_deref().unwrap().parse().unwrap();
     assert_eq!(revenue, 0.0);
-}
-
-/// The models int_crm_contacts unions by position have the columns of stg_hubspot__contacts,
-/// in the same order and of the same types, when every raw table is landed Parquet registered
-/// as a run registers it; without Account and OpportunityContactRole rows the join still runs.
-#[test]
-fn salesforce_models_have_the_hubspot_columns() {
-    let dir = tempfile::tempdir().unwrap();
-    let reports: Vec<SourceReport> = SourceKind::ALL
-        .into_iter()
-        .map(|kind| {
-            let landed_dir = dir.path().join(kind.raw_table());
-            let schema = personas::sources::empty_raw_schema(kind);
-            write_parquet(&landed_dir.join("part-0.parquet"), schema, &[]).unwrap();
-            SourceReport {
-                name: kind.to_string(),
-                kind,
-                files: vec![],
-                counts: Counts::default(),
-                rejects: vec![],
-                landed_dir,
-            }
-        })
-        .collect();
-    block_on(async {
-        let ctx = SessionContext::new();
-        personas::transform::register_raw_tables(&ctx, &reports, &[])
-            .await
-            .unwrap();
-        // Intermediate models are dropped once read, unless kept.
-        let models = personas::transform::discover(&sql_dir()).unwrap();
-        let mut templates = personas::transform::Templates::new(run_date(), &Default::default());
-        let keep = ["int_salesforce__contacts", "int_crm_contacts"];
-        personas::transform::run(&ctx, &models, &mut templates, &keep)
-            .await
-            .unwrap();
-        let columns = |model: &'static str| {
-            let ctx = ctx.clone();
-            async move {
-                let df = ctx.table(model).await.unwrap();
-                df.schema()
-                    .fields()
-                    .iter()
-                    .map(|f| (f.name().clone(), f.data_type().clone()))
-                    .collect::<Vec<_>>()
-            }
-        };
-        let hubspot = columns("stg_hubspot__contacts").await;
-        assert_eq!(hubspot[0].0, "contact_id");
-        assert_eq!(columns("int_salesforce__contacts").await, hubspot);
-        assert_eq!(columns("stg_salesforce__leads").await, hubspot);
-        assert_eq!(columns("stg_salesforce__contacts").await, hubspot);
-        let rows = ctx.table("int_crm_contacts").await.unwrap().count().await;
-        assert_eq!(rows.unwrap(), 0);
-    });
 }
