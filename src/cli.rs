@@ -211,9 +211,13 @@ pub struct EvaluateArgs {
 /// Arguments of `personas bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Number of contacts.
-    #[arg(long, default_value_t = 100_000)]
-    pub contacts: usize,
+    /// Numbers of contacts, comma-separated (`100000,250000,500000,1000000`): several are
+    /// benchmarked one after the other, each in a process of its own, and compared.
+    #[arg(long, value_delimiter = ',', default_value = "100000")]
+    pub contacts: Vec<usize>,
+    /// Mean web events per contact, comma-separated (`10,40`), each benchmarked at every size.
+    #[arg(long, value_delimiter = ',', default_value = "10")]
+    pub events_per_contact: Vec<f64>,
     /// Folder for the generated data and outputs (reused when the data is already there).
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -343,6 +347,7 @@ impl From<BenchArgs> for BenchOptions {
     fn from(args: BenchArgs) -> BenchOptions {
         BenchOptions {
             contacts: args.contacts,
+            events_per_contact: args.events_per_contact,
             dir: args.dir,
             sql_dir: args.sql_dir,
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, Int64Builder, RecordBatch, StringArray,
-    StringBuilder, TimestampMicrosecondBuilder,
+    StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
@@ -122,6 +122,74 @@ pub fn bool_column(values: impl Iterator<Item = bool>) -> ArrayRef {
     Arc::new(BooleanArray::from(values.collect::<Vec<bool>>()))
 }
 
+/// One column of a landed table built from rows read whole (GA4 reports, Meta insights, LinkedIn
+/// follower statistics, survey answers): its name, its type (and whether it may be null) and
+/// how a row fills it. A reader's table of them gives both its schema ([`rows_schema`]) and its
+/// columns ([`row_arrays`]).
+pub enum RowColumn<R> {
+    /// Text, never null.
+    Text(&'static str, fn(&R) -> &str),
+    /// Text or null.
+    NullableText(&'static str, fn(&R) -> Option<&str>),
+    /// A whole number, never null.
+    Int(&'static str, fn(&R) -> i64),
+    /// A number or null.
+    NullableFloat(&'static str, fn(&R) -> Option<f64>),
+    /// A boolean, never null.
+    Bool(&'static str, fn(&R) -> bool),
+    /// A time in UTC (microseconds), or null.
+    NullableTime(
+        &'static str,
+        fn(&R) -> Option<chrono::DateTime<chrono::Utc>>,
+    ),
+}
+
+impl<R> RowColumn<R> {
+    /// The column's field in the landed schema.
+    pub fn field(&self) -> Field {
+        let (name, data_type, nullable) = match self {
+            RowColumn::Text(name, _) => (name, DataType::Utf8, false),
+            RowColumn::NullableText(name, _) => (name, DataType::Utf8, true),
+            RowColumn::Int(name, _) => (name, DataType::Int64, false),
+            RowColumn::NullableFloat(name, _) => (name, DataType::Float64, true),
+            RowColumn::Bool(name, _) => (name, DataType::Boolean, false),
+            RowColumn::NullableTime(name, _) => (
+                name,
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+        };
+        Field::new(*name, data_type, nullable)
+    }
+
+    /// The column of `rows`.
+    pub fn array(&self, rows: &[R]) -> ArrayRef {
+        match self {
+            RowColumn::Text(_, f) => text_column(rows.iter().map(f)),
+            RowColumn::NullableText(_, f) => nullable_text_column(rows.iter().map(f)),
+            RowColumn::Int(_, f) => int_column(rows.iter().map(f)),
+            RowColumn::NullableFloat(_, f) => nullable_float_column(rows.iter().map(f)),
+            RowColumn::Bool(_, f) => bool_column(rows.iter().map(f)),
+            RowColumn::NullableTime(_, f) => Arc::new(
+                rows.iter()
+                    .map(|r| f(r).map(|t| t.timestamp_micros()))
+                    .collect::<TimestampMicrosecondArray>()
+                    .with_timezone("UTC"),
+            ),
+        }
+    }
+}
+
+/// The schema of a landed table of rows read whole: `columns`, then the lineage columns.
+pub fn rows_schema<R>(columns: &[RowColumn<R>]) -> SchemaRef {
+    landed_schema(columns.iter().map(RowColumn::field).collect())
+}
+
+/// The `columns` of `rows`, in order (the lineage columns not included).
+pub fn row_arrays<R>(columns: &[RowColumn<R>], rows: &[R]) -> Vec<ArrayRef> {
+    columns.iter().map(|c| c.array(rows)).collect()
+}
+
 /// Row counts of one source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -134,6 +202,12 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// `(read, accepted, rejected)`, for tests to compare in one go.
+    #[cfg(test)]
+    pub(crate) fn as_tuple(&self) -> (u64, u64, u64) {
+        (self.read, self.accepted, self.rejected)
+    }
+
     /// Add another file's counts.
     pub fn add(&mut self, other: Counts) {
         self.read += other.read;

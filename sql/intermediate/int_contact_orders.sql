@@ -37,30 +37,27 @@ per_contact as (
     group by contact_id
 ),
 
--- distinct values of a contact's counted orders (two steps: distinct, then joined)
-categories as (
-    select contact_id, string_agg(category, ';' order by category) as categories_bought
+-- the distinct categories and products of each contact's counted orders (two steps: distinct,
+-- then joined)
+bought_items as (
+    select distinct contact_id, kind, trim(item) as item
     from (
-        select distinct contact_id, trim(category) as category
-        from (
-            select contact_id, unnest(string_to_array(categories, ';')) as category
-            from matched
-            where contact_id is not null and is_counted and categories is not null
-        )
+        select contact_id, 'category' as kind, unnest(string_to_array(categories, ';')) as item
+        from matched
+        where contact_id is not null and is_counted and categories is not null
+        union all
+        select contact_id, 'product' as kind, unnest(string_to_array(products, ';')) as item
+        from matched
+        where contact_id is not null and is_counted and products is not null
     )
-    group by contact_id
 ),
 
-products as (
-    select contact_id, string_agg(product, ';' order by product) as products_bought
-    from (
-        select distinct contact_id, trim(product) as product
-        from (
-            select contact_id, unnest(string_to_array(products, ';')) as product
-            from matched
-            where contact_id is not null and is_counted and products is not null
-        )
-    )
+bought as (
+    select
+        contact_id,
+        string_agg(item, ';' order by item) filter (where kind = 'category') as categories_bought,
+        string_agg(item, ';' order by item) filter (where kind = 'product') as products_bought
+    from bought_items
     group by contact_id
 ),
 
@@ -94,11 +91,10 @@ final as (
         p.refund_share,
 
         -- what was bought
-        c.categories_bought,
-        x.products_bought
+        b.categories_bought,
+        b.products_bought
     from per_contact p
-    left join categories c on c.contact_id = p.contact_id
-    left join products x on x.contact_id = p.contact_id
+    left join bought b on b.contact_id = p.contact_id
 )
 
 select * from final

@@ -14,6 +14,20 @@ with contacts as (
     select * from stg_csv__contacts
 ),
 
+-- the merge is decided on the few columns it needs (sorting whole rows twice held every
+-- contact three times over); a row is identified by its lineage
+keys as (
+    select
+        contact_id,
+        email,
+        last_activity_at,
+        crm_system,
+        _source,
+        _source_file,
+        _source_line
+    from contacts
+),
+
 by_id as (
     select
         *,
@@ -21,7 +35,7 @@ by_id as (
             partition by contact_id
             order by last_activity_at desc nulls last, _source_file desc, _source_line desc
         ) as id_rank
-    from contacts
+    from keys
 ),
 
 by_email as (
@@ -40,10 +54,19 @@ by_email as (
     where id_rank = 1
 ),
 
-final as (
-    select * exclude (id_rank, email_rank)
+winners as (
+    select _source, _source_file, _source_line
     from by_email
     where email_rank = 1
+),
+
+final as (
+    select contacts.*
+    from contacts
+    inner join winners
+        on contacts._source = winners._source
+        and contacts._source_file = winners._source_file
+        and contacts._source_line = winners._source_line
 )
 
 select * from final

@@ -25,12 +25,8 @@ renamed as (
         nullif(trim(product), '') as product,
         nullif(trim(category), '') as category,
 
-        -- lineage
-        _source_file,
-        _source_line,
-        _loaded_at,
-        -- the `[[sources]]` entry the row was read from
-        _source
+        -- lineage (`_source`: the `[[sources]]` entry the row was read from)
+        _source_file, _source_line, _loaded_at, _source
     from source
 )
 

@@ -24,10 +24,7 @@ renamed as (
         cast(end_date as date) as end_date,
 
         -- lineage
-        _source_file,
-        _source_line,
-        _loaded_at,
-        _source
+        _source_file, _source_line, _loaded_at, _source
     from source
 ),
 

@@ -41,12 +41,8 @@ renamed as (
         to_timestamp(trim("Create Date") || ':00') as created_at,
         to_timestamp(trim("Last Activity Date") || ':00') as last_activity_at,
 
-        -- lineage
-        _source_file,
-        _source_line,
-        _loaded_at,
-        -- the `[[sources]]` entry the row was read from
-        _source
+        -- lineage (`_source`: the `[[sources]]` entry the row was read from)
+        _source_file, _source_line, _loaded_at, _source
     from source
 )
 

@@ -24,9 +24,7 @@ renamed as (
         organic_followers + paid_followers as followers,
 
         -- lineage
-        _source_file,
-        _source_line,
-        _loaded_at
+        _source_file, _source_line, _loaded_at
     from source
 ),
 

@@ -20,9 +20,7 @@ renamed as (
         nullif(regexp_replace(lower(replace("TAGS", '"', '')), '\s*,\s*', ',', 'g'), '') as tags,
 
         -- lineage
-        _source_file,
-        _source_line,
-        _loaded_at
+        _source_file, _source_line, _loaded_at
     from source
 )
 

@@ -19,9 +19,7 @@ renamed as (
         nullif(trim("BillingCountry"), '') as billing_country,
 
         -- lineage
-        _source_file,
-        _source_line,
-        _loaded_at
+        _source_file, _source_line, _loaded_at
     from source
 )
 

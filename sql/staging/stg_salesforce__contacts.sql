@@ -37,12 +37,8 @@ renamed as (
         to_timestamp(trim("CreatedDate")) as created_at,
         to_timestamp(trim("LastActivityDate")) as last_activity_at,
 
-        -- lineage
-        _source_file,
-        _source_line,
-        _loaded_at,
-        -- the `[[sources]]` entry the row was read from
-        _source
+        -- lineage (`_source`: the `[[sources]]` entry the row was read from)
+        _source_file, _source_line, _loaded_at, _source
     from source
 )
 

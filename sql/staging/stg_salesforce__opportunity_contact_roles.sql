@@ -21,9 +21,7 @@ renamed as (
         end as is_primary,
 
         -- lineage
-        _source_file,
-        _source_line,
-        _loaded_at
+        _source_file, _source_line, _loaded_at
     from source
 )
 

@@ -39,12 +39,8 @@ renamed as (
         cast(trim("Lineitem discount") as double) as line_discount,
         nullif(trim("Lineitem sku"), '') as sku,
 
-        -- lineage
-        _source_file,
-        _source_line,
-        _loaded_at,
-        -- the `[[sources]]` entry the row was read from
-        _source
+        -- lineage (`_source`: the `[[sources]]` entry the row was read from)
+        _source_file, _source_line, _loaded_at, _source
     from source
 )
 

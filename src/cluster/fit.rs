@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use tracing::{info, warn};
 
-use super::kmeans::fit_all_k;
+use super::kmeans::{fit_all_k, labels_at};
 use super::quality::silhouettes;
 use super::rows::{assign_flat, row, row_major};
 use super::{ClusterModel, KMeansSettings, KScore};
@@ -16,6 +16,24 @@ use crate::error::{Error, Result};
 /// Seed salts of the fit sample and the silhouette sample.
 const FIT_SALT: u64 = 0xA076_1D64_78BD_642F;
 const SIL_SALT: u64 = 0xE703_7ED1_A0B4_28DB;
+
+/// Each row's cluster under k-means with `k` clusters on every row (no sample, no silhouette):
+/// the best of `settings.restarts` k-means++ restarts, as [`fit`] runs each k. `personas bench`
+/// times it against linfa's `KMeans` on the same matrix.
+///
+/// # Errors
+/// As [`fit`], for the range `k..=k`.
+pub fn kmeans(x: &Array2<f64>, k: usize, settings: &KMeansSettings) -> Result<Vec<usize>> {
+    let one_k = KMeansSettings {
+        k_min: k,
+        k_max: k,
+        ..settings.clone()
+    };
+    validate(x, &one_k)?;
+    let flat = row_major(x.view());
+    labels_at(&flat, x.ncols(), k, &one_k)?
+        .ok_or_else(|| Error::Cluster(format!("k-means with k={k} found no clustering")))
+}
 
 /// Fit k-means for each k in k_min..=k_max, choose the k with the best silhouette (ties -> smaller k), assign every row.
 ///

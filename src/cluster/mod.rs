@@ -26,7 +26,7 @@ pub mod segment;
 pub mod stability;
 pub mod structure;
 
-pub use fit::{fit, fit_choosing};
+pub use fit::{fit, fit_choosing, kmeans};
 pub use quality::{adjusted_rand_index, silhouette};
 pub use rows::assign;
 pub use segment::{segment, Bucket};

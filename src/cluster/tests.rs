@@ -35,15 +35,25 @@ fn ks(k_min: usize, k_max: usize) -> KMeansSettings {
     }
 }
 
+/// [`ks`], fitting on a sample of `fit_sample` rows and scoring silhouettes on
+/// `silhouette_sample`.
+fn sampled(
+    k_min: usize,
+    k_max: usize,
+    fit_sample: usize,
+    silhouette_sample: usize,
+) -> KMeansSettings {
+    KMeansSettings {
+        fit_sample,
+        silhouette_sample,
+        ..ks(k_min, k_max)
+    }
+}
+
 #[test]
 fn blobs_choose_four_in_canonical_order() {
     let (x, truth) = blobs();
-    let sampled = KMeansSettings {
-        fit_sample: 150,
-        silhouette_sample: 120,
-        ..ks(3, 6)
-    };
-    for s in [ks(3, 6), sampled] {
+    for s in [ks(3, 6), sampled(3, 6, 150, 120)] {
         let m = fit(&x, &s).unwrap();
         assert_eq!((m.k, m.centroids.dim(), m.labels.len()), (4, (4, 6), 400));
         assert!(adjusted_rand_index(&m.labels, &truth) >= 0.99);
@@ -64,11 +74,7 @@ fn blobs_choose_four_in_canonical_order() {
 #[test]
 fn deterministic_and_clamped() {
     let (x, _) = blobs();
-    let s = KMeansSettings {
-        fit_sample: 300,
-        silhouette_sample: 200,
-        ..ks(2, 5)
-    };
+    let s = sampled(2, 5, 300, 200);
     let (a, b) = (fit(&x, &s).unwrap(), fit(&x, &s).unwrap());
     assert_eq!((a.labels, a.centroids), (b.labels, b.centroids));
     assert_eq!(a.scores, b.scores);

@@ -403,6 +403,13 @@ path = "contacts.csv"
 mod tests {
     use super::*;
 
+    /// The error of parsing `text` as `p.toml`.
+    fn parse_err(text: &str) -> String {
+        Pipeline::parse(text, Path::new("p.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn minimal_config_gets_defaults() {
         let p = Pipeline::parse(MINIMAL, Path::new("/x/p.toml")).unwrap();
@@ -416,9 +423,7 @@ mod tests {
     #[test]
     fn unknown_key_is_named() {
         let text = format!("{MINIMAL}\n[cluster]\nkk_min = 3\n");
-        let err = Pipeline::parse(&text, Path::new("p.toml"))
-            .unwrap_err()
-            .to_string();
+        let err = parse_err(&text);
         assert!(err.contains("kk_min"), "{err}");
     }
 
@@ -427,9 +432,7 @@ mod tests {
         let text = format!(
             "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\"], wieght = 2 }}]\n"
         );
-        let err = Pipeline::parse(&text, Path::new("p.toml"))
-            .unwrap_err()
-            .to_string();
+        let err = parse_err(&text);
         assert!(err.contains("no other keys"), "{err}");
         let weighted = format!(
             "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\"], weight = 2 }}]\n"
@@ -437,8 +440,8 @@ mod tests {
         let p = Pipeline::parse(&weighted, Path::new("p.toml")).unwrap();
         assert_eq!(p.config.features.criteria()[2].weight(), 2.0);
         let zero = weighted.replace("weight = 2", "weight = 0");
-        let err = Pipeline::parse(&zero, Path::new("p.toml")).unwrap_err();
-        assert!(err.to_string().contains("weight of `g`"), "{err}");
+        let err = parse_err(&zero);
+        assert!(err.contains("weight of `g`"), "{err}");
         let ok = format!(
             "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\", \"d\"] }}]\n"
         );
@@ -456,16 +459,14 @@ mod tests {
             p.config.features.candidates
         );
         let typo = format!("{MINIMAL}\n[features]\ncriteria = \"automatic\"\n");
-        let err = Pipeline::parse(&typo, Path::new("p.toml")).unwrap_err();
-        assert!(err.to_string().contains("auto"), "{err}");
+        let err = parse_err(&typo);
+        assert!(err.contains("auto"), "{err}");
     }
 
     #[test]
     fn bad_k_range_is_rejected() {
         let text = format!("{MINIMAL}\n[cluster]\nk_min = 6\nk_max = 3\n");
-        let err = Pipeline::parse(&text, Path::new("p.toml"))
-            .unwrap_err()
-            .to_string();
+        let err = parse_err(&text);
         assert!(err.contains("k_min"), "{err}");
     }
 

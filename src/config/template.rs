@@ -140,23 +140,21 @@ mod tests {
     #[test]
     fn renders_date_and_formats() {
         let date = d(2026, 11, 5);
-        assert_eq!(
-            render("ga4/events_{date:%Y%m%d}.json", date).unwrap(),
-            "ga4/events_20261105.json"
-        );
-        assert_eq!(
-            render("exports/{date}/contacts.csv", date).unwrap(),
-            "exports/2026-11-05/contacts.csv"
-        );
-        assert_eq!(
-            render("{date:%Y}/{date:%m}/x_{date:%H%M}.csv", date).unwrap(),
-            "2026/11/x_0000.csv"
-        );
-        assert_eq!(
-            render("ga4/events_*.json", date).unwrap(),
-            "ga4/events_*.json"
-        );
-        assert_eq!(render("odd{{name}}.csv", date).unwrap(), "odd{name}.csv");
+        for (template, rendered) in [
+            ("ga4/events_{date:%Y%m%d}.json", "ga4/events_20261105.json"),
+            (
+                "exports/{date}/contacts.csv",
+                "exports/2026-11-05/contacts.csv",
+            ),
+            (
+                "{date:%Y}/{date:%m}/x_{date:%H%M}.csv",
+                "2026/11/x_0000.csv",
+            ),
+            ("ga4/events_*.json", "ga4/events_*.json"),
+            ("odd{{name}}.csv", "odd{name}.csv"),
+        ] {
+            assert_eq!(render(template, date).unwrap(), rendered, "{template}");
+        }
         assert!(is_templated("a_{date}.csv"));
         assert!(!is_templated("a_{{date}}.csv"));
     }

@@ -35,9 +35,11 @@ pub mod continuity;
 mod fault;
 pub mod history;
 pub mod interrupt;
+pub mod memory;
 pub mod progress;
 mod record;
 mod stages;
+mod stopwatch;
 mod summary;
 mod surveys;
 mod tables;
@@ -109,6 +111,11 @@ pub struct RunReport {
     pub suggestion: Option<features::Suggestion>,
     /// Wall time of each stage.
     pub timings: Vec<(&'static str, Duration)>,
+    /// The process's memory at each stage's end (empty where the platform does not report
+    /// it).
+    pub memory: Vec<(&'static str, memory::Memory)>,
+    /// How long each source took to land, by source name.
+    pub land_times: Vec<(String, Duration)>,
     /// Output folder.
     pub output_dir: PathBuf,
     /// Partition folders published, relative to the output folder.

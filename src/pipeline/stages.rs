@@ -4,16 +4,16 @@
 //! manifest and publish. [`run_locked`] calls them in turn.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use datafusion::prelude::SessionContext;
-use tracing::{info, info_span, warn};
+use tracing::{info, info_span};
 
 use super::checks::{check_ceiling, check_sample};
 use super::continuity::{self, Tracked};
 use super::progress::Progress;
 use super::record;
+use super::stopwatch::Stopwatch;
 use super::tables::{load_audience, load_funnel, write_model};
 use super::{columns, Fault, RunOptions, RunReport};
 use crate::cluster::{self, Bucket};
@@ -28,37 +28,6 @@ use crate::sinks::trends::write_trends;
 use crate::sinks::{self, manifest};
 use crate::sources::{self, LandContext, SourceReport};
 use crate::transform::{self, register_raw_tables, session, ModelRun, Templates};
-
-/// Wall time of each stage, and the test hook that stops the run after one.
-struct Stopwatch {
-    timings: Vec<(&'static str, Duration)>,
-    last: Instant,
-    fault: Option<Fault>,
-}
-
-impl Stopwatch {
-    fn lap(&mut self, stage: &'static str) -> Result<()> {
-        let now = Instant::now();
-        let took = now - self.last;
-        info!(stage, seconds = took.as_secs_f64(), "Stage done.");
-        self.timings.push((stage, took));
-        self.last = now;
-        if let Some(signal) = super::interrupt::requested() {
-            warn!(stage, signal, "Stopping on a signal: nothing is published.");
-            return Err(Error::Interrupted { signal });
-        }
-        match &self.fault {
-            Some(Fault::AbortAfter(s)) if s == stage => {
-                warn!(stage, "Test hook: aborting the process.");
-                std::process::abort();
-            }
-            Some(Fault::FailAfter(s)) if s == stage => Err(Error::Internal(format!(
-                "test hook: failing after stage `{stage}`"
-            ))),
-            _ => Ok(()),
-        }
-    }
-}
 
 /// What every stage of one run shares.
 struct Run<'a> {
@@ -76,6 +45,8 @@ struct Run<'a> {
     /// The config's `[features]` with the run's content groups in place of the defaults' (set
     /// once the SQL models have run).
     features: FeaturesConfig,
+    /// How long each source took to land.
+    land_times: Vec<(String, std::time::Duration)>,
 }
 
 impl Run<'_> {
@@ -127,14 +98,11 @@ pub(super) async fn run_locked(
         staging,
         date: opts.run_date,
         date_s: opts.run_date.to_string(),
-        watch: Stopwatch {
-            timings: Vec::new(),
-            last: Instant::now(),
-            fault: opts.fault.clone(),
-        },
+        watch: Stopwatch::start(opts.fault.clone()),
         progress: Progress::new(opts.progress, cfg.sources.len() as u64 + 7),
         published: Vec::new(),
         features: cfg.features.clone(),
+        land_times: Vec::new(),
     };
     let inputs = find_inputs(&mut run).await?;
     let reports = land(&mut run, &inputs.resolved)?;
@@ -188,6 +156,8 @@ pub(super) async fn run_locked(
         primary: profiled.primary,
         features: table,
         timings: run.watch.timings,
+        memory: run.watch.memory,
+        land_times: run.land_times,
         output_dir: out.to_path_buf(),
         published: run.published,
         previous_run: tracked.previous,
@@ -249,7 +219,9 @@ fn land(
             landed_dir: run.staging.join(&rel),
             loaded_at,
         };
+        let started = std::time::Instant::now();
         let report = sources::land(&ctx)?;
+        run.land_times.push((s.name.clone(), started.elapsed()));
         let rejects_rel = PathBuf::from("rejects")
             .join(format!("source={}", s.name))
             .join(format!("run_date={}", run.date));

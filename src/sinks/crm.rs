@@ -127,6 +127,27 @@ impl CrmRow {
     }
 }
 
+#[cfg(test)]
+impl CrmRow {
+    /// A HubSpot contact `id` in `persona` (named `Name of <persona>`, no name without a
+    /// persona) of bucket `all`, not negative, without an email: the tests' row.
+    pub(crate) fn for_test(id: &str, persona: &str) -> CrmRow {
+        CrmRow {
+            contact_id: id.into(),
+            email: String::new(),
+            persona_id: persona.into(),
+            persona_name: if persona.is_empty() {
+                String::new()
+            } else {
+                format!("Name of {persona}")
+            },
+            bucket: "all".into(),
+            is_negative: Some(false),
+            system: Some(CrmTarget::Hubspot),
+        }
+    }
+}
+
 /// One option of an enumeration or picklist field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonaOption {
@@ -240,8 +261,7 @@ fn write_target(
     date: &str,
     lead_file: bool,
 ) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    match target {
+    let mut written = match target {
         CrmTarget::Generic => {
             let path = dir.join(GENERIC_IMPORT);
             let rows: Vec<CrmRow> = selected
@@ -253,26 +273,31 @@ fn write_target(
                 })
                 .collect();
             generic::write(&path, rows.iter(), date)?;
-            written.push(path);
+            vec![path]
         }
-        CrmTarget::Hubspot => {
-            written.extend(hubspot::write_import(dir, cfg, selected)?);
-            if !cfg.hubspot.property_type.is_text() {
-                let path = dir.join(HUBSPOT_OPTIONS);
-                hubspot::write_options(&path, options)?;
-                written.push(path);
-            }
-        }
-        CrmTarget::Salesforce => {
-            written.extend(salesforce::write_updates(dir, cfg, selected, lead_file)?);
-            if !cfg.salesforce.field_type.is_text() {
-                let path = dir.join(SALESFORCE_PICKLIST);
-                salesforce::write_picklist(&path, options)?;
-                written.push(path);
-            }
-        }
+        CrmTarget::Hubspot => hubspot::write_import(dir, cfg, selected)?,
+        CrmTarget::Salesforce => salesforce::write_updates(dir, cfg, selected, lead_file)?,
+    };
+    if let Some((file, header)) = options_file(target, cfg) {
+        let path = dir.join(file);
+        write_option_list(&path, header, options)?;
+        written.push(path);
     }
     Ok(written)
+}
+
+/// The file (name and header) listing the options of `target`'s persona field, which an
+/// enumeration (HubSpot) or a picklist (Salesforce) needs and a text field does not.
+fn options_file(target: CrmTarget, cfg: &CrmConfig) -> Option<(&'static str, [&'static str; 2])> {
+    match target {
+        CrmTarget::Hubspot if !cfg.hubspot.property_type.is_text() => {
+            Some((HUBSPOT_OPTIONS, hubspot::OPTIONS_HEADER))
+        }
+        CrmTarget::Salesforce if !cfg.salesforce.field_type.is_text() => {
+            Some((SALESFORCE_PICKLIST, salesforce::PICKLIST_HEADER))
+        }
+        _ => None,
+    }
 }
 
 /// The Salesforce contacts' update file for a loader (the leads' is
@@ -386,26 +411,29 @@ pub fn persona_options(personas: &[Persona], cfg: &CrmConfig) -> Vec<PersonaOpti
 /// Write a list of option values (a HubSpot property's options, a Salesforce picklist): one row
 /// per option, its label and its value, under `header`.
 fn write_option_list(path: &Path, header: [&str; 2], options: &[PersonaOption]) -> Result<()> {
-    let mut w = csv_writer(path)?;
-    w.write_record(header)?;
-    for o in options {
-        w.write_record([o.label.as_str(), &o.value])?;
-    }
-    finish_csv(w, path)
+    write_csv(
+        path,
+        header,
+        options.iter().map(|o| [o.label.as_str(), &o.value]),
+    )
 }
 
-/// Create `path`'s folder and a CSV writer on it.
-fn csv_writer(path: &Path) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
+/// Write a CSV file, creating its folder: `header`, then one line per record.
+fn write_csv<R, F>(path: &Path, header: R, records: impl IntoIterator<Item = R>) -> Result<()>
+where
+    R: IntoIterator<Item = F>,
+    F: AsRef<[u8]>,
+{
+    use std::io::Write;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    Ok(csv::Writer::from_writer(std::io::BufWriter::new(file)))
-}
-
-/// Flush a CSV writer to disk.
-fn finish_csv(w: csv::Writer<std::io::BufWriter<std::fs::File>>, path: &Path) -> Result<()> {
-    use std::io::Write;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    w.write_record(header)?;
+    for r in records {
+        w.write_record(r)?;
+    }
     let mut inner = w
         .into_inner()
         .map_err(|e| Error::io(path, e.into_error()))?;

@@ -4,44 +4,34 @@
 //! staging folder; the pipeline publishes it.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, UInt32Array, UInt64Array};
-
-use super::{floats, schema, strings, table};
+use super::columns::{column, write_table};
+use super::schema;
 use crate::error::Result;
 use crate::profile::funnel::FunnelStep;
 
 /// `persona_funnel`: one row per persona and step (see [`schema::persona_funnel`]).
 pub fn write_funnel(path: &Path, run_date: &str, rows: &[FunnelStep]) -> Result<()> {
-    let counts = |f: fn(&FunnelStep) -> usize| -> ArrayRef {
-        Arc::new(UInt64Array::from_iter_values(
-            rows.iter().map(|r| f(r) as u64),
-        ))
-    };
-    table(
+    let count = |n: usize| Some(n as u64);
+    write_table(
         path,
         schema::persona_funnel::columns(),
         vec![
-            strings(rows.iter().map(|_| Some(run_date))),
-            strings(rows.iter().map(|r| Some(r.persona_id.as_str()))),
-            strings(rows.iter().map(|r| Some(r.bucket.as_str()))),
-            strings(rows.iter().map(|r| Some(r.step))),
-            Arc::new(UInt32Array::from_iter_values(
-                rows.iter().map(|r| r.step_order),
-            )),
-            counts(|r| r.contacts),
-            counts(|r| r.base),
-            floats(rows.iter().map(|r| r.rate)),
-            floats(rows.iter().map(|r| r.rate_ci.map(|c| c.0))),
-            floats(rows.iter().map(|r| r.rate_ci.map(|c| c.1))),
-            counts(|r| r.rest_contacts),
-            counts(|r| r.rest_base),
-            floats(rows.iter().map(|r| r.rest_rate)),
-            floats(rows.iter().map(|r| r.p_value)),
-            Arc::new(BooleanArray::from_iter(
-                rows.iter().map(|r| Some(r.biggest_drop)),
-            )),
+            column(rows, |_| Some(run_date)),
+            column(rows, |r| Some(r.persona_id.as_str())),
+            column(rows, |r| Some(r.bucket.as_str())),
+            column(rows, |r| Some(r.step)),
+            column(rows, |r| Some(r.step_order)),
+            column(rows, |r| count(r.contacts)),
+            column(rows, |r| count(r.base)),
+            column(rows, |r| r.rate),
+            column(rows, |r| r.rate_ci.map(|c| c.0)),
+            column(rows, |r| r.rate_ci.map(|c| c.1)),
+            column(rows, |r| count(r.rest_contacts)),
+            column(rows, |r| count(r.rest_base)),
+            column(rows, |r| r.rest_rate),
+            column(rows, |r| r.p_value),
+            column(rows, |r| Some(r.biggest_drop)),
         ],
     )
 }

@@ -16,7 +16,6 @@ pub mod validate;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::SchemaRef;
 
 use self::csv::orders::{self as order_csv, CSV_ORDERS, SHOPIFY_ORDERS};
@@ -30,7 +29,7 @@ use self::social::{linkedin, meta};
 use self::store::archive;
 use crate::config::{Pipeline, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
-use crate::landing::{Counts, Lineage, Reject};
+use crate::landing::{row_arrays, rows_schema, Counts, Lineage, Reject, RowColumn};
 
 /// What landing one source produced.
 #[derive(Debug, Clone)]
@@ -127,18 +126,33 @@ pub fn resolve_files(pipeline: &Pipeline, source: &SourceConfig) -> Result<Vec<P
     Ok(files)
 }
 
-/// Land one source: read every file, write Parquet parts under `landed_dir`, collect rejects.
-pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
-    unique_labels(&ctx.files)?;
-    std::fs::create_dir_all(&ctx.landed_dir).map_err(|e| Error::io(&ctx.landed_dir, e))?;
-    let (counts, rejects) = match ctx.source.kind {
-        SourceKind::Ga4Events => ga4::land(ctx)?,
-        SourceKind::Ga4Report => ga4_report::land(ctx)?,
-        SourceKind::MetaPageInsights => meta::land(ctx)?,
-        SourceKind::LinkedinFollowerStatistics => linkedin::land(ctx)?,
+/// Which reader lands and checks a kind of source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    /// GA4 BigQuery events, as NDJSON or Parquet.
+    Ga4Events,
+    /// GA4 UI reports.
+    Ga4Report,
+    /// Meta page insights.
+    MetaPageInsights,
+    /// LinkedIn follower statistics.
+    LinkedinFollowerStatistics,
+    /// Typeform, Google Forms and long answers CSVs.
+    Survey,
+    /// CSV exports read through a [`CsvSpec`] (see [`csv_spec`]).
+    Csv,
+}
+
+/// The reader of a kind of source.
+pub(crate) fn reader(kind: SourceKind) -> Reader {
+    match kind {
+        SourceKind::Ga4Events => Reader::Ga4Events,
+        SourceKind::Ga4Report => Reader::Ga4Report,
+        SourceKind::MetaPageInsights => Reader::MetaPageInsights,
+        SourceKind::LinkedinFollowerStatistics => Reader::LinkedinFollowerStatistics,
         SourceKind::TypeformResponses
         | SourceKind::GoogleFormsResponses
-        | SourceKind::SurveyAnswers => survey::land(ctx)?,
+        | SourceKind::SurveyAnswers => Reader::Survey,
         SourceKind::HubspotContacts
         | SourceKind::MailchimpMembers
         | SourceKind::SalesforceContacts
@@ -147,7 +161,21 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
         | SourceKind::SalesforceOpportunityContactRoles
         | SourceKind::Csv
         | SourceKind::ShopifyOrders
-        | SourceKind::OrdersCsv => csv::land(ctx, &csv_spec(ctx.source)?)?,
+        | SourceKind::OrdersCsv => Reader::Csv,
+    }
+}
+
+/// Land one source: read every file, write Parquet parts under `landed_dir`, collect rejects.
+pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
+    unique_labels(&ctx.files)?;
+    std::fs::create_dir_all(&ctx.landed_dir).map_err(|e| Error::io(&ctx.landed_dir, e))?;
+    let (counts, rejects) = match reader(ctx.source.kind) {
+        Reader::Ga4Events => ga4::land(ctx)?,
+        Reader::Ga4Report => ga4_report::land(ctx)?,
+        Reader::MetaPageInsights => meta::land(ctx)?,
+        Reader::LinkedinFollowerStatistics => linkedin::land(ctx)?,
+        Reader::Survey => survey::land(ctx)?,
+        Reader::Csv => csv::land(ctx, &csv_spec(ctx.source)?)?,
     };
     debug_assert_eq!(counts.read, counts.accepted + counts.rejected);
     Ok(SourceReport {
@@ -166,30 +194,20 @@ pub fn land(ctx: &LandContext<'_>) -> Result<SourceReport> {
 /// insights or follower statistics document); returns a one-line description.
 pub fn check_file(source: &SourceConfig, path: &Path) -> Result<String> {
     let shown = path.display().to_string();
-    match source.kind {
-        SourceKind::Ga4Events if ga4_parquet::is_parquet(path) => ga4_parquet::check(path),
-        SourceKind::Ga4Events => ga4::events::check_first_event(path),
-        SourceKind::Ga4Report => {
+    match reader(source.kind) {
+        Reader::Ga4Events if ga4_parquet::is_parquet(path) => ga4_parquet::check(path),
+        Reader::Ga4Events => ga4::events::check_first_event(path),
+        Reader::Ga4Report => {
             let head = read_head(path, REPORT_HEAD_BYTES)?;
             ga4_report::check_head(&head, source.encoding, &shown)
         }
-        SourceKind::MetaPageInsights => meta::check(path),
-        SourceKind::LinkedinFollowerStatistics => {
+        Reader::MetaPageInsights => meta::check(path),
+        Reader::LinkedinFollowerStatistics => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             linkedin::check_bytes(&bytes, &shown)
         }
-        SourceKind::TypeformResponses
-        | SourceKind::GoogleFormsResponses
-        | SourceKind::SurveyAnswers => survey::check_file(source, path),
-        SourceKind::HubspotContacts
-        | SourceKind::MailchimpMembers
-        | SourceKind::SalesforceContacts
-        | SourceKind::SalesforceLeads
-        | SourceKind::SalesforceAccounts
-        | SourceKind::SalesforceOpportunityContactRoles
-        | SourceKind::Csv
-        | SourceKind::ShopifyOrders
-        | SourceKind::OrdersCsv => {
+        Reader::Survey => survey::check_file(source, path),
+        Reader::Csv => {
             if archive::is_zip(path) {
                 let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
                 return check_zip(source, file, path);
@@ -252,13 +270,7 @@ pub fn csv_spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
         SourceKind::Csv => return mapping::spec(source),
         SourceKind::ShopifyOrders => &SHOPIFY_ORDERS,
         SourceKind::OrdersCsv => return order_csv::spec(source),
-        SourceKind::Ga4Events
-        | SourceKind::Ga4Report
-        | SourceKind::MetaPageInsights
-        | SourceKind::LinkedinFollowerStatistics
-        | SourceKind::TypeformResponses
-        | SourceKind::GoogleFormsResponses
-        | SourceKind::SurveyAnswers => {
+        _ => {
             return Err(Error::BadInput {
                 file: source.path.clone(),
                 reason: format!("source `{}` is not a CSV export", source.name),
@@ -295,14 +307,13 @@ pub fn empty_raw_schema(kind: SourceKind) -> SchemaRef {
 
 /// Land a source whose files are read whole (GA4 reports, Meta insights, LinkedIn follower
 /// statistics) as one Parquet part: `read` gives each file's rows (labelled with the file's
-/// [`file_label`]), rejects and counts, `columns` turns every file's rows into the source's own
-/// columns, and each row's lineage is its file and `line`.
+/// [`file_label`]), rejects and counts, `columns` are the source's own columns of every file's
+/// rows, and each row's lineage is its file and `line`.
 pub(crate) fn land_documents<R>(
     ctx: &LandContext<'_>,
-    schema: SchemaRef,
+    columns: &[RowColumn<R>],
     mut read: impl FnMut(&Path, &str) -> Result<(Vec<R>, Vec<Reject>, Counts)>,
     line: impl Fn(&R) -> u64,
-    columns: impl FnOnce(&[R]) -> Vec<ArrayRef>,
 ) -> Result<(Counts, Vec<Reject>)> {
     let (mut counts, mut rejects, mut rows) = (Counts::default(), Vec::new(), Vec::new());
     let mut lineage = Lineage::new(ctx.loaded_at);
@@ -316,7 +327,8 @@ pub(crate) fn land_documents<R>(
         }
         rows.extend(file_rows);
     }
-    lineage.write(&ctx.landed_dir, schema, columns(&rows))?;
+    let arrays = row_arrays(columns, &rows);
+    lineage.write(&ctx.landed_dir, rows_schema(columns), arrays)?;
     Ok((counts, rejects))
 }
 

@@ -16,8 +16,8 @@ use super::social::{linkedin, meta};
 use super::store::archive;
 use super::store::remote::{self, Peek, RemoteFile, RemoteSource};
 use super::{
-    check_file, check_zip, csv, csv_spec, resolve_files, store, survey, CSV_HEAD_BYTES,
-    REPORT_HEAD_BYTES,
+    check_file, check_zip, csv, csv_spec, reader, resolve_files, store, survey, Reader,
+    CSV_HEAD_BYTES, REPORT_HEAD_BYTES,
 };
 
 /// Largest remote document (insights, follower statistics, a zip of CSVs) read whole to check.
@@ -114,8 +114,8 @@ async fn check_remote(
     };
     let size = size.or(Some(bytes.len() as u64));
     let shown = f.origin.as_str();
-    let check = match s.kind {
-        SourceKind::Ga4Events if ga4_parquet::is_parquet(path) => {
+    let check = match reader(s.kind) {
+        Reader::Ga4Events if ga4_parquet::is_parquet(path) => {
             ga4_parquet::check_footer(&bytes, shown)?.unwrap_or_else(|| {
                 format!(
                     "Parquet footer longer than {} MB: not checked here",
@@ -123,22 +123,12 @@ async fn check_remote(
                 )
             })
         }
-        SourceKind::Ga4Events => events::check_head(&bytes, shown)?,
-        SourceKind::Ga4Report => ga4_report::check_head(&bytes, s.encoding, shown)?,
-        SourceKind::MetaPageInsights => meta::check_bytes(&bytes, path)?,
-        SourceKind::LinkedinFollowerStatistics => linkedin::check_bytes(&bytes, shown)?,
-        SourceKind::TypeformResponses
-        | SourceKind::GoogleFormsResponses
-        | SourceKind::SurveyAnswers => survey::check_bytes(s, &bytes, path, shown)?,
-        SourceKind::HubspotContacts
-        | SourceKind::MailchimpMembers
-        | SourceKind::SalesforceContacts
-        | SourceKind::SalesforceLeads
-        | SourceKind::SalesforceAccounts
-        | SourceKind::SalesforceOpportunityContactRoles
-        | SourceKind::Csv
-        | SourceKind::ShopifyOrders
-        | SourceKind::OrdersCsv => {
+        Reader::Ga4Events => events::check_head(&bytes, shown)?,
+        Reader::Ga4Report => ga4_report::check_head(&bytes, s.encoding, shown)?,
+        Reader::MetaPageInsights => meta::check_bytes(&bytes, path)?,
+        Reader::LinkedinFollowerStatistics => linkedin::check_bytes(&bytes, shown)?,
+        Reader::Survey => survey::check_bytes(s, &bytes, path, shown)?,
+        Reader::Csv => {
             if archive::is_zip(path) {
                 check_zip(s, Cursor::new(bytes), path)?
             } else {

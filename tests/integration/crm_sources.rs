@@ -11,14 +11,16 @@ use datafusion::prelude::SessionContext;
 use personas::config::{Pipeline, SourceKind};
 use personas::landing::Counts;
 use personas::output::parquet::write_parquet;
+use personas::pipeline::RunReport;
 use personas::sources::csv::checks::salesforce_id_18;
 use personas::sources::csv::salesforce::SALESFORCE_CONTACTS;
 use personas::sources::SourceReport;
 use personas::Error;
 
+use crate::util::exports::write_csv;
 use crate::util::{
-    block_on, crm_counts, csv_column, file_names, missing_column, read_parquet, rewrite_user_ids,
-    run_date, sql_dir, strings, Fixture,
+    block_on, crm_counts, csv_column, file_names, missing_column_of, read_parquet,
+    rewrite_user_ids, run_date, sql_dir, strings, Fixture,
 };
 
 /// The generator's HubSpot export: a cell by column name, for each row.
@@ -89,23 +91,26 @@ fn replace_crm_source(fx: &Fixture, source: &str) {
     });
 }
 
-/// Write records as CSV with `delimiter`, every field quoted or only where needed.
-fn write_csv(path: &Path, rows: &[Vec<String>], delimiter: u8, always_quote: bool) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .quote_style(if always_quote {
-            csv::QuoteStyle::Always
-        } else {
-            csv::QuoteStyle::Necessary
-        })
-        .from_writer(vec![]);
-    for r in rows {
-        w.write_record(r).unwrap();
-    }
-    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, &text).unwrap();
-    text
+/// Write `rows` as a Salesforce contacts export at `rel` in the fixture (every field quoted or
+/// only where needed), read it in place of the HubSpot source and run: all `contacts` rows
+/// accepted, each a contact, and personas found.
+fn run_salesforce_export(
+    fx: &Fixture,
+    rel: &str,
+    rows: &[Vec<String>],
+    quote_all: bool,
+    contacts: usize,
+) -> RunReport {
+    write_csv(&fx.path(rel), rows, b',', quote_all);
+    replace_crm_source(
+        fx,
+        &format!("kind = \"salesforce_contacts\"\npath = \"{rel}\"\n"),
+    );
+    let report = fx.run().unwrap();
+    assert_eq!(crm_counts(&report), (contacts as u64, 0));
+    assert_eq!(report.contacts, contacts, "{}", report.summary());
+    assert!(!report.personas.is_empty());
+    report
 }
 
 /// A landed text column, a null read as empty.
@@ -126,18 +131,10 @@ fn a_salesforce_data_loader_export_builds_personas() {
     for (i, row) in rows[1..].iter_mut().enumerate() {
         row.push((i % 7).to_string());
     }
-    write_csv(&fx.path("data/salesforce/contacts.csv"), &rows, b',', true);
     rewrite_user_ids(&fx, sf_id);
-    replace_crm_source(
-        &fx,
-        "kind = \"salesforce_contacts\"\npath = \"data/salesforce/contacts.csv\"\n",
-    );
 
-    let report = fx.run().unwrap();
-    assert_eq!(crm_counts(&report), (300, 0));
-    assert_eq!(report.contacts, 300, "{}", report.summary());
+    let report = run_salesforce_export(&fx, "data/salesforce/contacts.csv", &rows, true, 300);
     assert_eq!(report.duplicates_merged, Some(0));
-    assert!(!report.personas.is_empty());
     assert!(report.contacts == report.personas.iter().map(|p| p.size).sum::<usize>());
     // Every contact keeps its Salesforce id, and web visits are tied to it.
     let mut expected: Vec<String> = hs.rows.iter().map(|r| sf_id(&r[0])).collect();
@@ -192,33 +189,18 @@ fn a_salesforce_report_export_lands_under_api_names() {
     ]
     .map(String::from)
     .to_vec()];
+    // A report's 15-character ids and US dates, the department filled in.
+    let report = SfFormat {
+        id: sf_id15,
+        department: "Marketing",
+        birthdate: Some("%-m/%-d/%Y"),
+        created: "%-m/%-d/%Y %-I:%M %p",
+        last_activity: "%-m/%-d/%Y",
+    };
     for r in &hs.rows {
-        rows.push(vec![
-            sf_id15(hs.get(r, "Record ID")),
-            hs.get(r, "First Name").into(),
-            hs.get(r, "Last Name").into(),
-            hs.get(r, "Email").into(),
-            hs.get(r, "Job Title").into(),
-            "Marketing".into(),
-            date_as(hs.get(r, "Date of birth"), "%-m/%-d/%Y"),
-            hs.get(r, "City").into(),
-            hs.get(r, "Country/Region").into(),
-            hs.get(r, "Original Source").into(),
-            "0015g000004XyZa".into(),
-            datetime_as(hs.get(r, "Create Date"), "%-m/%-d/%Y %-I:%M %p"),
-            datetime_as(hs.get(r, "Last Activity Date"), "%-m/%-d/%Y"),
-        ]);
+        rows.push(salesforce_row(&hs, r, &report, "0015g000004XyZa".into()));
     }
-    write_csv(&fx.path("data/sf-report.csv"), &rows, b',', false);
-    replace_crm_source(
-        &fx,
-        "kind = \"salesforce_contacts\"\npath = \"data/sf-report.csv\"\n",
-    );
-
-    let report = fx.run().unwrap();
-    assert_eq!(crm_counts(&report), (150, 0));
-    assert_eq!(report.contacts, 150, "{}", report.summary());
-    assert!(!report.personas.is_empty());
+    run_salesforce_export(&fx, "data/sf-report.csv", &rows, false, 150);
 
     let path = fx.landed("raw_salesforce__contacts");
     // 15-character report ids land in their 18-character form.
@@ -327,7 +309,7 @@ fn a_mapped_latin_1_csv_without_header_gives_the_hubspot_personas() {
     // The same people with the same fields: the same personas, contact by contact.
     assert_eq!(report.features.contact_ids, baseline.features.contact_ids);
     assert_eq!(report.primary, baseline.primary);
-    let personas = |r: &personas::pipeline::RunReport| -> Vec<(String, usize)> {
+    let personas = |r: &RunReport| -> Vec<(String, usize)> {
         r.personas
             .iter()
             .map(|p| (p.name.clone(), p.size))
@@ -385,15 +367,9 @@ fn a_mapping_onto_a_missing_column_fails_before_any_work() {
         matches!(&err, Error::MissingColumn { column, .. } if column == "Town"),
         "{err}"
     );
-    let err = fx.run().unwrap_err();
-    let (file, column, found) = missing_column(&err);
+    let err = fx.run_error(3, &[]);
+    let file = missing_column_of(&err, "Town", &["Record ID", "City"]);
     assert!(file.contains("hubspot-crm-exports"), "{err}");
-    assert_eq!(column, "Town");
-    assert!(
-        found.contains("Record ID") && found.contains("City"),
-        "{err}"
-    );
-    assert_eq!(err.exit_code(), 3);
     assert!(!fx.path("out/personas").exists());
 }
 
@@ -515,6 +491,57 @@ fn every_crm_staging_model_has_the_hubspot_columns() {
     });
 }
 
+/// How a Salesforce contacts export writes the fields it does not take from HubSpot as they are.
+struct SfFormat {
+    /// The contact's id, from its HubSpot record id.
+    id: fn(&str) -> String,
+    /// The department of every contact.
+    department: &'static str,
+    /// The format of birthdates; `None`: as HubSpot writes them.
+    birthdate: Option<&'static str>,
+    /// The format of the created date-time.
+    created: &'static str,
+    /// The format of the last activity.
+    last_activity: &'static str,
+}
+
+/// The Data Loader export: 18-character ids, no department, ISO dates.
+const DATA_LOADER: SfFormat = SfFormat {
+    id: sf_id,
+    department: "",
+    birthdate: None,
+    created: "%Y-%m-%dT%H:%M:%S.000Z",
+    last_activity: "%Y-%m-%d",
+};
+
+/// A HubSpot row as a Salesforce contact of account `account`, in the columns of
+/// [`SALESFORCE_CONTACTS`], written in `format`.
+fn salesforce_row(
+    hs: &Hubspot,
+    r: &csv::StringRecord,
+    format: &SfFormat,
+    account: String,
+) -> Vec<String> {
+    let birthdate = hs.get(r, "Date of birth");
+    vec![
+        (format.id)(hs.get(r, "Record ID")),
+        hs.get(r, "First Name").into(),
+        hs.get(r, "Last Name").into(),
+        hs.get(r, "Email").into(),
+        hs.get(r, "Job Title").into(),
+        format.department.into(),
+        format
+            .birthdate
+            .map_or_else(|| birthdate.into(), |f| date_as(birthdate, f)),
+        hs.get(r, "City").into(),
+        hs.get(r, "Country/Region").into(),
+        hs.get(r, "Original Source").into(),
+        account,
+        datetime_as(hs.get(r, "Create Date"), format.created),
+        datetime_as(hs.get(r, "Last Activity Date"), format.last_activity),
+    ]
+}
+
 /// The Data Loader export of the HubSpot rows `rows` (their people), keyed on [`sf_id`], under
 /// the preset's columns; row `i`'s account is `account(i)`.
 fn salesforce_export(
@@ -525,21 +552,7 @@ fn salesforce_export(
     let header = SALESFORCE_CONTACTS.columns.iter().map(|c| c.to_string());
     let mut out = vec![header.collect()];
     for (i, r) in rows.iter().enumerate() {
-        out.push(vec![
-            sf_id(hs.get(r, "Record ID")),
-            hs.get(r, "First Name").into(),
-            hs.get(r, "Last Name").into(),
-            hs.get(r, "Email").into(),
-            hs.get(r, "Job Title").into(),
-            String::new(),
-            hs.get(r, "Date of birth").into(),
-            hs.get(r, "City").into(),
-            hs.get(r, "Country/Region").into(),
-            hs.get(r, "Original Source").into(),
-            account(i),
-            datetime_as(hs.get(r, "Create Date"), "%Y-%m-%dT%H:%M:%S.000Z"),
-            datetime_as(hs.get(r, "Last Activity Date"), "%Y-%m-%d"),
-        ]);
+        out.push(salesforce_row(hs, r, &DATA_LOADER, account(i)));
     }
     out
 }
@@ -631,12 +644,7 @@ fn a_mixed_pipeline_sends_every_id_only_to_its_own_crm() {
     // An older project's SQL folder, without the model saying which CRM each id comes from:
     // the run stops with a config error naming the file to add, and publishes nothing.
     let restore = use_sql_without_contact_systems(&fx);
-    let err = fx.run().unwrap_err();
-    assert_eq!(err.exit_code(), 2, "{err}");
-    assert!(
-        err.to_string().contains("marts/crm_contact_systems.sql"),
-        "{err}"
-    );
+    fx.run_error(2, &["marts/crm_contact_systems.sql"]);
     assert!(!fx.path("out/crm").exists());
     fx.edit_config(restore);
 

@@ -152,6 +152,19 @@ impl Row<'_> {
     fn assert_text(&self, column: &str, want: Option<&str>) {
         assert_eq!(self.text(column), want, "{}: {column}", self.0);
     }
+
+    /// Assert the contact's order count, buyer type and average order value.
+    fn assert_buyer(&self, orders: f64, buyer_type: &str, aov: f64) {
+        self.assert_num("orders", orders);
+        self.assert_text("buyer_type", Some(buyer_type));
+        self.assert_num("aov", aov);
+    }
+
+    /// Assert the contact's shares of orders with a discount and of refunded orders.
+    fn assert_shares(&self, discount: f64, refund: f64) {
+        self.assert_num("discount_share", discount);
+        self.assert_num("refund_share", refund);
+    }
 }
 
 #[test]
@@ -298,12 +311,9 @@ fn orders_give_hand_computed_counts_aov_and_buyer_types_per_contact() {
     // 2026-11-01 23:30 UTC (2026-11-02 local), 18 days before; gaps: 61 d 15 h 30 min over
     // two = 30.822916... days.
     let ra = row(&all, a);
-    ra.assert_num("orders", 3.0);
-    ra.assert_text("buyer_type", Some("repeat"));
-    ra.assert_num("aov", 241.0 / 3.0);
+    ra.assert_buyer(3.0, "repeat", 241.0 / 3.0);
     ra.assert_num("order_revenue", 231.0);
-    ra.assert_num("discount_share", 1.0 / 3.0);
-    ra.assert_num("refund_share", 1.0 / 3.0);
+    ra.assert_shares(1.0 / 3.0, 1.0 / 3.0);
     ra.assert_text("first_order_date", Some("2026-09-01"));
     ra.assert_text("last_order_date", Some("2026-11-01"));
     ra.assert_num("days_since_first_order", 79.0);
@@ -316,22 +326,16 @@ fn orders_give_hand_computed_counts_aov_and_buyer_types_per_contact() {
     // B: the refunded #1002 is no order: 1 order of 14.90, one-time; refund share 1/2 of
     // the placed orders; first = last = 2026-10-20.
     let rb = row(&all, b);
-    rb.assert_num("orders", 1.0);
-    rb.assert_text("buyer_type", Some("one_time"));
-    rb.assert_num("aov", 14.90);
-    rb.assert_num("discount_share", 0.0);
-    rb.assert_num("refund_share", 0.5);
+    rb.assert_buyer(1.0, "one_time", 14.90);
+    rb.assert_shares(0.0, 0.5);
     rb.assert_text("first_order_date", Some("2026-10-20"));
     rb.assert_text("last_order_date", Some("2026-10-20"));
     rb.assert_text("days_between_orders", None);
     // C: 4 orders, frequent; aov (20 + 30 + 40 + 50) / 4 = 35; discount share 1/4; gaps from
     // 2026-09-15 08:00 to 2026-11-10 09:00 UTC (56 d 1 h) over three.
     let rc = row(&all, c);
-    rc.assert_num("orders", 4.0);
-    rc.assert_text("buyer_type", Some("frequent"));
-    rc.assert_num("aov", 35.0);
-    rc.assert_num("discount_share", 0.25);
-    rc.assert_num("refund_share", 0.0);
+    rc.assert_buyer(4.0, "frequent", 35.0);
+    rc.assert_shares(0.25, 0.0);
     rc.assert_num("days_between_orders", (56.0 + 1.0 / 24.0) / 3.0);
     rc.assert_text("last_order_date", Some("2026-11-10"));
     // D: the voided order is no order; E never ordered.
@@ -352,16 +356,12 @@ fn orders_give_hand_computed_counts_aov_and_buyer_types_per_contact() {
     // F (by CRM id): P-1 = 30 + 20 = 50 with 5.00 off, P-2 = 10: repeat, aov 30, discount
     // share 1/2, 11 days apart, categories of both. G (by email): P-3 cancelled, P-4 40.
     let rf = row(&all, f);
-    rf.assert_num("orders", 2.0);
-    rf.assert_text("buyer_type", Some("repeat"));
-    rf.assert_num("aov", 30.0);
+    rf.assert_buyer(2.0, "repeat", 30.0);
     rf.assert_num("discount_share", 0.5);
     rf.assert_num("days_between_orders", 11.0);
     rf.assert_text("categories_bought", Some("Books;Games"));
     let rg = row(&all, g);
-    rg.assert_num("orders", 1.0);
-    rg.assert_text("buyer_type", Some("one_time"));
-    rg.assert_num("aov", 40.0);
+    rg.assert_buyer(1.0, "one_time", 40.0);
     rg.assert_text("categories_bought", Some("Toys"));
     // The point-of-sale order and P-5 match nobody: the contacts' orders add up to the 11
     // above, not the 13 counted orders of the exports.

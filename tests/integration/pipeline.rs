@@ -241,13 +241,7 @@ fn a_missing_required_column_fails_before_any_work() {
     let err = personas::sources::check_file(crm_source, &crm).unwrap_err();
     assert!(err.to_string().contains("Email"), "{err}");
     // ... and a run fails before any work.
-    let err = fx.run().unwrap_err();
-    assert_eq!(err.exit_code(), 3);
-    let msg = err.to_string();
-    assert!(
-        msg.contains("Email") && msg.contains("hubspot-crm-exports"),
-        "{msg}"
-    );
+    fx.run_error(3, &["Email", "hubspot-crm-exports"]);
     assert!(
         !fx.path("out/personas").exists(),
         "a failed run publishes nothing"
@@ -309,14 +303,13 @@ fn too_many_rejects_fail_the_run_naming_the_reasons() {
         ));
     }
     std::fs::write(&crm, text).unwrap();
-    let err = fx.run().unwrap_err();
-    assert_eq!(err.exit_code(), 3, "{err}");
-    let message = err.to_string();
-    assert!(message.contains("10 of 210 rows rejected"), "{message}");
-    assert!(message.contains("Most common reasons:"), "{message}");
-    assert!(
-        message.contains("(10 rows, first at hubspot-crm-exports"),
-        "{message}"
+    fx.run_error(
+        3,
+        &[
+            "10 of 210 rows rejected",
+            "Most common reasons:",
+            "(10 rows, first at hubspot-crm-exports",
+        ],
     );
     // The failed run published nothing.
     assert!(!fx.path("out/personas").exists());

@@ -10,7 +10,10 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use personas::sources::csv::checks::salesforce_id_18;
+use personas::sources::csv::salesforce::{SALESFORCE_ACCOUNTS, SALESFORCE_CONTACTS};
+use personas::sources::csv::CsvPreset;
 
+use crate::util::exports::write_csv;
 use crate::util::{csv_column, feature_column, read_parquet, rewrite_user_ids, Fixture};
 
 /// The 18-character id of a contact, from its HubSpot record id.
@@ -44,19 +47,17 @@ const CONVERTED_LEAD: &str = "00Q5g00000LdA02";
 
 /// Write rows as Data Loader does: every field quoted.
 fn write_quoted(path: &Path, rows: &[Vec<String>]) {
-    let mut w = csv::WriterBuilder::new()
-        .quote_style(csv::QuoteStyle::Always)
-        .from_writer(vec![]);
-    for r in rows {
-        w.write_record(r).unwrap();
-    }
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, w.into_inner().unwrap()).unwrap();
+    write_csv(path, rows, b',', true);
 }
 
 /// A CSV row of `cells`.
 fn row(cells: &[&str]) -> Vec<String> {
     cells.iter().map(|c| c.to_string()).collect()
+}
+
+/// The header Data Loader writes for every column of `preset`: the API names in capitals.
+fn data_loader_header(preset: &CsvPreset) -> Vec<String> {
+    preset.columns.iter().map(|c| c.to_uppercase()).collect()
 }
 
 /// The generator's HubSpot rows, each as a map from column to cell.
@@ -80,21 +81,7 @@ fn hubspot_rows(fx: &Fixture) -> Vec<HashMap<String, String>> {
 /// account is not in the Account extract and contact 1 has none; contact 5 has no mailing country
 /// and contact 6 lives in Japan.
 fn contact_extract(people: &[HashMap<String, String>]) -> Vec<Vec<String>> {
-    let mut rows = vec![row(&[
-        "ID",
-        "FIRSTNAME",
-        "LASTNAME",
-        "EMAIL",
-        "TITLE",
-        "DEPARTMENT",
-        "BIRTHDATE",
-        "MAILINGCITY",
-        "MAILINGCOUNTRY",
-        "LEADSOURCE",
-        "ACCOUNTID",
-        "CREATEDDATE",
-        "LASTACTIVITYDATE",
-    ])];
+    let mut rows = vec![data_loader_header(&SALESFORCE_CONTACTS)];
     for (i, p) in people.iter().enumerate() {
         let account = match i {
             0 => "0015g00000Gone1".to_string(),
@@ -130,17 +117,12 @@ fn contact_extract(people: &[HashMap<String, String>]) -> Vec<Vec<String>> {
     rows
 }
 
-/// The Account extract, with one row whose employee count cannot be read (line 7).
+/// The Account extract, with one row whose employee count cannot be read (line 7), and a
+/// `TYPE` column the accounts export does not read.
 fn account_extract() -> Vec<Vec<String>> {
-    let mut rows = vec![row(&[
-        "ID",
-        "NAME",
-        "INDUSTRY",
-        "NUMBEROFEMPLOYEES",
-        "ANNUALREVENUE",
-        "BILLINGCOUNTRY",
-        "TYPE",
-    ])];
+    let mut header = data_loader_header(&SALESFORCE_ACCOUNTS);
+    header.push("TYPE".into());
+    let mut rows = vec![header];
     for (n, (industry, employees, country, _)) in ACCOUNTS.iter().enumerate() {
         rows.push(vec![
             salesforce_id_18(&account_id15(n)).unwrap(),

@@ -504,13 +504,12 @@ fn a_second_run_is_refused_while_one_holds_the_lock() {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    let err = fx.run().unwrap_err();
-    assert_eq!(err.exit_code(), 75);
-    let msg = err.to_string();
-    assert!(
-        msg.contains("another run of this pipeline is in progress")
-            && msg.contains(&format!("process {pid} ")),
-        "{msg}"
+    fx.run_error(
+        75,
+        &[
+            "another run of this pipeline is in progress",
+            &format!("process {pid} "),
+        ],
     );
     assert!(first.wait().unwrap().success());
     assert!(!out.join(".lock").exists());
@@ -530,13 +529,7 @@ fn bad_templates_and_too_small_samples_fail_with_their_exit_codes() {
         good.replace("all-contacts-*.csv", "all-contacts-{day}.csv"),
     )
     .unwrap();
-    let err = fx.run().unwrap_err();
-    assert_eq!(err.exit_code(), 2);
-    let msg = err.to_string();
-    assert!(
-        msg.contains("source `crm`") && msg.contains("{day}"),
-        "{msg}"
-    );
+    fx.run_error(2, &["source `crm`", "{day}"]);
 
     std::fs::write(&fx.config, &good).unwrap();
     let err = fx

@@ -10,6 +10,7 @@ use std::path::Path;
 use datafusion::arrow::util::display::array_value_to_string;
 use personas::config::Pipeline;
 
+use crate::util::exports::column_at;
 use crate::util::{csv_column, file_names, read_parquet, Fixture};
 
 /// The regional CRM's columns (semicolon CSV with a header) and the HubSpot column each is
@@ -268,12 +269,7 @@ fn two_ga4_properties_and_two_crms_give_the_contacts_of_one() {
     assert!(in_hubspot.iter().all(|id| !id.starts_with("R-")));
     assert!(both.iter().all(|id| in_hubspot.contains(id)));
     let mut r = csv::Reader::from_path(dir.join("generic_full.csv")).unwrap();
-    let system = r
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "crm")
-        .unwrap();
+    let system = column_at(&mut r, "crm");
     let mut systems = BTreeMap::new();
     for rec in r.records() {
         let rec = rec.unwrap();

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::util::exports::TYPEFORM_OWN;
 use crate::util::Fixture;
 
 const STOPS: &str = "What stops you from buying?";
@@ -57,19 +58,10 @@ fn truth(fx: &Fixture) -> Vec<(String, String, String)> {
 /// other 15 %; contacts of `shy` answer one time in 25. Returns the ids of those who answered.
 fn write_typeform(fx: &Fixture, planted: &str, shy: &str) -> BTreeSet<String> {
     let mut w = csv::Writer::from_writer(vec![]);
-    w.write_record([
-        "#",
-        STOPS,
-        COLOUR,
-        "email",
-        "Response Type",
-        "Start Date (UTC)",
-        "Stage Date (UTC)",
-        "Submit Date (UTC)",
-        "Network ID",
-        "Tags",
-    ])
-    .unwrap();
+    let header = ["#", STOPS, COLOUR, "email"]
+        .into_iter()
+        .chain(TYPEFORM_OWN);
+    w.write_record(header).unwrap();
     let mut answered = BTreeSet::new();
     for (i, (id, email, persona)) in truth(fx).iter().enumerate() {
         if persona == shy && unit(i, 7) >= 0.04 {

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
+use crate::util::exports::{column_at, write_csv, TYPEFORM_OWN};
 use crate::util::marts::{query_rows, rebuild_marts};
 use crate::util::{block_on, Fixture};
 
@@ -54,12 +55,7 @@ options = ["LinkedIn", "Email newsletter", "Events"]
 /// The sample's distinct contact emails, in file order.
 fn contact_emails(fx: &Fixture) -> Vec<String> {
     let mut r = csv::Reader::from_path(fx.crm_export()).unwrap();
-    let at = r
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "Email")
-        .unwrap();
+    let at = column_at(&mut r, "Email");
     let mut seen = HashSet::new();
     r.records()
         .map(|rec| rec.unwrap()[at].trim().to_string())
@@ -100,25 +96,13 @@ fn other(i: usize) -> Option<&'static str> {
     i.is_multiple_of(7).then_some("Podcasts")
 }
 
+/// Write `rows` as a comma-separated export, every field quoted or only where needed, after a
+/// UTF-8 byte order mark when `bom`.
 fn write(path: &Path, rows: &[Vec<String>], quote_all: bool, bom: bool) {
-    let mut w = csv::WriterBuilder::new()
-        .quote_style(if quote_all {
-            csv::QuoteStyle::Always
-        } else {
-            csv::QuoteStyle::Necessary
-        })
-        .from_writer(vec![]);
-    for r in rows {
-        w.write_record(r).unwrap();
+    let text = write_csv(path, rows, b',', quote_all);
+    if bom {
+        std::fs::write(path, format!("\u{FEFF}{text}")).unwrap();
     }
-    let mut bytes = if bom {
-        b"\xEF\xBB\xBF".to_vec()
-    } else {
-        vec![]
-    };
-    bytes.extend(w.into_inner().unwrap());
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
 }
 
 /// A Typeform export row: token, role, the choice columns and `Other`, the recommendation,
@@ -158,19 +142,10 @@ fn typeform_header(recommend: &str) -> Vec<String> {
     h.extend(CHOICES.iter().map(|c| c.to_string()));
     h.push("Other".into());
     h.extend(
-        [
-            recommend,
-            "email",
-            "utm_source",
-            "Response Type",
-            "Start Date (UTC)",
-            "Stage Date (UTC)",
-            "Submit Date (UTC)",
-            "Network ID",
-            "Tags",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
+        [recommend, "email", "utm_source"]
+            .into_iter()
+            .chain(TYPEFORM_OWN)
+            .map(String::from),
     );
     h
 }

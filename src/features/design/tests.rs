@@ -206,10 +206,14 @@ fn an_unknown_criterion_column_is_an_error() {
 
 #[test]
 fn families_group_compositions() {
-    assert_eq!(family_of("share_medium_cpc"), "medium");
-    assert_eq!(family_of("share_docs_missing"), "content");
-    assert_eq!(family_of("share_mobile"), "device");
-    assert_eq!(family_of("page_views"), "activity");
-    assert_eq!(family_of("industry=Banking"), "industry");
-    assert_eq!(family_of("tags:promo"), "tags");
+    for (column, family) in [
+        ("share_medium_cpc", "medium"),
+        ("share_docs_missing", "content"),
+        ("share_mobile", "device"),
+        ("page_views", "activity"),
+        ("industry=Banking", "industry"),
+        ("tags:promo", "tags"),
+    ] {
+        assert_eq!(family_of(column), family, "{column}");
+    }
 }

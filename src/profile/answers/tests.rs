@@ -40,6 +40,19 @@ fn question(
 const STOPS: &str = "What stops you from buying?";
 const COLOUR: &str = "Favourite colour?";
 
+/// Answers to `questions`, quoted from 20 respondents on.
+fn answers_to(questions: Vec<Question>) -> SurveyAnswers {
+    SurveyAnswers {
+        questions,
+        min_respondents: 20,
+    }
+}
+
+/// What the two personas of `labels` say in `answers`, with the default profile settings.
+fn said_by_two(answers: &SurveyAnswers, rows: &[usize], labels: &[usize]) -> Vec<Vec<Said>> {
+    bucket_statements(answers, rows, labels, 2, &ProfileConfig::default())
+}
+
 /// Persona 0 (100 contacts) chose Price 70 % of the time, persona 1 (200) 15 %; both answered
 /// a colour question at random.
 fn planted() -> SurveyAnswers {
@@ -68,16 +81,13 @@ fn planted() -> SurveyAnswers {
         |r| Some(vec![colours[r].clone()]),
         300,
     );
-    SurveyAnswers {
-        questions: vec![stops, colour],
-        min_respondents: 20,
-    }
+    answers_to(vec![stops, colour])
 }
 
 #[test]
 fn a_planted_option_is_quoted_with_its_numbers_and_a_random_one_is_not() {
     let (rows, labels) = labels(100, 200);
-    let said = bucket_statements(&planted(), &rows, &labels, 2, &ProfileConfig::default());
+    let said = said_by_two(&planted(), &rows, &labels);
     assert_eq!(
         said[0],
         vec![(
@@ -110,11 +120,8 @@ fn a_difference_too_small_to_be_large_is_not_quoted() {
         },
         300,
     );
-    let answers = SurveyAnswers {
-        questions: vec![q],
-        min_respondents: 20,
-    };
-    let said = bucket_statements(&answers, &rows, &labels, 2, &ProfileConfig::default());
+    let answers = answers_to(vec![q]);
+    let said = said_by_two(&answers, &rows, &labels);
     assert!(said[0].is_empty(), "{said:?}");
     // Persona 1's 50 % "Time" against the rest's 30 % is large enough.
     assert_eq!(
@@ -144,7 +151,7 @@ fn a_persona_with_too_few_respondents_says_so_in_each_section_instead_of_quoting
     for q in &mut answers.questions {
         q.answers.retain(|r, _| *r >= 88);
     }
-    let said = bucket_statements(&answers, &rows, &labels, 2, &ProfileConfig::default());
+    let said = said_by_two(&answers, &rows, &labels);
     let note = "Only 12 survey respondents: too few to say (20 needed)".to_string();
     assert_eq!(
         said[0],
@@ -172,11 +179,8 @@ fn a_scale_mean_is_compared_with_welch_and_quoted_either_way() {
         },
         180,
     );
-    let answers = SurveyAnswers {
-        questions: vec![q],
-        min_respondents: 20,
-    };
-    let said = bucket_statements(&answers, &rows, &labels, 2, &ProfileConfig::default());
+    let answers = answers_to(vec![q]);
+    let said = said_by_two(&answers, &rows, &labels);
     assert_eq!(
         said[0][0].1,
         "Rated 'How likely are you to recommend us?' 9.0 on average, vs 5.0 for the rest; \
@@ -192,7 +196,7 @@ fn a_scale_mean_is_compared_with_welch_and_quoted_either_way() {
     for (r, a) in flat.questions[0].answers.iter_mut() {
         a[0] = (4 + r % 3).to_string();
     }
-    let said = bucket_statements(&flat, &rows, &labels, 2, &ProfileConfig::default());
+    let said = said_by_two(&flat, &rows, &labels);
     assert!(said.iter().all(Vec::is_empty), "{said:?}");
 }
 
@@ -215,10 +219,7 @@ fn free_text_gives_the_words_that_set_a_persona_apart_and_short_quotes() {
         },
         120,
     );
-    let answers = SurveyAnswers {
-        questions: vec![q],
-        min_respondents: 20,
-    };
+    let answers = answers_to(vec![q]);
     let per = Respondents::of(&answers.questions[0], &rows, &labels, 2);
     let top = text::top_words(&per, 0);
     let words: Vec<&str> = top.iter().map(|w| w.word.as_str()).collect();
@@ -235,7 +236,7 @@ fn free_text_gives_the_words_that_set_a_persona_apart_and_short_quotes() {
         text::words("Fair PRICING, and the price!"),
         std::collections::BTreeSet::from(["fair", "price", "pricing"].map(String::from))
     );
-    let said = bucket_statements(&answers, &rows, &labels, 2, &ProfileConfig::default());
+    let said = said_by_two(&answers, &rows, &labels);
     assert_eq!(
         said[0][0].1,
         "Words that set their answers to 'What do you value most?' apart: 'day' (20 of 40 \

@@ -64,6 +64,18 @@ fn name(
     choose_name(&refs, negative, used, cfg)
 }
 
+/// Name personas in turn under `cfg`, the names given staying taken in `used`: each case's
+/// persona has the traits (most distinctive first), is negative or not, and gets the name.
+fn assert_names(
+    cfg: &ProfileConfig,
+    used: &mut BTreeSet<String>,
+    cases: &[(&[Trait], bool, &str)],
+) {
+    for (traits, negative, want) in cases {
+        assert_eq!(name(traits, *negative, used, cfg), *want, "{traits:?}");
+    }
+}
+
 #[test]
 fn the_bundled_table_is_complete() {
     let t = table::parse(table::BUNDLED).unwrap();
@@ -155,20 +167,25 @@ fn a_config_word_comes_before_the_table() {
 #[test]
 fn german_names_take_german_words_that_agree() {
     let cfg = config(r#"language = "de""#);
-    let mut used = BTreeSet::new();
     let frugal = [tr("share_discounts", None, 1.2)];
-    assert_eq!(name(&frugal, false, &mut used, &cfg), "Sparsamer Sam");
     let curious = [tr("share_blog", None, 1.2)];
-    assert_eq!(name(&curious, false, &mut used, &cfg), "Neugierige Nina");
     // The word is taken in either form.
     let both = [tr("share_blog", None, 1.3), tr("share_docs", None, 1.0)];
-    assert_eq!(name(&both, false, &mut used, &cfg), "Technischer Theo");
     let quiet = [tr("share_mobile", None, 1.5), tr("sessions", None, -0.6)];
-    assert_eq!(name(&quiet, true, &mut used, &cfg), "Stiller Sam");
-    assert_eq!(name(&[], false, &mut used, &cfg), "Typischer Theo");
     // A word from the data's own levels stays as the data spells it.
     let retired = [tr("job", Some("retired"), 0.8)];
-    assert_eq!(name(&retired, false, &mut used, &cfg), "Retired Rosa");
+    assert_names(
+        &cfg,
+        &mut BTreeSet::new(),
+        &[
+            (&frugal, false, "Sparsamer Sam"),
+            (&curious, false, "Neugierige Nina"),
+            (&both, false, "Technischer Theo"),
+            (&quiet, true, "Stiller Sam"),
+            (&[], false, "Typischer Theo"),
+            (&retired, false, "Retired Rosa"),
+        ],
+    );
 }
 
 #[test]
@@ -176,9 +193,15 @@ fn russian_names_are_cyrillic_and_alliterate() {
     let cfg = config(r#"language = "ru""#);
     let mut used = BTreeSet::new();
     let frugal = [tr("share_discounts", None, 1.2)];
-    assert_eq!(name(&frugal, false, &mut used, &cfg), "Экономная Эмма");
     let exec = [tr("job_seniority", Some("executive"), 0.9)];
-    assert_eq!(name(&exec, false, &mut used, &cfg), "Главный Глеб");
+    assert_names(
+        &cfg,
+        &mut used,
+        &[
+            (&frugal, false, "Экономная Эмма"),
+            (&exec, false, "Главный Глеб"),
+        ],
+    );
     // The table's Russian words alliterate with a Cyrillic first name.
     let t = table::bundled();
     let ru = t.language("ru");
@@ -204,26 +227,35 @@ fn russian_names_are_cyrillic_and_alliterate() {
 #[test]
 fn vietnamese_names_put_the_word_after_the_first_name() {
     let cfg = config(r#"language = "vi""#);
-    let mut used = BTreeSet::new();
     let frugal = [tr("share_discounts", None, 1.2)];
-    assert_eq!(name(&frugal, false, &mut used, &cfg), "Theo Tiết Kiệm");
     // Taken words are found at the end of a name; "Đ" alliterates with "D".
     let again = [
         tr("share_discounts", None, 1.2),
         tr("job_seniority", Some("director"), 0.5),
     ];
-    assert_eq!(name(&again, false, &mut used, &cfg), "Grace Giám Đốc");
-    assert_eq!(name(&[], false, &mut used, &cfg), "Dana Điển Hình");
+    assert_names(
+        &cfg,
+        &mut BTreeSet::new(),
+        &[
+            (&frugal, false, "Theo Tiết Kiệm"),
+            (&again, false, "Grace Giám Đốc"),
+            (&[], false, "Dana Điển Hình"),
+        ],
+    );
 }
 
 #[test]
 fn letters_alliterate_without_their_accents() {
-    assert_eq!(base_letter('É'), 'E');
-    assert_eq!(base_letter('é'), 'E');
-    assert_eq!(base_letter('Đ'), 'D');
-    assert_eq!(base_letter('Ø'), 'O');
-    assert_eq!(base_letter('Ё'), 'Е');
-    assert_eq!(base_letter('F'), 'F');
+    for (letter, base) in [
+        ('É', 'E'),
+        ('é', 'E'),
+        ('Đ', 'D'),
+        ('Ø', 'O'),
+        ('Ё', 'Е'),
+        ('F', 'F'),
+    ] {
+        assert_eq!(base_letter(letter), base, "{letter}");
+    }
     let cfg = config(r#"language = "fr""#);
     let frugal = [tr("share_discounts", None, 1.2)];
     assert_eq!(

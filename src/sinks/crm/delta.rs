@@ -89,17 +89,8 @@ mod tests {
 
     fn row(id: &str, persona: &str) -> CrmRow {
         CrmRow {
-            contact_id: id.into(),
             email: format!("{id}@x.io"),
-            persona_id: persona.into(),
-            persona_name: if persona.is_empty() {
-                String::new()
-            } else {
-                format!("Name of {persona}")
-            },
-            bucket: "all".into(),
-            is_negative: Some(false),
-            system: Some(CrmTarget::Hubspot),
+            ..CrmRow::for_test(id, persona)
         }
     }
 

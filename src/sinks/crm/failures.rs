@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
-use datafusion::arrow::array::{ArrayRef, Int32Builder, RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{Field, Int32Type, Schema};
 
 use crate::error::{Error, Result};
-use crate::output::parquet::{write_parquet, ParquetTable};
+use crate::output::parquet::ParquetTable;
 use crate::output::PART;
+use crate::sinks::columns::{column, write_arrays};
 pub use crate::sinks::schema::crm_failures::TABLE;
 use crate::sinks::schema::crm_failures::{
     columns, CONTACT_ID, EMAIL, HTTP_STATUS, MESSAGE, PROPERTY, VALUE,
@@ -65,27 +65,15 @@ pub fn write(
 ) -> Result<()> {
     let date = run_date.to_string();
     let failed_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let mut status = Int32Builder::new();
-    for f in failures {
-        status.append_option(f.http_status.map(i32::from));
-    }
-    fn text<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
-        let mut b = StringBuilder::new();
-        for v in values {
-            b.append_value(v);
-        }
-        Arc::new(b.finish())
-    }
-    let each = |get: fn(&Failure) -> &str| text(failures.iter().map(get));
-    let constant = |v: &str| text(failures.iter().map(|_| v));
+    let constant = |v: &str| column(failures, |_| Some(v));
     let arrays = vec![
         constant(&date),
-        each(|f| &f.contact_id),
-        each(|f| &f.email),
-        each(|f| &f.property),
-        each(|f| &f.value),
-        Arc::new(status.finish()) as ArrayRef,
-        each(|f| &f.message),
+        column(failures, |f| Some(f.contact_id.as_str())),
+        column(failures, |f| Some(f.email.as_str())),
+        column(failures, |f| Some(f.property.as_str())),
+        column(failures, |f| Some(f.value.as_str())),
+        column(failures, |f| f.http_status.map(i32::from)),
+        column(failures, |f| Some(f.message.as_str())),
         constant(&failed_at),
     ];
     // Every column has a value but the HTTP status (no answer came).
@@ -95,9 +83,7 @@ pub fn write(
         .collect();
     let metadata = HashMap::from([(SNAPSHOT_SHA256.to_string(), snapshot_sha256.to_string())]);
     let schema = Arc::new(Schema::new_with_metadata(fields, metadata));
-    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-    write_parquet(path, schema, &[batch])?;
-    Ok(())
+    write_arrays(path, schema, arrays)
 }
 
 /// Read a date's failures; `None` when the date was never pushed.

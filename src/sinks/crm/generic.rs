@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::config::CrmTarget;
 use crate::error::{Error, Result};
 
-use super::{csv_writer, finish_csv, CrmRow};
+use super::{write_csv, CrmRow};
 
 /// Header of the generic files.
 pub const HEADER: [&str; 8] = [
@@ -33,15 +33,13 @@ pub fn write<'a>(
     rows: impl Iterator<Item = &'a CrmRow>,
     run_date: &str,
 ) -> Result<()> {
-    let mut w = csv_writer(path)?;
-    w.write_record(HEADER)?;
-    for r in rows {
+    let records = rows.map(|r| {
         let negative = match r.is_negative {
             Some(true) => "true",
             Some(false) => "false",
             None => "",
         };
-        w.write_record([
+        [
             r.contact_id.as_str(),
             &r.email,
             &r.persona_id,
@@ -50,9 +48,9 @@ pub fn write<'a>(
             negative,
             run_date,
             r.system.map_or("", CrmTarget::system),
-        ])?;
-    }
-    finish_csv(w, path)
+        ]
+    });
+    write_csv(path, HEADER, records)
 }
 
 /// Read a generic file written by [`write()`]. Errors name the file, the line and the column.
@@ -131,22 +129,15 @@ mod tests {
         let path = dir.path().join("g.csv");
         let rows = vec![
             CrmRow {
-                contact_id: "1".into(),
                 email: "a@x.io".into(),
-                persona_id: "persona_1".into(),
                 persona_name: "Curious, \"Casey\"".into(),
-                bucket: "all".into(),
-                is_negative: Some(false),
-                system: Some(CrmTarget::Hubspot),
+                ..CrmRow::for_test("1", "persona_1")
             },
             CrmRow {
-                contact_id: "2".into(),
-                email: String::new(),
-                persona_id: String::new(),
-                persona_name: String::new(),
                 bucket: String::new(),
                 is_negative: None,
                 system: None,
+                ..CrmRow::for_test("2", "")
             },
         ];
         write(&path, rows.iter(), "2026-11-20").unwrap();

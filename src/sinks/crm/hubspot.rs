@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::config::CrmConfig;
 use crate::error::{Error, Result};
 
-use super::{csv_writer, finish_csv, CrmRow, PersonaOption, HUBSPOT_IMPORT};
+use super::{write_csv, CrmRow, HUBSPOT_IMPORT};
 
 /// Header of the options file.
 pub const OPTIONS_HEADER: [&str; 2] = ["Label", "Internal value"];
@@ -41,12 +41,10 @@ pub fn write_import(dir: &Path, cfg: &CrmConfig, rows: &[&CrmRow]) -> Result<Vec
     };
     for (n, chunk) in chunks.into_iter().enumerate() {
         let path = dir.join(import_file_name(n + 1));
-        let mut w = csv_writer(&path)?;
-        w.write_record(header)?;
-        for r in chunk {
-            w.write_record([r.contact_id.as_str(), &r.email, r.value(cfg, text)])?;
-        }
-        finish_csv(w, &path)?;
+        let records = chunk
+            .iter()
+            .map(|r| [r.contact_id.as_str(), &r.email, r.value(cfg, text)]);
+        write_csv(&path, header, records)?;
         written.push(path);
     }
     Ok(written)
@@ -74,11 +72,6 @@ fn remove_stale_parts(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Write the property's options: one row per option, label and internal value.
-pub fn write_options(path: &Path, options: &[PersonaOption]) -> Result<()> {
-    super::write_option_list(path, OPTIONS_HEADER, options)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,13 +81,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rows: Vec<CrmRow> = (1..=5)
             .map(|i| CrmRow {
-                contact_id: i.to_string(),
                 email: format!("c{i}@x.io"),
-                persona_id: "persona_1".into(),
-                persona_name: "Curious Casey".into(),
-                bucket: "all".into(),
-                is_negative: Some(false),
-                system: None,
+                ..CrmRow::for_test(&i.to_string(), "persona_1")
             })
             .collect();
         let refs: Vec<&CrmRow> = rows.iter().collect();

@@ -25,8 +25,8 @@ use crate::config::{CrmConfig, SalesforceLoader};
 use crate::error::Result;
 
 use super::{
-    csv_writer, finish_csv, CrmRow, PersonaOption, SALESFORCE_LEAD_UPDATE,
-    SALESFORCE_LEAD_UPDATE_BULK, SALESFORCE_UPDATE, SALESFORCE_UPDATE_BULK,
+    write_csv, CrmRow, SALESFORCE_LEAD_UPDATE, SALESFORCE_LEAD_UPDATE_BULK, SALESFORCE_UPDATE,
+    SALESFORCE_UPDATE_BULK,
 };
 
 /// Key prefix of Lead record ids (the same in every org).
@@ -112,21 +112,14 @@ pub fn write_update(path: &Path, cfg: &CrmConfig, rows: &[&CrmRow]) -> Result<()
         SalesforceLoader::DataLoader => "",
         SalesforceLoader::BulkApi => NULL,
     };
-    let mut w = csv_writer(path)?;
-    w.write_record([s.key_field.as_str(), &s.field])?;
-    for r in rows {
+    let records = rows.iter().map(|r| {
         let value = match r.value(cfg, text) {
             "" => null,
             v => v,
         };
-        w.write_record([r.contact_id.as_str(), value])?;
-    }
-    finish_csv(w, path)
-}
-
-/// Write the picklist values: one row per value, label and API name.
-pub fn write_picklist(path: &Path, options: &[PersonaOption]) -> Result<()> {
-    super::write_option_list(path, PICKLIST_HEADER, options)
+        [r.contact_id.as_str(), value]
+    });
+    write_csv(path, [s.key_field.as_str(), &s.field], records)
 }
 
 #[cfg(test)]
@@ -138,13 +131,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sf.csv");
         let row = |id: &str, persona: &str, name: &str| CrmRow {
-            contact_id: id.into(),
-            email: String::new(),
-            persona_id: persona.into(),
             persona_name: name.into(),
-            bucket: String::new(),
-            is_negative: None,
-            system: None,
+            ..CrmRow::for_test(id, persona)
         };
         let rows = [
             row("0035g00000AbCdEAAV", "persona_2", "Evaluating Emma"),
@@ -180,13 +168,8 @@ mod tests {
 
     fn row(id: &str) -> CrmRow {
         CrmRow {
-            contact_id: id.into(),
-            email: String::new(),
-            persona_id: "persona_1".into(),
-            persona_name: "Curious Casey".into(),
-            bucket: "all".into(),
-            is_negative: Some(false),
             system: Some(crate::config::CrmTarget::Salesforce),
+            ..CrmRow::for_test(id, "persona_1")
         }
     }
 

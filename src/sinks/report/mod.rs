@@ -283,32 +283,19 @@ mod markdown_tests {
             },
             &funnel,
         );
-        assert!(text.contains("## End-user personas"), "{text}");
-        assert!(
-            text.contains("### Lapsed Leo (negative: do not target)"),
-            "{text}"
-        );
-        assert!(
-            text.contains("> **Negative persona** (`negative`)"),
-            "{text}"
-        );
-        assert!(
-            text.contains("- **Goals**: nothing the data supports"),
-            "{text}"
-        );
-        assert!(
-            text.contains("- **Barriers**: nothing the data supports\n- **Values**: nothing"),
-            "{text}"
-        );
-        assert!(text.contains("stability 0.91"), "{text}");
-        assert!(
-            text.contains(
-                "- **Funnel** (each step's rate from the step before): visit 80 % → product \
-                 50 % → cart 25 % → checkout 0 % → purchase –; drops most at checkout (0 % vs \
-                 60 % in the rest)\n"
-            ),
-            "{text}"
-        );
+        for want in [
+            "## End-user personas",
+            "### Lapsed Leo (negative: do not target)",
+            "> **Negative persona** (`negative`)",
+            "- **Goals**: nothing the data supports",
+            "- **Barriers**: nothing the data supports\n- **Values**: nothing",
+            "stability 0.91",
+            "- **Funnel** (each step's rate from the step before): visit 80 % → product 50 % → \
+             cart 25 % → checkout 0 % → purchase –; drops most at checkout (0 % vs 60 % in the \
+             rest)\n",
+        ] {
+            assert!(text.contains(want), "{want:?} not in {text}");
+        }
     }
 
     #[test]

@@ -105,16 +105,37 @@ fn page() -> String {
         trend(20, "persona_2", "Lapsed Leo", 0.31, "stable"),
         trend(20, "persona_3", "Niche Nora", 0.09, "new"),
     ];
+    let personas = [docs, lapsed, tiny];
+    render(
+        "sample",
+        "revenue",
+        &personas,
+        &traits,
+        &trends,
+        &Default::default(),
+    )
+}
+
+/// The page of `pipeline`'s run of 2026-11-20, segmented on `criterion`, whose one bucket (see
+/// [`bucket`]) holds `personas`.
+fn render(
+    pipeline: &str,
+    criterion: &str,
+    personas: &[Persona],
+    traits: &[Trait],
+    trends: &[TrendRow],
+    profile: &ProfileConfig,
+) -> String {
     html::render(&ReportContext {
-        pipeline: "sample",
+        pipeline,
         run_date: "2026-11-20",
         framework: "jobs_to_be_done",
-        criteria: &["revenue".to_string()],
+        criteria: &[criterion.to_string()],
         buckets: &[bucket()],
-        personas: &[docs, lapsed, tiny],
-        traits: &traits,
-        trends: &trends,
-        profile: &ProfileConfig::default(),
+        personas,
+        traits,
+        trends,
+        profile,
         map: &[],
     })
 }
@@ -183,18 +204,14 @@ fn names_levels_and_statements_with_markup_characters_are_escaped() {
     odd.card.goals = vec!["Ship <fast> & \"cheap\"".into()];
     odd.top_traits = vec!["industry=R&D <labs> high".into()];
     let traits = vec![tr("persona_1", "industry", Some("R&D <labs>"), 0.4, 0.1)];
-    let html = html::render(&ReportContext {
-        pipeline: "sample <&>",
-        run_date: "2026-11-20",
-        framework: "jobs_to_be_done",
-        criteria: &["industry".to_string()],
-        buckets: &[bucket()],
-        personas: &[odd],
-        traits: &traits,
-        trends: &[],
-        profile: &ProfileConfig::default(),
-        map: &[],
-    });
+    let html = render(
+        "sample <&>",
+        "industry",
+        &[odd],
+        &traits,
+        &[],
+        &Default::default(),
+    );
     assert!(
         html.contains("Ops &lt;Olga&gt; &amp; &quot;Co&quot;"),
         "the name, escaped"
@@ -221,18 +238,7 @@ fn the_teams_own_statements_are_marked_with_their_evidence_and_measured_ones_are
     )
     .unwrap();
     let traits = vec![tr("persona_1", "share_docs", None, 0.61, 0.36)];
-    let html = html::render(&ReportContext {
-        pipeline: "sample",
-        run_date: "2026-11-20",
-        framework: "jobs_to_be_done",
-        criteria: &["revenue".to_string()],
-        buckets: &[bucket()],
-        personas: &[p],
-        traits: &traits,
-        trends: &[],
-        profile: &profile,
-        map: &[],
-    });
+    let html = render("sample", "revenue", &[p], &traits, &[], &profile);
     assert!(
         html.contains(
             "<li><span class=\"yours\">Your words:</span> Ship an integration fast \

@@ -59,6 +59,23 @@ pub(super) fn csv_reader<'t>(text: &'t [u8], spec: &CsvSpec<'_>) -> csv::Reader<
         .from_reader(text)
 }
 
+/// Read the next record of `reader`, over a text of `len` bytes, into `rec`: whether there was
+/// one (or why it cannot be read), the line it starts on as the reader counts lines, and the
+/// byte range of its text.
+pub(crate) fn next_record(
+    reader: &mut csv::Reader<&[u8]>,
+    rec: &mut csv::ByteRecord,
+    len: usize,
+) -> (csv::Result<bool>, u64, std::ops::Range<usize>) {
+    let start = reader.position().clone();
+    let read = reader.read_byte_record(rec);
+    let end = (reader.position().byte() as usize).min(len);
+    let (from, line) = rec
+        .position()
+        .map_or((start.byte(), start.line()), |p| (p.byte(), p.line()));
+    (read, line, (from as usize).min(end)..end)
+}
+
 /// The header of an export: its columns, where the data starts (byte, line). Without a header
 /// row the columns are `column_1`, `column_2`, ... as many as the first row has, and the data
 /// starts at the top. Header names are trimmed (whitespace, a byte-order mark) and matched

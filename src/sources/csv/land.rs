@@ -16,7 +16,7 @@ use datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
 use tracing::{info, warn};
 
 use super::checks::{check_cell, Check, Typing};
-use super::header::{csv_reader, read_header, FileHeader};
+use super::header::{csv_reader, next_record, read_header, FileHeader};
 use super::presets::{CsvPreset, MEMBER_STATUS};
 use super::CsvSpec;
 use crate::error::Result;
@@ -249,14 +249,9 @@ fn land_file(
         let slice = &h.text[offset.min(h.text.len())..];
         let mut reader = csv_reader(slice, spec);
         loop {
-            let start = reader.position().clone();
-            let read = reader.read_byte_record(&mut rec);
-            let end = (reader.position().byte() as usize).min(slice.len());
-            let (rec_start, rec_line) = rec
-                .position()
-                .map_or((start.byte(), start.line()), |p| (p.byte(), p.line()));
+            let (read, rec_line, span) = next_record(&mut reader, &mut rec, slice.len());
             let line = line_base + rec_line - 1;
-            let raw = &slice[(rec_start as usize).min(end)..end];
+            let raw = &slice[span.clone()];
             match read {
                 Ok(false) => break 'segments,
                 Ok(true) => {}
@@ -293,7 +288,7 @@ fn land_file(
                             "unbalanced quote ({reason}); the lines after it are read again"
                         );
                         rejects.push(Reject::new(label, line, &raw[..len], reason));
-                        offset += rec_start as usize + len;
+                        offset += span.start + len;
                         line_base = line + 1;
                         continue 'segments;
                     }

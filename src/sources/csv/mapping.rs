@@ -12,10 +12,10 @@ use crate::config::{SourceColumns, SourceConfig};
 use crate::error::{Error, Result};
 
 /// A generic CRM contacts CSV, after the mapping: one column per contact field.
-pub static CSV_CONTACTS: CsvPreset = CsvPreset {
-    name: "CRM contacts CSV",
-    required: &["contact_id", "email"],
-    columns: &[
+pub static CSV_CONTACTS: CsvPreset = CsvPreset::export(
+    "CRM contacts CSV",
+    &["contact_id", "email"],
+    &[
         "contact_id",
         "email",
         "first_name",
@@ -34,7 +34,7 @@ pub static CSV_CONTACTS: CsvPreset = CsvPreset {
         "created_at",
         "last_activity_at",
     ],
-    checks: &[
+    &[
         ("contact_id", Check::RequiredText),
         ("email", Check::Email),
         ("date_of_birth", Check::Date),
@@ -43,12 +43,8 @@ pub static CSV_CONTACTS: CsvPreset = CsvPreset {
         ("created_at", Check::DateTime),
         ("last_activity_at", Check::DateTime),
     ],
-    status_column: None,
-    aliases: &[],
-    date_formats: &[DEFAULT_DATE_FORMAT],
-    datetime_formats: &[DEFAULT_DATETIME_FORMAT],
-    normalise: true,
-};
+)
+.normalised(&[DEFAULT_DATE_FORMAT], &[DEFAULT_DATETIME_FORMAT]);
 
 /// Default `date_format` of a `csv` source.
 pub const DEFAULT_DATE_FORMAT: &str = "%Y-%m-%d";
@@ -57,18 +53,26 @@ pub const DEFAULT_DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// How a `csv` source's files are read: its dialect, mapping and date formats.
 pub fn spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
-    let columns = source
-        .columns
-        .as_ref()
-        .and_then(SourceColumns::contacts)
-        .ok_or_else(|| Error::BadInput {
-            file: source.path.clone(),
-            reason: format!(
-                "source `{}` of kind csv has no [sources.columns] mapping of contact fields",
-                source.name
-            ),
-        })?;
-    Ok(mapped_spec(source, &CSV_CONTACTS, columns.mapped()))
+    let mapped = source.columns.as_ref().and_then(SourceColumns::contacts);
+    required_mapping(source, &CSV_CONTACTS, mapped.map(|c| c.mapped()), "contact")
+}
+
+/// [`mapped_spec`] of a source whose `[sources.columns]` maps its `what` fields (`mapped`);
+/// `BadInput` naming them when it does not.
+pub(super) fn required_mapping(
+    source: &SourceConfig,
+    preset: &'static CsvPreset,
+    mapped: Option<Vec<(&'static str, &str)>>,
+    what: &str,
+) -> Result<CsvSpec<'static>> {
+    let mapped = mapped.ok_or_else(|| Error::BadInput {
+        file: source.path.clone(),
+        reason: format!(
+            "source `{}` of kind {} has no [sources.columns] mapping of {what} fields",
+            source.name, source.kind
+        ),
+    })?;
+    Ok(mapped_spec(source, preset, mapped))
 }
 
 /// How a mapped CSV source's files are read (a `csv` source's contacts, an `orders_csv`

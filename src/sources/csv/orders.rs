@@ -12,10 +12,10 @@
 //! Every other column of the export is kept as written.
 
 use super::checks::{Check, EXPORT_DATETIME_FORMATS, EXPORT_DATE_FORMATS};
-use super::mapping::{mapped_spec, DEFAULT_DATETIME_FORMAT, DEFAULT_DATE_FORMAT};
+use super::mapping::{required_mapping, DEFAULT_DATETIME_FORMAT, DEFAULT_DATE_FORMAT};
 use super::{CsvPreset, CsvSpec};
 use crate::config::{SourceColumns, SourceConfig};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The Shopify export's columns the SQL reads, in landed order: [`SHOPIFY_REQUIRED`] and the
 /// optional ones (empty where a file lacks them).
@@ -64,11 +64,11 @@ const SHOPIFY_REQUIRED: &[&str] = &[
 ];
 
 /// Shopify admin orders export (Orders > Export, "CSV for Excel" or "Plain CSV").
-pub static SHOPIFY_ORDERS: CsvPreset = CsvPreset {
-    name: "Shopify orders export",
-    required: SHOPIFY_REQUIRED,
-    columns: SHOPIFY_COLUMNS,
-    checks: &[
+pub static SHOPIFY_ORDERS: CsvPreset = CsvPreset::export(
+    "Shopify orders export",
+    SHOPIFY_REQUIRED,
+    SHOPIFY_COLUMNS,
+    &[
         ("Name", Check::RequiredText),
         ("Email", Check::Email),
         ("Paid at", Check::OffsetDateTime),
@@ -87,18 +87,14 @@ pub static SHOPIFY_ORDERS: CsvPreset = CsvPreset {
         ("Billing Zip", Check::Zip),
         ("Shipping Zip", Check::Zip),
     ],
-    status_column: None,
-    aliases: &[],
-    date_formats: EXPORT_DATE_FORMATS,
-    datetime_formats: EXPORT_DATETIME_FORMATS,
-    normalise: true,
-};
+)
+.normalised(EXPORT_DATE_FORMATS, EXPORT_DATETIME_FORMATS);
 
 /// A shop's orders CSV, after the mapping: one column per order field.
-pub static CSV_ORDERS: CsvPreset = CsvPreset {
-    name: "orders CSV",
-    required: &["order_id", "ordered_at", "amount"],
-    columns: &[
+pub static CSV_ORDERS: CsvPreset = CsvPreset::export(
+    "orders CSV",
+    &["order_id", "ordered_at", "amount"],
+    &[
         "order_id",
         "contact_id",
         "email",
@@ -111,7 +107,7 @@ pub static CSV_ORDERS: CsvPreset = CsvPreset {
         "refunded",
         "status",
     ],
-    checks: &[
+    &[
         ("order_id", Check::RequiredText),
         ("email", Check::Email),
         ("ordered_at", Check::RequiredDateTime),
@@ -119,27 +115,13 @@ pub static CSV_ORDERS: CsvPreset = CsvPreset {
         ("discount", Check::Number),
         ("refunded", Check::Number),
     ],
-    status_column: None,
-    aliases: &[],
-    date_formats: &[DEFAULT_DATE_FORMAT],
-    datetime_formats: &[DEFAULT_DATETIME_FORMAT],
-    normalise: true,
-};
+)
+.normalised(&[DEFAULT_DATE_FORMAT], &[DEFAULT_DATETIME_FORMAT]);
 
 /// How an `orders_csv` source's files are read: its dialect, order mapping and date formats.
 pub fn spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
-    let columns = source
-        .columns
-        .as_ref()
-        .and_then(SourceColumns::orders)
-        .ok_or_else(|| Error::BadInput {
-            file: source.path.clone(),
-            reason: format!(
-                "source `{}` of kind orders_csv has no [sources.columns] mapping of order fields",
-                source.name
-            ),
-        })?;
-    Ok(mapped_spec(source, &CSV_ORDERS, columns.mapped()))
+    let mapped = source.columns.as_ref().and_then(SourceColumns::orders);
+    required_mapping(source, &CSV_ORDERS, mapped.map(|c| c.mapped()), "order")
 }
 
 #[cfg(test)]

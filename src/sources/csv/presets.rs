@@ -32,6 +32,48 @@ pub struct CsvPreset {
 }
 
 impl CsvPreset {
+    /// A tool's export format: `columns` in landed order, of which `required` must be in every
+    /// file, typed by `checks`; no status column nor aliases, dates in the tools' export formats
+    /// ([`EXPORT_DATE_FORMATS`], [`EXPORT_DATETIME_FORMATS`]), landed as written.
+    pub const fn export(
+        name: &'static str,
+        required: &'static [&'static str],
+        columns: &'static [&'static str],
+        checks: &'static [(&'static str, Check)],
+    ) -> CsvPreset {
+        CsvPreset {
+            name,
+            required,
+            columns,
+            checks,
+            status_column: None,
+            aliases: &[],
+            date_formats: EXPORT_DATE_FORMATS,
+            datetime_formats: EXPORT_DATETIME_FORMATS,
+            normalise: false,
+        }
+    }
+
+    /// This format with dates read in `date_formats` and date-times in `datetime_formats`,
+    /// landed normalised.
+    pub const fn normalised(
+        self,
+        date_formats: &'static [&'static str],
+        datetime_formats: &'static [&'static str],
+    ) -> CsvPreset {
+        CsvPreset {
+            date_formats,
+            datetime_formats,
+            normalise: true,
+            ..self
+        }
+    }
+
+    /// This format with header names landed under other names (see [`aliases`](Self::aliases)).
+    pub const fn with_aliases(self, aliases: &'static [(&'static str, &'static str)]) -> CsvPreset {
+        CsvPreset { aliases, ..self }
+    }
+
     /// The required and optional columns, in landed order.
     pub fn columns(&self) -> Vec<&'static str> {
         self.columns.to_vec()
@@ -41,10 +83,10 @@ impl CsvPreset {
 /// HubSpot "all contacts" export: only `Record ID` and `Email` are required; every other
 /// property the SQL reads lands empty where an export leaves it out. Headers are HubSpot's
 /// property labels or its internal names (see [`HUBSPOT_INTERNAL_NAMES`]).
-pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset {
-    name: "HubSpot contacts export",
-    required: &["Record ID", "Email"],
-    columns: &[
+pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset::export(
+    "HubSpot contacts export",
+    &["Record ID", "Email"],
+    &[
         "Record ID",
         "First Name",
         "Last Name",
@@ -64,7 +106,7 @@ pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset {
         "Original Source",
         "Total Revenue",
     ],
-    checks: &[
+    &[
         ("Record ID", Check::RequiredId),
         ("Email", Check::Email),
         ("Create Date", Check::DateTime),
@@ -73,12 +115,8 @@ pub static HUBSPOT_CONTACTS: CsvPreset = CsvPreset {
         ("Number of Employees", Check::EmployeeCount),
         ("Total Revenue", Check::Number),
     ],
-    status_column: None,
-    aliases: HUBSPOT_INTERNAL_NAMES,
-    date_formats: EXPORT_DATE_FORMATS,
-    datetime_formats: EXPORT_DATETIME_FORMATS,
-    normalise: false,
-};
+)
+.with_aliases(HUBSPOT_INTERNAL_NAMES);
 
 /// HubSpot's internal property names (API extracts, some exports) and the labels they land
 /// under. Names equal to their label but for case (`email`, `city`, ...) need no entry.
@@ -137,23 +175,21 @@ const MAILCHIMP_COLUMNS: &[&str] = &[
 
 /// Mailchimp audience export (subscribed, unsubscribed and cleaned files).
 pub static MAILCHIMP_MEMBERS: CsvPreset = CsvPreset {
-    name: "Mailchimp audience export",
-    required: MAILCHIMP_COLUMNS.split_at(23).0,
-    columns: MAILCHIMP_COLUMNS,
-    checks: &[
-        ("Email Address", Check::Email),
-        ("MEMBER_RATING", Check::Number),
-        ("OPTIN_TIME", Check::DateTime),
-        ("CONFIRM_TIME", Check::DateTime),
-        ("LAST_CHANGED", Check::DateTime),
-        ("UNSUB_TIME", Check::DateTime),
-        ("CLEAN_TIME", Check::DateTime),
-    ],
     status_column: Some(mailchimp_status),
-    aliases: &[],
-    date_formats: EXPORT_DATE_FORMATS,
-    datetime_formats: EXPORT_DATETIME_FORMATS,
-    normalise: false,
+    ..CsvPreset::export(
+        "Mailchimp audience export",
+        MAILCHIMP_COLUMNS.split_at(23).0,
+        MAILCHIMP_COLUMNS,
+        &[
+            ("Email Address", Check::Email),
+            ("MEMBER_RATING", Check::Number),
+            ("OPTIN_TIME", Check::DateTime),
+            ("CONFIRM_TIME", Check::DateTime),
+            ("LAST_CHANGED", Check::DateTime),
+            ("UNSUB_TIME", Check::DateTime),
+            ("CLEAN_TIME", Check::DateTime),
+        ],
+    )
 };
 
 /// Name of the landed column holding Mailchimp's member status.

@@ -44,11 +44,11 @@ const SALESFORCE_COLUMNS: &[&str] = &[
 ];
 
 /// Salesforce contacts export (Data Loader / Bulk API CSV, or a report export).
-pub static SALESFORCE_CONTACTS: CsvPreset = CsvPreset {
-    name: "Salesforce contacts export",
-    required: SALESFORCE_COLUMNS.split_at(11).0,
-    columns: SALESFORCE_COLUMNS,
-    checks: &[
+pub static SALESFORCE_CONTACTS: CsvPreset = CsvPreset::export(
+    "Salesforce contacts export",
+    SALESFORCE_COLUMNS.split_at(11).0,
+    SALESFORCE_COLUMNS,
+    &[
         ("Id", Check::SalesforceId),
         ("Email", Check::Email),
         ("AccountId", Check::SalesforceRef),
@@ -56,12 +56,9 @@ pub static SALESFORCE_CONTACTS: CsvPreset = CsvPreset {
         ("CreatedDate", Check::DateTime),
         ("LastActivityDate", Check::DateTime),
     ],
-    status_column: None,
-    aliases: REPORT_LABELS,
-    date_formats: DATE_FORMATS,
-    datetime_formats: DATETIME_FORMATS,
-    normalise: true,
-};
+)
+.with_aliases(REPORT_LABELS)
+.normalised(DATE_FORMATS, DATETIME_FORMATS);
 
 /// Report export labels and the API names they land under.
 const REPORT_LABELS: &[(&str, &str)] = &[
@@ -89,21 +86,17 @@ const ACCOUNT_COLUMNS: &[&str] = &[
 
 /// Salesforce accounts export (Data Loader / Bulk API CSV of Account): the company of each
 /// contact (`Contact.AccountId`).
-pub static SALESFORCE_ACCOUNTS: CsvPreset = CsvPreset {
-    name: "Salesforce accounts export",
-    required: ACCOUNT_COLUMNS.split_at(4).0,
-    columns: ACCOUNT_COLUMNS,
-    checks: &[
+pub static SALESFORCE_ACCOUNTS: CsvPreset = CsvPreset::export(
+    "Salesforce accounts export",
+    ACCOUNT_COLUMNS.split_at(4).0,
+    ACCOUNT_COLUMNS,
+    &[
         ("Id", Check::SalesforceId),
         ("NumberOfEmployees", Check::Number),
         ("AnnualRevenue", Check::Number),
     ],
-    status_column: None,
-    aliases: &[],
-    date_formats: DATE_FORMATS,
-    datetime_formats: DATETIME_FORMATS,
-    normalise: true,
-};
+)
+.normalised(DATE_FORMATS, DATETIME_FORMATS);
 
 /// Salesforce opportunity contact roles export columns, in landed order, all required.
 const CONTACT_ROLE_COLUMNS: &[&str] = &["Id", "OpportunityId", "ContactId", "Role", "IsPrimary"];
@@ -112,22 +105,18 @@ const CONTACT_ROLE_COLUMNS: &[&str] = &["Id", "OpportunityId", "ContactId", "Rol
 /// OpportunityContactRole): the role each contact plays on each opportunity (`Decision Maker`,
 /// `Economic Buyer`, ...), and whether it is the opportunity's primary contact. `IsPrimary` is
 /// `true`/`false` or `1`/`0` (any case, landed as `true`/`false`); anything else is a reject.
-pub static SALESFORCE_OPPORTUNITY_CONTACT_ROLES: CsvPreset = CsvPreset {
-    name: "Salesforce opportunity contact roles export",
-    required: CONTACT_ROLE_COLUMNS,
-    columns: CONTACT_ROLE_COLUMNS,
-    checks: &[
+pub static SALESFORCE_OPPORTUNITY_CONTACT_ROLES: CsvPreset = CsvPreset::export(
+    "Salesforce opportunity contact roles export",
+    CONTACT_ROLE_COLUMNS,
+    CONTACT_ROLE_COLUMNS,
+    &[
         ("Id", Check::SalesforceId),
         ("OpportunityId", Check::SalesforceId),
         ("ContactId", Check::SalesforceId),
         ("IsPrimary", Check::Boolean),
     ],
-    status_column: None,
-    aliases: &[],
-    date_formats: DATE_FORMATS,
-    datetime_formats: DATETIME_FORMATS,
-    normalise: true,
-};
+)
+.normalised(DATE_FORMATS, DATETIME_FORMATS);
 
 /// Salesforce leads export columns, in landed order ([`LEAD_REQUIRED`] required, the rest
 /// optional).
@@ -157,11 +146,11 @@ const LEAD_REQUIRED: &[&str] = &["Id", "LastName", "Email", "Company"];
 /// Salesforce leads export (Data Loader / Bulk API CSV of Lead): people who are not contacts
 /// yet, contacts of the Salesforce CRM all the same (their persona goes to the Salesforce lead
 /// update file, since a lead is another object than a contact).
-pub static SALESFORCE_LEADS: CsvPreset = CsvPreset {
-    name: "Salesforce leads export",
-    required: LEAD_REQUIRED,
-    columns: LEAD_COLUMNS,
-    checks: &[
+pub static SALESFORCE_LEADS: CsvPreset = CsvPreset::export(
+    "Salesforce leads export",
+    LEAD_REQUIRED,
+    LEAD_COLUMNS,
+    &[
         ("Id", Check::SalesforceId),
         ("Email", Check::Email),
         ("NumberOfEmployees", Check::Number),
@@ -170,12 +159,8 @@ pub static SALESFORCE_LEADS: CsvPreset = CsvPreset {
         ("CreatedDate", Check::DateTime),
         ("LastActivityDate", Check::DateTime),
     ],
-    status_column: None,
-    aliases: &[],
-    date_formats: DATE_FORMATS,
-    datetime_formats: DATETIME_FORMATS,
-    normalise: true,
-};
+)
+.normalised(DATE_FORMATS, DATETIME_FORMATS);
 
 #[cfg(test)]
 mod tests {
@@ -184,12 +169,9 @@ mod tests {
     use crate::landing::Reject;
     use crate::output::parquet::ParquetTable;
     use crate::output::PART;
+    use crate::sources::csv::spec::header;
     use crate::sources::csv::CsvSpec;
     use crate::sources::{land, LandContext};
-
-    fn cols(names: &[&str]) -> Vec<String> {
-        names.iter().map(|s| s.to_string()).collect()
-    }
 
     /// Land `text` as a source of `kind` (a file named `file` in a temp folder): the landed
     /// table and the rejects.
@@ -233,15 +215,7 @@ mod tests {
     #[test]
     fn data_loader_capitalised_headers_match_the_api_names() {
         let accounts = CsvSpec::new(&SALESFORCE_ACCOUNTS);
-        let file = cols(&[
-            "ID",
-            "NAME",
-            "INDUSTRY",
-            "NUMBEROFEMPLOYEES",
-            "ANNUALREVENUE",
-            "BILLINGCOUNTRY",
-            "TYPE",
-        ]);
+        let file = header("ID,NAME,INDUSTRY,NUMBEROFEMPLOYEES,ANNUALREVENUE,BILLINGCOUNTRY,TYPE");
         assert_eq!(accounts.missing_column(&file), None);
         assert_eq!(
             accounts.source_of("NumberOfEmployees", &file),
@@ -251,23 +225,23 @@ mod tests {
         // The optional columns may be left out; the company fields may not.
         assert_eq!(accounts.missing_column(&file[..4]), None);
         assert_eq!(
-            accounts.missing_column(&cols(&["ID", "NAME", "INDUSTRY"])),
+            accounts.missing_column(&header("ID,NAME,INDUSTRY")),
             Some("NumberOfEmployees".into())
         );
 
         let roles = CsvSpec::new(&SALESFORCE_OPPORTUNITY_CONTACT_ROLES);
-        let file = cols(&["ID", "OPPORTUNITYID", "CONTACTID", "ROLE", "ISPRIMARY"]);
+        let file = header("ID,OPPORTUNITYID,CONTACTID,ROLE,ISPRIMARY");
         assert_eq!(roles.missing_column(&file), None);
         assert_eq!(roles.source_of("IsPrimary", &file), Some((4, "ISPRIMARY")));
         assert_eq!(roles.missing_column(&file[..4]), Some("IsPrimary".into()));
 
         let leads = CsvSpec::new(&SALESFORCE_LEADS);
-        let file = cols(&["ID", "LASTNAME", "EMAIL", "COMPANY", "RATING"]);
+        let file = header("ID,LASTNAME,EMAIL,COMPANY,RATING");
         assert_eq!(leads.missing_column(&file), None);
         assert_eq!(leads.source_of("Company", &file), Some((3, "COMPANY")));
         assert_eq!(leads.unused_columns(&file), ["RATING"]);
         // A contact export is not a lead export.
-        let contact = cols(&["ID", "FIRSTNAME", "LASTNAME", "EMAIL", "ACCOUNTID"]);
+        let contact = header("ID,FIRSTNAME,LASTNAME,EMAIL,ACCOUNTID");
         assert_eq!(leads.missing_column(&contact), Some("Company".into()));
         for preset in [
             &SALESFORCE_ACCOUNTS,

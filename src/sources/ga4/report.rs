@@ -10,33 +10,32 @@
 //! field count differs from its header's, is rejected whole, with its line and text.
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use tracing::{info, warn};
 
 use crate::config::TextEncoding;
 use crate::error::{Error, Result};
-use crate::landing::{
-    bool_column, int_column, landed_schema, nullable_float_column, nullable_text_column,
-    text_column, Counts, Reject,
-};
+use crate::landing::{rows_schema, Counts, Reject, RowColumn};
 use crate::sources::csv::encoding::to_utf8;
 use crate::sources::{land_documents, LandContext};
 
 /// Schema of the landed report rows.
 pub fn schema() -> SchemaRef {
-    landed_schema(vec![
-        Field::new("report", DataType::Utf8, true),
-        Field::new("table_index", DataType::Int64, false),
-        Field::new("dimension", DataType::Utf8, false),
-        Field::new("level", DataType::Utf8, true),
-        Field::new("is_total", DataType::Boolean, false),
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("value", DataType::Float64, true),
-        Field::new("start_date", DataType::Utf8, true),
-        Field::new("end_date", DataType::Utf8, true),
-    ])
+    rows_schema(COLUMNS)
 }
+
+/// The landed report rows' columns.
+const COLUMNS: &[RowColumn<Row>] = &[
+    RowColumn::NullableText("report", |r| r.report.as_deref()),
+    RowColumn::Int("table_index", |r| r.table),
+    RowColumn::Text("dimension", |r| &r.dimension),
+    RowColumn::NullableText("level", |r| r.level.as_deref()),
+    RowColumn::Bool("is_total", |r| r.is_total),
+    RowColumn::Text("metric", |r| &r.metric),
+    RowColumn::NullableFloat("value", |r| r.value),
+    RowColumn::NullableText("start_date", |r| r.start_date.as_deref()),
+    RowColumn::NullableText("end_date", |r| r.end_date.as_deref()),
+];
 
 /// Comment keys that are not the report's title.
 const META_KEYS: [&str; 6] = [
@@ -323,7 +322,7 @@ pub fn check_head(head: &[u8], encoding: TextEncoding, file: &str) -> Result<Str
 pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
     let encoding = ctx.source.encoding;
     let read = |path: &std::path::Path, label: &str| read_file(path, label, encoding);
-    land_documents(ctx, schema(), read, |r| r.line, columns)
+    land_documents(ctx, COLUMNS, read, |r| r.line)
 }
 
 /// Read and parse one report file; its rows are labelled `label`.
@@ -346,21 +345,6 @@ fn read_file(
     info!(file = %shown, tables = parsed.tables.len(), read = parsed.counts.read,
         rejected = parsed.counts.rejected, "Read GA4 report.");
     Ok((parsed.rows, parsed.rejects, parsed.counts))
-}
-
-/// The landed columns of the reports' rows.
-fn columns(rows: &[Row]) -> Vec<ArrayRef> {
-    vec![
-        nullable_text_column(rows.iter().map(|r| r.report.as_deref())),
-        int_column(rows.iter().map(|r| r.table)),
-        text_column(rows.iter().map(|r| r.dimension.as_str())),
-        nullable_text_column(rows.iter().map(|r| r.level.as_deref())),
-        bool_column(rows.iter().map(|r| r.is_total)),
-        text_column(rows.iter().map(|r| r.metric.as_str())),
-        nullable_float_column(rows.iter().map(|r| r.value)),
-        nullable_text_column(rows.iter().map(|r| r.start_date.as_deref())),
-        nullable_text_column(rows.iter().map(|r| r.end_date.as_deref())),
-    ]
 }
 
 #[cfg(test)]
@@ -389,14 +373,7 @@ Nth day,Sessions\n\
     #[test]
     fn tables_comments_totals_and_rejects() {
         let p = parse(REPORT.trim_start_matches('\u{feff}'), "r.csv", "r.csv").unwrap();
-        assert_eq!(
-            p.counts,
-            Counts {
-                read: 7,
-                accepted: 6,
-                rejected: 1
-            }
-        );
+        assert_eq!(p.counts.as_tuple(), (7, 6, 1));
         assert_eq!(p.tables.len(), 2);
         let first = &p.rows[0];
         assert_eq!(first.report.as_deref(), Some("Sessions by channel"));

@@ -8,29 +8,29 @@
 //! keeps its URN as label) and the organic and paid follower counts. An entry whose counts are
 //! not whole numbers, or that names no value, is rejected with its JSON path and text.
 
-use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use serde_json::Value;
 use tracing::info;
 
 use super::{parse_json, top_level_list};
 use crate::error::{Error, Result};
-use crate::landing::{
-    int_column, landed_schema, nullable_text_column, text_column, Counts, Reject,
-};
+use crate::landing::{rows_schema, Counts, Reject, RowColumn};
 use crate::sources::{land_documents, LandContext};
 
 /// Schema of the landed follower statistics.
 pub fn schema() -> SchemaRef {
-    landed_schema(vec![
-        Field::new("organization", DataType::Utf8, true),
-        Field::new("facet", DataType::Utf8, false),
-        Field::new("urn", DataType::Utf8, false),
-        Field::new("label", DataType::Utf8, false),
-        Field::new("organic_followers", DataType::Int64, false),
-        Field::new("paid_followers", DataType::Int64, false),
-    ])
+    rows_schema(COLUMNS)
 }
+
+/// The landed follower statistics' columns.
+const COLUMNS: &[RowColumn<Row>] = &[
+    RowColumn::NullableText("organization", |r| r.organization.as_deref()),
+    RowColumn::Text("facet", |r| &r.facet),
+    RowColumn::Text("urn", |r| &r.urn),
+    RowColumn::Text("label", |r| &r.label),
+    RowColumn::Int("organic_followers", |r| r.organic),
+    RowColumn::Int("paid_followers", |r| r.paid),
+];
 
 /// `urn:li:seniority:N`, N = 1..=10.
 const SENIORITIES: [&str; 10] = [
@@ -309,7 +309,7 @@ pub fn check_bytes(bytes: &[u8], file: &str) -> Result<String> {
 
 /// Land every response file of the source as one Parquet part.
 pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
-    land_documents(ctx, schema(), read_file, |_| 0, columns)
+    land_documents(ctx, COLUMNS, read_file, |_| 0)
 }
 
 /// Read and flatten one response file; its rows are labelled `label`.
@@ -319,18 +319,6 @@ fn read_file(path: &std::path::Path, label: &str) -> Result<(Vec<Row>, Vec<Rejec
     info!(file = %path.display(), read = read.2.read, rejected = read.2.rejected,
         "Read LinkedIn follower statistics.");
     Ok(read)
-}
-
-/// The landed columns of the follower statistics' rows.
-fn columns(rows: &[Row]) -> Vec<ArrayRef> {
-    vec![
-        nullable_text_column(rows.iter().map(|r| r.organization.as_deref())),
-        text_column(rows.iter().map(|r| r.facet.as_str())),
-        text_column(rows.iter().map(|r| r.urn.as_str())),
-        text_column(rows.iter().map(|r| r.label.as_str())),
-        int_column(rows.iter().map(|r| r.organic)),
-        int_column(rows.iter().map(|r| r.paid)),
-    ]
 }
 
 #[cfg(test)]
@@ -373,14 +361,7 @@ mod tests {
         )
         .unwrap();
         let (rows, rejects, counts) = flatten(&doc, "followers.json").unwrap();
-        assert_eq!(
-            counts,
-            Counts {
-                read: 3,
-                accepted: 2,
-                rejected: 1
-            }
-        );
+        assert_eq!(counts.as_tuple(), (3, 2, 1));
         assert_eq!(rows[0].label, "Manager");
         assert_eq!((rows[0].organic, rows[0].paid), (120, 3));
         assert_eq!(

@@ -2,28 +2,28 @@
 //! social audience, aggregated rather than per contact. Landed long: one row per metric, date
 //! and key (`F.25-34`, `US`) with its count; the SQL keeps the latest date of each metric.
 
-use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use serde_json::Value;
 use tracing::info;
 
 use super::{parse_json, top_level_list};
 use crate::error::{Error, Result};
-use crate::landing::{
-    int_column, landed_schema, nullable_text_column, text_column, Counts, Reject,
-};
+use crate::landing::{rows_schema, Counts, Reject, RowColumn};
 use crate::sources::{file_label, land_documents, LandContext};
 
 /// Schema of the landed insights.
 pub fn schema() -> SchemaRef {
-    landed_schema(vec![
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("period", DataType::Utf8, true),
-        Field::new("end_time", DataType::Utf8, true),
-        Field::new("key", DataType::Utf8, false),
-        Field::new("value", DataType::Int64, false),
-    ])
+    rows_schema(COLUMNS)
 }
+
+/// The landed insights' columns.
+const COLUMNS: &[RowColumn<Row>] = &[
+    RowColumn::Text("metric", |r| &r.metric),
+    RowColumn::NullableText("period", |r| r.period.as_deref()),
+    RowColumn::NullableText("end_time", |r| r.end_time.as_deref()),
+    RowColumn::Text("key", |r| &r.key),
+    RowColumn::Int("value", |r| r.value),
+];
 
 /// One flattened insight value.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,24 +209,7 @@ fn flatten_csv(
 
 /// Land every insights file of the source as one Parquet part.
 pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
-    land_documents(
-        ctx,
-        schema(),
-        |path, _| read_file(path),
-        |r| r.line,
-        columns,
-    )
-}
-
-/// The landed columns of the insights' rows.
-fn columns(rows: &[Row]) -> Vec<ArrayRef> {
-    vec![
-        text_column(rows.iter().map(|r| r.metric.as_str())),
-        nullable_text_column(rows.iter().map(|r| r.period.as_deref())),
-        nullable_text_column(rows.iter().map(|r| r.end_time.as_deref())),
-        text_column(rows.iter().map(|r| r.key.as_str())),
-        int_column(rows.iter().map(|r| r.value)),
-    ]
+    land_documents(ctx, COLUMNS, |path, _| read_file(path), |r| r.line)
 }
 
 #[cfg(test)]
@@ -252,14 +235,7 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].key, "F.25-34");
         assert_eq!(rows[0].value, 1234);
-        assert_eq!(
-            counts,
-            Counts {
-                read: 2,
-                accepted: 1,
-                rejected: 1
-            }
-        );
+        assert_eq!(counts.as_tuple(), (2, 1, 1));
         assert!(rejects[0].reason.contains("M.18-24"));
     }
 
@@ -269,14 +245,7 @@ mod tests {
         let path = dir.path().join("audience.csv");
         std::fs::write(&path, "dimension,value,count\ngender_age,F.25-34,1234\ngender_age,M.18-24,lots\ncountry,US,17\n").unwrap();
         let (rows, rejects, counts) = read_file(&path).unwrap();
-        assert_eq!(
-            counts,
-            Counts {
-                read: 3,
-                accepted: 2,
-                rejected: 1
-            }
-        );
+        assert_eq!(counts.as_tuple(), (3, 2, 1));
         assert_eq!(
             (
                 rows[0].metric.as_str(),

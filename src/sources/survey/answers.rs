@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::{time, Answer, Read};
+use super::{time, Answer, Read, Response};
 use crate::config::SurveysConfig;
 
 /// Columns every long answers CSV has.
@@ -17,9 +17,7 @@ pub const REQUIRED: &[&str] = &["email", "question", "answer"];
 pub fn read(sheets: &[super::Sheet], surveys: &SurveysConfig) -> Read {
     let mut out = Read::default();
     for sheet in sheets {
-        out.counts.read += sheet.rejects.len() as u64;
-        out.counts.rejected += sheet.rejects.len() as u64;
-        out.rejects.extend(sheet.rejects.iter().cloned());
+        out.reject_unparsed(sheet);
         let col = |name: &str| sheet.column(&[name]);
         let (Some(email), Some(question), Some(answer)) =
             (col("email"), col("question"), col("answer"))
@@ -28,7 +26,7 @@ pub fn read(sheets: &[super::Sheet], surveys: &SurveysConfig) -> Read {
         };
         let (submitted, respondent) = (col("submitted_at"), col("respondent_id"));
         for rec in &sheet.records {
-            let cell = |i: Option<usize>| i.map(|i| rec.cells[i].trim()).filter(|v| !v.is_empty());
+            let cell = |i: Option<usize>| rec.cell(i);
             let row = (|| {
                 let when = match cell(submitted) {
                     Some(v) => Some(time::iso(v).ok_or_else(|| {
@@ -49,17 +47,12 @@ pub fn read(sheets: &[super::Sheet], surveys: &SurveysConfig) -> Read {
                 Ok((when, given))
             })();
             match out.counts.tally(row) {
-                Ok((when, Some(given))) => out.answers.push(Answer {
-                    respondent_id: cell(respondent).map(str::to_string),
-                    email: cell(Some(email)).map(str::to_string),
-                    submitted_at: when,
-                    question: rec.cells[question].trim().to_string(),
-                    answer: given.to_string(),
-                    answer_index: 1,
-                    multi: false,
-                    file: sheet.label.clone(),
-                    line: rec.line,
-                }),
+                Ok((when, Some(given))) => {
+                    let response =
+                        Response::new(sheet, rec, cell(respondent), cell(Some(email)), when);
+                    let question = rec.cells[question].trim().to_string();
+                    out.answers.push(response.answer(question, given, 1, false));
+                }
                 Ok((_, None)) => {} // an empty answer is no answer
                 Err(reason) => out.rejects.push(sheet.reject(rec, reason)),
             }
@@ -112,18 +105,7 @@ bob@x.io,Role,,,r-2\n\
 cy@x.io,,Orphan,,\n\
 cy@x.io,Role,CTO,next week,\n";
         let read = read(&[test_sheet(text, REQUIRED)], &SurveysConfig::default());
-        let got: Vec<(&str, &str, i64, bool)> = read
-            .answers
-            .iter()
-            .map(|a| {
-                (
-                    a.question.as_str(),
-                    a.answer.as_str(),
-                    a.answer_index,
-                    a.multi,
-                )
-            })
-            .collect();
+        let got: Vec<(&str, &str, i64, bool)> = read.answers.iter().map(Answer::summary).collect();
         assert_eq!(
             got,
             [
@@ -135,10 +117,7 @@ cy@x.io,Role,CTO,next week,\n";
         );
         assert_eq!(read.answers[3].respondent_id.as_deref(), Some("r-2"));
         assert_eq!(read.answers[1].email.as_deref(), Some("ANN@x.io"));
-        assert_eq!(
-            (read.counts.read, read.counts.accepted, read.counts.rejected),
-            (7, 5, 2)
-        );
+        assert_eq!(read.counts.as_tuple(), (7, 5, 2));
         let lines: Vec<(u64, bool)> = read
             .rejects
             .iter()

@@ -19,7 +19,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::time::{self, DayOrder};
-use super::{email_column, Answer, Read, Sheet};
+use super::{email_column, Read, Response, Sheet};
 use crate::config::{QuestionType, SurveysConfig};
 
 /// Columns every Google Forms export has.
@@ -201,9 +201,7 @@ pub fn read(sheets: &[Sheet], surveys: &SurveysConfig) -> Read {
         .collect();
     let mut out = Read::default();
     for (sheet, (email, qs)) in sheets.iter().zip(&layouts) {
-        out.counts.read += sheet.rejects.len() as u64;
-        out.counts.rejected += sheet.rejects.len() as u64;
-        out.rejects.extend(sheet.rejects.iter().cloned());
+        out.reject_unparsed(sheet);
         let stamp = sheet.column(&["Timestamp"]).unwrap_or(0);
         let order = time::day_order(sheet.values(stamp));
         if order == DayOrder::DayFirst {
@@ -222,7 +220,7 @@ pub fn read(sheets: &[Sheet], surveys: &SurveysConfig) -> Read {
                     continue;
                 }
             };
-            let email = email.map(|i| rec.cells[i].trim()).filter(|v| !v.is_empty());
+            let response = Response::new(sheet, rec, None, rec.cell(*email), Some(when));
             for (i, q) in qs {
                 let Some((splitter, multi)) = splitters.get(surveys.canonical(q)) else {
                     continue;
@@ -232,17 +230,9 @@ pub fn read(sheets: &[Sheet], surveys: &SurveysConfig) -> Read {
                     continue;
                 }
                 for (n, answer) in splitter.split(cell).into_iter().enumerate() {
-                    out.answers.push(Answer {
-                        respondent_id: None,
-                        email: email.map(str::to_string),
-                        submitted_at: Some(when),
-                        question: q.clone(),
-                        answer: answer.to_string(),
-                        answer_index: n as i64 + 1,
-                        multi: *multi,
-                        file: sheet.label.clone(),
-                        line: rec.line,
-                    });
+                    let index = n as i64 + 1;
+                    out.answers
+                        .push(response.answer(q.clone(), answer, index, *multi));
                 }
             }
         }
@@ -252,7 +242,7 @@ pub fn read(sheets: &[Sheet], surveys: &SurveysConfig) -> Read {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_sheet;
+    use super::super::{assert_first_reject, test_sheet, Answer};
     use super::*;
 
     /// A Google Forms download in its real shape: every field quoted, the form's zone in the
@@ -266,17 +256,7 @@ mod tests {
 \"2026/11/03 9:00:00 AM GMT+1\",\"\",\"No\",\"Podcasts, TV\",\"5\"\n";
 
     fn rows(read: &Read) -> Vec<(&str, &str, i64, bool)> {
-        read.answers
-            .iter()
-            .map(|a| {
-                (
-                    a.question.as_str(),
-                    a.answer.as_str(),
-                    a.answer_index,
-                    a.multi,
-                )
-            })
-            .collect()
+        read.answers.iter().map(Answer::summary).collect()
     }
 
     #[test]
@@ -308,17 +288,8 @@ mod tests {
     #[test]
     fn an_unreadable_timestamp_rejects_the_response_naming_line_column_and_value() {
         let read = read(&[test_sheet(EXPORT, REQUIRED)], &SurveysConfig::default());
-        assert_eq!(
-            (read.counts.read, read.counts.accepted, read.counts.rejected),
-            (5, 4, 1)
-        );
-        let r = &read.rejects[0];
-        assert_eq!((r.file.as_str(), r.line), ("export.csv", 5));
-        assert!(
-            r.reason.contains("\"Timestamp\"") && r.reason.contains("\"last Tuesday\""),
-            "{}",
-            r.reason
-        );
+        assert_eq!(read.counts.as_tuple(), (5, 4, 1));
+        assert_first_reject(&read, 5, "Timestamp", "last Tuesday");
         assert!(read
             .answers
             .iter()

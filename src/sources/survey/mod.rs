@@ -53,36 +53,31 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use datafusion::arrow::array::{ArrayRef, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, Field, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::SchemaRef;
 use tracing::info;
 
 use crate::config::{SourceConfig, SourceKind, SurveysConfig};
 use crate::error::{Error, Result};
-use crate::landing::{
-    bool_column, int_column, landed_schema, nullable_text_column, text_column, Counts, Lineage,
-    Reject,
-};
+use crate::landing::{row_arrays, rows_schema, Counts, Lineage, Reject, RowColumn};
 use crate::sources::csv::encoding::to_utf8;
 use crate::sources::store::archive::{self, csv_inputs};
 use crate::sources::{LandContext, CSV_HEAD_BYTES};
 
 /// Schema of every survey source's landed table.
 pub fn schema() -> SchemaRef {
-    landed_schema(vec![
-        Field::new("respondent_id", DataType::Utf8, true),
-        Field::new("email", DataType::Utf8, true),
-        Field::new(
-            "submitted_at",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            true,
-        ),
-        Field::new("question", DataType::Utf8, false),
-        Field::new("answer", DataType::Utf8, false),
-        Field::new("answer_index", DataType::Int64, false),
-        Field::new("multi", DataType::Boolean, false),
-    ])
+    rows_schema(COLUMNS)
 }
+
+/// The columns of every survey source's landed table.
+const COLUMNS: &[RowColumn<Answer>] = &[
+    RowColumn::NullableText("respondent_id", |a| a.respondent_id.as_deref()),
+    RowColumn::NullableText("email", |a| a.email.as_deref()),
+    RowColumn::NullableTime("submitted_at", |a| a.submitted_at),
+    RowColumn::Text("question", |a| &a.question),
+    RowColumn::Text("answer", |a| &a.answer),
+    RowColumn::Int("answer_index", |a| a.answer_index),
+    RowColumn::Bool("multi", |a| a.multi),
+];
 
 /// One landed answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +103,57 @@ pub struct Answer {
     pub line: u64,
 }
 
+/// One response (a record of a sheet): who gave it, when, and where it was read.
+#[derive(Debug, Clone)]
+pub struct Response<'s> {
+    /// The export's id of the response or respondent, as written.
+    respondent_id: Option<&'s str>,
+    /// The respondent's email, as written.
+    email: Option<&'s str>,
+    /// When the response was submitted.
+    submitted_at: Option<DateTime<Utc>>,
+    /// File label (lineage).
+    file: &'s str,
+    /// Line where the response starts (lineage).
+    line: u64,
+}
+
+impl<'s> Response<'s> {
+    /// The response of `rec` in `sheet`, by `respondent_id` and `email`, submitted at
+    /// `submitted_at`.
+    pub fn new(
+        sheet: &'s Sheet,
+        rec: &Record,
+        respondent_id: Option<&'s str>,
+        email: Option<&'s str>,
+        submitted_at: Option<DateTime<Utc>>,
+    ) -> Response<'s> {
+        Response {
+            respondent_id,
+            email,
+            submitted_at,
+            file: &sheet.label,
+            line: rec.line,
+        }
+    }
+
+    /// Its answer `answer` to `question`: the `answer_index`-th to the question, one choice of a
+    /// multiple selection when `multi`.
+    pub fn answer(&self, question: String, answer: &str, answer_index: i64, multi: bool) -> Answer {
+        Answer {
+            respondent_id: self.respondent_id.map(str::to_string),
+            email: self.email.map(str::to_string),
+            submitted_at: self.submitted_at,
+            question,
+            answer: answer.to_string(),
+            answer_index,
+            multi,
+            file: self.file.to_string(),
+            line: self.line,
+        }
+    }
+}
+
 /// What reading a source's files gave.
 #[derive(Debug, Default)]
 pub struct Read {
@@ -117,6 +163,41 @@ pub struct Read {
     pub rejects: Vec<Reject>,
     /// Responses (rows) read, accepted and rejected.
     pub counts: Counts,
+}
+
+impl Read {
+    /// Count the rows of `sheet` that could not be parsed as read and rejected, and keep them.
+    fn reject_unparsed(&mut self, sheet: &Sheet) {
+        self.counts.read += sheet.rejects.len() as u64;
+        self.counts.rejected += sheet.rejects.len() as u64;
+        self.rejects.extend(sheet.rejects.iter().cloned());
+    }
+}
+
+#[cfg(test)]
+impl Answer {
+    /// What the readers' tests compare: question, answer, index and `multi`.
+    pub(crate) fn summary(&self) -> (&str, &str, i64, bool) {
+        (
+            self.question.as_str(),
+            self.answer.as_str(),
+            self.answer_index,
+            self.multi,
+        )
+    }
+}
+
+/// Asserts that the first reject of `read` is of line `line` of `export.csv` and names `column`
+/// and `value`, quoted.
+#[cfg(test)]
+pub(crate) fn assert_first_reject(read: &Read, line: u64, column: &str, value: &str) {
+    let r = &read.rejects[0];
+    assert_eq!((r.file.as_str(), r.line), ("export.csv", line));
+    assert!(
+        r.reason.contains(&format!("{column:?}")) && r.reason.contains(&format!("{value:?}")),
+        "{}",
+        r.reason
+    );
 }
 
 /// The source's `[surveys]`, or an empty one.
@@ -183,21 +264,7 @@ pub fn write(dir: &Path, loaded_at: DateTime<Utc>, answers: &[Answer]) -> Result
     for a in answers {
         lineage.push(&a.file, a.line);
     }
-    let submitted: TimestampMicrosecondArray = answers
-        .iter()
-        .map(|a| a.submitted_at.map(|t| t.timestamp_micros()))
-        .collect::<TimestampMicrosecondArray>()
-        .with_timezone("UTC");
-    let columns: Vec<ArrayRef> = vec![
-        nullable_text_column(answers.iter().map(|a| a.respondent_id.as_deref())),
-        nullable_text_column(answers.iter().map(|a| a.email.as_deref())),
-        Arc::new(submitted),
-        text_column(answers.iter().map(|a| a.question.as_str())),
-        text_column(answers.iter().map(|a| a.answer.as_str())),
-        int_column(answers.iter().map(|a| a.answer_index)),
-        bool_column(answers.iter().map(|a| a.multi)),
-    ];
-    lineage.write(dir, schema(), columns)
+    lineage.write(dir, schema(), row_arrays(COLUMNS, answers))
 }
 
 /// Check a survey file's header without reading its rows (`personas validate`); a zip's every

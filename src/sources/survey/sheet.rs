@@ -7,6 +7,7 @@ use crate::config::TextEncoding;
 use crate::error::{Error, Result};
 use crate::landing::Reject;
 use crate::sources::csv::encoding::to_utf8;
+use crate::sources::csv::header::next_record;
 use crate::sources::store::archive::CsvInput;
 
 /// One CSV file of a survey source, parsed: its header and its rows.
@@ -33,6 +34,13 @@ pub struct Record {
     pub raw: String,
     /// Its cells, as written.
     pub cells: Vec<String>,
+}
+
+impl Record {
+    /// The cell of column `i`, trimmed; none when there is no such column or the cell is empty.
+    pub fn cell(&self, i: Option<usize>) -> Option<&str> {
+        i.map(|i| self.cells[i].trim()).filter(|v| !v.is_empty())
+    }
 }
 
 impl Sheet {
@@ -112,14 +120,9 @@ pub fn read_sheet(input: CsvInput, encoding: TextEncoding, required: &[&str]) ->
     let (mut records, mut rejects) = (Vec::new(), Vec::new());
     let mut rec = csv::ByteRecord::new();
     loop {
-        let start = reader.position().clone();
-        let read = reader.read_byte_record(&mut rec);
-        let end = (reader.position().byte() as usize).min(text.len());
-        let (from, line) = rec
-            .position()
-            .map_or((start.byte(), start.line()), |p| (p.byte(), p.line()));
+        let (read, line, span) = next_record(&mut reader, &mut rec, text.len());
         // The reader's position is before the blank lines it skipped: step over them.
-        let raw = &text[(from as usize).min(end)..end];
+        let raw = &text[span];
         let lead = raw
             .iter()
             .take_while(|b| matches!(b, b'\n' | b'\r'))

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 
 use tracing::info;
 
-use super::{email_column, time, Answer, Read, Sheet};
+use super::{email_column, time, Read, Response, Sheet};
 use crate::config::{SurveyQuestion, SurveysConfig};
 
 /// Columns every Typeform export has.
@@ -213,11 +213,9 @@ pub fn read(sheets: &[Sheet], surveys: &SurveysConfig) -> Read {
             col("Stage Date (UTC)"),
             col("Start Date (UTC)"),
         );
-        out.counts.rejected += sheet.rejects.len() as u64;
-        out.counts.read += sheet.rejects.len() as u64;
-        out.rejects.extend(sheet.rejects.iter().cloned());
+        out.reject_unparsed(sheet);
         for rec in &sheet.records {
-            let cell = |i: Option<usize>| i.map(|i| rec.cells[i].trim()).filter(|v| !v.is_empty());
+            let cell = |i: Option<usize>| rec.cell(i);
             let partial = cell(kind).is_some_and(|k| k.eq_ignore_ascii_case("partial"));
             let (column, value) = match (cell(submit), partial) {
                 (Some(v), _) => ("Submit Date (UTC)", v),
@@ -238,6 +236,7 @@ pub fn read(sheets: &[Sheet], surveys: &SurveysConfig) -> Read {
                     continue;
                 }
             };
+            let response = Response::new(sheet, rec, cell(token), cell(email), Some(when));
             let mut index: HashMap<&str, i64> = HashMap::new();
             for (i, role) in roles.iter().enumerate() {
                 let Role::Answers { question, multi } = role else {
@@ -249,17 +248,8 @@ pub fn read(sheets: &[Sheet], surveys: &SurveysConfig) -> Read {
                 }
                 let n = index.entry(question.as_str()).or_default();
                 *n += 1;
-                out.answers.push(Answer {
-                    respondent_id: cell(token).map(str::to_string),
-                    email: cell(email).map(str::to_string),
-                    submitted_at: Some(when),
-                    question: question.clone(),
-                    answer: answer.to_string(),
-                    answer_index: *n,
-                    multi: *multi,
-                    file: sheet.label.clone(),
-                    line: rec.line,
-                });
+                out.answers
+                    .push(response.answer(question.clone(), answer, *n, *multi));
             }
         }
     }
@@ -268,7 +258,7 @@ pub fn read(sheets: &[Sheet], surveys: &SurveysConfig) -> Read {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_sheet;
+    use super::super::{assert_first_reject, test_sheet, Answer};
     use super::*;
 
     /// A Typeform export in its real shape: the token, questions, a multiple-selection question
@@ -285,14 +275,7 @@ tok4,Founder,,LinkedIn,,,,,,dee@x.io,,partial,2026-11-04 08:00:00,2026-11-04 08:
         read.answers
             .iter()
             .filter(|a| a.respondent_id.as_deref() == Some(token))
-            .map(|a| {
-                (
-                    a.question.as_str(),
-                    a.answer.as_str(),
-                    a.answer_index,
-                    a.multi,
-                )
-            })
+            .map(Answer::summary)
             .collect()
     }
 
@@ -338,18 +321,9 @@ tok4,Founder,,LinkedIn,,,,,,dee@x.io,,partial,2026-11-04 08:00:00,2026-11-04 08:
     #[test]
     fn an_unreadable_submit_date_rejects_the_response_naming_line_column_and_value() {
         let read = read(&[test_sheet(EXPORT, REQUIRED)], &SurveysConfig::default());
-        assert_eq!(
-            (read.counts.read, read.counts.accepted, read.counts.rejected),
-            (4, 3, 1)
-        );
+        assert_eq!(read.counts.as_tuple(), (4, 3, 1));
         assert_eq!(read.rejects.len(), 1);
-        let r = &read.rejects[0];
-        assert_eq!((r.file.as_str(), r.line), ("export.csv", 4));
-        assert!(
-            r.reason.contains("\"Submit Date (UTC)\"") && r.reason.contains("\"yesterday\""),
-            "{}",
-            r.reason
-        );
+        assert_first_reject(&read, 4, "Submit Date (UTC)", "yesterday");
         assert!(answers_of(&read, "tok3").is_empty());
     }
 

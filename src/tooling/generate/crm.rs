@@ -29,58 +29,73 @@ pub(super) struct Contact<P> {
     pub(super) birthday: String,
 }
 
-/// The columns of a contact's HubSpot row that only the CRM export has, with those of the
-/// [`Contact`] the row of [`HUBSPOT_HEADER`](super::HUBSPOT_HEADER).
-pub(super) struct CrmFields<'a> {
-    pub(super) owner: &'a str,
-    pub(super) stage: &'a str,
-    /// Last activity date (epoch seconds).
-    pub(super) last_activity: i64,
-    pub(super) title: &'a str,
-    pub(super) company: &'a str,
-    pub(super) industry: &'a str,
-    pub(super) employees: &'a str,
-    /// Date of birth, `YYYY-MM-DD` (empty when unknown).
-    pub(super) dob: &'a str,
-    pub(super) gender: &'a str,
-    /// Buying role(s).
-    pub(super) role: &'a str,
-    pub(super) source: &'a str,
-    pub(super) revenue: &'a str,
-    pub(super) marketing: &'a str,
-}
-
 impl<P> Contact<P> {
-    /// Writes the contact's HubSpot row, the other columns from `f`, with its newline into
-    /// `line` (cleared first): every value quoted, empty values as nothing.
-    pub(super) fn write_row(&self, f: &CrmFields, line: &mut String) {
+    /// Contact `id` of `persona`, named `first last`, reached at `email` and `phone`, living in
+    /// `city`, created at `created` (epoch seconds), with the birthday of its traits `t`
+    /// (`MM/DD`, as Mailchimp writes it).
+    pub(super) fn new(
+        id: u64,
+        persona: P,
+        (first, last): (S, S),
+        (email, phone): (String, String),
+        city: &'static City,
+        created: i64,
+        t: &Traits,
+    ) -> Contact<P> {
+        Contact {
+            id,
+            persona,
+            first,
+            last,
+            email,
+            phone,
+            city,
+            created,
+            birthday: t.born.map_or_else(String::new, |b| fmt_time(b, "%m/%d")),
+        }
+    }
+
+    /// Writes the contact's HubSpot row (the columns of [`HUBSPOT_HEADER`](super::HUBSPOT_HEADER)),
+    /// with its newline, into `line` (cleared first): every value quoted, empty values as
+    /// nothing. The columns only the CRM export has are its
+    /// `owner`, lifecycle `stage`, `last_activity` (epoch seconds), `company` and traits `t`.
+    pub(super) fn write_row(
+        &self,
+        owner: &str,
+        stage: &str,
+        last_activity: i64,
+        company: &str,
+        t: &Traits,
+        line: &mut String,
+    ) {
         let (id, created, last_activity) = (
             self.id.to_string(),
             fmt_time(self.created, "%Y-%m-%d %H:%M"),
-            fmt_time(f.last_activity, "%Y-%m-%d %H:%M"),
+            fmt_time(last_activity, "%Y-%m-%d %H:%M"),
         );
+        let dob = t.born.map(|b| fmt_time(b, "%Y-%m-%d")).unwrap_or_default();
         let fields: [&str; 21] = [
             &id,
             self.first,
             self.last,
             &self.email,
             &self.phone,
-            f.owner,
-            f.stage,
+            owner,
+            stage,
             &created,
             &last_activity,
-            f.title,
-            f.company,
-            f.industry,
-            f.employees,
+            &t.title,
+            company,
+            &t.industry,
+            &t.employees,
             self.city.city,
             self.city.country,
-            f.dob,
-            f.gender,
-            f.role,
-            f.source,
-            f.revenue,
-            f.marketing,
+            &dob,
+            &t.gender,
+            &t.role,
+            t.source,
+            &t.revenue,
+            t.marketing,
         ];
         line.clear();
         for (i, f) in fields.iter().enumerate() {
@@ -147,53 +162,37 @@ pub(super) fn make_contact(
     let (last_activity, created) = activity_dates(rng, day0, inactive);
     let t = Traits::draw(rng, p, keep, day0);
     let owner = *pick(rng, OWNERS);
-    let contact = Contact {
-        id,
-        persona: p,
-        first,
-        last,
-        email,
-        phone,
-        city,
-        created,
-        birthday: t.birthday,
-    };
-    let fields = CrmFields {
-        owner,
-        stage,
-        last_activity,
-        title: t.title,
-        company: &company,
-        industry: t.industry,
-        employees: &t.employees,
-        dob: &t.dob,
-        gender: t.gender,
-        role: t.role,
-        source: t.source,
-        revenue: &t.revenue,
-        marketing: t.marketing,
-    };
-    contact.write_row(&fields, line);
+    let contact = Contact::new(id, p, (first, last), (email, phone), city, created, &t);
+    contact.write_row(owner, stage, last_activity, &company, &t, line);
     contact
 }
 
-/// The traits of a sample contact drawn after its activity dates, each from the profile
-/// [`src`] chooses.
-struct Traits {
-    title: S,
-    industry: S,
-    employees: String,
-    dob: String,
-    /// `MM/DD` (empty when the date of birth is).
-    birthday: String,
-    gender: S,
-    role: S,
-    source: S,
-    revenue: String,
-    marketing: S,
+/// The traits of a contact that either generator draws after its activity dates, each its own
+/// way: the columns of its HubSpot row that only the CRM export has (but the owner, stage and
+/// company), and its birth date, which Mailchimp has too.
+pub(super) struct Traits {
+    /// Job title.
+    pub(super) title: String,
+    /// Industry.
+    pub(super) industry: String,
+    /// Number of employees (a count or a size band).
+    pub(super) employees: String,
+    /// Birth time (epoch seconds), `None` when unknown.
+    pub(super) born: Option<i64>,
+    /// Gender.
+    pub(super) gender: String,
+    /// Buying role(s), joined by `;`.
+    pub(super) role: String,
+    /// Original source.
+    pub(super) source: S,
+    /// Total revenue.
+    pub(super) revenue: String,
+    /// Marketing contact status.
+    pub(super) marketing: S,
 }
 
 impl Traits {
+    /// The traits of a sample contact of persona `p`, each from the profile [`src`] chooses.
     fn draw(rng: &mut XRng, p: usize, keep: f64, day0: i64) -> Traits {
         let pr = |rng: &mut XRng| -> &'static Profile { &PROFILES[src(rng, p, keep)] };
         let title = *pick_trait(rng, p, keep, |x| x.titles);
@@ -210,11 +209,7 @@ impl Traits {
         let age = pr(rng).age;
         let age = rng.gen_range(age.0..=age.1) as i64;
         let born = birth_time(rng, day0, age);
-        let (dob, birthday) = if rng.gen::<f64>() >= 0.07 {
-            (fmt_time(born, "%Y-%m-%d"), fmt_time(born, "%m/%d"))
-        } else {
-            (String::new(), String::new())
-        };
+        let born = (rng.gen::<f64>() >= 0.07).then_some(born);
         let gender = if rng.gen::<f64>() < 0.07 {
             ""
         } else if rng.gen::<f64>() < pr(rng).male {
@@ -238,13 +233,12 @@ impl Traits {
             "Non-marketing contact"
         };
         Traits {
-            title,
-            industry,
+            title: title.to_string(),
+            industry: industry.to_string(),
             employees,
-            dob,
-            birthday,
-            gender,
-            role,
+            born,
+            gender: gender.to_string(),
+            role: role.to_string(),
             source,
             revenue,
             marketing,

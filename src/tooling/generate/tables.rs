@@ -5,50 +5,41 @@
 use super::ga4::Page;
 use super::S;
 
+/// A city contacts live in, with the fields the exports write for it.
 pub(super) struct City {
+    /// Country name.
     pub(super) country: S,
+    /// Region (state, province) name.
     pub(super) region: S,
+    /// City name.
     pub(super) city: S,
+    /// ISO 3166-1 alpha-2 country code.
     pub(super) cc: S,
+    /// Region code, as Mailchimp writes it.
     pub(super) mc_region: S,
+    /// Latitude.
     pub(super) lat: S,
+    /// Longitude.
     pub(super) lon: S,
+    /// IANA time zone.
     pub(super) tz: S,
+    /// UTC offset in hours, standard time.
     pub(super) gmt: S,
+    /// UTC offset in hours, daylight saving time.
     pub(super) dst: S,
+    /// Phone prefix (country and area code).
     pub(super) phone: S,
 }
 
+/// A [`City`] from its fields, in their order (for one-line tables).
 #[allow(clippy::too_many_arguments)]
-const fn ct(
-    country: S,
-    region: S,
-    city: S,
-    cc: S,
-    mc_region: S,
-    lat: S,
-    lon: S,
-    tz: S,
-    gmt: S,
-    dst: S,
-    phone: S,
-) -> City {
-    City {
-        country,
-        region,
-        city,
-        cc,
-        mc_region,
-        lat,
-        lon,
-        tz,
-        gmt,
-        dst,
-        phone,
-    }
+#[rustfmt::skip]
+pub(super) const fn city(country: S, region: S, city: S, cc: S, mc_region: S, lat: S, lon: S, tz: S, gmt: S, dst: S, phone: S) -> City {
+    City { country, region, city, cc, mc_region, lat, lon, tz, gmt, dst, phone }
 }
+/// The sample's cities.
 pub(super) static CITIES: &[City] = &[
-    ct(
+    city(
         "United States",
         "New York",
         "New York",
@@ -61,7 +52,7 @@ pub(super) static CITIES: &[City] = &[
         "-4",
         "+1 212",
     ),
-    ct(
+    city(
         "United States",
         "California",
         "San Francisco",
@@ -74,7 +65,7 @@ pub(super) static CITIES: &[City] = &[
         "-7",
         "+1 415",
     ),
-    ct(
+    city(
         "United States",
         "Texas",
         "Austin",
@@ -87,7 +78,7 @@ pub(super) static CITIES: &[City] = &[
         "-5",
         "+1 512",
     ),
-    ct(
+    city(
         "United Kingdom",
         "England",
         "London",
@@ -100,7 +91,7 @@ pub(super) static CITIES: &[City] = &[
         "1",
         "+44 20",
     ),
-    ct(
+    city(
         "United Kingdom",
         "England",
         "Manchester",
@@ -113,7 +104,7 @@ pub(super) static CITIES: &[City] = &[
         "1",
         "+44 161",
     ),
-    ct(
+    city(
         "Germany",
         "Berlin",
         "Berlin",
@@ -126,7 +117,7 @@ pub(super) static CITIES: &[City] = &[
         "2",
         "+49 30",
     ),
-    ct(
+    city(
         "Netherlands",
         "North Holland",
         "Amsterdam",
@@ -139,7 +130,7 @@ pub(super) static CITIES: &[City] = &[
         "2",
         "+31 20",
     ),
-    ct(
+    city(
         "Ireland",
         "County Dublin",
         "Dublin",
@@ -152,7 +143,7 @@ pub(super) static CITIES: &[City] = &[
         "1",
         "+353 1",
     ),
-    ct(
+    city(
         "Japan",
         "Tokyo",
         "Tokyo",
@@ -165,7 +156,7 @@ pub(super) static CITIES: &[City] = &[
         "9",
         "+81 3",
     ),
-    ct(
+    city(
         "India",
         "Karnataka",
         "Bengaluru",
@@ -178,7 +169,7 @@ pub(super) static CITIES: &[City] = &[
         "5.5",
         "+91 80",
     ),
-    ct(
+    city(
         "Canada",
         "Ontario",
         "Toronto",
@@ -191,7 +182,7 @@ pub(super) static CITIES: &[City] = &[
         "-4",
         "+1 416",
     ),
-    ct(
+    city(
         "Australia",
         "New South Wales",
         "Sydney",
@@ -205,89 +196,21 @@ pub(super) static CITIES: &[City] = &[
         "+61 2",
     ),
 ];
+#[rustfmt::skip]
 pub(super) const FIRST: &[S] = &[
-    "María",
-    "José",
-    "Sofía",
-    "Lukas",
-    "Jürgen",
-    "Zoë",
-    "Chloé",
-    "Aoife",
-    "Siobhán",
-    "Priya",
-    "Arjun",
-    "Yuki",
-    "Haruto",
-    "Mei",
-    "Olga",
-    "Søren",
-    "François",
-    "Björn",
-    "Ana",
-    "Marco",
-    "James",
-    "Emily",
-    "Michael",
-    "Sarah",
-    "David",
-    "Laura",
-    "Daniel",
-    "Anna",
-    "Thomas",
-    "Fatima",
-    "Mohammed",
-    "Wei",
-    "Liam",
-    "Noah",
-    "Emma",
-    "Olivia",
-    "Lucas",
-    "Mia",
-    "Kwame",
+    "María", "José", "Sofía", "Lukas", "Jürgen", "Zoë", "Chloé", "Aoife", "Siobhán", "Priya",
+    "Arjun", "Yuki", "Haruto", "Mei", "Olga", "Søren", "François", "Björn", "Ana", "Marco",
+    "James", "Emily", "Michael", "Sarah", "David", "Laura", "Daniel", "Anna", "Thomas",
+    "Fatima", "Mohammed", "Wei", "Liam", "Noah", "Emma", "Olivia", "Lucas", "Mia", "Kwame",
     "Amara",
 ];
+#[rustfmt::skip]
 pub(super) const LAST: &[S] = &[
-    "Núñez",
-    "García",
-    "Müller",
-    "Schmidt",
-    "O'Brien",
-    "Walker",
-    "Smith",
-    "Johnson",
-    "Brown",
-    "Tanaka",
-    "Sato",
-    "Kumar",
-    "Patel",
-    "Sharma",
-    "Nguyen",
-    "Kim",
-    "Rossi",
-    "Dubois",
-    "Lefèvre",
-    "Jensen",
-    "Nielsen",
-    "Kowalski",
-    "Novak",
-    "Murphy",
-    "Kelly",
-    "Okafor",
-    "Mensah",
-    "Silva",
-    "Santos",
-    "Ivanova",
-    "Fischer",
-    "Weber",
-    "de Vries",
-    "van Dijk",
-    "Andersson",
-    "Hernández",
-    "López",
-    "Martin",
-    "Öztürk",
-    "Wilson",
+    "Núñez", "García", "Müller", "Schmidt", "O'Brien", "Walker", "Smith", "Johnson", "Brown",
+    "Tanaka", "Sato", "Kumar", "Patel", "Sharma", "Nguyen", "Kim", "Rossi", "Dubois", "Lefèvre",
+    "Jensen", "Nielsen", "Kowalski", "Novak", "Murphy", "Kelly", "Okafor", "Mensah", "Silva",
+    "Santos", "Ivanova", "Fischer", "Weber", "de Vries", "van Dijk", "Andersson", "Hernández",
+    "López", "Martin", "Öztürk", "Wilson",
 ];
 pub(super) const FREE_MAIL: &[S] = &["gmail.com", "outlook.com", "gmx.de", "gmail.com"];
 pub(super) const OWNERS: &[S] = &["Sarah Chen", "Tom Becker", "Priya Nair", "Lucas Martin", ""];
@@ -304,13 +227,9 @@ pub(super) const UNSUB_REASONS: &[S] = &[
     "The emails are spam and should be reported",
     "Other",
 ];
+#[rustfmt::skip]
 pub(super) const STREETS: &[S] = &[
-    "Market St",
-    "High Street",
-    "Hauptstraße",
-    "Keizersgracht",
-    "Main Road",
-    "Queen St W",
+    "Market St", "High Street", "Hauptstraße", "Keizersgracht", "Main Road", "Queen St W",
 ];
 
 // The sample site's pages, by section.

@@ -255,23 +255,23 @@ async fn validate_reaches_s3_lists_files_and_checks_headers() {
             && zip.contains("members_export_5f3a9c.zip!/subscribed_members_export_"),
         "{zip}"
     );
-    assert!(
-        line("web/events_20261120.parquet").contains("GA4 event columns present"),
-        "{out}"
-    );
-    assert!(
-        line("reports/ga4_tech_device.csv").contains("dimension \"Device category\""),
-        "{out}"
-    );
-    assert!(
-        out.contains("source reports    ga4_report: 2 files"),
-        "{out}"
-    );
-    assert!(out.contains("follower_statistics.json"), "{out}");
-    assert!(
-        out.contains(&format!("{} entries", linkedin_entries())),
-        "{out}"
-    );
+    for (key, says) in [
+        ("web/events_20261120.parquet", "GA4 event columns present"),
+        (
+            "reports/ga4_tech_device.csv",
+            "dimension \"Device category\"",
+        ),
+    ] {
+        assert!(line(key).contains(says), "{out}");
+    }
+    let entries = format!("{} entries", linkedin_entries());
+    for says in [
+        "source reports    ga4_report: 2 files",
+        "follower_statistics.json",
+        entries.as_str(),
+    ] {
+        assert!(out.contains(says), "{out}");
+    }
     assert_eq!(http.seen().len(), 1);
     assert!(!fx.path("out").exists(), "validate wrote nothing");
 

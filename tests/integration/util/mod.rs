@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: generated exports, a pipeline config over them,
 //! readers for the outputs, and fetches from a store into a fresh folder.
 
+pub mod exports;
 pub mod hubspot;
 pub mod marts;
 pub mod servers;
@@ -142,6 +143,18 @@ impl Fixture {
         run_config(&self.config, opts)
     }
 
+    /// Run the pipeline for the test date, when it must fail: with exit code `code` and a
+    /// message naming each of `named`.
+    pub fn run_error(&self, code: u8, named: &[&str]) -> personas::Error {
+        let err = self.run().unwrap_err();
+        assert_eq!(err.exit_code(), code, "{err}");
+        let msg = err.to_string();
+        for n in named {
+            assert!(msg.contains(n), "{msg}");
+        }
+        err
+    }
+
     /// Planted persona of each contact id, from truth.csv.
     pub fn truth(&self) -> HashMap<String, String> {
         let mut r = csv::Reader::from_path(self.path("data/truth.csv")).unwrap();
@@ -183,6 +196,19 @@ pub fn missing_column(err: &personas::Error) -> (&str, &str, &str) {
         } => (file, column, found),
         other => panic!("expected a missing column, got {other}"),
     }
+}
+
+/// The file of a [`MissingColumn`] error, once it is checked to name `column` and, among the
+/// columns found, each of `found`.
+///
+/// [`MissingColumn`]: personas::Error::MissingColumn
+pub fn missing_column_of<'e>(err: &'e personas::Error, column: &str, found: &[&str]) -> &'e str {
+    let (file, missing, in_file) = missing_column(err);
+    assert_eq!(missing, column);
+    for f in found {
+        assert!(in_file.contains(f), "{err}");
+    }
+    file
 }
 
 /// [`fetch`] `pattern` (read by source `source` with `store`) into a fresh temp folder;
@@ -304,7 +330,7 @@ pub fn rewrite_user_ids(fx: &Fixture, f: impl Fn(&str) -> String) {
 /// A CSV file's column `name`, as a set.
 pub fn csv_column(path: &Path, name: &str) -> std::collections::BTreeSet<String> {
     let mut r = csv::Reader::from_path(path).unwrap();
-    let at = r.headers().unwrap().iter().position(|h| h == name).unwrap();
+    let at = exports::column_at(&mut r, name);
     r.records()
         .map(|rec| rec.unwrap()[at].to_string())
         .collect()

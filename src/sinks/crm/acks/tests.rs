@@ -3,15 +3,7 @@
 use super::*;
 
 fn row(id: &str, persona: &str) -> CrmRow {
-    CrmRow {
-        contact_id: id.into(),
-        email: String::new(),
-        persona_id: persona.into(),
-        persona_name: format!("Name of {persona}"),
-        bucket: "all".into(),
-        is_negative: Some(false),
-        system: Some(CrmTarget::Hubspot),
-    }
+    CrmRow::for_test(id, persona)
 }
 
 /// Publish a run of `date` whose snapshot gives contact 1 `persona` and has a HubSpot import.

@@ -5,29 +5,16 @@
 use super::DesignInfo;
 
 /// Feature-model columns of the firmographic attributes.
+#[rustfmt::skip]
 const FIRMOGRAPHIC: &[&str] = &[
-    "industry",
-    "employees",
-    "company_size",
-    "job_seniority",
-    "revenue",
+    "industry", "employees", "company_size", "job_seniority", "revenue",
 ];
 /// Feature-model columns of web behaviour.
+#[rustfmt::skip]
 const WEB: &[&str] = &[
-    "share_docs",
-    "share_pricing",
-    "share_discounts",
-    "share_blog",
-    "share_mobile",
-    "share_desktop",
-    "share_medium_organic",
-    "share_medium_cpc",
-    "share_medium_referral",
-    "share_medium_email",
-    "share_medium_social",
-    "share_medium_none",
-    "sessions",
-    "page_views",
+    "share_docs", "share_pricing", "share_discounts", "share_blog", "share_mobile",
+    "share_desktop", "share_medium_organic", "share_medium_cpc", "share_medium_referral",
+    "share_medium_email", "share_medium_social", "share_medium_none", "sessions", "page_views",
 ];
 /// Feature-model columns of email behaviour.
 const EMAIL: &[&str] = &["email_rating", "tags", "email_status"];

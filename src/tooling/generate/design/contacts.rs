@@ -7,10 +7,9 @@ use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus as XRng;
 
 use super::super::crm::{activity_dates, birth_time, phone_number, unique_email};
-use super::super::crm::{Contact, CrmFields};
+use super::super::crm::{Contact, Traits};
 use super::super::tables::{FIRST, FREE_MAIL, LAST, OWNERS};
-use super::super::util::{fmt_time, pick};
-use super::super::S;
+use super::super::util::pick;
 use super::catalog::Attr;
 use super::plant::Model;
 use super::tables::{BUYER_ROLES, COUNTRIES, CO_PREFIX, CO_SUFFIX, GENDERS, INDUSTRIES, LIFECYCLE};
@@ -61,111 +60,59 @@ pub(super) fn draw_contact(
         rng.gen_range(30..400)
     };
     let (last_activity, created) = activity_dates(rng, day0, inactive);
-    let a = Attributes::draw(model, rng, p, day0);
-    let contact = Person {
-        id,
-        persona: p,
-        first,
-        last,
-        email,
-        phone,
-        city,
-        created,
-        birthday: a.birthday,
-    };
-    let fields = CrmFields {
-        owner,
-        stage,
-        last_activity,
-        title: &a.title,
-        company: &company,
-        industry: &a.industry,
-        employees: &a.employees,
-        dob: &a.dob,
-        gender: &a.gender,
-        role: &a.roles,
-        source: a.source,
-        revenue: &a.revenue,
-        marketing: a.marketing,
-    };
-    contact.write_row(&fields, line);
+    let traits = draw_traits(model, rng, p, day0);
+    let contact = Person::new(id, p, (first, last), (email, phone), city, created, &traits);
+    contact.write_row(owner, stage, last_activity, &company, &traits, line);
     contact
 }
 
-/// The attributes of a contact drawn after its activity dates, each from its persona's profile
-/// or the population, then each optional one left out with probability [`MISSING`].
-struct Attributes {
-    title: String,
-    industry: String,
-    employees: String,
-    dob: String,
-    /// `MM/DD` (empty when the date of birth is).
-    birthday: String,
-    gender: String,
-    roles: String,
-    source: S,
-    revenue: String,
-    marketing: S,
+/// The traits of a contact drawn after its activity dates, each from its persona's profile or
+/// the population, then each optional one left out with probability [`MISSING`].
+fn draw_traits(model: &Model, rng: &mut XRng, p: Option<usize>, day0: i64) -> Traits {
+    let level = model.source(rng, p, Attr::Seniority).seniority.draw(rng);
+    let title = *pick(rng, TITLES[level]);
+    let industry = INDUSTRIES[model.source(rng, p, Attr::Industry).industry.draw(rng)];
+    let employees = model.source(rng, p, Attr::Employees).employees.draw(rng);
+    let employees = (employees.round() as u64).clamp(1, 500_000).to_string();
+    let age = model.source(rng, p, Attr::Age).age.draw(rng).min(67.0) as i64 + 18;
+    let born = birth_time(rng, day0, age);
+    let gender = GENDERS[model.source(rng, p, Attr::Gender).gender.draw(rng)];
+    let roles = buying_roles(model, rng, p);
+    let source = SOURCES[model.source(rng, p, Attr::Source).source.draw(rng)];
+    let revenue = model.source(rng, p, Attr::Revenue).revenue.draw(rng);
+    let revenue = format!("{:.2}", revenue.min(1e9));
+    let marketing = if rng.gen_bool(0.9) {
+        "Marketing contact"
+    } else {
+        "Non-marketing contact"
+    };
+    // Each optional field is left out with probability MISSING, drawn in this order.
+    let title = kept(rng, title.to_string()).unwrap_or_default();
+    let industry = kept(rng, industry.to_string()).unwrap_or_default();
+    let employees = kept(rng, employees).unwrap_or_default();
+    let born = kept(rng, born);
+    let gender = kept(rng, gender.to_string()).unwrap_or_default();
+    let roles = if model.roles_spread {
+        roles
+    } else {
+        kept(rng, roles).unwrap_or_default()
+    };
+    Traits {
+        title,
+        industry,
+        employees,
+        born,
+        gender,
+        role: roles,
+        source,
+        revenue,
+        marketing,
+    }
 }
 
-impl Attributes {
-    fn draw(model: &Model, rng: &mut XRng, p: Option<usize>, day0: i64) -> Attributes {
-        let level = model.source(rng, p, Attr::Seniority).seniority.draw(rng);
-        let title = *pick(rng, TITLES[level]);
-        let industry = INDUSTRIES[model.source(rng, p, Attr::Industry).industry.draw(rng)];
-        let employees = model.source(rng, p, Attr::Employees).employees.draw(rng);
-        let employees = (employees.round() as u64).clamp(1, 500_000).to_string();
-        let age = model.source(rng, p, Attr::Age).age.draw(rng).min(67.0) as i64 + 18;
-        let born = birth_time(rng, day0, age);
-        let gender = GENDERS[model.source(rng, p, Attr::Gender).gender.draw(rng)];
-        let roles = buying_roles(model, rng, p);
-        let source = SOURCES[model.source(rng, p, Attr::Source).source.draw(rng)];
-        let revenue = model.source(rng, p, Attr::Revenue).revenue.draw(rng);
-        let revenue = format!("{:.2}", revenue.min(1e9));
-        let marketing = if rng.gen_bool(0.9) {
-            "Marketing contact"
-        } else {
-            "Non-marketing contact"
-        };
-        let mut missing = |value: String| {
-            if rng.gen_bool(MISSING) {
-                String::new()
-            } else {
-                value
-            }
-        };
-        let (title, industry, employees) = (
-            missing(title.to_string()),
-            missing(industry.to_string()),
-            missing(employees),
-        );
-        let (dob, gender) = (
-            missing(fmt_time(born, "%Y-%m-%d")),
-            missing(gender.to_string()),
-        );
-        let roles = if model.roles_spread {
-            roles
-        } else {
-            missing(roles)
-        };
-        let birthday = if dob.is_empty() {
-            String::new()
-        } else {
-            fmt_time(born, "%m/%d")
-        };
-        Attributes {
-            title,
-            industry,
-            employees,
-            dob,
-            birthday,
-            gender,
-            roles,
-            source,
-            revenue,
-            marketing,
-        }
-    }
+/// `value`, or `None` with probability [`MISSING`].
+fn kept<T>(rng: &mut XRng, value: T) -> Option<T> {
+    (!rng.gen_bool(MISSING)).then_some(value)
 }
 
 /// The contact's buying roles, joined by `;`. In a design with spread roles every persona is

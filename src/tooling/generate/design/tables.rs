@@ -3,7 +3,7 @@
 //! site's pages by content group, devices and traffic sources by medium.
 
 use super::super::ga4::Page;
-use super::super::tables::City;
+use super::super::tables::{city, City};
 use super::super::S;
 
 /// Seniority levels, in the order of [`TITLES`]; the feature model derives them from the title.
@@ -32,11 +32,6 @@ pub(super) const INDUSTRIES: &[S] = &[
     "Pharmaceuticals", "Nonprofit", "Consulting", "Agriculture", "Gaming",
 ];
 
-#[allow(clippy::too_many_arguments)]
-#[rustfmt::skip]
-const fn city(country: S, region: S, city: S, cc: S, mc_region: S, lat: S, lon: S, tz: S, gmt: S, dst: S, phone: S) -> City {
-    City { country, region, city, cc, mc_region, lat, lon, tz, gmt, dst, phone }
-}
 /// One city per country; a design uses the first few countries.
 #[rustfmt::skip]
 pub(super) static COUNTRIES: &[City] = &[
@@ -99,17 +94,10 @@ pub(super) const STATUSES: &[S] = &["subscribed", "unsubscribed", "cleaned"];
 /// Mailchimp member ratings (1-5 stars).
 pub(super) const RATINGS: &[S] = &["1", "2", "3", "4", "5"];
 /// Mailchimp tags.
+#[rustfmt::skip]
 pub(super) const TAGS: &[S] = &[
-    "newsletter",
-    "webinar-attendee",
-    "trial",
-    "customer",
-    "enterprise",
-    "promo",
-    "product-updates",
-    "event-2026",
-    "partner",
-    "beta-tester",
+    "newsletter", "webinar-attendee", "trial", "customer", "enterprise", "promo",
+    "product-updates", "event-2026", "partner", "beta-tester",
 ];
 /// Company name parts.
 #[rustfmt::skip]

@@ -84,31 +84,17 @@ pub(super) struct Plant {
 
 /// Indexed like [`PERSONAS`]. Abandoners: 0 orders (70 %) or 1 (30 %, before the GA4 days, so
 /// no GA4 purchase ever closes their carts).
+#[rustfmt::skip]
 pub(super) static PLANTS: [Plant; 3] = [
     // repeat: 3 to 6 orders, a third with a code; buy for the quality, rarely held back by price.
-    Plant {
-        orders: (3, 6),
-        discount: 0.35,
-        abandon: (0.08, 1, 1),
-        barrier: [0.08, 0.22, 0.10, 0.20, 0.40],
-        reason: [0.60, 0.05, 0.15, 0.10, 0.10],
-    },
+    Plant { orders: (3, 6), discount: 0.35, abandon: (0.08, 1, 1),
+        barrier: [0.08, 0.22, 0.10, 0.20, 0.40], reason: [0.60, 0.05, 0.15, 0.10, 0.10] },
     // abandoners: carts and checkouts without purchase; ~70 % say the price stops them.
-    Plant {
-        orders: (0, 1),
-        discount: 0.5,
-        abandon: (1.0, 1, 3),
-        barrier: [0.70, 0.10, 0.08, 0.07, 0.05],
-        reason: [0.12, 0.45, 0.13, 0.15, 0.15],
-    },
+    Plant { orders: (0, 1), discount: 0.5, abandon: (1.0, 1, 3),
+        barrier: [0.70, 0.10, 0.08, 0.07, 0.05], reason: [0.12, 0.45, 0.13, 0.15, 0.15] },
     // one_time: exactly 1 order; delivery time and trust hold them back.
-    Plant {
-        orders: (1, 1),
-        discount: 0.15,
-        abandon: (0.10, 1, 1),
-        barrier: [0.15, 0.35, 0.30, 0.12, 0.08],
-        reason: [0.15, 0.15, 0.10, 0.20, 0.40],
-    },
+    Plant { orders: (1, 1), discount: 0.15, abandon: (0.10, 1, 1),
+        barrier: [0.15, 0.35, 0.30, 0.12, 0.08], reason: [0.15, 0.15, 0.10, 0.20, 0.40] },
 ];
 
 /// Share of abandoners with one order (the others have none).
@@ -170,7 +156,7 @@ pub(super) fn config(data_dir: &str) -> String {
         let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
         format!("[{}]", items.join(", "))
     };
-    format!(
+    let mut text = format!(
         r#"
 [[sources]]
 name = "shop"
@@ -183,32 +169,27 @@ kind = "typeform_responses"
 path = "{data_dir}/typeform/*.csv"
 
 [surveys]
-
+"#
+    );
+    // Each question: text, type, section and options (none for the scale).
+    let questions: [(&str, &str, &str, &[&str]); 4] = [
+        (BARRIER, "single", "barriers", BARRIERS),
+        (REASON, "single", "motivations", REASONS),
+        (COLOUR, "single", "values", COLOURS),
+        (SCALE, "scale", "values", &[]),
+    ];
+    for (question, kind, section, options) in questions {
+        text.push_str(&format!(
+            r#"
 [[surveys.questions]]
-question = "{BARRIER}"
-type = "single"
-section = "barriers"
-options = {barriers}
-
-[[surveys.questions]]
-question = "{REASON}"
-type = "single"
-section = "motivations"
-options = {reasons}
-
-[[surveys.questions]]
-question = "{COLOUR}"
-type = "single"
-section = "values"
-options = {colours}
-
-[[surveys.questions]]
-question = "{SCALE}"
-type = "scale"
-section = "values"
-"#,
-        barriers = list(BARRIERS),
-        reasons = list(REASONS),
-        colours = list(COLOURS),
-    )
+question = "{question}"
+type = "{kind}"
+section = "{section}"
+"#
+        ));
+        if !options.is_empty() {
+            text.push_str(&format!("options = {}\n", list(options)));
+        }
+    }
+    text
 }

@@ -23,23 +23,13 @@ const SURVEY_DAYS: i64 = 45;
 /// Characters of a response token.
 const TOKEN: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
-/// The export's header.
-pub(super) fn header() -> Vec<&'static str> {
-    vec![
-        "#",
-        REASON,
-        BARRIER,
-        COLOUR,
-        SCALE,
-        "email",
-        "Response Type",
-        "Start Date (UTC)",
-        "Stage Date (UTC)",
-        "Submit Date (UTC)",
-        "Network ID",
-        "Tags",
-    ]
-}
+/// The export's header: the response token, the questions, the hidden field, then Typeform's
+/// own columns.
+#[rustfmt::skip]
+const HEADER: &[&str] = &[
+    "#", REASON, BARRIER, COLOUR, SCALE, "email",
+    "Response Type", "Start Date (UTC)", "Stage Date (UTC)", "Submit Date (UTC)", "Network ID", "Tags",
+];
 
 /// Writes the responses of `buyers` (exports dated `day0`) under `out_dir`, drawing from
 /// `rng`.
@@ -88,7 +78,7 @@ pub(super) fn write(
     let mut w = csv::WriterBuilder::new()
         .quote_style(csv::QuoteStyle::Necessary)
         .from_writer(create(&path)?);
-    w.write_record(header())?;
+    w.write_record(HEADER)?;
     for (_, row) in &rows {
         w.write_record(row)?;
     }

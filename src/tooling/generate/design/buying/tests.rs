@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::Path;
 
+use super::super::tests::assert_same_output;
 use super::super::{generate_design, DesignOptions};
 use super::{orders::HEADER, BARRIER, COLOUR, COLOURS, PERSONAS, REASON, SCALE};
 use crate::tooling::generate::tests::{rows, run_in};
@@ -24,14 +25,27 @@ fn generate() -> (tempfile::TempDir, GenerateSummary) {
     run_in("personas-buying-", |dir| generate_design(dir, &opts))
 }
 
-/// Planted persona by record id and by lower-case email.
-fn truth(dir: &Path) -> (HashMap<String, String>, HashMap<String, String>) {
+/// A generated design's folder, with its planted persona by record id and by lower-case email.
+type Generated = (
+    tempfile::TempDir,
+    HashMap<String, String>,
+    HashMap<String, String>,
+);
+
+/// Generate the design and read its planted personas from `truth.csv`.
+fn generated() -> Generated {
+    let (dir, _) = generate();
     let (mut by_id, mut by_email) = (HashMap::new(), HashMap::new());
-    for r in rows(&dir.join("truth.csv")) {
+    for r in rows(&dir.path().join("truth.csv")) {
         by_id.insert(r[0].to_string(), r[2].to_string());
         by_email.insert(r[1].to_lowercase(), r[2].to_string());
     }
-    (by_id, by_email)
+    (dir, by_id, by_email)
+}
+
+/// A reader of the generated file `rel`.
+fn reader(dir: &tempfile::TempDir, rel: &str) -> csv::Reader<fs::File> {
+    csv::Reader::from_path(dir.path().join(rel)).unwrap()
 }
 
 /// Share of `n` in `of`, 0 for none.
@@ -56,10 +70,8 @@ fn shares(t: &Tally, persona: &str, values: &[&str]) -> f64 {
 
 #[test]
 fn orders_follow_the_planted_personas() {
-    let (dir, _) = generate();
-    let (by_id, by_email) = truth(dir.path());
-    let path = dir.path().join("shopify/orders_export_1.csv");
-    let mut r = csv::Reader::from_path(&path).unwrap();
+    let (dir, by_id, by_email) = generated();
+    let mut r = reader(&dir, "shopify/orders_export_1.csv");
     assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), HEADER);
     let col = |name: &str| HEADER.iter().position(|h| *h == name).unwrap();
     let (name, email, status, created) = (
@@ -173,8 +185,7 @@ fn ga4_carts(dir: &Path) -> Carts {
 
 #[test]
 fn abandoners_carts_have_no_purchase_and_purchases_are_shop_orders() {
-    let (dir, _) = generate();
-    let (by_id, by_email) = truth(dir.path());
+    let (dir, by_id, by_email) = generated();
     let carts = ga4_carts(dir.path());
     // The shop's orders: name -> persona of the buyer.
     let mut order_of: HashMap<String, String> = HashMap::new();
@@ -209,10 +220,8 @@ fn abandoners_carts_have_no_purchase_and_purchases_are_shop_orders() {
 
 #[test]
 fn survey_answers_follow_the_plant_and_random_questions_are_uniform() {
-    let (dir, _) = generate();
-    let (_, by_email) = truth(dir.path());
-    let path = dir.path().join("typeform/responses.csv");
-    let mut r = csv::Reader::from_path(&path).unwrap();
+    let (dir, _, by_email) = generated();
+    let mut r = reader(&dir, "typeform/responses.csv");
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         (header[0].as_str(), header.last().unwrap().as_str()),
@@ -290,15 +299,7 @@ fn buying_files_are_deterministic_and_listed_before_truth() {
     assert!(sa.files[n - 3].ends_with("shopify/orders_export_1.csv"));
     assert!(sa.files[n - 2].ends_with("typeform/responses.csv"));
     assert!(sa.files[n - 1].ends_with("truth.csv"));
-    for (fa, fb) in sa.files.iter().zip(&sb.files) {
-        assert_eq!(
-            fs::read(fa).unwrap(),
-            fs::read(fb).unwrap(),
-            "{}",
-            fa.display()
-        );
-    }
-    assert_eq!((sa.events, sa.ga4_bytes), (sb.events, sb.ga4_bytes));
+    assert_same_output(&sa, &sb);
     let written: u64 = sa.files[4..34]
         .iter()
         .map(|f| fs::metadata(f).unwrap().len())

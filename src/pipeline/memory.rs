@@ -1,0 +1,49 @@
+//! The process's resident memory, read from Linux's `/proc/self/status`: the peak so far
+//! (`VmHWM`) and the current (`VmRSS`), which each stage of a run records when it ends.
+//! Elsewhere both read nothing.
+
+/// Resident memory when a stage ended, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// The process's peak so far (`VmHWM`).
+    pub peak: u64,
+    /// Held at the stage's end (`VmRSS`).
+    pub current: u64,
+}
+
+impl Memory {
+    /// The process's memory now; `None` where the kernel does not report it.
+    pub fn now() -> Option<Memory> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        Some(Memory {
+            peak: field(&status, "VmHWM:")?,
+            current: field(&status, "VmRSS:")?,
+        })
+    }
+}
+
+/// Peak resident memory of this process in bytes (Linux `VmHWM`).
+pub fn peak_bytes() -> Option<u64> {
+    Memory::now().map(|m| m.peak)
+}
+
+/// A `kB` line of `/proc/self/status`, in bytes.
+fn field(status: &str, name: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(name))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_peak_covers_what_was_held() {
+        let Some(before) = peak_bytes() else { return };
+        let held = vec![1u8; 64 << 20];
+        let after = peak_bytes().unwrap_or(0);
+        assert!(held.iter().all(|&b| b == 1));
+        assert!(after >= before + (60 << 20), "{before} -> {after}");
+    }
+}

@@ -1,0 +1,210 @@
+//! One benchmark's figures: printed, saved as `bench.json` in its folder (so that a parent
+//! process benchmarking several sizes reads what each child measured), and compared across
+//! sizes and event rates.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::KMeansComparison;
+use crate::config::SourceKind;
+use crate::error::{Error, Result};
+use crate::pipeline::RunReport;
+
+/// The file a benchmark's figures are saved in, in its folder.
+const FILE: &str = "bench.json";
+
+/// One stage's figures.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageResult {
+    /// Stage name (`inputs`, `land`, ...).
+    pub stage: String,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// The process's peak resident memory when the stage ended, bytes.
+    pub peak_bytes: Option<u64>,
+}
+
+/// One benchmark's figures.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchResult {
+    /// CRM contacts generated.
+    pub contacts: usize,
+    /// Mean web events per contact generated.
+    pub events_per_contact: f64,
+    /// Web events read.
+    pub events: u64,
+    /// Bytes of GA4 JSON read.
+    pub ga4_bytes: u64,
+    /// Seconds the GA4 source took to land.
+    pub ga4_land_seconds: Option<f64>,
+    /// Threads available.
+    pub threads: usize,
+    /// Every stage.
+    pub stages: Vec<StageResult>,
+    /// The whole run, seconds.
+    pub total_seconds: f64,
+    /// The run's peak resident memory, bytes.
+    pub peak_bytes: Option<u64>,
+    /// Our k-means against linfa's.
+    pub kmeans: Option<KMeansComparison>,
+}
+
+impl BenchResult {
+    /// The figures of a run of `report`.
+    pub(super) fn new(
+        contacts: usize,
+        events_per_contact: f64,
+        ga4_bytes: u64,
+        report: &RunReport,
+        total: Duration,
+        peak_bytes: Option<u64>,
+        kmeans: Option<KMeansComparison>,
+    ) -> BenchResult {
+        let memory = |stage: &str| {
+            report
+                .memory
+                .iter()
+                .find(|(s, _)| *s == stage)
+                .map(|(_, m)| m.peak)
+        };
+        let web = report
+            .sources
+            .iter()
+            .find(|s| s.kind == SourceKind::Ga4Events);
+        BenchResult {
+            contacts,
+            events_per_contact,
+            events: web.map_or(0, |s| s.counts.read),
+            ga4_bytes,
+            ga4_land_seconds: web.and_then(|s| {
+                report
+                    .land_times
+                    .iter()
+                    .find(|(name, _)| *name == s.name)
+                    .map(|(_, took)| took.as_secs_f64())
+            }),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            stages: report
+                .timings
+                .iter()
+                .map(|(stage, took)| StageResult {
+                    stage: stage.to_string(),
+                    seconds: took.as_secs_f64(),
+                    peak_bytes: memory(stage),
+                })
+                .collect(),
+            total_seconds: total.as_secs_f64(),
+            peak_bytes,
+            kmeans,
+        }
+    }
+
+    /// GA4 JSON landed per second, MB.
+    pub fn ga4_mb_per_s(&self) -> Option<f64> {
+        self.ga4_land_seconds
+            .map(|s| self.ga4_bytes as f64 / 1e6 / s.max(1e-9))
+    }
+
+    /// The table `personas bench` prints.
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "benchmark: {} contacts, {} web events ({} per contact), {:.2} GB of GA4 JSON, {} threads\n",
+            self.contacts,
+            self.events,
+            self.events_per_contact,
+            self.ga4_bytes as f64 / 1e9,
+            self.threads
+        );
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>8}  {:>12}",
+            "stage", "seconds", "peak so far"
+        );
+        for st in &self.stages {
+            let _ = writeln!(
+                s,
+                "  {:<10} {:>8.2}  {:>9} MB",
+                st.stage,
+                st.seconds,
+                mb(st.peak_bytes)
+            );
+        }
+        let _ = writeln!(s, "  {:<10} {:>8.2}", "total", self.total_seconds);
+        let _ = writeln!(s, "  peak memory {} MB", mb(self.peak_bytes));
+        if let (Some(rate), Some(secs)) = (self.ga4_mb_per_s(), self.ga4_land_seconds) {
+            let _ = writeln!(s, "  GA4 landing: {secs:.2} s, {rate:.0} MB/s");
+        }
+        match &self.kmeans {
+            Some(k) => s.push_str(&k.text()),
+            None => s.push_str("k-means comparison: no clustered bucket"),
+        }
+        s
+    }
+
+    /// Writes the figures into `dir`.
+    pub(super) fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(FILE);
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
+    }
+
+    /// Reads the figures a benchmark saved in `dir`.
+    pub(super) fn load(dir: &Path) -> Result<BenchResult> {
+        let path = dir.join(FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::BadInput {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Peak memory in MB, or `?`.
+fn mb(bytes: Option<u64>) -> String {
+    bytes.map_or("?".into(), |b| format!("{:.0}", b as f64 / 1e6))
+}
+
+/// Every run side by side, with how the peak grows per contact between sizes at the same event
+/// rate, and against the first event rate at the same size.
+pub(super) fn growth_text(results: &[BenchResult]) -> String {
+    let mut s = String::from(
+        "contacts  events/contact  total s  GA4 MB/s  peak MB  growth per contact  vs first event rate\n",
+    );
+    for (i, r) in results.iter().enumerate() {
+        let smaller = results[..i]
+            .iter()
+            .rev()
+            .find(|p| p.events_per_contact == r.events_per_contact && p.contacts < r.contacts);
+        let growth = match (smaller, r.peak_bytes) {
+            (Some(p), Some(peak)) => p.peak_bytes.map_or("?".into(), |pp| {
+                let per = (peak as f64 - pp as f64) / (r.contacts - p.contacts) as f64;
+                format!("{:.2} KB", per / 1e3)
+            }),
+            _ => "-".into(),
+        };
+        let first = results
+            .iter()
+            .find(|p| p.contacts == r.contacts)
+            .filter(|p| p.events_per_contact != r.events_per_contact);
+        let vs_events = match (first.and_then(|p| p.peak_bytes), r.peak_bytes) {
+            (Some(a), Some(b)) => format!("{:+.1} %", 100.0 * (b as f64 / a as f64 - 1.0)),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            s,
+            "{:>8}  {:>14}  {:>7.1}  {:>8}  {:>7}  {:>18}  {:>19}",
+            r.contacts,
+            r.events_per_contact,
+            r.total_seconds,
+            r.ga4_mb_per_s().map_or("?".into(), |v| format!("{v:.0}")),
+            mb(r.peak_bytes),
+            growth,
+            vs_events
+        );
+    }
+    s
+}
