@@ -13,6 +13,9 @@ pub mod store;
 pub mod survey;
 pub mod validate;
 
+#[cfg(test)]
+mod fuzz;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};

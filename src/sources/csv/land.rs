@@ -42,13 +42,55 @@ pub fn land(ctx: &LandContext<'_>, spec: &CsvSpec<'_>) -> Result<(Counts, Vec<Re
     let mut sink = ParquetSink::create(&path, schema.clone())?;
     let mut counts = Counts::default();
     let mut rejects = Vec::new();
+    let mut write = |batch: RecordBatch| sink.write(&batch);
     for h in &headers {
-        let c = land_file(h, spec, &columns, &schema, ctx, &mut sink, &mut rejects)?;
+        let c = land_file(
+            h,
+            spec,
+            &columns,
+            &schema,
+            ctx.loaded_at,
+            &mut write,
+            &mut rejects,
+        )?;
         info!(file = %h.shown, read = c.read, accepted = c.accepted, rejected = c.rejected, "Read CSV export.");
         counts.add(c);
     }
     sink.finish()?;
     Ok((counts, rejects))
+}
+
+/// Lands one export held in memory as [`land`] lands a file, into Arrow batches instead of a
+/// Parquet part: what the fuzz harness (`sources::fuzz`) feeds random and mutated input to.
+#[cfg(test)]
+pub(crate) fn land_bytes(
+    bytes: &[u8],
+    spec: &CsvSpec<'_>,
+    loaded_at: DateTime<Utc>,
+) -> Result<(Counts, Vec<Reject>, Vec<RecordBatch>)> {
+    let input = crate::sources::store::archive::CsvInput {
+        label: "fuzz.csv".into(),
+        shown: "fuzz.csv".into(),
+        bytes: bytes.to_vec(),
+    };
+    let h = read_header(input, spec)?;
+    let columns = landed_columns(spec, std::iter::once(h.columns.as_slice()));
+    let schema = landed_schema(spec.preset, &columns);
+    let (mut batches, mut rejects) = (Vec::new(), Vec::new());
+    let mut write = |batch: RecordBatch| {
+        batches.push(batch);
+        Ok(())
+    };
+    let counts = land_file(
+        &h,
+        spec,
+        &columns,
+        &schema,
+        loaded_at,
+        &mut write,
+        &mut rejects,
+    )?;
+    Ok((counts, rejects, batches))
 }
 
 /// The landed columns: the preset's required and optional columns (in the preset's order), then
@@ -206,7 +248,7 @@ impl Builders {
         &mut self,
         schema: &SchemaRef,
         with_status: bool,
-        sink: &mut ParquetSink,
+        write: &mut dyn FnMut(RecordBatch) -> Result<()>,
     ) -> Result<()> {
         if self.rows == 0 {
             return Ok(());
@@ -220,26 +262,26 @@ impl Builders {
             arrays.push(Arc::new(self.status.finish()));
         }
         arrays.extend(self.lineage.finish());
-        sink.write(&RecordBatch::try_new(schema.clone(), arrays)?)?;
+        write(RecordBatch::try_new(schema.clone(), arrays)?)?;
         self.rows = 0;
         Ok(())
     }
 }
 
-/// Land the rows of one file into `sink`; its rejects go to `rejects`.
+/// Land the rows of one file, batch by batch through `write`; its rejects go to `rejects`.
 fn land_file(
     h: &FileHeader,
     spec: &CsvSpec<'_>,
     columns: &[String],
     schema: &SchemaRef,
-    ctx: &LandContext<'_>,
-    sink: &mut ParquetSink,
+    loaded_at: DateTime<Utc>,
+    write: &mut dyn FnMut(RecordBatch) -> Result<()>,
     rejects: &mut Vec<Reject>,
 ) -> Result<Counts> {
     let label = h.label.as_str();
     let plan = FilePlan::new(h, spec, columns);
     let mut normalised: Vec<Option<String>> = vec![None; columns.len()];
-    let mut b = Builders::new(columns.len(), ctx.loaded_at);
+    let mut b = Builders::new(columns.len(), loaded_at);
     let mut counts = Counts::default();
     let mut rec = csv::ByteRecord::new();
     // Parse from `offset`; after a row whose unbalanced quote swallowed the lines below it, only
@@ -279,7 +321,7 @@ fn land_file(
                 Ok(()) => {
                     b.push(&plan, &fields, &normalised, label, line);
                     if b.rows == BATCH_ROWS {
-                        b.flush(schema, plan.status.is_some(), sink)?;
+                        b.flush(schema, plan.status.is_some(), write)?;
                     }
                 }
                 Err(reason) => {
@@ -297,7 +339,7 @@ fn land_file(
             }
         }
     }
-    b.flush(schema, plan.status.is_some(), sink)?;
+    b.flush(schema, plan.status.is_some(), write)?;
     if counts.read == 0 {
         warn!(file = %h.shown, "Export has a header but no rows.");
     }

@@ -323,17 +323,41 @@ pub(super) fn land_file(
     loaded_at: DateTime<Utc>,
 ) -> Result<(Counts, Vec<Reject>)> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let reader = BufReader::with_capacity(1 << 20, file);
     let mut sink = EventSink::create(path, out, loaded_at)?;
+    for_each_line(reader, |line, event, text| {
+        sink.add(line, event, || Cow::Borrowed(text))
+    })
+    .map_err(|e| match e {
+        LineError::Read(e) => Error::io(path, e),
+        LineError::Sink(e) => e,
+    })?;
+    sink.finish(&path.display().to_string())
+}
+
+/// Why [`for_each_line`] stopped.
+pub(super) enum LineError {
+    /// The input could not be read.
+    Read(std::io::Error),
+    /// The callback failed.
+    Sink(Error),
+}
+
+/// Each non-blank line of an NDJSON export, in order: its number (from 1), its event or why it
+/// is not one, and its text (trimmed).
+pub(super) fn for_each_line(
+    mut reader: impl BufRead,
+    mut each: impl FnMut(u64, std::result::Result<Event<'_>, String>, &[u8]) -> Result<()>,
+) -> std::result::Result<(), LineError> {
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
     loop {
         buf.clear();
         let n = reader
             .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::io(path, e))?;
+            .map_err(LineError::Read)?;
         if n == 0 {
-            break;
+            return Ok(());
         }
         line_no += 1;
         let text = buf.trim_ascii();
@@ -342,9 +366,37 @@ pub(super) fn land_file(
         }
         let event = serde_json::from_slice::<Event>(text)
             .map_err(|e| format!("invalid GA4 event JSON: {e}"));
-        sink.add(line_no, event, || Cow::Borrowed(text))?;
+        each(line_no, event, text).map_err(LineError::Sink)?;
     }
-    sink.finish(&path.display().to_string())
+}
+
+/// Decodes an NDJSON export held in memory as [`land_file`] does, into Arrow batches instead of
+/// a Parquet part: what the fuzz harness (`sources::fuzz`) feeds random and mutated input to.
+#[cfg(test)]
+pub(crate) fn decode_bytes(
+    bytes: &[u8],
+    loaded_at: DateTime<Utc>,
+) -> Result<(Counts, Vec<Reject>, Vec<RecordBatch>)> {
+    let (schema, mut batch) = (schema(), Batch::new(loaded_at));
+    let (mut counts, mut rejects, mut batches) = (Counts::default(), Vec::new(), Vec::new());
+    for_each_line(bytes, |line, event, text| {
+        let pushed = event.and_then(|ev| batch.push(&ev, "fuzz.json", line));
+        if let Err(reason) = counts.tally(pushed) {
+            rejects.push(Reject::new("fuzz.json", line, text, reason));
+        }
+        if batch.rows == BATCH_ROWS {
+            batches.push(batch.finish(&schema)?);
+        }
+        Ok(())
+    })
+    .map_err(|e| match e {
+        LineError::Read(e) => Error::io("fuzz.json", e),
+        LineError::Sink(e) => e,
+    })?;
+    if batch.rows > 0 {
+        batches.push(batch.finish(&schema)?);
+    }
+    Ok((counts, rejects, batches))
 }
 
 /// Decode the first event of a file (`personas validate`).
