@@ -4,9 +4,10 @@
 //! hidden `output_dir/.checksums.json`, written while the run holds the lock; a missing or
 //! unreadable cache only means every file is hashed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
@@ -27,62 +28,161 @@ struct Entry {
     sha256: String,
 }
 
-/// Size and SHA-256 of each file of `paths`, from the cache where the file is unchanged.
-pub(crate) fn checksums(out: &Path, paths: &[PathBuf]) -> Result<Vec<(u64, String)>> {
-    let cache_path = out.join(FILE);
-    let mut cache: BTreeMap<String, Entry> = match std::fs::read(&cache_path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            warn!(file = %cache_path.display(), error = %e, "Unreadable checksum cache; hashing every input.");
-            BTreeMap::new()
-        }),
-        Err(_) => BTreeMap::new(),
-    };
-    let mut stamps = Vec::with_capacity(paths.len());
-    let mut todo = Vec::new();
-    for (i, p) in paths.iter().enumerate() {
-        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
-        let modified_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        let key = p.display().to_string();
-        let fresh = cache.get(&key).is_some_and(|e| {
-            e.size == meta.len() && e.modified_ns == modified_ns && modified_ns > 0
-        });
-        if !fresh {
-            todo.push(i);
+/// The checksums of a run's inputs, between the look at the cache (before landing) and the
+/// files hashed while they were landed (after): only a file neither knows is read again.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    cache_path: PathBuf,
+    cache: BTreeMap<String, Entry>,
+    /// Each file: its path, cache key, size and modification time.
+    stamps: Vec<(PathBuf, String, u64, u128)>,
+    /// The files the cache does not know (indices into `stamps`).
+    todo: Vec<usize>,
+}
+
+impl Pending {
+    /// Each file's size and modification time, against the cache in `out`.
+    pub(crate) fn new(out: &Path, paths: &[PathBuf]) -> Result<Pending> {
+        let cache_path = out.join(FILE);
+        let cache: BTreeMap<String, Entry> = match std::fs::read(&cache_path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                warn!(file = %cache_path.display(), error = %e, "Unreadable checksum cache; hashing every input.");
+                BTreeMap::new()
+            }),
+            Err(_) => BTreeMap::new(),
+        };
+        let mut stamps = Vec::with_capacity(paths.len());
+        let mut todo = Vec::new();
+        for (i, p) in paths.iter().enumerate() {
+            let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+            let modified_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            let key = p.display().to_string();
+            let fresh = cache.get(&key).is_some_and(|e| {
+                e.size == meta.len() && e.modified_ns == modified_ns && modified_ns > 0
+            });
+            if !fresh {
+                todo.push(i);
+            }
+            stamps.push((p.clone(), key, meta.len(), modified_ns));
         }
-        stamps.push((key, meta.len(), modified_ns));
+        Ok(Pending {
+            cache_path,
+            cache,
+            stamps,
+            todo,
+        })
     }
-    let todo_paths: Vec<PathBuf> = todo.iter().map(|&i| paths[i].clone()).collect();
-    for (&i, (size, sha256)) in todo.iter().zip(checksum_files(&todo_paths)?) {
-        let (key, _, modified_ns) = &stamps[i];
-        cache.insert(
-            key.clone(),
+
+    /// Every checksum, in the order of the paths: from the cache, else as hashed while landed
+    /// (`read`, when the size read is the size found), else by reading the file now; the
+    /// cache is saved when it learnt anything.
+    pub(crate) fn finish(mut self, read: &ReadHashes) -> Result<Vec<Checksum>> {
+        let mut unread = Vec::new();
+        for i in self.todo.clone() {
+            let (path, key, size, modified_ns) = self.stamps[i].clone();
+            match read.get(&path).filter(|(n, _)| *n == size) {
+                Some((_, sha256)) => self.learn(key, size, modified_ns, sha256),
+                None => unread.push(i),
+            }
+        }
+        let unread_paths: Vec<PathBuf> = unread.iter().map(|&i| self.stamps[i].0.clone()).collect();
+        for (&i, (size, sha256)) in unread.iter().zip(checksum_files(&unread_paths)?) {
+            let (_, key, _, modified_ns) = self.stamps[i].clone();
+            self.learn(key, size, modified_ns, sha256);
+        }
+        info!(
+            files = self.stamps.len(),
+            hashed_while_landing = self.todo.len() - unread.len(),
+            read_again = unread.len(),
+            "Checksummed the inputs."
+        );
+        if !self.todo.is_empty() {
+            save(&self.cache_path, &self.cache);
+        }
+        Ok(self
+            .stamps
+            .iter()
+            .map(|(_, key, size, _)| {
+                let sha = self
+                    .cache
+                    .get(key)
+                    .map(|e| e.sha256.clone())
+                    .unwrap_or_default();
+                (*size, sha)
+            })
+            .collect())
+    }
+
+    fn learn(&mut self, key: String, size: u64, modified_ns: u128, sha256: String) {
+        self.cache.insert(
+            key,
             Entry {
                 size,
-                modified_ns: *modified_ns,
+                modified_ns,
                 sha256,
             },
         );
     }
-    info!(
-        files = paths.len(),
-        hashed = todo.len(),
-        "Checksummed the inputs."
-    );
-    let sums = stamps
-        .iter()
-        .map(|(key, size, _)| {
-            let sha = cache.get(key).map(|e| e.sha256.clone()).unwrap_or_default();
-            (*size, sha)
-        })
-        .collect();
-    if !todo.is_empty() {
-        save(&cache_path, &cache);
+}
+
+/// The checksums of the input files hashed as they were read (landing reads each input once,
+/// and hashes it in the same pass), by path; shared by the threads that land.
+#[derive(Debug, Clone, Default)]
+pub struct ReadHashes(Arc<Mutex<HashMap<PathBuf, Checksum>>>);
+
+impl ReadHashes {
+    /// Records the checksum of `path`, read whole.
+    pub fn record(&self, path: &Path, checksum: Checksum) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(path.to_path_buf(), checksum);
+        }
     }
-    Ok(sums)
+
+    /// Records the checksum of a file read whole into `bytes`.
+    pub fn record_bytes(&self, path: &Path, bytes: &[u8]) {
+        self.record(path, (bytes.len() as u64, sha256_bytes(bytes)));
+    }
+
+    fn get(&self, path: &Path) -> Option<Checksum> {
+        self.0.lock().ok()?.get(path).cloned()
+    }
+}
+
+/// A reader that hashes the bytes passing through it: read to the end, [`finish`](Self::finish)
+/// is the file's size and SHA-256.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Hashes what is read from `inner`.
+    pub fn new(inner: R) -> HashingReader<R> {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    /// The size and SHA-256 of everything read.
+    pub fn finish(self) -> Checksum {
+        (self.size, hex(&self.hasher.finalize()))
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
 }
 
 /// Write the cache (temp file, then rename); a failure only costs hashing again next time.
@@ -129,7 +229,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A file's size and SHA-256.
-type Checksum = (u64, String);
+pub type Checksum = (u64, String);
 
 /// Size and SHA-256 of many files, on every core (each file on one thread); in the order given.
 pub fn checksum_files(paths: &[PathBuf]) -> Result<Vec<Checksum>> {
@@ -178,6 +278,38 @@ pub fn checksum_files(paths: &[PathBuf]) -> Result<Vec<Checksum>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Size and SHA-256 of each file of `paths`, from the cache where the file is unchanged.
+    fn checksums(out: &Path, paths: &[PathBuf]) -> Result<Vec<Checksum>> {
+        Pending::new(out, paths)?.finish(&ReadHashes::default())
+    }
+
+    #[test]
+    fn files_hashed_while_landing_are_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+        std::fs::write(&a, "alpha").unwrap();
+        std::fs::write(&b, "beta").unwrap();
+        let out = dir.path().join("out");
+        let read = ReadHashes::default();
+        // What a reader records for a whole file: the same as hashing it apart.
+        let mut reader = HashingReader::new(std::fs::File::open(&a).unwrap());
+        std::io::copy(&mut reader, &mut std::io::sink()).unwrap();
+        assert_eq!(reader.finish(), (5, sha256_bytes(b"alpha")));
+        // A planted value shows which checksums came from landing: `a`'s (its size matches);
+        // `b`'s was recorded with another size (a file cut short), so `b` is read again.
+        read.record(&a, (5, "from-landing".into()));
+        read.record(&b, (3, "cut-short".into()));
+        let sums = Pending::new(&out, &[a.clone(), b.clone()])
+            .unwrap()
+            .finish(&read)
+            .unwrap();
+        assert_eq!(sums[0], (5, "from-landing".to_string()));
+        assert_eq!(sums[1], (4, sha256_bytes(b"beta")));
+        // Both are in the cache now: the next run reads neither.
+        let next = Pending::new(&out, &[a, b]).unwrap();
+        assert!(next.todo.is_empty());
+    }
 
     #[test]
     fn sha256_matches_the_known_digest() {

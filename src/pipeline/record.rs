@@ -15,6 +15,7 @@ use crate::cluster::Bucket;
 use crate::config::{Pipeline, SourceConfig};
 use crate::error::{Error, Result};
 use crate::output::checksums::sha256_bytes;
+use crate::output::checksums::{Checksum, Pending};
 use crate::output::{manifest_path, publish};
 use crate::profile::Persona;
 use crate::sinks::manifest::{
@@ -30,21 +31,18 @@ pub(super) fn config_sha256(pipeline: &Pipeline) -> Result<String> {
     Ok(sha256_bytes(&bytes))
 }
 
-/// Every input file of the run with its size and SHA-256; `scratch` is where remote sources
+/// Every input file of the run with its size and SHA-256 (`sums`, in the order of the files of
+/// `resolved`); `scratch` is where remote sources
 /// were fetched to. Local files are named relative to the config's folder (the same from any
 /// working directory), or absolute when outside it.
-pub(super) fn checksum_inputs(
+pub(super) fn input_files(
     pipeline: &Pipeline,
     resolved: &[(&SourceConfig, Vec<PathBuf>)],
     scratch: &Path,
-    out_dir: &Path,
-) -> Result<Vec<InputFile>> {
-    let paths: Vec<PathBuf> = resolved
-        .iter()
-        .flat_map(|(_, files)| files.iter().cloned())
-        .collect();
-    let mut sums = crate::output::checksums::checksums(out_dir, &paths)?.into_iter();
-    let mut out = Vec::with_capacity(paths.len());
+    sums: Vec<Checksum>,
+) -> Vec<InputFile> {
+    let mut out = Vec::with_capacity(sums.len());
+    let mut sums = sums.into_iter();
     for (s, files) in resolved {
         for f in files {
             let Some((size, sha256)) = sums.next() else {
@@ -67,7 +65,20 @@ pub(super) fn checksum_inputs(
             });
         }
     }
-    Ok(out)
+    out
+}
+
+/// The checksums of every input of `resolved`, as far as the cache in `out_dir` knows them;
+/// the rest are hashed while landing (see [`Pending::finish`]).
+pub(super) fn pending_checksums(
+    resolved: &[(&SourceConfig, Vec<PathBuf>)],
+    out_dir: &Path,
+) -> Result<Pending> {
+    let paths: Vec<PathBuf> = resolved
+        .iter()
+        .flat_map(|(_, files)| files.iter().cloned())
+        .collect();
+    Pending::new(out_dir, &paths)
 }
 
 /// The published manifest of `date`, when the date is published from the same tool version,

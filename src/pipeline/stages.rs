@@ -21,6 +21,7 @@ use crate::config::{Criterion, FeaturesConfig, Pipeline, PipelineConfig, SourceC
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureTable, Suggestion};
 use crate::landing;
+use crate::output::checksums::{Pending, ReadHashes};
 use crate::output::{partition, publish, PART};
 use crate::profile::trends::TrendRow;
 use crate::profile::{self, Profiled};
@@ -63,7 +64,14 @@ impl Run<'_> {
 struct Inputs<'a> {
     resolved: Vec<(&'a SourceConfig, Vec<PathBuf>)>,
     config_sha256: String,
-    checksums: Vec<manifest::InputFile>,
+    checksums: Checksums,
+}
+
+/// The inputs' checksums: known before landing (from the cache, or when the run must compare
+/// them first), or completed once landing has hashed the files it read.
+enum Checksums {
+    Done(Vec<manifest::InputFile>),
+    Pending(Pending),
 }
 
 /// The SQL side of the run: the session holding every model, the models built, and how many
@@ -105,7 +113,7 @@ pub(super) async fn run_locked(
         land_times: Vec::new(),
     };
     let inputs = find_inputs(&mut run).await?;
-    let reports = land(&mut run, &inputs.resolved)?;
+    let (reports, input_files) = land(&mut run, &inputs.resolved, inputs.checksums)?;
     let sql = run_models(&mut run, &reports).await?;
     let table = build_features(&mut run, &sql.ctx).await?;
     let segments = segment(&mut run, &table)?;
@@ -126,7 +134,7 @@ pub(super) async fn run_locked(
         date: run.date,
         started_at,
         config_sha256: inputs.config_sha256,
-        inputs: inputs.checksums,
+        inputs: input_files,
         sources: &reports,
         models: &sql.runs,
         duplicates_merged: sql.merged,
@@ -180,15 +188,22 @@ async fn find_inputs<'a>(run: &mut Run<'a>) -> Result<Inputs<'a>> {
         resolved.push((s, sources::inputs(run.pipeline, s, &scratch).await?));
     }
     let config_sha256 = record::config_sha256(run.pipeline)?;
-    let checksums = record::checksum_inputs(run.pipeline, &resolved, &scratch, run.out)?;
-    if run.opts.skip_unchanged {
-        if let Some(manifest) = record::unchanged(run.out, run.date, &config_sha256, &checksums) {
+    let pending = record::pending_checksums(&resolved, run.out)?;
+    // Only a date already published can be "nothing new to do"; deciding needs every
+    // checksum before landing: the files the cache does not know are read here.
+    let checksums = if run.opts.skip_unchanged && publish::is_published(run.out, run.date) {
+        let sums = pending.finish(&ReadHashes::default())?;
+        let files = record::input_files(run.pipeline, &resolved, &scratch, sums);
+        if let Some(manifest) = record::unchanged(run.out, run.date, &config_sha256, &files) {
             return Err(Error::NothingToDo {
                 run_date: run.date_s.clone(),
                 manifest,
             });
         }
-    }
+        Checksums::Done(files)
+    } else {
+        Checksums::Pending(pending)
+    };
     run.progress.done();
     run.watch.lap("inputs")?;
     Ok(Inputs {
@@ -198,11 +213,14 @@ async fn find_inputs<'a>(run: &mut Run<'a>) -> Result<Inputs<'a>> {
     })
 }
 
-/// Land every source as Parquet, with its rejects beside it.
+/// Land every source as Parquet, with its rejects beside it; the inputs' checksums are
+/// completed from the files landing read (and hashed) whole.
 fn land(
     run: &mut Run<'_>,
     resolved: &[(&SourceConfig, Vec<PathBuf>)],
-) -> Result<Vec<SourceReport>> {
+    checksums: Checksums,
+) -> Result<(Vec<SourceReport>, Vec<manifest::InputFile>)> {
+    let hashes = ReadHashes::default();
     // The logical timestamp (the run date at 00:00 UTC), as Airflow's `ts`: a rerun of the date
     // lands byte-identical rows; the wall-clock times are in the manifest.
     let loaded_at = run.date.and_time(chrono::NaiveTime::MIN).and_utc();
@@ -218,6 +236,7 @@ fn land(
             files: files.clone(),
             landed_dir: run.staging.join(&rel),
             loaded_at,
+            hashes: hashes.clone(),
         };
         let started = std::time::Instant::now();
         let report = sources::land(&ctx)?;
@@ -237,8 +256,15 @@ fn land(
         reports.push(report);
         run.progress.done();
     }
+    let files = match checksums {
+        Checksums::Done(files) => files,
+        Checksums::Pending(pending) => {
+            let sums = pending.finish(&hashes)?;
+            record::input_files(run.pipeline, resolved, &run.staging.join("inputs"), sums)
+        }
+    };
     run.watch.lap("land")?;
-    Ok(reports)
+    Ok((reports, files))
 }
 
 /// Where a source lands: `landing/<raw table>`, or `landing/<raw table>/source=<name>` when

@@ -13,9 +13,6 @@ pub mod store;
 pub mod survey;
 pub mod validate;
 
-#[cfg(test)]
-mod fuzz;
-
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -33,6 +30,7 @@ use self::store::archive;
 use crate::config::{Pipeline, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 use crate::landing::{row_arrays, rows_schema, Counts, Lineage, Reject, RowColumn};
+use crate::output::checksums::ReadHashes;
 
 /// What landing one source produced.
 #[derive(Debug, Clone)]
@@ -62,6 +60,9 @@ pub struct LandContext<'a> {
     pub landed_dir: PathBuf,
     /// Load time stamped on every row.
     pub loaded_at: DateTime<Utc>,
+    /// Where the readers record the checksum of each file they read whole (see
+    /// [`ReadHashes`]): the run's manifest then needs no second read of it.
+    pub hashes: ReadHashes,
 }
 
 /// The local files to read for a source: remote ones (`s3://`, `gs://`, `az://`, `http(s)://`)

@@ -29,7 +29,7 @@ use crate::sources::LandContext;
 /// Land every file of a CSV source as one Parquet part with the union of their columns.
 pub fn land(ctx: &LandContext<'_>, spec: &CsvSpec<'_>) -> Result<(Counts, Vec<Reject>)> {
     let preset = spec.preset;
-    let headers = csv_inputs(&ctx.files)?
+    let headers = csv_inputs(&ctx.files, &ctx.hashes)?
         .into_iter()
         .map(|input| read_header(input, spec))
         .collect::<Result<Vec<_>>>()?;
@@ -61,7 +61,7 @@ pub fn land(ctx: &LandContext<'_>, spec: &CsvSpec<'_>) -> Result<(Counts, Vec<Re
 }
 
 /// Lands one export held in memory as [`land`] lands a file, into Arrow batches instead of a
-/// Parquet part: what the fuzz harness (`sources::fuzz`) feeds random and mutated input to.
+/// Parquet part: what the fuzz harness (`tooling::fuzz`) feeds random and mutated input to.
 #[cfg(test)]
 pub(crate) fn land_bytes(
     bytes: &[u8],

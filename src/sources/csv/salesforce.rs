@@ -189,6 +189,7 @@ mod tests {
             files: vec![path],
             landed_dir: landed_dir.clone(),
             loaded_at: chrono::Utc::now(),
+            hashes: Default::default(),
         })
         .unwrap();
         let table = ParquetTable::read(&landed_dir.join(PART)).unwrap();

@@ -20,6 +20,7 @@ use serde::{Deserialize, Deserializer};
 use super::{schema, STRING_COLUMNS};
 use crate::error::{Error, Result};
 use crate::landing::{Counts, Lineage, Reject, BATCH_ROWS};
+use crate::output::checksums::{HashingReader, ReadHashes};
 use crate::output::parquet::ParquetSink;
 use crate::sources::file_label;
 
@@ -321,17 +322,20 @@ pub(super) fn land_file(
     path: &Path,
     out: &Path,
     loaded_at: DateTime<Utc>,
+    hashes: &ReadHashes,
 ) -> Result<(Counts, Vec<Reject>)> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = BufReader::with_capacity(1 << 20, file);
+    // Hashed in the same pass: the manifest's checksum needs no second read of the file.
+    let mut reader = BufReader::with_capacity(1 << 20, HashingReader::new(file));
     let mut sink = EventSink::create(path, out, loaded_at)?;
-    for_each_line(reader, |line, event, text| {
+    for_each_line(&mut reader, |line, event, text| {
         sink.add(line, event, || Cow::Borrowed(text))
     })
     .map_err(|e| match e {
         LineError::Read(e) => Error::io(path, e),
         LineError::Sink(e) => e,
     })?;
+    hashes.record(path, reader.into_inner().finish());
     sink.finish(&path.display().to_string())
 }
 
@@ -371,7 +375,7 @@ pub(super) fn for_each_line(
 }
 
 /// Decodes an NDJSON export held in memory as [`land_file`] does, into Arrow batches instead of
-/// a Parquet part: what the fuzz harness (`sources::fuzz`) feeds random and mutated input to.
+/// a Parquet part: what the fuzz harness (`tooling::fuzz`) feeds random and mutated input to.
 #[cfg(test)]
 pub(crate) fn decode_bytes(
     bytes: &[u8],

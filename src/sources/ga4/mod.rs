@@ -73,7 +73,7 @@ pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
                 let r = if parquet::is_parquet(path) {
                     parquet::land_file(path, &out, loaded)
                 } else {
-                    events::land_file(path, &out, loaded)
+                    events::land_file(path, &out, loaded, &ctx.hashes)
                 };
                 if let Ok(mut guard) = results.lock() {
                     guard.push((i, r));

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use tracing::info;
 
 use crate::error::{Error, Result};
+use crate::output::checksums::ReadHashes;
 use crate::sources::file_label;
 
 /// One CSV to read: a plain file, or a member of a zip.
@@ -32,7 +33,9 @@ pub fn is_zip(path: &Path) -> bool {
 
 /// The CSVs to read for a list of files: a plain file as is, a zip as its CSV members in the
 /// archive's order.
-pub fn csv_inputs(files: &[PathBuf]) -> Result<Vec<CsvInput>> {
+/// The CSV inputs of `files`: each file, or each CSV member of a zip archive; the checksum of
+/// each plain file is recorded in `hashes` (an archive is checksummed apart).
+pub fn csv_inputs(files: &[PathBuf], hashes: &ReadHashes) -> Result<Vec<CsvInput>> {
     let mut out = Vec::new();
     for path in files {
         if is_zip(path) {
@@ -40,6 +43,7 @@ pub fn csv_inputs(files: &[PathBuf]) -> Result<Vec<CsvInput>> {
             out.extend(members(file, path, None)?);
         } else {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            hashes.record_bytes(path, &bytes);
             out.push(CsvInput {
                 label: file_label(path),
                 shown: path.display().to_string(),

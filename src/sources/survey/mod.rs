@@ -237,7 +237,7 @@ fn required(kind: SourceKind) -> &'static [&'static str] {
 pub fn land(ctx: &LandContext<'_>) -> Result<(Counts, Vec<Reject>)> {
     let source = ctx.source;
     let surveys = surveys_of(source);
-    let sheets = csv_inputs(&ctx.files)?
+    let sheets = csv_inputs(&ctx.files, &ctx.hashes)?
         .into_iter()
         .map(|input| read_sheet(input, source.encoding, required(source.kind)))
         .collect::<Result<Vec<_>>>()?;
@@ -385,6 +385,7 @@ mod tests {
             files: vec![file],
             landed_dir: landed.clone(),
             loaded_at,
+            hashes: Default::default(),
         };
         let (counts, rejects) = land(&ctx).unwrap();
         assert_eq!((counts.read, counts.accepted, rejects.len()), (3, 3, 0));

@@ -110,6 +110,11 @@ async fn bench_one(
     let config = generate::pipeline_config("bench", "data", "out", &sql);
     std::fs::write(&config_path, config).map_err(|e| Error::io(&config_path, e))?;
     let pipeline = Pipeline::load(&config_path)?;
+    // A first run: no outputs and no remembered checksums from an earlier benchmark.
+    let out = pipeline.output_dir();
+    if out.exists() {
+        std::fs::remove_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    }
     let ga4_bytes = ga4_bytes(&pipeline)?;
     let started = Instant::now();
     let run_date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();

@@ -46,6 +46,7 @@ fn land_files(
         files,
         landed_dir: dir.to_path_buf(),
         loaded_at: Utc::now(),
+        hashes: Default::default(),
     })
 }
 

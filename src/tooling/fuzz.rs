@@ -1,4 +1,4 @@
-//! The parsers' fuzz harness (tests only): the GA4 NDJSON decoder and the CSV reader of every
+//! The parsers' fuzz harness (developer tooling, tests only): the GA4 NDJSON decoder and the CSV reader of every
 //! preset are fed random bytes and mutated exports (truncated, bytes flipped, invalid UTF-8,
 //! huge numbers, deep nesting, stray quotes and delimiters, lines doubled or cut) with proptest,
 //! on stable Rust. Each input must be read without a panic, and account for every row: the rows
@@ -16,16 +16,16 @@ use chrono::{DateTime, Utc};
 use datafusion::arrow::array::RecordBatch;
 use proptest::prelude::*;
 
-use super::csv::land::land_bytes;
-use super::csv::orders::SHOPIFY_ORDERS;
-use super::csv::salesforce::{
+use crate::error::{Error, Result};
+use crate::landing::{Counts, Reject};
+use crate::sources::csv::land::land_bytes;
+use crate::sources::csv::orders::SHOPIFY_ORDERS;
+use crate::sources::csv::salesforce::{
     SALESFORCE_ACCOUNTS, SALESFORCE_CONTACTS, SALESFORCE_LEADS,
     SALESFORCE_OPPORTUNITY_CONTACT_ROLES,
 };
-use super::csv::{Check, CsvPreset, CsvSpec, HUBSPOT_CONTACTS, MAILCHIMP_MEMBERS};
-use super::ga4::events::decode_bytes;
-use crate::error::{Error, Result};
-use crate::landing::{Counts, Reject};
+use crate::sources::csv::{Check, CsvPreset, CsvSpec, HUBSPOT_CONTACTS, MAILCHIMP_MEMBERS};
+use crate::sources::ga4::events::decode_bytes;
 use crate::tooling::generate::design::DesignOptions;
 use crate::tooling::generate::{self, GenerateOptions};
 
