@@ -15,7 +15,10 @@ with contacts as (
 ),
 
 -- the merge is decided on the few columns it needs (sorting whole rows twice held every
--- contact three times over); a row is identified by its lineage
+-- contact three times over: 162 MB against 126 MB at 100,000 contacts); a row is identified
+-- by its lineage, unique: `_source` is the source's name (names are unique), `_source_file`
+-- a file's label (unique within a source, a zip member's with its path), `_source_line` the
+-- line its record starts on
 keys as (
     select
         contact_id,

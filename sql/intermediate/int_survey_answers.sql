@@ -1,7 +1,7 @@
 -- One row per answer of each survey respondent's latest response to each question, from every
--- survey source (Typeform, Google Forms, long answer CSVs: the staging models land one set of
--- columns, unioned by name and cleaned here alike), with the question's canonical text, type and
--- card section, and the contact the respondent is (null when none matches).
+-- survey source (Typeform, Google Forms, long answer CSVs: the staging models share one set of
+-- columns, unioned by position), with the question's canonical text, type and card section,
+-- and the contact the respondent is (null when none matches).
 -- A respondent is their email (lower case, trimmed), else the response id of their source. A
 -- question renamed between two exports is one question: its aliases under [surveys] read as its
 -- declared text. When a respondent answered a question more than once, the latest submission's
@@ -12,34 +12,12 @@
 -- answers are more than half distinct, else `single`.
 -- Respondents match contacts by email: a respondent without a match keeps a null contact_id
 -- and is counted by the run as unmatched (survey_respondents).
-with landed as (
+with answers as (
     select * from stg_typeform__answers
-    union all by name
+    union all
     select * from stg_google_forms__answers
-    union all by name
+    union all
     select * from stg_survey__answers
-),
-
--- every source's answers cleaned alike: text trimmed, emails lower-cased for matching; the
--- respondent id is the source's, else the answer's file and line
-answers as (
-    select
-        -- ids
-        coalesce(
-            nullif(trim(respondent_id), ''),
-            _source_file || ':' || cast(_source_line as varchar)
-        ) as respondent_id,
-        response,
-        nullif(lower(trim(email)), '') as email,
-        -- answer
-        submitted_at,
-        trim(question) as question,
-        trim(answer) as answer,
-        answer_index,
-        multi,
-        -- lineage
-        _source, _source_file, _source_line, _loaded_at
-    from landed
 ),
 
 declared as {{ survey_declared_questions }},

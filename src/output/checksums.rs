@@ -284,12 +284,18 @@ mod tests {
         Pending::new(out, paths)?.finish(&ReadHashes::default())
     }
 
+    /// Two inputs, `a` (`alpha`) and `b` (`beta`), with the extension `ext`, in `dir`.
+    fn two_files(dir: &Path, ext: &str) -> (PathBuf, PathBuf) {
+        let (a, b) = (dir.join(format!("a.{ext}")), dir.join(format!("b.{ext}")));
+        std::fs::write(&a, "alpha").unwrap();
+        std::fs::write(&b, "beta").unwrap();
+        (a, b)
+    }
+
     #[test]
     fn files_hashed_while_landing_are_not_read_again() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
-        std::fs::write(&a, "alpha").unwrap();
-        std::fs::write(&b, "beta").unwrap();
+        let (a, b) = two_files(dir.path(), "json");
         let out = dir.path().join("out");
         let read = ReadHashes::default();
         // What a reader records for a whole file: the same as hashing it apart.
@@ -332,9 +338,7 @@ mod tests {
     #[test]
     fn unchanged_files_come_from_the_cache_and_changed_ones_are_hashed() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
-        std::fs::write(&a, "alpha").unwrap();
-        std::fs::write(&b, "beta").unwrap();
+        let (a, b) = two_files(dir.path(), "csv");
         let out = dir.path().join("out");
         let paths = vec![a.clone(), b.clone()];
         let first = checksums(&out, &paths).unwrap();

@@ -1,5 +1,5 @@
 //! The run's stopwatch: the wall time and the memory at the end of each stage, logged and kept
-//! for the run report, the manifest and `personas bench`; and the test hook that stops a run
+//! for the run report and `personas bench` (the manifest records the times); and the test hook that stops a run
 //! after a given stage.
 
 use std::time::{Duration, Instant};

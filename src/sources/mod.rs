@@ -274,7 +274,13 @@ pub fn csv_spec(source: &SourceConfig) -> Result<CsvSpec<'static>> {
         SourceKind::Csv => return mapping::spec(source),
         SourceKind::ShopifyOrders => &SHOPIFY_ORDERS,
         SourceKind::OrdersCsv => return order_csv::spec(source),
-        _ => {
+        SourceKind::Ga4Events
+        | SourceKind::Ga4Report
+        | SourceKind::MetaPageInsights
+        | SourceKind::LinkedinFollowerStatistics
+        | SourceKind::TypeformResponses
+        | SourceKind::GoogleFormsResponses
+        | SourceKind::SurveyAnswers => {
             return Err(Error::BadInput {
                 file: source.path.clone(),
                 reason: format!("source `{}` is not a CSV export", source.name),

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 
-use super::generate;
+use super::generate::{self, GenerateOptions};
 use crate::config::{Pipeline, SourceKind};
 use crate::error::{Error, Result};
 use crate::pipeline::memory::peak_bytes;
@@ -22,7 +22,9 @@ pub use kmeans::KMeansComparison;
 pub use result::{BenchResult, StageResult};
 
 /// The generator's default web events per contact.
-pub const DEFAULT_EVENTS: f64 = 10.0;
+fn default_events() -> f64 {
+    GenerateOptions::default().events_per_contact
+}
 
 /// What to benchmark.
 #[derive(Debug, Clone)]
@@ -42,7 +44,7 @@ pub struct BenchOptions {
 /// Runs every size and event rate asked for, and prints the figures.
 pub async fn bench(opts: &BenchOptions) -> Result<()> {
     let events = if opts.events_per_contact.is_empty() {
-        vec![DEFAULT_EVENTS]
+        vec![default_events()]
     } else {
         opts.events_per_contact.clone()
     };
@@ -83,13 +85,14 @@ pub async fn bench(opts: &BenchOptions) -> Result<()> {
 
 /// `bench-N`, or `bench-N-eE` at other than the default events per contact.
 fn folder_name(contacts: usize, events: f64) -> String {
-    if events == DEFAULT_EVENTS {
+    if events == default_events() {
         format!("bench-{contacts}")
     } else {
         format!("bench-{contacts}-e{events}")
     }
 }
 
+/// `target/<folder_name>`: where a run's data and outputs go when `--dir` is not given.
 fn default_dir(contacts: usize, events: f64) -> PathBuf {
     PathBuf::from("target").join(folder_name(contacts, events))
 }
@@ -131,46 +134,52 @@ async fn bench_one(
 
 /// Runs `personas bench` for one size in a child process, so that its peak is its own.
 fn bench_in_child(contacts: usize, events: f64, dir: &Path, sql_dir: &Path) -> Result<()> {
-    let exe = std::env::current_exe().map_err(|e| Error::io("personas", e))?;
-    let status = std::process::Command::new(exe)
-        .args(["bench", "--contacts", &contacts.to_string()])
-        .args(["--events-per-contact", &events.to_string()])
-        .arg("--dir")
-        .arg(dir)
-        .arg("--sql-dir")
-        .arg(sql_dir)
-        .status()
-        .map_err(|e| Error::io(dir, e))?;
-    if !status.success() {
-        return Err(Error::BadInput {
-            file: dir.display().to_string(),
-            reason: format!("the benchmark of {contacts} contacts failed ({status})"),
-        });
-    }
-    Ok(())
+    let mut args = sizes("bench", contacts, events);
+    args.extend([
+        "--dir".into(),
+        dir.into(),
+        "--sql-dir".into(),
+        sql_dir.into(),
+    ]);
+    run_self(&args, dir, &format!("the benchmark of {contacts} contacts"))
 }
 
 /// Runs `personas generate` in a child process, so that its memory does not count towards the
 /// run's peak.
 fn generate_in_child(contacts: usize, events: f64, data: &Path) -> Result<()> {
     let started = Instant::now();
-    let exe = std::env::current_exe().map_err(|e| Error::io("personas", e))?;
-    let status = std::process::Command::new(exe)
-        .args(["generate", "--contacts", &contacts.to_string()])
-        .args(["--events-per-contact", &events.to_string(), "--out"])
-        .arg(data)
-        .status()
-        .map_err(|e| Error::io(data, e))?;
-    if !status.success() {
-        return Err(Error::BadInput {
-            file: data.display().to_string(),
-            reason: format!("generating the benchmark data failed ({status})"),
-        });
-    }
+    let mut args = sizes("generate", contacts, events);
+    args.extend(["--out".into(), data.into()]);
+    run_self(&args, data, "generating the benchmark data")?;
     println!(
         "generated {contacts} contacts in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `<command> --contacts N --events-per-contact E`.
+fn sizes(command: &str, contacts: usize, events: f64) -> Vec<std::ffi::OsString> {
+    [command, "--contacts", &contacts.to_string()]
+        .into_iter()
+        .chain(["--events-per-contact", &events.to_string()])
+        .map(Into::into)
+        .collect()
+}
+
+/// Runs this executable with `args`; a failure names `dir` and `what` failed.
+fn run_self(args: &[std::ffi::OsString], dir: &Path, what: &str) -> Result<()> {
+    let exe = std::env::current_exe().map_err(|e| Error::io("personas", e))?;
+    let status = std::process::Command::new(exe)
+        .args(args)
+        .status()
+        .map_err(|e| Error::io(dir, e))?;
+    if !status.success() {
+        return Err(Error::BadInput {
+            file: dir.display().to_string(),
+            reason: format!("{what} failed ({status})"),
+        });
+    }
     Ok(())
 }
 

@@ -150,7 +150,7 @@ impl Fixture {
         assert_eq!(err.exit_code(), code, "{err}");
         let msg = err.to_string();
         for n in named {
-            assert!(msg.contains(n), "{msg}");
+            assert!(msg.contains(n), "{n:?} not in: {msg}");
         }
         err
     }
