@@ -204,19 +204,11 @@ fn save(path: &Path, cache: &BTreeMap<String, Entry>) {
 
 /// SHA-256 of a file's bytes, lower-case hex, and its size.
 pub fn sha256_file(path: &Path) -> Result<Checksum> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut hasher = Sha256::new();
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = HashingReader::new(f);
     let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((size, hex(&hasher.finalize())))
+    while reader.read(&mut buf).map_err(|e| Error::io(path, e))? > 0 {}
+    Ok(reader.finish())
 }
 
 /// SHA-256 of bytes, lower-case hex.

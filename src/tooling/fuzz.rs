@@ -290,8 +290,13 @@ fn accounts_for_every_row(
     Ok(())
 }
 
-/// The GA4 exports the decoder is fed.
-static GA4_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| generated("events_"));
+/// The GA4 exports the decoder is fed, those with events.
+static GA4_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+    // Days without an event are no seed: landing refuses an export without events.
+    let mut seeds = generated("events_");
+    seeds.retain(|s| !s.trim_ascii().is_empty());
+    seeds
+});
 
 /// Each preset with the exports it is fed.
 type PresetSeeds = Vec<(&'static CsvPreset, Vec<Vec<u8>>)>;

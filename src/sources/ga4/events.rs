@@ -252,10 +252,42 @@ impl Batch {
     }
 }
 
-/// Writes the events of one input file as one Parquet part, `BATCH_ROWS` at a time, and counts
-/// them: each row read is landed or rejected with its reason and raw text.
-pub(super) struct EventSink {
-    sink: ParquetSink,
+/// Where an [`EventSink`] puts its batches: a Parquet part, or (the fuzz harness) memory.
+pub(super) trait Part {
+    /// What the part is once closed.
+    type Closed;
+    /// Append a batch.
+    fn write(&mut self, batch: &RecordBatch) -> Result<()>;
+    /// Close the part.
+    fn close(self) -> Result<Self::Closed>;
+}
+
+impl Part for ParquetSink {
+    type Closed = u64;
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        ParquetSink::write(self, batch)
+    }
+    fn close(self) -> Result<u64> {
+        self.finish()
+    }
+}
+
+#[cfg(test)]
+impl Part for Vec<RecordBatch> {
+    type Closed = Vec<RecordBatch>;
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.push(batch.clone());
+        Ok(())
+    }
+    fn close(self) -> Result<Vec<RecordBatch>> {
+        Ok(self)
+    }
+}
+
+/// Writes the events of one input file as one part (Parquet), `BATCH_ROWS` at a time, and
+/// counts them: each row read is landed or rejected with its reason and raw text.
+pub(super) struct EventSink<P: Part = ParquetSink> {
+    sink: P,
     schema: SchemaRef,
     batch: Batch,
     label: String,
@@ -266,15 +298,22 @@ pub(super) struct EventSink {
 impl EventSink {
     /// A sink writing `out` for the input file `path`.
     pub(super) fn create(path: &Path, out: &Path, loaded_at: DateTime<Utc>) -> Result<EventSink> {
-        let schema = schema();
-        Ok(EventSink {
-            sink: ParquetSink::create(out, schema.clone())?,
-            schema,
+        let part = ParquetSink::create(out, schema())?;
+        Ok(EventSink::with_part(part, file_label(path), loaded_at))
+    }
+}
+
+impl<P: Part> EventSink<P> {
+    /// A sink writing `part` for the input labelled `label`.
+    pub(super) fn with_part(part: P, label: String, loaded_at: DateTime<Utc>) -> EventSink<P> {
+        EventSink {
+            sink: part,
+            schema: schema(),
             batch: Batch::new(loaded_at),
-            label: file_label(path),
+            label,
             counts: Counts::default(),
             rejects: Vec::new(),
-        })
+        }
     }
 
     /// Rows read so far.
@@ -302,18 +341,24 @@ impl EventSink {
     }
 
     /// Write the last batch and close the part; a file without any row is an error naming it.
-    pub(super) fn finish(mut self, shown: &str) -> Result<(Counts, Vec<Reject>)> {
+    pub(super) fn finish(self, shown: &str) -> Result<(Counts, Vec<Reject>)> {
+        self.close(shown)
+            .map(|(counts, rejects, _)| (counts, rejects))
+    }
+
+    /// [`finish`](Self::finish), keeping the closed part.
+    pub(super) fn close(mut self, shown: &str) -> Result<(Counts, Vec<Reject>, P::Closed)> {
         if self.batch.rows > 0 {
             self.sink.write(&self.batch.finish(&self.schema)?)?;
         }
-        self.sink.finish()?;
+        let closed = self.sink.close()?;
         if self.counts.read == 0 {
             return Err(Error::BadInput {
                 file: shown.to_string(),
                 reason: "the GA4 export file has no events".into(),
             });
         }
-        Ok((self.counts, self.rejects))
+        Ok((self.counts, self.rejects, closed))
     }
 }
 
@@ -331,10 +376,7 @@ pub(super) fn land_file(
     for_each_line(&mut reader, |line, event, text| {
         sink.add(line, event, || Cow::Borrowed(text))
     })
-    .map_err(|e| match e {
-        LineError::Read(e) => Error::io(path, e),
-        LineError::Sink(e) => e,
-    })?;
+    .map_err(|e| e.at(path))?;
     hashes.record(path, reader.into_inner().finish());
     sink.finish(&path.display().to_string())
 }
@@ -345,6 +387,16 @@ pub(super) enum LineError {
     Read(std::io::Error),
     /// The callback failed.
     Sink(Error),
+}
+
+impl LineError {
+    /// The run's error, a read error naming `path`.
+    fn at(self, path: impl AsRef<Path>) -> Error {
+        match self {
+            LineError::Read(e) => Error::io(path.as_ref(), e),
+            LineError::Sink(e) => e,
+        }
+    }
 }
 
 /// Each non-blank line of an NDJSON export, in order: its number (from 1), its event or why it
@@ -374,33 +426,21 @@ pub(super) fn for_each_line(
     }
 }
 
-/// Decodes an NDJSON export held in memory as [`land_file`] does, into Arrow batches instead of
-/// a Parquet part: what the fuzz harness (`tooling::fuzz`) feeds random and mutated input to.
+/// Decodes an NDJSON export held in memory as [`land_file`] does, through the same
+/// [`EventSink`], into Arrow batches instead of a Parquet part: what the fuzz harness
+/// (`tooling::fuzz`) feeds random and mutated input to.
 #[cfg(test)]
 pub(crate) fn decode_bytes(
     bytes: &[u8],
     loaded_at: DateTime<Utc>,
 ) -> Result<(Counts, Vec<Reject>, Vec<RecordBatch>)> {
-    let (schema, mut batch) = (schema(), Batch::new(loaded_at));
-    let (mut counts, mut rejects, mut batches) = (Counts::default(), Vec::new(), Vec::new());
+    const LABEL: &str = "fuzz.json";
+    let mut sink = EventSink::with_part(Vec::new(), LABEL.into(), loaded_at);
     for_each_line(bytes, |line, event, text| {
-        let pushed = event.and_then(|ev| batch.push(&ev, "fuzz.json", line));
-        if let Err(reason) = counts.tally(pushed) {
-            rejects.push(Reject::new("fuzz.json", line, text, reason));
-        }
-        if batch.rows == BATCH_ROWS {
-            batches.push(batch.finish(&schema)?);
-        }
-        Ok(())
+        sink.add(line, event, || Cow::Borrowed(text))
     })
-    .map_err(|e| match e {
-        LineError::Read(e) => Error::io("fuzz.json", e),
-        LineError::Sink(e) => e,
-    })?;
-    if batch.rows > 0 {
-        batches.push(batch.finish(&schema)?);
-    }
-    Ok((counts, rejects, batches))
+    .map_err(|e| e.at(LABEL))?;
+    sink.close(LABEL)
 }
 
 /// Decode the first event of a file (`personas validate`).
