@@ -8,6 +8,7 @@ pub mod events;
 pub mod parquet;
 mod parquet_rows;
 pub mod report;
+mod sink;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;

@@ -21,8 +21,8 @@ use datafusion::parquet::arrow::arrow_reader::{
 use datafusion::parquet::arrow::{parquet_to_arrow_schema, ProjectionMask};
 use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 
-use super::events::{Batch, EventSink};
 use super::parquet_rows::Columns;
+use super::sink::{Batch, EventSink};
 use crate::error::{Error, Result};
 use crate::landing::{Counts, Reject, BATCH_ROWS};
 
