@@ -23,6 +23,7 @@ use datafusion::prelude::{
 };
 use tracing::{debug, info};
 
+mod collect;
 mod own;
 mod rules;
 pub mod survey;
@@ -333,7 +334,7 @@ pub async fn run(
             None
         } else {
             let planned = Arc::new(df.schema().as_arrow().clone());
-            let parts = df.collect_partitioned().await.map_err(wrap)?;
+            let parts = collect::collect_compact(df).await.map_err(wrap)?;
             // The batches' schema can be stricter than the plan's (nullability): prefer it.
             let schema = parts
                 .iter()
