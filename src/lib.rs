@@ -16,6 +16,7 @@ pub mod error;
 pub mod features;
 pub mod http;
 pub mod landing;
+pub mod memory;
 pub mod output;
 pub mod pipeline;
 pub mod profile;

@@ -35,7 +35,6 @@ pub mod continuity;
 mod fault;
 pub mod history;
 pub mod interrupt;
-pub mod memory;
 pub mod progress;
 mod record;
 mod stages;
@@ -113,7 +112,7 @@ pub struct RunReport {
     pub timings: Vec<(&'static str, Duration)>,
     /// The process's memory at each stage's end (empty where the platform does not report
     /// it).
-    pub memory: Vec<(&'static str, memory::Memory)>,
+    pub memory: Vec<(&'static str, crate::memory::Memory)>,
     /// How long each source took to land, by source name.
     pub land_times: Vec<(String, Duration)>,
     /// Output folder.

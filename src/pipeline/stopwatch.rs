@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use tracing::{info, warn};
 
-use super::memory::Memory;
 use super::Fault;
 use crate::error::{Error, Result};
+use crate::memory::Memory;
 
 /// Wall time and peak memory of each stage, and the test hook that stops the run after one.
 pub(super) struct Stopwatch {
@@ -38,6 +38,7 @@ impl Stopwatch {
     pub(super) fn lap(&mut self, stage: &'static str) -> Result<()> {
         let now = Instant::now();
         let took = now - self.last;
+        crate::memory::release();
         let memory = Memory::now();
         info!(
             stage,

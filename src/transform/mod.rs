@@ -18,6 +18,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::functions::unicode::expr_fn::character_length;
+use datafusion::logical_expr::SortExpr;
 use datafusion::prelude::{
     cast, col, lit, DataFrame, ParquetReadOptions, SessionConfig, SessionContext,
 };
@@ -132,11 +133,16 @@ pub async fn count_rows(ctx: &SessionContext, table: &str) -> Option<u64> {
 /// `df` ordered by contact id: shorter ids first, then by text, so numeric ids keep their
 /// numeric order and a rerun of a date reads and writes its rows in the same order.
 pub fn by_contact(df: DataFrame) -> std::result::Result<DataFrame, DataFusionError> {
+    df.sort(contact_order())
+}
+
+/// The order of [`by_contact`].
+fn contact_order() -> Vec<SortExpr> {
     let id = cast(col("contact_id"), DataType::Utf8);
-    df.sort(vec![
+    vec![
         character_length(id.clone()).sort(true, true),
         id.sort(true, true),
-    ])
+    ]
 }
 
 /// One SQL model.
@@ -333,6 +339,15 @@ pub async fn run(
                 .map_err(wrap)?;
             None
         } else {
+            // A kept model with contacts (the feature model) is held in contact order, declared
+            // to DataFusion: its readers' `by_contact` then merges instead of sorting a copy.
+            let in_order = keep.contains(&m.name.as_str())
+                && df.schema().has_column_with_unqualified_name("contact_id");
+            let df = if in_order {
+                by_contact(df).map_err(wrap)?
+            } else {
+                df
+            };
             let planned = Arc::new(df.schema().as_arrow().clone());
             let parts = collect::collect_compact(df).await.map_err(wrap)?;
             // The batches' schema can be stricter than the plan's (nullability): prefer it.
@@ -342,7 +357,10 @@ pub async fn run(
                 .next()
                 .map_or(planned, |b| b.schema());
             let rows = parts.iter().flatten().map(|b| b.num_rows()).sum();
-            let table = MemTable::try_new(schema, parts).map_err(wrap)?;
+            let mut table = MemTable::try_new(schema, parts).map_err(wrap)?;
+            if in_order {
+                table = table.with_sort_order(vec![contact_order()]);
+            }
             ctx.register_table(m.name.as_str(), Arc::new(table))
                 .map_err(wrap)?;
             Some(rows)
@@ -364,6 +382,10 @@ pub async fn run(
                 ctx.deregister_table(d.as_str()).map_err(wrap)?;
                 debug!(model = %d, "Released model.");
             }
+        }
+        if m.layer != "staging" {
+            // the model's hash tables, and any model just released, are free: hand them back
+            crate::memory::release();
         }
     }
     Ok(runs)
@@ -389,6 +411,47 @@ mod tests {
         std::fs::write(dir.path().join("b.sql"), "select * from a").unwrap();
         let err = discover(dir.path()).unwrap_err().to_string();
         assert!(err.contains("cycle"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_kept_model_is_held_in_contact_order_and_read_without_a_sort() {
+        let dir = tempfile::tempdir().unwrap();
+        let inter = dir.path().join("intermediate");
+        std::fs::create_dir(&inter).unwrap();
+        std::fs::write(
+            inter.join("int_f.sql"),
+            "select * from (values ('10', 1), ('9', 2), ('100', 3), ('11', 4)) as t(contact_id, n)",
+        )
+        .unwrap();
+        let ctx = session();
+        let models = discover(dir.path()).unwrap();
+        let cfg: crate::config::PipelineConfig =
+            toml::from_str("name = \"t\"\noutput_dir = \"o\"\nsources = []").unwrap();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let mut templates = Templates::for_pipeline(date, &cfg);
+        run(&ctx, &models, &mut templates, &["int_f"])
+            .await
+            .unwrap();
+        let df = by_contact(ctx.table("int_f").await.unwrap()).unwrap();
+        let plan = df.clone().create_physical_plan().await.unwrap();
+        let shown = datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(false)
+            .to_string();
+        assert!(!shown.contains("SortExec"), "{shown}");
+        let batches = df.collect().await.unwrap();
+        let ids =
+            datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let ids = cast_utf8(ids.column(0));
+        assert_eq!(ids, ["9", "10", "11", "100"]);
+    }
+
+    fn cast_utf8(a: &datafusion::arrow::array::ArrayRef) -> Vec<String> {
+        use datafusion::arrow::array::AsArray;
+        let a = datafusion::arrow::compute::cast(a, &DataType::Utf8).unwrap();
+        a.as_string::<i32>()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect()
     }
 
     #[test]

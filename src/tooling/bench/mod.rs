@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use super::generate::{self, GenerateOptions};
 use crate::config::{Pipeline, SourceKind};
 use crate::error::{Error, Result};
-use crate::pipeline::memory::peak_bytes;
+use crate::memory::peak_bytes;
 use crate::pipeline::{self, RunOptions};
 use crate::sources;
 pub use kmeans::KMeansComparison;
