@@ -230,17 +230,24 @@ fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Topological order (Kahn's algorithm), ties broken by name so the order is stable.
+/// Topological order, depth first: of the models whose dependencies have run, the next is the
+/// one reading the most recently built model (ties broken by name, so the order is stable).
+/// A model's readers then run soon after it, and it is released from memory (see [`run`])
+/// before unrelated models build their own tables beside it.
 fn order(mut models: BTreeMap<String, Model>) -> Result<Vec<Model>> {
-    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut built: HashMap<String, usize> = HashMap::new();
     let mut ordered = Vec::with_capacity(models.len());
     while !models.is_empty() {
-        let ready: Vec<String> = models
+        let ready = models
             .values()
-            .filter(|m| m.depends_on.iter().all(|d| done.contains(d)))
-            .map(|m| m.name.clone())
-            .collect();
-        if ready.is_empty() {
+            .filter(|m| m.depends_on.iter().all(|d| built.contains_key(d)))
+            // the latest dependency's position, +1 so a model reading nothing ranks lowest
+            .map(|m| {
+                let latest = m.depends_on.iter().map(|d| built[d] + 1).max();
+                (latest.unwrap_or(0), std::cmp::Reverse(m.name.clone()))
+            })
+            .max();
+        let Some((_, std::cmp::Reverse(name))) = ready else {
             let stuck: Vec<String> = models.keys().cloned().collect();
             let first = models
                 .values()
@@ -254,12 +261,10 @@ fn order(mut models: BTreeMap<String, Model>) -> Result<Vec<Model>> {
                     stuck.join(", ")
                 ),
             });
-        }
-        for name in ready {
-            if let Some(m) = models.remove(&name) {
-                done.insert(name);
-                ordered.push(m);
-            }
+        };
+        if let Some(m) = models.remove(&name) {
+            built.insert(name, ordered.len());
+            ordered.push(m);
         }
     }
     Ok(ordered)
@@ -332,6 +337,7 @@ pub async fn run(
             file: m.path.clone(),
             source: Box::new(e),
         };
+        let started = std::time::Instant::now();
         let sql = templates.render(ctx, &m.sql).await.map_err(wrap)?;
         let df = ctx.sql(&sql).await.map_err(wrap)?;
         let rows = if m.layer == "staging" {
@@ -366,7 +372,13 @@ pub async fn run(
             Some(rows)
         };
         match rows {
-            Some(rows) => info!(model = %m.name, rows, "Built model."),
+            Some(rows) => info!(
+                model = %m.name,
+                rows,
+                seconds = started.elapsed().as_secs_f64(),
+                peak_mb = crate::memory::peak_bytes().map(|b| b / 1_000_000),
+                "Built model."
+            ),
             None => debug!(model = %m.name, "Registered view."),
         }
         runs.push(ModelRun {
