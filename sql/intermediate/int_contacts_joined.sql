@@ -1,6 +1,9 @@
+{{ config(materialized='view') }}
 -- Identity: one row per (deduplicated) CRM contact, joined to its email-list member (CRM Email = Mailchimp
 -- Email Address, both trimmed and lower-cased), its web activity (GA4 user_id = Record ID), its
 -- orders (int_contact_orders: matched by contact id or email) and its GA4 carts and checkouts.
+-- A view: `int_contact_features` reads it once, so its rows stream into that model instead of
+-- being held beside it.
 with contacts as (
     select * from int_crm_contacts
 ),

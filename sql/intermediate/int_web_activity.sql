@@ -1,4 +1,5 @@
--- Web behaviour per contact, from the event counts of `int_web_event_groups`.
+-- Web behaviour per contact, from the event counts of `int_web_event_groups` and the sessions
+-- of `int_web_sessions`.
 -- The content group shares template variable gives every content group (`[web]` in the pipeline config) its
 -- share of the contact's events, `share_<group>`: the interests personas are told apart by.
 -- Devices and traffic mediums each get the share of every value, not only the most frequent one.
@@ -31,14 +32,7 @@ per_contact as (
 ),
 
 sessions as (
-    select contact_id, count(*) as sessions
-    from (
-        select contact_id, _source, ga_session_id
-        from groups
-        where ga_session_id is not null
-        group by contact_id, _source, ga_session_id
-    )
-    group by contact_id
+    select * from int_web_sessions
 ),
 
 section_counts as (

@@ -1,8 +1,7 @@
--- Logged-in GA4 events (user_id = CRM Record ID), counted once per contact, session (of its GA4
--- source: two properties may number sessions alike), content section, content group, traffic
--- medium and device. `int_web_activity` derives every
--- per-contact measure from these counts, so the events (and the URL parsing of
--- `stg_ga4__events`) are scanned once, not once per measure.
+-- Logged-in GA4 events (user_id = CRM Record ID), counted once per contact, content section,
+-- content group, traffic medium and device. `int_web_activity` derives every per-contact
+-- measure but the sessions (`int_web_sessions`) from these counts, so the events (and the URL
+-- parsing of `stg_ga4__events`) are scanned once, not once per measure.
 -- The content group template variable gives the page's content group: the first of the pipeline's
 -- `[[web.content_groups]]` whose patterns match `page_path` (`other` when none does), or, with
 -- none declared, the page's first path segment.
@@ -16,8 +15,6 @@ with events as (
 
 select
     contact_id,
-    _source,
-    ga_session_id,
     content_section,
     content_group,
     traffic_medium,
@@ -27,4 +24,4 @@ select
     sum(purchase_revenue) as revenue,
     max(event_at) as last_event_at
 from events
-group by contact_id, _source, ga_session_id, content_section, content_group, traffic_medium, device_category
+group by contact_id, content_section, content_group, traffic_medium, device_category

@@ -10,8 +10,7 @@
 //! Template variables (the run date, the site's content groups) are replaced before planning:
 //! see [`templates`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -25,11 +24,13 @@ use datafusion::prelude::{
 use tracing::{debug, info};
 
 mod collect;
+mod models;
 mod own;
 mod rules;
 pub mod survey;
 mod templates;
 
+pub use models::{discover, Materialized, Model};
 pub use templates::{Templates, EVENT_GROUPS};
 
 use crate::config::{SourceConfig, SourceKind};
@@ -145,21 +146,6 @@ fn contact_order() -> Vec<SortExpr> {
     ]
 }
 
-/// One SQL model.
-#[derive(Debug, Clone)]
-pub struct Model {
-    /// Table name (the file stem).
-    pub name: String,
-    /// The `.sql` file.
-    pub path: PathBuf,
-    /// Folder under `sql/` (`staging`, `intermediate`, `marts`).
-    pub layer: String,
-    /// The SQL text as written.
-    pub sql: String,
-    /// Models this one reads.
-    pub depends_on: BTreeSet<String>,
-}
-
 /// What running one model produced.
 #[derive(Debug, Clone)]
 pub struct ModelRun {
@@ -167,146 +153,6 @@ pub struct ModelRun {
     pub name: String,
     /// Rows, for materialised models (views are not counted).
     pub rows: Option<usize>,
-}
-
-/// Find every model under `sql_dir` and order them so each runs after what it reads.
-pub fn discover(sql_dir: &Path) -> Result<Vec<Model>> {
-    let mut files = Vec::new();
-    collect_sql_files(sql_dir, &mut files)?;
-    if files.is_empty() {
-        return Err(Error::BadInput {
-            file: sql_dir.display().to_string(),
-            reason: "no .sql models found".into(),
-        });
-    }
-    let mut models = BTreeMap::new();
-    for path in files {
-        let sql = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let layer = path
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Some(prev) = models.insert(
-            name.clone(),
-            Model {
-                name: name.clone(),
-                path: path.clone(),
-                layer,
-                sql,
-                depends_on: BTreeSet::new(),
-            },
-        ) {
-            return Err(Error::BadInput {
-                file: path.display().to_string(),
-                reason: format!("model `{name}` is also defined in {}", prev.path.display()),
-            });
-        }
-    }
-    let names: BTreeSet<String> = models.keys().cloned().collect();
-    for m in models.values_mut() {
-        m.depends_on = identifiers(&m.sql)
-            .into_iter()
-            .filter(|id| names.contains(id) && *id != m.name)
-            .collect();
-    }
-    order(models)
-}
-
-fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.is_dir() {
-            collect_sql_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "sql") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// Topological order, depth first: of the models whose dependencies have run, the next is the
-/// one reading the most recently built model (ties broken by name, so the order is stable).
-/// A model's readers then run soon after it, and it is released from memory (see [`run`])
-/// before unrelated models build their own tables beside it.
-fn order(mut models: BTreeMap<String, Model>) -> Result<Vec<Model>> {
-    let mut built: HashMap<String, usize> = HashMap::new();
-    let mut ordered = Vec::with_capacity(models.len());
-    while !models.is_empty() {
-        let ready = models
-            .values()
-            .filter(|m| m.depends_on.iter().all(|d| built.contains_key(d)))
-            // the latest dependency's position, +1 so a model reading nothing ranks lowest
-            .map(|m| {
-                let latest = m.depends_on.iter().map(|d| built[d] + 1).max();
-                (latest.unwrap_or(0), std::cmp::Reverse(m.name.clone()))
-            })
-            .max();
-        let Some((_, std::cmp::Reverse(name))) = ready else {
-            let stuck: Vec<String> = models.keys().cloned().collect();
-            let first = models
-                .values()
-                .next()
-                .map(|m| m.path.display().to_string())
-                .unwrap_or_default();
-            return Err(Error::BadInput {
-                file: first,
-                reason: format!(
-                    "SQL models depend on each other in a cycle: {}",
-                    stuck.join(", ")
-                ),
-            });
-        };
-        if let Some(m) = models.remove(&name) {
-            built.insert(name, ordered.len());
-            ordered.push(m);
-        }
-    }
-    Ok(ordered)
-}
-
-/// Identifiers in SQL text, outside comments and string literals.
-fn identifiers(sql: &str) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    let b = sql.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            b'\'' => {
-                i += 1;
-                while i < b.len() && b[i] != b'\'' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
-                }
-                ids.insert(sql[start..i].to_ascii_lowercase());
-            }
-            _ => i += 1,
-        }
-    }
-    ids
 }
 
 /// Run every model in order, registering each as a table in `ctx`.
@@ -340,7 +186,7 @@ pub async fn run(
         let started = std::time::Instant::now();
         let sql = templates.render(ctx, &m.sql).await.map_err(wrap)?;
         let df = ctx.sql(&sql).await.map_err(wrap)?;
-        let rows = if m.layer == "staging" {
+        let rows = if m.materialized == Materialized::View {
             ctx.register_table(m.name.as_str(), df.into_view())
                 .map_err(wrap)?;
             None
@@ -395,7 +241,7 @@ pub async fn run(
                 debug!(model = %d, "Released model.");
             }
         }
-        if m.layer != "staging" {
+        if m.materialized == Materialized::Table {
             // the model's hash tables, and any model just released, are free: hand them back
             crate::memory::release();
         }
@@ -406,24 +252,6 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identifiers_skip_comments_and_strings() {
-        let ids = identifiers("-- from stg_a\nselect x from stg_b where y = 'stg_c' /* stg_d */");
-        assert!(ids.contains("stg_b"));
-        assert!(!ids.contains("stg_a"));
-        assert!(!ids.contains("stg_c"));
-        assert!(!ids.contains("stg_d"));
-    }
-
-    #[test]
-    fn cycle_is_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.sql"), "select * from b").unwrap();
-        std::fs::write(dir.path().join("b.sql"), "select * from a").unwrap();
-        let err = discover(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("cycle"), "{err}");
-    }
 
     #[tokio::test]
     async fn a_kept_model_is_held_in_contact_order_and_read_without_a_sort() {
@@ -464,14 +292,5 @@ mod tests {
             .iter()
             .map(|v| v.unwrap().to_string())
             .collect()
-    }
-
-    #[test]
-    fn bundled_models_are_ordered() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
-        let models = discover(&dir).unwrap();
-        let pos = |n: &str| models.iter().position(|m| m.name == n).unwrap();
-        assert!(pos("stg_hubspot__contacts") < pos("int_contacts_joined"));
-        assert!(pos("int_contacts_joined") < pos("int_contact_features"));
     }
 }
