@@ -95,11 +95,20 @@ pub async fn load(
 ) -> Result<FeatureTable> {
     let df = ctx.table(cfg.model.as_str()).await?;
     let schema = df.schema().as_arrow().clone();
-    let df = crate::transform::by_contact(df).map_err(|_| missing(&cfg.model, "contact_id"))?;
-    // Streamed: each sorted batch is copied into the feature table and dropped, so the model's
-    // rows and the table are not both held whole.
-    let mut stream = df.execute_stream().await?;
-    let mut t = FeatureTable::default();
+    if schema.field_with_name("contact_id").is_err() {
+        return Err(missing(&cfg.model, "contact_id"));
+    }
+    // Every column is sized once: grown by doubling, each would for a moment be held twice.
+    let rows = df.count().await?;
+    // Streamed: each batch in contact order is copied into the feature table, so the model's
+    // rows and the table are not both held whole (nor a sorted copy of the model, when the run
+    // held it in contact order).
+    let mut stream = crate::transform::in_contact_order(ctx, &cfg.model).await?;
+    let mut t = FeatureTable {
+        contact_ids: Vec::with_capacity(rows),
+        emails: Vec::with_capacity(rows),
+        ..FeatureTable::default()
+    };
     let segmenting = cfg.criteria_columns();
     let mut names = segmenting.clone();
     for d in cfg.describe.iter().chain(extra) {
@@ -118,19 +127,22 @@ pub async fn load(
         } else if field.data_type().is_numeric() {
             t.numeric.push(NumericColumn {
                 name: name.clone(),
-                values: Vec::new(),
+                values: Vec::with_capacity(rows),
                 segments,
             });
         } else {
             t.categorical.push(CategoricalColumn {
                 name: name.clone(),
-                values: Vec::new(),
+                values: Vec::with_capacity(rows),
                 segments,
             });
         }
     }
     let mut interned: Vec<Vec<Level>> = vec![Vec::new(); t.categorical.len()];
-    let mut raw_tags: Vec<Vec<Option<String>>> = vec![Vec::new(); tag_columns.len()];
+    let mut raw_tags: Vec<Vec<Option<String>>> = tag_columns
+        .iter()
+        .map(|_| Vec::with_capacity(rows))
+        .collect();
     while let Some(batch) = stream.next().await {
         let batch = &batch?;
         append_batch(&mut t, batch, &cfg.model, &mut interned)?;

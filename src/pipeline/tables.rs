@@ -83,12 +83,13 @@ pub(super) async fn load_audience(ctx: &SessionContext) -> Audience {
 /// Rows are ordered by `contact_id` (numerically for numeric ids, as the feature table is), so
 /// a rerun of a date writes the same file.
 pub(super) async fn write_model(ctx: &SessionContext, model: &str, path: &Path) -> Result<()> {
-    let mut df = ctx.table(model).await?;
-    if df.schema().has_column_with_unqualified_name("contact_id") {
-        df = transform::by_contact(df)?;
-    }
+    let df = ctx.table(model).await?;
     // Streamed into the file batch by batch: the model's rows are never all held at once.
-    let mut stream = df.execute_stream().await?;
+    let mut stream = if df.schema().has_column_with_unqualified_name("contact_id") {
+        transform::in_contact_order(ctx, model).await?
+    } else {
+        df.execute_stream().await?
+    };
     let mut sink: Option<crate::output::parquet::ParquetSink> = None;
     while let Some(batch) = stream.next().await {
         let batch = batch?;

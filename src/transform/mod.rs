@@ -14,10 +14,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::functions::unicode::expr_fn::character_length;
 use datafusion::logical_expr::SortExpr;
+use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::{
     cast, col, lit, DataFrame, ParquetReadOptions, SessionConfig, SessionContext,
 };
@@ -134,16 +137,42 @@ pub async fn count_rows(ctx: &SessionContext, table: &str) -> Option<u64> {
 /// `df` ordered by contact id: shorter ids first, then by text, so numeric ids keep their
 /// numeric order and a rerun of a date reads and writes its rows in the same order.
 pub fn by_contact(df: DataFrame) -> std::result::Result<DataFrame, DataFusionError> {
-    df.sort(contact_order())
+    let order = contact_order(df.schema().as_arrow())?;
+    df.sort(order)
 }
 
-/// The order of [`by_contact`].
-fn contact_order() -> Vec<SortExpr> {
-    let id = cast(col("contact_id"), DataType::Utf8);
-    vec![
+/// The rows of `model` in contact order (as [`by_contact`] sorts them), streamed: the batches
+/// as they are held when [`run`] kept the model in that order, without a sorted copy; else
+/// sorted by DataFusion. (DataFusion would sort the held table again: it splits the one
+/// ordered partition of a memory table across its threads, and the order is lost.)
+pub async fn in_contact_order(
+    ctx: &SessionContext,
+    model: &str,
+) -> std::result::Result<SendableRecordBatchStream, DataFusionError> {
+    let provider = ctx.table_provider(model).await?;
+    if let Some(table) = provider.downcast_ref::<MemTable>() {
+        let ordered = !table.sort_order.lock().is_empty();
+        if let ([partition], true) = (table.batches.as_slice(), ordered) {
+            let batches = partition.read().await.clone();
+            let stream = MemoryStream::try_new(batches, table.schema(), None)?;
+            return Ok(Box::pin(stream));
+        }
+    }
+    by_contact(ctx.table(model).await?)?.execute_stream().await
+}
+
+/// The order of [`by_contact`] over a table of `schema`. A text id is compared as it is (a
+/// cast would be planned as a separate expression, and DataFusion would then not see that a
+/// table held in this order is already sorted); any other id as its text.
+fn contact_order(schema: &Schema) -> std::result::Result<Vec<SortExpr>, DataFusionError> {
+    let id = match schema.field_with_name("contact_id")?.data_type() {
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => col("contact_id"),
+        _ => cast(col("contact_id"), DataType::Utf8),
+    };
+    Ok(vec![
         character_length(id.clone()).sort(true, true),
         id.sort(true, true),
-    ]
+    ])
 }
 
 /// What running one model produced.
@@ -209,9 +238,9 @@ pub async fn run(
                 .next()
                 .map_or(planned, |b| b.schema());
             let rows = parts.iter().flatten().map(|b| b.num_rows()).sum();
-            let mut table = MemTable::try_new(schema, parts).map_err(wrap)?;
+            let mut table = MemTable::try_new(schema.clone(), parts).map_err(wrap)?;
             if in_order {
-                table = table.with_sort_order(vec![contact_order()]);
+                table = table.with_sort_order(vec![contact_order(&schema).map_err(wrap)?]);
             }
             ctx.register_table(m.name.as_str(), Arc::new(table))
                 .map_err(wrap)?;
@@ -252,40 +281,60 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::array::{ArrayRef, RecordBatch};
+    use datafusion::arrow::compute::concat_batches;
+    use futures::TryStreamExt;
 
     #[tokio::test]
     async fn a_kept_model_is_held_in_contact_order_and_read_without_a_sort() {
         let dir = tempfile::tempdir().unwrap();
         let inter = dir.path().join("intermediate");
         std::fs::create_dir(&inter).unwrap();
-        std::fs::write(
-            inter.join("int_f.sql"),
-            "select * from (values ('10', 1), ('9', 2), ('100', 3), ('11', 4)) as t(contact_id, n)",
-        )
-        .unwrap();
+        let rows = "('10', 1), ('9', 2), ('100', 3), ('11', 4)";
+        let sql = format!("select * from (values {rows}) as t(contact_id, n)");
+        std::fs::write(inter.join("int_f.sql"), &sql).unwrap();
+        std::fs::write(inter.join("int_g.sql"), &sql).unwrap();
         let ctx = session();
         let models = discover(dir.path()).unwrap();
         let cfg: crate::config::PipelineConfig =
             toml::from_str("name = \"t\"\noutput_dir = \"o\"\nsources = []").unwrap();
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let mut templates = Templates::for_pipeline(date, &cfg);
-        run(&ctx, &models, &mut templates, &["int_f"])
+        run(&ctx, &models, &mut templates, &["int_f", "int_g"])
             .await
             .unwrap();
-        let df = by_contact(ctx.table("int_f").await.unwrap()).unwrap();
-        let plan = df.clone().create_physical_plan().await.unwrap();
-        let shown = datafusion::physical_plan::displayable(plan.as_ref())
-            .indent(false)
-            .to_string();
-        assert!(!shown.contains("SortExec"), "{shown}");
-        let batches = df.collect().await.unwrap();
-        let ids =
-            datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
-        let ids = cast_utf8(ids.column(0));
-        assert_eq!(ids, ["9", "10", "11", "100"]);
+        let held = ctx.table_provider("int_f").await.unwrap();
+        let held = held.downcast_ref::<MemTable>().unwrap().batches[0]
+            .read()
+            .await
+            .clone();
+        let read: Vec<RecordBatch> = in_contact_order(&ctx, "int_f")
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        // the held batches themselves, in order: no sorted copy was made
+        assert!(Arc::ptr_eq(read[0].column(0), held[0].column(0)));
+        let ids = |batches: &[RecordBatch]| {
+            let all = concat_batches(&batches[0].schema(), batches).unwrap();
+            cast_utf8(all.column(0))
+        };
+        assert_eq!(ids(&read), ["9", "10", "11", "100"]);
+        // a model that is not held in order is sorted
+        ctx.deregister_table("int_g").unwrap();
+        ctx.register_table("int_g", ctx.sql(&sql).await.unwrap().into_view())
+            .unwrap();
+        let sorted: Vec<RecordBatch> = in_contact_order(&ctx, "int_g")
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(ids(&sorted), ["9", "10", "11", "100"]);
     }
 
-    fn cast_utf8(a: &datafusion::arrow::array::ArrayRef) -> Vec<String> {
+    fn cast_utf8(a: &ArrayRef) -> Vec<String> {
         use datafusion::arrow::array::AsArray;
         let a = datafusion::arrow::compute::cast(a, &DataType::Utf8).unwrap();
         a.as_string::<i32>()
