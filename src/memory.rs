@@ -33,7 +33,7 @@ pub fn peak_bytes() -> Option<u64> {
 /// glibc keeps freed memory in per-thread arenas for reuse; after one SQL model's hash tables
 /// are dropped, the next step (on other threads) allocates fresh memory instead of reusing it,
 /// and the process's resident memory only grows. Called when a model has been built and when a
-/// stage ends, it costs a few milliseconds.
+/// stage ends.
 pub fn release() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only releases free pages of the allocator's own arenas; it takes

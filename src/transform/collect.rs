@@ -1,13 +1,14 @@
 //! Materialising a model: its output partitions collected in parallel, each batch compacted as
-//! it arrives when its buffers hold far more memory than its rows use.
+//! it arrives when a string or binary column's value buffer holds far more memory than its rows
+//! use (view types, `Utf8View`, are not looked at: their short values live in the views).
 //!
-//! Why: DataFusion's hash aggregation emits its groups `batch_size` rows at a time, and for a
-//! string group key each emitted batch keeps the whole allocation of the key's value buffer
-//! as it was before the emit (`Vec::truncate` keeps the capacity). Collected as they are, the
-//! batches of a model with a million groups held hundreds of bytes per row of memory no row
-//! used (the `_source` and `content_group` keys of `int_web_event_groups`: 648 MB for 1.1 M
-//! groups at 250,000 contacts), growing faster than the groups did. A compacted batch holds
-//! its rows once, in buffers of their size.
+//! Why: when part of a group key is already in order (a constant key such as `_source`, a
+//! literal per source), DataFusion's hash aggregation emits its groups `batch_size` rows at a
+//! time, and each emitted batch of a string key keeps the whole allocation of the key's value
+//! buffer as it was before the emit (`Vec::truncate` keeps the capacity). Collected as they
+//! were, the batches of `int_web_event_groups` (then grouped by `_source` too) held 648 MB for
+//! 1.1 M groups at 250,000 contacts, 600 bytes a row, growing faster than the groups did. A
+//! compacted batch holds its rows once, in buffers of their size.
 
 use datafusion::arrow::array::{make_array, Array, ArrayRef, MutableArrayData, RecordBatch};
 use datafusion::arrow::buffer::Buffer;

@@ -151,7 +151,7 @@ pub async fn in_contact_order(
 ) -> std::result::Result<SendableRecordBatchStream, DataFusionError> {
     let provider = ctx.table_provider(model).await?;
     if let Some(table) = provider.downcast_ref::<MemTable>() {
-        let ordered = !table.sort_order.lock().is_empty();
+        let ordered = *table.sort_order.lock() == vec![contact_order(&table.schema())?];
         if let ([partition], true) = (table.batches.as_slice(), ordered) {
             let batches = partition.read().await.clone();
             let stream = MemoryStream::try_new(batches, table.schema(), None)?;
@@ -215,7 +215,9 @@ pub async fn run(
         let started = std::time::Instant::now();
         let sql = templates.render(ctx, &m.sql).await.map_err(wrap)?;
         let df = ctx.sql(&sql).await.map_err(wrap)?;
-        let rows = if m.materialized == Materialized::View {
+        // a kept model is read several times after the run: held, never a view
+        let view = m.materialized == Materialized::View && !keep.contains(&m.name.as_str());
+        let rows = if view {
             ctx.register_table(m.name.as_str(), df.into_view())
                 .map_err(wrap)?;
             None
@@ -308,12 +310,7 @@ mod tests {
             .read()
             .await
             .clone();
-        let read: Vec<RecordBatch> = in_contact_order(&ctx, "int_f")
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
+        let read = read_in_order(&ctx, "int_f").await;
         // the held batches themselves, in order: no sorted copy was made
         assert!(Arc::ptr_eq(read[0].column(0), held[0].column(0)));
         let ids = |batches: &[RecordBatch]| {
@@ -325,13 +322,13 @@ mod tests {
         ctx.deregister_table("int_g").unwrap();
         ctx.register_table("int_g", ctx.sql(&sql).await.unwrap().into_view())
             .unwrap();
-        let sorted: Vec<RecordBatch> = in_contact_order(&ctx, "int_g")
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
+        let sorted = read_in_order(&ctx, "int_g").await;
         assert_eq!(ids(&sorted), ["9", "10", "11", "100"]);
+    }
+
+    async fn read_in_order(ctx: &SessionContext, model: &str) -> Vec<RecordBatch> {
+        let stream = in_contact_order(ctx, model).await.unwrap();
+        stream.try_collect().await.unwrap()
     }
 
     fn cast_utf8(a: &ArrayRef) -> Vec<String> {

@@ -3,12 +3,16 @@
 //! and strings), how it is materialised, and the order they run in.
 //!
 //! A model is a view when it is in `staging/` and a table held in memory otherwise, unless it
-//! says otherwise the dbt way, on a line of its own: `{{ config(materialized='view') }}` (or
-//! `'table'`). A view is planned into each model reading it: right for a model read once, as
+//! says otherwise the dbt way, before its SQL: `{{ config(materialized='view') }}` (or
+//! `'table'`). A view is planned into each model reading it, computed again for each, and the
+//! tables it reads stay held until it is released: right for a model read once, as
 //! `int_contacts_joined` is, whose rows then stream into its reader instead of being held.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use crate::error::{Error, Result};
 
@@ -38,41 +42,71 @@ pub enum Materialized {
     Table,
 }
 
-/// The model's `{{ config(materialized='...') }}` line, if it has one, removed from `sql`;
-/// else the default of its layer (views in `staging/`).
+/// The model's `{{ config(materialized='...') }}`, if it has one before any SQL (after blank
+/// lines and comments, as dbt writes it), removed from `sql`; else the default of its layer
+/// (views in `staging/`). A config anywhere else, a second one, or one that says something
+/// else is an error naming the file.
 fn materialization(sql: &mut String, layer: &str, path: &Path) -> Result<Materialized> {
-    let default = if layer == "staging" {
-        Materialized::View
-    } else {
-        Materialized::Table
-    };
-    let Some(start) = sql.find("{{ config(") else {
-        return Ok(default);
-    };
-    let end = sql[start..].find("}}").map(|e| start + e + 2);
+    static CONFIG: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\{\{\s*config\s*\(").expect("a valid regex"));
+    static SETTING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"^\{\{\s*config\s*\(\s*materialized\s*=\s*(?:'(\w+)'|"(\w+)")\s*\)\s*\}\}"#)
+            .expect("a valid regex")
+    });
     let bad = |reason: String| Error::BadInput {
         file: path.display().to_string(),
         reason,
     };
-    let end = end.ok_or_else(|| bad("`{{ config(` is not closed by `}}`".into()))?;
-    let args = sql[start + "{{ config(".len()..end - 2].trim_end();
-    let args = args.strip_suffix(')').unwrap_or(args).trim();
-    let value = args
-        .strip_prefix("materialized")
-        .map(|v| v.trim_start().strip_prefix('=').unwrap_or(v).trim())
-        .map(|v| v.trim_matches(|c| c == '\'' || c == '"'));
-    let materialized = match value {
-        Some("view") => Materialized::View,
-        Some("table") => Materialized::Table,
-        _ => {
-            return Err(bad(format!(
-                "unknown model config `{}`: the one setting is materialized='view' or 'table'",
-                &sql[start..end]
-            )))
-        }
+    let start = leading_comments(sql);
+    let mut materialized = if layer == "staging" {
+        Materialized::View
+    } else {
+        Materialized::Table
     };
-    sql.replace_range(start..end, "");
+    if CONFIG.find(&sql[start..]).is_some_and(|m| m.start() == 0) {
+        let Some(setting) = SETTING.captures(&sql[start..]) else {
+            let line = sql[start..].lines().next().unwrap_or_default();
+            return Err(bad(format!(
+                "unknown model config `{line}`: the one setting is \
+                 {{{{ config(materialized='view') }}}} or 'table'"
+            )));
+        };
+        materialized = match setting.get(1).or(setting.get(2)).map(|v| v.as_str()) {
+            Some("view") => Materialized::View,
+            Some("table") => Materialized::Table,
+            other => {
+                return Err(bad(format!(
+                    "unknown materialization '{}': a model is a 'view' or a 'table'",
+                    other.unwrap_or_default()
+                )))
+            }
+        };
+        let end = start + setting.get(0).map_or(0, |m| m.end());
+        sql.replace_range(start..end, "");
+    }
+    if CONFIG.is_match(&sql[start..]) {
+        return Err(bad(
+            "a model's `{{ config(...) }}` comes once, before its SQL (after comments only)".into(),
+        ));
+    }
     Ok(materialized)
+}
+
+/// Where the SQL text starts: past blank space, `--` comment lines and `/* */` comments.
+fn leading_comments(sql: &str) -> usize {
+    let mut at = 0;
+    loop {
+        let rest = &sql[at..];
+        let trimmed = rest.trim_start();
+        at += rest.len() - trimmed.len();
+        if trimmed.starts_with("--") {
+            at += trimmed.find('\n').map_or(trimmed.len(), |n| n + 1);
+        } else if trimmed.starts_with("/*") {
+            at += trimmed.find("*/").map_or(trimmed.len(), |n| n + 2);
+        } else {
+            return at;
+        }
+    }
 }
 
 /// Find every model under `sql_dir` and order them so each runs after what it reads.
@@ -140,7 +174,8 @@ fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Topological order, depth first: of the models whose dependencies have run, the next is the
 /// one reading the most recently built model (ties broken by name, so the order is stable).
-/// A model's readers then run soon after it, and it is released from memory (see [`run`])
+/// A model's readers then run soon after it, and it is released from memory (see
+/// [`super::run`])
 /// before unrelated models build their own tables beside it.
 fn order(mut models: BTreeMap<String, Model>) -> Result<Vec<Model>> {
     let mut built: HashMap<String, usize> = HashMap::new();
@@ -269,5 +304,48 @@ mod tests {
         let err = parsed("{{ config(materialized='incremental') }}", "marts").unwrap_err();
         assert!(err.to_string().contains("sql/x.sql"), "{err}");
         assert!(err.to_string().contains("incremental"), "{err}");
+        // dbt's other spellings: no spaces, over several lines, after comments
+        let (m, sql) = parsed("{{config(materialized='view')}}\nselect 1", "marts").unwrap();
+        assert_eq!((m, sql.trim()), (Materialized::View, "select 1"));
+        let several =
+            "-- why\n/* more */\n{{\n  config(\n    materialized = 'view'\n  )\n}}\nselect 1";
+        assert_eq!(parsed(several, "marts").unwrap().0, Materialized::View);
+        // malformed, misplaced or repeated: an error, never silently ignored
+        for sql in [
+            "{{ config(materialized view) }} select 1",
+            "{{ config(materialized='view\") }} select 1",
+            "{{ config(materialized='view') }} {{ config(materialized='table') }} select 1",
+            "select 1 {{ config(materialized='view') }}",
+        ] {
+            let err = parsed(sql, "marts").unwrap_err().to_string();
+            assert!(
+                err.contains("sql/x.sql") && err.contains("config"),
+                "{sql}: {err}"
+            );
+        }
+        // a template variable first is not a config
+        assert_eq!(
+            parsed("{{ run_date }}", "marts").unwrap().0,
+            Materialized::Table
+        );
+    }
+
+    #[test]
+    fn a_models_readers_run_right_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, sql) in [
+            ("a", "select 1 as x"),
+            ("b", "select 2 as x"),
+            ("a_reader", "select * from a"),
+            ("c", "select * from a_reader union all select * from b"),
+        ] {
+            std::fs::write(dir.path().join(format!("{name}.sql")), sql).unwrap();
+        }
+        let names: Vec<String> = discover(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(names, ["a", "a_reader", "b", "c"]);
     }
 }

@@ -18,6 +18,7 @@ const STAGES: &[&str] = &[
     "pipeline",
     "output",
     "http",
+    "memory",
 ];
 
 /// (module, modules it must not import, why).
@@ -55,6 +56,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "http",
         STAGES,
         "the HTTP client is a leaf: sources and sinks use it, it uses neither",
+    ),
+    (
+        "memory",
+        STAGES,
+        "the process's memory is a leaf: stages and the run use it, it uses none of them",
     ),
     (
         "output",
