@@ -28,6 +28,7 @@ use tracing::{debug, info};
 
 mod collect;
 mod models;
+mod order;
 mod own;
 mod rules;
 pub mod survey;
@@ -222,17 +223,13 @@ pub async fn run(
                 .map_err(wrap)?;
             None
         } else {
-            // A kept model with contacts (the feature model) is held in contact order, declared
-            // to DataFusion: its readers' `by_contact` then merges instead of sorting a copy.
+            // A kept model with contacts (the feature model) is held in contact order (put in
+            // order a column at a time, see `order`), declared to DataFusion: its readers'
+            // `by_contact` then merges instead of sorting a copy.
             let in_order = keep.contains(&m.name.as_str())
                 && df.schema().has_column_with_unqualified_name("contact_id");
-            let df = if in_order {
-                by_contact(df).map_err(wrap)?
-            } else {
-                df
-            };
             let planned = Arc::new(df.schema().as_arrow().clone());
-            let parts = collect::collect_compact(df).await.map_err(wrap)?;
+            let mut parts = collect::collect_compact(df).await.map_err(wrap)?;
             // The batches' schema can be stricter than the plan's (nullability): prefer it.
             let schema = parts
                 .iter()
@@ -240,6 +237,11 @@ pub async fn run(
                 .next()
                 .map_or(planned, |b| b.schema());
             let rows = parts.iter().flatten().map(|b| b.num_rows()).sum();
+            if in_order {
+                let batch_rows = ctx.state().config().batch_size();
+                let ordered = order::in_contact_order(schema.clone(), parts, batch_rows);
+                parts = vec![ordered.map_err(wrap)?];
+            }
             let mut table = MemTable::try_new(schema.clone(), parts).map_err(wrap)?;
             if in_order {
                 table = table.with_sort_order(vec![contact_order(&schema).map_err(wrap)?]);
@@ -254,6 +256,7 @@ pub async fn run(
                 rows,
                 seconds = started.elapsed().as_secs_f64(),
                 peak_mb = crate::memory::peak_bytes().map(|b| b / 1_000_000),
+                held_mb = crate::memory::Memory::now().map(|m| m.current / 1_000_000),
                 "Built model."
             ),
             None => debug!(model = %m.name, "Registered view."),
