@@ -63,10 +63,12 @@ winners as (
     where email_rank = 1
 ),
 
+-- the winners' keys are the join's build side (its first input): the whole contacts would be
+-- held in memory otherwise
 final as (
     select contacts.*
-    from contacts
-    inner join winners
+    from winners
+    inner join contacts
         on contacts._source = winners._source
         and contacts._source_file = winners._source_file
         and contacts._source_line = winners._source_line

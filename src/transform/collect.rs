@@ -1,6 +1,5 @@
 //! Materialising a model: its output partitions collected in parallel, each batch compacted as
-//! it arrives when a string or binary column's value buffer holds far more memory than its rows
-//! use (view types, `Utf8View`, are not looked at: their short values live in the views).
+//! it arrives when a string or binary column's buffers hold far more memory than its rows use.
 //!
 //! Why: when part of a group key is already in order (a constant key such as `_source`, a
 //! literal per source), DataFusion's hash aggregation emits its groups `batch_size` rows at a
@@ -10,10 +9,21 @@
 //! and the waste grew faster than the groups did (the transform's peak at 1,000,000 contacts:
 //! 7.6 GB before, 2.8 GB after; see the README's "Benchmark"). A compacted batch holds its rows
 //! once, in buffers of their size.
+//!
+//! The same goes for view columns (`Utf8View`, what DataFusion reads Parquet strings as): a
+//! join's output rows point into the whole build side's buffers. Held as they are, they keep
+//! those alive, and the held table's statistics (the byte size of every batch, each counting
+//! the shared buffers whole) made a model of a few columns look larger than one of many, so
+//! DataFusion built its hash joins on the larger side (the contacts, copied whole, instead of
+//! the email members: at 250,000 contacts the feature model's peak was 150 MB higher).
 
-use datafusion::arrow::array::{make_array, Array, ArrayRef, MutableArrayData, RecordBatch};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    make_array, Array, ArrayRef, AsArray, GenericByteViewArray, MutableArrayData, RecordBatch,
+};
 use datafusion::arrow::buffer::Buffer;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{ByteViewType, DataType};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::{DataFusionError, Result};
 use futures::{StreamExt, TryStreamExt};
@@ -65,26 +75,49 @@ pub(super) fn compact(batch: &RecordBatch) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(batch.schema(), columns)?)
 }
 
-/// Whether the column is a string or binary column whose value buffer allocates more than
-/// `SLACK` times the bytes it holds, by more than a page. Only value buffers are looked at: a
-/// slice of a larger batch shares its parent's value buffer whole (its length is the parent's),
-/// so slices of one large output are not copied apart, while an emitted batch's truncated
-/// buffer is (its length is its own rows', its capacity the parent's).
+/// Whether the column is a string or binary column whose value buffers allocate more than
+/// `SLACK` times the bytes it holds, by more than a page. For offset arrays only the value
+/// buffer is looked at: a slice of a larger batch shares its parent's value buffer whole (its
+/// length is the parent's), so slices of one large output are not copied apart, while an
+/// emitted batch's truncated buffer is (its length is its own rows', its capacity the
+/// parent's). A view array (`Utf8View`) is wasteful when the buffers its long values point
+/// into are mostly other rows' values: a join's output points into the whole build side, an
+/// aggregation's into every group's.
 fn wasteful(array: &dyn Array) -> bool {
-    let byte_array = matches!(
-        array.data_type(),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary
-    );
-    byte_array
-        && array
+    match array.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => array
             .to_data()
             .buffers()
             .get(1)
-            .is_some_and(|values: &Buffer| values.capacity() > SLACK * values.len() + 4096)
+            .is_some_and(|values: &Buffer| values.capacity() > SLACK * values.len() + 4096),
+        DataType::Utf8View => views_wasteful(array.as_string_view()),
+        DataType::BinaryView => views_wasteful(array.as_binary_view()),
+        _ => false,
+    }
+}
+
+/// Whether the buffers of a view array hold more than `SLACK` times its long values' bytes.
+fn views_wasteful<T: ByteViewType + ?Sized>(array: &GenericByteViewArray<T>) -> bool {
+    let held: usize = array.data_buffers().iter().map(Buffer::capacity).sum();
+    if held <= 4096 {
+        return false;
+    }
+    let used: usize = array
+        .views()
+        .iter()
+        .map(|&v| v as u32 as usize)
+        .filter(|&len| len > 12)
+        .sum();
+    held > SLACK * used + 4096
 }
 
 /// A copy of `array` in buffers of its own size.
 fn copy(array: &ArrayRef) -> Result<ArrayRef> {
+    match array.data_type() {
+        DataType::Utf8View => return Ok(Arc::new(array.as_string_view().gc())),
+        DataType::BinaryView => return Ok(Arc::new(array.as_binary_view().gc())),
+        _ => {}
+    }
     let data = array.to_data();
     let mut copy = MutableArrayData::new(vec![&data], false, array.len());
     copy.try_extend(0, 0, array.len())?;
@@ -93,8 +126,6 @@ fn copy(array: &ArrayRef) -> Result<ArrayRef> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use datafusion::arrow::array::StringArray;
     use datafusion::arrow::datatypes::{Field, Schema};
@@ -122,6 +153,37 @@ mod tests {
         let compacted = compact(&batch).unwrap();
         assert_eq!(compacted, batch);
         assert!(compacted.get_array_memory_size() < 4096, "{compacted:?}");
+    }
+
+    #[test]
+    fn a_view_column_pointing_into_other_rows_values_is_copied_to_its_own() {
+        use datafusion::arrow::array::StringViewArray;
+        let long: Vec<String> = (0..1000)
+            .map(|i| format!("contact-{i:05}@example.com"))
+            .collect();
+        let all = StringViewArray::from_iter_values(long.iter());
+        // ten rows of a join's output, say: they point into the buffer of all thousand
+        let few: ArrayRef = Arc::new(all.slice(0, 10));
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "s",
+            DataType::Utf8View,
+            false,
+        )]));
+        let batch = RecordBatch::try_new(schema, vec![few]).unwrap();
+        let compacted = compact(&batch).unwrap();
+        assert_eq!(compacted, batch);
+        let held = |b: &RecordBatch| -> usize {
+            let views = b.column(0).as_string_view();
+            views.data_buffers().iter().map(|b| b.capacity()).sum()
+        };
+        assert!(held(&batch) > 20_000, "{}", held(&batch));
+        assert!(held(&compacted) < 1_000, "{}", held(&compacted));
+        // all thousand rows use their buffer: kept as they are
+        let whole = RecordBatch::try_new(batch.schema(), vec![Arc::new(all)]).unwrap();
+        assert!(Arc::ptr_eq(
+            compact(&whole).unwrap().column(0),
+            whole.column(0)
+        ));
     }
 
     #[test]

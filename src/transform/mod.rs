@@ -20,11 +20,12 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::functions::unicode::expr_fn::character_length;
 use datafusion::logical_expr::SortExpr;
+use datafusion::physical_plan::displayable;
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::{
     cast, col, lit, DataFrame, ParquetReadOptions, SessionConfig, SessionContext,
 };
-use tracing::{debug, info};
+use tracing::{debug, info, trace};
 
 mod collect;
 mod models;
@@ -228,6 +229,11 @@ pub async fn run(
             // `by_contact` then merges instead of sorting a copy.
             let in_order = keep.contains(&m.name.as_str())
                 && df.schema().has_column_with_unqualified_name("contact_id");
+            if tracing::enabled!(tracing::Level::TRACE) {
+                let plan = df.clone().create_physical_plan().await.map_err(wrap)?;
+                let plan = displayable(plan.as_ref()).indent(true).to_string();
+                trace!(model = %m.name, %plan, "Physical plan.");
+            }
             let planned = Arc::new(df.schema().as_arrow().clone());
             let mut parts = collect::collect_compact(df).await.map_err(wrap)?;
             // The batches' schema can be stricter than the plan's (nullability): prefer it.
