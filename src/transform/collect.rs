@@ -10,20 +10,21 @@
 //! 7.6 GB before, 2.8 GB after; see the README's "Benchmark"). A compacted batch holds its rows
 //! once, in buffers of their size.
 //!
-//! The same goes for view columns (`Utf8View`, what DataFusion reads Parquet strings as): a
-//! join's output rows point into the whole build side's buffers. Held as they are, they keep
-//! those alive, and the held table's statistics (the byte size of every batch, each counting
-//! the shared buffers whole) made a model of a few columns look larger than one of many, so
-//! DataFusion built its hash joins on the larger side (the contacts, copied whole, instead of
-//! the email members: at 250,000 contacts the feature model's peak was 150 MB higher).
+//! View columns (`Utf8View`, what DataFusion reads Parquet strings as) are held as plain
+//! offset columns (`Utf8`): a view takes 16 bytes a value where a short category takes a few,
+//! and a join's output views point into the whole build side's buffers. Held as they were,
+//! they kept those buffers alive, and the held table's statistics (every batch's byte size,
+//! each counting the shared buffers whole) made a model of a few columns look larger than one
+//! of many, so DataFusion built its hash joins on the larger side (a copy of every contact
+//! instead of the email members). At 250,000 contacts the two took the transform's peak from
+//! 559 to 500 MB (debug build; see the README's "Benchmark").
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    make_array, Array, ArrayRef, AsArray, GenericByteViewArray, MutableArrayData, RecordBatch,
-};
+use datafusion::arrow::array::{make_array, Array, ArrayRef, MutableArrayData, RecordBatch};
 use datafusion::arrow::buffer::Buffer;
-use datafusion::arrow::datatypes::{ByteViewType, DataType};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::{DataFusionError, Result};
 use futures::{StreamExt, TryStreamExt};
@@ -56,68 +57,58 @@ pub(super) async fn collect_compact(df: DataFrame) -> Result<Vec<Vec<RecordBatch
     Ok(parts.into_iter().map(|(_, batches)| batches).collect())
 }
 
-/// `batch` with every over-allocated column copied into buffers of its size.
+/// `batch` with its view columns as offset columns and every over-allocated column copied
+/// into buffers of its size.
 pub(super) fn compact(batch: &RecordBatch) -> Result<RecordBatch> {
-    if !batch.columns().iter().any(|c| wasteful(c.as_ref())) {
-        return Ok(batch.clone());
-    }
+    let held = |c: &ArrayRef| match c.data_type() {
+        DataType::Utf8View => Ok(cast(c, &DataType::Utf8)?),
+        DataType::BinaryView => Ok(cast(c, &DataType::Binary)?),
+        _ if wasteful(c.as_ref()) => copy(c),
+        _ => Ok(c.clone()),
+    };
     let columns = batch
         .columns()
         .iter()
-        .map(|c| {
-            if wasteful(c.as_ref()) {
-                copy(c)
-            } else {
-                Ok(c.clone())
-            }
-        })
-        .collect::<Result<Vec<ArrayRef>>>()?;
-    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+        .map(held)
+        .collect::<Result<Vec<_>>>()?;
+    if columns
+        .iter()
+        .zip(batch.columns())
+        .all(|(a, b)| Arc::ptr_eq(a, b))
+    {
+        return Ok(batch.clone());
+    }
+    let schema = batch.schema();
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(&columns)
+        .map(|(f, c)| f.as_ref().clone().with_data_type(c.data_type().clone()))
+        .collect();
+    let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
+    Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
 }
 
-/// Whether the column is a string or binary column whose value buffers allocate more than
-/// `SLACK` times the bytes it holds, by more than a page. For offset arrays only the value
-/// buffer is looked at: a slice of a larger batch shares its parent's value buffer whole (its
-/// length is the parent's), so slices of one large output are not copied apart, while an
-/// emitted batch's truncated buffer is (its length is its own rows', its capacity the
-/// parent's). A view array (`Utf8View`) is wasteful when the buffers its long values point
-/// into are mostly other rows' values: a join's output points into the whole build side, an
-/// aggregation's into every group's.
+/// Whether the column is a string or binary column whose value buffer allocates more than
+/// `SLACK` times the bytes it holds, by more than a page. Only value buffers are looked at: a
+/// slice of a larger batch shares its parent's value buffer whole (its length is the parent's),
+/// so slices of one large output are not copied apart, while an emitted batch's truncated
+/// buffer is (its length is its own rows', its capacity the parent's).
 fn wasteful(array: &dyn Array) -> bool {
-    match array.data_type() {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => array
+    let byte_array = matches!(
+        array.data_type(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary
+    );
+    byte_array
+        && array
             .to_data()
             .buffers()
             .get(1)
-            .is_some_and(|values: &Buffer| values.capacity() > SLACK * values.len() + 4096),
-        DataType::Utf8View => views_wasteful(array.as_string_view()),
-        DataType::BinaryView => views_wasteful(array.as_binary_view()),
-        _ => false,
-    }
-}
-
-/// Whether the buffers of a view array hold more than `SLACK` times its long values' bytes.
-fn views_wasteful<T: ByteViewType + ?Sized>(array: &GenericByteViewArray<T>) -> bool {
-    let held: usize = array.data_buffers().iter().map(Buffer::capacity).sum();
-    if held <= 4096 {
-        return false;
-    }
-    let used: usize = array
-        .views()
-        .iter()
-        .map(|&v| v as u32 as usize)
-        .filter(|&len| len > 12)
-        .sum();
-    held > SLACK * used + 4096
+            .is_some_and(|values: &Buffer| values.capacity() > SLACK * values.len() + 4096)
 }
 
 /// A copy of `array` in buffers of its own size.
 fn copy(array: &ArrayRef) -> Result<ArrayRef> {
-    match array.data_type() {
-        DataType::Utf8View => return Ok(Arc::new(array.as_string_view().gc())),
-        DataType::BinaryView => return Ok(Arc::new(array.as_binary_view().gc())),
-        _ => {}
-    }
     let data = array.to_data();
     let mut copy = MutableArrayData::new(vec![&data], false, array.len());
     copy.try_extend(0, 0, array.len())?;
@@ -128,7 +119,6 @@ fn copy(array: &ArrayRef) -> Result<ArrayRef> {
 mod tests {
     use super::*;
     use datafusion::arrow::array::StringArray;
-    use datafusion::arrow::datatypes::{Field, Schema};
 
     /// A string column whose value buffer keeps the capacity of a much larger one, as an
     /// aggregation's emitted batch does.
@@ -156,13 +146,13 @@ mod tests {
     }
 
     #[test]
-    fn a_view_column_pointing_into_other_rows_values_is_copied_to_its_own() {
-        use datafusion::arrow::array::StringViewArray;
+    fn a_view_column_is_held_as_an_offset_column_of_its_own_values() {
+        use datafusion::arrow::array::{AsArray, StringViewArray};
         let long: Vec<String> = (0..1000)
             .map(|i| format!("contact-{i:05}@example.com"))
             .collect();
         let all = StringViewArray::from_iter_values(long.iter());
-        // ten rows of a join's output, say: they point into the buffer of all thousand
+        // ten rows of a join's output, say: their views point into the buffer of all thousand
         let few: ArrayRef = Arc::new(all.slice(0, 10));
         let schema = Arc::new(Schema::new(vec![Field::new(
             "s",
@@ -170,20 +160,12 @@ mod tests {
             false,
         )]));
         let batch = RecordBatch::try_new(schema, vec![few]).unwrap();
-        let compacted = compact(&batch).unwrap();
-        assert_eq!(compacted, batch);
-        let held = |b: &RecordBatch| -> usize {
-            let views = b.column(0).as_string_view();
-            views.data_buffers().iter().map(|b| b.capacity()).sum()
-        };
-        assert!(held(&batch) > 20_000, "{}", held(&batch));
-        assert!(held(&compacted) < 1_000, "{}", held(&compacted));
-        // all thousand rows use their buffer: kept as they are
-        let whole = RecordBatch::try_new(batch.schema(), vec![Arc::new(all)]).unwrap();
-        assert!(Arc::ptr_eq(
-            compact(&whole).unwrap().column(0),
-            whole.column(0)
-        ));
+        let held = compact(&batch).unwrap();
+        assert_eq!(held.schema().field(0).data_type(), &DataType::Utf8);
+        let values: Vec<&str> = held.column(0).as_string::<i32>().iter().flatten().collect();
+        assert_eq!(values, long[..10]);
+        assert!(batch.get_array_memory_size() > 20_000);
+        assert!(held.get_array_memory_size() < 1_000, "{held:?}");
     }
 
     #[test]
