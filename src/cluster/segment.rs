@@ -4,8 +4,8 @@
 //! segmentation criteria, refined into latent classes (`cluster.method = "latent_class"`,
 //! the default; see [`super::latent`]).
 
+use crate::features::Levels;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use tracing::{info, info_span, warn};
 
@@ -240,7 +240,7 @@ fn split(
 
 /// The buyer and user buckets of `roles` (a contact's `;`-separated roles each).
 fn by_role(
-    roles: &[Arc<str>],
+    roles: &Levels,
     (buyer_roles, user_roles): (&[String], &[String]),
     unmapped: &str,
 ) -> Vec<(String, Vec<usize>, usize)> {
@@ -278,7 +278,7 @@ fn by_role(
 /// most common spelling), or per region of values (ignoring case), the largest first, ties by
 /// name; contacts of an `unmapped = "none"` bucket get no persona (and are counted in the log).
 fn by_value(
-    values: &[Arc<str>],
+    values: &Levels,
     regions: Option<&BTreeMap<String, Vec<String>>>,
     unmapped: &str,
 ) -> Vec<(String, Vec<usize>, usize)> {

@@ -191,7 +191,7 @@ fn encode_member(
 ) -> Result<Vec<Encoded>> {
     if let Some(c) = t.numeric.iter().find(|c| c.name == name) {
         let log = cfg.log_numeric.iter().any(|l| l == name);
-        let values: Vec<Option<f64>> = rows.iter().map(|&r| c.values[r]).collect();
+        let values: Vec<Option<f64>> = rows.iter().map(|&r| c.values.get(r)).collect();
         let mut out = vec![Encoded {
             name: name.to_string(),
             values: standardise(&values, log),

@@ -6,9 +6,11 @@
 
 mod auto;
 mod design;
+mod values;
 
 pub use auto::{criteria_for_columns, suggest, FamilyEvidence, Suggestion};
 pub use design::{design, family_of, CriterionWeight, Design};
+pub use values::{Levels, Numbers};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
@@ -27,7 +29,7 @@ pub struct NumericColumn {
     /// Column name.
     pub name: String,
     /// Values in contact order.
-    pub values: Vec<Option<f64>>,
+    pub values: Numbers,
     /// Whether the column drives segmentation (otherwise it only describes).
     pub segments: bool,
 }
@@ -43,7 +45,7 @@ pub struct CategoricalColumn {
     pub name: String,
     /// Levels in contact order.
     /// Each level is stored once and shared by every contact that has it.
-    pub values: Vec<Level>,
+    pub values: Levels,
     /// Whether the column drives segmentation (otherwise it only describes).
     pub segments: bool,
 }
@@ -127,25 +129,24 @@ pub async fn load(
         } else if field.data_type().is_numeric() {
             t.numeric.push(NumericColumn {
                 name: name.clone(),
-                values: Vec::with_capacity(rows),
+                values: Numbers::with_capacity(rows),
                 segments,
             });
         } else {
             t.categorical.push(CategoricalColumn {
                 name: name.clone(),
-                values: Vec::with_capacity(rows),
+                values: Levels::with_capacity(rows),
                 segments,
             });
         }
     }
-    let mut interned: Vec<Vec<Level>> = vec![Vec::new(); t.categorical.len()];
     let mut raw_tags: Vec<Vec<Option<String>>> = tag_columns
         .iter()
         .map(|_| Vec::with_capacity(rows))
         .collect();
     while let Some(batch) = stream.next().await {
         let batch = &batch?;
-        append_batch(&mut t, batch, &cfg.model, &mut interned)?;
+        append_batch(&mut t, batch, &cfg.model)?;
         for ((name, _), values) in tag_columns.iter().zip(raw_tags.iter_mut()) {
             let a = cast(column(batch, &cfg.model, name)?, &DataType::Utf8)?;
             let a = a.as_string::<i32>();
@@ -155,16 +156,9 @@ pub async fn load(
     for ((name, segments), values) in tag_columns.iter().zip(raw_tags) {
         t.categorical
             .extend(expand_tags(name, &values, *segments, cfg.rare_level_pct));
-        // Combinations of values can be many: a map, not the linear search of `intern`.
-        let mut seen = std::collections::HashMap::<String, Level>::new();
         let values = values
-            .into_iter()
-            .map(|v| {
-                let v = v.unwrap_or_else(|| "unknown".into());
-                seen.entry(v)
-                    .or_insert_with_key(|k| k.as_str().into())
-                    .clone()
-            })
+            .iter()
+            .map(|v| v.as_deref().unwrap_or("unknown"))
             .collect();
         t.multi_raw.push(CategoricalColumn {
             name: name.clone(),
@@ -184,22 +178,7 @@ fn column<'b>(batch: &'b RecordBatch, model: &str, name: &str) -> Result<&'b dyn
         .ok_or_else(|| missing(model, name))
 }
 
-/// The shared copy of `level` among a column's levels seen so far (few: a linear search).
-fn intern(seen: &mut Vec<Level>, level: &str) -> Level {
-    if let Some(l) = seen.iter().find(|l| &***l == level) {
-        return l.clone();
-    }
-    let l: Level = level.into();
-    seen.push(l.clone());
-    l
-}
-
-fn append_batch(
-    t: &mut FeatureTable,
-    batch: &RecordBatch,
-    model: &str,
-    interned: &mut [Vec<Level>],
-) -> Result<()> {
+fn append_batch(t: &mut FeatureTable, batch: &RecordBatch, model: &str) -> Result<()> {
     let ids = cast(column(batch, model, "contact_id")?, &DataType::Utf8)?;
     let ids = ids.as_string::<i32>();
     for i in 0..ids.len() {
@@ -222,16 +201,16 @@ fn append_batch(
             (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i)).filter(|v| v.is_finite())),
         );
     }
-    for (col, seen) in t.categorical.iter_mut().zip(interned.iter_mut()) {
+    for col in &mut t.categorical {
         let a = cast(column(batch, model, &col.name)?, &DataType::Utf8)?;
         let a = a.as_string::<i32>();
-        col.values.extend((0..a.len()).map(|i| {
+        for i in 0..a.len() {
             if a.is_valid(i) && !a.value(i).trim().is_empty() {
-                intern(seen, a.value(i))
+                col.values.push(a.value(i));
             } else {
-                intern(seen, "unknown")
+                col.values.push("unknown");
             }
-        }));
+        }
     }
     Ok(())
 }
@@ -264,7 +243,6 @@ fn expand_tags(
         }
     }
     let min = ((values.len() as f64 * rare_pct / 100.0).ceil() as usize).max(1);
-    let (yes, no): (Level, Level) = ("yes".into(), "no".into());
     counts
         .into_iter()
         .filter(|(_, c)| *c >= min)
@@ -274,9 +252,9 @@ fn expand_tags(
                 .iter()
                 .map(|tags| {
                     if tags.iter().any(|t| t == tag) {
-                        yes.clone()
+                        "yes"
                     } else {
-                        no.clone()
+                        "no"
                     }
                 })
                 .collect(),

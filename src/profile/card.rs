@@ -84,7 +84,7 @@ impl Members<'_> {
         let c = t.numeric.iter().find(|c| c.name == column)?;
         let (mut sum, mut n) = (0.0, 0usize);
         for (&r, &l) in self.rows.iter().zip(self.labels) {
-            if let (true, Some(v)) = (l == self.persona, c.values[r]) {
+            if let (true, Some(v)) = (l == self.persona, c.values.get(r)) {
                 sum += v;
                 n += 1;
             }
@@ -206,7 +206,7 @@ mod tests {
             numeric: vec![],
             categorical: vec![CategoricalColumn {
                 name: "job_seniority".into(),
-                values: vec!["executive".into(), "unknown".into()],
+                values: vec!["executive", "unknown"].into(),
                 segments: true,
             }],
             multi_raw: vec![],

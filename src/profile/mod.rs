@@ -308,7 +308,7 @@ fn negative_shares(
                     .numeric
                     .iter()
                     .find(|col| col.name == c.column)
-                    .and_then(|col| col.values[r]);
+                    .and_then(|col| col.values.get(r));
                 match (v, c.above, c.below) {
                     (Some(v), Some(a), _) => v > a,
                     (Some(v), None, Some(b)) => v < b,
@@ -425,13 +425,7 @@ mod tests {
                 name: "job_seniority".into(),
                 values: labels
                     .iter()
-                    .map(|l| {
-                        if *l == 0 {
-                            "executive".into()
-                        } else {
-                            "unknown".into()
-                        }
-                    })
+                    .map(|l| if *l == 0 { "executive" } else { "unknown" })
                     .collect(),
                 segments: true,
             }],

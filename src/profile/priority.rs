@@ -45,7 +45,7 @@ pub fn rank(
     // Value held by each persona, and by each bucket (a contact counts once per bucket).
     let mut held = vec![0.0; personas.len()];
     for &(row, p) in members {
-        if let Some(v) = value.and_then(|values| values[row]) {
+        if let Some(v) = value.and_then(|values| values.get(row)) {
             held[p] += v.max(0.0);
         }
     }

@@ -100,7 +100,7 @@ pub fn bucket_traits(
         let mut per = vec![Moments::default(); k];
         let mut all = Moments::default();
         for (&r, &l) in rows.iter().zip(labels) {
-            if let Some(v) = c.values[r] {
+            if let Some(v) = c.values.get(r) {
                 per[l].push(v);
                 all.push(v);
             }
@@ -108,7 +108,7 @@ pub fn bucket_traits(
         if all.n == 0.0 {
             continue;
         }
-        let (mean_all, sd) = mean_sd(rows.iter().filter_map(|&r| c.values[r]));
+        let (mean_all, sd) = mean_sd(rows.iter().filter_map(|&r| c.values.get(r)));
         for (p, m) in per.iter().enumerate() {
             let mean_p = if m.n == 0.0 { mean_all } else { m.mean() };
             let std_diff = if sd > 1e-12 {
@@ -207,7 +207,7 @@ mod tests {
                 values: labels
                     .iter()
                     .enumerate()
-                    .map(|(i, l)| if *l == 1 || i % 5 == 0 { "yes" } else { "no" }.into())
+                    .map(|(i, l)| if *l == 1 || i % 5 == 0 { "yes" } else { "no" })
                     .collect(),
                 segments: false,
             }],

@@ -148,7 +148,7 @@ fn a_salesforce_data_loader_export_builds_personas() {
         .iter()
         .find(|c| c.name == "sessions")
         .unwrap();
-    assert!(sessions.values.iter().flatten().any(|v| *v > 0.0));
+    assert!(sessions.values.iter().flatten().any(|v| v > 0.0));
     let members = strings(
         &fx.path("out/persona_members/run_date=2026-11-20/part-0.parquet"),
         "contact_id",

@@ -229,7 +229,7 @@ fn composition(table: &FeatureTable, rows: &[usize], names: &[&str]) -> Option<C
         return None;
     }
     let column = |name: &str| table.numeric.iter().find(|c| c.name == name);
-    let shares: Vec<&Vec<Option<f64>>> = names
+    let shares: Vec<&crate::features::Numbers> = names
         .iter()
         .map(|n| column(n).map(|c| &c.values))
         .collect::<Option<_>>()?;
@@ -237,14 +237,14 @@ fn composition(table: &FeatureTable, rows: &[usize], names: &[&str]) -> Option<C
     let levels = shares.len() + 1;
     let mut counts = Vec::with_capacity(rows.len() * levels);
     for &r in rows {
-        let weight = counted.map_or(1.0, |c| c.values[r].unwrap_or(0.0).max(0.0));
+        let weight = counted.map_or(1.0, |c| c.values.get(r).unwrap_or(0.0).max(0.0));
         let row: Vec<f64> = shares
             .iter()
-            .map(|s| s[r].unwrap_or(0.0).max(0.0))
+            .map(|s| s.get(r).unwrap_or(0.0).max(0.0))
             .collect();
         let total: f64 = row.iter().sum();
         // Shares of a contact with no web activity are missing: no evidence, not "all rest".
-        let seen = shares.iter().any(|s| s[r].is_some());
+        let seen = shares.iter().any(|s| s.get(r).is_some());
         let rest = if seen { (1.0 - total).max(0.0) } else { 0.0 };
         counts.extend(row.iter().chain([&rest]).map(|s| s * weight));
     }
@@ -316,7 +316,7 @@ mod tests {
     fn numeric(name: &str, values: &[Option<f64>]) -> NumericColumn {
         NumericColumn {
             name: name.into(),
-            values: values.to_vec(),
+            values: values.to_vec().into(),
             segments: true,
         }
     }

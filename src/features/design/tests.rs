@@ -8,7 +8,7 @@ use crate::features::{CategoricalColumn, NumericColumn};
 fn num(name: &str, values: Vec<Option<f64>>) -> NumericColumn {
     NumericColumn {
         name: name.into(),
-        values,
+        values: values.into(),
         segments: true,
     }
 }

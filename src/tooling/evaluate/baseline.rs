@@ -14,7 +14,7 @@ pub fn plain_design(t: &FeatureTable, columns: &[String]) -> Array2<f64> {
     let mut cols: Vec<Vec<f64>> = Vec::new();
     for name in columns {
         if let Some(c) = t.numeric.iter().find(|c| &c.name == name) {
-            let (mean, _) = mean_sd(c.values.iter().flatten().copied());
+            let (mean, _) = mean_sd(c.values.iter().flatten());
             cols.push(c.values.iter().map(|v| v.unwrap_or(mean)).collect());
         } else if let Some(c) = t.categorical.iter().find(|c| &c.name == name) {
             let mut levels: Vec<&str> = c.values.iter().map(|l| &**l).collect();
