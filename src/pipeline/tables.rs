@@ -92,7 +92,8 @@ pub(super) async fn write_model(ctx: &SessionContext, model: &str, path: &Path) 
     };
     let mut sink: Option<crate::output::parquet::ParquetSink> = None;
     while let Some(batch) = stream.next().await {
-        let batch = batch?;
+        // a held model's categories are dictionaries in memory, their text in the file
+        let batch = transform::as_declared(&batch?)?;
         let sink = match &mut sink {
             Some(s) => s,
             None => sink.insert(crate::output::parquet::ParquetSink::create(

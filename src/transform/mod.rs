@@ -35,6 +35,7 @@ mod rules;
 pub mod survey;
 mod templates;
 
+pub use collect::as_declared;
 pub use models::{discover, Materialized, Model};
 pub use templates::{Templates, EVENT_GROUPS};
 
@@ -236,6 +237,7 @@ pub async fn run(
             }
             let planned = Arc::new(df.schema().as_arrow().clone());
             let mut parts = collect::collect_compact(df).await.map_err(wrap)?;
+            parts = collect::categories(parts).map_err(wrap)?;
             // The batches' schema can be stricter than the plan's (nullability): prefer it.
             let schema = parts
                 .iter()
