@@ -20,18 +20,21 @@
 //! 559 to 500 MB (debug build; see the README's "Benchmark").
 //!
 //! And a text column with few distinct values (a category: a country, a stage, a device) is
-//! held as a dictionary, a 4-byte key a row ([`categories`]); the SQL reads it as text, and a
-//! file written from a held model gets the text back ([`as_declared`]). 250,000 contacts:
-//! the transform's peak 500 -> 398 MB.
+//! held as a dictionary, a 4-byte key a row into values shared by every batch
+//! ([`categories`]); the SQL reads it as text, and a file written from a held model gets the
+//! text back ([`as_declared`]).
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use datafusion::arrow::array::{
-    make_array, Array, ArrayRef, AsArray, MutableArrayData, RecordBatch,
+    make_array, Array, ArrayRef, AsArray, DictionaryArray, Int32Array, Int32Builder,
+    MutableArrayData, RecordBatch, StringArray,
 };
 use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::{DataFusionError, Result};
 use futures::{StreamExt, TryStreamExt};
@@ -116,56 +119,75 @@ fn with_columns(batch: &RecordBatch, columns: Vec<ArrayRef>) -> Result<RecordBat
     Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
 }
 
-/// Most distinct values a text column may have among the rows looked at to be held as a
-/// dictionary, as a share of those rows.
-const CATEGORY_SHARE: usize = 20;
+/// Most distinct values a text column may have to be held as a dictionary. Few, so that one
+/// shared dictionary stays small wherever DataFusion copies it: a join concatenates its build
+/// side's dictionaries, and a function of the column (`lower`, a `case`) is computed over the
+/// whole dictionary of every batch it reads (a limit of one value in twenty rows made the
+/// feature model's rows twice their size at 1,000,000 contacts).
+const MAX_LEVELS: usize = 256;
 
-/// Rows looked at to tell a category column (few distinct values) from an id or a name.
-const CATEGORY_SAMPLE: usize = 65_536;
-
-/// `parts` with every text column that holds few distinct values (a category: a country, a
-/// lifecycle stage, a device) as a dictionary of its values: a 4-byte key a row instead of the
-/// text again. Decided per column over the first rows, for every batch alike (a held table's
-/// batches share one schema).
+/// `parts` with every text column of at most [`MAX_LEVELS`] distinct values (a category: a
+/// country, a lifecycle stage, a device) as a dictionary: a 4-byte key a row into one array of
+/// the column's values, shared by every batch, instead of the text again.
 pub(super) fn categories(parts: Vec<Vec<RecordBatch>>) -> Result<Vec<Vec<RecordBatch>>> {
     let Some(first) = parts.iter().flatten().next() else {
         return Ok(parts);
     };
     let schema = first.schema();
-    let mut dictionary = vec![false; schema.fields().len()];
+    let mut encoded: Vec<(usize, std::vec::IntoIter<ArrayRef>)> = Vec::new();
     for (c, field) in schema.fields().iter().enumerate() {
-        if field.data_type() != &DataType::Utf8 {
-            continue;
-        }
-        let mut seen = std::collections::HashSet::new();
-        let mut rows = 0;
-        for batch in parts.iter().flatten() {
-            let values = batch.column(c).as_string::<i32>();
-            seen.extend(values.iter().flatten());
-            rows += values.len();
-            if rows >= CATEGORY_SAMPLE || seen.len() * CATEGORY_SHARE > CATEGORY_SAMPLE {
-                break;
+        if field.data_type() == &DataType::Utf8 {
+            if let Some(columns) = shared_dictionary(parts.iter().flatten().map(|b| b.column(c))) {
+                encoded.push((c, columns.into_iter()));
             }
         }
-        dictionary[c] = rows > 0 && seen.len() * CATEGORY_SHARE <= rows;
     }
-    if !dictionary.contains(&true) {
+    if encoded.is_empty() {
         return Ok(parts);
     }
-    let key = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-    let encode = |b: RecordBatch| {
-        let columns = b
-            .columns()
-            .iter()
-            .zip(&dictionary)
-            .map(|(a, &d)| if d { cast(a, &key) } else { Ok(a.clone()) })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut encode = |b: RecordBatch| {
+        let mut columns = b.columns().to_vec();
+        for (c, dictionaries) in &mut encoded {
+            columns[*c] = dictionaries.next().expect("one dictionary a batch");
+        }
         with_columns(&b, columns)
     };
     parts
         .into_iter()
-        .map(|batches| batches.into_iter().map(encode).collect())
+        .map(|batches| batches.into_iter().map(&mut encode).collect())
         .collect()
+}
+
+/// Each text column of `columns` (one a batch) as a dictionary over one shared array of their
+/// values; `None` when they hold more than [`MAX_LEVELS`] distinct values.
+fn shared_dictionary<'a>(columns: impl Iterator<Item = &'a ArrayRef>) -> Option<Vec<ArrayRef>> {
+    let mut index: HashMap<&str, i32> = HashMap::new();
+    let mut levels: Vec<&str> = Vec::new();
+    let mut keys = Vec::new();
+    for column in columns {
+        let text = column.as_string::<i32>();
+        let mut k = Int32Builder::with_capacity(text.len());
+        for value in text.iter() {
+            let Some(value) = value else {
+                k.append_null();
+                continue;
+            };
+            let code = *index.entry(value).or_insert_with(|| {
+                levels.push(value);
+                levels.len() as i32 - 1
+            });
+            if levels.len() > MAX_LEVELS {
+                return None;
+            }
+            k.append_value(code);
+        }
+        keys.push(k.finish());
+    }
+    let values: ArrayRef = Arc::new(StringArray::from(levels));
+    let dictionary = |k: Int32Array| -> ArrayRef {
+        Arc::new(DictionaryArray::<Int32Type>::new(k, values.clone()))
+    };
+    Some(keys.into_iter().map(dictionary).collect())
 }
 
 /// Whether the column is a string or binary column whose value buffer allocates more than
@@ -197,7 +219,6 @@ fn copy(array: &ArrayRef) -> Result<ArrayRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::StringArray;
 
     /// A string column whose value buffer keeps the capacity of a much larger one, as an
     /// aggregation's emitted batch does.
@@ -263,11 +284,17 @@ mod tests {
         let parts = vec![vec![batch(0), batch(100)], vec![batch(200)]];
         let held = categories(parts.clone()).unwrap();
         let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let shared = held[0][0].column(1).as_any_dictionary().values().clone();
         for b in held.iter().flatten() {
-            // ids are all different: text; three countries in 300 rows: a dictionary
+            // 300 different ids: text; three countries: a dictionary, one for every batch
             assert_eq!(b.schema().field(0).data_type(), &DataType::Utf8);
             assert_eq!(b.schema().field(1).data_type(), &dictionary);
+            assert!(Arc::ptr_eq(
+                b.column(1).as_any_dictionary().values(),
+                &shared
+            ));
         }
+        assert_eq!(shared.len(), 3);
         let written: Vec<RecordBatch> = held
             .iter()
             .flatten()
