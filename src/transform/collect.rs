@@ -73,6 +73,11 @@ pub(super) fn compact(batch: &RecordBatch) -> Result<RecordBatch> {
     let held = |c: &ArrayRef| match c.data_type() {
         DataType::Utf8View => Ok(cast(c, &DataType::Utf8)?),
         DataType::BinaryView => Ok(cast(c, &DataType::Binary)?),
+        // A model's output dictionary can be far larger than its rows: a join's output points
+        // into its build side's dictionaries, concatenated (one copy of the values per build
+        // batch), and a function of the column recomputes them all for each batch. As text,
+        // then encoded again over the whole model by `categories`.
+        DataType::Dictionary(_, value) => Ok(cast(c, value)?),
         _ if wasteful(c.as_ref()) => copy(c),
         _ => Ok(c.clone()),
     };
