@@ -4,7 +4,6 @@
 //! segmentation criteria, refined into latent classes (`cluster.method = "latent_class"`,
 //! the default; see [`super::latent`]).
 
-use crate::features::Levels;
 use std::collections::{BTreeMap, HashMap};
 
 use tracing::{info, info_span, warn};
@@ -13,7 +12,7 @@ use crate::config::{
     BucketSplit, BucketsConfig, ClusterConfig, Criterion, FeaturesConfig, KChoice, Method,
 };
 use crate::error::{Error, Result};
-use crate::features::{self, CriterionWeight, FeatureTable};
+use crate::features::{self, CriterionWeight, FeatureTable, Levels};
 
 use super::independence::{self, KIndependence};
 use super::latent::Attributes;

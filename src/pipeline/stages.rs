@@ -311,9 +311,9 @@ async fn build_features(run: &mut Run<'_>, ctx: &SessionContext) -> Result<Featu
     let table = features::load(ctx, &run.features, &bucket_column).await?;
     let path = run.part("contact_features");
     write_model(ctx, &cfg.features.model, &path).await?;
-    // the feature table and `contact_features` hold the model's rows now: nothing reads it again
+    // the feature table and `contact_features` hold the model's rows now: nothing reads it
+    // again (the stage's end hands its memory back)
     ctx.deregister_table(cfg.features.model.as_str())?;
-    crate::memory::release();
     if table.is_empty() {
         return Err(Error::BadInput {
             file: cfg.features.model.clone(),

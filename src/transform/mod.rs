@@ -225,48 +225,23 @@ pub async fn run(
                 .map_err(wrap)?;
             None
         } else {
-            // A kept model with contacts (the feature model) is held in contact order (put in
-            // order a column at a time, see `order`), declared to DataFusion: its readers'
-            // `by_contact` then merges instead of sorting a copy.
+            // A kept model with contacts (the feature model) is held in contact order.
             let in_order = keep.contains(&m.name.as_str())
                 && df.schema().has_column_with_unqualified_name("contact_id");
-            if tracing::enabled!(tracing::Level::TRACE) {
-                let plan = df.clone().create_physical_plan().await.map_err(wrap)?;
-                let plan = displayable(plan.as_ref()).indent(true).to_string();
-                trace!(model = %m.name, %plan, "Physical plan.");
-            }
-            let planned = Arc::new(df.schema().as_arrow().clone());
-            let mut parts = collect::collect_compact(df).await.map_err(wrap)?;
-            parts = collect::categories(parts).map_err(wrap)?;
-            // The batches' schema can be stricter than the plan's (nullability): prefer it.
-            let schema = parts
-                .iter()
-                .flatten()
-                .next()
-                .map_or(planned, |b| b.schema());
-            let rows = parts.iter().flatten().map(|b| b.num_rows()).sum();
-            if in_order {
-                let batch_rows = ctx.state().config().batch_size();
-                let ordered = order::in_contact_order(schema.clone(), parts, batch_rows);
-                parts = vec![ordered.map_err(wrap)?];
-            }
-            let mut table = MemTable::try_new(schema.clone(), parts).map_err(wrap)?;
-            if in_order {
-                table = table.with_sort_order(vec![contact_order(&schema).map_err(wrap)?]);
-            }
-            ctx.register_table(m.name.as_str(), Arc::new(table))
-                .map_err(wrap)?;
-            Some(rows)
+            Some(hold(ctx, &m.name, df, in_order).await.map_err(wrap)?)
         };
         match rows {
-            Some(rows) => info!(
-                model = %m.name,
-                rows,
-                seconds = started.elapsed().as_secs_f64(),
-                peak_mb = crate::memory::peak_bytes().map(|b| b / 1_000_000),
-                held_mb = crate::memory::Memory::now().map(|m| m.current / 1_000_000),
-                "Built model."
-            ),
+            Some(rows) => {
+                let memory = crate::memory::Memory::now();
+                info!(
+                    model = %m.name,
+                    rows,
+                    seconds = started.elapsed().as_secs_f64(),
+                    peak_mb = memory.map(|m| m.peak / 1_000_000),
+                    held_mb = memory.map(|m| m.current / 1_000_000),
+                    "Built model."
+                )
+            }
             None => debug!(model = %m.name, "Registered view."),
         }
         runs.push(ModelRun {
@@ -283,12 +258,48 @@ pub async fn run(
                 debug!(model = %d, "Released model.");
             }
         }
-        if m.materialized == Materialized::Table {
+        if rows.is_some() {
             // the model's hash tables, and any model just released, are free: hand them back
             crate::memory::release();
         }
     }
     Ok(runs)
+}
+
+/// Execute `df` and register its rows as the table `name`, held in memory (compacted, its
+/// categories as dictionaries: see `collect`); when `in_order`, put in contact order a column
+/// at a time (see `order`) and declared so to DataFusion: its readers' `by_contact` then merges
+/// instead of sorting a copy. Returns the rows held.
+async fn hold(
+    ctx: &SessionContext,
+    name: &str,
+    df: DataFrame,
+    in_order: bool,
+) -> std::result::Result<usize, DataFusionError> {
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let plan = df.clone().create_physical_plan().await?;
+        let plan = displayable(plan.as_ref()).indent(true).to_string();
+        trace!(model = %name, %plan, "Physical plan.");
+    }
+    let planned = Arc::new(df.schema().as_arrow().clone());
+    let mut parts = collect::categories(collect::collect_compact(df).await?)?;
+    // The batches' schema can be stricter than the plan's (nullability): prefer it.
+    let schema = parts
+        .iter()
+        .flatten()
+        .next()
+        .map_or(planned, |b| b.schema());
+    let rows = parts.iter().flatten().map(|b| b.num_rows()).sum();
+    if in_order {
+        let batch_rows = ctx.state().config().batch_size();
+        parts = vec![order::in_contact_order(schema.clone(), parts, batch_rows)?];
+    }
+    let mut table = MemTable::try_new(schema.clone(), parts)?;
+    if in_order {
+        table = table.with_sort_order(vec![contact_order(&schema)?]);
+    }
+    ctx.register_table(name, Arc::new(table))?;
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -13,8 +13,7 @@ use datafusion::arrow::compute::{cast, interleave};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::error::{DataFusionError, Result};
 
-/// The rows of `parts` in contact order, as batches of at most `batch_rows` rows (slices of one
-/// ordered array per column).
+/// The rows of `parts` in contact order, as batches of at most `batch_rows` rows.
 pub(super) fn in_contact_order(
     schema: SchemaRef,
     parts: Vec<Vec<RecordBatch>>,
