@@ -36,6 +36,7 @@ impl<'a> MakeWriter<'a> for LogWriter {
 }
 
 fn main() -> ExitCode {
+    personas::memory::settle_allocator();
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("PERSONAS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     // Colour only for a person at a terminal, and never with `NO_COLOR` set (no-color.org).

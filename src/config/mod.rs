@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 mod cluster;
 mod crm;
 mod csv;
+mod engine;
 mod funnel;
 mod model;
 mod own;
@@ -27,6 +28,7 @@ pub use crm::{
     CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,
     Unclassified,
 };
+pub use engine::{EngineConfig, MemoryLimit};
 pub use funnel::FunnelConfig;
 pub use model::{
     AutoKeyword, CriteriaSpec, Criterion, CriterionGroup, FeaturesConfig, Framework,
@@ -77,6 +79,9 @@ pub struct PipelineConfig {
     /// The purchase funnel (`[funnel]`): which pages are product or pricing views.
     #[serde(default)]
     pub funnel: FunnelConfig,
+    /// How the SQL models run (`[engine]`): the memory their spilling operators may hold.
+    #[serde(default)]
+    pub engine: EngineConfig,
 }
 
 fn default_sql_dir() -> PathBuf {

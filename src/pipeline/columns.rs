@@ -14,7 +14,7 @@ use crate::transform;
 /// Check every column the config names against the feature model's columns.
 pub async fn check(pipeline: &Pipeline, run_date: NaiveDate) -> Result<()> {
     let cfg = &pipeline.config;
-    let ctx = crate::transform::session();
+    let ctx = crate::transform::session(&cfg.engine)?;
     crate::transform::register_raw_tables(&ctx, &[], &cfg.sources).await?;
     let models = transform::discover(&pipeline.sql_dir())?;
     let model = cfg.features.model.as_str();

@@ -281,7 +281,7 @@ fn landing_table(cfg: &PipelineConfig, source: &SourceConfig) -> String {
 /// Register the landed tables and run the SQL models.
 async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> {
     run.progress.start("running the SQL models");
-    let ctx = session();
+    let ctx = session(&run.cfg.engine)?;
     register_raw_tables(&ctx, reports, &run.cfg.sources).await?;
     let models = transform::discover(&run.pipeline.sql_dir())?;
     let model = run.cfg.features.model.as_str();

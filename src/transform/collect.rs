@@ -40,6 +40,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::physical_plan::execute_stream_partitioned;
 use futures::{StreamExt, TryStreamExt};
 use tokio::task::JoinSet;
 
@@ -47,10 +48,20 @@ use tokio::task::JoinSet;
 /// builder grows by doubling), a multiple of the used size is not.
 const SLACK: usize = 2;
 
+/// A model's output: its partitions' batches, and the bytes its operators spilled to disk.
+pub(super) struct Collected {
+    /// One list of batches an output partition.
+    pub parts: Vec<Vec<RecordBatch>>,
+    /// Bytes spilled while computing them (`[engine] memory_limit`).
+    pub spilled: usize,
+}
+
 /// Execute `df` and collect its output partitions, each on a task of its own, compacting every
 /// batch whose buffers are more than twice the size of what they hold.
-pub(super) async fn collect_compact(df: DataFrame) -> Result<Vec<Vec<RecordBatch>>> {
-    let streams = df.execute_stream_partitioned().await?;
+pub(super) async fn collect_compact(df: DataFrame) -> Result<Collected> {
+    let task = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await?;
+    let streams = execute_stream_partitioned(plan.clone(), task)?;
     let mut tasks = JoinSet::new();
     for (i, stream) in streams.into_iter().enumerate() {
         tasks.spawn(async move {
@@ -67,7 +78,10 @@ pub(super) async fn collect_compact(df: DataFrame) -> Result<Vec<Vec<RecordBatch
         parts.push((i, batches?));
     }
     parts.sort_by_key(|(i, _)| *i);
-    Ok(parts.into_iter().map(|(_, batches)| batches).collect())
+    Ok(Collected {
+        parts: parts.into_iter().map(|(_, batches)| batches).collect(),
+        spilled: super::spill::spilled_bytes(plan.as_ref()),
+    })
 }
 
 /// `batch` with its view columns as offset columns and every over-allocated column copied

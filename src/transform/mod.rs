@@ -17,6 +17,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::functions::unicode::expr_fn::character_length;
 use datafusion::logical_expr::SortExpr;
@@ -32,6 +33,7 @@ mod models;
 mod order;
 mod own;
 mod rules;
+mod spill;
 pub mod survey;
 mod templates;
 
@@ -39,19 +41,27 @@ pub use collect::as_declared;
 pub use models::{discover, Materialized, Model};
 pub use templates::{Templates, EVENT_GROUPS};
 
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::{EngineConfig, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 use crate::sources::{self, SourceReport};
 
 /// The raw tables' column naming the source (`[[sources]] name`) each row was read from.
 pub const SOURCE: &str = "_source";
 
-/// A DataFusion session using every core.
-pub fn session() -> SessionContext {
+/// A DataFusion session using every core, its spilling operators limited by `engine`'s
+/// `memory_limit` ([`spill::SpillPool`]).
+pub fn session(engine: &EngineConfig) -> Result<SessionContext> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads))
+    let config = SessionConfig::new().with_target_partitions(threads);
+    let Some(limit) = engine.memory_limit.0 else {
+        return Ok(SessionContext::new_with_config(config));
+    };
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(spill::SpillPool::new(limit)))
+        .build_arc()?;
+    Ok(SessionContext::new_with_config_rt(config, runtime))
 }
 
 /// Register each kind's landed sources as its raw table, with the source name in a `_source`
@@ -231,7 +241,7 @@ pub async fn run(
             Some(hold(ctx, &m.name, df, in_order).await.map_err(wrap)?)
         };
         match rows {
-            Some(rows) => {
+            Some((rows, spilled)) => {
                 let memory = crate::memory::Memory::now();
                 info!(
                     model = %m.name,
@@ -239,6 +249,7 @@ pub async fn run(
                     seconds = started.elapsed().as_secs_f64(),
                     peak_mb = memory.map(|m| m.peak / 1_000_000),
                     held_mb = memory.map(|m| m.current / 1_000_000),
+                    spilled_mb = spilled / 1_000_000,
                     "Built model."
                 )
             }
@@ -246,7 +257,7 @@ pub async fn run(
         }
         runs.push(ModelRun {
             name: m.name.clone(),
-            rows,
+            rows: rows.map(|(rows, _)| rows),
         });
         for d in &m.depends_on {
             let done_with = last_reader.get(d.as_str()) == Some(&i);
@@ -269,20 +280,22 @@ pub async fn run(
 /// Execute `df` and register its rows as the table `name`, held in memory (compacted, its
 /// categories as dictionaries: see `collect`); when `in_order`, put in contact order a column
 /// at a time (see `order`) and declared so to DataFusion: its readers' `by_contact` then merges
-/// instead of sorting a copy. Returns the rows held.
+/// instead of sorting a copy. Returns the rows held and the bytes spilled to disk computing them.
 async fn hold(
     ctx: &SessionContext,
     name: &str,
     df: DataFrame,
     in_order: bool,
-) -> std::result::Result<usize, DataFusionError> {
+) -> std::result::Result<(usize, usize), DataFusionError> {
     if tracing::enabled!(tracing::Level::TRACE) {
         let plan = df.clone().create_physical_plan().await?;
         let plan = displayable(plan.as_ref()).indent(true).to_string();
         trace!(model = %name, %plan, "Physical plan.");
     }
     let planned = Arc::new(df.schema().as_arrow().clone());
-    let mut parts = collect::categories(collect::collect_compact(df).await?)?;
+    let collected = collect::collect_compact(df).await?;
+    let spilled = collected.spilled;
+    let mut parts = collect::categories(collected.parts)?;
     // The batches' schema can be stricter than the plan's (nullability): prefer it.
     let schema = parts
         .iter()
@@ -299,7 +312,7 @@ async fn hold(
         table = table.with_sort_order(vec![contact_order(&schema)?]);
     }
     ctx.register_table(name, Arc::new(table))?;
-    Ok(rows)
+    Ok((rows, spilled))
 }
 
 #[cfg(test)]
@@ -318,7 +331,7 @@ mod tests {
         let sql = format!("select * from (values {rows}) as t(contact_id, n)");
         std::fs::write(inter.join("int_f.sql"), &sql).unwrap();
         std::fs::write(inter.join("int_g.sql"), &sql).unwrap();
-        let ctx = session();
+        let ctx = session(&EngineConfig::default()).unwrap();
         let models = discover(dir.path()).unwrap();
         let cfg: crate::config::PipelineConfig =
             toml::from_str("name = \"t\"\noutput_dir = \"o\"\nsources = []").unwrap();
