@@ -49,7 +49,8 @@ pub fn release() {
 pub const MMAP_THRESHOLD: usize = 1 << 20;
 
 /// Fix glibc's mmap threshold at [`MMAP_THRESHOLD`] (unless the environment sets
-/// `MALLOC_MMAP_THRESHOLD_`); elsewhere nothing. Called once, at the start of the process.
+/// `MALLOC_MMAP_THRESHOLD_`); elsewhere nothing. Call it first thing in `main`, before any
+/// other thread starts: glibc's `mallopt` is not thread-safe.
 ///
 /// glibc starts at 128 KiB but raises the threshold to the size of any mapped block that is
 /// freed (up to 32 MiB), so after the first large Arrow buffer is dropped every later one is
@@ -60,8 +61,8 @@ pub const MMAP_THRESHOLD: usize = 1 << 20;
 pub fn settle_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
-        // SAFETY: `mallopt` sets an allocator parameter; it takes the allocator's locks like any
-        // allocation does. Called before the runtime's threads start.
+        // SAFETY: `mallopt` only sets an allocator parameter; it is called before the process
+        // has any other thread (see above). A refusal (0) leaves glibc's default: nothing to do.
         unsafe {
             libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as libc::c_int);
         }

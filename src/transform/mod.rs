@@ -238,7 +238,12 @@ pub async fn run(
             // A kept model with contacts (the feature model) is held in contact order.
             let in_order = keep.contains(&m.name.as_str())
                 && df.schema().has_column_with_unqualified_name("contact_id");
-            Some(hold(ctx, &m.name, df, in_order).await.map_err(wrap)?)
+            let attempt = || hold(ctx, &m.name, df.clone(), in_order);
+            Some(
+                spill::hold_within_limit(ctx, &m.name, attempt)
+                    .await
+                    .map_err(wrap)?,
+            )
         };
         match rows {
             Some((rows, spilled)) => {
@@ -321,6 +326,23 @@ mod tests {
     use datafusion::arrow::array::{ArrayRef, RecordBatch};
     use datafusion::arrow::compute::concat_batches;
     use futures::TryStreamExt;
+
+    #[test]
+    fn the_session_limits_its_spilling_operators_as_the_engine_config_says() {
+        use datafusion::execution::memory_pool::MemoryLimit as Limit;
+        let limited = session(&EngineConfig::default()).unwrap();
+        let pool = limited.runtime_env().memory_pool.clone();
+        assert!(pool.is::<spill::SpillPool>());
+        assert!(matches!(pool.memory_limit(), Limit::Finite(n) if n == 256 << 20));
+        let unlimited: EngineConfig = toml::from_str("memory_limit = \"unlimited\"").unwrap();
+        let pool = session(&unlimited)
+            .unwrap()
+            .runtime_env()
+            .memory_pool
+            .clone();
+        assert!(!pool.is::<spill::SpillPool>());
+        assert!(matches!(pool.memory_limit(), Limit::Infinite));
+    }
 
     #[tokio::test]
     async fn a_kept_model_is_held_in_contact_order_and_read_without_a_sort() {
