@@ -38,9 +38,9 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
-use datafusion::dataframe::DataFrame;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::physical_plan::execute_stream_partitioned;
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::{execute_stream_partitioned, ExecutionPlan};
 use futures::{StreamExt, TryStreamExt};
 use tokio::task::JoinSet;
 
@@ -56,11 +56,12 @@ pub(super) struct Collected {
     pub spilled: usize,
 }
 
-/// Execute `df` and collect its output partitions, each on a task of its own, compacting every
-/// batch whose buffers are more than twice the size of what they hold.
-pub(super) async fn collect_compact(df: DataFrame) -> Result<Collected> {
-    let task = Arc::new(df.task_ctx());
-    let plan = df.create_physical_plan().await?;
+/// Execute `plan` and collect its output partitions, each on a task of its own, compacting
+/// every batch whose buffers are more than twice the size of what they hold.
+pub(super) async fn collect_compact(
+    plan: Arc<dyn ExecutionPlan>,
+    task: Arc<TaskContext>,
+) -> Result<Collected> {
     let streams = execute_stream_partitioned(plan.clone(), task)?;
     let mut tasks = JoinSet::new();
     for (i, stream) in streams.into_iter().enumerate() {

@@ -292,13 +292,14 @@ async fn hold(
     df: DataFrame,
     in_order: bool,
 ) -> std::result::Result<(usize, usize), DataFusionError> {
-    if tracing::enabled!(tracing::Level::TRACE) {
-        let plan = df.clone().create_physical_plan().await?;
-        let plan = displayable(plan.as_ref()).indent(true).to_string();
-        trace!(model = %name, %plan, "Physical plan.");
-    }
     let planned = Arc::new(df.schema().as_arrow().clone());
-    let collected = collect::collect_compact(df).await?;
+    let task = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await?;
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let shown = displayable(plan.as_ref()).indent(true).to_string();
+        trace!(model = %name, plan = %shown, "Physical plan.");
+    }
+    let collected = collect::collect_compact(plan, task).await?;
     let spilled = collected.spilled;
     let mut parts = collect::categories(collected.parts)?;
     // The batches' schema can be stricter than the plan's (nullability): prefer it.

@@ -57,10 +57,8 @@ pub struct SpillPool {
 struct State {
     /// Spilling operators registered.
     spillers: usize,
-    /// Bytes reserved by spilling operators.
-    spillable: usize,
-    /// Bytes reserved by the others.
-    unspillable: usize,
+    /// Bytes reserved, by every operator.
+    reserved: usize,
 }
 
 impl SpillPool {
@@ -153,47 +151,36 @@ impl MemoryPool for SpillPool {
         }
     }
 
-    fn grow(&self, reservation: &MemoryReservation, additional: usize) {
-        let mut state = self.state();
-        if reservation.consumer().can_spill() {
-            state.spillable += additional;
-        } else {
-            state.unspillable += additional;
-        }
+    fn grow(&self, _: &MemoryReservation, additional: usize) {
+        self.state().reserved += additional;
     }
 
-    fn shrink(&self, reservation: &MemoryReservation, shrink: usize) {
+    fn shrink(&self, _: &MemoryReservation, shrink: usize) {
         let mut state = self.state();
-        let total = if reservation.consumer().can_spill() {
-            &mut state.spillable
-        } else {
-            &mut state.unspillable
-        };
-        debug_assert!(*total >= shrink, "shrunk by more than was reserved");
-        *total = total.saturating_sub(shrink);
+        debug_assert!(state.reserved >= shrink, "shrunk by more than was reserved");
+        state.reserved = state.reserved.saturating_sub(shrink);
     }
 
     fn try_grow(&self, reservation: &MemoryReservation, additional: usize) -> Result<()> {
         let mut state = self.state();
-        if !reservation.consumer().can_spill() {
-            state.unspillable += additional;
-            return Ok(());
-        }
         let share = (self.limit / state.spillers.max(1)).max(self.floor);
         let held = reservation.size();
-        if held > 0 && held + additional > share && !self.lifted.load(Ordering::Relaxed) {
+        let refused = reservation.consumer().can_spill()
+            && held > 0
+            && held + additional > share
+            && !self.lifted.load(Ordering::Relaxed);
+        if refused {
             return Err(DataFusionError::ResourcesExhausted(format!(
                 "{} holds {held} bytes and may hold {share} ([engine] memory_limit)",
                 reservation.consumer().name()
             )));
         }
-        state.spillable += additional;
+        state.reserved += additional;
         Ok(())
     }
 
     fn reserved(&self) -> usize {
-        let state = self.state();
-        state.spillable + state.unspillable
+        self.state().reserved
     }
 
     fn memory_limit(&self) -> MemoryLimit {
