@@ -1,7 +1,8 @@
 //! Command line: `personas run` (one date, or a backfill with `--since`/`--until`), `validate`,
-//! `suggest-criteria`, `crm ack` and `crm status` (CRM imports), and the developer tooling's `generate`, `evaluate` and `bench`
-//! ([`crate::tooling`]). Parses arguments into one type and runs the library; `main.rs` only
-//! sets up logging and maps errors to exit codes.
+//! `suggest-criteria`, `crm ack` and `crm status` (CRM imports), the developer tooling's
+//! `generate`, `evaluate` and `bench` ([`crate::tooling`]), and with the `ballista` feature a
+//! cluster's `scheduler` and `executor` (`engine::nodes`). Parses arguments into one
+//! type and runs the library; `main.rs` only sets up logging and maps errors to exit codes.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -102,6 +103,12 @@ pub enum Command {
     /// Generate N contacts (about 10 web events each), run the pipeline on them, and print the
     /// wall time of each stage and the peak memory.
     Bench(BenchArgs),
+    /// Start a Ballista scheduler for `[engine] kind = "ballista"`; runs until stopped.
+    #[cfg(feature = "ballista")]
+    Scheduler(crate::engine::nodes::SchedulerOptions),
+    /// Start a Ballista executor serving a scheduler; runs until stopped.
+    #[cfg(feature = "ballista")]
+    Executor(crate::engine::nodes::ExecutorOptions),
 }
 
 /// `personas crm` subcommands.
@@ -270,6 +277,10 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Generate(args) => args.run()?,
         Command::Evaluate(args) => args.run().await?,
         Command::Bench(args) => bench::bench(&args.into()).await?,
+        #[cfg(feature = "ballista")]
+        Command::Scheduler(opts) => crate::engine::nodes::scheduler(&opts).await?,
+        #[cfg(feature = "ballista")]
+        Command::Executor(opts) => crate::engine::nodes::executor(&opts).await?,
         Command::SuggestCriteria { config, date } => {
             suggest_criteria(&config, date.unwrap_or_else(|| Utc::now().date_naive())).await?
         }

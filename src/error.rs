@@ -92,6 +92,16 @@ pub enum Error {
         /// What happened, with the HTTP status where there is one.
         message: String,
     },
+    /// The Ballista cluster (`[engine] kind = "ballista"`) or its work folder could not be used:
+    /// the scheduler unreachable, no executor, the store refusing a write; worth retrying (exit
+    /// code 4), or this build lacks the `ballista` feature (exit code 2).
+    #[error("Ballista engine: {message}")]
+    Engine {
+        /// What failed, with the address or URL concerned.
+        message: String,
+        /// Whether the config asks for what this build cannot do.
+        unsupported: bool,
+    },
     /// A SQL model failed to plan or run.
     #[error("SQL model `{model}` ({file}): {source}")]
     Model {
@@ -192,7 +202,10 @@ impl Error {
             Error::InsufficientSample { .. } => EXIT_INSUFFICIENT_SAMPLE,
             Error::LockHeld { .. } => EXIT_LOCKED,
             Error::NothingToDo { .. } => EXIT_NOTHING_TO_DO,
-            Error::Config { .. } => 2,
+            Error::Config { .. }
+            | Error::Engine {
+                unsupported: true, ..
+            } => 2,
             Error::Io { .. }
             | Error::NoInput { .. }
             | Error::MissingColumn { .. }
@@ -200,7 +213,7 @@ impl Error {
             | Error::TooManyRejects { .. }
             | Error::MissingModelColumn { .. }
             | Error::Model { .. } => 3,
-            Error::Unreachable { .. } | Error::Crm { .. } => 4,
+            Error::Unreachable { .. } | Error::Crm { .. } | Error::Engine { .. } => 4,
             _ => 70,
         }
     }

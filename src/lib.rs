@@ -2,7 +2,8 @@
 //!
 //! The data path, one module per step: [`config`] -> [`sources`] -> [`landing`] ->
 //! [`transform`] (SQL under `sql/`) -> [`features`] -> [`cluster`] -> [`profile`] -> [`sinks`].
-//! [`pipeline`] runs the whole path for one date; [`cli`] is the command line.
+//! [`pipeline`] runs the whole path for one date; [`cli`] is the command line. [`engine`] runs
+//! the SQL models on a Ballista cluster instead of in this process, and starts its nodes.
 //!
 //! [`tooling`] is developer tooling apart from the data path: [`tooling::generate`] writes sample
 //! exports with planted personas, [`tooling::evaluate`] checks the modelling against them and
@@ -12,6 +13,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod features;
 pub mod http;

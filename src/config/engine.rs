@@ -1,5 +1,7 @@
-//! `[engine]`: how the SQL models run. Today the embedded DataFusion engine, with the memory its
-//! spilling operators may hold before they spill (`memory_limit`, see `transform::spill`).
+//! `[engine]`: how the SQL models run: in this process (the embedded DataFusion engine, with the
+//! memory its spilling operators may hold before they spill: `memory_limit`, see
+//! `transform::spill`), or on an Apache DataFusion Ballista cluster (`kind = "ballista"`, see
+//! `crate::engine`), which reads the landed inputs from and writes the models to `work_dir`.
 
 use serde::Deserialize;
 
@@ -7,6 +9,21 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
+    /// Where the SQL models run: `"embedded"` (the default: in this process) or `"ballista"` (on
+    /// the Ballista cluster whose scheduler is `url`; needs a build with the `ballista` feature).
+    #[serde(default)]
+    pub kind: EngineKind,
+    /// The Ballista scheduler: `df://host:port` (port 50050 when none is given). Ballista only.
+    pub url: Option<String>,
+    /// The object store folder the cluster works in, an `s3://bucket/prefix` URL every executor
+    /// can read and write: the run copies the landed inputs there and the models are written
+    /// there as Parquet, under `<work_dir>/<run date>/`. Ballista only.
+    pub work_dir: Option<String>,
+    /// How the driver, the scheduler and the executors reach `work_dir`'s store (endpoint,
+    /// region, plain HTTP); the credentials come from each process's `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`, never from the config. Ballista only.
+    #[serde(default)]
+    pub store: EngineStore,
     /// Memory DataFusion's spilling operators (hash aggregations, sorts, repartitions) may hold
     /// together before they pass partial groups on or spill to the system's temp folder
     /// (`TMPDIR`): `"256MiB"` (the default), `"1GiB"`, `"512MB"`, or `"unlimited"`. Shared by
@@ -17,6 +34,68 @@ pub struct EngineConfig {
     /// slower, never failed.
     #[serde(default)]
     pub memory_limit: MemoryLimit,
+}
+
+/// Where the SQL models run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineKind {
+    /// In this process: DataFusion, every core, the models held in memory.
+    #[default]
+    Embedded,
+    /// On an Apache DataFusion Ballista cluster (a scheduler and executors).
+    Ballista,
+}
+
+/// `[engine.store]`: how every process of a Ballista run reaches the work folder's S3 store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineStore {
+    /// Endpoint of an S3-compatible server (MinIO, Ceph, a local test server); default: AWS.
+    pub endpoint: Option<String>,
+    /// Region; default from `AWS_REGION`, else `us-east-1`.
+    pub region: Option<String>,
+    /// Allow a plain `http://` endpoint (test servers, private networks).
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+impl EngineConfig {
+    /// The checks of `[engine]`: a Ballista engine names its scheduler and an `s3://` work
+    /// folder; the embedded one neither.
+    ///
+    /// # Errors
+    /// What is wrong, naming the key.
+    pub fn check(&self) -> Result<(), String> {
+        match self.kind {
+            EngineKind::Embedded => {
+                if self.url.is_some() || self.work_dir.is_some() {
+                    return Err(
+                        "engine: `url` and `work_dir` are for kind = \"ballista\"; the \
+                                embedded engine (the default kind) runs in this process"
+                            .into(),
+                    );
+                }
+            }
+            EngineKind::Ballista => {
+                let url = self.url.as_deref().unwrap_or_default();
+                if !(url.starts_with("df://") || url.starts_with("http://")) {
+                    return Err(format!(
+                        "engine: kind = \"ballista\" needs `url`, the scheduler as \
+                         `df://host:port`, got `{url}`"
+                    ));
+                }
+                let dir = self.work_dir.as_deref().unwrap_or_default();
+                if !dir.starts_with("s3://") || dir.len() <= "s3://".len() {
+                    return Err(format!(
+                        "engine: kind = \"ballista\" needs `work_dir`, an `s3://bucket/prefix` \
+                         folder every executor can read and write, got `{dir}`"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A size in bytes, or no limit; written `"256MiB"`, `"512 MB"`, `"2GB"`, `"unlimited"`.
@@ -106,5 +185,26 @@ mod tests {
             );
         }
         assert!(toml::from_str::<EngineConfig>("memory = \"1GB\"").is_err());
+    }
+
+    #[test]
+    fn a_ballista_engine_names_its_scheduler_and_an_s3_work_folder() {
+        let check = |text: &str| toml::from_str::<EngineConfig>(text).unwrap().check();
+        let good = "kind = \"ballista\"\nurl = \"df://10.0.0.1:50050\"\nwork_dir = \"s3://b/w\"";
+        assert_eq!(check(good), Ok(()));
+        assert_eq!(check(""), Ok(()), "the embedded engine needs nothing");
+        let no_url = check("kind = \"ballista\"\nwork_dir = \"s3://b/w\"").unwrap_err();
+        assert!(no_url.contains("needs `url`"), "{no_url}");
+        let gcs = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"gs://b/w\"");
+        assert!(gcs.unwrap_err().contains("`s3://bucket/prefix`"));
+        let stray = check("url = \"df://h\"").unwrap_err();
+        assert!(stray.contains("for kind = \"ballista\""), "{stray}");
+        assert!(toml::from_str::<EngineConfig>("kind = \"spark\"").is_err());
+        let store =
+            "kind = \"ballista\"\n[store]\nendpoint = \"http://127.0.0.1:9000\"\nsecret = \"x\"";
+        assert!(
+            toml::from_str::<EngineConfig>(store).is_err(),
+            "no credentials in a config"
+        );
     }
 }

@@ -28,7 +28,7 @@ pub use crm::{
     CrmConfig, CrmTarget, ExportMode, FieldType, HubSpotConfig, SalesforceConfig, SalesforceLoader,
     Unclassified,
 };
-pub use engine::{EngineConfig, MemoryLimit};
+pub use engine::{EngineConfig, EngineKind, EngineStore, MemoryLimit};
 pub use funnel::FunnelConfig;
 pub use model::{
     AutoKeyword, CriteriaSpec, Criterion, CriterionGroup, FeaturesConfig, Framework,
@@ -79,7 +79,8 @@ pub struct PipelineConfig {
     /// The purchase funnel (`[funnel]`): which pages are product or pricing views.
     #[serde(default)]
     pub funnel: FunnelConfig,
-    /// How the SQL models run (`[engine]`): the memory their spilling operators may hold.
+    /// How the SQL models run (`[engine]`): in this process, and the memory its spilling operators
+    /// may hold, or on a Ballista cluster.
     #[serde(default)]
     pub engine: EngineConfig,
 }
@@ -253,6 +254,7 @@ impl Pipeline {
         self.check_model()?;
         c.web.check().map_err(|why| self.fail(why))?;
         c.crm.check().map_err(|why| self.fail(why))?;
+        c.engine.check().map_err(|why| self.fail(why))?;
         // The CRM files a run would write, as it writes them: a `[crm]` that cannot write them
         // fails here, before any work, not at the end of the run.
         let present: Vec<CrmTarget> = c

@@ -15,13 +15,13 @@ use crate::transform;
 pub async fn check(pipeline: &Pipeline, run_date: NaiveDate) -> Result<()> {
     let cfg = &pipeline.config;
     let ctx = crate::transform::session(&cfg.engine)?;
-    crate::transform::register_raw_tables(&ctx, &[], &cfg.sources).await?;
+    crate::transform::register_raw_tables(&ctx, &[], &cfg.sources, None).await?;
     let models = transform::discover(&pipeline.sql_dir())?;
     let model = cfg.features.model.as_str();
     // Logged under its own span: these models are built on empty tables.
     let span = tracing::info_span!("column_check_on_empty_tables");
     let mut templates = transform::Templates::for_pipeline(run_date, cfg);
-    transform::run(&ctx, &models, &mut templates, &[model])
+    transform::run(&ctx, &models, &mut templates, &[model], None)
         .instrument(span)
         .await?;
     // Declared content groups are known now; the most-read ones only once the data is read, so

@@ -28,7 +28,7 @@ use crate::profile::{self, Profiled};
 use crate::sinks::trends::write_trends;
 use crate::sinks::{self, manifest};
 use crate::sources::{self, LandContext, SourceReport};
-use crate::transform::{self, register_raw_tables, session, ModelRun, Templates};
+use crate::transform::{self, register_raw_tables, ModelRun, Templates};
 
 /// What every stage of one run shares.
 struct Run<'a> {
@@ -281,12 +281,13 @@ fn landing_table(cfg: &PipelineConfig, source: &SourceConfig) -> String {
 /// Register the landed tables and run the SQL models.
 async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> {
     run.progress.start("running the SQL models");
-    let ctx = session(&run.cfg.engine)?;
-    register_raw_tables(&ctx, reports, &run.cfg.sources).await?;
+    let (ctx, cluster) = transform::connect(&run.cfg.engine, run.date).await?;
+    let cluster = cluster.as_ref();
+    register_raw_tables(&ctx, reports, &run.cfg.sources, cluster).await?;
     let models = transform::discover(&run.pipeline.sql_dir())?;
     let model = run.cfg.features.model.as_str();
     let mut templates = Templates::for_pipeline(run.date, run.cfg);
-    let mut runs = transform::run(&ctx, &models, &mut templates, &[model]).await?;
+    let mut runs = transform::run(&ctx, &models, &mut templates, &[model], cluster).await?;
     transform::survey::count_unmatched(&ctx, &mut runs).await;
     if let Some(content) = templates.content_columns() {
         info!(columns = ?content, "Content groups.");

@@ -2,7 +2,9 @@
 //! `.sql` file; the file name is the table name. A model depends on every other model whose name
 //! it mentions, so a data team adds or edits a model without touching Rust. Models in `staging/`
 //! are views (streamed from the landed Parquet); the others are materialised in memory, since
-//! from `intermediate/` on there is at most one row per contact.
+//! from `intermediate/` on there is at most one row per contact. On a Ballista cluster
+//! (`crate::engine`) the same models run there, each materialised one written as Parquet to the
+//! cluster's work folder.
 //!
 //! The session every model runs in, with each landed source registered as its raw table, lives
 //! here too.
@@ -13,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
@@ -41,7 +43,8 @@ pub use collect::as_declared;
 pub use models::{discover, Materialized, Model};
 pub use templates::{Templates, EVENT_GROUPS};
 
-use crate::config::{EngineConfig, SourceConfig, SourceKind};
+use crate::config::{EngineConfig, EngineKind, SourceConfig, SourceKind};
+use crate::engine::Cluster;
 use crate::error::{Error, Result};
 use crate::sources::{self, SourceReport};
 
@@ -64,20 +67,45 @@ pub fn session(engine: &EngineConfig) -> Result<SessionContext> {
     Ok(SessionContext::new_with_config_rt(config, runtime))
 }
 
+/// The session the models of `date` run in: [`session`] for the embedded engine, or on the
+/// Ballista cluster `[engine]` names, with its work folder for the date.
+///
+/// # Errors
+/// As [`session`] and [`Cluster::connect`].
+pub async fn connect(
+    engine: &EngineConfig,
+    date: chrono::NaiveDate,
+) -> Result<(SessionContext, Option<Cluster>)> {
+    match engine.kind {
+        EngineKind::Embedded => Ok((session(engine)?, None)),
+        EngineKind::Ballista => {
+            let cluster = Cluster::connect(engine, date).await?;
+            Ok((cluster.ctx().clone(), Some(cluster)))
+        }
+    }
+}
+
 /// Register each kind's landed sources as its raw table, with the source name in a `_source`
 /// column (several sources of one kind, two GA4 properties say, are unioned by column name),
 /// and an empty raw table for each kind the pipeline does not read, so the SQL runs unchanged
 /// (a missing source yields no rows). An empty table has the columns of its kind plus the own
 /// columns (`[[features.columns]]`) a source of that kind in `sources` lands.
+///
+/// On a cluster, each landed folder is copied to the cluster's work folder first and the raw
+/// tables read from there, an empty one from an empty Parquet file there.
 pub async fn register_raw_tables(
     ctx: &SessionContext,
     reports: &[SourceReport],
     sources: &[SourceConfig],
+    cluster: Option<&Cluster>,
 ) -> Result<()> {
     for kind in SourceKind::ALL {
         let mut union: Option<DataFrame> = None;
         for r in reports.iter().filter(|r| r.kind == kind) {
-            let dir = format!("{}/", r.landed_dir.display());
+            let dir = match cluster {
+                Some(c) => c.land(&r.landed_dir, &r.name).await?,
+                None => format!("{}/", r.landed_dir.display()),
+            };
             let df = ctx
                 .read_parquet(dir, ParquetReadOptions::default())
                 .await?
@@ -91,7 +119,16 @@ pub async fn register_raw_tables(
             Some(df) => ctx
                 .register_table(kind.raw_table(), df.into_view())
                 .map(|_| ())?,
-            None => register_empty_raw_table(ctx, kind, sources)?,
+            None => match cluster {
+                Some(c) => {
+                    let url = c
+                        .empty_table(kind.raw_table(), empty_raw_schema(kind, sources))
+                        .await?;
+                    ctx.register_parquet(kind.raw_table(), &url, ParquetReadOptions::default())
+                        .await?
+                }
+                None => register_empty_raw_table(ctx, kind, sources)?,
+            },
         }
     }
     Ok(())
@@ -105,6 +142,14 @@ pub fn register_empty_raw_table(
     kind: SourceKind,
     sources: &[SourceConfig],
 ) -> Result<()> {
+    let table = MemTable::try_new(empty_raw_schema(kind, sources), vec![vec![]])?;
+    ctx.register_table(kind.raw_table(), Arc::new(table))?;
+    Ok(())
+}
+
+/// The columns of `kind`'s raw table when no source of it landed: its kind's, the own columns
+/// its sources in `sources` land, and `_source`.
+fn empty_raw_schema(kind: SourceKind, sources: &[SourceConfig]) -> SchemaRef {
     let schema = sources::empty_raw_schema(kind);
     let own = sources
         .iter()
@@ -114,10 +159,7 @@ pub fn register_empty_raw_table(
     let fields = (schema.fields().iter().cloned())
         .chain(own.map(|c| Arc::new(Field::new(c, DataType::Utf8, true))))
         .chain([Arc::new(Field::new(SOURCE, DataType::Utf8, false))]);
-    let schema = Arc::new(Schema::new(fields.collect::<Vec<_>>()));
-    let table = MemTable::try_new(schema, vec![vec![]])?;
-    ctx.register_table(kind.raw_table(), Arc::new(table))?;
-    Ok(())
+    Arc::new(Schema::new(fields.collect::<Vec<_>>()))
 }
 
 /// The staging models of the CRM exports, whose rows `int_crm_contacts` merges.
@@ -199,12 +241,14 @@ pub struct ModelRun {
 
 /// Run every model in order, registering each as a table in `ctx`.
 /// Models in `intermediate/` are released from memory once every model reading them has run,
-/// except those named in `keep` (the ones the pipeline reads afterwards).
+/// except those named in `keep` (the ones the pipeline reads afterwards). On a cluster, a
+/// materialised model is written to the cluster's work folder instead of held in memory.
 pub async fn run(
     ctx: &SessionContext,
     models: &[Model],
     templates: &mut Templates,
     keep: &[&str],
+    cluster: Option<&Cluster>,
 ) -> Result<Vec<ModelRun>> {
     let mut runs = Vec::with_capacity(models.len());
     // Index of the last model reading each model: an intermediate model is dropped from memory
@@ -234,6 +278,15 @@ pub async fn run(
             ctx.register_table(m.name.as_str(), df.into_view())
                 .map_err(wrap)?;
             None
+        } else if let Some(cluster) = cluster {
+            let rows = cluster
+                .materialise(&m.name, df)
+                .await
+                .map_err(|e| match e {
+                    Error::DataFusion(e) => wrap(e),
+                    other => other,
+                })?;
+            Some((rows, 0))
         } else {
             // A kept model with contacts (the feature model) is held in contact order.
             let in_order = keep.contains(&m.name.as_str())
@@ -360,7 +413,7 @@ mod tests {
             toml::from_str("name = \"t\"\noutput_dir = \"o\"\nsources = []").unwrap();
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let mut templates = Templates::for_pipeline(date, &cfg);
-        run(&ctx, &models, &mut templates, &["int_f", "int_g"])
+        run(&ctx, &models, &mut templates, &["int_f", "int_g"], None)
             .await
             .unwrap();
         let held = ctx.table_provider("int_f").await.unwrap();

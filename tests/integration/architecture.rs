@@ -19,6 +19,7 @@ const STAGES: &[&str] = &[
     "output",
     "http",
     "memory",
+    "engine",
 ];
 
 /// (module, modules it must not import, why).
@@ -61,6 +62,21 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "memory",
         STAGES,
         "the process's memory is a leaf: stages and the run use it, it uses none of them",
+    ),
+    (
+        "engine",
+        &[
+            "sources",
+            "landing",
+            "transform",
+            "features",
+            "cluster",
+            "profile",
+            "sinks",
+            "pipeline",
+            "output",
+        ],
+        "the engine runs what transform plans: it reads the config and knows no stage",
     ),
     (
         "output",

@@ -455,14 +455,14 @@ fn every_crm_staging_model_has_the_hubspot_columns() {
         .collect();
     block_on(async {
         let ctx = SessionContext::new();
-        personas::transform::register_raw_tables(&ctx, &reports, &[])
+        personas::transform::register_raw_tables(&ctx, &reports, &[], None)
             .await
             .unwrap();
         // Intermediate models are dropped once read, unless kept.
         let models = personas::transform::discover(&sql_dir()).unwrap();
         let mut templates = personas::transform::Templates::new(run_date(), &Default::default());
         let keep = ["int_salesforce__contacts", "int_crm_contacts"];
-        personas::transform::run(&ctx, &models, &mut templates, &keep)
+        personas::transform::run(&ctx, &models, &mut templates, &keep, None)
             .await
             .unwrap();
         let columns = |model: &'static str| {

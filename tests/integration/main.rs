@@ -2,6 +2,8 @@
 
 mod architecture;
 mod audience;
+#[cfg(feature = "ballista")]
+mod ballista;
 mod buying;
 mod cloud_stores;
 mod content_groups;

@@ -64,7 +64,7 @@ pub async fn register_landed(ctx: &SessionContext, kind: SourceKind, dir: &Path)
 pub async fn run_models(ctx: &SessionContext) {
     let models = personas::transform::discover(&sql_dir()).unwrap();
     let mut templates = personas::transform::Templates::new(run_date(), &Default::default());
-    personas::transform::run(ctx, &models, &mut templates, &[])
+    personas::transform::run(ctx, &models, &mut templates, &[], None)
         .await
         .unwrap();
 }

@@ -1,0 +1,155 @@
+//! The sample pipeline on a real Ballista cluster: a scheduler and two executors started as
+//! processes (`personas scheduler`, `personas executor`, Ballista's own entry points), the
+//! exports and the cluster's work folder on a real S3-compatible server (moto, on loopback).
+//! Built with the `ballista` feature only (`cargo test --features ballista`).
+
+use std::path::PathBuf;
+
+use personas::cluster::adjusted_rand_index;
+use personas::pipeline::RunOptions;
+
+use crate::util::servers::{aws_env, free_port, objects_under, remote_config, Moto, Process};
+use crate::util::{encode, run_date, strings, Fixture};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+/// The `personas` binary this test build made.
+fn personas_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_personas"))
+}
+
+/// A scheduler and `executors` executors on loopback, killed on drop.
+struct LocalCluster {
+    scheduler: Process,
+    _executors: Vec<Process>,
+}
+
+impl LocalCluster {
+    fn start(executors: usize) -> LocalCluster {
+        let bin = personas_bin();
+        let scheduler = Process::start(
+            "personas scheduler",
+            &bin,
+            |port| vec!["scheduler".into(), "--port".into(), port.to_string()],
+            None,
+        );
+        let executors = (0..executors)
+            .map(|_| {
+                let grpc = free_port();
+                let scheduler = format!("127.0.0.1:{}", scheduler.port);
+                Process::start(
+                    "personas executor",
+                    &bin,
+                    |port| {
+                        let args = [
+                            "executor",
+                            "--scheduler",
+                            &scheduler,
+                            "--port",
+                            &port.to_string(),
+                            "--grpc-port",
+                            &grpc.to_string(),
+                            "--concurrent-tasks",
+                            "2",
+                        ];
+                        args.iter().map(|a| a.to_string()).collect()
+                    },
+                    None,
+                )
+            })
+            .collect();
+        LocalCluster {
+            scheduler,
+            _executors: executors,
+        }
+    }
+}
+
+/// Each contact's persona in a run's published `persona_members`, in contact order.
+fn members(fx: &Fixture) -> Vec<(String, String)> {
+    let path = fx.path(&format!(
+        "out/persona_members/run_date={}/part-0.parquet",
+        run_date()
+    ));
+    let ids = strings(&path, "contact_id");
+    let personas = strings(&path, "persona_id");
+    let mut rows: Vec<(String, String)> = ids
+        .into_iter()
+        .zip(personas)
+        .map(|(c, p)| (c.unwrap_or_default(), p.unwrap_or_default()))
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_personas() {
+    let fx = Fixture::sample(300, 4.0);
+    let opts = RunOptions {
+        skip_unchanged: false,
+        ..RunOptions::new(run_date())
+    };
+    let embedded = fx.run_with(&opts).unwrap();
+    let embedded_members = members(&fx);
+
+    aws_env();
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let work = rt.block_on(async {
+        let exports = moto.bucket("crm-exports").await;
+        for (key, body) in objects_under(&fx.path("data"), "2026-11-20/") {
+            exports
+                .put(&ObjectPath::from(key), body.into())
+                .await
+                .unwrap();
+        }
+        moto.bucket("personas-work").await
+    });
+    let cluster = LocalCluster::start(2);
+
+    let store = format!(
+        "[sources.store]\nendpoint = \"{}\"\npath_style = true\nallow_http = true\n",
+        moto.endpoint
+    );
+    let config = std::fs::read_to_string(&fx.config).unwrap();
+    let mut remote = remote_config(&config, "s3://crm-exports/2026-11-20", &[], &store);
+    remote.push_str(&format!(
+        "\n[engine]\nkind = \"ballista\"\nurl = \"df://127.0.0.1:{}\"\n\
+         work_dir = \"s3://personas-work/runs\"\n\n[engine.store]\nendpoint = \"{}\"\n\
+         allow_http = true\n",
+        cluster.scheduler.port, moto.endpoint
+    ));
+    std::fs::write(&fx.config, &remote).unwrap();
+    let report = fx
+        .run_with(&opts)
+        .unwrap_or_else(|e| panic!("{e}\n{remote}"));
+
+    assert_eq!(
+        embedded.personas, report.personas,
+        "the same models on the cluster give the same personas"
+    );
+    let on_cluster = members(&fx);
+    let ids = |m: &[(String, String)]| m.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&embedded_members),
+        ids(&on_cluster),
+        "the same contacts"
+    );
+    let labels =
+        |m: &[(String, String)]| encode(&m.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    let ari = adjusted_rand_index(&labels(&embedded_members), &labels(&on_cluster));
+    assert!(
+        ari >= 0.99,
+        "ARI between the embedded and the cluster run: {ari}"
+    );
+
+    // the executors wrote the models to the work folder on the store
+    let written = rt.block_on(async {
+        let prefix = ObjectPath::from(format!("runs/{}/models", run_date()));
+        let listed: Vec<_> = futures::TryStreamExt::try_collect(work.list(Some(&prefix)))
+            .await
+            .unwrap();
+        listed.len()
+    });
+    assert!(written > 0, "no model was written to the work folder");
+}
