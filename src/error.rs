@@ -102,6 +102,15 @@ pub enum Error {
         /// Whether the config asks for what this build cannot do.
         unsupported: bool,
     },
+    /// The copy of the outputs on an object store (`[publish] url`) or the work folder of a
+    /// cluster run could not be written: the store refused a request after retries (exit code 4).
+    #[error("cannot write to {location}: {message}")]
+    Publish {
+        /// The store folder's URL (without credentials).
+        location: String,
+        /// What failed.
+        message: String,
+    },
     /// A SQL model failed to plan or run.
     #[error("SQL model `{model}` ({file}): {source}")]
     Model {
@@ -213,7 +222,10 @@ impl Error {
             | Error::TooManyRejects { .. }
             | Error::MissingModelColumn { .. }
             | Error::Model { .. } => 3,
-            Error::Unreachable { .. } | Error::Crm { .. } | Error::Engine { .. } => 4,
+            Error::Unreachable { .. }
+            | Error::Crm { .. }
+            | Error::Engine { .. }
+            | Error::Publish { .. } => 4,
             _ => 70,
         }
     }

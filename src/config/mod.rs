@@ -16,6 +16,7 @@ mod model;
 mod own;
 mod priority;
 mod profile;
+mod publish;
 mod source;
 mod survey;
 pub mod template;
@@ -37,6 +38,7 @@ pub use model::{
 pub use own::{OwnColumn, OwnType};
 pub use priority::PriorityConfig;
 pub use profile::{CardSection, Condition, Correction, NegativeRule, ProfileConfig, Statement};
+pub use publish::PublishConfig;
 pub use source::{SourceConfig, SourceKind, StoreConfig, TextEncoding};
 pub use survey::{
     normalise as normalise_question, QuestionType, SurveyQuestion, SurveySection, SurveysConfig,
@@ -83,6 +85,9 @@ pub struct PipelineConfig {
     /// may hold, or on a Ballista cluster.
     #[serde(default)]
     pub engine: EngineConfig,
+    /// A copy of every published date on an object store (`[publish]`); default: none.
+    #[serde(default)]
+    pub publish: PublishConfig,
 }
 
 fn default_sql_dir() -> PathBuf {
@@ -255,6 +260,7 @@ impl Pipeline {
         c.web.check().map_err(|why| self.fail(why))?;
         c.crm.check().map_err(|why| self.fail(why))?;
         c.engine.check().map_err(|why| self.fail(why))?;
+        c.publish.check().map_err(|why| self.fail(why))?;
         // The CRM files a run would write, as it writes them: a `[crm]` that cannot write them
         // fails here, before any work, not at the end of the run.
         let present: Vec<CrmTarget> = c
@@ -407,87 +413,4 @@ path = "contacts.csv"
 "#;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The error of parsing `text` as `p.toml`.
-    fn parse_err(text: &str) -> String {
-        Pipeline::parse(text, Path::new("p.toml"))
-            .unwrap_err()
-            .to_string()
-    }
-
-    #[test]
-    fn minimal_config_gets_defaults() {
-        let p = Pipeline::parse(MINIMAL, Path::new("/x/p.toml")).unwrap();
-        assert_eq!(p.config.cluster.k_min, 3);
-        assert_eq!(p.output_dir(), PathBuf::from("/x/out"));
-        assert_eq!(p.sql_dir(), PathBuf::from("/sql"));
-        let rel = Pipeline::parse(MINIMAL, Path::new("pipelines/p.toml")).unwrap();
-        assert_eq!(rel.sql_dir(), PathBuf::from("sql"));
-    }
-
-    #[test]
-    fn unknown_key_is_named() {
-        let text = format!("{MINIMAL}\n[cluster]\nkk_min = 3\n");
-        let err = parse_err(&text);
-        assert!(err.contains("kk_min"), "{err}");
-    }
-
-    #[test]
-    fn a_criterion_group_with_an_unknown_key_is_rejected() {
-        let text = format!(
-            "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\"], wieght = 2 }}]\n"
-        );
-        let err = parse_err(&text);
-        assert!(err.contains("no other keys"), "{err}");
-        let weighted = format!(
-            "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\"], weight = 2 }}]\n"
-        );
-        let p = Pipeline::parse(&weighted, Path::new("p.toml")).unwrap();
-        assert_eq!(p.config.features.criteria()[2].weight(), 2.0);
-        let zero = weighted.replace("weight = 2", "weight = 0");
-        let err = parse_err(&zero);
-        assert!(err.contains("weight of `g`"), "{err}");
-        let ok = format!(
-            "{MINIMAL}\n[features]\ncriteria = [\"a\", \"b\", {{ name = \"g\", columns = [\"c\", \"d\"] }}]\n"
-        );
-        let p = Pipeline::parse(&ok, Path::new("p.toml")).unwrap();
-        assert_eq!(p.config.features.criteria_columns(), ["a", "b", "c", "d"]);
-    }
-
-    #[test]
-    fn criteria_can_be_auto() {
-        let text = format!("{MINIMAL}\n[features]\ncriteria = \"auto\"\n");
-        let p = Pipeline::parse(&text, Path::new("p.toml")).unwrap();
-        assert!(p.config.features.is_auto());
-        assert_eq!(
-            p.config.features.criteria_columns(),
-            p.config.features.candidates
-        );
-        let typo = format!("{MINIMAL}\n[features]\ncriteria = \"automatic\"\n");
-        let err = parse_err(&typo);
-        assert!(err.contains("auto"), "{err}");
-    }
-
-    #[test]
-    fn bad_k_range_is_rejected() {
-        let text = format!("{MINIMAL}\n[cluster]\nk_min = 6\nk_max = 3\n");
-        let err = parse_err(&text);
-        assert!(err.contains("k_min"), "{err}");
-    }
-
-    #[test]
-    fn every_example_config_parses() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
-        let mut n = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "toml") {
-                Pipeline::load(&path).unwrap();
-                n += 1;
-            }
-        }
-        assert!(n >= 1);
-    }
-}
+mod tests;

@@ -3,10 +3,12 @@
 //! (`landed/<source>/`), the empty raw tables of the kinds the pipeline does not read
 //! (`empty/<table>/`) and the materialised models (`models/<model>/`), all Parquet.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::path::Path;
 use std::sync::Arc;
 
 use ballista::prelude::SessionContextExt;
+use ballista_core::extension::SessionConfigExt;
 use ballista_core::object_store::{session_config_with_s3_support, session_state_with_s3_support};
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, UInt64Array};
@@ -15,36 +17,29 @@ use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use futures::{StreamExt, TryStreamExt};
-use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use tokio::io::AsyncWriteExt;
+use object_store::{ObjectStoreExt, PutPayload};
 use tracing::info;
 
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
+use crate::output::mirror::StoreFolder;
 
 /// The scheduler's port when `[engine] url` names none (Ballista's default).
 const DEFAULT_SCHEDULER_PORT: u16 = 50050;
 /// How long connecting to the scheduler may take.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// Bytes buffered before each part of a multipart upload.
-const UPLOAD_PART: usize = 16 << 20;
 
 /// A connection to a Ballista cluster for one run date.
 pub struct Cluster {
     ctx: SessionContext,
-    store: Arc<dyn ObjectStore>,
-    /// `s3://bucket`.
-    root: String,
-    /// The run's folder in the bucket: `<prefix>/<run date>`.
-    folder: ObjectPath,
+    /// The run's folder of the work folder: `<work_dir>/<run date>`.
+    folder: StoreFolder,
 }
 
 impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Cluster({}/{})", self.root, self.folder)
+        write!(f, "Cluster({})", self.folder.url)
     }
 }
 
@@ -54,12 +49,15 @@ impl Cluster {
     /// date must not read the files of an earlier one).
     ///
     /// # Errors
-    /// [`Error::Engine`] when the work folder cannot be listed or emptied; DataFusion's error
-    /// for a scheduler URL it cannot read.
+    /// [`Error::Engine`] when the scheduler cannot be reached, [`Error::Publish`] when the work
+    /// folder cannot be listed or emptied.
     pub async fn connect(engine: &EngineConfig, date: NaiveDate) -> Result<Cluster> {
         let url = engine.url.as_deref().unwrap_or_default();
         let work = engine.work_dir.as_deref().unwrap_or_default();
-        let mut config = session_config_with_s3_support();
+        // Ballista 55's adaptive planner re-plans one of our models without end (tens of
+        // thousands of stages, job never done): the static distributed planner runs them all.
+        let mut config =
+            session_config_with_s3_support().with_ballista_adaptive_query_planner(false);
         let store = &engine.store;
         let settings = [
             ("s3.endpoint", store.endpoint.clone()),
@@ -83,19 +81,21 @@ impl Cluster {
         let store = ctx
             .runtime_env()
             .object_store(ObjectStoreUrl::parse(&root)?)?;
-        let folder = ObjectPath::from(match prefix {
+        let prefix = match prefix {
             "" => date.to_string(),
             p => format!("{p}/{date}"),
-        });
-        let cluster = Cluster {
-            ctx,
-            store,
-            root,
-            folder,
         };
-        cluster.empty_folder().await?;
-        info!(scheduler = %url, folder = %cluster.url(""), "Running the models on the cluster.");
-        Ok(cluster)
+        let folder = StoreFolder {
+            store,
+            url: format!("{root}/{prefix}"),
+            prefix: ObjectPath::from(prefix),
+        };
+        let emptied = folder.delete_except("", &HashSet::new()).await?;
+        if emptied > 0 {
+            info!(objects = emptied, folder = %folder.url, "Emptied the run's work folder.");
+        }
+        info!(scheduler = %url, folder = %folder.url, "Running the models on the cluster.");
+        Ok(Cluster { ctx, folder })
     }
 
     /// The session whose plans run on the cluster.
@@ -105,68 +105,18 @@ impl Cluster {
 
     /// The URL of the folder `rel` of the run's folder, with a trailing `/`.
     fn url(&self, rel: &str) -> String {
-        match rel {
-            "" => format!("{}/{}/", self.root, self.folder),
-            r => format!("{}/{}/{r}/", self.root, self.folder),
-        }
-    }
-
-    /// The store path of `rel` in the run's folder.
-    fn path(&self, rel: &str) -> ObjectPath {
-        ObjectPath::from(format!("{}/{rel}", self.folder))
-    }
-
-    /// An engine error about the work folder.
-    fn failed(&self, what: &str, e: impl std::fmt::Display) -> Error {
-        Error::Engine {
-            message: format!("cannot {what} in the work folder {}: {e}", self.url("")),
-            unsupported: false,
-        }
-    }
-
-    /// Delete every object under the run's folder.
-    async fn empty_folder(&self) -> Result<()> {
-        let old = self
-            .store
-            .list(Some(&self.folder))
-            .map_ok(|meta| meta.location)
-            .boxed();
-        let deleted: Vec<ObjectPath> = self
-            .store
-            .delete_stream(old)
-            .try_collect()
-            .await
-            .map_err(|e| self.failed("empty the run's folder", e))?;
-        if !deleted.is_empty() {
-            info!(objects = deleted.len(), folder = %self.url(""), "Emptied the run's work folder.");
-        }
-        Ok(())
+        format!("{}/{rel}/", self.folder.url)
     }
 
     /// Copy every file under the local folder `local` to the folder `landed/<name>/` of the
     /// run's folder (streamed, in parts); returns that folder's URL.
     ///
     /// # Errors
-    /// [`Error::Io`] for a local file that cannot be read, [`Error::Engine`] for an upload the
+    /// [`Error::Io`] for a local file that cannot be read, [`Error::Publish`] for an upload the
     /// store refuses.
     pub async fn land(&self, local: &Path, name: &str) -> Result<String> {
         let rel = format!("landed/{name}");
-        let mut bytes = 0u64;
-        for file in files_under(local)? {
-            let key = file.strip_prefix(local).unwrap_or(&file);
-            let key = key.to_string_lossy().replace('\\', "/");
-            let target = self.path(&format!("{rel}/{key}"));
-            let mut reader = tokio::fs::File::open(&file)
-                .await
-                .map_err(|e| Error::io(&file, e))?;
-            let mut writer = BufWriter::with_capacity(self.store.clone(), target, UPLOAD_PART);
-            let copied = tokio::io::copy(&mut reader, &mut writer).await;
-            let copied = match copied {
-                Ok(n) => writer.shutdown().await.map(|()| n),
-                Err(e) => Err(e),
-            };
-            bytes += copied.map_err(|e| self.failed(&format!("copy {}", file.display()), e))?;
-        }
+        let (_, bytes) = self.folder.upload(local, &rel).await?;
         info!(
             source = name,
             mb = bytes / 1_000_000,
@@ -179,7 +129,7 @@ impl Cluster {
     /// empty raw table the executors can read).
     ///
     /// # Errors
-    /// [`Error::Engine`] when the store refuses the file.
+    /// [`Error::Publish`] when the store refuses the file.
     pub async fn empty_table(&self, table: &str, schema: SchemaRef) -> Result<String> {
         let rel = format!("empty/{table}");
         self.put_empty(&rel, schema).await?;
@@ -188,16 +138,17 @@ impl Cluster {
 
     /// Write an empty Parquet file of `schema` as `<rel>/part-0.parquet`.
     async fn put_empty(&self, rel: &str, schema: SchemaRef) -> Result<()> {
-        let mut writer = ArrowWriter::try_new(Vec::new(), schema, None)?;
-        writer.finish()?;
-        let bytes = writer.into_inner()?;
-        self.store
-            .put(
-                &self.path(&format!("{rel}/part-0.parquet")),
-                PutPayload::from(bytes),
-            )
+        // `into_inner` writes the footer
+        let bytes = ArrowWriter::try_new(Vec::new(), schema, None)?.into_inner()?;
+        let key = self.folder.key(&format!("{rel}/part-0.parquet"));
+        self.folder
+            .store
+            .put(&key, PutPayload::from(bytes))
             .await
-            .map_err(|e| self.failed(&format!("write {rel}"), e))?;
+            .map_err(|e| Error::Publish {
+                location: self.folder.url.clone(),
+                message: format!("write {key}: {e}"),
+            })?;
         Ok(())
     }
 
@@ -206,7 +157,7 @@ impl Cluster {
     /// model was planned with); returns the rows written.
     ///
     /// # Errors
-    /// DataFusion's error when the model fails on the cluster; [`Error::Engine`] when an empty
+    /// DataFusion's error when the model fails on the cluster; [`Error::Publish`] when an empty
     /// model's file cannot be written.
     pub async fn materialise(&self, name: &str, df: DataFrame) -> Result<usize> {
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
@@ -252,23 +203,4 @@ async fn reachable(url: &str) -> Result<()> {
         message: format!("cannot reach the scheduler at {url} ({address}): {why}"),
         unsupported: false,
     })
-}
-
-/// Every file under `dir`, recursively, in name order.
-fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        let entries = std::fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))?;
-        for entry in entries {
-            let path = entry.map_err(|e| Error::io(&folder, e))?.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use ballista_core::object_store::{
     runtime_env_with_s3_support, session_config_with_s3_support, session_state_with_s3_support,
 };
+use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
@@ -51,6 +52,18 @@ pub struct ExecutorOptions {
     /// Folder of the shuffle files (default: a folder under the system's temp folder).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+}
+
+/// The functions an executor can run: Ballista's defaults and DataFusion's array functions
+/// (`string_to_array`, `array_has`, ...), which the models use and Ballista 55's default
+/// registry leaves out (a task calling one is rejected: "PhysicalExtensionCodec is not provided
+/// for scalar function").
+fn functions() -> BallistaFunctionRegistry {
+    let mut registry = BallistaFunctionRegistry::default();
+    for f in datafusion::functions_nested::all_default_nested_functions() {
+        registry.scalar_functions.insert(f.name().to_string(), f);
+    }
+    registry
 }
 
 /// The error of a node that failed to start or stopped.
@@ -111,6 +124,7 @@ pub async fn executor(opts: &ExecutorOptions) -> Result<()> {
             .or(defaults.work_dir.clone()),
         override_config_producer: Some(Arc::new(session_config_with_s3_support)),
         override_runtime_producer: Some(Arc::new(runtime_env_with_s3_support)),
+        override_function_registry: Some(Arc::new(functions())),
         ..defaults
     };
     info!(

@@ -1,7 +1,8 @@
 //! The output folder, and nothing about personas: where a table's partition for a date lives
 //! and what its part file is called, the Parquet writer and reader, staging and all-or-nothing
 //! publishing (with recovery and the `_SUCCESS` markers readers go by), the run lock, and the
-//! input checksums remembered between runs.
+//! input checksums remembered between runs; and the copy of a date on an object store
+//! (`mirror`), under the same contract.
 //!
 //! ```text
 //! <output_dir>/
@@ -12,6 +13,7 @@
 
 pub mod checksums;
 pub mod lock;
+pub mod mirror;
 pub mod parquet;
 pub mod publish;
 

@@ -45,6 +45,11 @@ fn entries_if_any(dir: &Path) -> Result<Option<std::fs::ReadDir>> {
     }
 }
 
+/// What a date's `_SUCCESS` marker holds: the date and a newline.
+pub fn marker_body(date: NaiveDate) -> Vec<u8> {
+    format!("{date}\n").into_bytes()
+}
+
 /// The `_SUCCESS` marker of a date.
 pub fn success_marker(out: &Path, date: NaiveDate) -> PathBuf {
     out.join(MANIFESTS)
@@ -192,10 +197,7 @@ pub(crate) fn publish(
         }
         rename(&from, &to)?;
     }
-    write_atomic(
-        &out.join(&manifest_rel).join(SUCCESS),
-        format!("{date}\n").as_bytes(),
-    )?;
+    write_atomic(&out.join(&manifest_rel).join(SUCCESS), &marker_body(date))?;
     // Committed: what follows only tidies up (and `recover` would finish it).
     std::fs::remove_file(&jpath).map_err(|e| Error::io(&jpath, e))?;
     remove_dir(&backup)?;

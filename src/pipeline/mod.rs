@@ -32,6 +32,7 @@ mod backfill;
 mod checks;
 pub mod columns;
 pub mod continuity;
+mod copy;
 mod fault;
 pub mod history;
 pub mod interrupt;

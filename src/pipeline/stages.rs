@@ -145,7 +145,7 @@ pub(super) async fn run_locked(
         outputs: &run.published,
         timings: &run.watch.timings,
     });
-    publish_run(&mut run, &manifest)?;
+    publish_run(&mut run, &manifest).await?;
     // The push comes after publishing: what was sent is always in a published partition.
     let push = match opts.push {
         Some(mode) => Some(sinks::crm::push(out, run.date, &cfg.crm, mode).await?),
@@ -451,8 +451,9 @@ fn write_outputs(
     run.watch.lap("write")
 }
 
-/// Write the manifest into the staging folder, then publish the date's partitions.
-fn publish_run(run: &mut Run<'_>, manifest: &manifest::Manifest) -> Result<()> {
+/// Write the manifest into the staging folder, copy the date's partitions to `[publish] url`
+/// (when set), then publish them.
+async fn publish_run(run: &mut Run<'_>, manifest: &manifest::Manifest) -> Result<()> {
     let manifest_rel = partition(publish::MANIFESTS, run.date);
     manifest::write_manifest(
         &run.staging
@@ -461,6 +462,8 @@ fn publish_run(run: &mut Run<'_>, manifest: &manifest::Manifest) -> Result<()> {
         manifest,
     )?;
     run.progress.start("publishing");
+    let (cfg, staging) = (&run.cfg.publish, run.staging);
+    super::copy::copy_to_store(cfg, staging, &run.published, run.date).await?;
     let abort_after = match &run.opts.fault {
         Some(Fault::AbortInPublish(n)) => Some(*n),
         _ => None,

@@ -74,9 +74,9 @@ const RULES: &[(&str, &[&str], &str)] = &[
             "profile",
             "sinks",
             "pipeline",
-            "output",
         ],
-        "the engine runs what transform plans: it reads the config and knows no stage",
+        "the engine runs what transform plans: it reads the config, writes through the output \
+         folder's store copy and knows no stage",
     ),
     (
         "output",

@@ -19,6 +19,7 @@ mod more_sources;
 mod orders;
 mod own_columns;
 mod pipeline;
+mod publish_store;
 mod remote_pipeline;
 mod report_html;
 mod robustness;

@@ -119,6 +119,35 @@ pub async fn fetch(
     Ok(files)
 }
 
+/// The store of an object store folder (`s3://bucket/prefix`, `gs://`, `az://`, `abfs(s)://`)
+/// and the folder's key prefix in it, built as a source's store is (credentials from the
+/// environment, `store`'s endpoint, timeouts and retries): where the outputs' copy is written.
+///
+/// # Errors
+/// [`Error::Publish`] for a URL of another scheme or a store that cannot be configured.
+pub fn open_folder(
+    url: &str,
+    store: &StoreConfig,
+) -> Result<(
+    std::sync::Arc<dyn object_store::ObjectStore>,
+    object_store::path::Path,
+)> {
+    let scheme = scheme(url).unwrap_or_default();
+    let failed = |message: String| Error::Publish {
+        location: display_url(url),
+        message,
+    };
+    if !STORE_SCHEMES.contains(&scheme.as_str()) {
+        return Err(failed(UNSUPPORTED_SCHEME.into()));
+    }
+    objects::open_folder(url, &scheme, store).map_err(|e| {
+        failed(format!(
+            "cannot configure the store: {}",
+            crate::error::describe(&e)
+        ))
+    })
+}
+
 /// The lower-cased scheme of `scheme://...`, if `path` looks like a URL.
 fn scheme(path: &str) -> Option<String> {
     let (scheme, _) = path.split_once("://")?;

@@ -50,6 +50,17 @@ fn authority(pattern: &str) -> (&str, &str) {
     rest.split_once('/').unwrap_or((rest, ""))
 }
 
+/// The store of a folder URL (`scheme` in lower case) and the folder's key prefix in it.
+pub(super) fn open_folder(
+    url: &str,
+    scheme: &str,
+    cfg: &StoreConfig,
+) -> object_store::Result<(Arc<dyn ObjectStore>, ObjectPath)> {
+    let (authority, prefix) = authority(url);
+    let store = build_store(scheme, authority, cfg)?;
+    Ok((store, ObjectPath::from(prefix.trim_end_matches('/'))))
+}
+
 /// `scheme://bucket` of a store URL, without credentials: what its objects' origins start with.
 pub(super) fn base_url(scheme: &str, pattern: &str) -> String {
     display_url(&format!("{scheme}://{}", authority(pattern).0))

@@ -52,6 +52,13 @@ impl Process {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        // PERSONAS_SERVER_LOGS=<folder> keeps each server's stderr there, for debugging
+        if let Some(logs) = std::env::var_os("PERSONAS_SERVER_LOGS") {
+            let file = Path::new(&logs).join(format!("{}-{port}.log", name.replace(' ', "-")));
+            let log = std::fs::File::create(&file)
+                .unwrap_or_else(|e| panic!("cannot create {}: {e}", file.display()));
+            cmd.stderr(log);
+        }
         if let Some(dir) = dir {
             cmd.current_dir(dir);
         }

@@ -1,0 +1,104 @@
+//! `[publish] url`: a copy of every published date on a real S3-compatible server (moto, on
+//! loopback), byte for byte the output folder's partitions, an earlier copy's stale objects
+//! gone, the `_SUCCESS` marker there; and a copy that cannot be written fails the run with
+//! nothing published anywhere.
+
+use std::collections::BTreeMap;
+
+use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+use crate::util::servers::{aws_env, Moto};
+use crate::util::{run_date, walk, Fixture};
+
+/// The `[publish]` section writing to `url` on `moto`.
+fn publish_section(moto: &Moto, url: &str) -> String {
+    format!(
+        "\n[publish]\nurl = \"{url}\"\n\n[publish.store]\nendpoint = \"{}\"\npath_style = true\n\
+         allow_http = true\nretries = 1\ntimeout_secs = 10\n",
+        moto.endpoint
+    )
+}
+
+#[test]
+fn a_published_date_is_copied_to_the_store_with_its_marker_and_nothing_stale() {
+    aws_env();
+    let fx = Fixture::sample(300, 4.0);
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let date = run_date();
+    let members = format!("acme/persona_members/run_date={date}");
+    let store = rt.block_on(async {
+        let s3 = moto.bucket("personas-out").await;
+        // an earlier copy of the date, with a part file this run does not write
+        let stale = ObjectPath::from(format!("{members}/part-9.parquet"));
+        s3.put(&stale, b"old".to_vec().into()).await.unwrap();
+        s3
+    });
+    fx.edit_config(|c| c + &publish_section(&moto, "s3://personas-out/acme"));
+    let report = fx.run().unwrap();
+
+    let remote: BTreeMap<String, Vec<u8>> = rt.block_on(async {
+        let listed: Vec<_> = store
+            .list(Some(&ObjectPath::from("acme")))
+            .try_collect()
+            .await
+            .unwrap();
+        let mut objects = BTreeMap::new();
+        for meta in listed {
+            let body = store
+                .get(&meta.location)
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let key = meta
+                .location
+                .as_ref()
+                .trim_start_matches("acme/")
+                .to_string();
+            objects.insert(key, body.to_vec());
+        }
+        objects
+    });
+    let out = fx.path("out");
+    let mut local = BTreeMap::new();
+    for rel in &report.published {
+        for file in walk(&out.join(rel)) {
+            let key = file
+                .strip_prefix(&out)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            local.insert(key, std::fs::read(&file).unwrap());
+        }
+    }
+    assert!(local.len() > 10, "the run published {} files", local.len());
+    let marker = format!("manifests/run_date={date}/_SUCCESS");
+    assert!(remote.contains_key(&marker), "no marker on the store");
+    assert_eq!(
+        local.keys().collect::<Vec<_>>(),
+        remote.keys().collect::<Vec<_>>(),
+        "the store holds exactly the published files (the stale part file deleted)"
+    );
+    for (key, body) in &local {
+        assert_eq!(&remote[key], body, "{key} differs on the store");
+    }
+}
+
+#[test]
+fn a_copy_the_store_refuses_fails_the_run_and_publishes_nothing() {
+    aws_env();
+    let fx = Fixture::sample(300, 4.0);
+    let moto = Moto::start();
+    // no such bucket: every write is refused
+    fx.edit_config(|c| c + &publish_section(&moto, "s3://no-such-bucket/acme"));
+    let err = fx.run_error(4, &["s3://no-such-bucket/acme"]);
+    assert!(matches!(err, personas::Error::Publish { .. }), "{err}");
+    assert!(
+        !personas::output::is_published(&fx.path("out"), run_date()),
+        "a failed copy publishes nothing locally either"
+    );
+}
