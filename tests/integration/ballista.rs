@@ -1,6 +1,7 @@
 //! The sample pipeline on a real Ballista cluster: a scheduler and two executors started as
 //! processes (`personas scheduler`, `personas executor`, Ballista's own entry points), the
-//! exports and the cluster's work folder on a real S3-compatible server (moto, on loopback).
+//! exports, the cluster's work folder and the published copy on a real S3-compatible server
+//! (moto, on loopback).
 //! Built with the `ballista` feature only (`cargo test --features ballista`).
 
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::path::PathBuf;
 use personas::cluster::adjusted_rand_index;
 use personas::pipeline::RunOptions;
 
+use crate::publish_store::{assert_copied, publish_section};
 use crate::util::servers::{aws_env, free_port, objects_under, remote_config, Moto, Process};
 use crate::util::{encode, run_date, strings, Fixture};
 use object_store::path::Path as ObjectPath;
@@ -95,7 +97,7 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
     aws_env();
     let moto = Moto::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let work = rt.block_on(async {
+    let (work, out) = rt.block_on(async {
         let exports = moto.bucket("crm-exports").await;
         for (key, body) in objects_under(&fx.path("data"), "2026-11-20/") {
             exports
@@ -103,7 +105,10 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
                 .await
                 .unwrap();
         }
-        moto.bucket("personas-work").await
+        (
+            moto.bucket("personas-work").await,
+            moto.bucket("personas-out").await,
+        )
     });
     let cluster = LocalCluster::start(2);
 
@@ -119,6 +124,7 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
          allow_http = true\n",
         cluster.scheduler.port, moto.endpoint
     ));
+    remote.push_str(&publish_section(&moto, "s3://personas-out/acme"));
     std::fs::write(&fx.config, &remote).unwrap();
     let report = fx
         .run_with(&opts)
@@ -152,4 +158,6 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
         listed.len()
     });
     assert!(written > 0, "no model was written to the work folder");
+    // and the published tables and CRM files are on the store, marker last
+    assert_copied(&fx, &report, &rt, &out, "acme");
 }

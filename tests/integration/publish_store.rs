@@ -10,10 +10,12 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::util::servers::{aws_env, Moto};
+use personas::pipeline::RunReport;
+
 use crate::util::{run_date, walk, Fixture};
 
 /// The `[publish]` section writing to `url` on `moto`.
-fn publish_section(moto: &Moto, url: &str) -> String {
+pub fn publish_section(moto: &Moto, url: &str) -> String {
     format!(
         "\n[publish]\nurl = \"{url}\"\n\n[publish.store]\nendpoint = \"{}\"\npath_style = true\n\
          allow_http = true\nretries = 1\ntimeout_secs = 10\n",
@@ -39,9 +41,21 @@ fn a_published_date_is_copied_to_the_store_with_its_marker_and_nothing_stale() {
     fx.edit_config(|c| c + &publish_section(&moto, "s3://personas-out/acme"));
     let report = fx.run().unwrap();
 
+    assert_copied(&fx, &report, &rt, &store, "acme");
+}
+
+/// Assert that the store's objects under `prefix` are exactly the files of the run's published
+/// partitions, byte for byte, the date's `_SUCCESS` marker among them.
+pub fn assert_copied(
+    fx: &Fixture,
+    report: &RunReport,
+    rt: &tokio::runtime::Runtime,
+    store: &dyn ObjectStore,
+    prefix: &str,
+) {
     let remote: BTreeMap<String, Vec<u8>> = rt.block_on(async {
         let listed: Vec<_> = store
-            .list(Some(&ObjectPath::from("acme")))
+            .list(Some(&ObjectPath::from(prefix)))
             .try_collect()
             .await
             .unwrap();
@@ -54,11 +68,7 @@ fn a_published_date_is_copied_to_the_store_with_its_marker_and_nothing_stale() {
                 .bytes()
                 .await
                 .unwrap();
-            let key = meta
-                .location
-                .as_ref()
-                .trim_start_matches("acme/")
-                .to_string();
+            let key = meta.location.as_ref()[prefix.len() + 1..].to_string();
             objects.insert(key, body.to_vec());
         }
         objects
@@ -76,12 +86,17 @@ fn a_published_date_is_copied_to_the_store_with_its_marker_and_nothing_stale() {
         }
     }
     assert!(local.len() > 10, "the run published {} files", local.len());
-    let marker = format!("manifests/run_date={date}/_SUCCESS");
+    let marker = format!("manifests/run_date={}/_SUCCESS", run_date());
     assert!(remote.contains_key(&marker), "no marker on the store");
+    assert!(
+        local.keys().any(|k| k.ends_with("/hubspot_import.csv")),
+        "no CRM file published: {:?}",
+        local.keys().collect::<Vec<_>>()
+    );
     assert_eq!(
         local.keys().collect::<Vec<_>>(),
         remote.keys().collect::<Vec<_>>(),
-        "the store holds exactly the published files (the stale part file deleted)"
+        "the store holds exactly the published files (no stale object)"
     );
     for (key, body) in &local {
         assert_eq!(&remote[key], body, "{key} differs on the store");
