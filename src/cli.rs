@@ -225,6 +225,11 @@ pub struct BenchArgs {
     /// Mean web events per contact, comma-separated (`10,40`), each benchmarked at every size.
     #[arg(long, value_delimiter = ',', default_value = "10")]
     pub events_per_contact: Vec<f64>,
+    /// Ballista executors, comma-separated (`1,2,4`): each run also on a cluster of that many
+    /// executors started on this machine (`0`: the embedded engine, the default). Needs the
+    /// `ballista` feature.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub executors: Vec<usize>,
     /// Folder for the generated data and outputs (reused when the data is already there).
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -359,6 +364,7 @@ impl From<BenchArgs> for BenchOptions {
         BenchOptions {
             contacts: args.contacts,
             events_per_contact: args.events_per_contact,
+            executors: args.executors,
             dir: args.dir,
             sql_dir: args.sql_dir,
         }

@@ -17,7 +17,9 @@ pub struct EngineConfig {
     pub url: Option<String>,
     /// The object store folder the cluster works in, an `s3://bucket/prefix` URL every executor
     /// can read and write: the run copies the landed inputs there and the models are written
-    /// there as Parquet, under `<work_dir>/<run date>/`. Ballista only.
+    /// there as Parquet, under `<work_dir>/<run date>/`. `file:///absolute/folder` for a
+    /// cluster whose processes all see that folder (one machine, or a shared mount). Ballista
+    /// only.
     pub work_dir: Option<String>,
     /// How the driver, the scheduler and the executors reach `work_dir`'s store (endpoint,
     /// region, plain HTTP); the credentials come from each process's `AWS_ACCESS_KEY_ID` and
@@ -86,10 +88,13 @@ impl EngineConfig {
                     ));
                 }
                 let dir = self.work_dir.as_deref().unwrap_or_default();
-                if !dir.starts_with("s3://") || dir.len() <= "s3://".len() {
+                let s3 = dir.len() > "s3://".len() && dir.starts_with("s3://");
+                let local = dir.len() > "file:///".len() && dir.starts_with("file:///");
+                if !s3 && !local {
                     return Err(format!(
                         "engine: kind = \"ballista\" needs `work_dir`, an `s3://bucket/prefix` \
-                         folder every executor can read and write, got `{dir}`"
+                         folder every executor can read and write (or `file:///folder` on one \
+                         machine), got `{dir}`"
                     ));
                 }
             }
@@ -197,6 +202,10 @@ mod tests {
         assert!(no_url.contains("needs `url`"), "{no_url}");
         let gcs = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"gs://b/w\"");
         assert!(gcs.unwrap_err().contains("`s3://bucket/prefix`"));
+        let local = "kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"file:///srv/work\"";
+        assert_eq!(check(local), Ok(()));
+        let relative = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"file://w\"");
+        assert!(relative.unwrap_err().contains("`file:///folder`"));
         let stray = check("url = \"df://h\"").unwrap_err();
         assert!(stray.contains("for kind = \"ballista\""), "{stray}");
         assert!(toml::from_str::<EngineConfig>("kind = \"spark\"").is_err());

@@ -75,9 +75,14 @@ impl Cluster {
         reachable(url).await?;
         let state = session_state_with_s3_support(config)?;
         let ctx = SessionContext::remote_with_state(url, state).await?;
-        let rest = work.trim_start_matches("s3://").trim_end_matches('/');
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let root = format!("s3://{bucket}");
+        let (root, prefix) = match work.strip_prefix("file:///") {
+            Some(folder) => ("file://".to_string(), folder.trim_end_matches('/')),
+            None => {
+                let rest = work.trim_start_matches("s3://").trim_end_matches('/');
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                (format!("s3://{bucket}"), prefix)
+            }
+        };
         let store = ctx
             .runtime_env()
             .object_store(ObjectStoreUrl::parse(&root)?)?;

@@ -1,5 +1,5 @@
-//! Parquet files of the output folder: one writer (ZSTD, row groups of 2^17 rows, written under
-//! a temporary name and renamed when complete) and one reader that reads a whole file and hands
+//! Parquet files of the output folder: one writer (ZSTD, row groups of at most 2^17 rows and
+//! [`ROW_GROUP_BYTES`] buffered, written under a temporary name and renamed when complete) and one reader that reads a whole file and hands
 //! out typed columns, naming the file and column on error.
 
 use std::collections::HashMap;
@@ -17,6 +17,10 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
+
+/// The most a writer buffers of the row group it is writing before it ends it: what landing a
+/// file costs in memory does not grow with the file (a day of GA4 events of a large site).
+pub const ROW_GROUP_BYTES: usize = 1 << 20;
 
 /// Writer properties for every Parquet file we write.
 pub fn writer_properties() -> WriterProperties {
@@ -56,6 +60,9 @@ impl ParquetSink {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.rows += batch.num_rows() as u64;
         self.writer.write(batch)?;
+        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
+            self.writer.flush()?;
+        }
         Ok(())
     }
 

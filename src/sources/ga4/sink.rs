@@ -21,6 +21,9 @@ use crate::landing::{Counts, Lineage, Reject, BATCH_ROWS};
 use crate::output::parquet::ParquetSink;
 use crate::sources::file_label;
 
+/// The most text a batch holds before it is written.
+const BATCH_TEXT_BYTES: usize = 1 << 20;
+
 /// Column builders for one batch of flattened events.
 pub(super) struct Batch {
     ts: Int64Builder,
@@ -46,6 +49,18 @@ impl Batch {
             lineage: Lineage::new(loaded_at),
             rows: 0,
         }
+    }
+
+    /// Whether the batch is full: [`BATCH_ROWS`] rows, or [`BATCH_TEXT_BYTES`] of text (long
+    /// URLs and parameters: the batch's memory does not grow with the events of a file).
+    fn is_full(&self) -> bool {
+        self.rows == BATCH_ROWS
+            || self
+                .strings
+                .iter()
+                .map(|b| b.values_slice().len())
+                .sum::<usize>()
+                >= BATCH_TEXT_BYTES
     }
 
     /// Append one event; `Err` is the reason it is rejected.
@@ -206,7 +221,7 @@ impl<P: Part> EventSink<P> {
             self.rejects
                 .push(Reject::new(&self.label, line, &raw(), reason));
         }
-        if self.batch.rows == BATCH_ROWS {
+        if self.batch.is_full() {
             self.sink.write(&self.batch.finish(&self.schema)?)?;
         }
         Ok(())

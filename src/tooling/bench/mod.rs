@@ -2,9 +2,14 @@
 //! and prints the wall time of each stage, the memory when it ended, the GA4 landing rate, and
 //! our k-means against linfa's on the run's matrix ([`kmeans`]). Given several sizes (or event
 //! rates), it benchmarks each in a child process of its own, so that each peak is its own, and
-//! prints how time and peak memory grow with contacts and with events per contact.
+//! prints how time and peak memory grow with contacts and with events per contact. With
+//! `--executors N` the run's SQL models run on a Ballista cluster of N executors started on
+//! this machine ([`local_cluster`]), and the peak is the driver's: the scaling curve over 1, 2
+//! and 4 executors, and whether the driver's memory grows with the events.
 
+mod agreement;
 mod kmeans;
+mod local_cluster;
 mod result;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +38,9 @@ pub struct BenchOptions {
     pub contacts: Vec<usize>,
     /// Mean web events per contact, each benchmarked at every size.
     pub events_per_contact: Vec<f64>,
+    /// Numbers of Ballista executors, each benchmarked at every size and event rate; `0` (or
+    /// none given) is the embedded engine.
+    pub executors: Vec<usize>,
     /// Folder for the generated data and outputs (default `target/bench-N`, or
     /// `target/bench-N-eE` at other than 10 events per contact); the data is reused when it
     /// is already there. With several runs, each gets a folder of that name under it.
@@ -48,34 +56,50 @@ pub async fn bench(opts: &BenchOptions) -> Result<()> {
     } else {
         opts.events_per_contact.clone()
     };
-    let runs: Vec<(usize, f64)> = opts
+    let executors = if opts.executors.is_empty() {
+        vec![0]
+    } else {
+        opts.executors.clone()
+    };
+    if executors.iter().any(|&x| x > 0) && !cfg!(feature = "ballista") {
+        return Err(Error::Engine {
+            message: "`--executors` runs on a Ballista cluster: this personas was built \
+                      without the `ballista` feature (cargo build --features ballista)"
+                .into(),
+            unsupported: true,
+        });
+    }
+    let runs: Vec<Run> = opts
         .contacts
         .iter()
         .flat_map(|&n| events.iter().map(move |&e| (n, e)))
+        .flat_map(|(n, e)| executors.iter().map(move |&x| (n, e, x)))
+        .map(|(contacts, events, executors)| Run {
+            contacts,
+            events,
+            executors,
+        })
         .collect();
     match runs[..] {
         [] => Err(Error::BadInput {
             file: "personas bench".into(),
             reason: "no number of contacts given".into(),
         }),
-        [(contacts, events)] => {
-            let dir = opts
-                .dir
-                .clone()
-                .unwrap_or_else(|| default_dir(contacts, events));
-            let result = bench_one(contacts, events, &dir, &opts.sql_dir).await?;
+        [run] => {
+            let dir = opts.dir.clone().unwrap_or_else(|| default_dir(&run));
+            let result = bench_one(&run, &dir, &opts.sql_dir).await?;
             println!("{}", result.text());
-            result.save(&dir)
+            result.save(&run.folder(&dir))
         }
         _ => {
             let mut results = Vec::new();
-            for (contacts, events) in runs {
+            for run in runs {
                 let dir = match &opts.dir {
-                    Some(d) => d.join(folder_name(contacts, events)),
-                    None => default_dir(contacts, events),
+                    Some(d) => d.join(folder_name(&run)),
+                    None => default_dir(&run),
                 };
-                bench_in_child(contacts, events, &dir, &opts.sql_dir)?;
-                results.push(BenchResult::load(&dir)?);
+                bench_in_child(&run, &dir, &opts.sql_dir)?;
+                results.push(BenchResult::load(&run.folder(&dir))?);
             }
             println!("{}", result::growth_text(&results));
             Ok(())
@@ -83,34 +107,77 @@ pub async fn bench(opts: &BenchOptions) -> Result<()> {
     }
 }
 
+/// One benchmark: a size, an event rate, an engine.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// CRM contacts.
+    contacts: usize,
+    /// Mean web events per contact.
+    events: f64,
+    /// Ballista executors; 0: the embedded engine.
+    executors: usize,
+}
+
+impl Run {
+    /// The folder of this run's config, outputs and figures, given the folder of its data's
+    /// (`<dir>/x<N>` on N executors: the executor counts of a size share its data).
+    fn folder(&self, dir: &Path) -> PathBuf {
+        match self.executors {
+            0 => dir.to_path_buf(),
+            n => dir.join(format!("x{n}")),
+        }
+    }
+}
+
 /// `bench-N`, or `bench-N-eE` at other than the default events per contact.
-fn folder_name(contacts: usize, events: f64) -> String {
-    if events == default_events() {
-        format!("bench-{contacts}")
+fn folder_name(run: &Run) -> String {
+    if run.events == default_events() {
+        format!("bench-{}", run.contacts)
     } else {
-        format!("bench-{contacts}-e{events}")
+        format!("bench-{}-e{}", run.contacts, run.events)
     }
 }
 
 /// `target/<folder_name>`: where a run's data and outputs go when `--dir` is not given.
-fn default_dir(contacts: usize, events: f64) -> PathBuf {
-    PathBuf::from("target").join(folder_name(contacts, events))
+fn default_dir(run: &Run) -> PathBuf {
+    PathBuf::from("target").join(folder_name(run))
 }
 
-/// Generates the data if needed, runs the pipeline, and compares the k-means.
-async fn bench_one(
-    contacts: usize,
-    events: f64,
-    dir: &Path,
-    sql_dir: &Path,
-) -> Result<BenchResult> {
+/// Generates the data in `dir` if needed, runs the pipeline (on a local cluster of the run's
+/// executors, if any), and compares the k-means.
+async fn bench_one(run: &Run, dir: &Path, sql_dir: &Path) -> Result<BenchResult> {
+    let Run {
+        contacts, events, ..
+    } = *run;
     let data = dir.join("data");
     if !data.join("truth.csv").exists() {
         generate_in_child(contacts, events, &data)?;
     }
     let sql = std::fs::canonicalize(sql_dir).map_err(|e| Error::io(sql_dir, e))?;
-    let config_path = dir.join("bench.toml");
-    let config = generate::pipeline_config("bench", "data", "out", &sql);
+    let folder = run.folder(dir);
+    std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+    let config_path = folder.join("bench.toml");
+    let data_path = if run.executors == 0 {
+        "data"
+    } else {
+        "../data"
+    };
+    let mut config = generate::pipeline_config("bench", data_path, "out", &sql);
+    let cluster = match run.executors {
+        0 => None,
+        n => {
+            let nodes = folder.join("cluster");
+            let cluster = local_cluster::LocalCluster::start(n, &nodes)?;
+            let nodes = std::fs::canonicalize(&nodes).map_err(|e| Error::io(&nodes, e))?;
+            config.push_str(&format!(
+                "\n[engine]\nkind = \"ballista\"\nurl = \"df://127.0.0.1:{}\"\n\
+                 work_dir = \"file://{}\"\n",
+                cluster.port,
+                nodes.join("work").display()
+            ));
+            Some(cluster)
+        }
+    };
     std::fs::write(&config_path, config).map_err(|e| Error::io(&config_path, e))?;
     let pipeline = Pipeline::load(&config_path)?;
     // A first run: no outputs and no remembered checksums from an earlier benchmark.
@@ -123,19 +190,28 @@ async fn bench_one(
     let run_date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
     let report = pipeline::run(&pipeline, &RunOptions::new(run_date)).await?;
     let total = started.elapsed();
+    drop(cluster);
     // Taken before the k-means comparison, which holds copies of the matrix of its own.
     let peak = peak_bytes();
     println!("{}", report.summary());
     let kmeans = kmeans::compare(&report, &pipeline.config)?;
-    Ok(BenchResult::new(
-        contacts, events, ga4_bytes, &report, total, peak, kmeans,
-    ))
+    let mut result = BenchResult::new(contacts, events, ga4_bytes, &report, total, peak, kmeans);
+    result.executors = run.executors;
+    // against the embedded run of the same data, when it ran first (`--executors 0,2`)
+    let embedded = dir.join("out");
+    if run.executors > 0 && crate::output::is_published(&embedded, run_date) {
+        result.ari_vs_embedded = Some(agreement::ari_between(&embedded, &out, run_date)?);
+    }
+    Ok(result)
 }
 
-/// Runs `personas bench` for one size in a child process, so that its peak is its own.
-fn bench_in_child(contacts: usize, events: f64, dir: &Path, sql_dir: &Path) -> Result<()> {
-    let mut args = sizes("bench", contacts, events);
+/// Runs `personas bench` for one run in a child process, so that its peak is its own.
+fn bench_in_child(run: &Run, dir: &Path, sql_dir: &Path) -> Result<()> {
+    let contacts = run.contacts;
+    let mut args = sizes("bench", contacts, run.events);
     args.extend([
+        "--executors".into(),
+        run.executors.to_string().into(),
         "--dir".into(),
         dir.into(),
         "--sql-dir".into(),

@@ -42,6 +42,13 @@ pub struct BenchResult {
     pub ga4_land_seconds: Option<f64>,
     /// Threads available.
     pub threads: usize,
+    /// Ballista executors the SQL models ran on (on this machine); 0: the embedded engine.
+    #[serde(default)]
+    pub executors: usize,
+    /// On a cluster: the ARI between its personas and the embedded run's on the same data,
+    /// when that ran first.
+    #[serde(default)]
+    pub ari_vs_embedded: Option<f64>,
     /// Every stage.
     pub stages: Vec<StageResult>,
     /// The whole run, seconds.
@@ -87,6 +94,8 @@ impl BenchResult {
                     .map(|(_, took)| took.as_secs_f64())
             }),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            executors: 0,
+            ari_vs_embedded: None,
             stages: report
                 .timings
                 .iter()
@@ -118,6 +127,16 @@ impl BenchResult {
             self.ga4_bytes as f64 / 1e9,
             self.threads
         );
+        if self.executors > 0 {
+            let _ = writeln!(
+                s,
+                "  on a local Ballista cluster of {} executors: the memory is the driver's",
+                self.executors
+            );
+        }
+        if let Some(ari) = self.ari_vs_embedded {
+            let _ = writeln!(s, "  personas against the embedded run's: ARI {ari:.4}");
+        }
         let _ = writeln!(
             s,
             "  {:<10} {:>8}  {:>12}",
@@ -169,16 +188,18 @@ fn mb(bytes: Option<u64>) -> String {
 }
 
 /// Every run side by side, with how the peak grows per contact between sizes at the same event
-/// rate, and against the first event rate at the same size.
+/// rate and engine, and against the first event rate at the same size and engine; then each
+/// stage's seconds in every run.
 pub(super) fn growth_text(results: &[BenchResult]) -> String {
     let mut s = String::from(
-        "contacts  events/contact  total s  GA4 MB/s  peak MB  growth per contact  vs first event rate\n",
+        "contacts  events/contact  executors  total s  GA4 MB/s  peak MB  growth per contact  vs first event rate  ARI vs embedded\n",
     );
     for (i, r) in results.iter().enumerate() {
-        let smaller = results[..i]
-            .iter()
-            .rev()
-            .find(|p| p.events_per_contact == r.events_per_contact && p.contacts < r.contacts);
+        let smaller = results[..i].iter().rev().find(|p| {
+            p.events_per_contact == r.events_per_contact
+                && p.executors == r.executors
+                && p.contacts < r.contacts
+        });
         let growth = match (smaller, r.peak_bytes) {
             (Some(p), Some(peak)) => p.peak_bytes.map_or("?".into(), |pp| {
                 let per = (peak as f64 - pp as f64) / (r.contacts - p.contacts) as f64;
@@ -188,7 +209,7 @@ pub(super) fn growth_text(results: &[BenchResult]) -> String {
         };
         let first = results
             .iter()
-            .find(|p| p.contacts == r.contacts)
+            .find(|p| p.contacts == r.contacts && p.executors == r.executors)
             .filter(|p| p.events_per_contact != r.events_per_contact);
         let vs_events = match (first.and_then(|p| p.peak_bytes), r.peak_bytes) {
             (Some(a), Some(b)) => format!("{:+.1} %", 100.0 * (b as f64 / a as f64 - 1.0)),
@@ -196,15 +217,47 @@ pub(super) fn growth_text(results: &[BenchResult]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:>8}  {:>14}  {:>7.1}  {:>8}  {:>7}  {:>18}  {:>19}",
+            "{:>8}  {:>14}  {:>9}  {:>7.1}  {:>8}  {:>7}  {:>18}  {:>19}  {:>15}",
             r.contacts,
             r.events_per_contact,
+            r.executors,
             r.total_seconds,
             r.ga4_mb_per_s().map_or("?".into(), |v| format!("{v:.0}")),
             mb(r.peak_bytes),
             growth,
-            vs_events
+            vs_events,
+            r.ari_vs_embedded.map_or("-".into(), |a| format!("{a:.4}"))
         );
+    }
+    s.push_str(&stages_text(results));
+    s
+}
+
+/// Each stage's seconds, a row per run and a column per stage (the stages of the first run).
+fn stages_text(results: &[BenchResult]) -> String {
+    let Some(first) = results.first() else {
+        return String::new();
+    };
+    let mut s = String::from("\nseconds per stage\ncontacts  events/contact  executors");
+    for st in &first.stages {
+        let _ = write!(s, "  {:>9}", st.stage);
+    }
+    s.push('\n');
+    for r in results {
+        let _ = write!(
+            s,
+            "{:>8}  {:>14}  {:>9}",
+            r.contacts, r.events_per_contact, r.executors
+        );
+        for st in &first.stages {
+            let secs = r.stages.iter().find(|x| x.stage == st.stage);
+            let _ = write!(
+                s,
+                "  {:>9}",
+                secs.map_or("-".into(), |x| format!("{:.2}", x.seconds))
+            );
+        }
+        s.push('\n');
     }
     s
 }
