@@ -17,7 +17,7 @@ pub struct EngineConfig {
     pub url: Option<String>,
     /// The object store folder the cluster works in, an `s3://bucket/prefix` URL every executor
     /// can read and write: the run copies the landed inputs there and the models are written
-    /// there as Parquet, under `<work_dir>/<run date>/`. `file:///absolute/folder` for a
+    /// there as Parquet, under `<work_dir>/<pipeline name>/<run date>/`. `file:///absolute/folder` for a
     /// cluster whose processes all see that folder (one machine, or a shared mount). Ballista
     /// only.
     pub work_dir: Option<String>,
@@ -71,10 +71,12 @@ impl EngineConfig {
     pub fn check(&self) -> Result<(), String> {
         match self.kind {
             EngineKind::Embedded => {
-                if self.url.is_some() || self.work_dir.is_some() {
+                let store = self.store != EngineStore::default();
+                if self.url.is_some() || self.work_dir.is_some() || store {
                     return Err(
-                        "engine: `url` and `work_dir` are for kind = \"ballista\"; the \
-                                embedded engine (the default kind) runs in this process"
+                        "engine: `url`, `work_dir` and `[engine.store]` are for kind = \
+                         \"ballista\"; the embedded engine (the default kind) runs in this \
+                         process"
                             .into(),
                     );
                 }
@@ -206,6 +208,8 @@ mod tests {
         assert_eq!(check(local), Ok(()));
         let relative = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"file://w\"");
         assert!(relative.unwrap_err().contains("`file:///folder`"));
+        let store = check("[store]\nendpoint = \"http://127.0.0.1:9000\"").unwrap_err();
+        assert!(store.contains("[engine.store]"), "{store}");
         let stray = check("url = \"df://h\"").unwrap_err();
         assert!(stray.contains("for kind = \"ballista\""), "{stray}");
         assert!(toml::from_str::<EngineConfig>("kind = \"spark\"").is_err());

@@ -1,5 +1,5 @@
 //! The driver's side of a Ballista run: the session whose plans the scheduler runs, and the
-//! run's folder of the work folder (`<work_dir>/<run date>/`), holding the landed inputs
+//! run's folder of the work folder (`<work_dir>/<pipeline name>/<run date>/`), holding the landed inputs
 //! (`landed/<source>/`), the empty raw tables of the kinds the pipeline does not read
 //! (`empty/<table>/`) and the materialised models (`models/<model>/`), all Parquet.
 
@@ -33,7 +33,7 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// A connection to a Ballista cluster for one run date.
 pub struct Cluster {
     ctx: SessionContext,
-    /// The run's folder of the work folder: `<work_dir>/<run date>`.
+    /// The run's folder of the work folder: `<work_dir>/<pipeline name>/<run date>`.
     folder: StoreFolder,
 }
 
@@ -51,7 +51,11 @@ impl Cluster {
     /// # Errors
     /// [`Error::Engine`] when the scheduler cannot be reached, [`Error::Publish`] when the work
     /// folder cannot be listed or emptied.
-    pub async fn connect(engine: &EngineConfig, date: NaiveDate) -> Result<Cluster> {
+    pub async fn connect(
+        engine: &EngineConfig,
+        pipeline: &str,
+        date: NaiveDate,
+    ) -> Result<Cluster> {
         let url = engine.url.as_deref().unwrap_or_default();
         let work = engine.work_dir.as_deref().unwrap_or_default();
         // Ballista 55's adaptive planner re-plans one of our models without end (tens of
@@ -87,8 +91,8 @@ impl Cluster {
             .runtime_env()
             .object_store(ObjectStoreUrl::parse(&root)?)?;
         let prefix = match prefix {
-            "" => date.to_string(),
-            p => format!("{p}/{date}"),
+            "" => format!("{pipeline}/{date}"),
+            p => format!("{p}/{pipeline}/{date}"),
         };
         let folder = StoreFolder {
             store,

@@ -1,7 +1,7 @@
 //! The SQL models on an Apache DataFusion Ballista cluster (`[engine] kind = "ballista"`).
 //!
 //! A run connects to the scheduler ([`Cluster::connect`]), empties its folder of the work
-//! folder on the object store (`<work_dir>/<run date>/`), copies what landing wrote there
+//! folder on the object store (`<work_dir>/<pipeline name>/<run date>/`), copies what landing wrote there
 //! ([`Cluster::land`]), and runs the models as the embedded engine does, except that each
 //! materialised model is written by the executors as Parquet under the work folder and read
 //! from there by the models after it ([`Cluster::materialise`]). The driver streams back only
@@ -46,7 +46,7 @@ mod unavailable {
         ///
         /// # Errors
         /// Always: [`Error::Engine`] saying how to build with the feature.
-        pub async fn connect(_: &EngineConfig, _: NaiveDate) -> Result<Cluster> {
+        pub async fn connect(_: &EngineConfig, _: &str, _: NaiveDate) -> Result<Cluster> {
             Err(Error::Engine {
                 message: "this `personas` was built without the `ballista` feature: build it \
                           with `cargo build --release --features ballista`, or set \
@@ -102,7 +102,7 @@ mod tests {
             ..EngineConfig::default()
         };
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-        let err = Cluster::connect(&engine, date).await.unwrap_err();
+        let err = Cluster::connect(&engine, "test", date).await.unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains("--features ballista"), "{err}");
     }

@@ -2,12 +2,13 @@
 //! a date is complete when `<prefix>/manifests/run_date=<d>/_SUCCESS` exists, and the marker is
 //! written last.
 //!
-//! Copying date `d` from the staging folder: (1) delete the store's marker of `d` (from here on
-//! the date reads as unpublished there); (2) for every staged partition, upload its files and
-//! delete the store's objects of that partition the run did not write (a rerun replaces a
-//! partition exactly); the `manifests` partition goes last; (3) write the marker. A copy that
-//! fails leaves the date without a marker on the store: readers that wait for it never see a
-//! half-written date, and the next run of the date copies it again.
+//! Copying date `d` from the staging folder ([`copy_date`]): (1) delete the store's marker of
+//! `d` (from here on the date reads as unpublished there); (2) for every staged partition,
+//! upload its files and delete the store's objects of that partition the run did not write (a
+//! rerun replaces a partition exactly); the `manifests` partition goes last. Then, once the
+//! date is published in the output folder too, (3) write the marker ([`mark_date`]). A copy
+//! or a local publish that fails leaves the date without a marker on the store: readers that
+//! wait for it never see a half-written date, nor one the output folder rolled back.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -109,8 +110,8 @@ impl StoreFolder {
     }
 }
 
-/// Copy the date's staged partitions (`partitions`, relative to `staging`) to `folder`, marker
-/// last (see the module's header).
+/// Copy the date's staged partitions (`partitions`, relative to `staging`) to `folder`, its
+/// marker deleted first and not written (see the module's header).
 ///
 /// # Errors
 /// [`Error::Publish`] when the store refuses a request (the date then has no marker there),
@@ -122,7 +123,7 @@ pub async fn copy_date(
     folder: &StoreFolder,
 ) -> Result<()> {
     let manifests = partition(MANIFESTS, date);
-    let marker = folder.key(&format!("{}/{SUCCESS}", slashed(&manifests)));
+    let marker = marker_key(folder, date);
     match folder.store.delete(&marker).await {
         Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
         Err(e) => return Err(folder.failed(&format!("delete {marker}"), e)),
@@ -136,19 +137,38 @@ pub async fn copy_date(
         replaced += folder.delete_except(&rel, &written).await?;
         bytes += size;
     }
-    folder
-        .store
-        .put(&marker, PutPayload::from(marker_body(date)))
-        .await
-        .map_err(|e| folder.failed(&format!("write {marker}"), e))?;
     info!(
         run_date = %date,
         url = %folder.url,
         partitions = partitions.len(),
         mb = bytes / 1_000_000,
         stale_objects_deleted = replaced,
-        "Copied the published date to the store."
+        "Copied the date to the store (its marker follows the local publish)."
     );
+    Ok(())
+}
+
+/// The key of the date's `_SUCCESS` marker in `folder`.
+fn marker_key(folder: &StoreFolder, date: NaiveDate) -> ObjectPath {
+    folder.key(&format!(
+        "{}/{SUCCESS}",
+        slashed(&partition(MANIFESTS, date))
+    ))
+}
+
+/// Write the date's `_SUCCESS` marker in `folder`, the same bytes as the output folder's: the
+/// copy [`copy_date`] made is complete from here on.
+///
+/// # Errors
+/// [`Error::Publish`] when the store refuses it.
+pub async fn mark_date(folder: &StoreFolder, date: NaiveDate) -> Result<()> {
+    let marker = marker_key(folder, date);
+    folder
+        .store
+        .put(&marker, PutPayload::from(marker_body(date)))
+        .await
+        .map_err(|e| folder.failed(&format!("write {marker}"), e))?;
+    info!(run_date = %date, url = %folder.url, "Marked the store's copy complete.");
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! Parquet files of the output folder: one writer (ZSTD, row groups of at most 2^17 rows and
-//! [`ROW_GROUP_BYTES`] buffered, written under a temporary name and renamed when complete) and one reader that reads a whole file and hands
+//! Parquet files of the output folder: one writer (ZSTD, row groups of at most 2^17 rows, and
+//! of [`LANDING_ROW_GROUP_BYTES`] buffered when landing; written under a temporary name and
+//! renamed when complete) and one reader that reads a whole file and hands
 //! out typed columns, naming the file and column on error.
 
 use std::collections::HashMap;
@@ -18,9 +19,10 @@ use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
 
-/// The most a writer buffers of the row group it is writing before it ends it: what landing a
-/// file costs in memory does not grow with the file (a day of GA4 events of a large site).
-pub const ROW_GROUP_BYTES: usize = 1 << 20;
+/// The most a landing writer buffers of the row group it is writing before it ends it: what
+/// landing a file costs in memory does not grow with the file (a day of GA4 events of a large
+/// site). The published tables keep whole row groups of 2^17 rows for their readers.
+pub const LANDING_ROW_GROUP_BYTES: usize = 1 << 20;
 
 /// Writer properties for every Parquet file we write.
 pub fn writer_properties() -> WriterProperties {
@@ -37,6 +39,8 @@ pub struct ParquetSink {
     tmp: PathBuf,
     path: PathBuf,
     rows: u64,
+    /// Ends the row group once this much is buffered (landing); `None`: by rows only.
+    row_group_bytes: Option<usize>,
 }
 
 impl ParquetSink {
@@ -53,14 +57,26 @@ impl ParquetSink {
             tmp,
             path: path.to_path_buf(),
             rows: 0,
+            row_group_bytes: None,
         })
+    }
+
+    /// [`create`](Self::create) for a landed file: row groups end at
+    /// [`LANDING_ROW_GROUP_BYTES`] buffered too.
+    pub fn landing(path: &Path, schema: SchemaRef) -> Result<ParquetSink> {
+        let mut sink = ParquetSink::create(path, schema)?;
+        sink.row_group_bytes = Some(LANDING_ROW_GROUP_BYTES);
+        Ok(sink)
     }
 
     /// Append a batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.rows += batch.num_rows() as u64;
         self.writer.write(batch)?;
-        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
+        if self
+            .row_group_bytes
+            .is_some_and(|max| self.writer.in_progress_size() > max)
+        {
             self.writer.flush()?;
         }
         Ok(())

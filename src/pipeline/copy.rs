@@ -1,6 +1,7 @@
 //! The copy of a run's partitions on an object store (`[publish] url`), written from the
-//! staging folder before the date is published locally, its `_SUCCESS` marker last (see
-//! `output::mirror`): a copy that fails fails the run, and nothing is published anywhere.
+//! staging folder before the date is published locally, its `_SUCCESS` marker once the local
+//! publish succeeded (see `output::mirror`): a copy that fails fails the run with nothing
+//! published anywhere, and a local publish that fails leaves the store's copy unmarked.
 
 use std::path::{Path, PathBuf};
 
@@ -8,10 +9,11 @@ use chrono::NaiveDate;
 
 use crate::config::PublishConfig;
 use crate::error::Result;
-use crate::output::mirror::{copy_date, StoreFolder};
+use crate::output::mirror::{copy_date, mark_date, StoreFolder};
 use crate::sources::store::{display_url, open_folder};
 
-/// Copy the date's staged `partitions` to `[publish] url`, when the config names one.
+/// Copy the date's staged `partitions` to `[publish] url`, when the config names one; the
+/// folder copied to, for [`mark`].
 ///
 /// # Errors
 /// As [`open_folder`] and [`copy_date`].
@@ -20,9 +22,9 @@ pub(super) async fn copy_to_store(
     staging: &Path,
     partitions: &[PathBuf],
     date: NaiveDate,
-) -> Result<()> {
+) -> Result<Option<StoreFolder>> {
     let Some(url) = &cfg.url else {
-        return Ok(());
+        return Ok(None);
     };
     let (store, prefix) = open_folder(url, &cfg.store)?;
     let folder = StoreFolder {
@@ -30,5 +32,18 @@ pub(super) async fn copy_to_store(
         prefix,
         url: display_url(url),
     };
-    copy_date(staging, partitions, date, &folder).await
+    copy_date(staging, partitions, date, &folder).await?;
+    Ok(Some(folder))
+}
+
+/// After the local publish: the store's copy is complete, its marker written.
+///
+/// # Errors
+/// As [`mark_date`]: the date is then published in the output folder and not on the store;
+/// `personas run --force` for the date copies it again.
+pub(super) async fn mark(copied: Option<&StoreFolder>, date: NaiveDate) -> Result<()> {
+    match copied {
+        Some(folder) => mark_date(folder, date).await,
+        None => Ok(()),
+    }
 }

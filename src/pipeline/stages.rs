@@ -281,7 +281,7 @@ fn landing_table(cfg: &PipelineConfig, source: &SourceConfig) -> String {
 /// Register the landed tables and run the SQL models.
 async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> {
     run.progress.start("running the SQL models");
-    let (ctx, cluster) = transform::connect(&run.cfg.engine, run.date).await?;
+    let (ctx, cluster) = transform::connect(&run.cfg.engine, &run.cfg.name, run.date).await?;
     let cluster = cluster.as_ref();
     register_raw_tables(&ctx, reports, &run.cfg.sources, cluster).await?;
     let models = transform::discover(&run.pipeline.sql_dir())?;
@@ -452,7 +452,7 @@ fn write_outputs(
 }
 
 /// Write the manifest into the staging folder, copy the date's partitions to `[publish] url`
-/// (when set), then publish them.
+/// (when set), publish them, then mark the copy complete.
 async fn publish_run(run: &mut Run<'_>, manifest: &manifest::Manifest) -> Result<()> {
     let manifest_rel = partition(publish::MANIFESTS, run.date);
     manifest::write_manifest(
@@ -463,12 +463,13 @@ async fn publish_run(run: &mut Run<'_>, manifest: &manifest::Manifest) -> Result
     )?;
     run.progress.start("publishing");
     let (cfg, staging) = (&run.cfg.publish, run.staging);
-    super::copy::copy_to_store(cfg, staging, &run.published, run.date).await?;
+    let copied = super::copy::copy_to_store(cfg, staging, &run.published, run.date).await?;
     let abort_after = match &run.opts.fault {
         Some(Fault::AbortInPublish(n)) => Some(*n),
         _ => None,
     };
     publish::publish(run.staging, run.out, run.date, &run.published, abort_after)?;
+    super::copy::mark(copied.as_ref(), run.date).await?;
     run.progress.done();
     info!(run_date = %run.date, output_dir = %run.out.display(), "Published.");
     Ok(())

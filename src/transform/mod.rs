@@ -68,18 +68,19 @@ pub fn session(engine: &EngineConfig) -> Result<SessionContext> {
 }
 
 /// The session the models of `date` run in: [`session`] for the embedded engine, or on the
-/// Ballista cluster `[engine]` names, with its work folder for the date.
+/// Ballista cluster `[engine]` names, with its work folder for the pipeline and date.
 ///
 /// # Errors
 /// As [`session`] and [`Cluster::connect`].
 pub async fn connect(
     engine: &EngineConfig,
+    pipeline: &str,
     date: chrono::NaiveDate,
 ) -> Result<(SessionContext, Option<Cluster>)> {
     match engine.kind {
         EngineKind::Embedded => Ok((session(engine)?, None)),
         EngineKind::Ballista => {
-            let cluster = Cluster::connect(engine, date).await?;
+            let cluster = Cluster::connect(engine, pipeline, date).await?;
             Ok((cluster.ctx().clone(), Some(cluster)))
         }
     }

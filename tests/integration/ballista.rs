@@ -151,7 +151,7 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
 
     // the executors wrote the models to the work folder on the store
     let written = rt.block_on(async {
-        let prefix = ObjectPath::from(format!("runs/{}/models", run_date()));
+        let prefix = ObjectPath::from(format!("runs/test/{}/models", run_date()));
         let listed: Vec<_> = futures::TryStreamExt::try_collect(work.list(Some(&prefix)))
             .await
             .unwrap();

@@ -104,6 +104,44 @@ pub fn assert_copied(
 }
 
 #[test]
+fn a_local_publish_that_fails_leaves_the_stores_copy_unmarked() {
+    aws_env();
+    let fx = Fixture::sample(300, 4.0);
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let marker = ObjectPath::from(format!("acme/manifests/run_date={}/_SUCCESS", run_date()));
+    let store = rt.block_on(async {
+        let s3 = moto.bucket("personas-out").await;
+        // an earlier copy of the date, complete
+        s3.put(&marker, b"earlier".to_vec().into()).await.unwrap();
+        s3
+    });
+    fx.edit_config(|c| c + &publish_section(&moto, "s3://personas-out/acme"));
+    // the fault hook aborts the process in the middle of the local publish, as a kill would
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_personas"))
+        .args([
+            "run",
+            &fx.config.display().to_string(),
+            "--date",
+            &run_date().to_string(),
+        ])
+        .env("PERSONAS_FAULT", "abort-in-publish:2")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the fault stops the local publish");
+    let found = rt.block_on(store.head(&marker));
+    assert!(
+        matches!(found, Err(object_store::Error::NotFound { .. })),
+        "the store's marker is deleted before the copy and written only after the local \
+         publish: {found:?}"
+    );
+    // the next run rolls the local publish back, publishes, and marks the copy
+    let report = fx.run().unwrap();
+    assert_copied(&fx, &report, &rt, &store, "acme");
+}
+
+#[test]
 fn a_copy_the_store_refuses_fails_the_run_and_publishes_nothing() {
     aws_env();
     let fx = Fixture::sample(300, 4.0);

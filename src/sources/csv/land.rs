@@ -39,7 +39,7 @@ pub fn land(ctx: &LandContext<'_>, spec: &CsvSpec<'_>) -> Result<(Counts, Vec<Re
     }
     let schema = landed_schema(preset, &columns);
     let path = ctx.landed_dir.join(PART);
-    let mut sink = ParquetSink::create(&path, schema.clone())?;
+    let mut sink = ParquetSink::landing(&path, schema.clone())?;
     let mut counts = Counts::default();
     let mut rejects = Vec::new();
     let mut write = |batch: RecordBatch| sink.write(&batch);

@@ -185,7 +185,7 @@ pub(super) struct EventSink<P: Part = ParquetSink> {
 impl EventSink {
     /// A sink writing `out` for the input file `path`.
     pub(super) fn create(path: &Path, out: &Path, loaded_at: DateTime<Utc>) -> Result<EventSink> {
-        let part = ParquetSink::create(out, schema())?;
+        let part = ParquetSink::landing(out, schema())?;
         Ok(EventSink::with_part(part, file_label(path), loaded_at))
     }
 }
