@@ -49,8 +49,9 @@ impl Cluster {
     /// date must not read the files of an earlier one).
     ///
     /// # Errors
-    /// [`Error::Engine`] when the scheduler cannot be reached, [`Error::Publish`] when the work
-    /// folder cannot be listed or emptied.
+    /// [`Error::Engine`] when the scheduler cannot be reached or opens no session, or the work
+    /// folder's store cannot be opened; [`Error::Publish`] when the work folder cannot be
+    /// listed or emptied.
     pub async fn connect(
         engine: &EngineConfig,
         pipeline: &str,
@@ -78,7 +79,11 @@ impl Cluster {
         }
         reachable(url).await?;
         let state = session_state_with_s3_support(config)?;
-        let ctx = SessionContext::remote_with_state(url, state).await?;
+        let ctx = SessionContext::remote_with_state(url, state)
+            .await
+            .map_err(|e| {
+                engine_error(&format!("cannot open a session on the scheduler {url}"), e)
+            })?;
         let (root, prefix) = match work.strip_prefix("file:///") {
             Some(folder) => ("file://".to_string(), folder.trim_end_matches('/')),
             None => {
@@ -87,9 +92,9 @@ impl Cluster {
                 (format!("s3://{bucket}"), prefix)
             }
         };
-        let store = ctx
-            .runtime_env()
-            .object_store(ObjectStoreUrl::parse(&root)?)?;
+        let store = ObjectStoreUrl::parse(&root)
+            .and_then(|u| ctx.runtime_env().object_store(u))
+            .map_err(|e| engine_error(&format!("cannot reach the work folder {work}"), e))?;
         let prefix = match prefix {
             "" => format!("{pipeline}/{date}"),
             p => format!("{p}/{pipeline}/{date}"),
@@ -208,8 +213,16 @@ async fn reachable(url: &str) -> Result<()> {
         Ok(Err(e)) => e.to_string(),
         Err(_) => format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
     };
-    Err(Error::Engine {
-        message: format!("cannot reach the scheduler at {url} ({address}): {why}"),
+    Err(engine_error(
+        &format!("cannot reach the scheduler at {url} ({address})"),
+        why,
+    ))
+}
+
+/// An [`Error::Engine`] of the cluster: `what` failed because of `e`.
+fn engine_error(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Engine {
+        message: format!("{what}: {e}"),
         unsupported: false,
-    })
+    }
 }
