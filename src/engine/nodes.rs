@@ -22,9 +22,13 @@ use crate::error::{Error, Result};
 /// Where a scheduler listens (the options of `personas scheduler`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct SchedulerOptions {
-    /// Address to bind to and to advertise (`127.0.0.1`, `0.0.0.0`, a host name).
+    /// Address to bind to (`127.0.0.1`, `0.0.0.0` for every interface, a host name).
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+    /// Address the executors and drivers are told to reach it at (default: `--host`; give it
+    /// when binding `0.0.0.0`).
+    #[arg(long)]
+    pub advertise_host: Option<String>,
     /// gRPC port the driver (`[engine] url`) and the executors connect to.
     #[arg(long, default_value_t = 50050)]
     pub port: u16,
@@ -37,9 +41,13 @@ pub struct ExecutorOptions {
     /// The scheduler, `host:port`.
     #[arg(long, default_value = "127.0.0.1:50050")]
     pub scheduler: String,
-    /// Address to bind to and to advertise to the scheduler and the other executors.
+    /// Address to bind to (`127.0.0.1`, `0.0.0.0` for every interface, a host name).
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+    /// Address the scheduler, the driver and the other executors are told to fetch results at
+    /// (default: `--host`; give it when binding `0.0.0.0`).
+    #[arg(long)]
+    pub advertise_host: Option<String>,
     /// Arrow Flight port: the driver and the other executors fetch results here.
     #[arg(long, default_value_t = 50051)]
     pub port: u16,
@@ -69,7 +77,7 @@ fn functions() -> BallistaFunctionRegistry {
 /// The error of a node that failed to start or stopped.
 fn failed(node: &str, e: impl std::fmt::Display) -> Error {
     Error::Engine {
-        message: format!("the {node} stopped: {e}"),
+        message: format!("the {node} failed to start or stopped: {e}"),
         unsupported: false,
     }
 }
@@ -80,12 +88,16 @@ fn failed(node: &str, e: impl std::fmt::Display) -> Error {
 /// [`Error::Engine`] when it cannot bind its port or stops on an error.
 pub async fn scheduler(opts: &SchedulerOptions) -> Result<()> {
     let address = format!("{}:{}", opts.host, opts.port);
-    let addr: SocketAddr = address.parse().map_err(|e| failed("scheduler", e))?;
+    let addr: SocketAddr = tokio::net::lookup_host(&address)
+        .await
+        .map_err(|e| failed("scheduler", format!("cannot resolve {address}: {e}")))?
+        .next()
+        .ok_or_else(|| failed("scheduler", format!("{address} resolves to no address")))?;
     let mut config = SchedulerConfig::default()
         .with_override_config_producer(Arc::new(session_config_with_s3_support))
         .with_override_session_builder(Arc::new(session_state_with_s3_support));
     config.bind_host = opts.host.clone();
-    config.external_host = opts.host.clone();
+    config.external_host = opts.advertise_host.clone().unwrap_or(opts.host.clone());
     config.bind_port = opts.port;
     let cluster = BallistaCluster::new_from_config(&config)
         .await
@@ -111,7 +123,7 @@ pub async fn executor(opts: &ExecutorOptions) -> Result<()> {
     let defaults = ExecutorProcessConfig::default();
     let config = ExecutorProcessConfig {
         bind_host: opts.host.clone(),
-        external_host: Some(opts.host.clone()),
+        external_host: Some(opts.advertise_host.clone().unwrap_or(opts.host.clone())),
         port: opts.port,
         grpc_port: opts.grpc_port,
         scheduler_host: host.to_string(),
