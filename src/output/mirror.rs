@@ -19,7 +19,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::info;
 
 use super::partition;
@@ -71,18 +71,41 @@ impl StoreFolder {
             let name = file.strip_prefix(local).unwrap_or(&file);
             let name = name.to_string_lossy().replace('\\', "/");
             let key = self.key(&format!("{rel}/{name}"));
-            let mut reader = tokio::fs::File::open(&file)
-                .await
-                .map_err(|e| Error::io(&file, e))?;
-            let mut writer = BufWriter::with_capacity(self.store.clone(), key.clone(), UPLOAD_PART);
-            let copied = match tokio::io::copy(&mut reader, &mut writer).await {
-                Ok(n) => writer.shutdown().await.map(|()| n),
-                Err(e) => Err(e),
-            };
-            bytes += copied.map_err(|e| self.failed(&format!("upload {key}"), e))?;
+            bytes += self.upload_file(&file, &key).await?;
             keys.insert(key);
         }
         Ok((keys, bytes))
+    }
+
+    /// Upload the local `file` as `key`, streamed in parts; returns its bytes. A failed upload
+    /// is aborted (no multipart upload is left behind on the store).
+    async fn upload_file(&self, file: &Path, key: &ObjectPath) -> Result<u64> {
+        let mut reader = tokio::fs::File::open(file)
+            .await
+            .map_err(|e| Error::io(file, e))?;
+        let mut writer = BufWriter::with_capacity(self.store.clone(), key.clone(), UPLOAD_PART);
+        let mut buf = vec![0; 1 << 20];
+        let mut bytes = 0;
+        loop {
+            let n = match reader.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(Error::io(file, e));
+                }
+            };
+            if let Err(e) = writer.write_all(&buf[..n]).await {
+                let _ = writer.abort().await;
+                return Err(self.failed(&format!("upload {key}"), e));
+            }
+            bytes += n as u64;
+        }
+        writer
+            .shutdown()
+            .await
+            .map_err(|e| self.failed(&format!("upload {key}"), e))?;
+        Ok(bytes)
     }
 
     /// Delete every object under the folder `rel` but those in `keep`; returns how many.
