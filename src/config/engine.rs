@@ -90,7 +90,8 @@ impl EngineConfig {
                     ));
                 }
                 let dir = self.work_dir.as_deref().unwrap_or_default();
-                let s3 = dir.len() > "s3://".len() && dir.starts_with("s3://");
+                let bucket = dir.strip_prefix("s3://").map(|r| r.split('/').next());
+                let s3 = matches!(bucket, Some(Some(b)) if !b.is_empty());
                 let local = dir.len() > "file:///".len() && dir.starts_with("file:///");
                 if !s3 && !local {
                     return Err(format!(
@@ -206,6 +207,8 @@ mod tests {
         assert!(gcs.unwrap_err().contains("`s3://bucket/prefix`"));
         let local = "kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"file:///srv/work\"";
         assert_eq!(check(local), Ok(()));
+        let no_bucket = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"s3:///w\"");
+        assert!(no_bucket.is_err(), "an s3:// URL without a bucket");
         let relative = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"file://w\"");
         assert!(relative.unwrap_err().contains("`file:///folder`"));
         let store = check("[store]\nendpoint = \"http://127.0.0.1:9000\"").unwrap_err();
