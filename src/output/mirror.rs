@@ -179,6 +179,19 @@ fn marker_key(folder: &StoreFolder, date: NaiveDate) -> ObjectPath {
     ))
 }
 
+/// Whether the store's copy of `date` in `folder` is complete: its `_SUCCESS` marker is there.
+///
+/// # Errors
+/// [`Error::Publish`] when the store refuses the request.
+pub async fn is_marked(folder: &StoreFolder, date: NaiveDate) -> Result<bool> {
+    let marker = marker_key(folder, date);
+    match folder.store.head(&marker).await {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::NotFound { .. }) => Ok(false),
+        Err(e) => Err(folder.failed(&format!("look up {marker}"), e)),
+    }
+}
+
 /// Write the date's `_SUCCESS` marker in `folder`, the same bytes as the output folder's: the
 /// copy [`copy_date`] made is complete from here on.
 ///

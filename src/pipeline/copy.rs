@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use crate::config::PublishConfig;
 use crate::error::Result;
-use crate::output::mirror::{copy_date, mark_date, StoreFolder};
+use crate::output::mirror::{copy_date, is_marked, mark_date, StoreFolder};
 use crate::sources::store::{display_url, open_folder};
 
 /// Copy the date's staged `partitions` to `[publish] url`, when the config names one; the
@@ -23,24 +23,44 @@ pub(super) async fn copy_to_store(
     partitions: &[PathBuf],
     date: NaiveDate,
 ) -> Result<Option<StoreFolder>> {
+    let Some(folder) = folder(cfg)? else {
+        return Ok(None);
+    };
+    copy_date(staging, partitions, date, &folder).await?;
+    Ok(Some(folder))
+}
+
+/// The folder of `[publish] url`, when the config names one.
+fn folder(cfg: &PublishConfig) -> Result<Option<StoreFolder>> {
     let Some(url) = &cfg.url else {
         return Ok(None);
     };
     let (store, prefix) = open_folder(url, &cfg.store)?;
-    let folder = StoreFolder {
+    Ok(Some(StoreFolder {
         store,
         prefix,
         url: display_url(url),
-    };
-    copy_date(staging, partitions, date, &folder).await?;
-    Ok(Some(folder))
+    }))
+}
+
+/// Whether the date's copy on `[publish] url` is complete (true without one): a date published
+/// locally whose copy lacks its marker (the marker refused after the local publish) is not
+/// "nothing new to do".
+///
+/// # Errors
+/// As [`open_folder`] and [`is_marked`].
+pub(super) async fn is_complete(cfg: &PublishConfig, date: NaiveDate) -> Result<bool> {
+    match folder(cfg)? {
+        Some(folder) => is_marked(&folder, date).await,
+        None => Ok(true),
+    }
 }
 
 /// After the local publish: the store's copy is complete, its marker written.
 ///
 /// # Errors
 /// As [`mark_date`]: the date is then published in the output folder and not on the store;
-/// `personas run --force` for the date copies it again.
+/// the next run of the date copies it again.
 pub(super) async fn mark(copied: Option<&StoreFolder>, date: NaiveDate) -> Result<()> {
     match copied {
         Some(folder) => mark_date(folder, date).await,

@@ -191,7 +191,8 @@ async fn find_inputs<'a>(run: &mut Run<'a>) -> Result<Inputs<'a>> {
     let pending = record::pending_checksums(&resolved, run.out)?;
     // Only a date already published can be "nothing new to do"; deciding needs every
     // checksum before landing: the files the cache does not know are read here.
-    let checksums = if run.opts.skip_unchanged && publish::is_published(run.out, run.date) {
+    let candidate = run.opts.skip_unchanged && publish::is_published(run.out, run.date);
+    let checksums = if candidate && super::copy::is_complete(&run.cfg.publish, run.date).await? {
         let sums = pending.finish(&ReadHashes::default())?;
         let files = record::input_files(run.pipeline, &resolved, &scratch, sums);
         if let Some(manifest) = record::unchanged(run.out, run.date, &config_sha256, &files) {

@@ -10,7 +10,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::util::servers::{aws_env, Moto};
-use personas::pipeline::RunReport;
+use personas::pipeline::{RunOptions, RunReport};
 
 use crate::util::{run_date, walk, Fixture};
 
@@ -42,6 +42,20 @@ fn a_published_date_is_copied_to_the_store_with_its_marker_and_nothing_stale() {
     let report = fx.run().unwrap();
 
     assert_copied(&fx, &report, &rt, &store, "acme");
+
+    // a copy without its marker (refused after the local publish) is not "nothing new to do"
+    let marker = ObjectPath::from(format!("acme/manifests/run_date={date}/_SUCCESS"));
+    rt.block_on(store.delete(&marker)).unwrap();
+    let opts = RunOptions {
+        skip_unchanged: true,
+        ..RunOptions::new(date)
+    };
+    let rerun = fx.run_with(&opts).expect("the rerun copies the date again");
+    assert_copied(&fx, &rerun, &rt, &store, "acme");
+    assert!(
+        matches!(fx.run_with(&opts), Err(personas::Error::NothingToDo { .. })),
+        "with the copy complete, the same inputs are nothing new to do"
+    );
 }
 
 /// Assert that the store's objects under `prefix` are exactly the files of the run's published
