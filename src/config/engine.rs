@@ -17,9 +17,9 @@ pub struct EngineConfig {
     pub url: Option<String>,
     /// The object store folder the cluster works in, an `s3://bucket/prefix` URL every executor
     /// can read and write: the run copies the landed inputs there and the models are written
-    /// there as Parquet, under `<work_dir>/<pipeline name>/<run date>/`. `file:///absolute/folder` for a
-    /// cluster whose processes all see that folder (one machine, or a shared mount). Ballista
-    /// only.
+    /// there as Parquet, under `<work_dir>/<pipeline name>/<run date>/`.
+    /// `file:///absolute/folder` for a cluster whose processes all see that folder (one
+    /// machine, or a shared mount). Ballista only.
     pub work_dir: Option<String>,
     /// How the driver, the scheduler and the executors reach `work_dir`'s store (endpoint,
     /// region, plain HTTP); the credentials come from each process's `AWS_ACCESS_KEY_ID` and

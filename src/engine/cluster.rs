@@ -1,7 +1,7 @@
 //! The driver's side of a Ballista run: the session whose plans the scheduler runs, and the
-//! run's folder of the work folder (`<work_dir>/<pipeline name>/<run date>/`), holding the landed inputs
-//! (`landed/<source>/`), the empty raw tables of the kinds the pipeline does not read
-//! (`empty/<table>/`) and the materialised models (`models/<model>/`), all Parquet.
+//! run's folder of the work folder (`<work_dir>/<pipeline name>/<run date>/`), holding the
+//! landed inputs (`landed/<source>/`), the empty raw tables of the kinds the pipeline does not
+//! read (`empty/<table>/`) and the materialised models (`models/<model>/`), all Parquet.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -18,7 +18,6 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStoreExt, PutPayload};
 use tracing::info;
 
 use crate::config::EngineConfig;
@@ -155,15 +154,7 @@ impl Cluster {
         // `into_inner` writes the footer
         let bytes = ArrowWriter::try_new(Vec::new(), schema, None)?.into_inner()?;
         let key = self.folder.key(&format!("{rel}/part-0.parquet"));
-        self.folder
-            .store
-            .put(&key, PutPayload::from(bytes))
-            .await
-            .map_err(|e| Error::Publish {
-                location: self.folder.url.clone(),
-                message: format!("write {key}: {e}"),
-            })?;
-        Ok(())
+        self.folder.put(&key, bytes).await
     }
 
     /// Run `df` on the cluster, its rows written by the executors as Parquet to the folder

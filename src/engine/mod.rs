@@ -1,11 +1,11 @@
 //! The SQL models on an Apache DataFusion Ballista cluster (`[engine] kind = "ballista"`).
 //!
 //! A run connects to the scheduler ([`Cluster::connect`]), empties its folder of the work
-//! folder on the object store (`<work_dir>/<pipeline name>/<run date>/`), copies what landing wrote there
-//! ([`Cluster::land`]), and runs the models as the embedded engine does, except that each
-//! materialised model is written by the executors as Parquet under the work folder and read
-//! from there by the models after it ([`Cluster::materialise`]). The driver streams back only
-//! what the later stages read: the feature model, the audience, the CRM systems.
+//! folder on the object store (`<work_dir>/<pipeline name>/<run date>/`), copies what landing
+//! wrote there ([`Cluster::land`]), and runs the models as the embedded engine does, except
+//! that each materialised model is written by the executors as Parquet under the work folder
+//! and read from there by the models after it ([`Cluster::materialise`]). The driver streams
+//! back only what the later stages read: the feature model, the audience, the CRM systems.
 //!
 //! [`nodes`] starts a scheduler or an executor in this process (`personas scheduler`,
 //! `personas executor`). Every process reaches the store the same way: its settings

@@ -59,6 +59,18 @@ impl StoreFolder {
         }
     }
 
+    /// Write `bytes` as the object `key` (a small file: one request).
+    ///
+    /// # Errors
+    /// [`Error::Publish`] when the store refuses it.
+    pub async fn put(&self, key: &ObjectPath, bytes: Vec<u8>) -> Result<()> {
+        self.store
+            .put(key, PutPayload::from(bytes))
+            .await
+            .map_err(|e| self.failed(&format!("write {key}"), e))?;
+        Ok(())
+    }
+
     /// Upload every file under the local folder `local` to the folder `rel`, keeping their
     /// relative paths (streamed, in parts); returns the keys written and the bytes.
     ///
@@ -198,12 +210,9 @@ pub async fn is_marked(folder: &StoreFolder, date: NaiveDate) -> Result<bool> {
 /// # Errors
 /// [`Error::Publish`] when the store refuses it.
 pub async fn mark_date(folder: &StoreFolder, date: NaiveDate) -> Result<()> {
-    let marker = marker_key(folder, date);
     folder
-        .store
-        .put(&marker, PutPayload::from(marker_body(date)))
-        .await
-        .map_err(|e| folder.failed(&format!("write {marker}"), e))?;
+        .put(&marker_key(folder, date), marker_body(date))
+        .await?;
     info!(run_date = %date, url = %folder.url, "Marked the store's copy complete.");
     Ok(())
 }
