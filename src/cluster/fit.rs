@@ -99,6 +99,7 @@ pub fn fit_choosing(
         centroids,
         labels,
         scores,
+        latent: None,
     })
 }
 

@@ -67,9 +67,9 @@ pub fn by_independence(
     km: &KMeansSettings,
     null: &NullSettings,
     latent: Option<&Attributes>,
-) -> Result<(Vec<KIndependence>, Vec<Vec<usize>>)> {
+) -> Result<(Vec<KIndependence>, Vec<latent::Classes>)> {
     let mut out: Vec<KIndependence> = Vec::new();
-    let mut all_labels: Vec<Vec<usize>> = Vec::new();
+    let mut all_classes: Vec<latent::Classes> = Vec::new();
     for k in km.k_min..=km.k_max {
         let model = super::fit(
             x,
@@ -79,20 +79,21 @@ pub fn by_independence(
                 ..km.clone()
             },
         )?;
-        let (labels, groups) = match latent {
+        let (classes, groups) = match latent {
             Some(attrs) => {
                 let mut starts = vec![model.labels];
-                if let (Some(prev), Some(tested)) = (all_labels.last(), out.last()) {
+                if let (Some(prev), Some(tested)) = (all_classes.last(), out.last()) {
                     let worst =
                         (0..tested.z.len()).max_by(|&a, &b| tested.z[a].total_cmp(&tested.z[b]));
                     if let (Some(worst), true) = (worst, tested.z.len() + 1 == k) {
-                        starts.push(latent::divided(x, attrs, prev, (worst, k - 1), km)?);
+                        starts.push(latent::divided(x, attrs, &prev.labels, (worst, k - 1), km)?);
                     }
                 }
-                latent::canonical(&latent::best_of(attrs, &starts, k), k)
+                latent::best_of(attrs, &starts, k).canonical(k)
             }
-            None => (model.labels, k),
+            None => (latent::Classes::of(model.labels), k),
         };
+        let labels = &classes.labels;
         let mut members = vec![Vec::new(); groups];
         labels
             .iter()
@@ -115,12 +116,12 @@ pub fn by_independence(
         info!(k, z = ?k_result.z, z_needed = k_result.z_needed, "Clusters against their own nulls.");
         let holds = k_result.holds();
         out.push(k_result);
-        all_labels.push(labels);
+        all_classes.push(classes);
         if holds {
             break;
         }
     }
-    Ok((out, all_labels))
+    Ok((out, all_classes))
 }
 
 /// The k the rule chooses: the last k tested, when its clusters lie within their nulls.

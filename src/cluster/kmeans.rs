@@ -82,15 +82,26 @@ pub(super) fn labels_at(
     k: usize,
     s: &KMeansSettings,
 ) -> Result<Option<Vec<usize>>> {
+    Ok(centroids_at(x, d, k, s)?.map(|(_, labels)| labels))
+}
+
+/// [`labels_at`], with the centroids (row-major, `k * d`) every row's label is the nearest of.
+pub(super) fn centroids_at(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    s: &KMeansSettings,
+) -> Result<Option<(Vec<f64>, Vec<usize>)>> {
     let one_k = KMeansSettings {
         k_min: k,
         k_max: k,
         ..s.clone()
     };
     let runs = fit_all_k(x, d, k, &one_k)?;
-    Ok(runs
-        .first()
-        .map(|(_, centroids, _)| assign_flat(x, d, centroids)))
+    Ok(runs.into_iter().next().map(|(_, centroids, _)| {
+        let labels = assign_flat(x, d, &centroids);
+        (centroids, labels)
+    }))
 }
 
 /// k-means++ seeding: the first centroid uniformly, each next one with probability

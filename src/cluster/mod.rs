@@ -16,12 +16,14 @@
 
 use ndarray::Array2;
 
+pub mod assign;
 mod fit;
 pub mod independence;
 mod kmeans;
 pub mod latent;
 mod quality;
 mod rows;
+mod sample;
 pub mod segment;
 pub mod stability;
 pub mod structure;
@@ -91,6 +93,9 @@ pub struct ClusterModel {
     pub labels: Vec<usize>,
     /// Scores of every k tried, ascending k.
     pub scores: Vec<KScore>,
+    /// With `method = "latent_class"`: the latent class parameters every row's label is the
+    /// most likely class under (the labels are then these classes, not nearest centroids).
+    pub latent: Option<latent::Parameters>,
 }
 
 impl ClusterModel {

@@ -14,8 +14,9 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::features::{self, CriterionWeight, FeatureTable, Levels};
 
+use super::assign::{bucket_filter, Assignment};
 use super::independence::{self, KIndependence};
-use super::latent::Attributes;
+use super::latent::{Attributes, Classes};
 use super::structure::{self, KGap, NullSettings, Verdict};
 use super::{ClusterModel, KMeansSettings};
 
@@ -24,8 +25,12 @@ use super::{ClusterModel, KMeansSettings};
 pub struct Bucket {
     /// Bucket name: `all`, or `buyer` / `user`.
     pub name: String,
-    /// The bucket's contacts, as row indices into the feature table, ascending.
+    /// The bucket's contacts, as row indices into the feature table, ascending: all of them,
+    /// or, straight out of [`segment`] when the bucket has more than `cluster.fit_contacts`,
+    /// the sample the model was fitted on (until [`super::assign`] assigns every contact).
     pub rows: Vec<usize>,
+    /// How many contacts the bucket has (more than `rows` while only the sample is there).
+    pub contacts: usize,
     /// The clustering of the bucket's rows (`labels[i]` is the cluster of `rows[i]`).
     pub model: ClusterModel,
     /// Bootstrap stability of each cluster (empty when not measured).
@@ -44,6 +49,9 @@ pub struct Bucket {
     pub proposed_k: usize,
     /// With `k_choice = "independence"`: every k tested, each cluster against its own null.
     pub independence: Vec<KIndependence>,
+    /// How any contact of the bucket is assigned to its personas, as SQL over the feature
+    /// model (the same personas as `model.labels` for the contacts fitted).
+    pub assignment: Assignment,
 }
 
 impl Bucket {
@@ -144,6 +152,11 @@ pub fn segment(
             warn!(bucket = %name, "No contacts in this bucket; it has no personas.");
             continue;
         }
+        let contacts = rows.len();
+        let rows = fit_sample(table, rows, criteria, cluster_cfg);
+        if rows.len() < contacts {
+            info!(bucket = %name, contacts, fitted = rows.len(), "Fitting on a stratified sample of the bucket; its SQL assigns every contact.");
+        }
         let design = features::design(table, &rows, criteria, features_cfg)?;
         let null = NullSettings {
             resamples: cluster_cfg.null_resamples,
@@ -192,9 +205,14 @@ pub fn segment(
             info!(bucket = %name, structured = v.structured, z = v.z, z_needed = v.z_needed, "Structure test.");
         }
         info!(bucket = %name, contacts = rows.len(), k = model.k, "Segmented bucket.");
+        let filter = (cluster_cfg.buckets.as_ref())
+            .map(|b| bucket_filter(b, &name, features_cfg.multi.contains(&b.column)));
+        let rules = attrs.as_ref().map(Attributes::rules);
+        let assignment = Assignment::new(design.encodings.clone(), &model, rules, filter);
         out.push(Bucket {
             name,
             rows,
+            contacts,
             model,
             stability,
             shared,
@@ -204,9 +222,27 @@ pub fn segment(
             k_choice: cluster_cfg.k_choice,
             proposed_k: proposed,
             independence,
+            assignment,
         });
     }
     Ok(out)
+}
+
+/// The rows a bucket's model is fitted on: all of `rows`, or a stratified sample of
+/// `cluster.fit_contacts` of them (strata: which numeric criteria a contact is missing).
+fn fit_sample(
+    table: &FeatureTable,
+    rows: Vec<usize>,
+    criteria: &[Criterion],
+    cfg: &ClusterConfig,
+) -> Vec<usize> {
+    if cfg.fit_contacts == 0 || rows.len() <= cfg.fit_contacts {
+        return rows;
+    }
+    let columns: Vec<String> = (criteria.iter())
+        .flat_map(|c| c.columns().into_iter().map(|m| m.to_string()))
+        .collect();
+    super::sample::stratified(table, &rows, &columns, cfg.fit_contacts, cfg.seed)
 }
 
 /// The buckets of `cfg`: (name, rows, rows also in another bucket).
@@ -343,6 +379,7 @@ fn fit_small_aware(
             centroids: ndarray::Array2::zeros((1, x.ncols())),
             labels: vec![0; n],
             scores: Vec::new(),
+            latent: None,
         };
         return Ok(Fitted {
             model,
@@ -378,7 +415,7 @@ fn fit_small_aware(
         KChoice::Silhouette => None,
     };
     let mut model = super::fit_choosing(x, &s, |_| choice)?;
-    let classes: Vec<(usize, Vec<usize>)> = (tested.iter().map(|t| t.k)).zip(classes).collect();
+    let classes: Vec<(usize, Classes)> = (tested.iter().map(|t| t.k)).zip(classes).collect();
     if let Some(attrs) = latent {
         model = latent_classes(x, model, attrs, &classes);
     }
@@ -399,7 +436,7 @@ struct Fitted {
     /// Every k the independence rule tested.
     independence: Vec<KIndependence>,
     /// The latent classes of every k the independence rule tested, by k.
-    classes: Vec<(usize, Vec<usize>)>,
+    classes: Vec<(usize, Classes)>,
 }
 
 /// `model`'s k-means clusters replaced by latent classes: those the independence rule found
@@ -408,14 +445,19 @@ fn latent_classes(
     x: &ndarray::Array2<f64>,
     model: ClusterModel,
     attrs: &Attributes,
-    known: &[(usize, Vec<usize>)],
+    known: &[(usize, Classes)],
 ) -> ClusterModel {
     let k = model.k;
-    let (labels, groups) = match known.iter().find(|(at, _)| *at == k) {
-        Some((_, labels)) => (labels.clone(), labels.iter().max().map_or(0, |m| m + 1)),
-        None => super::latent::canonical(&super::latent::refine(attrs, &model.labels, k), k),
+    let (classes, groups) = match known.iter().find(|(at, _)| *at == k) {
+        Some((_, classes)) => {
+            let groups = classes.labels.iter().max().map_or(0, |m| m + 1);
+            (classes.clone(), groups)
+        }
+        None => super::latent::refine(attrs, &model.labels, k).canonical(k),
     };
-    with_labels(x, model, labels, groups)
+    let mut model = with_labels(x, model, classes.labels, groups);
+    model.latent = classes.params;
+    model
 }
 
 /// `model` refitted with one cluster fewer (k-means, then the latent classes with `latent`),
@@ -424,7 +466,7 @@ fn refit(
     x: &ndarray::Array2<f64>,
     mut model: ClusterModel,
     settings: &KMeansSettings,
-    (latent, known): (Option<&Attributes>, &[(usize, Vec<usize>)]),
+    (latent, known): (Option<&Attributes>, &[(usize, Classes)]),
 ) -> Result<ClusterModel> {
     let k = model.k - 1;
     let single = super::fit(

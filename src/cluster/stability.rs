@@ -67,7 +67,7 @@ pub fn stability(
             // bootstrap latent class fits start from the original estimates), the likelier.
             let own: Vec<usize> = distinct.iter().map(|&r| labels[r]).collect();
             let starts = [refit_labels, own];
-            refit_labels = super::latent::best_of(&attrs.select(&distinct), &starts, k);
+            refit_labels = super::latent::best_of(&attrs.select(&distinct), &starts, k).labels;
         }
         for (c, score) in best_jaccard(&distinct, labels, &refit_labels, k)
             .into_iter()

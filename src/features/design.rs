@@ -21,7 +21,7 @@
 use crate::config::{Criterion, FeaturesConfig};
 use crate::error::{Error, Result};
 
-use super::{mean_sd, percentile, FeatureTable, Level, OTHER, TAG_SEP};
+use super::{mean_sd, Encoding, FeatureTable, Level, OTHER, TAG_SEP};
 use ndarray::Array2;
 
 /// The design matrix, the name and family of each of its columns, and each criterion's weight.
@@ -38,6 +38,10 @@ pub struct Design {
     pub family_names: Vec<String>,
     /// Each criterion, its weight and its total variance in the matrix.
     pub criteria: Vec<CriterionWeight>,
+    /// How each matrix column follows from the feature model's raw columns, with the parameters
+    /// fitted on these contacts (one per column, in the order of `columns`): the matrix is
+    /// these encodings evaluated, and [`Encoding::sql`] computes a column for any contact.
+    pub encodings: Vec<Encoding>,
 }
 
 impl Design {
@@ -99,11 +103,9 @@ pub fn family_of(column: &str) -> String {
     }
 }
 
-/// One encoded matrix column before weighting.
-struct Encoded {
-    name: String,
-    values: Vec<f64>,
-}
+/// One matrix column: its encoding and its values over the design's rows (before the block's
+/// scale, then after).
+type Encoded = (Encoding, Vec<f64>);
 
 /// Encode the criteria over the contacts `rows` (one matrix row per entry of `rows`;
 /// statistics are those of these rows).
@@ -126,17 +128,19 @@ pub fn design(
         let (mut variance, mut encoded) = (0.0, 0);
         for m in &members {
             let block = encode_member(t, rows, m, cfg, &mut indicators)?;
-            let total: f64 = block.iter().map(|e| variance_of(&e.values)).sum();
+            let total: f64 = block.iter().map(|(_, v)| variance_of(v)).sum();
             let scale = if total > 1e-12 {
                 (w / members.len() as f64 / total).sqrt()
             } else {
                 0.0
             };
-            for mut e in block {
-                e.values.iter_mut().for_each(|v| *v *= scale);
-                variance += variance_of(&e.values);
+            for (mut e, mut values) in block {
+                // The encoding's values with the block's scale: `Encoding::values`.
+                e.set_scale(scale);
+                e.rescale(&mut values);
+                variance += variance_of(&values);
                 encoded += 1;
-                out.push((e, family_of(m)));
+                out.push(((e, values), family_of(m)));
             }
         }
         weights.push(CriterionWeight {
@@ -148,8 +152,8 @@ pub fn design(
         });
     }
     let mut matrix = Array2::<f64>::zeros((n, out.len()));
-    for (j, (e, _)) in out.iter().enumerate() {
-        for (i, v) in e.values.iter().enumerate() {
+    for (j, ((_, values), _)) in out.iter().enumerate() {
+        for (i, v) in values.iter().enumerate() {
             matrix[[i, j]] = *v;
         }
     }
@@ -164,12 +168,14 @@ pub fn design(
             }
         })
         .collect();
+    let encodings: Vec<Encoding> = out.into_iter().map(|((e, _), _)| e).collect();
     Ok(Design {
         matrix,
-        columns: out.into_iter().map(|(e, _)| e.name).collect(),
+        columns: encodings.iter().map(Encoding::name).collect(),
         families,
         family_names,
         criteria: weights,
+        encodings,
     })
 }
 
@@ -179,9 +185,10 @@ fn variance_of(v: &[f64]) -> f64 {
     sd * sd
 }
 
-/// The unweighted matrix columns of one feature column: a standardised numeric (and its
-/// missing-value indicator when that pattern is new to the criterion), a categorical's level
-/// indicators, or a multi-valued column's value indicators.
+/// The unweighted matrix columns of one feature column, fitted on `rows` and evaluated over
+/// them: a standardised numeric (and its missing-value indicator when that pattern is new to
+/// the criterion), a categorical's level indicators, or a multi-valued column's value
+/// indicators.
 fn encode_member(
     t: &FeatureTable,
     rows: &[usize],
@@ -189,81 +196,71 @@ fn encode_member(
     cfg: &FeaturesConfig,
     indicators: &mut Vec<Vec<f64>>,
 ) -> Result<Vec<Encoded>> {
+    let evaluate = |e: Encoding| -> Result<Encoded> {
+        let values = e
+            .unscaled(t, rows)
+            .ok_or_else(|| missing(cfg, e.column()))?;
+        Ok((e, values))
+    };
     if let Some(c) = t.numeric.iter().find(|c| c.name == name) {
         let log = cfg.log_numeric.iter().any(|l| l == name);
         let values: Vec<Option<f64>> = rows.iter().map(|&r| c.values.get(r)).collect();
-        let mut out = vec![Encoded {
-            name: name.to_string(),
-            values: standardise(&values, log),
-        }];
-        let ind: Vec<f64> = values.iter().map(|v| f64::from(v.is_none())).collect();
-        let missing = ind.iter().filter(|v| **v > 0.0).count();
-        if missing > 0 && missing < rows.len() && !indicators.contains(&ind) {
-            out.push(Encoded {
-                name: format!("{name}_missing"),
-                values: ind.clone(),
-            });
-            indicators.push(ind);
+        let mut out = vec![evaluate(Encoding::fit_numeric(name, &values, log))?];
+        let (e, ind) = evaluate(Encoding::Missing {
+            column: name.to_string(),
+            scale: 1.0,
+        })?;
+        let absent = ind.iter().filter(|v| **v > 0.0).count();
+        if absent > 0 && absent < rows.len() && !indicators.contains(&ind) {
+            indicators.push(ind.clone());
+            out.push((e, ind));
         }
         return Ok(out);
     }
     if let Some(c) = t.categorical.iter().find(|c| c.name == name) {
         let values: Vec<Level> = rows.iter().map(|&r| c.values[r].clone()).collect();
         let kept = super::kept_levels(&values, cfg.rare_level_pct);
-        let pooled: Vec<&str> = values
-            .iter()
-            .map(|v| if kept.contains(v) { &**v } else { OTHER })
-            .collect();
         let mut levels: Vec<&str> = kept.iter().map(|l| &**l).collect();
-        if pooled.contains(&OTHER) && !levels.contains(&OTHER) {
+        // A value outside `kept` is pooled into `other`.
+        if !levels.contains(&OTHER) && values.iter().any(|v| !kept.contains(v)) {
             levels.push(OTHER);
         }
-        return Ok(levels
-            .into_iter()
-            .map(|level| Encoded {
-                name: format!("{name}={level}"),
-                values: pooled.iter().map(|v| f64::from(*v == level)).collect(),
+        let kept: Vec<String> = kept.iter().map(|l| l.to_string()).collect();
+        return (levels.into_iter())
+            .map(|level| {
+                evaluate(Encoding::Level {
+                    column: name.to_string(),
+                    level: level.to_string(),
+                    kept: kept.clone(),
+                    scale: 1.0,
+                })
             })
-            .collect());
+            .collect();
     }
     let prefix = format!("{name}{TAG_SEP}");
-    let multi: Vec<Encoded> = t
-        .categorical
-        .iter()
-        .filter(|c| c.name.starts_with(&prefix))
-        .map(|c| Encoded {
-            name: c.name.clone(),
-            values: rows
-                .iter()
-                .map(|&r| f64::from(&*c.values[r] == "yes"))
-                .collect(),
+    let multi: Vec<Encoded> = (t.categorical.iter())
+        .filter_map(|c| c.name.strip_prefix(&prefix))
+        .map(|tag| {
+            evaluate(Encoding::Tag {
+                column: name.to_string(),
+                tag: tag.to_string(),
+                scale: 1.0,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     if multi.is_empty() && !cfg.multi.iter().any(|m| m == name) {
-        return Err(Error::MissingModelColumn {
-            model: cfg.model.clone(),
-            column: name.to_string(),
-            needed_by: "features.criteria".into(),
-        });
+        return Err(missing(cfg, name));
     }
     Ok(multi)
 }
 
-/// Log (optional), winsorise at the 1st/99th percentile, standardise; missing -> 0 (the mean).
-fn standardise(values: &[Option<f64>], log: bool) -> Vec<f64> {
-    let tr = |v: f64| if log { v.max(0.0).ln_1p() } else { v };
-    let mut present: Vec<f64> = values.iter().flatten().map(|v| tr(*v)).collect();
-    present.sort_by(f64::total_cmp);
-    let (lo, hi) = (percentile(&present, 0.01), percentile(&present, 0.99));
-    let clipped: Vec<Option<f64>> = values
-        .iter()
-        .map(|v| v.map(|v| tr(v).clamp(lo, hi)))
-        .collect();
-    let (mean, sd) = mean_sd(clipped.iter().flatten().copied());
-    clipped
-        .iter()
-        .map(|v| v.map_or(0.0, |v| if sd > 1e-12 { (v - mean) / sd } else { 0.0 }))
-        .collect()
+/// A criterion's column the feature table lacks.
+fn missing(cfg: &FeaturesConfig, column: &str) -> Error {
+    Error::MissingModelColumn {
+        model: cfg.model.clone(),
+        column: column.to_string(),
+        needed_by: "features.criteria".into(),
+    }
 }
 
 #[cfg(test)]

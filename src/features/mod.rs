@@ -6,10 +6,12 @@
 
 mod auto;
 mod design;
+mod encoding;
 mod values;
 
 pub use auto::{criteria_for_columns, suggest, FamilyEvidence, Suggestion};
 pub use design::{design, family_of, CriterionWeight, Design};
+pub use encoding::{level_sql, number_sql, sql_f64, sql_ident, sql_str, Encoding};
 pub use values::{Levels, Numbers};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};

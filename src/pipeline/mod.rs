@@ -38,6 +38,7 @@ pub mod history;
 pub mod interrupt;
 pub mod progress;
 mod record;
+mod segments;
 mod stages;
 mod stopwatch;
 mod summary;

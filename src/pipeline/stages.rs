@@ -13,13 +13,20 @@ use super::checks::{check_ceiling, check_sample};
 use super::continuity::{self, Tracked};
 use super::progress::Progress;
 use super::record;
+use super::segments::{assign_everyone, resolve_criteria};
 use super::stopwatch::Stopwatch;
 use super::tables::{load_audience, load_funnel, write_model};
 use super::{columns, Fault, RunOptions, RunReport};
 use crate::cluster::{self, Bucket};
-use crate::config::{Criterion, FeaturesConfig, Pipeline, PipelineConfig, SourceConfig};
+use crate::config::{
+    Criterion, EngineKind, FeaturesConfig, Pipeline, PipelineConfig, SourceConfig,
+};
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureTable, Suggestion};
+
+/// The table the embedded engine reads the staged `contact_features` from, for the buckets'
+/// assignment SQL.
+const FEATURES: &str = "personas_contact_features";
 use crate::landing;
 use crate::output::checksums::{Pending, ReadHashes};
 use crate::output::{partition, publish, PART};
@@ -116,7 +123,7 @@ pub(super) async fn run_locked(
     let (reports, input_files) = land(&mut run, &inputs.resolved, inputs.checksums)?;
     let sql = run_models(&mut run, &reports).await?;
     let table = build_features(&mut run, &sql.ctx).await?;
-    let segments = segment(&mut run, &table)?;
+    let segments = segment(&mut run, &sql.ctx, &table).await?;
     let (profiled, tracked) = profile_personas(&mut run, &sql.ctx, &table, &segments).await?;
     let crm_systems = sinks::crm::systems::load(&sql.ctx, &cfg.sources).await?;
     let funnel = load_funnel(&sql.ctx, &table, &profiled, cfg.profile.alpha).await?;
@@ -313,9 +320,13 @@ async fn build_features(run: &mut Run<'_>, ctx: &SessionContext) -> Result<Featu
     let table = features::load(ctx, &run.features, &bucket_column).await?;
     let path = run.part("contact_features");
     write_model(ctx, &cfg.features.model, &path).await?;
-    // the feature table and `contact_features` hold the model's rows now: nothing reads it
-    // again (the stage's end hands its memory back)
-    ctx.deregister_table(cfg.features.model.as_str())?;
+    // the feature table and `contact_features` hold the model's rows now: the stage's end hands
+    // its memory back (a cluster's model is files on its store: kept for the assignment)
+    if cfg.engine.kind == EngineKind::Embedded {
+        ctx.deregister_table(cfg.features.model.as_str())?;
+        ctx.register_parquet(FEATURES, path.to_string_lossy(), Default::default())
+            .await?;
+    }
     if table.is_empty() {
         return Err(Error::BadInput {
             file: cfg.features.model.clone(),
@@ -327,18 +338,28 @@ async fn build_features(run: &mut Run<'_>, ctx: &SessionContext) -> Result<Featu
     Ok(table)
 }
 
-/// Resolve the criteria and segment every bucket.
-fn segment(run: &mut Run<'_>, table: &FeatureTable) -> Result<Segments> {
+/// Resolve the criteria and segment every bucket (those fitted on a sample then assigned
+/// whole by their SQL).
+async fn segment(
+    run: &mut Run<'_>,
+    ctx: &SessionContext,
+    table: &FeatureTable,
+) -> Result<Segments> {
     run.progress.start("clustering");
     let cfg = run.cfg;
     let (criteria, suggestion) = resolve_criteria(table, cfg, &run.features)?;
-    let buckets = cluster::segment(
+    let mut buckets = cluster::segment(
         table,
         &criteria,
         &run.features,
         &cfg.cluster,
         cfg.profile.min_stability,
     )?;
+    let model = match cfg.engine.kind {
+        EngineKind::Embedded => FEATURES,
+        EngineKind::Ballista => cfg.features.model.as_str(),
+    };
+    assign_everyone(ctx, model, table, &mut buckets).await?;
     run.progress.done();
     run.watch.lap("cluster")?;
     Ok(Segments {
@@ -474,27 +495,4 @@ async fn publish_run(run: &mut Run<'_>, manifest: &manifest::Manifest) -> Result
     run.progress.done();
     info!(run_date = %run.date, output_dir = %run.out.display(), "Published.");
     Ok(())
-}
-
-/// The criteria in force: the configured (or the framework's) ones, or with `criteria =
-/// "auto"` the ones proposed from the loaded features (the buckets' column left out), with the
-/// evidence.
-fn resolve_criteria(
-    table: &FeatureTable,
-    cfg: &PipelineConfig,
-    features_cfg: &FeaturesConfig,
-) -> Result<(Vec<Criterion>, Option<Suggestion>)> {
-    if !features_cfg.is_auto() {
-        return Ok((features_cfg.criteria(), None));
-    }
-    let exclude: Vec<String> = cfg
-        .cluster
-        .buckets
-        .iter()
-        .map(|b| b.column.clone())
-        .collect();
-    let suggestion = features::suggest(table, features_cfg, &exclude, cfg.cluster.seed)?;
-    let names: Vec<&str> = suggestion.criteria.iter().map(|c| c.name()).collect();
-    info!(criteria = ?names, "Criteria proposed from the data (criteria = \"auto\").");
-    Ok((suggestion.criteria.clone(), Some(suggestion)))
 }

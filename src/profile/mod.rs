@@ -382,11 +382,13 @@ mod tests {
         let bucket = Bucket {
             name: "all".into(),
             rows: (0..labels.len()).collect(),
+            contacts: labels.len(),
             model: crate::cluster::ClusterModel {
                 k,
                 centroids: ndarray::Array2::zeros((k, 1)),
                 labels: labels.to_vec(),
                 scores: Vec::new(),
+                latent: None,
             },
             stability: Vec::new(),
             shared: 0,
@@ -396,6 +398,7 @@ mod tests {
             k_choice: crate::config::KChoice::Gap,
             proposed_k: k,
             independence: Vec::new(),
+            assignment: Default::default(),
         };
         let out = profile_buckets(
             t,

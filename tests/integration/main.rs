@@ -1,6 +1,7 @@
 //! Integration tests, built as one binary (one link of DataFusion instead of one per file).
 
 mod architecture;
+mod assign_sql;
 mod audience;
 #[cfg(feature = "ballista")]
 mod ballista;

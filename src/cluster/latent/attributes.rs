@@ -22,9 +22,10 @@ use ndarray::Axis;
 use crate::error::Result;
 use crate::features::{Design, FeatureTable};
 
-use super::super::kmeans::labels_at;
+use super::super::kmeans::centroids_at;
 use super::super::rows::row_major;
 use super::super::KMeansSettings;
+use super::rules::{Code, Rules, Shares};
 
 /// Quantile bins of a number.
 const BINS: usize = 10;
@@ -59,6 +60,8 @@ pub struct Attributes {
     pub(super) categorical: Vec<Categorical>,
     pub(super) compositions: Vec<Composition>,
     pub(super) rows: usize,
+    /// How each attribute follows from a row's columns.
+    pub(super) rules: Rules,
 }
 
 impl Attributes {
@@ -75,6 +78,7 @@ impl Attributes {
             categorical: Vec::new(),
             compositions: Vec::new(),
             rows: x.nrows(),
+            rules: Rules::default(),
         };
         let families = design.families.iter().map(|f| f + 1).max().unwrap_or(0);
         for f in 0..families {
@@ -86,25 +90,37 @@ impl Attributes {
                 .iter()
                 .partition(|&&j| design.columns[j].ends_with("_missing"));
             let value_names: Vec<&str> = values.iter().map(|&j| &*design.columns[j]).collect();
-            let categorical =
-                if let Some(c) = table.and_then(|(t, rows)| composition(t, rows, &value_names)) {
-                    out.compositions.push(Composition { family: f, ..c });
-                    continue;
-                } else if one_categorical(&names) {
-                    levels_of(x, &cols)
-                } else if values.len() == 1 {
-                    let absent = |r: usize| missing.iter().any(|&j| x[[r, j]] != 0.0);
-                    let column: Vec<f64> = x.column(values[0]).to_vec();
-                    binned(&column, absent)
-                } else if !cols.is_empty() {
-                    codebook(design, &cols, seed)?
-                } else {
-                    continue;
+            let (categorical, code) = if let Some((c, shares)) =
+                table.and_then(|(t, rows)| composition(t, rows, &value_names))
+            {
+                out.compositions.push(Composition { family: f, ..c });
+                out.rules.shares.push(shares);
+                continue;
+            } else if one_categorical(&names) {
+                let code = Code::Largest {
+                    columns: cols.clone(),
                 };
+                (levels_of(x, &cols), code)
+            } else if values.len() == 1 {
+                let absent = |r: usize| missing.iter().any(|&j| x[[r, j]] != 0.0);
+                let column: Vec<f64> = x.column(values[0]).to_vec();
+                let (c, edges) = binned(&column, absent);
+                let code = Code::Bin {
+                    column: values[0],
+                    missing,
+                    edges,
+                };
+                (c, code)
+            } else if !cols.is_empty() {
+                codebook(design, &cols, seed)?
+            } else {
+                continue;
+            };
             out.categorical.push(Categorical {
                 family: f,
                 ..categorical
             });
+            out.rules.codes.push(code);
         }
         Ok(out)
     }
@@ -138,7 +154,13 @@ impl Attributes {
                 })
                 .collect(),
             rows,
+            rules: self.rules.clone(),
         }
+    }
+
+    /// How each attribute follows from a row's columns.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
     }
 
     /// Free parameters of one class: its share and, per attribute, its level probabilities
@@ -186,8 +208,8 @@ fn levels_of(x: &ndarray::Array2<f64>, cols: &[usize]) -> Categorical {
 }
 
 /// A number as levels: its distinct values when there are at most two, else decile bins;
-/// rows for which `absent` holds get a level of their own.
-pub(super) fn binned(values: &[f64], absent: impl Fn(usize) -> bool) -> Categorical {
+/// rows for which `absent` holds get a level of their own. With the bin edges.
+pub(super) fn binned(values: &[f64], absent: impl Fn(usize) -> bool) -> (Categorical, Vec<f64>) {
     let present: Vec<f64> = (0..values.len())
         .filter(|&r| !absent(r))
         .map(|r| values[r])
@@ -215,16 +237,22 @@ pub(super) fn binned(values: &[f64], absent: impl Fn(usize) -> bool) -> Categori
             }
         })
         .collect();
-    Categorical {
+    let levels = edges.len() + 2;
+    let categorical = Categorical {
         codes,
-        levels: edges.len() + 2,
+        levels,
         family: 0,
-    }
+    };
+    (categorical, edges)
 }
 
 /// The counts of a composition, when every one of `names` is a `share_*` numeric column of
 /// `table` (see the module header).
-fn composition(table: &FeatureTable, rows: &[usize], names: &[&str]) -> Option<Composition> {
+fn composition(
+    table: &FeatureTable,
+    rows: &[usize],
+    names: &[&str],
+) -> Option<(Composition, Shares)> {
     if names.is_empty() || !names.iter().all(|n| n.starts_with("share_")) {
         return None;
     }
@@ -248,26 +276,38 @@ fn composition(table: &FeatureTable, rows: &[usize], names: &[&str]) -> Option<C
         let rest = if seen { (1.0 - total).max(0.0) } else { 0.0 };
         counts.extend(row.iter().chain([&rest]).map(|s| s * weight));
     }
-    Some(Composition {
+    let rule = Shares {
+        shares: names.iter().map(|n| n.to_string()).collect(),
+        counted: counted.map(|c| c.name.clone()),
+    };
+    let composition = Composition {
         counts,
         levels,
         family: 0,
-    })
+    };
+    Some((composition, rule))
 }
 
 /// A family of several columns as codes: its distinct rows when there are at most [`CODES`],
 /// else the nearest centroid of a seeded k-means codebook of [`CODES`] codes.
-fn codebook(design: &Design, cols: &[usize], seed: u64) -> Result<Categorical> {
+fn codebook(design: &Design, cols: &[usize], seed: u64) -> Result<(Categorical, Code)> {
     let block = design.matrix.select(Axis(1), cols);
     let d = cols.len();
+    let nearest = |codes: Vec<Vec<f64>>| Code::Nearest {
+        columns: cols.to_vec(),
+        codes,
+    };
+    let categorical = |codes: Vec<u16>, levels: usize| Categorical {
+        codes,
+        levels,
+        family: 0,
+    };
     if block.nrows() == 0 {
-        return Ok(Categorical {
-            codes: Vec::new(),
-            levels: 1,
-            family: 0,
-        });
+        return Ok((categorical(Vec::new(), 1), nearest(vec![vec![0.0; d]])));
     }
+    // Each distinct row and its code, in order of first appearance.
     let mut distinct: BTreeMap<Vec<u64>, u16> = BTreeMap::new();
+    let mut rows: Vec<Vec<f64>> = Vec::new();
     for row in block.rows() {
         let key: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
         if !distinct.contains_key(&key) {
@@ -277,17 +317,14 @@ fn codebook(design: &Design, cols: &[usize], seed: u64) -> Result<Categorical> {
             }
             let code = distinct.len() as u16;
             distinct.insert(key, code);
+            rows.push(row.to_vec());
         }
     }
     if !distinct.is_empty() {
         let codes = (block.rows().into_iter())
             .map(|row| distinct[&row.iter().map(|v| v.to_bits()).collect::<Vec<u64>>()])
             .collect();
-        return Ok(Categorical {
-            codes,
-            levels: distinct.len(),
-            family: 0,
-        });
+        return Ok((categorical(codes, distinct.len()), nearest(rows)));
     }
     let flat = row_major(block.view());
     let settings = KMeansSettings {
@@ -295,15 +332,14 @@ fn codebook(design: &Design, cols: &[usize], seed: u64) -> Result<Categorical> {
         restarts: CODE_RESTARTS,
         ..KMeansSettings::default()
     };
-    let labels = labels_at(&flat, d, CODES, &settings)?;
-    let codes = (labels.unwrap_or_else(|| vec![0; block.nrows()]).into_iter())
-        .map(|c| c as u16)
+    let (centroids, labels) = centroids_at(&flat, d, CODES, &settings)?
+        .unwrap_or_else(|| (vec![0.0; d], vec![0; block.nrows()]));
+    let codes = labels.into_iter().map(|c| c as u16).collect();
+    let centroids = centroids
+        .chunks_exact(d.max(1))
+        .map(<[f64]>::to_vec)
         .collect();
-    Ok(Categorical {
-        codes,
-        levels: CODES,
-        family: 0,
-    })
+    Ok((categorical(codes, CODES), nearest(centroids)))
 }
 
 #[cfg(test)]

@@ -22,9 +22,11 @@ use super::KMeansSettings;
 use crate::error::Result;
 
 mod attributes;
+mod rules;
 mod split;
 
 pub use attributes::{Attributes, SHARES_COUNTED_IN};
+pub use rules::{Code, Rules, Shares};
 pub use split::split_z;
 
 /// Most EM iterations.
@@ -33,10 +35,70 @@ const MAX_ITER: usize = 200;
 const MIN_ROWS_PER_THREAD: usize = 4096;
 
 /// Each class's log share, and per attribute its log level probabilities (`k * levels`,
-/// class-major), categorical attributes first, then compositions.
-struct Parameters {
-    log_share: Vec<f64>,
-    tables: Vec<Vec<f64>>,
+/// class-major), categorical attributes first, then compositions: what an E-step reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameters {
+    /// Log share of each class.
+    pub log_share: Vec<f64>,
+    /// Per attribute (categorical ones first, then compositions), each class's log level
+    /// probabilities, class-major (`k * levels`).
+    pub tables: Vec<Vec<f64>>,
+}
+
+impl Parameters {
+    /// The parameters of the classes `order` (new class `n` is old class `order[n]`).
+    fn reordered(&self, order: &[usize]) -> Parameters {
+        let k = self.log_share.len();
+        Parameters {
+            log_share: order.iter().map(|&c| self.log_share[c]).collect(),
+            tables: (self.tables.iter())
+                .map(|t| {
+                    let levels = t.len() / k.max(1);
+                    (order.iter())
+                        .flat_map(|&c| t[c * levels..(c + 1) * levels].iter().copied())
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A latent class fit: each row's class, the parameters whose E-step gave those classes
+/// (`None` when nothing was fitted: fewer than 2 classes asked for, or no rows), and the
+/// log-likelihood.
+#[derive(Debug, Clone)]
+pub struct Classes {
+    /// Each row's class.
+    pub labels: Vec<usize>,
+    /// The parameters every row's class is the most likely under.
+    pub params: Option<Parameters>,
+    /// Log-likelihood of the fit (0 when nothing was fitted).
+    pub loglik: f64,
+}
+
+impl Classes {
+    /// The classes `labels` as they are, without parameters.
+    pub fn of(labels: Vec<usize>) -> Classes {
+        Classes {
+            labels,
+            params: None,
+            loglik: 0.0,
+        }
+    }
+
+    /// Classes renumbered by size, largest first (ties: the lower old class), empty classes
+    /// dropped (see [`canonical`]); with the number of classes left.
+    pub fn canonical(self, k: usize) -> (Classes, usize) {
+        let order = size_order(&self.labels, k);
+        let mut rank = vec![0; k];
+        (order.iter().enumerate()).for_each(|(new, &old)| rank[old] = new);
+        let classes = Classes {
+            labels: self.labels.iter().map(|&l| rank[l]).collect(),
+            params: self.params.map(|p| p.reordered(&order)),
+            loglik: self.loglik,
+        };
+        (classes, order.len())
+    }
 }
 
 /// The M-step: the parameters from the responsibilities `resp` (`k` per row).
@@ -123,18 +185,23 @@ fn expect(
 
 /// The labels of `k` latent classes fitted by EM from the starting `labels` (one per row of
 /// `attrs`, in `0..k`).
-pub fn refine(attrs: &Attributes, labels: &[usize], k: usize) -> Vec<usize> {
+pub fn refine(attrs: &Attributes, labels: &[usize], k: usize) -> Classes {
     if k < 2 {
-        return labels.to_vec();
+        return unfitted(labels);
     }
-    fit(attrs, labels, k).0
+    fit(attrs, labels, k)
 }
 
-/// [`refine`], with the log-likelihood of the fitted model (`k = 1`: one class).
-pub fn fit(attrs: &Attributes, labels: &[usize], k: usize) -> (Vec<usize>, f64) {
+/// The classes `labels` as they are, without parameters.
+fn unfitted(labels: &[usize]) -> Classes {
+    Classes::of(labels.to_vec())
+}
+
+/// [`refine`], also for `k = 1` (one class).
+pub fn fit(attrs: &Attributes, labels: &[usize], k: usize) -> Classes {
     let n = attrs.len();
     if n == 0 || k == 0 || labels.len() != n {
-        return (labels.to_vec(), 0.0);
+        return unfitted(labels);
     }
     let mut resp = vec![0.0; n * k];
     labels
@@ -143,6 +210,7 @@ pub fn fit(attrs: &Attributes, labels: &[usize], k: usize) -> (Vec<usize>, f64) 
         .for_each(|(r, &c)| resp[r * k + c.min(k - 1)] = 1.0);
     let mut last = labels.to_vec();
     let mut loglik = 0.0;
+    let mut fitted = None;
     let threads = super::rows::cores().min(n / MIN_ROWS_PER_THREAD).max(1);
     let chunk = n.div_ceil(threads);
     for iter in 0..MAX_ITER {
@@ -164,27 +232,32 @@ pub fn fit(attrs: &Attributes, labels: &[usize], k: usize) -> (Vec<usize>, f64) 
         });
         let changed = now.iter().zip(&last).filter(|(a, b)| a != b).count();
         last = now;
+        fitted = Some(params.clone());
         if (changed == 0 && iter > 0) || k == 1 {
             debug!(iter, "Latent classes converged.");
             break;
         }
     }
-    (last, loglik)
+    Classes {
+        labels: last,
+        params: fitted,
+        loglik,
+    }
 }
 
 /// Of the EM fits from each of `starts` (labels in `0..k`), the labels of the highest
 /// likelihood (ties: the earlier start). EM finds a local optimum near its start; k-means
 /// starts favour splitting large personas over keeping a small one whole, so the callers add
 /// starts that k-means would not give (see [`divided`]).
-pub fn best_of(attrs: &Attributes, starts: &[Vec<usize>], k: usize) -> Vec<usize> {
-    let mut best: Option<(Vec<usize>, f64)> = None;
+pub fn best_of(attrs: &Attributes, starts: &[Vec<usize>], k: usize) -> Classes {
+    let mut best: Option<Classes> = None;
     for start in starts {
-        let (labels, loglik) = fit(attrs, start, k);
-        if best.as_ref().is_none_or(|(_, b)| loglik > *b) {
-            best = Some((labels, loglik));
+        let classes = fit(attrs, start, k);
+        if best.as_ref().is_none_or(|b| classes.loglik > b.loglik) {
+            best = Some(classes);
         }
     }
-    best.map_or_else(Vec::new, |(labels, _)| labels)
+    best.unwrap_or_else(|| unfitted(&[]))
 }
 
 /// A start for one class more: `labels` (classes `0..k`) with class `class` divided in two by
@@ -206,7 +279,7 @@ pub fn divided(
     let Some(start) = labels_at(&row_major(sub.view()), sub.ncols(), 2, km)? else {
         return Ok(out);
     };
-    let halves = refine(&attrs.select(&rows), &start, 2);
+    let halves = refine(&attrs.select(&rows), &start, 2).labels;
     for (&r, &h) in rows.iter().zip(&halves) {
         if h == 1 {
             out[r] = k;
@@ -218,16 +291,17 @@ pub fn divided(
 /// `labels` renumbered by class size, largest first (ties: the lower old label), empty
 /// classes dropped; with the number of classes left.
 pub fn canonical(labels: &[usize], k: usize) -> (Vec<usize>, usize) {
+    let (classes, groups) = unfitted(labels).canonical(k);
+    (classes.labels, groups)
+}
+
+/// The non-empty classes of `labels` (in `0..k`) by size, largest first (ties: the lower).
+fn size_order(labels: &[usize], k: usize) -> Vec<usize> {
     let mut sizes = vec![0usize; k];
     labels.iter().for_each(|&l| sizes[l] += 1);
     let mut order: Vec<usize> = (0..k).filter(|&c| sizes[c] > 0).collect();
     order.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]).then(a.cmp(&b)));
-    let mut rank = vec![0; k];
     order
-        .iter()
-        .enumerate()
-        .for_each(|(new, &old)| rank[old] = new);
-    (labels.iter().map(|&l| rank[l]).collect(), order.len())
 }
 
 #[cfg(test)]
@@ -246,6 +320,7 @@ mod tests {
             families: families.to_vec(),
             family_names: Vec::new(),
             criteria: Vec::new(),
+            encodings: Vec::new(),
         }
     }
 
@@ -273,7 +348,7 @@ mod tests {
         let start: Vec<usize> = (0..n)
             .map(|i| if i < n / 4 { 1 - truth[i] } else { truth[i] })
             .collect();
-        let fitted = refine(&attrs, &start, 2);
+        let fitted = refine(&attrs, &start, 2).labels;
         let agree = fitted.iter().zip(&truth).filter(|(a, b)| a == b).count();
         let agree = agree.max(n - agree);
         assert!(agree as f64 > 0.9 * n as f64, "{agree} of {n}");

@@ -101,7 +101,7 @@ fn gain(x: &Array2<f64>, attrs: &Attributes, two: &KMeansSettings) -> Result<f64
         return Ok(0.0);
     }
     let flat = row_major(x.view());
-    let (_, one) = fit(attrs, &vec![0; attrs.len()], 1);
+    let one = fit(attrs, &vec![0; attrs.len()], 1).loglik;
     let mut best = f64::NEG_INFINITY;
     for start in 0..STARTS {
         // The first start is k-means' best of its restarts, the others one restart each.
@@ -111,7 +111,7 @@ fn gain(x: &Array2<f64>, attrs: &Attributes, two: &KMeansSettings) -> Result<f64
             ..two.clone()
         };
         if let Some(labels) = labels_at(&flat, x.ncols(), 2, &settings)? {
-            best = best.max(fit(attrs, &labels, 2).1);
+            best = best.max(fit(attrs, &labels, 2).loglik);
         }
     }
     Ok(if best.is_finite() { best - one } else { 0.0 })

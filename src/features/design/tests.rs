@@ -217,3 +217,67 @@ fn families_group_compositions() {
         assert_eq!(family_of(column), family, "{column}");
     }
 }
+
+/// On the bundled sample (generated, run through the pipeline): each bucket's design columns
+/// over its criteria, by their SQL over the run's `contact_features`, are the matrix's values
+/// (the log-transformed within 1e-12: see `features::encoding`).
+#[test]
+fn the_sample_design_columns_are_their_sql() {
+    use crate::config::Pipeline;
+    use crate::features::encoding::tests::{by_sql, compare};
+    use crate::tooling::generate::{generate, pipeline_config, GenerateOptions};
+    use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenerateOptions {
+        contacts: 1500,
+        events_per_contact: 4.0,
+        ..GenerateOptions::default()
+    };
+    generate(&dir.path().join("data"), &opts).unwrap();
+    let sql_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+    let config = dir.path().join("pipeline.toml");
+    std::fs::write(&config, pipeline_config("test", "data", "out", &sql_dir)).unwrap();
+    let pipeline = Pipeline::load(&config).unwrap();
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let opts = crate::pipeline::RunOptions::new(date);
+    let report = runtime
+        .block_on(crate::pipeline::run(&pipeline, &opts))
+        .unwrap();
+    let features = dir
+        .path()
+        .join("out/contact_features/run_date=2026-11-20/part-0.parquet");
+    let ctx = SessionContext::new();
+    let cfg = &pipeline.config.features;
+    runtime
+        .block_on(ctx.register_parquet(
+            cfg.model.as_str(),
+            features.to_str().unwrap(),
+            ParquetReadOptions::default(),
+        ))
+        .unwrap();
+    let t = &report.features;
+    let mut checked = 0;
+    for bucket in &report.buckets {
+        let criteria: Vec<Criterion> = (bucket.weights.iter())
+            .map(|w| {
+                let columns: Vec<&str> = w.columns.iter().map(String::as_str).collect();
+                group(&w.criterion, &columns, Some(w.weight))
+            })
+            .collect();
+        let d = design(t, &bucket.rows, &criteria, cfg).unwrap();
+        let columns: Vec<Vec<f64>> = d.matrix.columns().into_iter().map(|c| c.to_vec()).collect();
+        let sql = runtime.block_on(by_sql(&ctx, &cfg.model, &d.encodings));
+        let log_differs = compare(t, &bucket.rows, &d.encodings, &columns, &sql);
+        eprintln!(
+            "bucket {}: {} contacts x {} columns ({:?}); log values not bit for bit: {log_differs}",
+            bucket.name,
+            bucket.rows.len(),
+            d.columns.len(),
+            d.columns
+        );
+        checked += d.columns.len() * bucket.rows.len();
+    }
+    assert!(checked > 1000, "{checked}");
+}

@@ -242,11 +242,13 @@ mod markdown_tests {
         let bucket = Bucket {
             name: "user".into(),
             rows: (0..100).collect(),
+            contacts: 100,
             model: ClusterModel {
                 k: 2,
                 centroids: ndarray::Array2::zeros((2, 1)),
                 labels: vec![0; 100],
                 scores: Vec::new(),
+                latent: None,
             },
             stability: vec![0.91, 0.9],
             shared: 0,
@@ -256,6 +258,7 @@ mod markdown_tests {
             k_choice: crate::config::KChoice::Gap,
             proposed_k: 2,
             independence: Vec::new(),
+            assignment: Default::default(),
         };
         let mut funnel: Vec<FunnelStep> = [
             ("visit", 32, 40),

@@ -65,11 +65,13 @@ fn bucket() -> Bucket {
     Bucket {
         name: "user".into(),
         rows: (0..200).collect(),
+        contacts: 200,
         model: ClusterModel {
             k: 3,
             centroids: ndarray::Array2::zeros((3, 1)),
             labels: vec![0; 200],
             scores: Vec::new(),
+            latent: None,
         },
         stability: vec![0.93, 0.9, 0.8],
         shared: 0,
@@ -79,6 +81,7 @@ fn bucket() -> Bucket {
         k_choice: crate::config::KChoice::Gap,
         proposed_k: 3,
         independence: Vec::new(),
+        assignment: Default::default(),
     }
 }
 

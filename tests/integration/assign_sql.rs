@@ -1,0 +1,181 @@
+//! Assigning contacts with the SQL each bucket's model generates (what a cluster runs over the
+//! whole feature model) gives every fitted contact the persona the in-memory fit gave it: the
+//! same contacts in each bucket, the same persona for each, on the sample, on designs of the
+//! second generator (not the one the modelling was built on), on the null design, with k-means
+//! alone, and with buckets by country.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use personas::config::Pipeline;
+use personas::pipeline::{self, RunOptions, RunReport};
+use personas::tooling::generate::design::{design_config, generate_design, info, DesignOptions};
+
+use crate::util::{block_on, run_date, sql_dir, Fixture};
+
+/// Each contact's persona by `sql`, run over the `contact_features` of the output folder `out`.
+async fn assigned(out: &Path, sql: &str) -> BTreeMap<String, i64> {
+    let ctx = SessionContext::new();
+    let path = out.join("contact_features/run_date=2026-11-20/part-0.parquet");
+    ctx.register_parquet(
+        "int_contact_features",
+        path.to_str().unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let mut out = BTreeMap::new();
+    for b in &batches {
+        let ids = cast(b.column(0), &DataType::Utf8).unwrap();
+        let ids = ids.as_string::<i32>();
+        let persona = cast(b.column(1), &DataType::Int64).unwrap();
+        let persona = persona.as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            assert!(persona.is_valid(i), "no persona for {}", ids.value(i));
+            out.insert(ids.value(i).to_string(), persona.value(i));
+        }
+    }
+    out
+}
+
+/// Run `fx` and check every bucket's SQL against its in-memory labels; each bucket's name and
+/// number of personas.
+fn check(fx: &Fixture) -> Vec<(String, usize)> {
+    check_run(&fx.run().unwrap())
+}
+
+/// Check every bucket's SQL of `report` against its in-memory labels.
+fn check_run(report: &RunReport) -> Vec<(String, usize)> {
+    let mut found = Vec::new();
+    for bucket in &report.buckets {
+        let sql = bucket.assignment.sql("int_contact_features");
+        let by_sql = block_on(assigned(&report.output_dir, &sql));
+        let in_memory: BTreeMap<String, i64> = (bucket.rows.iter().zip(&bucket.model.labels))
+            .map(|(&r, &l)| (report.features.contact_ids[r].clone(), l as i64))
+            .collect();
+        assert_eq!(
+            by_sql.len(),
+            in_memory.len(),
+            "bucket {}: the SQL assigned {} contacts, the fit {}",
+            bucket.name,
+            by_sql.len(),
+            in_memory.len()
+        );
+        let differ: Vec<(&String, i64, Option<&i64>)> = (in_memory.iter())
+            .filter(|(id, l)| by_sql.get(*id) != Some(l))
+            .map(|(id, l)| (id, *l, by_sql.get(id)))
+            .take(5)
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "bucket {} (k = {}): contacts whose SQL persona differs (id, fit, SQL): {differ:?}",
+            bucket.name,
+            bucket.model.k
+        );
+        found.push((bucket.name.clone(), bucket.model.k));
+    }
+    assert!(!found.is_empty());
+    found
+}
+
+/// The exports of the second generator's `design` with its pipeline config.
+fn design_fixture(design: &str, contacts: usize) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    generate_design(
+        &dir.path().join("data"),
+        &DesignOptions {
+            design: design.into(),
+            contacts,
+            events_per_contact: 4.0,
+            ..DesignOptions::default()
+        },
+    )
+    .unwrap();
+    let config = dir.path().join("pipeline.toml");
+    let text = design_config(info(design).unwrap(), "test", "data", "out", &sql_dir());
+    std::fs::write(&config, text).unwrap();
+    Fixture { dir, config }
+}
+
+#[test]
+fn the_sample_pipelines_buyer_and_user_buckets_assign_by_sql_as_they_were_fitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/sample.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "output_dir = \"../out/sample\"",
+        &format!("output_dir = {:?}", dir.path().display().to_string()),
+    );
+    let pipeline = Pipeline::parse(&text, &config).unwrap();
+    let report = block_on(pipeline::run(&pipeline, &RunOptions::new(run_date()))).unwrap();
+    let found = check_run(&report);
+    let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["buyer", "user"]);
+    assert!(found.iter().all(|(_, k)| *k >= 2), "{found:?}");
+}
+
+#[test]
+fn designs_we_did_not_tune_on_and_the_null_assign_by_sql_as_fitted() {
+    for design in ["all", "web", "roles", "null"] {
+        check(&design_fixture(design, 1200));
+    }
+}
+
+#[test]
+fn k_means_alone_assigns_by_sql_as_fitted() {
+    let fx = Fixture::sample(1200, 4.0);
+    fx.edit_config(|c| c + "\n[cluster]\nmethod = \"kmeans\"\n");
+    let found = check(&fx);
+    assert!(found.iter().any(|(_, k)| *k >= 2), "{found:?}");
+}
+
+#[test]
+fn buckets_by_country_and_by_region_assign_by_sql_as_fitted() {
+    let fx = Fixture::sample(1500, 4.0);
+    let config = std::fs::read_to_string(&fx.config).unwrap();
+    fx.edit_config(|c| c + "\n[cluster.buckets]\ncolumn = \"country\"\n");
+    let found = check(&fx);
+    assert!(found.len() > 2, "{found:?}");
+    std::fs::write(
+        &fx.config,
+        config
+            + "\n[cluster.buckets]\ncolumn = \"country\"\n\
+               regions = { Europe = [\" germany\", \"Ireland\", \"Netherlands\", \"United Kingdom\"] }\n",
+    )
+    .unwrap();
+    let found = check(&fx);
+    let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.len(), 2, "{found:?}");
+    assert!(
+        names.contains(&"Europe") && names.contains(&"other"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_bucket_fitted_on_a_sample_has_every_contact_assigned_by_its_sql() {
+    let fx = Fixture::sample(3000, 4.0);
+    let full = fx.run().unwrap();
+    fx.edit_config(|c| c + "\n[cluster]\nfit_contacts = 1000\n");
+    let sampled = fx.run().unwrap();
+    let (a, b) = (&full.buckets[0], &sampled.buckets[0]);
+    assert_eq!(
+        (b.contacts, b.rows.len()),
+        (3000, 3000),
+        "every contact assigned"
+    );
+    assert_eq!(b.rows, a.rows);
+    assert_eq!(b.model.labels.len(), 3000);
+    // Every contact is a member of a persona in the published tables.
+    assert_eq!(sampled.members.len(), 3000);
+    let ari = personas::cluster::adjusted_rand_index(&a.model.labels, &b.model.labels);
+    println!(
+        "k full {} / sampled {}; ARI between the full fit and the fit on 1,000 of 3,000: {ari:.3}",
+        a.model.k, b.model.k
+    );
+    assert!(ari >= 0.7, "ARI {ari:.3}");
+}
