@@ -6,7 +6,30 @@
 
 use std::collections::BTreeMap;
 
+use tracing::info;
+
+use crate::config::{ClusterConfig, Criterion};
 use crate::features::FeatureTable;
+
+/// The rows bucket `name`'s model is fitted on: all of `rows`, or a stratified sample of
+/// `cluster.fit_contacts` of them (strata: which numeric criteria a contact is missing).
+pub fn fit_rows(
+    table: &FeatureTable,
+    rows: Vec<usize>,
+    criteria: &[Criterion],
+    cfg: &ClusterConfig,
+    name: &str,
+) -> Vec<usize> {
+    if cfg.fit_contacts == 0 || rows.len() <= cfg.fit_contacts {
+        return rows;
+    }
+    let columns: Vec<String> = (criteria.iter())
+        .flat_map(|c| c.columns().into_iter().map(|m| m.to_string()))
+        .collect();
+    let fitted = stratified(table, &rows, &columns, cfg.fit_contacts, cfg.seed);
+    info!(bucket = %name, contacts = rows.len(), fitted = fitted.len(), "Fitting on a stratified sample of the bucket; its SQL assigns every contact.");
+    fitted
+}
 
 /// At most `n` of `rows` (indices into `table`), ascending: in each stratum, its share of `n`
 /// (largest remainders, so the shares add up to `n`), the rows of the lowest hash of their

@@ -153,10 +153,7 @@ pub fn segment(
             continue;
         }
         let contacts = rows.len();
-        let rows = fit_sample(table, rows, criteria, cluster_cfg);
-        if rows.len() < contacts {
-            info!(bucket = %name, contacts, fitted = rows.len(), "Fitting on a stratified sample of the bucket; its SQL assigns every contact.");
-        }
+        let rows = super::sample::fit_rows(table, rows, criteria, cluster_cfg, &name);
         let design = features::design(table, &rows, criteria, features_cfg)?;
         let null = NullSettings {
             resamples: cluster_cfg.null_resamples,
@@ -208,8 +205,8 @@ pub fn segment(
         let filter = (cluster_cfg.buckets.as_ref())
             .map(|b| bucket_filter(b, &name, features_cfg.multi.contains(&b.column)));
         let rules = attrs.as_ref().map(Attributes::rules);
-        let assignment = Assignment::new(design.encodings.clone(), &model, rules, filter);
         out.push(Bucket {
+            assignment: Assignment::new(design.encodings.clone(), &model, rules, filter),
             name,
             rows,
             contacts,
@@ -222,27 +219,9 @@ pub fn segment(
             k_choice: cluster_cfg.k_choice,
             proposed_k: proposed,
             independence,
-            assignment,
         });
     }
     Ok(out)
-}
-
-/// The rows a bucket's model is fitted on: all of `rows`, or a stratified sample of
-/// `cluster.fit_contacts` of them (strata: which numeric criteria a contact is missing).
-fn fit_sample(
-    table: &FeatureTable,
-    rows: Vec<usize>,
-    criteria: &[Criterion],
-    cfg: &ClusterConfig,
-) -> Vec<usize> {
-    if cfg.fit_contacts == 0 || rows.len() <= cfg.fit_contacts {
-        return rows;
-    }
-    let columns: Vec<String> = (criteria.iter())
-        .flat_map(|c| c.columns().into_iter().map(|m| m.to_string()))
-        .collect();
-    super::sample::stratified(table, &rows, &columns, cfg.fit_contacts, cfg.seed)
 }
 
 /// The buckets of `cfg`: (name, rows, rows also in another bucket).

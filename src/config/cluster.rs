@@ -258,7 +258,7 @@ fn default_fit_sample() -> usize {
     100_000
 }
 fn default_fit_contacts() -> usize {
-    0
+    50_000
 }
 fn default_silhouette_sample() -> usize {
     5_000

@@ -11,12 +11,11 @@
 //! also where an engine orders `-0.0` before `0.0` (arrow's float kernels have done both), and
 //! an indicator as the literals `1.0 * scale` or `0.0 * scale` computed here.
 //!
-//! One exception: the log transform. Rust's `ln_1p` is the platform libm's `log1p` (glibc runs
-//! an FMA build of it on CPUs with FMA, so its last bit even depends on the CPU) and DataFusion
-//! has neither `log1p` nor `fma`: the SQL computes `ln(1 + x)` with the HP-15C correction for
-//! small `x` (`ln(u) * (x / (u - 1))`, `u = 1 + x`), within a few units in the last place of
-//! `ln_1p` but not always equal to it (on the sample's revenue, 11 values in 1,500 differ in
-//! their last bit).
+//! The log transform is `ln(1 + x)` with the HP-15C correction for small `x` (`ln(u) * (x / (u -
+//! 1))`, `u = 1 + x`), in Rust as in SQL: Rust's `ln_1p` is the platform libm's `log1p` (glibc
+//! even picks an FMA build of it by CPU) and DataFusion has neither `log1p` nor `fma`, so the
+//! two could only agree by computing the same arithmetic (`ln` is Rust's `f64::ln` in both).
+//! It is within a few units in the last place of `ln_1p`.
 
 use super::{mean_sd, percentile, FeatureTable, OTHER, TAG_SEP};
 
@@ -25,7 +24,7 @@ use super::{mean_sd, percentile, FeatureTable, OTHER, TAG_SEP};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Encoding {
     /// A numeric column: missing -> `0.0 * scale`, else `((clamp(tr(x), lo, hi) - mean) / sd) *
-    /// scale` (`0.0 * scale` when `sd <= 1e-12`), with `tr(x) = ln_1p(max(x, 0))` when `log`,
+    /// scale` (`0.0 * scale` when `sd <= 1e-12`), with `tr(x) = ln(1 + x)` for `x > 0` (else 0) when `log`,
     /// else `x`.
     Numeric {
         /// The raw column.
@@ -221,7 +220,7 @@ impl Encoding {
     }
 
     /// A `DOUBLE` SQL expression over the feature model's raw columns giving the same value as
-    /// [`Encoding::value`] (bit for bit, but for the log transform: see the module's header).
+    /// [`Encoding::value`], bit for bit.
     pub fn sql(&self) -> String {
         let scale = self.scale();
         // An indicator: the literals of `f64::from(bool) * scale`.
@@ -321,12 +320,23 @@ impl Encoding {
     }
 }
 
-/// The transform before winsorising: `ln_1p(max(x, 0))` when `log`.
+/// The transform before winsorising: `log1p(x)` for `x > 0` (else 0) when `log`.
 fn tr(log: bool, x: f64) -> f64 {
-    if log {
-        x.max(0.0).ln_1p()
-    } else {
+    match (log, x > 0.0) {
+        (false, _) => x,
+        (true, true) => log1p(x),
+        (true, false) => 0.0,
+    }
+}
+
+/// `ln(1 + x)`: `x` when `1 + x` rounds to 1, else `ln(u) * (x / (u - 1))` with `u = 1 + x`
+/// (the HP-15C correction of the rounding of `u`), the arithmetic of [`log1p_sql`].
+fn log1p(x: f64) -> f64 {
+    let u = 1.0 + x;
+    if u == 1.0 {
         x
+    } else {
+        u.ln() * (x / (u - 1.0))
     }
 }
 

@@ -87,6 +87,9 @@ fn members(fx: &Fixture) -> Vec<(String, String)> {
 #[test]
 fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_personas() {
     let fx = Fixture::sample(300, 4.0);
+    // Fitted on 200 contacts, every contact assigned by the model's SQL: on the cluster, by
+    // the executors over the feature model on the store.
+    fx.edit_config(|c| c + "\n[cluster]\nfit_contacts = 200\n");
     let opts = RunOptions {
         skip_unchanged: false,
         ..RunOptions::new(run_date())
@@ -130,6 +133,13 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
         .run_with(&opts)
         .unwrap_or_else(|e| panic!("{e}\n{remote}"));
 
+    let sampled = |r: &personas::pipeline::RunReport| {
+        (r.buckets.iter()).all(|b| b.contacts > 200 && b.rows.len() == b.contacts)
+    };
+    assert!(
+        sampled(&embedded) && sampled(&report),
+        "fitted on 200, all assigned"
+    );
     assert_eq!(
         embedded.personas, report.personas,
         "the same models on the cluster give the same personas"
