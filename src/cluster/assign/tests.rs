@@ -3,7 +3,7 @@
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::prelude::SessionContext;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
@@ -12,7 +12,7 @@ use super::terms::{argmax, argmin, bin, largest, sq_dist, sql_f64};
 use super::*;
 use crate::config::BucketsConfig;
 
-/// The single value of `SELECT <expr>`, as a column of `ty`, over the `VALUES` rows `from`.
+/// The first column of `select`'s rows, as text.
 async fn values(select: &str) -> Vec<Option<String>> {
     let ctx = SessionContext::new();
     let batches = ctx.sql(select).await.unwrap().collect().await.unwrap();
@@ -25,6 +25,7 @@ async fn values(select: &str) -> Vec<Option<String>> {
     out
 }
 
+/// The value of `SELECT <expr>`, as a `DOUBLE`.
 async fn one_f64(expr: &str) -> f64 {
     let ctx = SessionContext::new();
     let b = &ctx
@@ -34,22 +35,13 @@ async fn one_f64(expr: &str) -> f64 {
         .collect()
         .await
         .unwrap()[0];
-    b.column(0).as_primitive::<Float64Type>().value(0)
+    let v = cast(b.column(0), &DataType::Float64).unwrap();
+    v.as_primitive::<Float64Type>().value(0)
 }
 
+/// The value of `SELECT <expr>`, an integer.
 async fn one_i64(expr: &str) -> i64 {
-    let ctx = SessionContext::new();
-    let b = &ctx
-        .sql(&format!("SELECT {expr}"))
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap()[0];
-    cast(b.column(0), &DataType::Int64)
-        .unwrap()
-        .as_primitive::<Int64Type>()
-        .value(0)
+    one_f64(expr).await as i64
 }
 
 #[tokio::test]
