@@ -201,7 +201,7 @@ pub fn segment(
         if let Some(v) = &verdict {
             info!(bucket = %name, structured = v.structured, z = v.z, z_needed = v.z_needed, "Structure test.");
         }
-        info!(bucket = %name, contacts = rows.len(), k = model.k, "Segmented bucket.");
+        info!(bucket = %name, contacts, fitted = rows.len(), k = model.k, "Segmented bucket.");
         let filter = (cluster_cfg.buckets.as_ref())
             .map(|b| bucket_filter(b, &name, features_cfg.multi.contains(&b.column)));
         let rules = attrs.as_ref().map(Attributes::rules);

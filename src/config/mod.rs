@@ -314,6 +314,14 @@ impl Pipeline {
                 k.null_resamples, k.null_sample, k.structure_alpha
             )));
         }
+        let fewest = (10 * k.k_max).max(c.profile.min_sample);
+        if k.fit_contacts > 0 && k.fit_contacts < fewest {
+            return Err(self.fail(format!(
+                "cluster.fit_contacts must be 0 (fit on every contact) or at least {fewest} (10 x \
+                 k_max and profile.min_sample: a smaller sample cannot test k_max personas), got {}",
+                k.fit_contacts
+            )));
+        }
         if let Some(b) = &c.cluster.buckets {
             b.check().map_err(|why| self.fail(why))?;
             if f.criteria_columns().contains(&b.column) {

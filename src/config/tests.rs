@@ -70,6 +70,27 @@ fn bad_k_range_is_rejected() {
 }
 
 #[test]
+fn a_fit_sample_too_small_to_test_k_max_is_rejected() {
+    let text = format!("{MINIMAL}\n[cluster]\nfit_contacts = 40\n");
+    let err = parse_err(&text);
+    assert!(
+        err.contains("fit_contacts") && err.contains("at least 100"),
+        "{err}"
+    );
+    for ok in [0, 100, 50_000] {
+        let text = format!("{MINIMAL}\n[cluster]\nfit_contacts = {ok}\n");
+        assert_eq!(
+            Pipeline::parse(&text, Path::new("p.toml"))
+                .unwrap()
+                .config
+                .cluster
+                .fit_contacts,
+            ok
+        );
+    }
+}
+
+#[test]
 fn every_example_config_parses() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
     let mut n = 0;

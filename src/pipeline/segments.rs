@@ -10,7 +10,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
-use tracing::info;
+use tracing::{debug, info, warn};
 
 use crate::cluster::Bucket;
 use crate::config::{Criterion, FeaturesConfig, PipelineConfig};
@@ -61,43 +61,84 @@ pub(super) async fn assign_everyone(
         .map(|(r, id)| (id.as_str(), r))
         .collect();
     for bucket in buckets.iter_mut().filter(|b| sampled(b)) {
-        let sql = bucket.assignment.sql(model);
-        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
-        let mut assigned: Vec<(usize, usize)> = Vec::with_capacity(bucket.contacts);
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            let ids = cast(batch.column(0), &DataType::Utf8)?;
-            let ids = ids.as_string::<i32>();
-            let personas = cast(batch.column(1), &DataType::Int64)?;
-            let personas = personas.as_primitive::<Int64Type>();
-            for i in 0..batch.num_rows() {
-                let id = ids.value(i);
-                let row = row_of.get(id).copied().filter(|_| ids.is_valid(i));
-                let persona = (personas.is_valid(i)).then(|| personas.value(i));
-                let (Some(row), Some(persona)) = (row, persona) else {
-                    return Err(mismatch(
-                        bucket,
-                        &format!("contact {id:?} has no persona or no feature row"),
-                    ));
-                };
-                assigned.push((row, persona as usize));
-            }
-        }
-        if assigned.len() != bucket.contacts {
-            let found = format!("its SQL assigned {} contacts", assigned.len());
-            return Err(mismatch(bucket, &found));
-        }
-        assigned.sort_unstable();
+        let assigned = assign_bucket(ctx, model, &row_of, bucket).await?;
         (bucket.rows, bucket.model.labels) = assigned.into_iter().unzip();
         info!(bucket = %bucket.name, contacts = bucket.contacts, "Assigned every contact of the bucket by its model's SQL.");
     }
     Ok(())
 }
 
+/// Each of `bucket`'s contacts (feature-table row) and its persona by the bucket's SQL, in row
+/// order; checked: every contact once and `bucket.contacts` of them (a fitted contact whose
+/// persona is not the fit's, from a tie, is logged).
+async fn assign_bucket(
+    ctx: &SessionContext,
+    model: &str,
+    row_of: &HashMap<&str, usize>,
+    bucket: &Bucket,
+) -> Result<Vec<(usize, usize)>> {
+    let sql = bucket.assignment.sql(model);
+    debug!(bucket = %bucket.name, sql = %sql, "The bucket's assignment SQL.");
+    let in_bucket = |e: crate::error::Error| {
+        Error::Cluster(format!(
+            "assigning the contacts of bucket {}: {e}",
+            bucket.name
+        ))
+    };
+    let df = ctx.sql(&sql).await.map_err(|e| in_bucket(e.into()))?;
+    let mut stream = df.execute_stream().await.map_err(|e| in_bucket(e.into()))?;
+    let mut assigned: Vec<(usize, usize)> = Vec::with_capacity(bucket.contacts);
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| in_bucket(e.into()))?;
+        let ids = cast(batch.column(0), &DataType::Utf8)?;
+        let ids = ids.as_string::<i32>();
+        let personas = cast(batch.column(1), &DataType::Int64)?;
+        let personas = personas.as_primitive::<Int64Type>();
+        for i in 0..batch.num_rows() {
+            let id = ids.value(i);
+            let row = row_of.get(id).copied().filter(|_| ids.is_valid(i));
+            let persona = (personas.is_valid(i)).then(|| personas.value(i));
+            let (Some(row), Some(persona)) = (row, persona) else {
+                let why = format!("contact {id:?} has no persona or no feature row");
+                return Err(mismatch(bucket, &why));
+            };
+            assigned.push((row, persona as usize));
+        }
+    }
+    assigned.sort_unstable();
+    if let Some(w) = assigned.windows(2).find(|w| w[0].0 == w[1].0) {
+        let id = &row_of
+            .iter()
+            .find(|(_, &r)| r == w[0].0)
+            .map_or("?", |(id, _)| id);
+        return Err(mismatch(
+            bucket,
+            &format!("contact {id:?} was assigned twice"),
+        ));
+    }
+    if assigned.len() != bucket.contacts {
+        let found = format!("its SQL assigned {} contacts", assigned.len());
+        return Err(mismatch(bucket, &found));
+    }
+    // the fitted contacts keep the fit's persona (the SQL is the fit's arithmetic), but for
+    // exact ties between two personas, which the fit and the SQL may break differently
+    let differ = (bucket.rows.iter().zip(&bucket.model.labels))
+        .filter(|(r, l)| {
+            let at = assigned.binary_search_by_key(*r, |a| a.0);
+            at.map_or(true, |at| assigned[at].1 != **l)
+        })
+        .count();
+    if differ > 0 {
+        warn!(bucket = %bucket.name, contacts = differ, fitted = bucket.rows.len(), "Fitted contacts whose persona by the bucket's SQL is not the fit's (ties between personas); every contact keeps the SQL's.");
+    }
+    Ok(assigned)
+}
+
 /// The error of a bucket whose SQL disagrees with the split.
 fn mismatch(bucket: &Bucket, what: &str) -> Error {
     Error::Cluster(format!(
-        "bucket {}: {what}, but it has {} contacts (a bug: please report it with the pipeline config)",
+        "bucket {}: {what}, but it has {} contacts (the bucket's SQL and the in-memory split \
+         or fit disagree: please report it with the pipeline config and this run's log)",
         bucket.name, bucket.contacts
     ))
 }

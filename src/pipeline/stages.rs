@@ -322,16 +322,16 @@ async fn build_features(run: &mut Run<'_>, ctx: &SessionContext) -> Result<Featu
     write_model(ctx, &cfg.features.model, &path).await?;
     // the feature table and `contact_features` hold the model's rows now: the stage's end hands
     // its memory back (a cluster's model is files on its store: kept for the assignment)
-    if cfg.engine.kind == EngineKind::Embedded {
-        ctx.deregister_table(cfg.features.model.as_str())?;
-        ctx.register_parquet(FEATURES, path.to_string_lossy(), Default::default())
-            .await?;
-    }
     if table.is_empty() {
         return Err(Error::BadInput {
             file: cfg.features.model.clone(),
             reason: "the feature model has no contacts to build personas from".into(),
         });
+    }
+    if cfg.engine.kind == EngineKind::Embedded {
+        ctx.deregister_table(cfg.features.model.as_str())?;
+        ctx.register_parquet(FEATURES, path.to_string_lossy(), Default::default())
+            .await?;
     }
     run.progress.done();
     run.watch.lap("features")?;

@@ -58,13 +58,14 @@ pub fn bucket_filter(cfg: &BucketsConfig, name: &str, multi: bool) -> String {
     }
 }
 
-/// Whether one of the `;`-separated roles in `value` (trimmed, ASCII case ignored) is one of
-/// `roles`.
+/// Whether one of the `;`-separated roles in `value` (trimmed, ASCII case ignored, as
+/// `by_role` compares them) is one of `roles`.
 fn has_role(value: &str, roles: &[String]) -> String {
     if roles.is_empty() {
         return "false".into();
     }
     let names: Vec<String> = roles.iter().map(|r| regex::escape(r)).collect();
-    let pattern = format!("(^|;)\\s*({})\\s*(;|$)", names.join("|"));
-    format!("regexp_like({value}, {}, 'i')", sql_str(&pattern))
+    // ASCII case only (`eq_ignore_ascii_case`): `Einkäufer` is not `EINKÄUFER`
+    let pattern = format!("(^|;)\\s*(?i-u:({}))\\s*(;|$)", names.join("|"));
+    format!("regexp_like({value}, {})", sql_str(&pattern))
 }

@@ -118,6 +118,19 @@ async fn role_buckets_are_the_splits() {
         ("f", Some("End User")),
     ];
     let buyers = kept(&bucket_filter(&cfg, "buyer", true), &rows).await;
+    // ASCII case is ignored, not the rest (as `eq_ignore_ascii_case`)
+    let umlaut: BucketsConfig =
+        toml::from_str("column = \"roles\"\nbuyer = [\"Einkäufer\"]\nuser = [\"End User\"]")
+            .unwrap();
+    let names = [
+        ("g", Some("EINKäUFER")),
+        ("h", Some("EINKÄUFER")),
+        ("i", Some("Einkäufer")),
+    ];
+    assert_eq!(
+        kept(&bucket_filter(&umlaut, "buyer", true), &names).await,
+        ["g", "i"]
+    );
     let users = kept(&bucket_filter(&cfg, "user", true), &rows).await;
     assert_eq!(buyers, ["a", "b"]);
     assert_eq!(users, ["b", "c", "d", "e", "f"]);
