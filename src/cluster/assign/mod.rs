@@ -137,7 +137,17 @@ fn latent_steps(rules: &Rules, params: &Parameters, shares: &[Shares]) -> Vec<Ve
     let mut codes = Vec::new();
     for (i, code) in rules.codes.iter().enumerate() {
         let level = match code {
-            Code::Largest { columns } => largest(&columns.iter().map(d).collect::<Vec<_>>()),
+            Code::Largest { columns, seen } => {
+                let cols: Vec<String> = columns.iter().map(d).collect();
+                let level = largest(&cols);
+                if *seen {
+                    // an unseen level (all indicators 0): no level, no evidence
+                    let zero: Vec<String> = cols.iter().map(|c| format!("{c} = 0.0")).collect();
+                    format!("CASE WHEN {} THEN -1 ELSE {level} END", zero.join(" AND "))
+                } else {
+                    level
+                }
+            }
             Code::Bin {
                 column,
                 missing,

@@ -120,12 +120,12 @@ pub(super) fn bin(col: &str, missing: &[String], edges: &[f64]) -> String {
     )
 }
 
-/// The value of `row` at the level in column `attr` (`NULL` for a level it lacks).
+/// The value of `row` at the level in column `attr` (0, no evidence, for no level: `-1`).
 pub(super) fn code_sql(attr: &str, row: &[f64]) -> String {
     let whens: String = (row.iter().enumerate())
         .map(|(level, v)| format!(" WHEN {level} THEN {}", sql_f64(*v)))
         .collect();
-    format!("CASE {attr}{whens} END")
+    format!("CASE {attr}{whens} ELSE 0.0 END")
 }
 
 /// The SQL columns of composition `i`: its shares as read, then its counts.

@@ -10,7 +10,9 @@ use rand_xoshiro::Xoshiro256Plus;
 
 use super::terms::{argmax, argmin, bin, largest, sq_dist, sql_f64};
 use super::*;
+use crate::cluster::latent::{Code, Parameters, Rules};
 use crate::config::BucketsConfig;
+use crate::features::Encoding;
 
 /// The first column of `select`'s rows, as text.
 async fn values(select: &str) -> Vec<Option<String>> {
@@ -162,4 +164,51 @@ async fn value_and_region_buckets_are_the_splits() {
             vec!["c".into(), "d".into(), "e".into()]
         )
     );
+}
+
+#[tokio::test]
+async fn a_level_the_fit_never_saw_is_no_evidence() {
+    // Two classes over one categorical fitted on levels a and b only (no `other` column): a
+    // contact with level c has all indicators 0; it must not count as b (the last level).
+    let level = |l: &str| Encoding::Level {
+        column: "size".into(),
+        level: l.into(),
+        kept: vec!["a".into(), "b".into()],
+        scale: 1.0,
+    };
+    let assignment = Assignment {
+        encodings: vec![level("a"), level("b")],
+        rule: Rule::Latent {
+            rules: Rules {
+                codes: vec![Code::Largest {
+                    columns: vec![0, 1],
+                    seen: true,
+                }],
+                shares: Vec::new(),
+            },
+            params: Parameters {
+                log_share: vec![0.6f64.ln(), 0.4f64.ln()],
+                tables: vec![vec![0.9f64.ln(), 0.1f64.ln(), 0.2f64.ln(), 0.8f64.ln()]],
+            },
+        },
+        filter: None,
+    };
+    let ctx = SessionContext::new();
+    ctx.sql(
+        "CREATE TABLE m AS SELECT * FROM (VALUES ('1', 'a'), ('2', 'b'), ('3', 'c')) AS t(contact_id, size)",
+    )
+    .await
+    .unwrap();
+    let sql = format!(
+        "SELECT CAST(persona AS DOUBLE) FROM ({}) ORDER BY contact_id",
+        assignment.sql("m")
+    );
+    let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    let got: Vec<f64> = batches
+        .iter()
+        .flat_map(|b| b.column(0).as_primitive::<Float64Type>().values().to_vec())
+        .collect();
+    // a: 0.6 * 0.9 against 0.4 * 0.2; b: 0.6 * 0.1 against 0.4 * 0.8; c: the shares alone
+    // (coded as b it would be class 1).
+    assert_eq!(got, [0.0, 1.0, 0.0]);
 }

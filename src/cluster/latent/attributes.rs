@@ -97,8 +97,10 @@ impl Attributes {
                 out.rules.shares.push(shares);
                 continue;
             } else if one_categorical(&names) {
+                let seen = cols.iter().any(|&j| x.column(j).iter().any(|v| *v != 0.0));
                 let code = Code::Largest {
                     columns: cols.clone(),
+                    seen,
                 };
                 (levels_of(x, &cols), code)
             } else if values.len() == 1 {

@@ -8,10 +8,15 @@
 #[derive(Debug, Clone, PartialEq)]
 pub enum Code {
     /// A categorical's level: the position of the last of `columns` holding the row's largest
-    /// value (its level indicator).
+    /// value (its level indicator). With `seen`, a row whose indicators are all 0 (a level the
+    /// fit never saw, pooled into an `other` the fitted rows did not have) has no level: the
+    /// attribute is no evidence for it.
     Largest {
         /// The level indicator columns, in level order.
         columns: Vec<usize>,
+        /// Whether some fitted row had a non-zero indicator (otherwise all-zero rows are the
+        /// fitted rows' own case, coded as the last level).
+        seen: bool,
     },
     /// A number's bin: how many of `edges` are at most the value of `column`; `edges.len() + 1`
     /// (a level of its own) when any of `missing` is non-zero.
