@@ -31,6 +31,8 @@ pub struct Bucket {
     pub rows: Vec<usize>,
     /// How many contacts the bucket has (more than `rows` while only the sample is there).
     pub contacts: usize,
+    /// How many contacts the model was fitted on (`contacts`, or the sample's size).
+    pub fitted: usize,
     /// The clustering of the bucket's rows (`labels[i]` is the cluster of `rows[i]`).
     pub model: ClusterModel,
     /// Bootstrap stability of each cluster (empty when not measured).
@@ -208,6 +210,7 @@ pub fn segment(
         out.push(Bucket {
             assignment: Assignment::new(design.encodings.clone(), &model, rules, filter),
             name,
+            fitted: rows.len(),
             rows,
             contacts,
             model,

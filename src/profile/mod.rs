@@ -383,6 +383,7 @@ mod tests {
             name: "all".into(),
             rows: (0..labels.len()).collect(),
             contacts: labels.len(),
+            fitted: labels.len(),
             model: crate::cluster::ClusterModel {
                 k,
                 centroids: ndarray::Array2::zeros((k, 1)),

@@ -155,6 +155,8 @@ pub fn write_model_quality(path: &Path, run_date: &str, buckets: &[Bucket]) -> R
             column(&rows, |(b, _)| Some(weights(b))),
             column(&rows, |(b, s)| indep(b, s.k).map(|t| t.max_z())),
             column(&rows, |(b, s)| indep(b, s.k).map(|t| t.z_needed)),
+            column(&rows, |(b, _)| Some(b.contacts as u64)),
+            column(&rows, |(b, _)| Some(b.fitted as u64)),
         ],
     )
 }

@@ -111,6 +111,8 @@ table! {
         CRITERIA_WEIGHTS = "criteria_weights": Utf8, "The criteria with their columns and weights.";
         INDEPENDENCE_Z = "independence_z": Float64, "With k_choice = independence: the largest z of a cluster against its own null (empty when k was not tested).";
         INDEPENDENCE_Z_NEEDED = "independence_z_needed": Float64, "The z every cluster had to stay under.";
+        CONTACTS = "contacts": UInt64, "Contacts in the bucket.";
+        FITTED_CONTACTS = "fitted_contacts": UInt64, "Contacts the model was fitted on: all, or a sample of cluster.fit_contacts (every contact then assigned by the model's SQL).";
     }
 }
 

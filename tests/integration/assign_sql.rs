@@ -15,7 +15,7 @@ use personas::config::Pipeline;
 use personas::pipeline::{self, RunOptions, RunReport};
 use personas::tooling::generate::design::{design_config, generate_design, info, DesignOptions};
 
-use crate::util::{block_on, run_date, sql_dir, Fixture};
+use crate::util::{block_on, run_date, sql_dir, strings, Fixture};
 
 /// Each contact's persona by `sql`, run over the `contact_features` of the output folder `out`.
 async fn assigned(out: &Path, sql: &str) -> BTreeMap<String, i64> {
@@ -170,8 +170,20 @@ fn a_bucket_fitted_on_a_sample_has_every_contact_assigned_by_its_sql() {
     );
     assert_eq!(b.rows, a.rows);
     assert_eq!(b.model.labels.len(), 3000);
-    // Every contact is a member of a persona in the published tables.
+    // Every contact is a member of a persona in the published tables, and `model_quality`
+    // says what the model was fitted on.
     assert_eq!(sampled.members.len(), 3000);
+    let quality = fx.path("out/model_quality/run_date=2026-11-20/part-0.parquet");
+    let fitted = strings(&quality, "fitted_contacts");
+    let contacts = strings(&quality, "contacts");
+    assert!(
+        fitted.iter().all(|f| f.as_deref() == Some("1000")),
+        "{fitted:?}"
+    );
+    assert!(
+        contacts.iter().all(|c| c.as_deref() == Some("3000")),
+        "{contacts:?}"
+    );
     let ari = personas::cluster::adjusted_rand_index(&a.model.labels, &b.model.labels);
     println!(
         "k full {} / sampled {}; ARI between the full fit and the fit on 1,000 of 3,000: {ari:.3}",

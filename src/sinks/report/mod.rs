@@ -243,6 +243,7 @@ mod markdown_tests {
             name: "user".into(),
             rows: (0..100).collect(),
             contacts: 100,
+            fitted: 100,
             model: ClusterModel {
                 k: 2,
                 centroids: ndarray::Array2::zeros((2, 1)),

@@ -66,6 +66,7 @@ fn bucket() -> Bucket {
         name: "user".into(),
         rows: (0..200).collect(),
         contacts: 200,
+        fitted: 200,
         model: ClusterModel {
             k: 3,
             centroids: ndarray::Array2::zeros((3, 1)),
