@@ -216,13 +216,13 @@ pub fn fit(attrs: &Attributes, labels: &[usize], k: usize) -> Classes {
     for iter in 0..MAX_ITER {
         let params = maximise(attrs, &resp, k);
         let mut now = vec![0; n];
-        let params = &params;
+        let p = &params;
         loglik = std::thread::scope(|scope| {
             let parts = resp.chunks_mut(chunk * k).zip(now.chunks_mut(chunk));
             let handles: Vec<_> = parts
                 .enumerate()
                 .map(|(t, (resp, labels))| {
-                    scope.spawn(move || expect(attrs, params, t * chunk, resp, labels))
+                    scope.spawn(move || expect(attrs, p, t * chunk, resp, labels))
                 })
                 .collect();
             handles
@@ -232,7 +232,7 @@ pub fn fit(attrs: &Attributes, labels: &[usize], k: usize) -> Classes {
         });
         let changed = now.iter().zip(&last).filter(|(a, b)| a != b).count();
         last = now;
-        fitted = Some(params.clone());
+        fitted = Some(params);
         if (changed == 0 && iter > 0) || k == 1 {
             debug!(iter, "Latent classes converged.");
             break;
