@@ -263,17 +263,7 @@ impl Encoding {
                 );
                 indicator(format!("{pooled} = {}", sql_str(level)))
             }
-            Encoding::Tag { column, tag, .. } => {
-                // A part of the value split at `,` or `;`, trimmed, is the tag (the value
-                // lower-cased as a whole: a separator or a space never takes part in a
-                // character's lower case).
-                let pattern = format!(r"(^|[,;])\s*{}\s*([,;]|$)", regex::escape(tag));
-                indicator(format!(
-                    "regexp_like(lower(CAST({} AS VARCHAR)), {})",
-                    sql_ident(column),
-                    sql_str(&pattern)
-                ))
-            }
+            Encoding::Tag { column, tag, .. } => indicator(tag_sql(column, tag)),
         }
     }
 
@@ -406,6 +396,19 @@ pub fn sql_f64(v: f64) -> String {
 pub fn number_sql(column: &str) -> String {
     let x = double(column);
     format!("CASE WHEN {x} - {x} = 0.0 THEN {x} END")
+}
+
+/// Whether the contact has `tag` in multi-valued raw column `column`, as the loader splits it
+/// (`NULL` when the value is missing): a part of the value split at `,` or `;`, trimmed, is the
+/// tag (the value lower-cased as a whole: a separator or a space never takes part in a
+/// character's lower case).
+pub fn tag_sql(column: &str, tag: &str) -> String {
+    let pattern = format!(r"(^|[,;])\s*{}\s*([,;]|$)", regex::escape(tag));
+    format!(
+        "regexp_like(lower(CAST({} AS VARCHAR)), {})",
+        sql_ident(column),
+        sql_str(&pattern)
+    )
 }
 
 /// The feature table's level for raw column `column`: the value cast to text, `unknown` when it

@@ -44,10 +44,12 @@ mod stopwatch;
 mod summary;
 mod surveys;
 mod tables;
+mod tallies;
 mod trends_summary;
 
 pub use backfill::backfill;
 pub use fault::Fault;
+pub use tallies::tally_by_sql;
 
 /// Options of one run.
 #[derive(Debug, Clone)]

@@ -16,6 +16,7 @@ use super::record;
 use super::segments::{assign_everyone, resolve_criteria};
 use super::stopwatch::Stopwatch;
 use super::tables::{load_audience, load_funnel, write_model};
+use super::tallies::tallies;
 use super::{columns, Fault, RunOptions, RunReport};
 use crate::cluster::{self, Bucket};
 use crate::config::{
@@ -355,11 +356,7 @@ async fn segment(
         &cfg.cluster,
         cfg.profile.min_stability,
     )?;
-    let model = match cfg.engine.kind {
-        EngineKind::Embedded => FEATURES,
-        EngineKind::Ballista => cfg.features.model.as_str(),
-    };
-    assign_everyone(ctx, model, table, &mut buckets).await?;
+    assign_everyone(ctx, features_table(cfg), table, &mut buckets).await?;
     run.progress.done();
     run.watch.lap("cluster")?;
     Ok(Segments {
@@ -367,6 +364,15 @@ async fn segment(
         suggestion,
         buckets,
     })
+}
+
+/// The table the engine reads the feature model from after the features stage: the staged
+/// `contact_features` (embedded), or the model's files on the cluster's store.
+fn features_table(cfg: &PipelineConfig) -> &str {
+    match cfg.engine.kind {
+        EngineKind::Embedded => FEATURES,
+        EngineKind::Ballista => cfg.features.model.as_str(),
+    }
 }
 
 /// Profile the personas of every bucket and match them to the previous published run's.
@@ -380,8 +386,26 @@ async fn profile_personas(
     let cfg = run.cfg;
     let audience = load_audience(ctx).await;
     let answers = super::surveys::load(ctx, table, &cfg.surveys).await;
-    let mut profiled =
-        profile::profile_buckets(table, &segments.buckets, &cfg.profile, &audience, &answers);
+    // on a cluster, a bucket fitted on a sample is counted where its contacts are
+    let on_cluster = |b: &Bucket| cfg.engine.kind == EngineKind::Ballista && b.fitted < b.contacts;
+    let model = features_table(cfg);
+    let tallies = tallies(
+        ctx,
+        model,
+        table,
+        &segments.buckets,
+        &cfg.profile,
+        on_cluster,
+    )
+    .await?;
+    let mut profiled = profile::profile_buckets(
+        table,
+        &segments.buckets,
+        &tallies,
+        &cfg.profile,
+        &audience,
+        &answers,
+    );
     if run.opts.fail_on_insufficient_sample || cfg.profile.fail_on_insufficient_sample {
         check_sample(&profiled.personas)?;
     }

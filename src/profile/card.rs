@@ -6,11 +6,9 @@
 //! whose trait sets the persona apart, marked as the team's words ([`USER_WORDS`]), so nothing
 //! on the card is made up.
 
-use std::collections::BTreeMap;
-
 use crate::config::{CardSection, Statement};
-use crate::features::FeatureTable;
 
+use super::tally::Tally;
 use super::traits::Trait;
 
 /// The mark before a statement the team wrote (`[[profile.statements]]`), so a reader of the
@@ -42,66 +40,26 @@ pub struct Card {
     pub audience: Vec<String>,
 }
 
-/// One persona's contacts: its bucket's rows and labels, and its label.
+/// One persona of a bucket's tally.
 #[derive(Debug, Clone, Copy)]
 pub struct Members<'a> {
-    /// The bucket's contact rows.
-    pub rows: &'a [usize],
-    /// The persona label of each row.
-    pub labels: &'a [usize],
+    /// The bucket's contacts counted per persona.
+    pub tally: &'a Tally,
     /// The persona's label.
     pub persona: usize,
 }
 
 impl Members<'_> {
-    /// The most common known level of a categorical column among the persona's contacts, with
-    /// its rate.
-    pub fn mode(&self, t: &FeatureTable, column: &str) -> Option<(String, f64)> {
-        let c = t.categorical.iter().find(|c| c.name == column)?;
-        let mut counts = BTreeMap::<&str, usize>::new();
-        let mut total = 0usize;
-        for (&r, &l) in self.rows.iter().zip(self.labels) {
-            if l == self.persona {
-                *counts.entry(&*c.values[r]).or_default() += 1;
-                total += 1;
-            }
-        }
-        counts
-            .into_iter()
-            .filter(|(l, _)| !matches!(*l, "unknown" | "none" | "not_on_list"))
-            .max_by_key(|(_, c)| *c)
-            .map(|(l, c)| (l.to_string(), c as f64 / total.max(1) as f64))
-    }
-
     /// "level (rate %)" of the mode, or `None`.
-    fn mode_text(&self, t: &FeatureTable, column: &str) -> Option<String> {
-        self.mode(t, column)
-            .map(|(l, r)| format!("{l} ({:.0} %)", r * 100.0))
-    }
-
-    /// Mean of a numeric column among the persona's contacts.
-    fn mean(&self, t: &FeatureTable, column: &str) -> Option<f64> {
-        let c = t.numeric.iter().find(|c| c.name == column)?;
-        let (mut sum, mut n) = (0.0, 0usize);
-        for (&r, &l) in self.rows.iter().zip(self.labels) {
-            if let (true, Some(v)) = (l == self.persona, c.values.get(r)) {
-                sum += v;
-                n += 1;
-            }
-        }
-        (n > 0).then(|| sum / n as f64)
+    fn mode_text(&self, column: &str) -> Option<String> {
+        (self.tally.mode(column, self.persona)).map(|(l, r)| format!("{l} ({:.0} %)", r * 100.0))
     }
 }
 
 /// Build the card of one persona from its contacts and its traits (most distinctive first).
-pub fn build(
-    t: &FeatureTable,
-    members: Members<'_>,
-    traits: &[&Trait],
-    statements: &[Statement],
-) -> Card {
+pub fn build(members: Members<'_>, traits: &[&Trait], statements: &[Statement]) -> Card {
     let mut card = Card::default();
-    let m = |col: &str| members.mode_text(t, col);
+    let m = |col: &str| members.mode_text(col);
     let who: Vec<String> = [
         m("age_band").map(|v| format!("aged {v}")),
         m("gender"),
@@ -130,8 +88,8 @@ pub fn build(
         m("top_section").map(|v| format!("reads mostly {v} pages")),
         m("top_medium").map(|v| format!("arrives via {v}")),
         m("main_device").map(|v| format!("on {v}")),
-        members
-            .mean(t, "sessions")
+        (members.tally)
+            .mean("sessions", members.persona)
             .map(|v| format!("{v:.1} sessions on average")),
     ]
     .into_iter()
@@ -140,7 +98,7 @@ pub fn build(
     if !online.is_empty() {
         card.online.push(capitalise(&online.join(", ")));
     }
-    if let Some((source, rate)) = members.mode(t, "original_source") {
+    if let Some((source, rate)) = members.tally.mode("original_source", members.persona) {
         card.offline.push(format!(
             "First known through {source} ({:.0} %)",
             rate * 100.0
@@ -196,7 +154,7 @@ fn capitalise(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::config::ProfileConfig;
-    use crate::features::CategoricalColumn;
+    use crate::features::{CategoricalColumn, FeatureTable};
 
     #[test]
     fn the_teams_own_statements_are_shown_as_their_words_only_with_evidence() {
@@ -216,9 +174,9 @@ mod tests {
         )
         .unwrap();
         assert!(ProfileConfig::default().statements.is_empty());
+        let tally = Tally::of_rows(&t, &[0, 1], &[0, 1], 2, &cfg.negative);
         let members = Members {
-            rows: &[0, 1],
-            labels: &[0, 1],
+            tally: &tally,
             persona: 0,
         };
         let exec = Trait {
@@ -236,14 +194,14 @@ mod tests {
             significant: true,
             distinctive: true,
         };
-        let card = build(&t, members, &[&exec], &cfg.statements);
+        let card = build(members, &[&exec], &cfg.statements);
         assert_eq!(card.barriers, ["(your words) Busy"]);
         assert!(card.goals.is_empty() && card.values.is_empty());
         let not_apart = Trait {
             distinctive: false,
             ..exec
         };
-        assert!(build(&t, members, &[&not_apart], &cfg.statements)
+        assert!(build(members, &[&not_apart], &cfg.statements)
             .barriers
             .is_empty());
     }

@@ -15,18 +15,20 @@ pub mod identity;
 pub mod naming;
 pub mod priority;
 pub mod stats;
+pub mod tally;
 pub mod traits;
 pub mod trends;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::Bucket;
-use crate::config::{NegativeRule, ProfileConfig};
+use crate::config::ProfileConfig;
 use crate::features::FeatureTable;
 
 pub use answers::SurveyAnswers;
 pub use card::Card;
 pub use stats::wilson;
+pub use tally::Tally;
 pub use traits::Trait;
 
 /// Flag set on a persona or run too small to trust.
@@ -108,11 +110,20 @@ pub struct Profiled {
     pub primary: Vec<Option<usize>>,
 }
 
-/// Profile the personas of every bucket; persona ids and names are unique across buckets. The
-/// survey `answers` (by contact row of `t`; empty without surveys) fill the cards' "why".
+/// Every bucket's tally from its rows of `t` (see [`Tally::of_rows`]).
+pub fn tallies(t: &FeatureTable, buckets: &[Bucket], cfg: &ProfileConfig) -> Vec<Tally> {
+    (buckets.iter())
+        .map(|b| Tally::of_rows(t, &b.rows, &b.model.labels, b.model.k, &cfg.negative))
+        .collect()
+}
+
+/// Profile the personas of every bucket from its tally (`tallies`, one per bucket); persona
+/// ids and names are unique across buckets. The survey `answers` (by contact row of `t`; empty
+/// without surveys) fill the cards' "why".
 pub fn profile_buckets(
     t: &FeatureTable,
     buckets: &[Bucket],
+    tallies: &[Tally],
     cfg: &ProfileConfig,
     audience: &Audience,
     answers: &SurveyAnswers,
@@ -122,9 +133,9 @@ pub fn profile_buckets(
         ..Profiled::default()
     };
     let mut used = BTreeSet::new();
-    for b in buckets {
+    for (b, tally) in buckets.iter().zip(tallies) {
         let offset = out.personas.len();
-        let (personas, traits) = profile(t, b, offset, cfg, (audience, answers), &mut used);
+        let (personas, traits) = profile(b, tally, offset, cfg, (audience, answers), &mut used);
         for (&row, &l) in b.rows.iter().zip(&b.model.labels) {
             out.members.push((row, offset + l));
             out.primary[row].get_or_insert(offset + l);
@@ -138,25 +149,23 @@ pub fn profile_buckets(
 
 /// Profile one bucket's personas against the bucket; ids are numbered from `offset + 1`.
 fn profile(
-    t: &FeatureTable,
     bucket: &Bucket,
+    tally: &Tally,
     offset: usize,
     cfg: &ProfileConfig,
     (audience, answers): (&Audience, &SurveyAnswers),
     used: &mut BTreeSet<String>,
 ) -> (Vec<Persona>, Vec<Trait>) {
-    let (rows, labels, k) = (&bucket.rows[..], &bucket.model.labels[..], bucket.model.k);
-    let n = rows.len();
-    let mut sizes = vec![0usize; k];
-    labels.iter().for_each(|&l| sizes[l] += 1);
+    let (rows, labels, k) = (&bucket.rows[..], &bucket.model.labels[..], tally.k());
+    let n = tally.contacts();
     let ids: Vec<String> = (0..k)
         .map(|p| format!("persona_{}", offset + p + 1))
         .collect();
-    let traits = traits::bucket_traits(t, rows, labels, &ids, cfg, audience);
-    let negative_share = negative_shares(t, rows, labels, k, &cfg.negative);
+    let traits = traits::bucket_traits(tally, &ids, cfg, audience);
+    let negative_share = tally.negative_shares();
     let said = answers::bucket_statements(answers, rows, labels, k, cfg);
     let mut personas = Vec::with_capacity(k);
-    for (p, &size) in sizes.iter().enumerate() {
+    for (p, &size) in tally.sizes.iter().enumerate() {
         let mut mine: Vec<&Trait> = traits.iter().filter(|tr| tr.persona_id == ids[p]).collect();
         mine.sort_by(|a, b| b.std_diff.abs().total_cmp(&a.std_diff.abs()));
         let negative = negative_share
@@ -171,14 +180,10 @@ fn profile(
             .collect();
         let stability = bucket.stability.get(p).copied();
         let negative_of = negative_share.as_ref().map(|s| s[p]).filter(|_| negative);
-        let (flags, reasons) = persona_flags(bucket, size, stability, negative_of, cfg);
+        let (flags, reasons) = persona_flags(bucket, n, size, stability, negative_of, cfg);
         let share = size as f64 / n.max(1) as f64;
-        let members = card::Members {
-            rows,
-            labels,
-            persona: p,
-        };
-        let mut card = card::build(t, members, &mine, &cfg.statements);
+        let members = card::Members { tally, persona: p };
+        let mut card = card::build(members, &mine, &cfg.statements);
         answers::fill(&mut card, &said[p]);
         let description = describe(
             &name,
@@ -217,12 +222,12 @@ fn profile(
 /// share of its contacts that meet the rule) for a negative persona.
 fn persona_flags(
     bucket: &Bucket,
+    n: usize,
     size: usize,
     stability: Option<f64>,
     negative_share: Option<f64>,
     cfg: &ProfileConfig,
 ) -> (Vec<String>, Vec<String>) {
-    let n = bucket.rows.len();
     let structureless = bucket.verdict.as_ref().filter(|v| !v.structured);
     let (mut flags, mut reasons) = (Vec::new(), Vec::new());
     let mut raise = |flag: &str, reason: String| {
@@ -276,60 +281,6 @@ fn persona_flags(
         );
     }
     (flags, reasons)
-}
-
-/// Share of each persona's contacts that meet the negative rule; `None` when the rule is off
-/// or has no condition.
-fn negative_shares(
-    t: &FeatureTable,
-    rows: &[usize],
-    labels: &[usize],
-    k: usize,
-    rule: &NegativeRule,
-) -> Option<Vec<f64>> {
-    if !rule.enabled || rule.conditions.is_empty() {
-        return None;
-    }
-    let all = rule.match_ == "all";
-    let (mut hits, mut sizes) = (vec![0usize; k], vec![0usize; k]);
-    for (&r, &l) in rows.iter().zip(labels) {
-        let mut holds = rule.conditions.iter().map(|c| {
-            if let Some(levels) = &c.in_ {
-                t.categorical
-                    .iter()
-                    .find(|col| col.name == c.column)
-                    .is_some_and(|col| {
-                        levels
-                            .iter()
-                            .any(|v| v.eq_ignore_ascii_case(&col.values[r]))
-                    })
-            } else {
-                let v = t
-                    .numeric
-                    .iter()
-                    .find(|col| col.name == c.column)
-                    .and_then(|col| col.values.get(r));
-                match (v, c.above, c.below) {
-                    (Some(v), Some(a), _) => v > a,
-                    (Some(v), None, Some(b)) => v < b,
-                    _ => false,
-                }
-            }
-        });
-        let meets = if all {
-            holds.all(|h| h)
-        } else {
-            holds.any(|h| h)
-        };
-        hits[l] += usize::from(meets);
-        sizes[l] += 1;
-    }
-    Some(
-        hits.iter()
-            .zip(&sizes)
-            .map(|(h, s)| *h as f64 / (*s).max(1) as f64)
-            .collect(),
-    )
 }
 
 /// The one-paragraph description of a persona.
@@ -401,10 +352,13 @@ mod tests {
             independence: Vec::new(),
             assignment: Default::default(),
         };
+        let cfg = ProfileConfig::default();
+        let buckets = [bucket];
         let out = profile_buckets(
             t,
-            &[bucket],
-            &ProfileConfig::default(),
+            &buckets,
+            &tallies(t, &buckets, &cfg),
+            &cfg,
             &Audience::new(),
             &SurveyAnswers::default(),
         );

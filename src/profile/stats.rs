@@ -101,7 +101,7 @@ pub fn fisher_exact(x1: usize, n1: usize, x2: usize, n2: usize) -> f64 {
 }
 
 /// Mean, variance (n - 1) and count of a sample.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Moments {
     /// Number of values.
     pub n: f64,

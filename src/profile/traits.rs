@@ -4,12 +4,11 @@
 //! bucket's p-values corrected for the number of traits tested. A trait sets a persona apart
 //! ("distinctive") only when it is significant and large enough.
 
-use std::collections::BTreeMap;
-
 use crate::config::ProfileConfig;
-use crate::features::{mean_sd, FeatureTable, TAG_SEP};
+use crate::features::TAG_SEP;
 
-use super::stats::{self, Moments};
+use super::stats;
+use super::tally::Tally;
 use super::Audience;
 
 /// One trait of one persona against its bucket.
@@ -81,35 +80,24 @@ impl Trait {
     }
 }
 
-/// Every trait of every persona of one bucket (`rows` with their `labels`, persona p has id
-/// `ids[p]`), one pass over each column, p-values corrected across the bucket.
+/// Every trait of every persona of one bucket from its tally (persona p has id `ids[p]`), p-values
+/// corrected across the bucket.
 pub fn bucket_traits(
-    t: &FeatureTable,
-    rows: &[usize],
-    labels: &[usize],
+    tally: &Tally,
     ids: &[String],
     cfg: &ProfileConfig,
     audience: &Audience,
 ) -> Vec<Trait> {
-    let k = ids.len();
-    let mut sizes = vec![0usize; k];
-    labels.iter().for_each(|&l| sizes[l] += 1);
-    let n = rows.len().max(1) as f64;
+    let sizes = &tally.sizes;
+    let contacts = tally.contacts();
+    let n = contacts.max(1) as f64;
     let mut out = Vec::new();
-    for c in &t.numeric {
-        let mut per = vec![Moments::default(); k];
-        let mut all = Moments::default();
-        for (&r, &l) in rows.iter().zip(labels) {
-            if let Some(v) = c.values.get(r) {
-                per[l].push(v);
-                all.push(v);
-            }
-        }
-        if all.n == 0.0 {
+    for c in &tally.numeric {
+        if c.all.n == 0.0 {
             continue;
         }
-        let (mean_all, sd) = mean_sd(rows.iter().filter_map(|&r| c.values.get(r)));
-        for (p, m) in per.iter().enumerate() {
+        let (mean_all, sd) = (c.mean, c.sd);
+        for (p, m) in c.per.iter().enumerate() {
             let mean_p = if m.n == 0.0 { mean_all } else { m.mean() };
             let std_diff = if sd > 1e-12 {
                 (mean_p - mean_all) / sd
@@ -126,21 +114,16 @@ pub fn bucket_traits(
                 std_diff,
                 audience_share: None,
                 audience_source: None,
-                p_value: stats::welch(m, &m.rest(&all)),
+                p_value: stats::welch(m, &m.rest(&c.all)),
                 p_adjusted: 1.0,
                 significant: false,
                 distinctive: std_diff.abs() >= cfg.min_std_diff,
             });
         }
     }
-    for c in &t.categorical {
-        // Level -> contacts per persona.
-        let mut counts = BTreeMap::<&str, Vec<usize>>::new();
-        for (&r, &l) in rows.iter().zip(labels) {
-            counts.entry(&*c.values[r]).or_insert_with(|| vec![0; k])[l] += 1;
-        }
-        for p in 0..k {
-            for (level, per) in &counts {
+    for c in &tally.categorical {
+        for p in 0..tally.k() {
+            for (level, per) in &c.counts {
                 let total = per.iter().sum::<usize>();
                 let rate_all = total as f64 / n;
                 let rate_p = per[p] as f64 / sizes[p].max(1) as f64;
@@ -152,7 +135,7 @@ pub fn bucket_traits(
                 };
                 let lift = rate_p / rate_all;
                 let audience = audience.get(&(c.name.clone(), level.to_string()));
-                let rest = rows.len() - sizes[p];
+                let rest = contacts - sizes[p];
                 out.push(Trait {
                     persona_id: ids[p].clone(),
                     feature: c.name.clone(),
@@ -166,7 +149,7 @@ pub fn bucket_traits(
                     p_value: stats::proportions(per[p], sizes[p], total - per[p], rest),
                     p_adjusted: 1.0,
                     significant: false,
-                    distinctive: !matches!(*level, "unknown" | "no" | "none" | "other")
+                    distinctive: !matches!(level.as_str(), "unknown" | "no" | "none" | "other")
                         && rate_p >= cfg.min_rate
                         && lift >= cfg.min_lift,
                 });
@@ -185,7 +168,7 @@ pub fn bucket_traits(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::{CategoricalColumn, NumericColumn};
+    use crate::features::{CategoricalColumn, FeatureTable, NumericColumn};
 
     fn table(a: usize, b: usize, shift: f64) -> (FeatureTable, Vec<usize>) {
         let labels: Vec<usize> = (0..a + b).map(|i| usize::from(i >= a)).collect();
@@ -220,14 +203,9 @@ mod tests {
         let (t, labels) = table(a, b, shift);
         let rows: Vec<usize> = (0..a + b).collect();
         let ids = vec!["persona_1".to_string(), "persona_2".to_string()];
-        bucket_traits(
-            &t,
-            &rows,
-            &labels,
-            &ids,
-            &ProfileConfig::default(),
-            &Audience::new(),
-        )
+        let cfg = ProfileConfig::default();
+        let tally = Tally::of_rows(&t, &rows, &labels, 2, &cfg.negative);
+        bucket_traits(&tally, &ids, &cfg, &Audience::new())
     }
 
     /// The trait of `persona_2` that `pick` picks.

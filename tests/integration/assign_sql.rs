@@ -2,7 +2,8 @@
 //! whole feature model) gives every fitted contact the persona the in-memory fit gave it: the
 //! same contacts in each bucket, the same persona for each, on the sample, on designs of the
 //! second generator (not the one the modelling was built on), on the null design, with k-means
-//! alone, and with buckets by country.
+//! alone, and with buckets by country. Each bucket's tally (what the profile reads) counted by
+//! SQL aggregates over the contacts its SQL assigns is the one counted from its rows.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,8 +12,9 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use personas::config::Pipeline;
+use personas::config::{Pipeline, ProfileConfig};
 use personas::pipeline::{self, RunOptions, RunReport};
+use personas::profile::Tally;
 use personas::tooling::generate::design::{design_config, generate_design, info, DesignOptions};
 
 use crate::util::{block_on, run_date, sql_dir, strings, Fixture};
@@ -77,10 +79,74 @@ fn check_run(report: &RunReport) -> Vec<(String, usize)> {
             bucket.name,
             bucket.model.k
         );
+        check_tally(report, bucket);
         found.push((bucket.name.clone(), bucket.model.k));
     }
     assert!(!found.is_empty());
     found
+}
+
+/// The bucket's tally by SQL (what a cluster counts) against the one from its rows in memory,
+/// with the negative rule matching `any` and `all` of its conditions: the same counts, and
+/// sums, means and spreads equal up to the order of the additions.
+fn check_tally(report: &RunReport, bucket: &personas::cluster::Bucket) {
+    let t = &report.features;
+    for match_ in ["any", "all"] {
+        let mut cfg = ProfileConfig::default();
+        cfg.negative.match_ = match_.into();
+        let in_memory = Tally::of_rows(
+            t,
+            &bucket.rows,
+            &bucket.model.labels,
+            bucket.model.k,
+            &cfg.negative,
+        );
+        let ctx = SessionContext::new();
+        let path = report
+            .output_dir
+            .join("contact_features/run_date=2026-11-20/part-0.parquet");
+        let by_sql = block_on(async {
+            ctx.register_parquet("features", path.to_str().unwrap(), Default::default())
+                .await
+                .unwrap();
+            pipeline::tally_by_sql(&ctx, "features", t, bucket, &cfg).await
+        })
+        .unwrap();
+        let what = format!("bucket {} (negative rule: {match_})", bucket.name);
+        assert_eq!(by_sql.sizes, in_memory.sizes, "{what}");
+        assert_eq!(by_sql.negative, in_memory.negative, "{what}");
+        assert!(
+            in_memory
+                .negative
+                .as_ref()
+                .is_some_and(|n| n.iter().any(|h| *h > 0))
+                || match_ == "all",
+            "{what}: the rule never met"
+        );
+        assert_eq!(by_sql.categorical, in_memory.categorical, "{what}");
+        assert_eq!(by_sql.numeric.len(), in_memory.numeric.len(), "{what}");
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()));
+        for (s, m) in by_sql.numeric.iter().zip(&in_memory.numeric) {
+            let col = format!("{what}, column {}", m.name);
+            assert_eq!(s.name, m.name);
+            assert!(
+                close(s.mean, m.mean) && close(s.sd, m.sd),
+                "{col}: {s:?} vs {m:?}"
+            );
+            for (a, b) in s
+                .per
+                .iter()
+                .chain([&s.all])
+                .zip(m.per.iter().chain([&m.all]))
+            {
+                assert_eq!(a.n, b.n, "{col}");
+                assert!(
+                    close(a.sum, b.sum) && close(a.sum_sq, b.sum_sq),
+                    "{col}: {a:?} vs {b:?}"
+                );
+            }
+        }
+    }
 }
 
 /// The exports of the second generator's `design` with its pipeline config.

@@ -83,8 +83,15 @@ impl Assignment {
     /// A query over the feature model `model` giving each of the bucket's contacts
     /// (`contact_id`, as text) and its persona (`persona`, 0-based, the model's order).
     pub fn sql(&self, model: &str) -> String {
+        self.sql_with(model, &[])
+    }
+
+    /// [`Assignment::sql`] with the values of `keep`, SQL expressions over the feature model's
+    /// columns, as the columns `x0`, `x1`, ... after `persona`.
+    pub fn sql_with(&self, model: &str, keep: &[String]) -> String {
         let mut columns: Vec<String> = (self.encodings.iter().enumerate())
             .map(|(j, e)| format!("{} AS d{j}", e.sql()))
+            .chain(keep.iter().enumerate().map(|(i, e)| format!("{e} AS x{i}")))
             .collect();
         // Each step a query over the one before: columns added to `*`, the last picks.
         let mut steps: Vec<Vec<String>> = Vec::new();
@@ -123,7 +130,8 @@ impl Assignment {
         for step in steps.iter().filter(|s| !s.is_empty()) {
             query = format!("SELECT *, {} FROM ({query})", step.join(", "));
         }
-        format!("SELECT contact_id, {persona} AS persona FROM ({query})")
+        let kept: String = (0..keep.len()).map(|i| format!(", x{i}")).collect();
+        format!("SELECT contact_id, {persona} AS persona{kept} FROM ({query})")
     }
 }
 

@@ -1,0 +1,249 @@
+//! A bucket's [`Tally`] as SQL aggregates over its contacts assigned by the bucket's SQL
+//! ([`Assignment::sql_with`]), so that an engine counts every contact and the driver receives
+//! a few rows per persona. Two queries: the [moments](TallySql::moments) (one row per persona:
+//! its contacts, those meeting the negative rule, and each numeric column's count, sum, sum of
+//! squares, mean and population variance) and the [levels](TallySql::levels) (one row per
+//! persona and level of each categorical column, counted in one pass over the contacts by
+//! unnesting a `<column>:<level>` key per column).
+//!
+//! The columns are read as the loader reads them ([`number_sql`], [`level_sql`], [`tag_sql`]);
+//! the sums are the engine's, so a tally agrees with [`Tally::of_rows`] up to the order of
+//! floating-point additions, and the bucket's mean and standard deviation are pooled from the
+//! personas' (Chan's parallel formula, with no cancellation of large sums of squares).
+
+use std::collections::BTreeMap;
+
+use crate::cluster::assign::Assignment;
+use crate::config::NegativeRule;
+use crate::features::{level_sql, number_sql, sql_f64, sql_str, tag_sql, FeatureTable, TAG_SEP};
+
+use super::{LevelTally, NumericTally, Tally};
+use crate::profile::stats::Moments;
+
+/// The moments of one persona as the moments query gives them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonaRow {
+    /// The persona (0-based).
+    pub persona: usize,
+    /// Its contacts.
+    pub contacts: usize,
+    /// Its contacts meeting the negative rule (`None` without the rule).
+    pub negative: Option<usize>,
+    /// Per numeric column: count, sum, sum of squares, mean and population variance of the
+    /// known values (`None` for an aggregate of no value).
+    pub numeric: Vec<[Option<f64>; 5]>,
+}
+
+/// The two queries of a bucket's tally and how their rows become one.
+#[derive(Debug, Clone)]
+pub struct TallySql {
+    /// The numeric columns, in the feature table's order.
+    numeric: Vec<String>,
+    /// The categorical columns, in the feature table's order.
+    categorical: Vec<String>,
+    /// Whether the moments query counts the negative rule.
+    negative: bool,
+    /// The moments query: `persona`, `contacts`, `negative` (with the rule), then per numeric
+    /// column `n<i>`, `s<i>`, `q<i>`, `m<i>`, `v<i>`.
+    pub moments: String,
+    /// The levels query: `persona`, `key` (`<categorical column index>:<level>`), `contacts`.
+    pub levels: String,
+}
+
+impl TallySql {
+    /// The queries over the feature model `model` for the bucket assigned by `assignment`, with
+    /// the columns of `t` (the contacts the driver holds) and the negative `rule`.
+    pub fn new(
+        assignment: &Assignment,
+        model: &str,
+        t: &FeatureTable,
+        rule: &NegativeRule,
+    ) -> TallySql {
+        let multi: Vec<&str> = t.multi_raw.iter().map(|c| c.name.as_str()).collect();
+        let numeric: Vec<String> = t.numeric.iter().map(|c| c.name.clone()).collect();
+        let categorical: Vec<String> = t.categorical.iter().map(|c| c.name.clone()).collect();
+        let negative = rule.enabled && !rule.conditions.is_empty();
+        let mut keep: Vec<String> = numeric.iter().map(|c| number_sql(c)).collect();
+        keep.extend(categorical.iter().map(|c| level_of(c, &multi)));
+        if negative {
+            keep.push(negative_sql(rule, t, &multi));
+        }
+        let assigned = assignment.sql_with(model, &keep);
+        let mut moments = vec!["persona".to_string(), "COUNT(*) AS contacts".to_string()];
+        if negative {
+            let x = format!("x{}", keep.len() - 1);
+            moments.push(format!("SUM(CASE WHEN {x} THEN 1 ELSE 0 END) AS negative"));
+        }
+        for i in 0..numeric.len() {
+            let x = format!("x{i}");
+            moments.extend([
+                format!("COUNT({x}) AS n{i}"),
+                format!("SUM({x}) AS s{i}"),
+                format!("SUM({x} * {x}) AS q{i}"),
+                format!("AVG({x}) AS m{i}"),
+                format!("VAR_POP({x}) AS v{i}"),
+            ]);
+        }
+        let moments = format!(
+            "SELECT {} FROM ({assigned}) GROUP BY persona",
+            moments.join(", ")
+        );
+        let keys: Vec<String> = (0..categorical.len())
+            .map(|j| format!("concat('{j}:', x{})", numeric.len() + j))
+            .collect();
+        let levels = if keys.is_empty() {
+            // no categorical column: a query of no rows
+            "SELECT 0 AS persona, '' AS key, 0 AS contacts WHERE false".to_string()
+        } else {
+            format!(
+                "SELECT persona, key, COUNT(*) AS contacts FROM (SELECT persona, \
+                 unnest(make_array({})) AS key FROM ({assigned})) GROUP BY persona, key",
+                keys.join(", ")
+            )
+        };
+        TallySql {
+            numeric,
+            categorical,
+            negative,
+            moments,
+            levels,
+        }
+    }
+
+    /// The tally of `k` personas from the moments query's rows and the levels query's
+    /// (`persona`, `key`, contacts) rows; `None` when a row names a persona past `k` or a key
+    /// no column has (the queries are not this tally's).
+    pub fn tally(
+        &self,
+        k: usize,
+        moments: &[PersonaRow],
+        levels: &[(usize, String, usize)],
+    ) -> Option<Tally> {
+        let mut sizes = vec![0usize; k];
+        let mut negative = self.negative.then(|| vec![0usize; k]);
+        let mut per = vec![vec![Moments::default(); k]; self.numeric.len()];
+        // per column and persona: (count, mean, population variance) for the pooled figures
+        let mut pooled = vec![vec![(0.0, 0.0, 0.0); k]; self.numeric.len()];
+        for row in moments {
+            let p = row.persona;
+            *sizes.get_mut(p)? = row.contacts;
+            if let (Some(hits), Some(n)) = (negative.as_mut(), row.negative) {
+                hits[p] = n;
+            }
+            for (i, [n, sum, sq, mean, var]) in row.numeric.iter().enumerate() {
+                let n = n.unwrap_or(0.0);
+                per.get_mut(i)?[p] = Moments {
+                    n,
+                    sum: sum.unwrap_or(0.0),
+                    sum_sq: sq.unwrap_or(0.0),
+                };
+                pooled[i][p] = (n, mean.unwrap_or(0.0), var.unwrap_or(0.0));
+            }
+        }
+        let numeric = (self.numeric.iter().zip(per).zip(pooled))
+            .map(|((name, per), pooled)| {
+                let all = per.iter().fold(Moments::default(), |a, m| Moments {
+                    n: a.n + m.n,
+                    sum: a.sum + m.sum,
+                    sum_sq: a.sum_sq + m.sum_sq,
+                });
+                let (mean, sd) = pool(&pooled);
+                NumericTally {
+                    name: name.clone(),
+                    per,
+                    all,
+                    mean,
+                    sd,
+                }
+            })
+            .collect();
+        let mut categorical: Vec<LevelTally> = (self.categorical.iter())
+            .map(|name| LevelTally {
+                name: name.clone(),
+                counts: BTreeMap::new(),
+            })
+            .collect();
+        for (p, key, n) in levels {
+            let (j, level) = key.split_once(':')?;
+            let column = categorical.get_mut(j.parse::<usize>().ok()?)?;
+            let counts = column
+                .counts
+                .entry(level.to_string())
+                .or_insert_with(|| vec![0; k]);
+            *counts.get_mut(*p)? += n;
+        }
+        Some(Tally {
+            sizes,
+            numeric,
+            categorical,
+            negative,
+        })
+    }
+}
+
+/// The mean and population standard deviation of the union of groups given as (count, mean,
+/// population variance): Chan's pooling, every group's spread plus its mean's distance.
+fn pool(groups: &[(f64, f64, f64)]) -> (f64, f64) {
+    let n: f64 = groups.iter().map(|g| g.0).sum();
+    if n == 0.0 {
+        return (0.0, 0.0);
+    }
+    let mean = groups.iter().map(|(c, m, _)| c * m).sum::<f64>() / n;
+    let ss: f64 = (groups.iter())
+        .map(|(c, m, v)| c * v + c * (m - mean) * (m - mean))
+        .sum();
+    (mean, (ss / n).max(0.0).sqrt())
+}
+
+/// The level of feature-table column `name` as the loader reads it: a tag column
+/// (`<multi>:<tag>`) `yes` or `no`, any other a categorical column's level.
+fn level_of(name: &str, multi: &[&str]) -> String {
+    match name.split_once(TAG_SEP) {
+        Some((column, tag)) if multi.contains(&column) => format!(
+            "CASE WHEN {} THEN 'yes' ELSE 'no' END",
+            tag_sql(column, tag)
+        ),
+        _ => level_sql(name),
+    }
+}
+
+/// Whether a contact meets the negative rule, as [`Tally::of_rows`] decides it: a text
+/// condition holds when the column's level is one of its levels (ASCII case ignored), a number
+/// condition when the value is above (or else below) its bound; a condition on a column the
+/// feature table does not have never holds.
+fn negative_sql(rule: &NegativeRule, t: &FeatureTable, multi: &[&str]) -> String {
+    let conditions: Vec<String> = (rule.conditions.iter())
+        .map(|c| {
+            let holds = if let Some(levels) = &c.in_ {
+                if !t.categorical.iter().any(|col| col.name == c.column) {
+                    return "false".to_string();
+                }
+                let names: Vec<String> = levels.iter().map(|l| regex::escape(l)).collect();
+                // ASCII case only (`eq_ignore_ascii_case`)
+                let pattern = format!("^(?i-u:({}))$", names.join("|"));
+                format!(
+                    "regexp_like({}, {})",
+                    level_of(&c.column, multi),
+                    sql_str(&pattern)
+                )
+            } else {
+                if !t.numeric.iter().any(|col| col.name == c.column) {
+                    return "false".to_string();
+                }
+                let x = number_sql(&c.column);
+                match (c.above, c.below) {
+                    (Some(a), _) => format!("{x} > {}", sql_f64(a)),
+                    (None, Some(b)) => format!("{x} < {}", sql_f64(b)),
+                    (None, None) => "false".to_string(),
+                }
+            };
+            format!("COALESCE({holds}, false)")
+        })
+        .collect();
+    let join = if rule.match_ == "all" {
+        " AND "
+    } else {
+        " OR "
+    };
+    format!("({})", conditions.join(join))
+}
