@@ -410,13 +410,12 @@ async fn profile_personas(
         check_sample(&profiled.personas)?;
     }
     let tracked = continuity::track(run.out, run.date, table, &mut profiled)?;
-    profile::priority::rank(
-        &mut profiled.personas,
-        table,
-        &profiled.members,
-        &tracked.current,
-        &cfg.profile.priority,
-    );
+    let held: Vec<f64> = tallies
+        .iter()
+        .flat_map(|t| t.held.iter().copied())
+        .collect();
+    let priority = &cfg.profile.priority;
+    profile::priority::rank(&mut profiled.personas, &held, &tracked.current, priority);
     run.progress.done();
     run.watch.lap("profile")?;
     Ok((profiled, tracked))

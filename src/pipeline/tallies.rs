@@ -33,13 +33,7 @@ pub(super) async fn tallies(
             info!(bucket = %b.name, contacts = b.contacts, "Counted the bucket's personas by SQL.");
         } else {
             let (rows, labels) = (&b.rows, &b.model.labels);
-            out.push(Tally::of_rows(
-                table,
-                rows,
-                labels,
-                b.model.k,
-                &cfg.negative,
-            ));
+            out.push(Tally::of_rows(table, rows, labels, b.model.k, cfg));
         }
     }
     Ok(out)
@@ -57,7 +51,7 @@ pub async fn tally_by_sql(
     bucket: &Bucket,
     cfg: &ProfileConfig,
 ) -> Result<Tally> {
-    let sql = TallySql::new(&bucket.assignment, model, table, &cfg.negative);
+    let sql = TallySql::new(&bucket.assignment, model, table, cfg);
     let in_bucket = |e: Error| {
         Error::Cluster(format!(
             "counting the personas of bucket {}: {e}",
@@ -70,10 +64,11 @@ pub async fn tally_by_sql(
     for batch in &moments {
         let f = |name: &str| -> Result<Vec<Option<f64>>> { floats(batch, name) };
         let (persona, contacts) = (f("persona")?, f("contacts")?);
-        let negative = match batch.schema().index_of("negative") {
-            Ok(_) => Some(f("negative")?),
-            Err(_) => None,
+        let optional = |name: &str| match batch.schema().index_of(name) {
+            Ok(_) => f(name).map(Some),
+            Err(_) => Ok(None),
         };
+        let (negative, held) = (optional("negative")?, optional("held")?);
         let numeric: Vec<[Vec<Option<f64>>; 5]> = (0..table.numeric.len())
             .map(|i| {
                 Ok([
@@ -90,6 +85,7 @@ pub async fn tally_by_sql(
                 persona: persona[r].unwrap_or(f64::NAN) as usize,
                 contacts: contacts[r].unwrap_or(0.0) as usize,
                 negative: negative.as_ref().map(|n| n[r].unwrap_or(0.0) as usize),
+                held: held.as_ref().and_then(|h| h[r]),
                 numeric: numeric
                     .iter()
                     .map(|c| [c[0][r], c[1][r], c[2][r], c[3][r], c[4][r]])

@@ -174,7 +174,7 @@ mod tests {
         )
         .unwrap();
         assert!(ProfileConfig::default().statements.is_empty());
-        let tally = Tally::of_rows(&t, &[0, 1], &[0, 1], 2, &cfg.negative);
+        let tally = Tally::of_rows(&t, &[0, 1], &[0, 1], 2, &cfg);
         let members = Members {
             tally: &tally,
             persona: 0,

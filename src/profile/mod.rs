@@ -113,7 +113,7 @@ pub struct Profiled {
 /// Every bucket's tally from its rows of `t` (see [`Tally::of_rows`]).
 pub fn tallies(t: &FeatureTable, buckets: &[Bucket], cfg: &ProfileConfig) -> Vec<Tally> {
     (buckets.iter())
-        .map(|b| Tally::of_rows(t, &b.rows, &b.model.labels, b.model.k, &cfg.negative))
+        .map(|b| Tally::of_rows(t, &b.rows, &b.model.labels, b.model.k, cfg))
         .collect()
 }
 

@@ -14,7 +14,6 @@
 use std::collections::HashMap;
 
 use crate::config::PriorityConfig;
-use crate::features::FeatureTable;
 
 use super::trends::TrendRow;
 use super::Persona;
@@ -28,27 +27,11 @@ pub const OTHER: &str = "other";
 /// Priority of a persona nobody should focus on (flagged or negative).
 pub const NOT_RANKED: &str = "not_ranked";
 
-/// Score and rank every persona within its bucket: `members` are (contact row, persona index)
-/// pairs, `current` the trend rows of this run (for each persona's share change).
-pub fn rank(
-    personas: &mut [Persona],
-    table: &FeatureTable,
-    members: &[(usize, usize)],
-    current: &[TrendRow],
-    cfg: &PriorityConfig,
-) {
-    let value = table
-        .numeric
-        .iter()
-        .find(|c| c.name == cfg.value_column)
-        .map(|c| &c.values);
-    // Value held by each persona, and by each bucket (a contact counts once per bucket).
-    let mut held = vec![0.0; personas.len()];
-    for &(row, p) in members {
-        if let Some(v) = value.and_then(|values| values.get(row)) {
-            held[p] += v.max(0.0);
-        }
-    }
+/// Score and rank every persona within its bucket: `held` is the value each persona holds (its
+/// bucket's [`Tally::held`](super::Tally)), `current` the trend rows of this run (for each
+/// persona's share change).
+pub fn rank(personas: &mut [Persona], held: &[f64], current: &[TrendRow], cfg: &PriorityConfig) {
+    // Value held by each bucket (a contact counts once per bucket).
     let mut bucket_value: HashMap<&str, f64> = HashMap::new();
     for (p, persona) in personas.iter().enumerate() {
         *bucket_value.entry(persona.bucket.as_str()).or_default() += held[p];
@@ -93,7 +76,9 @@ pub fn rank(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::NumericColumn;
+    use crate::config::ProfileConfig;
+    use crate::features::{FeatureTable, NumericColumn};
+    use crate::profile::Tally;
 
     fn persona(id: &str, bucket: &str, size: usize, share: f64) -> Persona {
         Persona {
@@ -105,8 +90,10 @@ mod tests {
         }
     }
 
-    fn table(revenue: &[f64]) -> FeatureTable {
-        FeatureTable {
+    /// The value each persona holds of `revenue` (one per contact) with `members` (contact,
+    /// persona), as a bucket's tally counts it.
+    fn held(revenue: &[f64], members: &[(usize, usize)], k: usize) -> Vec<f64> {
+        let t = FeatureTable {
             contact_ids: (0..revenue.len()).map(|i| i.to_string()).collect(),
             emails: vec![None; revenue.len()],
             numeric: vec![NumericColumn {
@@ -116,7 +103,9 @@ mod tests {
             }],
             categorical: Vec::new(),
             multi_raw: Vec::new(),
-        }
+        };
+        let (rows, labels): (Vec<usize>, Vec<usize>) = members.iter().copied().unzip();
+        Tally::of_rows(&t, &rows, &labels, k, &ProfileConfig::default()).held
     }
 
     #[test]
@@ -128,9 +117,9 @@ mod tests {
             persona("persona_3", "all", 2, 1.0 / 3.0),
         ];
         personas[2].flags = vec![super::super::INSUFFICIENT_SAMPLE.into()];
-        let t = table(&[10.0, 10.0, 10.0, 900.0, 5.0, 5.0]);
         let members = vec![(0, 0), (1, 0), (2, 0), (3, 1), (4, 2), (5, 2)];
-        rank(&mut personas, &t, &members, &[], &PriorityConfig::default());
+        let held = held(&[10.0, 10.0, 10.0, 900.0, 5.0, 5.0], &members, 3);
+        rank(&mut personas, &held, &[], &PriorityConfig::default());
         let got: Vec<&str> = personas.iter().map(|p| p.priority.as_str()).collect();
         assert_eq!(got, [SECONDARY, PRIMARY, NOT_RANKED]);
         // 0.5 * 900/940 + 0.3 * 1/6 against 0.5 * 30/940 + 0.3 * 0.5.
@@ -143,7 +132,7 @@ mod tests {
             growth: 0.0,
             ..Default::default()
         };
-        rank(&mut personas, &t, &members, &[], &size_only);
+        rank(&mut personas, &held, &[], &size_only);
         assert_eq!(personas[0].priority, PRIMARY);
     }
 
@@ -154,13 +143,17 @@ mod tests {
             persona("persona_2", "buyer", 50, 0.5),
             persona("persona_3", "user", 10, 1.0),
         ];
-        let t = table(&[]);
         let grew = TrendRow {
             persona_id: "persona_2".into(),
             share_change: Some(0.2),
             ..Default::default()
         };
-        rank(&mut personas, &t, &[], &[grew], &PriorityConfig::default());
+        rank(
+            &mut personas,
+            &[0.0; 3],
+            &[grew],
+            &PriorityConfig::default(),
+        );
         let got: Vec<&str> = personas.iter().map(|p| p.priority.as_str()).collect();
         assert_eq!(got, [SECONDARY, PRIMARY, PRIMARY]);
     }

@@ -1,8 +1,10 @@
 //! Tallies: all the profile needs of a bucket's contacts, counted per persona. For each numeric
 //! column the moments of its values (count, sum, sum of squares) in each persona and the
 //! bucket's mean and standard deviation; for each categorical column the contacts of each
-//! persona at each level; the contacts of each persona; and those meeting the negative rule.
-//! Traits, cards, sizes, shares and the negative flag are computed from a [`Tally`], never from
+//! persona at each level; the contacts of each persona, those meeting the negative rule, and
+//! the value each holds (for the priority).
+//! Traits, cards, sizes, shares, the negative flag and the priority's value come from a
+//! [`Tally`], never from
 //! the rows, so a bucket's tally can come from the rows in memory ([`Tally::of_rows`]) or from
 //! SQL aggregates over its assigned contacts on the engine ([`sql`]), where the driver never
 //! sees every contact.
@@ -11,7 +13,7 @@ pub mod sql;
 
 use std::collections::BTreeMap;
 
-use crate::config::NegativeRule;
+use crate::config::{NegativeRule, ProfileConfig};
 use crate::features::{mean_sd, FeatureTable};
 
 use super::stats::Moments;
@@ -28,6 +30,9 @@ pub struct Tally {
     /// Contacts of each persona that meet the negative rule (`None` when the rule is off or has
     /// no condition).
     pub negative: Option<Vec<usize>>,
+    /// Value each persona holds: the sum of its contacts' positive values of the priority's
+    /// value column (`[profile.priority] value_column`; 0 when the table has no such column).
+    pub held: Vec<f64>,
 }
 
 /// One numeric column of a bucket.
@@ -55,13 +60,14 @@ pub struct LevelTally {
 }
 
 impl Tally {
-    /// The tally of a bucket's `rows` of `t` with their persona `labels` (of `k`).
+    /// The tally of a bucket's `rows` of `t` with their persona `labels` (of `k`), with the
+    /// negative rule and the priority's value column of `cfg`.
     pub fn of_rows(
         t: &FeatureTable,
         rows: &[usize],
         labels: &[usize],
         k: usize,
-        rule: &NegativeRule,
+        cfg: &ProfileConfig,
     ) -> Tally {
         let mut sizes = vec![0usize; k];
         labels.iter().for_each(|&l| sizes[l] += 1);
@@ -105,12 +111,25 @@ impl Tally {
                 }
             })
             .collect();
-        let negative = negative_hits(t, rows, labels, k, rule);
+        let negative = negative_hits(t, rows, labels, k, &cfg.negative);
+        let mut held = vec![0.0; k];
+        let value = t
+            .numeric
+            .iter()
+            .find(|c| c.name == cfg.priority.value_column);
+        if let Some(c) = value {
+            for (&r, &l) in rows.iter().zip(labels) {
+                if let Some(v) = c.values.get(r) {
+                    held[l] += v.max(0.0);
+                }
+            }
+        }
         Tally {
             sizes,
             numeric,
             categorical,
             negative,
+            held,
         }
     }
 

@@ -204,7 +204,7 @@ mod tests {
         let rows: Vec<usize> = (0..a + b).collect();
         let ids = vec!["persona_1".to_string(), "persona_2".to_string()];
         let cfg = ProfileConfig::default();
-        let tally = Tally::of_rows(&t, &rows, &labels, 2, &cfg.negative);
+        let tally = Tally::of_rows(&t, &rows, &labels, 2, &cfg);
         bucket_traits(&tally, &ids, &cfg, &Audience::new())
     }
 

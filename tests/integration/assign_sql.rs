@@ -94,13 +94,7 @@ fn check_tally(report: &RunReport, bucket: &personas::cluster::Bucket) {
     for match_ in ["any", "all"] {
         let mut cfg = ProfileConfig::default();
         cfg.negative.match_ = match_.into();
-        let in_memory = Tally::of_rows(
-            t,
-            &bucket.rows,
-            &bucket.model.labels,
-            bucket.model.k,
-            &cfg.negative,
-        );
+        let in_memory = Tally::of_rows(t, &bucket.rows, &bucket.model.labels, bucket.model.k, &cfg);
         let ctx = SessionContext::new();
         let path = report
             .output_dir
@@ -113,6 +107,7 @@ fn check_tally(report: &RunReport, bucket: &personas::cluster::Bucket) {
         })
         .unwrap();
         let what = format!("bucket {} (negative rule: {match_})", bucket.name);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()));
         assert_eq!(by_sql.sizes, in_memory.sizes, "{what}");
         assert_eq!(by_sql.negative, in_memory.negative, "{what}");
         assert!(
@@ -124,8 +119,12 @@ fn check_tally(report: &RunReport, bucket: &personas::cluster::Bucket) {
             "{what}: the rule never met"
         );
         assert_eq!(by_sql.categorical, in_memory.categorical, "{what}");
+        let (a, b) = (&by_sql.held, &in_memory.held);
+        assert!(
+            a.iter().zip(b).all(|(a, b)| close(*a, *b)),
+            "{what}: held {a:?} vs {b:?}"
+        );
         assert_eq!(by_sql.numeric.len(), in_memory.numeric.len(), "{what}");
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()));
         for (s, m) in by_sql.numeric.iter().zip(&in_memory.numeric) {
             let col = format!("{what}, column {}", m.name);
             assert_eq!(s.name, m.name);

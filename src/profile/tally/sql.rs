@@ -1,8 +1,8 @@
 //! A bucket's [`Tally`] as SQL aggregates over its contacts assigned by the bucket's SQL
 //! ([`Assignment::sql_with`]), so that an engine counts every contact and the driver receives
 //! a few rows per persona. Two queries: the [moments](TallySql::moments) (one row per persona:
-//! its contacts, those meeting the negative rule, and each numeric column's count, sum, sum of
-//! squares, mean and population variance) and the [levels](TallySql::levels) (one row per
+//! its contacts, those meeting the negative rule, the value it holds, and each numeric
+//! column's count, sum, sum of squares, mean and population variance) and the [levels](TallySql::levels) (one row per
 //! persona and level of each categorical column, counted in one pass over the contacts by
 //! unnesting a `<column>:<level>` key per column).
 //!
@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use crate::cluster::assign::Assignment;
-use crate::config::NegativeRule;
+use crate::config::{NegativeRule, ProfileConfig};
 use crate::features::{level_sql, number_sql, sql_f64, sql_str, tag_sql, FeatureTable, TAG_SEP};
 
 use super::{LevelTally, NumericTally, Tally};
@@ -29,6 +29,8 @@ pub struct PersonaRow {
     pub contacts: usize,
     /// Its contacts meeting the negative rule (`None` without the rule).
     pub negative: Option<usize>,
+    /// The value it holds (`None` for no value).
+    pub held: Option<f64>,
     /// Per numeric column: count, sum, sum of squares, mean and population variance of the
     /// known values (`None` for an aggregate of no value).
     pub numeric: Vec<[Option<f64>; 5]>,
@@ -43,8 +45,8 @@ pub struct TallySql {
     categorical: Vec<String>,
     /// Whether the moments query counts the negative rule.
     negative: bool,
-    /// The moments query: `persona`, `contacts`, `negative` (with the rule), then per numeric
-    /// column `n<i>`, `s<i>`, `q<i>`, `m<i>`, `v<i>`.
+    /// The moments query: `persona`, `contacts`, `negative` (with the rule), `held` (with the
+    /// priority's value column), then per numeric column `n<i>`, `s<i>`, `q<i>`, `m<i>`, `v<i>`.
     pub moments: String,
     /// The levels query: `persona`, `key` (`<categorical column index>:<level>`), `contacts`.
     pub levels: String,
@@ -52,13 +54,15 @@ pub struct TallySql {
 
 impl TallySql {
     /// The queries over the feature model `model` for the bucket assigned by `assignment`, with
-    /// the columns of `t` (the contacts the driver holds) and the negative `rule`.
+    /// the columns of `t` (the contacts the driver holds), the negative rule and the priority's
+    /// value column of `cfg`.
     pub fn new(
         assignment: &Assignment,
         model: &str,
         t: &FeatureTable,
-        rule: &NegativeRule,
+        cfg: &ProfileConfig,
     ) -> TallySql {
+        let rule = &cfg.negative;
         let multi: Vec<&str> = t.multi_raw.iter().map(|c| c.name.as_str()).collect();
         let numeric: Vec<String> = t.numeric.iter().map(|c| c.name.clone()).collect();
         let categorical: Vec<String> = t.categorical.iter().map(|c| c.name.clone()).collect();
@@ -73,6 +77,12 @@ impl TallySql {
         if negative {
             let x = format!("x{}", keep.len() - 1);
             moments.push(format!("SUM(CASE WHEN {x} THEN 1 ELSE 0 END) AS negative"));
+        }
+        let value = &cfg.priority.value_column;
+        if let Some(i) = numeric.iter().position(|c| c == value) {
+            moments.push(format!(
+                "SUM(CASE WHEN x{i} > 0.0 THEN x{i} ELSE 0.0 END) AS held"
+            ));
         }
         for i in 0..numeric.len() {
             let x = format!("x{i}");
@@ -121,6 +131,7 @@ impl TallySql {
     ) -> Option<Tally> {
         let mut sizes = vec![0usize; k];
         let mut negative = self.negative.then(|| vec![0usize; k]);
+        let mut held = vec![0.0; k];
         let mut per = vec![vec![Moments::default(); k]; self.numeric.len()];
         // per column and persona: (count, mean, population variance) for the pooled figures
         let mut pooled = vec![vec![(0.0, 0.0, 0.0); k]; self.numeric.len()];
@@ -130,6 +141,7 @@ impl TallySql {
             if let (Some(hits), Some(n)) = (negative.as_mut(), row.negative) {
                 hits[p] = n;
             }
+            held[p] = row.held.unwrap_or(0.0);
             for (i, [n, sum, sq, mean, var]) in row.numeric.iter().enumerate() {
                 let n = n.unwrap_or(0.0);
                 per.get_mut(i)?[p] = Moments {
@@ -177,6 +189,7 @@ impl TallySql {
             numeric,
             categorical,
             negative,
+            held,
         })
     }
 }
