@@ -21,9 +21,15 @@ pub async fn check(pipeline: &Pipeline, run_date: NaiveDate) -> Result<()> {
     // Logged under its own span: these models are built on empty tables.
     let span = tracing::info_span!("column_check_on_empty_tables");
     let mut templates = transform::Templates::for_pipeline(run_date, cfg);
-    transform::run(&ctx, &models, &mut templates, &[model], None)
-        .instrument(span)
-        .await?;
+    transform::run(
+        &ctx,
+        &models,
+        &mut templates,
+        &[model],
+        transform::Materialise::Memory,
+    )
+    .instrument(span)
+    .await?;
     // Declared content groups are known now; the most-read ones only once the data is read, so
     // with none declared the `share_<group>` columns are checked by the run that finds them.
     let features = cfg

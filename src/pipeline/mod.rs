@@ -36,6 +36,7 @@ mod copy;
 mod fault;
 pub mod history;
 pub mod interrupt;
+mod outputs;
 pub mod progress;
 mod record;
 mod segments;

@@ -1,7 +1,7 @@
 //! The stages of one run, in the order of the data path, each a function of the run's shared
 //! state ([`Run`]): find and checksum the inputs, land the sources, run the SQL models, build
-//! the features, segment, profile, write the outputs into the staging folder, then write the
-//! manifest and publish. [`run_locked`] calls them in turn.
+//! the features, segment, profile, write the outputs into the staging folder (`outputs.rs`),
+//! then write the manifest and publish. [`run_locked`] calls them in turn.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +11,7 @@ use tracing::{info, info_span};
 
 use super::checks::{check_ceiling, check_sample};
 use super::continuity::{self, Tracked};
+use super::outputs::write_outputs;
 use super::progress::Progress;
 use super::record;
 use super::segments::{assign_everyone, resolve_criteria};
@@ -28,39 +29,41 @@ use crate::features::{self, FeatureTable, Suggestion};
 /// The table the embedded engine reads the staged `contact_features` from, for the buckets'
 /// assignment SQL.
 const FEATURES: &str = "personas_contact_features";
+
+/// The staging folder's folder of the models written to local disk while the run lasts (never
+/// published).
+const MODELS_SCRATCH: &str = "_models";
 use crate::landing;
 use crate::output::checksums::{Pending, ReadHashes};
 use crate::output::{partition, publish, PART};
-use crate::profile::trends::TrendRow;
 use crate::profile::{self, Profiled};
-use crate::sinks::trends::write_trends;
 use crate::sinks::{self, manifest};
 use crate::sources::{self, LandContext, SourceReport};
-use crate::transform::{self, register_raw_tables, ModelRun, Templates};
+use crate::transform::{self, register_raw_tables, Materialise, ModelRun, Templates};
 
 /// What every stage of one run shares.
-struct Run<'a> {
-    pipeline: &'a Pipeline,
-    cfg: &'a PipelineConfig,
-    opts: &'a RunOptions,
-    out: &'a Path,
-    staging: &'a Path,
-    date: NaiveDate,
-    date_s: String,
-    watch: Stopwatch,
-    progress: Progress,
+pub(super) struct Run<'a> {
+    pub(super) pipeline: &'a Pipeline,
+    pub(super) cfg: &'a PipelineConfig,
+    pub(super) opts: &'a RunOptions,
+    pub(super) out: &'a Path,
+    pub(super) staging: &'a Path,
+    pub(super) date: NaiveDate,
+    pub(super) date_s: String,
+    pub(super) watch: Stopwatch,
+    pub(super) progress: Progress,
     /// Partition folders written so far, relative to the output folder.
-    published: Vec<PathBuf>,
+    pub(super) published: Vec<PathBuf>,
     /// The config's `[features]` with the run's content groups in place of the defaults' (set
     /// once the SQL models have run).
-    features: FeaturesConfig,
+    pub(super) features: FeaturesConfig,
     /// How long each source took to land.
-    land_times: Vec<(String, std::time::Duration)>,
+    pub(super) land_times: Vec<(String, std::time::Duration)>,
 }
 
 impl Run<'_> {
     /// The staged path of `table`'s part file for the run date, recorded as published.
-    fn part(&mut self, table: &str) -> PathBuf {
+    pub(super) fn part(&mut self, table: &str) -> PathBuf {
         let rel = partition(table, self.date);
         let path = self.staging.join(&rel).join(PART);
         self.published.push(rel);
@@ -91,10 +94,10 @@ struct Sql {
 }
 
 /// The criteria in force and the buckets segmented on them.
-struct Segments {
-    criteria: Vec<Criterion>,
-    suggestion: Option<Suggestion>,
-    buckets: Vec<Bucket>,
+pub(super) struct Segments {
+    pub(super) criteria: Vec<Criterion>,
+    pub(super) suggestion: Option<Suggestion>,
+    pub(super) buckets: Vec<Bucket>,
 }
 
 /// The run proper, holding the lock: every stage in turn, then publish and (optionally) push.
@@ -296,7 +299,13 @@ async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> 
     let models = transform::discover(&run.pipeline.sql_dir())?;
     let model = run.cfg.features.model.as_str();
     let mut templates = Templates::for_pipeline(run.date, run.cfg);
-    let mut runs = transform::run(&ctx, &models, &mut templates, &[model], cluster).await?;
+    // the models no later stage reads wait on local disk for the models reading them
+    let scratch = run.staging.join(MODELS_SCRATCH);
+    let store = match cluster {
+        Some(c) => Materialise::Cluster(c),
+        None => Materialise::Disk(&scratch),
+    };
+    let mut runs = transform::run(&ctx, &models, &mut templates, &[model], store).await?;
     transform::survey::count_unmatched(&ctx, &mut runs).await;
     if let Some(content) = templates.content_columns() {
         info!(columns = ?content, "Content groups.");
@@ -419,81 +428,6 @@ async fn profile_personas(
     run.progress.done();
     run.watch.lap("profile")?;
     Ok((profiled, tracked))
-}
-
-/// Write the persona tables, the CRM files and the report into the staging folder.
-fn write_outputs(
-    run: &mut Run<'_>,
-    table: &FeatureTable,
-    segments: &Segments,
-    profiled: &Profiled,
-    tracked: &Tracked,
-    crm_systems: &sinks::crm::ContactSystems,
-    funnel: &[profile::funnel::FunnelStep],
-) -> Result<()> {
-    run.progress.start("writing the outputs");
-    let (cfg, date_s) = (run.cfg, run.date_s.clone());
-    let personas = &profiled.personas;
-    sinks::write_personas(&run.part("personas"), &date_s, personas)?;
-    let members = run.part("persona_members");
-    sinks::write_members(&members, &date_s, table, &profiled.members, personas)?;
-    sinks::write_traits(&run.part("persona_traits"), &date_s, &profiled.traits)?;
-    sinks::write_model_quality(&run.part("model_quality"), &date_s, &segments.buckets)?;
-    sinks::funnel::write_funnel(&run.part("persona_funnel"), &date_s, funnel)?;
-    let trend_rows: Vec<TrendRow> = tracked
-        .history
-        .iter()
-        .chain(&tracked.current)
-        .cloned()
-        .collect();
-    write_trends(&run.part("persona_trends"), &trend_rows)?;
-    let crm_rel = partition("crm", run.date);
-    sinks::crm::write_crm_files_with(
-        &sinks::crm::CrmContext {
-            dir: &run.staging.join(&crm_rel),
-            output_dir: run.out,
-            run_date: run.date,
-            table,
-            primary: &profiled.primary,
-            personas,
-            systems: crm_systems,
-        },
-        &cfg.crm,
-    )?;
-    run.published.push(crm_rel);
-    let report_rel = partition("report", run.date);
-    let criteria: Vec<String> = segments
-        .criteria
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
-    let map = sinks::report::map::project(
-        table,
-        &segments.buckets,
-        personas,
-        &segments.criteria,
-        &run.features,
-    );
-    sinks::report::write(
-        &run.staging.join(&report_rel).join(sinks::report::FILE),
-        &sinks::report::ReportContext {
-            pipeline: &cfg.name,
-            run_date: &date_s,
-            framework: cfg.features.framework.as_str(),
-            criteria: &criteria,
-            buckets: &segments.buckets,
-            personas,
-            traits: &profiled.traits,
-            trends: &trend_rows,
-            profile: &cfg.profile,
-            map: &map,
-        },
-        funnel,
-    )?;
-    run.published.push(report_rel);
-    run.published.push(partition(publish::MANIFESTS, run.date));
-    run.progress.done();
-    run.watch.lap("write")
 }
 
 /// Write the manifest into the staging folder, copy the date's partitions to `[publish] url`

@@ -31,6 +31,7 @@ use datafusion::prelude::{
 use tracing::{debug, info, trace};
 
 mod collect;
+mod disk;
 mod models;
 mod order;
 mod own;
@@ -240,16 +241,28 @@ pub struct ModelRun {
     pub rows: Option<usize>,
 }
 
+/// Where [`run`] keeps a materialised model's rows.
+#[derive(Debug, Clone, Copy)]
+pub enum Materialise<'a> {
+    /// Held in memory.
+    Memory,
+    /// The models the caller keeps held in memory (in contact order), every other written as
+    /// Parquet to this local folder and read back from there.
+    Disk(&'a std::path::Path),
+    /// Written as Parquet to the cluster's work folder.
+    Cluster(&'a Cluster),
+}
+
 /// Run every model in order, registering each as a table in `ctx`.
-/// Models in `intermediate/` are released from memory once every model reading them has run,
-/// except those named in `keep` (the ones the pipeline reads afterwards). On a cluster, a
-/// materialised model is written to the cluster's work folder instead of held in memory.
+/// Models in `intermediate/` are released once every model reading them has run, except those
+/// named in `keep` (the ones the pipeline reads afterwards). A materialised model is held in
+/// memory, on local disk or on a cluster's work folder as `store` says.
 pub async fn run(
     ctx: &SessionContext,
     models: &[Model],
     templates: &mut Templates,
     keep: &[&str],
-    cluster: Option<&Cluster>,
+    store: Materialise<'_>,
 ) -> Result<Vec<ModelRun>> {
     let mut runs = Vec::with_capacity(models.len());
     // Index of the last model reading each model: an intermediate model is dropped from memory
@@ -279,7 +292,7 @@ pub async fn run(
             ctx.register_table(m.name.as_str(), df.into_view())
                 .map_err(wrap)?;
             None
-        } else if let Some(cluster) = cluster {
+        } else if let Materialise::Cluster(cluster) = store {
             let rows = cluster
                 .materialise(&m.name, df)
                 .await
@@ -288,6 +301,13 @@ pub async fn run(
                     other => other,
                 })?;
             Some((rows, 0))
+        } else if let (Materialise::Disk(dir), false) = (store, keep.contains(&m.name.as_str())) {
+            let attempt = || disk::write_down(ctx, &m.name, df.clone(), dir);
+            Some(
+                spill::hold_within_limit(ctx, &m.name, attempt)
+                    .await
+                    .map_err(wrap)?,
+            )
         } else {
             // A kept model with contacts (the feature model) is held in contact order.
             let in_order = keep.contains(&m.name.as_str())
@@ -408,15 +428,28 @@ mod tests {
         let sql = format!("select * from (values {rows}) as t(contact_id, n)");
         std::fs::write(inter.join("int_f.sql"), &sql).unwrap();
         std::fs::write(inter.join("int_g.sql"), &sql).unwrap();
+        std::fs::write(inter.join("int_d.sql"), "select * from int_g where n > 1").unwrap();
         let ctx = session(&EngineConfig::default()).unwrap();
         let models = discover(dir.path()).unwrap();
         let cfg: crate::config::PipelineConfig =
             toml::from_str("name = \"t\"\noutput_dir = \"o\"\nsources = []").unwrap();
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let mut templates = Templates::for_pipeline(date, &cfg);
-        run(&ctx, &models, &mut templates, &["int_f", "int_g"], None)
+        let scratch = dir.path().join("scratch");
+        let store = Materialise::Disk(&scratch);
+        run(&ctx, &models, &mut templates, &["int_f", "int_g"], store)
             .await
             .unwrap();
+        // a model not kept waits on disk, with the types it was computed with (no views)
+        let on_disk = ctx.table("int_d").await.unwrap();
+        assert!(scratch.join("int_d.parquet").is_file());
+        let types: Vec<DataType> = (on_disk.schema().fields().iter())
+            .map(|f| f.data_type().clone())
+            .collect();
+        // (the held `int_g`'s ids are a dictionary: so are those computed from them)
+        let ids = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        assert_eq!(types, [ids, DataType::Int64]);
+        assert_eq!(on_disk.count().await.unwrap(), 3);
         let held = ctx.table_provider("int_f").await.unwrap();
         let held = held.downcast_ref::<MemTable>().unwrap().batches[0]
             .read()

@@ -292,9 +292,15 @@ mod tests {
         assert_eq!(models.len(), 3);
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let mut templates = super::super::Templates::for_pipeline(date, &cfg);
-        let mut runs = super::super::run(&ctx, &models, &mut templates, &[], None)
-            .await
-            .unwrap();
+        let mut runs = super::super::run(
+            &ctx,
+            &models,
+            &mut templates,
+            &[],
+            super::super::Materialise::Memory,
+        )
+        .await
+        .unwrap();
         let text = |sql: &str| {
             let ctx = ctx.clone();
             let sql = sql.to_string();

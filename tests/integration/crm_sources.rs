@@ -462,9 +462,15 @@ fn every_crm_staging_model_has_the_hubspot_columns() {
         let models = personas::transform::discover(&sql_dir()).unwrap();
         let mut templates = personas::transform::Templates::new(run_date(), &Default::default());
         let keep = ["int_salesforce__contacts", "int_crm_contacts"];
-        personas::transform::run(&ctx, &models, &mut templates, &keep, None)
-            .await
-            .unwrap();
+        personas::transform::run(
+            &ctx,
+            &models,
+            &mut templates,
+            &keep,
+            personas::transform::Materialise::Memory,
+        )
+        .await
+        .unwrap();
         let columns = |model: &'static str| {
             let ctx = ctx.clone();
             async move {

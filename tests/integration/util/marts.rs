@@ -45,9 +45,15 @@ pub async fn rebuild_marts(fx: &Fixture, marts: &[&str]) -> SessionContext {
         .filter(|m| needed.contains(&m.name))
         .collect();
     let mut templates = Templates::for_pipeline(run_date(), &pipeline.config);
-    transform::run(&ctx, &models, &mut templates, &[], None)
-        .await
-        .unwrap();
+    transform::run(
+        &ctx,
+        &models,
+        &mut templates,
+        &[],
+        transform::Materialise::Memory,
+    )
+    .await
+    .unwrap();
     ctx
 }
 

@@ -64,9 +64,15 @@ pub async fn register_landed(ctx: &SessionContext, kind: SourceKind, dir: &Path)
 pub async fn run_models(ctx: &SessionContext) {
     let models = personas::transform::discover(&sql_dir()).unwrap();
     let mut templates = personas::transform::Templates::new(run_date(), &Default::default());
-    personas::transform::run(ctx, &models, &mut templates, &[], None)
-        .await
-        .unwrap();
+    personas::transform::run(
+        ctx,
+        &models,
+        &mut templates,
+        &[],
+        personas::transform::Materialise::Memory,
+    )
+    .await
+    .unwrap();
 }
 
 /// Generated exports plus a pipeline config over them, in a temp folder.
