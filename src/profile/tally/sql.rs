@@ -260,3 +260,123 @@ fn negative_sql(rule: &NegativeRule, t: &FeatureTable, multi: &[&str]) -> String
     };
     format!("({})", conditions.join(join))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{mean_sd, CategoricalColumn, NumericColumn};
+
+    fn table() -> FeatureTable {
+        FeatureTable {
+            contact_ids: (0..4).map(|i| i.to_string()).collect(),
+            emails: vec![None; 4],
+            numeric: vec![NumericColumn {
+                name: "revenue".into(),
+                values: vec![Some(10.0), None, Some(-5.0), Some(1e9)].into(),
+                segments: true,
+            }],
+            categorical: vec![CategoricalColumn {
+                name: "email_status".into(),
+                values: vec!["subscribed", "cleaned", "unknown", "subscribed"].into(),
+                segments: true,
+            }],
+            multi_raw: vec![],
+        }
+    }
+
+    #[test]
+    fn pooled_groups_give_the_mean_and_spread_of_their_union() {
+        let (a, b) = ([1.0, 2.0, 3.0], [1e9, 1e9 + 2.0]);
+        let group = |v: &[f64]| {
+            let (m, sd) = mean_sd(v.iter().copied());
+            (v.len() as f64, m, sd * sd)
+        };
+        let (mean, sd) = pool(&[group(&a), group(&b), (0.0, 0.0, 0.0)]);
+        let (m, s) = mean_sd(a.iter().chain(&b).copied());
+        assert!(
+            (mean - m).abs() <= 1e-6 && (sd - s).abs() / s <= 1e-12,
+            "{mean} {sd}"
+        );
+        assert_eq!(pool(&[]), (0.0, 0.0));
+    }
+
+    #[test]
+    fn rows_of_the_two_queries_make_the_tally_counted_in_memory() {
+        let t = table();
+        let cfg = crate::config::ProfileConfig::default();
+        let labels = [0, 1, 1, 0];
+        let in_memory = Tally::of_rows(&t, &[0, 1, 2, 3], &labels, 2, &cfg);
+        let sql = TallySql::new(&Assignment::default(), "m", &t, &cfg);
+        // what an engine returns for those rows: revenue 10 and 1e9 in persona 0, -5 in 1
+        let numeric =
+            |n: f64, s: f64, q: f64, m: f64, v: f64| [Some(n), Some(s), Some(q), Some(m), Some(v)];
+        let moments = [
+            PersonaRow {
+                persona: 0,
+                contacts: 2,
+                negative: Some(0),
+                held: Some(10.0 + 1e9),
+                numeric: vec![numeric(
+                    2.0,
+                    10.0 + 1e9,
+                    100.0 + 1e18,
+                    (10.0 + 1e9) / 2.0,
+                    ((1e9 - 10.0) / 2.0) * ((1e9 - 10.0) / 2.0),
+                )],
+            },
+            PersonaRow {
+                persona: 1,
+                contacts: 2,
+                negative: Some(1),
+                held: Some(0.0),
+                numeric: vec![numeric(1.0, -5.0, 25.0, -5.0, 0.0)],
+            },
+        ];
+        let levels = [
+            (0, "0:subscribed".to_string(), 2),
+            (1, "0:cleaned".to_string(), 1),
+            (1, "0:unknown".to_string(), 1),
+        ];
+        let by_sql = sql.tally(2, &moments, &levels).unwrap();
+        assert_eq!(by_sql.sizes, in_memory.sizes);
+        assert_eq!(by_sql.negative, in_memory.negative);
+        assert_eq!(by_sql.held, in_memory.held);
+        assert_eq!(by_sql.categorical, in_memory.categorical);
+        assert_eq!(by_sql.numeric[0].per, in_memory.numeric[0].per);
+        let (s, m) = (&by_sql.numeric[0], &in_memory.numeric[0]);
+        assert!((s.mean - m.mean).abs() <= 1e-6 && (s.sd - m.sd).abs() / m.sd <= 1e-12);
+        // rows that are not this tally's are refused, not counted
+        assert!(sql.tally(1, &moments, &levels).is_none());
+        assert!(sql.tally(2, &moments, &[(0, "7:x".into(), 1)]).is_none());
+        assert!(sql.tally(2, &moments, &[(0, "no key".into(), 1)]).is_none());
+    }
+
+    #[test]
+    fn the_queries_read_columns_as_the_loader_does() {
+        let t = table();
+        let cfg = crate::config::ProfileConfig::default();
+        let sql = TallySql::new(&Assignment::default(), "m", &t, &cfg);
+        // the default negative rule: email_status in (unsubscribed, cleaned), ASCII case
+        // ignored, and two numeric columns this table does not have (never met)
+        assert!(
+            sql.moments.contains("(?i-u:(unsubscribed|cleaned))"),
+            "{}",
+            sql.moments
+        );
+        assert!(sql.moments.contains("AS held"), "{}", sql.moments);
+        assert!(
+            sql.levels.contains("unnest(make_array(concat('0:', x1)))"),
+            "{}",
+            sql.levels
+        );
+        let none = crate::config::ProfileConfig {
+            negative: crate::config::NegativeRule {
+                enabled: false,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let sql = TallySql::new(&Assignment::default(), "m", &t, &none);
+        assert!(!sql.moments.contains("negative"), "{}", sql.moments);
+    }
+}
