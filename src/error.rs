@@ -134,6 +134,10 @@ pub enum Error {
     /// Clustering could not run on the data given.
     #[error("clustering: {0}")]
     Cluster(String),
+    /// The personas could not be counted or described (an engine's aggregates that do not
+    /// make a bucket's tally).
+    #[error("profiling the personas: {0}")]
+    Profile(String),
     /// The run was stopped by a signal (SIGTERM, SIGINT) before publishing; exit code 128 + the
     /// signal.
     #[error("stopped by signal {signal} before publishing; nothing was published")]

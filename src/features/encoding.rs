@@ -345,7 +345,7 @@ fn clip(x: f64, lo: f64, hi: f64) -> f64 {
 /// The literal a value is compared with in `t < bound` (`below`) or `t > bound`, so that the
 /// comparison decides as IEEE does (`-0.0 == 0.0`) also under a total order of floats (`-0.0 <
 /// 0.0`): a zero bound is `-0.0` for `<` and `0.0` for `>`.
-fn ieee_bound(bound: f64, below: bool) -> String {
+pub(crate) fn ieee_bound(bound: f64, below: bool) -> String {
     match (bound == 0.0, below) {
         (true, true) => sql_f64(-0.0),
         (true, false) => sql_f64(0.0),

@@ -11,6 +11,7 @@ mod values;
 
 pub use auto::{criteria_for_columns, suggest, FamilyEvidence, Suggestion};
 pub use design::{design, family_of, CriterionWeight, Design};
+pub(crate) use encoding::ieee_bound;
 pub use encoding::{level_sql, number_sql, sql_f64, sql_ident, sql_str, tag_sql, Encoding};
 pub use values::{Levels, Numbers};
 

@@ -43,20 +43,26 @@ pub fn track(
         .filter(|d| *d < date)
         .collect();
     let before = match dates.last() {
-        Some(&prev) => Some((prev, history::load_run(out, prev)?)),
+        Some(&prev) => {
+            let personas = history::load_run(out, prev)?;
+            let (members, current) = (&profiled.members, &profiled.personas);
+            let overlap = history::overlap(out, prev, &personas, table, members, current)?;
+            Some((prev, personas, overlap))
+        }
         None => None,
     };
     let previous = match &before {
-        Some((prev, personas)) => Some(Previous {
+        Some((prev, personas, overlap)) => Some(Previous {
             date: *prev,
             personas,
+            overlap,
             next_id: history::next_id(out, &dates)?,
         }),
         None => None,
     };
-    let continued = carry_over(date, previous, table, profiled);
+    let continued = carry_over(date, previous, profiled);
     Ok(Tracked {
-        previous: before.map(|(prev, _)| prev),
+        previous: before.map(|(prev, ..)| prev),
         matching: continued.matching,
         vanished: continued.vanished,
         history: history::history_rows(out, &dates, date)?,

@@ -1,17 +1,19 @@
-//! Published runs read back, for persona identities and trends: the personas, their traits and
-//! members, and the trend rows of earlier dates, read only from published dates (those with a
+//! Published runs read back, for persona identities and trends: the personas, their traits, the
+//! contacts they share with this run's personas, and the trend rows of earlier dates, read only from published dates (those with a
 //! `_SUCCESS` marker, see [`crate::output::publish`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
+use crate::features::FeatureTable;
 use crate::output::parquet::ParquetTable;
 use crate::output::{partition, PART};
-use crate::profile::identity::{id_number, Snapshot, TraitPoint};
+use crate::profile::identity::{id_number, Overlap, Snapshot, TraitPoint};
 use crate::profile::trends::TrendRow;
+use crate::profile::Persona;
 use crate::sinks::schema::persona_trends as T;
 use crate::sinks::schema::{persona_members, persona_traits, personas};
 
@@ -37,7 +39,7 @@ fn bad(path: &Path, reason: String) -> Error {
     }
 }
 
-/// The personas of a published run, each with its traits and members.
+/// The personas of a published run, each with its traits (members: see [`overlap`]).
 pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
     let mut snaps = load_personas_only(out, date)?;
     let index: BTreeMap<String, usize> = snaps
@@ -82,25 +84,88 @@ pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
         );
     }
 
-    let members_path = part(out, persona_members::TABLE, date);
-    let members = ParquetTable::read(&members_path)?;
-    let (m_ids, contacts) = (
-        members.required(persona_members::PERSONA_ID)?,
-        members.required(persona_members::CONTACT_ID)?,
-    );
-    for (row, (id, contact)) in m_ids.iter().zip(contacts).enumerate() {
-        let Some(&i) = index.get(id) else {
-            return Err(bad(
-                &members_path,
-                format!(
-                    "row {}: persona `{id}` is not in the run's personas",
-                    row + 1
-                ),
-            ));
-        };
-        snaps[i].members.push(contact);
-    }
     Ok(snaps)
+}
+
+/// The contacts the published run of `date` (its personas `previous`, as [`load_run`] read
+/// them) shares with this run, per pair of personas of the same bucket: its `persona_members`
+/// read against this run's `members` ((contact row of `table`, persona) pairs, ascending by
+/// row) of `current` personas. A contact no longer in the feature table counts in no pair.
+pub fn overlap(
+    out: &Path,
+    date: NaiveDate,
+    previous: &[Snapshot],
+    table: &FeatureTable,
+    members: &[(usize, usize)],
+    current: &[Persona],
+) -> Result<Overlap> {
+    let index: BTreeMap<&str, usize> = (previous.iter().enumerate())
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let row_of = RowOf::new(&table.contact_ids);
+    let path = part(out, persona_members::TABLE, date);
+    let file = ParquetTable::read(&path)?;
+    let (ids, contacts) = (
+        file.required(persona_members::PERSONA_ID)?,
+        file.required(persona_members::CONTACT_ID)?,
+    );
+    let mut pairs = BTreeMap::new();
+    for (row, (id, contact)) in ids.iter().zip(&contacts).enumerate() {
+        let Some(&i) = index.get(id.as_str()) else {
+            let reason = format!(
+                "row {}: persona `{id}` is not in the run's personas",
+                row + 1
+            );
+            return Err(bad(&path, reason));
+        };
+        let Some(r) = row_of.get(contact) else {
+            continue;
+        };
+        // the contact's personas in this run, one per bucket it is in
+        let from = members.partition_point(|&(m, _)| m < r);
+        let mine = members[from..].iter().take_while(|&&(m, _)| m == r);
+        for &(_, j) in mine.filter(|&&(_, j)| current[j].bucket == previous[i].bucket) {
+            *pairs.entry((i, j)).or_default() += 1;
+        }
+    }
+    let mut current_sizes = vec![0; current.len()];
+    members.iter().for_each(|&(_, j)| current_sizes[j] += 1);
+    Ok(Overlap {
+        pairs,
+        current_sizes,
+    })
+}
+
+/// A contact id's row of the feature table: by binary search in its contact order (shorter ids
+/// first, then by text), or by a map when the ids are not in that order.
+enum RowOf<'a> {
+    Sorted(&'a [String]),
+    Map(HashMap<&'a str, usize>),
+}
+
+impl<'a> RowOf<'a> {
+    fn new(ids: &'a [String]) -> RowOf<'a> {
+        let key = |s: &'a String| (s.len(), s.as_str());
+        if ids.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
+            RowOf::Sorted(ids)
+        } else {
+            RowOf::Map(
+                ids.iter()
+                    .enumerate()
+                    .map(|(r, id)| (id.as_str(), r))
+                    .collect(),
+            )
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<usize> {
+        match self {
+            RowOf::Sorted(ids) => ids
+                .binary_search_by(|x| (x.len(), x.as_str()).cmp(&(id.len(), id)))
+                .ok(),
+            RowOf::Map(map) => map.get(id).copied(),
+        }
+    }
 }
 
 /// One more than the highest `persona_<n>` id of the published runs `dates`.

@@ -26,13 +26,6 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureTable, Suggestion};
 
-/// The table the embedded engine reads the staged `contact_features` from, for the buckets'
-/// assignment SQL.
-const FEATURES: &str = "personas_contact_features";
-
-/// The staging folder's folder of the models written to local disk while the run lasts (never
-/// published).
-const MODELS_SCRATCH: &str = "_models";
 use crate::landing;
 use crate::output::checksums::{Pending, ReadHashes};
 use crate::output::{partition, publish, PART};
@@ -40,6 +33,14 @@ use crate::profile::{self, Profiled};
 use crate::sinks::{self, manifest};
 use crate::sources::{self, LandContext, SourceReport};
 use crate::transform::{self, register_raw_tables, Materialise, ModelRun, Templates};
+
+/// The table the embedded engine reads the staged `contact_features` from, for the buckets'
+/// assignment SQL.
+const FEATURES: &str = "personas_contact_features";
+
+/// The staging folder's folder of the models written to local disk while the run lasts (never
+/// published).
+const MODELS_SCRATCH: &str = "_models";
 
 /// What every stage of one run shares.
 pub(super) struct Run<'a> {

@@ -7,7 +7,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::prelude::SessionContext;
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::cluster::Bucket;
 use crate::config::ProfileConfig;
@@ -42,8 +42,9 @@ pub(super) async fn tallies(
 /// One bucket's tally by the engine.
 ///
 /// # Errors
-/// [`Error::Cluster`] when the engine's rows do not make the bucket's tally (another persona
-/// count, or other contacts than the bucket's); engine errors as they come.
+/// [`Error::Profile`], naming the bucket and the query, when a query fails or its rows do not
+/// make the bucket's tally (a persona past its k, a persona twice, other contacts than the
+/// bucket's, a column's levels not adding up to its personas).
 pub async fn tally_by_sql(
     ctx: &SessionContext,
     model: &str,
@@ -52,16 +53,35 @@ pub async fn tally_by_sql(
     cfg: &ProfileConfig,
 ) -> Result<Tally> {
     let sql = TallySql::new(&bucket.assignment, model, table, cfg);
-    let in_bucket = |e: Error| {
-        Error::Cluster(format!(
-            "counting the personas of bucket {}: {e}",
+    let failed = |query: &str, why: String| {
+        Error::Profile(format!(
+            "counting the personas of bucket {} by SQL ({query} query): {why}",
             bucket.name
         ))
     };
-    let moments = collect(ctx, &sql.moments).await.map_err(in_bucket)?;
-    let levels = collect(ctx, &sql.levels).await.map_err(in_bucket)?;
-    let mut persona_rows = Vec::new();
-    for batch in &moments {
+    debug!(bucket = %bucket.name, moments = %sql.moments, levels = %sql.levels, "The bucket's tally SQL.");
+    let moments = collect(ctx, &sql.moments).await;
+    let moments = moments.and_then(|b| persona_rows(&b, table.numeric.len()));
+    let moments = moments.map_err(|e| failed("moments", e.to_string()))?;
+    let levels = collect(ctx, &sql.levels).await.and_then(|b| level_rows(&b));
+    let levels = levels.map_err(|e| failed("levels", e.to_string()))?;
+    let tally = sql.tally(bucket.model.k, &moments, &levels);
+    let tally = tally.map_err(|why| failed("moments and levels", why))?;
+    if tally.contacts() != bucket.contacts {
+        let why = format!(
+            "the SQL counted {} contacts, the bucket has {}",
+            tally.contacts(),
+            bucket.contacts
+        );
+        return Err(failed("moments", why));
+    }
+    Ok(tally)
+}
+
+/// The moments query's rows.
+fn persona_rows(batches: &[RecordBatch], numeric: usize) -> Result<Vec<PersonaRow>> {
+    let mut rows = Vec::new();
+    for batch in batches {
         let f = |name: &str| -> Result<Vec<Option<f64>>> { floats(batch, name) };
         let (persona, contacts) = (f("persona")?, f("contacts")?);
         let optional = |name: &str| match batch.schema().index_of(name) {
@@ -69,7 +89,7 @@ pub async fn tally_by_sql(
             Err(_) => Ok(None),
         };
         let (negative, held) = (optional("negative")?, optional("held")?);
-        let numeric: Vec<[Vec<Option<f64>>; 5]> = (0..table.numeric.len())
+        let numeric: Vec<[Vec<Option<f64>>; 5]> = (0..numeric)
             .map(|i| {
                 Ok([
                     f(&format!("n{i}"))?,
@@ -81,42 +101,51 @@ pub async fn tally_by_sql(
             })
             .collect::<Result<_>>()?;
         for r in 0..batch.num_rows() {
-            persona_rows.push(PersonaRow {
-                persona: persona[r].unwrap_or(f64::NAN) as usize,
-                contacts: contacts[r].unwrap_or(0.0) as usize,
-                negative: negative.as_ref().map(|n| n[r].unwrap_or(0.0) as usize),
+            rows.push(PersonaRow {
+                persona: count(persona[r], "persona")?,
+                contacts: count(contacts[r], "contacts")?,
+                negative: negative
+                    .as_ref()
+                    .map(|n| count(n[r], "negative"))
+                    .transpose()?,
                 held: held.as_ref().and_then(|h| h[r]),
-                numeric: numeric
-                    .iter()
+                numeric: (numeric.iter())
                     .map(|c| [c[0][r], c[1][r], c[2][r], c[3][r], c[4][r]])
                     .collect(),
             });
         }
     }
-    let mut level_rows = Vec::new();
-    for batch in &levels {
+    Ok(rows)
+}
+
+/// The levels query's rows: (persona, key, contacts).
+fn level_rows(batches: &[RecordBatch]) -> Result<Vec<(usize, String, usize)>> {
+    let mut rows = Vec::new();
+    for batch in batches {
         let persona = floats(batch, "persona")?;
         let contacts = floats(batch, "contacts")?;
         let keys = cast(column(batch, "key")?, &DataType::Utf8)?;
         let keys = keys.as_string::<i32>();
         for r in 0..batch.num_rows() {
-            level_rows.push((
-                persona[r].unwrap_or(f64::NAN) as usize,
-                keys.value(r).to_string(),
-                contacts[r].unwrap_or(0.0) as usize,
-            ));
+            if keys.is_null(r) {
+                return Err(Error::Profile("a level row has no key".into()));
+            }
+            let (p, n) = (
+                count(persona[r], "persona")?,
+                count(contacts[r], "contacts")?,
+            );
+            rows.push((p, keys.value(r).to_string(), n));
         }
     }
-    let tally = sql.tally(bucket.model.k, &persona_rows, &level_rows);
-    match tally {
-        Some(t) if t.contacts() == bucket.contacts => Ok(t),
-        Some(t) => Err(in_bucket(Error::Cluster(format!(
-            "the SQL counted {} contacts, the bucket has {}",
-            t.contacts(),
-            bucket.contacts
-        )))),
-        None => Err(in_bucket(Error::Cluster(
-            "the SQL's rows name a persona or a column the bucket does not have".into(),
+    Ok(rows)
+}
+
+/// A count or persona index from the engine: a whole number from 0.
+fn count(v: Option<f64>, what: &str) -> Result<usize> {
+    match v {
+        Some(v) if v >= 0.0 && v.fract() == 0.0 && v < usize::MAX as f64 => Ok(v as usize),
+        other => Err(Error::Profile(format!(
+            "a row's {what} is {other:?}, not a whole number from 0"
         ))),
     }
 }
@@ -129,7 +158,7 @@ async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
 /// Column `name` of `batch`.
 fn column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
     (batch.column_by_name(name).map(|a| a.as_ref()))
-        .ok_or_else(|| Error::Cluster(format!("the tally's result has no column {name}")))
+        .ok_or_else(|| Error::Profile(format!("the result has no column {name}")))
 }
 
 /// Column `name` of `batch` as numbers (`None` for a null).

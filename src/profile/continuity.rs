@@ -8,10 +8,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use tracing::info;
 
-use super::identity::{match_personas, Matching, Snapshot, TraitPoint};
+use super::identity::{match_with, Matching, Overlap, Snapshot, TraitPoint};
 use super::trends::{current_rows, TrendRow};
 use super::Profiled;
-use crate::features::FeatureTable;
 
 /// The previous published run, as read back.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +19,8 @@ pub struct Previous<'a> {
     pub date: NaiveDate,
     /// Its personas.
     pub personas: &'a [Snapshot],
+    /// The contacts it shares with this run, per pair of personas.
+    pub overlap: &'a Overlap,
     /// One more than the highest persona id ever published.
     pub next_id: usize,
 }
@@ -35,8 +36,8 @@ pub struct Continued {
     pub rows: Vec<TrendRow>,
 }
 
-/// This run's personas as snapshots (ids as profiled).
-fn snapshots(table: &FeatureTable, profiled: &Profiled) -> Vec<Snapshot> {
+/// This run's personas as snapshots (ids as profiled; members are counted in the overlap).
+fn snapshots(profiled: &Profiled) -> Vec<Snapshot> {
     let mut snaps: Vec<Snapshot> = profiled
         .personas
         .iter()
@@ -69,11 +70,6 @@ fn snapshots(table: &FeatureTable, profiled: &Profiled) -> Vec<Snapshot> {
             );
         }
     }
-    for &(row, p) in &profiled.members {
-        if let (Some(s), Some(id)) = (snaps.get_mut(p), table.contact_ids.get(row)) {
-            s.members.push(id.clone());
-        }
-    }
     snaps
 }
 
@@ -103,10 +99,9 @@ fn apply(profiled: &mut Profiled, snaps: &mut [Snapshot], m: &Matching) {
 pub fn carry_over(
     date: NaiveDate,
     previous: Option<Previous<'_>>,
-    table: &FeatureTable,
     profiled: &mut Profiled,
 ) -> Continued {
-    let mut current = snapshots(table, profiled);
+    let mut current = snapshots(profiled);
     let Some(prev) = previous else {
         return Continued {
             matching: None,
@@ -115,7 +110,7 @@ pub fn carry_over(
         };
     };
     let before = prev.personas;
-    let m = match_personas(before, &current, prev.next_id);
+    let m = match_with(before, &current, prev.overlap, prev.next_id);
     apply(profiled, &mut current, &m);
     info!(
         previous = %prev.date,

@@ -133,6 +133,7 @@ pub fn profile_buckets(
         ..Profiled::default()
     };
     let mut used = BTreeSet::new();
+    assert_eq!(buckets.len(), tallies.len(), "one tally per bucket");
     for (b, tally) in buckets.iter().zip(tallies) {
         let offset = out.personas.len();
         let (personas, traits) = profile(b, tally, offset, cfg, (audience, answers), &mut used);

@@ -34,7 +34,7 @@ pub fn rank(personas: &mut [Persona], held: &[f64], current: &[TrendRow], cfg: &
     // Value held by each bucket (a contact counts once per bucket).
     let mut bucket_value: HashMap<&str, f64> = HashMap::new();
     for (p, persona) in personas.iter().enumerate() {
-        *bucket_value.entry(persona.bucket.as_str()).or_default() += held[p];
+        *bucket_value.entry(persona.bucket.as_str()).or_default() += held.get(p).unwrap_or(&0.0);
     }
     let change: HashMap<&str, f64> = (current.iter())
         .filter_map(|t| Some((t.persona_id.as_str(), t.share_change?)))
@@ -42,7 +42,8 @@ pub fn rank(personas: &mut [Persona], held: &[f64], current: &[TrendRow], cfg: &
     let scores: Vec<f64> = (personas.iter().enumerate())
         .map(|(p, persona)| {
             let total = bucket_value[persona.bucket.as_str()];
-            let value_share = if total > 0.0 { held[p] / total } else { 0.0 };
+            let mine = held.get(p).copied().unwrap_or(0.0);
+            let value_share = if total > 0.0 { mine / total } else { 0.0 };
             let growth = change.get(persona.id.as_str()).copied().unwrap_or(0.0);
             cfg.value * value_share + cfg.size * persona.share + cfg.growth * growth
         })

@@ -3,11 +3,11 @@
 //! bucket's mean and standard deviation; for each categorical column the contacts of each
 //! persona at each level; the contacts of each persona, those meeting the negative rule, and
 //! the value each holds (for the priority).
+//!
 //! Traits, cards, sizes, shares, the negative flag and the priority's value come from a
-//! [`Tally`], never from
-//! the rows, so a bucket's tally can come from the rows in memory ([`Tally::of_rows`]) or from
-//! SQL aggregates over its assigned contacts on the engine ([`sql`]), where the driver never
-//! sees every contact.
+//! [`Tally`], never from the rows, so a bucket's tally can come from the rows in memory
+//! ([`Tally::of_rows`]) or from SQL aggregates over its assigned contacts on the engine
+//! ([`sql`]), where the driver never sees every contact.
 
 pub mod sql;
 

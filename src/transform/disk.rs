@@ -51,8 +51,8 @@ pub(super) async fn write_down(
     };
     let rows = sink.finish().map_err(external)? as usize;
     ctx.deregister_table(name)?;
-    // read back with the types written (not as views): the models reading it, and the files
-    // written from them, see the types they saw when it was held in memory
+    // read back with the types written, not as DataFusion's string views: the models reading
+    // it, and the files written from them, get the column types the model computed
     let file = path.to_string_lossy();
     let options = ParquetReadOptions::default().schema(&schema);
     ctx.register_parquet(name, file.as_ref(), options).await?;

@@ -3,8 +3,9 @@
 //! splits, merges and vanished personas read from the shared contacts.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
+use super::overlap::Overlap;
 use super::snapshot::{numeric_scales, profile_distance, Snapshot};
 use super::{
     ABSORBED_SHARE, MIN_SIMILARITY, OVERLAP_WEIGHT, SPLIT_MERGE_SHARE, UNRELATED_DISTANCE,
@@ -55,10 +56,8 @@ type Link = (usize, Option<f64>, f64);
 
 /// The contacts both runs have, by pair of personas of the same bucket.
 struct Shared<'a> {
-    /// Who was where: (bucket, contact) -> previous persona.
-    was: HashMap<(&'a str, &'a str), usize>,
-    /// (previous, current) persona -> contacts in both.
-    counts: HashMap<(usize, usize), usize>,
+    /// The pairs' counts and the current personas' sizes.
+    overlap: &'a Overlap,
     /// Each previous persona's members present in both runs.
     common_prev: Vec<usize>,
     /// Each current persona's members present in both runs.
@@ -68,38 +67,30 @@ struct Shared<'a> {
 }
 
 impl<'a> Shared<'a> {
-    fn new(previous: &'a [Snapshot], current: &[Snapshot]) -> Shared<'a> {
-        let mut was = HashMap::new();
-        for (i, p) in previous.iter().enumerate() {
-            for m in &p.members {
-                was.insert((p.bucket.as_str(), m.as_str()), i);
-            }
-        }
-        let mut counts: HashMap<(usize, usize), usize> = HashMap::new();
-        let mut common_prev = vec![0usize; previous.len()];
-        let mut common_cur = vec![0usize; current.len()];
-        for (j, c) in current.iter().enumerate() {
-            for m in &c.members {
-                if let Some(&i) = was.get(&(c.bucket.as_str(), m.as_str())) {
-                    *counts.entry((i, j)).or_default() += 1;
-                    common_prev[i] += 1;
-                    common_cur[j] += 1;
-                }
-            }
+    fn new(overlap: &'a Overlap, previous: usize, current: usize) -> Shared<'a> {
+        let mut common_prev = vec![0usize; previous];
+        let mut common_cur = vec![0usize; current];
+        for (&(i, j), &n) in &overlap.pairs {
+            common_prev[i] += n;
+            common_cur[j] += n;
         }
         let any = common_cur.iter().any(|&n| n > 0);
         Shared {
-            was,
-            counts,
+            overlap,
             common_prev,
             common_cur,
             any,
         }
     }
 
+    /// Current persona `j`'s members.
+    fn size(&self, j: usize) -> usize {
+        self.overlap.current_sizes.get(j).copied().unwrap_or(0)
+    }
+
     /// Contacts in both previous persona `i` and current persona `j`.
     fn both(&self, i: usize, j: usize) -> usize {
-        self.counts.get(&(i, j)).copied().unwrap_or(0)
+        self.overlap.pairs.get(&(i, j)).copied().unwrap_or(0)
     }
 
     /// Jaccard index of the members of previous `i` and current `j` present in both runs;
@@ -118,20 +109,15 @@ impl<'a> Shared<'a> {
     }
 
     /// Share of the memberships present in both runs whose persona id changed.
-    fn changed_share(
-        &self,
-        previous: &[Snapshot],
-        current: &[Snapshot],
-        assigned: &[Assigned],
-    ) -> Option<f64> {
+    fn changed_share(&self, previous: &[Snapshot], assigned: &[Assigned]) -> Option<f64> {
         let (mut both, mut changed) = (0usize, 0usize);
-        for (j, c) in current.iter().enumerate() {
-            for m in &c.members {
-                if let Some(&i) = self.was.get(&(c.bucket.as_str(), m.as_str())) {
-                    both += 1;
-                    changed += usize::from(previous[i].id != assigned[j].id);
-                }
-            }
+        for (&(i, j), &n) in &self.overlap.pairs {
+            both += n;
+            changed += if previous[i].id != assigned[j].id {
+                n
+            } else {
+                0
+            };
         }
         (both > 0).then(|| changed as f64 / both as f64)
     }
@@ -232,7 +218,7 @@ fn assign(
             None => {
                 let id = format!("persona_{next}");
                 next += 1;
-                let source = main_link(previous.len(), |i| shared.both(i, j), c.members.len());
+                let source = main_link(previous.len(), |i| shared.both(i, j), shared.size(j));
                 Assigned {
                     id,
                     name: unique_name(&c.name, &mut names),
@@ -265,7 +251,7 @@ fn vanish(
         let merged_into = target.filter(|&j| links[j].is_some());
         if let Some(j) = merged_into {
             let n = shared.both(i, j) as f64;
-            if n >= ABSORBED_SHARE * current[j].members.len() as f64 {
+            if n >= ABSORBED_SHARE * shared.size(j) as f64 {
                 assigned[j].absorbed.push(i);
             }
         }
@@ -277,14 +263,26 @@ fn vanish(
     vanished
 }
 
-/// Match `current` to `previous` (see [`super`]). New personas get ids from
+/// Match `current` to `previous` (see [`super`]) by their members. New personas get ids from
 /// `persona_<next_id>` on, in order; `next_id` is one more than the highest id ever used.
 pub fn match_personas(previous: &[Snapshot], current: &[Snapshot], next_id: usize) -> Matching {
-    let shared = Shared::new(previous, current);
+    let overlap = Overlap::of_members(previous, current);
+    match_with(previous, current, &overlap, next_id)
+}
+
+/// [`match_personas`] with the contacts the runs share counted already (`overlap`): the
+/// snapshots' members are not read.
+pub fn match_with(
+    previous: &[Snapshot],
+    current: &[Snapshot],
+    overlap: &Overlap,
+    next_id: usize,
+) -> Matching {
+    let shared = Shared::new(overlap, previous.len(), current.len());
     let (prev_match, links) = pair_up(previous, current, &shared);
     let mut assigned = assign(previous, current, &links, &prev_match, &shared, next_id);
     let vanished = vanish(current, &prev_match, &links, &shared, &mut assigned);
-    let changed_share = shared.changed_share(previous, current, &assigned);
+    let changed_share = shared.changed_share(previous, &assigned);
     Matching {
         current: assigned,
         vanished,

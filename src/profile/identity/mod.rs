@@ -19,13 +19,15 @@
 //! persona matched to another was merged into it, and that persona absorbed it when they make up
 //! at least [`ABSORBED_SHARE`] of it.
 //!
-//! `snapshot.rs` holds a persona as matching sees it and the profile distance, `matching.rs` the
-//! matching itself.
+//! `snapshot.rs` holds a persona as matching sees it and the profile distance, `overlap.rs` the
+//! contacts two runs share per pair of personas, `matching.rs` the matching itself.
 
 mod matching;
+mod overlap;
 mod snapshot;
 
-pub use matching::{match_personas, Assigned, Matching, Vanished};
+pub use matching::{match_personas, match_with, Assigned, Matching, Vanished};
+pub use overlap::Overlap;
 pub use snapshot::{profile_distance, Snapshot, TraitKey, TraitPoint};
 
 /// Weight of the member overlap in the similarity (the rest is the profile).

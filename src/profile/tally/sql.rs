@@ -1,6 +1,6 @@
 //! A bucket's [`Tally`] as SQL aggregates over its contacts assigned by the bucket's SQL
-//! ([`Assignment::sql_with`]), so that an engine counts every contact and the driver receives
-//! a few rows per persona. Two queries: the [moments](TallySql::moments) (one row per persona:
+//! ([`Assignment::sql_with`]), so that an engine counts every contact and the driver
+//! receives a few rows per persona. Two queries: the [moments](TallySql::moments) (one row per persona:
 //! its contacts, those meeting the negative rule, the value it holds, and each numeric
 //! column's count, sum, sum of squares, mean and population variance) and the [levels](TallySql::levels) (one row per
 //! persona and level of each categorical column, counted in one pass over the contacts by
@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 
 use crate::cluster::assign::Assignment;
 use crate::config::{NegativeRule, ProfileConfig};
-use crate::features::{level_sql, number_sql, sql_f64, sql_str, tag_sql, FeatureTable, TAG_SEP};
+use crate::features::{ieee_bound, level_sql, number_sql, sql_str, tag_sql, FeatureTable, TAG_SEP};
 
+use super::super::stats::Moments;
 use super::{LevelTally, NumericTally, Tally};
-use crate::profile::stats::Moments;
 
 /// The moments of one persona as the moments query gives them.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -121,15 +121,17 @@ impl TallySql {
     }
 
     /// The tally of `k` personas from the moments query's rows and the levels query's
-    /// (`persona`, `key`, contacts) rows; `None` when a row names a persona past `k` or a key
-    /// no column has (the queries are not this tally's).
+    /// (`persona`, `key`, contacts) rows; why not, when the rows are not this tally's (a
+    /// persona past `k` or twice, a key no column has, a column whose levels do not add up to
+    /// each persona's contacts).
     pub fn tally(
         &self,
         k: usize,
         moments: &[PersonaRow],
         levels: &[(usize, String, usize)],
-    ) -> Option<Tally> {
+    ) -> Result<Tally, String> {
         let mut sizes = vec![0usize; k];
+        let mut seen = vec![false; k];
         let mut negative = self.negative.then(|| vec![0usize; k]);
         let mut held = vec![0.0; k];
         let mut per = vec![vec![Moments::default(); k]; self.numeric.len()];
@@ -137,14 +139,24 @@ impl TallySql {
         let mut pooled = vec![vec![(0.0, 0.0, 0.0); k]; self.numeric.len()];
         for row in moments {
             let p = row.persona;
-            *sizes.get_mut(p)? = row.contacts;
+            if p >= k || std::mem::replace(&mut seen[p], true) {
+                return Err(format!("persona {p} of {k} is out of range or twice"));
+            }
+            sizes[p] = row.contacts;
             if let (Some(hits), Some(n)) = (negative.as_mut(), row.negative) {
                 hits[p] = n;
             }
             held[p] = row.held.unwrap_or(0.0);
+            if row.numeric.len() != self.numeric.len() {
+                return Err(format!(
+                    "{} numeric columns, not {}",
+                    row.numeric.len(),
+                    self.numeric.len()
+                ));
+            }
             for (i, [n, sum, sq, mean, var]) in row.numeric.iter().enumerate() {
                 let n = n.unwrap_or(0.0);
-                per.get_mut(i)?[p] = Moments {
+                per[i][p] = Moments {
                     n,
                     sum: sum.unwrap_or(0.0),
                     sum_sq: sq.unwrap_or(0.0),
@@ -176,15 +188,32 @@ impl TallySql {
             })
             .collect();
         for (p, key, n) in levels {
-            let (j, level) = key.split_once(':')?;
-            let column = categorical.get_mut(j.parse::<usize>().ok()?)?;
+            let column = (key.split_once(':')).and_then(|(j, level)| {
+                Some((categorical.get_mut(j.parse::<usize>().ok()?)?, level))
+            });
+            let Some((column, level)) = column.filter(|_| *p < k) else {
+                return Err(format!(
+                    "level row ({p}, {key:?}) names no persona or column"
+                ));
+            };
             let counts = column
                 .counts
                 .entry(level.to_string())
                 .or_insert_with(|| vec![0; k]);
-            *counts.get_mut(*p)? += n;
+            counts[*p] += n;
         }
-        Some(Tally {
+        for c in &categorical {
+            let mut total = vec![0usize; k];
+            (c.counts.values())
+                .for_each(|per| per.iter().enumerate().for_each(|(p, n)| total[p] += n));
+            if total != sizes {
+                return Err(format!(
+                    "column {}'s levels count {total:?} contacts per persona, not {sizes:?}",
+                    c.name
+                ));
+            }
+        }
+        Ok(Tally {
             sizes,
             numeric,
             categorical,
@@ -209,14 +238,18 @@ fn pool(groups: &[(f64, f64, f64)]) -> (f64, f64) {
 }
 
 /// The level of feature-table column `name` as the loader reads it: a tag column
-/// (`<multi>:<tag>`) `yes` or `no`, any other a categorical column's level.
+/// (`<multi>:<tag>`, the multi-valued column the longest one whose name and `:` begin it) `yes`
+/// or `no`, any other a categorical column's level.
 fn level_of(name: &str, multi: &[&str]) -> String {
-    match name.split_once(TAG_SEP) {
-        Some((column, tag)) if multi.contains(&column) => format!(
+    let tag_of = (multi.iter())
+        .filter_map(|m| Some((*m, name.strip_prefix(*m)?.strip_prefix(TAG_SEP)?)))
+        .max_by_key(|(m, _)| m.len());
+    match tag_of {
+        Some((column, tag)) => format!(
             "CASE WHEN {} THEN 'yes' ELSE 'no' END",
             tag_sql(column, tag)
         ),
-        _ => level_sql(name),
+        None => level_sql(name),
     }
 }
 
@@ -244,9 +277,12 @@ fn negative_sql(rule: &NegativeRule, t: &FeatureTable, multi: &[&str]) -> String
                     return "false".to_string();
                 }
                 let x = number_sql(&c.column);
+                // as IEEE compares: a NaN bound holds for no value, `-0.0` is `0.0`
                 match (c.above, c.below) {
-                    (Some(a), _) => format!("{x} > {}", sql_f64(a)),
-                    (None, Some(b)) => format!("{x} < {}", sql_f64(b)),
+                    (Some(a), _) if a.is_nan() => "false".to_string(),
+                    (Some(a), _) => format!("{x} > {}", ieee_bound(a, false)),
+                    (None, Some(b)) if b.is_nan() => "false".to_string(),
+                    (None, Some(b)) => format!("{x} < {}", ieee_bound(b, true)),
                     (None, None) => "false".to_string(),
                 }
             };
@@ -346,9 +382,13 @@ mod tests {
         let (s, m) = (&by_sql.numeric[0], &in_memory.numeric[0]);
         assert!((s.mean - m.mean).abs() <= 1e-6 && (s.sd - m.sd).abs() / m.sd <= 1e-12);
         // rows that are not this tally's are refused, not counted
-        assert!(sql.tally(1, &moments, &levels).is_none());
-        assert!(sql.tally(2, &moments, &[(0, "7:x".into(), 1)]).is_none());
-        assert!(sql.tally(2, &moments, &[(0, "no key".into(), 1)]).is_none());
+        assert!(sql.tally(1, &moments, &levels).is_err());
+        assert!(sql.tally(2, &moments, &[(0, "7:x".into(), 1)]).is_err());
+        assert!(sql.tally(2, &moments, &[(0, "no key".into(), 1)]).is_err());
+        let twice = [moments[0].clone(), moments[0].clone()];
+        assert!(sql.tally(2, &twice, &levels).is_err());
+        // a level count that does not add up to the persona's contacts
+        assert!(sql.tally(2, &moments, &levels[..2]).is_err());
     }
 
     #[test]
