@@ -7,12 +7,14 @@
 mod auto;
 mod design;
 mod encoding;
+mod index;
 mod values;
 
 pub use auto::{criteria_for_columns, suggest, FamilyEvidence, Suggestion};
 pub use design::{design, family_of, CriterionWeight, Design};
 pub(crate) use encoding::ieee_bound;
 pub use encoding::{level_sql, number_sql, sql_f64, sql_ident, sql_str, tag_sql, Encoding};
+pub use index::ContactIndex;
 pub use values::{Levels, Numbers};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};

@@ -2,7 +2,7 @@
 //! contacts they share with this run's personas, and the trend rows of earlier dates, read only from published dates (those with a
 //! `_SUCCESS` marker, see [`crate::output::publish`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -102,7 +102,7 @@ pub fn overlap(
     let index: BTreeMap<&str, usize> = (previous.iter().enumerate())
         .map(|(i, s)| (s.id.as_str(), i))
         .collect();
-    let row_of = RowOf::new(&table.contact_ids);
+    let row_of = table.index();
     let path = part(out, persona_members::TABLE, date);
     let file = ParquetTable::read(&path)?;
     let (ids, contacts) = (
@@ -118,7 +118,7 @@ pub fn overlap(
             );
             return Err(bad(&path, reason));
         };
-        let Some(r) = row_of.get(contact) else {
+        let Some(r) = row_of.row(contact) else {
             continue;
         };
         // the contact's personas in this run, one per bucket it is in
@@ -134,38 +134,6 @@ pub fn overlap(
         pairs,
         current_sizes,
     })
-}
-
-/// A contact id's row of the feature table: by binary search in its contact order (shorter ids
-/// first, then by text), or by a map when the ids are not in that order.
-enum RowOf<'a> {
-    Sorted(&'a [String]),
-    Map(HashMap<&'a str, usize>),
-}
-
-impl<'a> RowOf<'a> {
-    fn new(ids: &'a [String]) -> RowOf<'a> {
-        let key = |s: &'a String| (s.len(), s.as_str());
-        if ids.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
-            RowOf::Sorted(ids)
-        } else {
-            RowOf::Map(
-                ids.iter()
-                    .enumerate()
-                    .map(|(r, id)| (id.as_str(), r))
-                    .collect(),
-            )
-        }
-    }
-
-    fn get(&self, id: &str) -> Option<usize> {
-        match self {
-            RowOf::Sorted(ids) => ids
-                .binary_search_by(|x| (x.len(), x.as_str()).cmp(&(id.len(), id)))
-                .ok(),
-            RowOf::Map(map) => map.get(id).copied(),
-        }
-    }
 }
 
 /// One more than the highest `persona_<n>` id of the published runs `dates`.

@@ -3,8 +3,6 @@
 //! personas by the SQL its model generates, run by the engine over the feature model (on a
 //! cluster, by the executors; the driver receives two columns per contact).
 
-use std::collections::HashMap;
-
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
@@ -15,7 +13,7 @@ use tracing::{debug, info, warn};
 use crate::cluster::Bucket;
 use crate::config::{Criterion, FeaturesConfig, PipelineConfig};
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureTable, Suggestion};
+use crate::features::{self, ContactIndex, FeatureTable, Suggestion};
 
 /// The criteria in force: the configured (or the framework's) ones, or with `criteria =
 /// "auto"` the ones proposed from the loaded features (the buckets' column left out), with the
@@ -57,11 +55,9 @@ pub(super) async fn assign_everyone(
     if !buckets.iter().any(sampled) {
         return Ok(());
     }
-    let row_of: HashMap<&str, usize> = (table.contact_ids.iter().enumerate())
-        .map(|(r, id)| (id.as_str(), r))
-        .collect();
+    let index = table.index();
     for bucket in buckets.iter_mut().filter(|b| sampled(b)) {
-        let assigned = assign_bucket(ctx, model, &row_of, bucket).await?;
+        let assigned = assign_bucket(ctx, model, (table, &index), bucket).await?;
         (bucket.rows, bucket.model.labels) = assigned.into_iter().unzip();
         info!(bucket = %bucket.name, contacts = bucket.contacts, "Assigned every contact of the bucket by its model's SQL.");
     }
@@ -74,7 +70,7 @@ pub(super) async fn assign_everyone(
 async fn assign_bucket(
     ctx: &SessionContext,
     model: &str,
-    row_of: &HashMap<&str, usize>,
+    (table, index): (&FeatureTable, &ContactIndex<'_>),
     bucket: &Bucket,
 ) -> Result<Vec<(usize, usize)>> {
     let sql = bucket.assignment.sql(model);
@@ -96,7 +92,7 @@ async fn assign_bucket(
         let personas = personas.as_primitive::<Int64Type>();
         for i in 0..batch.num_rows() {
             let id = ids.value(i);
-            let row = row_of.get(id).copied().filter(|_| ids.is_valid(i));
+            let row = index.row(id).filter(|_| ids.is_valid(i));
             let persona = (personas.is_valid(i)).then(|| personas.value(i));
             let (Some(row), Some(persona)) = (row, persona) else {
                 let why = format!("contact {id:?} has no persona or no feature row");
@@ -107,10 +103,7 @@ async fn assign_bucket(
     }
     assigned.sort_unstable();
     if let Some(w) = assigned.windows(2).find(|w| w[0].0 == w[1].0) {
-        let id = &row_of
-            .iter()
-            .find(|(_, &r)| r == w[0].0)
-            .map_or("?", |(id, _)| id);
+        let id = &table.contact_ids[w[0].0];
         return Err(mismatch(
             bucket,
             &format!("contact {id:?} was assigned twice"),

@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use std::collections::HashMap;
-
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
@@ -14,7 +12,7 @@ use futures::StreamExt;
 use tracing::warn;
 
 use crate::error::{Error, Result};
-use crate::features::FeatureTable;
+use crate::features::{ContactIndex, FeatureTable};
 use crate::profile::funnel::{persona_funnels, ContactFunnel, FunnelStep};
 use crate::profile::{Audience, AudienceShare, Profiled};
 use crate::transform;
@@ -127,15 +125,14 @@ pub(super) async fn load_funnel(
         );
         return Ok(Vec::new());
     };
-    let mut by_id = HashMap::new();
-    for batch in df.collect().await? {
-        read_funnel_batch(&batch, &mut by_id)?;
+    // each contact's steps in its row of the feature table (a contact the table lacks is in no
+    // persona): streamed, no copy of the ids
+    let index = table.index();
+    let mut contacts = vec![ContactFunnel::default(); table.len()];
+    let mut stream = df.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        read_funnel_batch(&batch?, &index, &mut contacts)?;
     }
-    let contacts: Vec<ContactFunnel> = table
-        .contact_ids
-        .iter()
-        .map(|id| by_id.get(id).copied().unwrap_or_default())
-        .collect();
     Ok(persona_funnels(
         &contacts,
         &profiled.personas,
@@ -144,10 +141,12 @@ pub(super) async fn load_funnel(
     ))
 }
 
-/// Add one batch of [`FUNNEL_MODEL`] to `by_id` (a null flag is a step not taken).
+/// Put one batch of [`FUNNEL_MODEL`] into `contacts`, each contact at its row by `index` (a
+/// null flag is a step not taken).
 fn read_funnel_batch(
     batch: &RecordBatch,
-    by_id: &mut HashMap<String, ContactFunnel>,
+    index: &ContactIndex<'_>,
+    contacts: &mut [ContactFunnel],
 ) -> Result<()> {
     let column = |name: &str, to: &DataType| {
         let c = batch
@@ -177,19 +176,19 @@ fn read_funnel_batch(
         b.is_valid(i) && b.value(i)
     };
     for i in (0..batch.num_rows()).filter(|&i| ids.is_valid(i)) {
+        let Some(row) = index.row(ids.value(i)) else {
+            continue;
+        };
         let kind = kind.is_valid(i).then(|| kind.value(i));
-        by_id.insert(
-            ids.value(i).to_string(),
-            ContactFunnel {
-                visited: flag(0, i),
-                viewed_product: flag(1, i),
-                added_to_cart: flag(2, i),
-                began_checkout: flag(3, i),
-                purchased: flag(4, i),
-                buyer: kind.is_some_and(|k| k != "none"),
-                repeat: matches!(kind, Some("repeat" | "frequent")),
-            },
-        );
+        contacts[row] = ContactFunnel {
+            visited: flag(0, i),
+            viewed_product: flag(1, i),
+            added_to_cart: flag(2, i),
+            began_checkout: flag(3, i),
+            purchased: flag(4, i),
+            buyer: kind.is_some_and(|k| k != "none"),
+            repeat: matches!(kind, Some("repeat" | "frequent")),
+        };
     }
     Ok(())
 }
