@@ -1,10 +1,10 @@
 //! A bucket's [`Tally`] as SQL aggregates over its contacts assigned by the bucket's SQL
 //! ([`Assignment::sql_with`]), so that an engine counts every contact and the driver
-//! receives a few rows per persona. Two queries: the [moments](TallySql::moments) (one row per persona:
-//! its contacts, those meeting the negative rule, the value it holds, and each numeric
-//! column's count, sum, sum of squares, mean and population variance) and the [levels](TallySql::levels) (one row per
-//! persona and level of each categorical column, counted in one pass over the contacts by
-//! unnesting a `<column>:<level>` key per column).
+//! receives a few rows per persona. Two queries: the [moments](TallySql::moments) (one row
+//! per persona: its contacts, those meeting the negative rule, the value it holds, and each
+//! numeric column's count, sum, sum of squares, mean and population variance) and the
+//! [levels](TallySql::levels) (one row per persona and level of each categorical column,
+//! counted in one pass over the contacts by unnesting a `<column>:<level>` key per column).
 //!
 //! The columns are read as the loader reads them ([`number_sql`], [`level_sql`], [`tag_sql`]);
 //! the sums are the engine's, so a tally agrees with [`Tally::of_rows`] up to the order of
