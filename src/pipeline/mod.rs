@@ -36,6 +36,7 @@ mod copy;
 mod fault;
 pub mod history;
 pub mod interrupt;
+mod land;
 mod outputs;
 pub mod progress;
 mod record;

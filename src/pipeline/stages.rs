@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, Utc};
 use datafusion::prelude::SessionContext;
-use tracing::{info, info_span};
+use tracing::info;
 
-use super::checks::{check_ceiling, check_sample};
+use super::checks::check_sample;
 use super::continuity::{self, Tracked};
+use super::land::{land, Checksums};
 use super::outputs::write_outputs;
 use super::progress::Progress;
 use super::record;
@@ -26,12 +27,11 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureTable, Suggestion};
 
-use crate::landing;
-use crate::output::checksums::{Pending, ReadHashes};
+use crate::output::checksums::ReadHashes;
 use crate::output::{partition, publish, PART};
 use crate::profile::{self, Profiled};
 use crate::sinks::{self, manifest};
-use crate::sources::{self, LandContext, SourceReport};
+use crate::sources::{self, SourceReport};
 use crate::transform::{self, register_raw_tables, Materialise, ModelRun, Templates};
 
 /// The table the embedded engine reads the staged `contact_features` from, for the buckets'
@@ -77,13 +77,6 @@ struct Inputs<'a> {
     resolved: Vec<(&'a SourceConfig, Vec<PathBuf>)>,
     config_sha256: String,
     checksums: Checksums,
-}
-
-/// The inputs' checksums: known before landing (from the cache, or when the run must compare
-/// them first), or completed once landing has hashed the files it read.
-enum Checksums {
-    Done(Vec<manifest::InputFile>),
-    Pending(Pending),
 }
 
 /// The SQL side of the run: the session holding every model, the models built, and how many
@@ -224,71 +217,6 @@ async fn find_inputs<'a>(run: &mut Run<'a>) -> Result<Inputs<'a>> {
         config_sha256,
         checksums,
     })
-}
-
-/// Land every source as Parquet, with its rejects beside it; the inputs' checksums are
-/// completed from the files landing read (and hashed) whole.
-fn land(
-    run: &mut Run<'_>,
-    resolved: &[(&SourceConfig, Vec<PathBuf>)],
-    checksums: Checksums,
-) -> Result<(Vec<SourceReport>, Vec<manifest::InputFile>)> {
-    let hashes = ReadHashes::default();
-    // The logical timestamp (the run date at 00:00 UTC), as Airflow's `ts`: a rerun of the date
-    // lands byte-identical rows; the wall-clock times are in the manifest.
-    let loaded_at = run.date.and_time(chrono::NaiveTime::MIN).and_utc();
-    let mut reports = Vec::new();
-    for (s, files) in resolved {
-        let s = &sources::survey::with_config(s, &run.cfg.surveys);
-        let _span = info_span!("land", source = %s.name).entered();
-        run.progress
-            .start(format!("landing {} ({} files)", s.name, files.len()));
-        let rel = partition(&landing_table(run.cfg, s), run.date);
-        let ctx = LandContext {
-            source: s,
-            files: files.clone(),
-            landed_dir: run.staging.join(&rel),
-            loaded_at,
-            hashes: hashes.clone(),
-        };
-        let started = std::time::Instant::now();
-        let report = sources::land(&ctx)?;
-        run.land_times.push((s.name.clone(), started.elapsed()));
-        let rejects_rel = PathBuf::from("rejects")
-            .join(format!("source={}", s.name))
-            .join(format!("run_date={}", run.date));
-        landing::write_rejects(
-            &run.staging.join(&rejects_rel).join(PART),
-            &s.name,
-            &run.date_s,
-            &report.rejects,
-        )?;
-        check_ceiling(&report, s.max_reject_pct, &run.out.join(&rejects_rel))?;
-        run.published.push(rel);
-        run.published.push(rejects_rel);
-        reports.push(report);
-        run.progress.done();
-    }
-    let files = match checksums {
-        Checksums::Done(files) => files,
-        Checksums::Pending(pending) => {
-            let sums = pending.finish(&hashes)?;
-            record::input_files(run.pipeline, resolved, &run.staging.join("inputs"), sums)
-        }
-    };
-    run.watch.lap("land")?;
-    Ok((reports, files))
-}
-
-/// Where a source lands: `landing/<raw table>`, or `landing/<raw table>/source=<name>` when
-/// the pipeline reads several sources of its kind (they are unioned into the raw table).
-fn landing_table(cfg: &PipelineConfig, source: &SourceConfig) -> String {
-    let table = format!("landing/{}", source.kind.raw_table());
-    if cfg.sources.iter().filter(|s| s.kind == source.kind).count() > 1 {
-        format!("{table}/source={}", source.name)
-    } else {
-        table
-    }
 }
 
 /// Register the landed tables and run the SQL models.

@@ -330,3 +330,39 @@ fn a_folder_of_exports_is_read_without_its_hidden_files() {
     assert_eq!(email.counts.rejected, 0);
     assert!(email.counts.accepted > 100);
 }
+
+#[test]
+fn sources_that_fail_side_by_side_report_the_first_in_the_config() {
+    // The sources land side by side; when two fail, the run names the one the config lists
+    // first, whichever thread failed first, and publishes nothing.
+    let fx = Fixture::sample(150, 2.0);
+    let crm = fx.crm_export();
+    let mut text = std::fs::read_to_string(&crm).unwrap();
+    for i in 0..10 {
+        text.push_str(&format!(
+            "\"{}\",\"Bad\",\"Date\",\"bad{i}@example.com\",,,\"Lead\",\"31/12/2025 10:15\",,,,,,,,,,,,,\n",
+            9100 + i
+        ));
+    }
+    std::fs::write(&crm, text).unwrap();
+    let ga4 = std::fs::read_dir(fx.path("data/ga4"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    std::fs::write(&ga4, "\n").unwrap();
+    let err = fx.run_error(3, &["rows rejected", "hubspot-crm-exports"]);
+    assert!(!err.to_string().contains("no events"), "{err}");
+    assert!(!fx.path("out/personas").exists());
+    // With the CRM export mended, the GA4 file is the error, named.
+    std::fs::write(
+        &crm,
+        std::fs::read_to_string(&crm)
+            .unwrap()
+            .replace("31/12/2025", "2025-12-31"),
+    )
+    .unwrap();
+    let name = ga4.file_name().unwrap().to_string_lossy().into_owned();
+    fx.run_error(3, &[&name, "the GA4 export file has no events"]);
+    assert!(!fx.path("out/personas").exists());
+}

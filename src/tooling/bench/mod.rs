@@ -1,5 +1,6 @@
 //! `personas bench`: generates N contacts (once, in a child process), runs the pipeline on them
-//! and prints the wall time of each stage, the memory when it ended, the GA4 landing rate, and
+//! and prints the wall time of each stage, the memory when it ended, the GA4 landing rate (the
+//! source landed again by itself after the run: in the run the CSV exports share its cores), and
 //! our k-means against linfa's on the run's matrix ([`kmeans`]). Given several sizes (or event
 //! rates), it benchmarks each in a child process of its own, so that each peak is its own, and
 //! prints how time and peak memory grow with contacts and with events per contact. With
@@ -18,11 +19,12 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use super::generate::{self, GenerateOptions};
-use crate::config::{Pipeline, SourceKind};
+use crate::config::{Pipeline, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 use crate::memory::peak_bytes;
+use crate::output::checksums::ReadHashes;
 use crate::pipeline::{self, RunOptions};
-use crate::sources;
+use crate::sources::{self, LandContext};
 pub use kmeans::KMeansComparison;
 pub use result::{BenchResult, StageResult};
 
@@ -150,9 +152,11 @@ async fn bench_one(run: &Run, dir: &Path, sql_dir: &Path) -> Result<BenchResult>
         contacts, events, ..
     } = *run;
     let data = dir.join("data");
-    if !data.join("truth.csv").exists() {
+    let truth = data.join("truth.csv");
+    if !truth.exists() {
         generate_in_child(contacts, events, &data)?;
     }
+    check_reused(&truth, contacts)?;
     let sql = std::fs::canonicalize(sql_dir).map_err(|e| Error::io(sql_dir, e))?;
     let folder = run.folder(dir);
     std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
@@ -194,15 +198,40 @@ async fn bench_one(run: &Run, dir: &Path, sql_dir: &Path) -> Result<BenchResult>
     // Taken before the k-means comparison, which holds copies of the matrix of its own.
     let peak = peak_bytes();
     println!("{}", report.summary());
+    let ga4_alone = land_ga4_alone(&pipeline, &folder.join("ga4-alone"))?;
     let kmeans = kmeans::compare(&report, &pipeline.config)?;
     let mut result = BenchResult::new(contacts, events, ga4_bytes, &report, total, peak, kmeans);
     result.executors = run.executors;
+    result.ga4_alone_seconds = Some(ga4_alone);
     // against the embedded run of the same data, when it ran first (`--executors 0,2`)
     let embedded = dir.join("out");
     if run.executors > 0 && crate::output::is_published(&embedded, run_date) {
         result.ari_vs_embedded = Some(agreement::ari_between(&embedded, &out, run_date)?);
     }
     Ok(result)
+}
+
+/// Data found in the folder is reused only if it is of `contacts` contacts (its `truth.csv`
+/// has a line for each): a folder of another size would be benchmarked under this one's name.
+fn check_reused(truth: &Path, contacts: usize) -> Result<()> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(truth).map_err(|e| Error::io(truth, e))?;
+    let mut lines = 0usize;
+    for line in std::io::BufReader::new(file).split(b'\n') {
+        line.map_err(|e| Error::io(truth, e))?;
+        lines += 1;
+    }
+    let found = lines.saturating_sub(1);
+    if found != contacts {
+        return Err(Error::BadInput {
+            file: truth.display().to_string(),
+            reason: format!(
+                "the benchmark data there is of {found} contacts, not {contacts}: give \
+                 another --dir, or remove that folder's data/ to generate it again"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Runs `personas bench` for one run in a child process, so that its peak is its own.
@@ -259,8 +288,8 @@ fn run_self(args: &[std::ffi::OsString], dir: &Path, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Bytes of the GA4 files the pipeline's `ga4_events` source reads.
-fn ga4_bytes(pipeline: &Pipeline) -> Result<u64> {
+/// The pipeline's `ga4_events` source and the files it reads.
+fn ga4_source(pipeline: &Pipeline) -> Result<(&SourceConfig, Vec<PathBuf>)> {
     let source = pipeline
         .config
         .sources
@@ -270,9 +299,36 @@ fn ga4_bytes(pipeline: &Pipeline) -> Result<u64> {
             path: pipeline.path.clone(),
             message: format!("no source of kind `{}`", SourceKind::Ga4Events),
         })?;
-    Ok(sources::resolve_files(pipeline, source)?
+    Ok((source, sources::resolve_files(pipeline, source)?))
+}
+
+/// Bytes of the GA4 files the pipeline's `ga4_events` source reads.
+fn ga4_bytes(pipeline: &Pipeline) -> Result<u64> {
+    Ok(ga4_source(pipeline)?
+        .1
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum())
+}
+
+/// Seconds the GA4 source takes to land by itself, into `scratch` (removed after): in the run
+/// it lands beside the CSV exports, which share its cores.
+fn land_ga4_alone(pipeline: &Pipeline, scratch: &Path) -> Result<f64> {
+    let (source, files) = ga4_source(pipeline)?;
+    if scratch.exists() {
+        std::fs::remove_dir_all(scratch).map_err(|e| Error::io(scratch, e))?;
+    }
+    let ctx = LandContext {
+        source,
+        files,
+        landed_dir: scratch.to_path_buf(),
+        loaded_at: chrono::DateTime::UNIX_EPOCH,
+        hashes: ReadHashes::default(),
+    };
+    let started = Instant::now();
+    sources::land(&ctx)?;
+    let took = started.elapsed().as_secs_f64();
+    std::fs::remove_dir_all(scratch).map_err(|e| Error::io(scratch, e))?;
+    Ok(took)
 }

@@ -1,0 +1,118 @@
+//! The land stage: every source's files landed as Parquet in the staging folder, the sources
+//! side by side (a thread each), with each source's rejects beside its table and its reject
+//! ceiling checked; the inputs' checksums completed from what landing read.
+
+use std::path::PathBuf;
+
+use tracing::info_span;
+
+use super::checks::check_ceiling;
+use super::record;
+use super::stages::Run;
+use crate::config::{PipelineConfig, SourceConfig};
+use crate::error::Result;
+use crate::landing;
+use crate::output::checksums::{Pending, ReadHashes};
+use crate::output::{partition, PART};
+use crate::sinks::manifest;
+use crate::sources::{self, LandContext, SourceReport};
+
+/// The inputs' checksums: known before landing (from the cache, or when the run must compare
+/// them first), or completed once landing has hashed the files it read.
+pub(super) enum Checksums {
+    Done(Vec<manifest::InputFile>),
+    Pending(Pending),
+}
+
+/// Land every source as Parquet, with its rejects beside it; the inputs' checksums are
+/// completed from the files landing read (and hashed) whole.
+///
+/// The sources land side by side, a thread each (GA4 events spread over a worker per core
+/// besides): a CSV export is read on one core, and the cores the events do not take would
+/// otherwise wait. Rejects, reject ceilings and the reports then follow the config's order.
+pub(super) fn land(
+    run: &mut Run<'_>,
+    resolved: &[(&SourceConfig, Vec<PathBuf>)],
+    checksums: Checksums,
+) -> Result<(Vec<SourceReport>, Vec<manifest::InputFile>)> {
+    let hashes = ReadHashes::default();
+    // The logical timestamp (the run date at 00:00 UTC), as Airflow's `ts`: a rerun of the date
+    // lands byte-identical rows; the wall-clock times are in the manifest.
+    let loaded_at = run.date.and_time(chrono::NaiveTime::MIN).and_utc();
+    let files: usize = resolved.iter().map(|(_, f)| f.len()).sum();
+    run.progress.start(format!(
+        "landing {} sources ({files} files)",
+        resolved.len()
+    ));
+    let sources: Vec<SourceConfig> = resolved
+        .iter()
+        .map(|(s, _)| sources::survey::with_config(s, &run.cfg.surveys))
+        .collect();
+    let (cfg, date, staging, progress) = (run.cfg, run.date, &run.staging, &run.progress);
+    let landed: Vec<(Result<SourceReport>, std::time::Duration)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = sources
+            .iter()
+            .zip(resolved)
+            .map(|(s, (_, files))| {
+                let ctx = LandContext {
+                    source: s,
+                    files: files.clone(),
+                    landed_dir: staging.join(partition(&landing_table(cfg, s), date)),
+                    loaded_at,
+                    hashes: hashes.clone(),
+                };
+                let span = info_span!("land", source = %s.name);
+                scope.spawn(move || {
+                    let _span = span.entered();
+                    let started = std::time::Instant::now();
+                    let report = sources::land(&ctx);
+                    progress.done();
+                    (report, started.elapsed())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut reports = Vec::new();
+    for (s, (report, took)) in sources.iter().zip(landed) {
+        let report = report?;
+        run.land_times.push((s.name.clone(), took));
+        let rel = partition(&landing_table(run.cfg, s), run.date);
+        let rejects_rel = PathBuf::from("rejects")
+            .join(format!("source={}", s.name))
+            .join(format!("run_date={}", run.date));
+        landing::write_rejects(
+            &run.staging.join(&rejects_rel).join(PART),
+            &s.name,
+            &run.date_s,
+            &report.rejects,
+        )?;
+        check_ceiling(&report, s.max_reject_pct, &run.out.join(&rejects_rel))?;
+        run.published.push(rel);
+        run.published.push(rejects_rel);
+        reports.push(report);
+    }
+    let files = match checksums {
+        Checksums::Done(files) => files,
+        Checksums::Pending(pending) => {
+            let sums = pending.finish(&hashes)?;
+            record::input_files(run.pipeline, resolved, &run.staging.join("inputs"), sums)
+        }
+    };
+    run.watch.lap("land")?;
+    Ok((reports, files))
+}
+
+/// Where a source lands: `landing/<raw table>`, or `landing/<raw table>/source=<name>` when
+/// the pipeline reads several sources of its kind (they are unioned into the raw table).
+fn landing_table(cfg: &PipelineConfig, source: &SourceConfig) -> String {
+    let table = format!("landing/{}", source.kind.raw_table());
+    if cfg.sources.iter().filter(|s| s.kind == source.kind).count() > 1 {
+        format!("{table}/source={}", source.name)
+    } else {
+        table
+    }
+}
