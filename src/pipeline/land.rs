@@ -1,5 +1,5 @@
-//! The land stage: every source's files landed as Parquet in the staging folder, the sources
-//! side by side (a thread each), with each source's rejects beside its table and its reject
+//! The land stage: every source's files landed as Parquet in the staging folder, the GA4
+//! events beside the other sources, with each source's rejects beside its table and its reject
 //! ceiling checked; the inputs' checksums completed from what landing read.
 
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use tracing::info_span;
 use super::checks::check_ceiling;
 use super::record;
 use super::stages::Run;
-use crate::config::{PipelineConfig, SourceConfig};
+use crate::config::{PipelineConfig, SourceConfig, SourceKind};
 use crate::error::Result;
 use crate::landing;
 use crate::output::checksums::{Pending, ReadHashes};
@@ -24,12 +24,15 @@ pub(super) enum Checksums {
     Pending(Pending),
 }
 
+/// A source's landing and how long it took.
+type Landed = (Result<SourceReport>, std::time::Duration);
+
 /// Land every source as Parquet, with its rejects beside it; the inputs' checksums are
 /// completed from the files landing read (and hashed) whole.
 ///
-/// The sources land side by side, a thread each (GA4 events spread over a worker per core
-/// besides): a CSV export is read on one core, and the cores the events do not take would
-/// otherwise wait. Rejects, reject ceilings and the reports then follow the config's order.
+/// The GA4 events land beside the other sources (two lanes): a CSV export is read on one core,
+/// and the cores it does not take would otherwise wait. Rejects, reject ceilings and the
+/// reports then follow the config's order.
 pub(super) fn land(
     run: &mut Run<'_>,
     resolved: &[(&SourceConfig, Vec<PathBuf>)],
@@ -49,35 +52,58 @@ pub(super) fn land(
         .map(|(s, _)| sources::survey::with_config(s, &run.cfg.surveys))
         .collect();
     let (cfg, date, staging, progress) = (run.cfg, run.date, &run.staging, &run.progress);
-    let landed: Vec<(Result<SourceReport>, std::time::Duration)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = sources
-            .iter()
-            .zip(resolved)
-            .map(|(s, (_, files))| {
-                let ctx = LandContext {
-                    source: s,
-                    files: files.clone(),
-                    landed_dir: staging.join(partition(&landing_table(cfg, s), date)),
-                    loaded_at,
-                    hashes: hashes.clone(),
-                };
-                let span = info_span!("land", source = %s.name);
-                scope.spawn(move || {
-                    let _span = span.entered();
-                    let started = std::time::Instant::now();
-                    let report = sources::land(&ctx);
-                    progress.done();
-                    (report, started.elapsed())
-                })
+    let land_one = |s: &SourceConfig, files: &[PathBuf]| {
+        let ctx = LandContext {
+            source: s,
+            files: files.to_vec(),
+            landed_dir: staging.join(partition(&landing_table(cfg, s), date)),
+            loaded_at,
+            hashes: hashes.clone(),
+        };
+        let _span = info_span!("land", source = %s.name).entered();
+        let started = std::time::Instant::now();
+        let report = sources::land(&ctx);
+        progress.done();
+        (report, started.elapsed())
+    };
+    // Two lanes, each landing its sources in the config's order and stopping at its first
+    // failure: the GA4 events (a worker per core, memory at a batch per worker) and the rest
+    // (an export read on one core, and held whole while it is read: one at a time).
+    let lanes: [Vec<usize>; 2] = {
+        let events = |i: &usize| sources[*i].kind == SourceKind::Ga4Events;
+        let (a, b) = (0..sources.len()).partition(events);
+        [a, b]
+    };
+    let mut landed: Vec<Option<Landed>> = (0..sources.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles = lanes.map(|lane| {
+            let (sources, land_one) = (&sources, &land_one);
+            scope.spawn(move || {
+                let mut done = Vec::new();
+                for i in lane {
+                    let (report, took) = land_one(&sources[i], &resolved[i].1);
+                    let failed = report.is_err();
+                    done.push((i, (report, took)));
+                    if failed {
+                        break;
+                    }
+                }
+                done
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        });
+        for h in handles {
+            let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            for (i, l) in done {
+                landed[i] = Some(l);
+            }
+        }
     });
     let mut reports = Vec::new();
-    for (s, (report, took)) in sources.iter().zip(landed) {
+    // The first failure in the config's order: a source its lane did not reach comes after it.
+    for (s, landed) in sources.iter().zip(landed) {
+        let Some((report, took)) = landed else {
+            continue;
+        };
         let report = report?;
         run.land_times.push((s.name.clone(), took));
         let rel = partition(&landing_table(run.cfg, s), run.date);
