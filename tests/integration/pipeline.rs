@@ -290,19 +290,25 @@ fn a_windows_1252_export_is_read_when_configured() {
     assert_eq!(names, original, "names decoded back to the same text");
 }
 
-#[test]
-fn too_many_rejects_fail_the_run_naming_the_reasons() {
-    let fx = Fixture::sample(200, 2.0);
-    // Ten rows with a date that is not a date: 10 of 210 rejected, above the 1 % ceiling.
+/// Appends `n` HubSpot rows whose date is not a date to the fixture's CRM export; its path.
+fn add_bad_dates(fx: &Fixture, n: usize) -> std::path::PathBuf {
     let crm = fx.crm_export();
     let mut text = std::fs::read_to_string(&crm).unwrap();
-    for i in 0..10 {
+    for i in 0..n {
         text.push_str(&format!(
             "\"{}\",\"Bad\",\"Date\",\"bad{i}@example.com\",,,\"Lead\",\"31/12/2025 10:15\",,,,,,,,,,,,,\n",
             9100 + i
         ));
     }
     std::fs::write(&crm, text).unwrap();
+    crm
+}
+
+#[test]
+fn too_many_rejects_fail_the_run_naming_the_reasons() {
+    let fx = Fixture::sample(200, 2.0);
+    // Ten rows with a date that is not a date: 10 of 210 rejected, above the 1 % ceiling.
+    add_bad_dates(&fx, 10);
     fx.run_error(
         3,
         &[
@@ -333,18 +339,10 @@ fn a_folder_of_exports_is_read_without_its_hidden_files() {
 
 #[test]
 fn sources_that_fail_side_by_side_report_the_first_in_the_config() {
-    // The sources land side by side; when two fail, the run names the one the config lists
-    // first, whichever thread failed first, and publishes nothing.
+    // The GA4 events land beside the CSV exports; when both fail, the run names the source the
+    // config lists first, whichever lane failed first, and publishes nothing.
     let fx = Fixture::sample(150, 2.0);
-    let crm = fx.crm_export();
-    let mut text = std::fs::read_to_string(&crm).unwrap();
-    for i in 0..10 {
-        text.push_str(&format!(
-            "\"{}\",\"Bad\",\"Date\",\"bad{i}@example.com\",,,\"Lead\",\"31/12/2025 10:15\",,,,,,,,,,,,,\n",
-            9100 + i
-        ));
-    }
-    std::fs::write(&crm, text).unwrap();
+    let crm = add_bad_dates(&fx, 10);
     let ga4 = std::fs::read_dir(fx.path("data/ga4"))
         .unwrap()
         .map(|e| e.unwrap().path())
