@@ -191,9 +191,13 @@ async fn bench_one(run: &Run, dir: &Path, sql_dir: &Path) -> Result<BenchResult>
     }
     let ga4_bytes = ga4_bytes(&pipeline)?;
     let started = Instant::now();
+    let read_before = storage_read_bytes();
     let run_date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
     let report = pipeline::run(&pipeline, &RunOptions::new(run_date)).await?;
     let total = started.elapsed();
+    let storage_read = storage_read_bytes()
+        .zip(read_before)
+        .map(|(a, b)| a.saturating_sub(b));
     drop(cluster);
     // Taken before the k-means comparison, which holds copies of the matrix of its own.
     let peak = peak_bytes();
@@ -203,6 +207,7 @@ async fn bench_one(run: &Run, dir: &Path, sql_dir: &Path) -> Result<BenchResult>
     let mut result = BenchResult::new(contacts, events, ga4_bytes, &report, total, peak, kmeans);
     result.executors = run.executors;
     result.ga4_alone_seconds = Some(ga4_alone);
+    result.storage_read_bytes = storage_read;
     // against the embedded run of the same data, when it ran first (`--executors 0,2`)
     let embedded = dir.join("out");
     if run.executors > 0 && crate::output::is_published(&embedded, run_date) {
@@ -286,6 +291,14 @@ fn run_self(args: &[std::ffi::OsString], dir: &Path, what: &str) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Bytes this process has had read from storage so far (`read_bytes` of `/proc/self/io`): what
+/// the page cache did not hold. `None` where the system does not say.
+fn storage_read_bytes() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let value = io.lines().find_map(|l| l.strip_prefix("read_bytes:"))?;
+    value.trim().parse().ok()
 }
 
 /// The pipeline's `ga4_events` source and the files it reads.

@@ -43,6 +43,10 @@ pub struct BenchResult {
     /// Seconds it took to land again by itself after the run: what the GA4 rate is of.
     #[serde(default)]
     pub ga4_alone_seconds: Option<f64>,
+    /// Bytes the run had read from storage, not from the page cache (Linux): a first run whose
+    /// inputs are not in memory waits on the disk, and its times are the disk's.
+    #[serde(default)]
+    pub storage_read_bytes: Option<u64>,
     /// Threads available.
     pub threads: usize,
     /// Ballista executors the SQL models ran on (on this machine); 0: the embedded engine.
@@ -90,6 +94,7 @@ impl BenchResult {
             events: web.map_or(0, |s| s.counts.read),
             ga4_bytes,
             ga4_alone_seconds: None,
+            storage_read_bytes: None,
             ga4_land_seconds: web.and_then(|s| {
                 report
                     .land_times
@@ -175,6 +180,15 @@ impl BenchResult {
                 let _ = writeln!(s, "  GA4 landing: {run:.2} s, {rate:.0} MB/s");
             }
             _ => {}
+        }
+        if let Some(read) = self.storage_read_bytes {
+            let _ = writeln!(
+                s,
+                "  read from storage during the run: {:.2} GB (GA4 JSON {:.2} GB; the rest came \
+                 from the page cache)",
+                read as f64 / 1e9,
+                self.ga4_bytes as f64 / 1e9
+            );
         }
         match &self.kmeans {
             Some(k) => s.push_str(&k.text()),
