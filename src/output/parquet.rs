@@ -13,7 +13,7 @@ use datafusion::arrow::datatypes::{
     ArrowPrimitiveType, DataType, Float64Type, SchemaRef, UInt64Type,
 };
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::{ArrowWriter, ProjectionMask};
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 
@@ -126,6 +126,28 @@ impl ParquetTable {
         })
     }
 
+    /// A Parquet file read a batch at a time, only `columns` (by name; one the file lacks is
+    /// then a [`Error::MissingColumn`] of the accessors): each batch a `ParquetTable` of its
+    /// rows, so what is read stays at one batch whatever the file's size.
+    pub fn batches(
+        path: &Path,
+        columns: &[&str],
+    ) -> Result<impl Iterator<Item = Result<ParquetTable>>> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+        let metadata = builder.schema().metadata().clone();
+        let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+        let reader = builder.with_projection(mask).build()?;
+        let path = path.to_path_buf();
+        Ok(reader.map(move |batch| {
+            Ok(ParquetTable {
+                path: path.clone(),
+                metadata: metadata.clone(),
+                batches: vec![batch?],
+            })
+        }))
+    }
+
     /// Whether the table has `column`.
     pub fn has(&self, column: &str) -> bool {
         self.batches
@@ -204,5 +226,67 @@ impl ParquetTable {
             v.extend(a.as_boolean().iter());
         }
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{Field, Int64Type, Schema};
+
+    use super::*;
+
+    /// A file of more rows than a reader's batch, read a batch at a time: only the columns asked
+    /// for, every row once, in order; a column the file lacks is an error naming it.
+    #[test]
+    fn batches_read_the_columns_asked_a_batch_at_a_time() {
+        let dir = std::env::temp_dir().join(format!("personas-batches-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, false),
+            Field::new("other", DataType::Utf8, false),
+        ]));
+        let rows = 2_500;
+        let ids: Vec<String> = (0..rows).map(|i| format!("c{i}")).collect();
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from_iter_values(&ids)),
+                Arc::new(Int64Array::from_iter_values(0..rows as i64)),
+                Arc::new(StringArray::from_iter_values(ids.iter().map(|_| "x"))),
+            ],
+        )
+        .unwrap();
+        write_parquet(&path, schema, &[batch]).unwrap();
+        let mut seen = Vec::new();
+        let mut batches = 0;
+        for t in ParquetTable::batches(&path, &["id", "n"]).unwrap() {
+            let t = t.unwrap();
+            assert!(!t.has("other"));
+            let (id, n) = (
+                t.strings("id").unwrap(),
+                t.numbers::<Int64Type>("n").unwrap(),
+            );
+            seen.extend(id.into_iter().zip(n).map(|(i, n)| (i.unwrap(), n.unwrap())));
+            batches += 1;
+        }
+        assert!(batches > 1, "{batches} batch");
+        let want: Vec<(String, i64)> = ids.into_iter().zip(0..).collect();
+        assert_eq!(seen, want);
+        let first = ParquetTable::batches(&path, &["id", "missing"])
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let err = first.strings("missing").unwrap_err().to_string();
+        assert!(
+            err.contains("missing") && err.contains("t.parquet"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -104,28 +104,33 @@ pub fn overlap(
         .collect();
     let row_of = table.index();
     let path = part(out, persona_members::TABLE, date);
-    let file = ParquetTable::read(&path)?;
-    let (ids, contacts) = (
-        file.required(persona_members::PERSONA_ID)?,
-        file.required(persona_members::CONTACT_ID)?,
-    );
+    // Read a batch at a time: the previous run's members are as many as its contacts.
+    let columns = [persona_members::PERSONA_ID, persona_members::CONTACT_ID];
     let mut pairs = BTreeMap::new();
-    for (row, (id, contact)) in ids.iter().zip(&contacts).enumerate() {
-        let Some(&i) = index.get(id.as_str()) else {
-            let reason = format!(
-                "row {}: persona `{id}` is not in the run's personas",
-                row + 1
-            );
-            return Err(bad(&path, reason));
-        };
-        let Some(r) = row_of.row(contact) else {
-            continue;
-        };
-        // the contact's personas in this run, one per bucket it is in
-        let from = members.partition_point(|&(m, _)| m < r);
-        let mine = members[from..].iter().take_while(|&&(m, _)| m == r);
-        for &(_, j) in mine.filter(|&&(_, j)| current[j].bucket == previous[i].bucket) {
-            *pairs.entry((i, j)).or_default() += 1;
+    let mut row = 0;
+    for batch in ParquetTable::batches(&path, &columns)? {
+        let batch = batch?;
+        let ids = batch.strings(persona_members::PERSONA_ID)?;
+        let contacts = batch.strings(persona_members::CONTACT_ID)?;
+        for (id, contact) in ids.iter().zip(&contacts) {
+            row += 1;
+            let (Some(id), Some(contact)) = (id, contact) else {
+                let reason = format!("row {row}: a member without its persona or contact id");
+                return Err(bad(&path, reason));
+            };
+            let Some(&i) = index.get(id.as_str()) else {
+                let reason = format!("row {row}: persona `{id}` is not in the run's personas");
+                return Err(bad(&path, reason));
+            };
+            let Some(r) = row_of.row(contact) else {
+                continue;
+            };
+            // the contact's personas in this run, one per bucket it is in
+            let from = members.partition_point(|&(m, _)| m < r);
+            let mine = members[from..].iter().take_while(|&&(m, _)| m == r);
+            for &(_, j) in mine.filter(|&&(_, j)| current[j].bucket == previous[i].bucket) {
+                *pairs.entry((i, j)).or_default() += 1;
+            }
         }
     }
     let mut current_sizes = vec![0; current.len()];
