@@ -3,6 +3,7 @@
 //! ceiling checked; the inputs' checksums completed from what landing read.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tracing::info_span;
 
@@ -75,16 +76,24 @@ pub(super) fn land(
         [a, b]
     };
     let mut landed: Vec<Option<Landed>> = (0..sources.len()).map(|_| None).collect();
+    // A source that fails stops both lanes before any source after it in the config: the run
+    // fails without landing what it will not use, and every source before it still lands, so
+    // the error reported is the first in the config's order whichever lane fails first.
+    let first_failed = AtomicUsize::new(usize::MAX);
     std::thread::scope(|scope| {
         let handles = lanes.map(|lane| {
-            let (sources, land_one) = (&sources, &land_one);
+            let (sources, land_one, first_failed) = (&sources, &land_one, &first_failed);
             scope.spawn(move || {
                 let mut done = Vec::new();
                 for i in lane {
+                    if i > first_failed.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let (report, took) = land_one(&sources[i], &resolved[i].1);
                     let failed = report.is_err();
                     done.push((i, (report, took)));
                     if failed {
+                        first_failed.fetch_min(i, Ordering::Relaxed);
                         break;
                     }
                 }
@@ -99,7 +108,7 @@ pub(super) fn land(
         }
     });
     let mut reports = Vec::new();
-    // The first failure in the config's order: a source its lane did not reach comes after it.
+    // The first failure in the config's order: a source not landed comes after a failed one.
     for (s, landed) in sources.iter().zip(landed) {
         let Some((report, took)) = landed else {
             continue;

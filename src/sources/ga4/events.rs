@@ -115,6 +115,12 @@ fn float_or_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Optio
     d.deserialize_any(Lenient::<f64>::default())
 }
 
+/// `v` as an INT64 if it is a whole number in range (the JSON decoder and the Parquet
+/// extract alike); `as` would saturate, so out-of-range floats are refused first.
+pub(super) fn whole_number(v: f64) -> Option<i64> {
+    (v.fract() == 0.0 && v >= i64::MIN as f64 && v < i64::MAX as f64).then_some(v as i64)
+}
+
 /// A number as JSON writes it or as a string holding it, or null; `T` is what it must be.
 #[derive(Default)]
 struct Lenient<T>(std::marker::PhantomData<T>);
@@ -137,8 +143,7 @@ impl LenientNumber for i64 {
         i64::try_from(v).ok()
     }
     fn from_f64(v: f64) -> Option<i64> {
-        // Whole numbers only; `as` saturates, so out-of-range floats are refused first.
-        (v.fract() == 0.0 && v >= i64::MIN as f64 && v < i64::MAX as f64).then_some(v as i64)
+        whole_number(v)
     }
 }
 

@@ -14,7 +14,9 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
-use super::events::{Device, Ecommerce, Event, Geo, Param, ParamValue, TrafficSource, WebInfo};
+use super::events::{
+    whole_number, Device, Ecommerce, Event, Geo, Param, ParamValue, TrafficSource, WebInfo,
+};
 
 /// A leaf's values, typed as the landed column needs them (text), or as found for numbers
 /// (an INT64 column, a DOUBLE one, or numbers written as text, parsed per row).
@@ -98,10 +100,9 @@ impl Leaf {
             Values::Int(a) => Ok(a.is_valid(i).then(|| a.value(i))),
             Values::Float(a) if a.is_valid(i) => {
                 let f = a.value(i);
-                if f.fract() == 0.0 {
-                    Ok(Some(f as i64))
-                } else {
-                    Err(format!("column {:?}: {f} is not an integer", self.name))
+                match whole_number(f) {
+                    Some(v) => Ok(Some(v)),
+                    None => Err(format!("column {:?}: {f} is not an integer", self.name)),
                 }
             }
             Values::Text(a) if a.is_valid(i) => self.parse(a.value(i), "an integer"),

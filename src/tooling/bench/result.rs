@@ -43,8 +43,9 @@ pub struct BenchResult {
     /// Seconds it took to land again by itself after the run: what the GA4 rate is of.
     #[serde(default)]
     pub ga4_alone_seconds: Option<f64>,
-    /// Bytes the run had read from storage, not from the page cache (Linux): a first run whose
-    /// inputs are not in memory waits on the disk, and its times are the disk's.
+    /// Bytes this process read from storage during the run, not from the page cache (Linux;
+    /// on a cluster the driver's only): a first run whose inputs are not in memory waits on
+    /// the disk, and its times are the disk's.
     #[serde(default)]
     pub storage_read_bytes: Option<u64>,
     /// Threads available.
@@ -182,10 +183,15 @@ impl BenchResult {
             _ => {}
         }
         if let Some(read) = self.storage_read_bytes {
+            let whose = if self.executors > 0 {
+                "; the driver's reads only, not the executors'"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 s,
-                "  read from storage during the run: {:.2} GB (GA4 JSON {:.2} GB; the rest came \
-                 from the page cache)",
+                "  read from storage during the run, not from the page cache: {:.2} GB (GA4 \
+                 JSON {:.2} GB{whose})",
                 read as f64 / 1e9,
                 self.ga4_bytes as f64 / 1e9
             );
