@@ -67,46 +67,7 @@ pub(super) fn land(
         progress.done();
         (report, started.elapsed())
     };
-    // Two lanes, each landing its sources in the config's order and stopping at its first
-    // failure: the GA4 events (a worker per core, memory at a batch per worker) and the rest
-    // (an export read on one core, and held whole while it is read: one at a time).
-    let lanes: [Vec<usize>; 2] = {
-        let events = |i: &usize| sources[*i].kind == SourceKind::Ga4Events;
-        let (a, b) = (0..sources.len()).partition(events);
-        [a, b]
-    };
-    let mut landed: Vec<Option<Landed>> = (0..sources.len()).map(|_| None).collect();
-    // A source that fails stops both lanes before any source after it in the config: the run
-    // fails without landing what it will not use, and every source before it still lands, so
-    // the error reported is the first in the config's order whichever lane fails first.
-    let first_failed = AtomicUsize::new(usize::MAX);
-    std::thread::scope(|scope| {
-        let handles = lanes.map(|lane| {
-            let (sources, land_one, first_failed) = (&sources, &land_one, &first_failed);
-            scope.spawn(move || {
-                let mut done = Vec::new();
-                for i in lane {
-                    if i > first_failed.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let (report, took) = land_one(&sources[i], &resolved[i].1);
-                    let failed = report.is_err();
-                    done.push((i, (report, took)));
-                    if failed {
-                        first_failed.fetch_min(i, Ordering::Relaxed);
-                        break;
-                    }
-                }
-                done
-            })
-        });
-        for h in handles {
-            let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            for (i, l) in done {
-                landed[i] = Some(l);
-            }
-        }
-    });
+    let landed = land_in_lanes(&sources, resolved, &land_one);
     let mut reports = Vec::new();
     // The first failure in the config's order: a source not landed comes after a failed one.
     for (s, landed) in sources.iter().zip(landed) {
@@ -139,6 +100,55 @@ pub(super) fn land(
     };
     run.watch.lap("land")?;
     Ok((reports, files))
+}
+
+/// Each source landed by `land_one` in two lanes, each in the config's order and stopping at
+/// its first failure: the GA4 events (a worker per core, memory at a batch per worker) and the
+/// rest (an export read on one core, and held whole while it is read: one at a time). `None`
+/// for a source not landed.
+fn land_in_lanes(
+    sources: &[SourceConfig],
+    resolved: &[(&SourceConfig, Vec<PathBuf>)],
+    land_one: &(dyn Fn(&SourceConfig, &[PathBuf]) -> Landed + Sync),
+) -> Vec<Option<Landed>> {
+    let lanes: [Vec<usize>; 2] = {
+        let events = |i: &usize| sources[*i].kind == SourceKind::Ga4Events;
+        let (a, b) = (0..sources.len()).partition(events);
+        [a, b]
+    };
+    let mut landed: Vec<Option<Landed>> = (0..sources.len()).map(|_| None).collect();
+    // A source that fails stops both lanes before any source after it in the config: the run
+    // fails without landing what it will not use, and every source before it still lands, so
+    // the error reported is the first in the config's order whichever lane fails first.
+    let first_failed = AtomicUsize::new(usize::MAX);
+    std::thread::scope(|scope| {
+        let handles = lanes.map(|lane| {
+            let first_failed = &first_failed;
+            scope.spawn(move || {
+                let mut done = Vec::new();
+                for i in lane {
+                    if i > first_failed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let (report, took) = land_one(&sources[i], &resolved[i].1);
+                    let failed = report.is_err();
+                    done.push((i, (report, took)));
+                    if failed {
+                        first_failed.fetch_min(i, Ordering::Relaxed);
+                        break;
+                    }
+                }
+                done
+            })
+        });
+        for h in handles {
+            let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            for (i, l) in done {
+                landed[i] = Some(l);
+            }
+        }
+    });
+    landed
 }
 
 /// Where a source lands: `landing/<raw table>`, or `landing/<raw table>/source=<name>` when
