@@ -160,6 +160,15 @@ impl LenientNumber for f64 {
     }
 }
 
+/// The number made of the JSON number `v`, or the error saying `v` is not a `T`.
+fn made<T: LenientNumber, E: serde::de::Error>(
+    made: Option<T>,
+    v: impl std::fmt::Display,
+) -> std::result::Result<Option<T>, E> {
+    made.map(Some)
+        .ok_or_else(|| E::custom(format!("{v} is not {}", T::WHAT)))
+}
+
 impl<'de, T: LenientNumber> serde::de::Visitor<'de> for Lenient<T> {
     type Value = Option<T>;
 
@@ -168,21 +177,15 @@ impl<'de, T: LenientNumber> serde::de::Visitor<'de> for Lenient<T> {
     }
 
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Option<T>, E> {
-        T::from_i64(v)
-            .map(Some)
-            .ok_or_else(|| E::custom(format!("{v} is not {}", T::WHAT)))
+        made(T::from_i64(v), v)
     }
 
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Option<T>, E> {
-        T::from_u64(v)
-            .map(Some)
-            .ok_or_else(|| E::custom(format!("{v} is not {}", T::WHAT)))
+        made(T::from_u64(v), v)
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Option<T>, E> {
-        T::from_f64(v)
-            .map(Some)
-            .ok_or_else(|| E::custom(format!("{v} is not {}", T::WHAT)))
+        made(T::from_f64(v), v)
     }
 
     fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Option<T>, E> {

@@ -189,7 +189,12 @@ async fn bench_one(run: &Run, dir: &Path, sql_dir: &Path) -> Result<BenchResult>
     if out.exists() {
         std::fs::remove_dir_all(&out).map_err(|e| Error::io(&out, e))?;
     }
-    let ga4_bytes = ga4_bytes(&pipeline)?;
+    let (ga4, ga4_files) = ga4_source(&pipeline)?;
+    let ga4_bytes = ga4_files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
     let started = Instant::now();
     let read_before = storage_read_bytes();
     let run_date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
@@ -202,7 +207,7 @@ async fn bench_one(run: &Run, dir: &Path, sql_dir: &Path) -> Result<BenchResult>
     // Taken before the k-means comparison, which holds copies of the matrix of its own.
     let peak = peak_bytes();
     println!("{}", report.summary());
-    let ga4_alone = land_ga4_alone(&pipeline, &folder.join("ga4-alone"))?;
+    let ga4_alone = land_ga4_alone(ga4, ga4_files, &folder.join("ga4-alone"))?;
     let kmeans = kmeans::compare(&report, &pipeline.config)?;
     let mut result = BenchResult::new(contacts, events, ga4_bytes, &report, total, peak, kmeans);
     result.executors = run.executors;
@@ -315,20 +320,9 @@ fn ga4_source(pipeline: &Pipeline) -> Result<(&SourceConfig, Vec<PathBuf>)> {
     Ok((source, sources::resolve_files(pipeline, source)?))
 }
 
-/// Bytes of the GA4 files the pipeline's `ga4_events` source reads.
-fn ga4_bytes(pipeline: &Pipeline) -> Result<u64> {
-    Ok(ga4_source(pipeline)?
-        .1
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum())
-}
-
-/// Seconds the GA4 source takes to land by itself, into `scratch` (removed after): in the run
-/// it lands beside the CSV exports, which share its cores.
-fn land_ga4_alone(pipeline: &Pipeline, scratch: &Path) -> Result<f64> {
-    let (source, files) = ga4_source(pipeline)?;
+/// Seconds the GA4 source (its `files`) takes to land by itself, into `scratch` (removed
+/// after): in the run it lands beside the CSV exports, which share its cores.
+fn land_ga4_alone(source: &SourceConfig, files: Vec<PathBuf>, scratch: &Path) -> Result<f64> {
     if scratch.exists() {
         std::fs::remove_dir_all(scratch).map_err(|e| Error::io(scratch, e))?;
     }
