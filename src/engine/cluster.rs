@@ -1,7 +1,8 @@
 //! The driver's side of a Ballista run: the session whose plans the scheduler runs, and the
 //! run's folder of the work folder (`<work_dir>/<pipeline name>/<run date>/`), holding the
 //! landed inputs (`landed/<source>/`), the empty raw tables of the kinds the pipeline does not
-//! read (`empty/<table>/`) and the materialised models (`models/<model>/`), all Parquet.
+//! read (`empty/<table>/`), the materialised models (`models/<model>/`) and the previous
+//! published run's members (`previous/persona_members/`), all Parquet.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -128,14 +129,22 @@ impl Cluster {
     /// [`Error::Io`] for a local file that cannot be read, [`Error::Publish`] for an upload the
     /// store refuses.
     pub async fn land(&self, local: &Path, name: &str) -> Result<String> {
-        let rel = format!("landed/{name}");
-        let (_, bytes) = self.folder.upload(local, &rel).await?;
+        self.copy_in(local, &format!("landed/{name}")).await
+    }
+
+    /// Copy every file under the local folder `local` to the folder `rel` of the run's folder
+    /// (streamed, in parts); returns that folder's URL.
+    ///
+    /// # Errors
+    /// As [`Cluster::land`].
+    pub async fn copy_in(&self, local: &Path, rel: &str) -> Result<String> {
+        let (_, bytes) = self.folder.upload(local, rel).await?;
         info!(
-            source = name,
+            folder = rel,
             mb = bytes / 1_000_000,
-            "Copied the landed source to the work folder."
+            "Copied to the work folder."
         );
-        Ok(self.url(&rel))
+        Ok(self.url(rel))
     }
 
     /// An empty Parquet file of `schema` in the folder `empty/<table>/`; returns its URL (an

@@ -69,6 +69,14 @@ mod unavailable {
             match self.never {}
         }
 
+        /// The work folder's copy of a local folder.
+        ///
+        /// # Errors
+        /// Never returns.
+        pub async fn copy_in(&self, _: &Path, _: &str) -> Result<String> {
+            match self.never {}
+        }
+
         /// The work folder's empty table of `schema`.
         ///
         /// # Errors

@@ -8,6 +8,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use super::history;
+use super::overlap::EnginePairs;
 use crate::error::Result;
 use crate::features::FeatureTable;
 use crate::profile::continuity::{carry_over, Previous};
@@ -30,23 +31,40 @@ pub struct Tracked {
     pub current: Vec<TrendRow>,
 }
 
+/// The published runs before `date`, ascending: the last is the one this run is matched to.
+///
+/// # Errors
+/// When the output folder's manifests cannot be listed.
+pub fn published_before(out: &Path, date: NaiveDate) -> Result<Vec<NaiveDate>> {
+    Ok(crate::output::published_dates(out)?
+        .into_iter()
+        .filter(|d| *d < date)
+        .collect())
+}
+
 /// Match this run's personas to the latest published run before `date`, apply the ids and
-/// names, and make the trend rows.
+/// names, and make the trend rows. The contacts the personas share with the previous run's
+/// are counted from the members of `profiled`, but for the buckets whose pairs the engine
+/// counted (`engine`, against that same run).
 pub fn track(
     out: &Path,
     date: NaiveDate,
     table: &FeatureTable,
     profiled: &mut Profiled,
+    engine: Option<&EnginePairs>,
 ) -> Result<Tracked> {
-    let dates: Vec<NaiveDate> = crate::output::published_dates(out)?
-        .into_iter()
-        .filter(|d| *d < date)
-        .collect();
+    let dates = published_before(out, date)?;
     let before = match dates.last() {
         Some(&prev) => {
             let personas = history::load_run(out, prev)?;
             let (members, current) = (&profiled.members, &profiled.personas);
-            let overlap = history::overlap(out, prev, &personas, table, members, current)?;
+            let elsewhere =
+                |j: usize| engine.is_some_and(|e| e.buckets.contains(&current[j].bucket));
+            let mut overlap =
+                history::overlap(out, prev, &personas, table, members, current, elsewhere)?;
+            if let Some(engine) = engine {
+                engine.add_to(&mut overlap, prev, &personas, current)?;
+            }
             Some((prev, personas, overlap))
         }
         None => None,

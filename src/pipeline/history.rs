@@ -91,6 +91,8 @@ pub fn load_run(out: &Path, date: NaiveDate) -> Result<Vec<Snapshot>> {
 /// them) shares with this run, per pair of personas of the same bucket: its `persona_members`
 /// read against this run's `members` ((contact row of `table`, persona) pairs, ascending by
 /// row) of `current` personas. A contact no longer in the feature table counts in no pair.
+/// The pairs of the current personas `elsewhere` says are counted elsewhere (by the engine,
+/// see [`super::overlap`]) are left out; when that is all of them the file is not read.
 pub fn overlap(
     out: &Path,
     date: NaiveDate,
@@ -98,7 +100,17 @@ pub fn overlap(
     table: &FeatureTable,
     members: &[(usize, usize)],
     current: &[Persona],
+    elsewhere: impl Fn(usize) -> bool,
 ) -> Result<Overlap> {
+    let mut current_sizes = vec![0; current.len()];
+    members.iter().for_each(|&(_, j)| current_sizes[j] += 1);
+    let mut pairs = BTreeMap::new();
+    if (0..current.len()).all(&elsewhere) {
+        return Ok(Overlap {
+            pairs,
+            current_sizes,
+        });
+    }
     let index: BTreeMap<&str, usize> = (previous.iter().enumerate())
         .map(|(i, s)| (s.id.as_str(), i))
         .collect();
@@ -106,7 +118,6 @@ pub fn overlap(
     let path = part(out, persona_members::TABLE, date);
     // Read a batch at a time: the previous run's members are as many as its contacts.
     let columns = [persona_members::PERSONA_ID, persona_members::CONTACT_ID];
-    let mut pairs = BTreeMap::new();
     let mut row = 0;
     for batch in ParquetTable::batches(&path, &columns)? {
         let batch = batch?;
@@ -128,13 +139,12 @@ pub fn overlap(
             // the contact's personas in this run, one per bucket it is in
             let from = members.partition_point(|&(m, _)| m < r);
             let mine = members[from..].iter().take_while(|&&(m, _)| m == r);
-            for &(_, j) in mine.filter(|&&(_, j)| current[j].bucket == previous[i].bucket) {
+            let here = |j: usize| current[j].bucket == previous[i].bucket && !elsewhere(j);
+            for &(_, j) in mine.filter(|&&(_, j)| here(j)) {
                 *pairs.entry((i, j)).or_default() += 1;
             }
         }
     }
-    let mut current_sizes = vec![0; current.len()];
-    members.iter().for_each(|&(_, j)| current_sizes[j] += 1);
     Ok(Overlap {
         pairs,
         current_sizes,

@@ -38,6 +38,7 @@ pub mod history;
 pub mod interrupt;
 mod land;
 mod outputs;
+pub mod overlap;
 pub mod progress;
 mod record;
 mod segments;

@@ -13,6 +13,7 @@ use super::checks::check_sample;
 use super::continuity::{self, Tracked};
 use super::land::{land, Checksums};
 use super::outputs::write_outputs;
+use super::overlap::{self, EnginePairs};
 use super::progress::Progress;
 use super::record;
 use super::segments::{assign_everyone, resolve_criteria};
@@ -24,12 +25,13 @@ use crate::cluster::{self, Bucket};
 use crate::config::{
     Criterion, EngineKind, FeaturesConfig, Pipeline, PipelineConfig, SourceConfig,
 };
+use crate::engine::Cluster;
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureTable, Suggestion};
 
 use crate::output::checksums::ReadHashes;
 use crate::output::{partition, publish, PART};
-use crate::profile::{self, Profiled};
+use crate::profile::{self, Persona, Profiled};
 use crate::sinks::{self, manifest};
 use crate::sources::{self, SourceReport};
 use crate::transform::{self, register_raw_tables, Materialise, ModelRun, Templates};
@@ -83,6 +85,8 @@ struct Inputs<'a> {
 /// CRM records were merged into another record of the same contact.
 struct Sql {
     ctx: SessionContext,
+    /// The cluster the models ran on (Ballista), for what later stages count there.
+    cluster: Option<Cluster>,
     runs: Vec<ModelRun>,
     merged: Option<u64>,
 }
@@ -122,7 +126,7 @@ pub(super) async fn run_locked(
     let sql = run_models(&mut run, &reports).await?;
     let table = build_features(&mut run, &sql.ctx).await?;
     let segments = segment(&mut run, &sql.ctx, &table).await?;
-    let (profiled, tracked) = profile_personas(&mut run, &sql.ctx, &table, &segments).await?;
+    let (profiled, tracked) = profile_personas(&mut run, &sql, &table, &segments).await?;
     let crm_systems = sinks::crm::systems::load(&sql.ctx, &cfg.sources).await?;
     let funnel = load_funnel(&sql.ctx, &table, &profiled, cfg.profile.alpha).await?;
     write_outputs(
@@ -223,14 +227,13 @@ async fn find_inputs<'a>(run: &mut Run<'a>) -> Result<Inputs<'a>> {
 async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> {
     run.progress.start("running the SQL models");
     let (ctx, cluster) = transform::connect(&run.cfg.engine, &run.cfg.name, run.date).await?;
-    let cluster = cluster.as_ref();
-    register_raw_tables(&ctx, reports, &run.cfg.sources, cluster).await?;
+    register_raw_tables(&ctx, reports, &run.cfg.sources, cluster.as_ref()).await?;
     let models = transform::discover(&run.pipeline.sql_dir())?;
     let model = run.cfg.features.model.as_str();
     let mut templates = Templates::for_pipeline(run.date, run.cfg);
     // the models no later stage reads wait on local disk for the models reading them
     let scratch = run.staging.join(MODELS_SCRATCH);
-    let store = match cluster {
+    let store = match &cluster {
         Some(c) => Materialise::Cluster(c),
         None => Materialise::Disk(&scratch),
     };
@@ -243,7 +246,12 @@ async fn run_models(run: &mut Run<'_>, reports: &[SourceReport]) -> Result<Sql> 
     let merged = transform::merged_crm_records(&ctx, &runs).await;
     run.progress.done();
     run.watch.lap("transform")?;
-    Ok(Sql { ctx, runs, merged })
+    Ok(Sql {
+        ctx,
+        cluster,
+        runs,
+        merged,
+    })
 }
 
 /// Read the feature model into the feature table, and write its rows for analysts.
@@ -316,12 +324,12 @@ fn features_table(cfg: &PipelineConfig) -> &str {
 /// Profile the personas of every bucket and match them to the previous published run's.
 async fn profile_personas(
     run: &mut Run<'_>,
-    ctx: &SessionContext,
+    sql: &Sql,
     table: &FeatureTable,
     segments: &Segments,
 ) -> Result<(Profiled, Tracked)> {
     run.progress.start("profiling the personas");
-    let cfg = run.cfg;
+    let (cfg, ctx) = (run.cfg, &sql.ctx);
     let audience = load_audience(ctx).await;
     let answers = super::surveys::load(ctx, table, &cfg.surveys).await;
     // on a cluster, a bucket fitted on a sample is counted where its contacts are
@@ -347,7 +355,17 @@ async fn profile_personas(
     if run.opts.fail_on_insufficient_sample || cfg.profile.fail_on_insufficient_sample {
         check_sample(&profiled.personas)?;
     }
-    let tracked = continuity::track(run.out, run.date, table, &mut profiled)?;
+    let counted_there: Vec<&Bucket> = (segments.buckets.iter())
+        .filter(|b| on_cluster(b))
+        .collect();
+    let engine_pairs = pairs_by_sql(run, sql, &counted_there, &profiled.personas).await?;
+    let tracked = continuity::track(
+        run.out,
+        run.date,
+        table,
+        &mut profiled,
+        engine_pairs.as_ref(),
+    )?;
     let held: Vec<f64> = tallies
         .iter()
         .flat_map(|t| t.held.iter().copied())
@@ -357,6 +375,25 @@ async fn profile_personas(
     run.progress.done();
     run.watch.lap("profile")?;
     Ok((profiled, tracked))
+}
+
+/// The contacts the personas of `buckets` share with the previous published run's, counted by
+/// the engine (see [`overlap`]); `None` without such buckets or a previous run.
+async fn pairs_by_sql(
+    run: &Run<'_>,
+    sql: &Sql,
+    buckets: &[&Bucket],
+    personas: &[Persona],
+) -> Result<Option<EnginePairs>> {
+    let Some(&prev) = continuity::published_before(run.out, run.date)?.last() else {
+        return Ok(None);
+    };
+    if buckets.is_empty() {
+        return Ok(None);
+    }
+    let (ctx, cluster, model) = (&sql.ctx, sql.cluster.as_ref(), features_table(run.cfg));
+    let pairs = overlap::count_pairs(ctx, cluster, run.out, prev, model, buckets, personas);
+    Ok(Some(pairs.await?))
 }
 
 /// Write the manifest into the staging folder, copy the date's partitions to `[publish] url`

@@ -94,6 +94,14 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
         skip_unchanged: false,
         ..RunOptions::new(run_date())
     };
+    // a run the week before, so that both runs match their personas with it (on the cluster,
+    // the pairs of personas and the contacts they share counted by SQL)
+    // (another seed: personas that split and merge, not the same ones again)
+    let week_before = run_date() - chrono::Days::new(7);
+    let seed = |from: &str, to: &str| fx.edit_config(|c| c.replace(from, to));
+    seed("fit_contacts = 200\n", "fit_contacts = 200\nseed = 3\n");
+    fx.run_with(&RunOptions::new(week_before)).unwrap();
+    seed("seed = 3\n", "");
     let embedded = fx.run_with(&opts).unwrap();
     let embedded_members = members(&fx);
 
@@ -158,6 +166,14 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
         (a_scores.iter().zip(&b_scores)).all(|(x, y)| (x - y).abs() <= 1e-9),
         "priority scores {a_scores:?} vs {b_scores:?}"
     );
+    // the same matching with the week before: the same pairs, statuses and member overlaps
+    let matched = |r: &personas::pipeline::RunReport| {
+        assert_eq!(r.previous_run, Some(week_before));
+        (r.trends.iter())
+            .map(|t| (t.persona_id.clone(), t.status.clone(), t.member_overlap))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(matched(&embedded), matched(&report));
     let on_cluster = members(&fx);
     let ids = |m: &[(String, String)]| m.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
     assert_eq!(
@@ -182,6 +198,15 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
         listed.len()
     });
     assert!(written > 0, "no model was written to the work folder");
+    // the executors read the previous run's members from there, not the driver
+    let previous = rt.block_on(async {
+        let key = format!(
+            "runs/test/{}/previous/persona_members/part-0.parquet",
+            run_date()
+        );
+        work.head(&ObjectPath::from(key)).await
+    });
+    assert!(previous.is_ok(), "{previous:?}");
     // and the published tables and CRM files are on the store, marker last
     assert_copied(&fx, &report, &rt, &out, "acme");
 }

@@ -18,6 +18,7 @@ mod kmeans_reference;
 mod logs;
 mod more_sources;
 mod orders;
+mod overlap_sql;
 mod own_columns;
 mod pipeline;
 mod publish_store;
