@@ -15,8 +15,10 @@ pub struct EngineConfig {
     pub kind: EngineKind,
     /// The Ballista scheduler: `df://host:port` (port 50050 when none is given). Ballista only.
     pub url: Option<String>,
-    /// The object store folder the cluster works in, an `s3://bucket/prefix` URL every executor
-    /// can read and write: the run copies the landed inputs there and the models are written
+    /// The object store folder the cluster works in, an `s3://bucket/prefix`,
+    /// `gs://bucket/prefix` or `az://container/prefix` URL every executor can read and write
+    /// (the processes reach a GCS or Azure one with their environment, as the vendors' tools
+    /// do): the run copies the landed inputs there and the models are written
     /// there as Parquet, under `<work_dir>/<pipeline name>/<run date>/`.
     /// `file:///absolute/folder` for a cluster whose processes all see that folder (one
     /// machine, or a shared mount). Ballista only.
@@ -63,7 +65,7 @@ pub struct EngineStore {
 }
 
 impl EngineConfig {
-    /// The checks of `[engine]`: a Ballista engine names its scheduler and an `s3://` work
+    /// The checks of `[engine]`: a Ballista engine names its scheduler and a store's work
     /// folder; the embedded one neither.
     ///
     /// # Errors
@@ -90,14 +92,23 @@ impl EngineConfig {
                     ));
                 }
                 let dir = self.work_dir.as_deref().unwrap_or_default();
-                let bucket = dir.strip_prefix("s3://").map(|r| r.split('/').next());
-                let s3 = matches!(bucket, Some(Some(b)) if !b.is_empty());
+                let (scheme, rest) = dir.split_once("://").unwrap_or_default();
+                let bucket = rest.split('/').next().unwrap_or_default();
+                let store = matches!(scheme, "s3" | "gs" | "az") && !bucket.is_empty();
                 let local = dir.len() > "file:///".len() && dir.starts_with("file:///");
-                if !s3 && !local {
+                if !store && !local {
                     return Err(format!(
-                        "engine: kind = \"ballista\" needs `work_dir`, an `s3://bucket/prefix` \
-                         folder every executor can read and write (or `file:///folder` on one \
-                         machine), got `{dir}`"
+                        "engine: kind = \"ballista\" needs `work_dir`, a folder every executor \
+                         can read and write: `s3://bucket/prefix`, `gs://bucket/prefix` or \
+                         `az://container/prefix` (or `file:///folder` on one machine), got \
+                         `{dir}`"
+                    ));
+                }
+                if matches!(scheme, "gs" | "az") && self.store != EngineStore::default() {
+                    return Err(format!(
+                        "engine: `[engine.store]` is for an S3 work folder; every process \
+                         reaches a `{scheme}://` one with its environment (see the README's \
+                         Ballista section)"
                     ));
                 }
             }
@@ -196,15 +207,21 @@ mod tests {
     }
 
     #[test]
-    fn a_ballista_engine_names_its_scheduler_and_an_s3_work_folder() {
+    fn a_ballista_engine_names_its_scheduler_and_a_work_folder_on_a_store() {
         let check = |text: &str| toml::from_str::<EngineConfig>(text).unwrap().check();
         let good = "kind = \"ballista\"\nurl = \"df://10.0.0.1:50050\"\nwork_dir = \"s3://b/w\"";
         assert_eq!(check(good), Ok(()));
         assert_eq!(check(""), Ok(()), "the embedded engine needs nothing");
         let no_url = check("kind = \"ballista\"\nwork_dir = \"s3://b/w\"").unwrap_err();
         assert!(no_url.contains("needs `url`"), "{no_url}");
-        let gcs = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"gs://b/w\"");
-        assert!(gcs.unwrap_err().contains("`s3://bucket/prefix`"));
+        for dir in ["gs://b/w", "az://container/w"] {
+            let cloud = format!("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"{dir}\"");
+            assert_eq!(check(&cloud), Ok(()), "{dir}");
+            let endpoint = check(&format!("{cloud}\n[store]\nendpoint = \"http://h:1\""));
+            assert!(endpoint.unwrap_err().contains("with its environment"));
+        }
+        let other = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"hdfs://b/w\"");
+        assert!(other.unwrap_err().contains("`gs://bucket/prefix`"));
         let local = "kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"file:///srv/work\"";
         assert_eq!(check(local), Ok(()));
         let no_bucket = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"s3:///w\"");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ballista::prelude::SessionContextExt;
 use ballista_core::extension::SessionConfigExt;
-use ballista_core::object_store::{session_config_with_s3_support, session_state_with_s3_support};
+use ballista_core::object_store::session_config_with_s3_support;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::arrow::datatypes::SchemaRef;
@@ -78,7 +78,7 @@ impl Cluster {
             }
         }
         reachable(url).await?;
-        let state = session_state_with_s3_support(config)?;
+        let state = super::stores::session_state(config)?;
         let ctx = SessionContext::remote_with_state(url, state)
             .await
             .map_err(|e| {
@@ -87,9 +87,11 @@ impl Cluster {
         let (root, prefix) = match work.strip_prefix("file:///") {
             Some(folder) => ("file://".to_string(), folder.trim_end_matches('/')),
             None => {
-                let rest = work.trim_start_matches("s3://").trim_end_matches('/');
+                // `s3://`, `gs://` or `az://` (`[engine]`'s checks)
+                let (scheme, rest) = work.split_once("://").unwrap_or(("s3", work));
+                let rest = rest.trim_end_matches('/');
                 let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                (format!("s3://{bucket}"), prefix)
+                (format!("{scheme}://{bucket}"), prefix)
             }
         };
         let store = ObjectStoreUrl::parse(&root)

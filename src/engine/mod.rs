@@ -8,9 +8,10 @@
 //! back only what the later stages read: the feature model, the audience, the CRM systems.
 //!
 //! [`nodes`] starts a scheduler or an executor in this process (`personas scheduler`,
-//! `personas executor`). Every process reaches the store the same way: its settings
-//! (`[engine.store]`) travel with each job as Ballista's `s3.*` session options, the
-//! credentials come from each process's own `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+//! `personas executor`). Every process reaches the store the same way ([`stores`]): an S3
+//! store's settings (`[engine.store]`) travel with each job as Ballista's `s3.*` session
+//! options, the credentials come from each process's own `AWS_ACCESS_KEY_ID` /
+//! `AWS_SECRET_ACCESS_KEY`; a GCS or Azure store is made from each process's environment.
 //!
 //! Built without the `ballista` feature, [`Cluster::connect`] fails with a clear error and the
 //! rest cannot be reached (a `Cluster` cannot exist).
@@ -19,6 +20,8 @@
 mod cluster;
 #[cfg(feature = "ballista")]
 pub mod nodes;
+#[cfg(feature = "ballista")]
+mod stores;
 
 #[cfg(feature = "ballista")]
 pub use cluster::Cluster;

@@ -7,9 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ballista_core::object_store::{
-    runtime_env_with_s3_support, session_config_with_s3_support, session_state_with_s3_support,
-};
+use ballista_core::object_store::session_config_with_s3_support;
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
 use ballista_scheduler::cluster::BallistaCluster;
@@ -17,6 +15,7 @@ use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::start_server;
 use tracing::info;
 
+use super::stores;
 use crate::error::{Error, Result};
 
 /// Where a scheduler listens (the options of `personas scheduler`).
@@ -95,7 +94,7 @@ pub async fn scheduler(opts: &SchedulerOptions) -> Result<()> {
         .ok_or_else(|| failed("scheduler", format!("{address} resolves to no address")))?;
     let mut config = SchedulerConfig::default()
         .with_override_config_producer(Arc::new(session_config_with_s3_support))
-        .with_override_session_builder(Arc::new(session_state_with_s3_support));
+        .with_override_session_builder(Arc::new(stores::session_state));
     config.bind_host = opts.host.clone();
     config.external_host = opts.advertise_host.clone().unwrap_or(opts.host.clone());
     config.bind_port = opts.port;
@@ -135,7 +134,7 @@ pub async fn executor(opts: &ExecutorOptions) -> Result<()> {
             .map(|d| d.display().to_string())
             .or(defaults.work_dir.clone()),
         override_config_producer: Some(Arc::new(session_config_with_s3_support)),
-        override_runtime_producer: Some(Arc::new(runtime_env_with_s3_support)),
+        override_runtime_producer: Some(Arc::new(stores::runtime_env)),
         override_function_registry: Some(Arc::new(functions())),
         ..defaults
     };

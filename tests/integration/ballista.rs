@@ -10,7 +10,9 @@ use personas::cluster::adjusted_rand_index;
 use personas::pipeline::RunOptions;
 
 use crate::publish_store::{assert_copied, publish_section};
-use crate::util::servers::{aws_env, free_port, objects_under, remote_config, Moto, Process};
+use crate::util::servers::{
+    aws_env, free_port, objects_under, remote_config, Azurite, Moto, Process,
+};
 use crate::util::{encode, run_date, strings, Fixture};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -209,4 +211,56 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
     assert!(previous.is_ok(), "{previous:?}");
     // and the published tables and CRM files are on the store, marker last
     assert_copied(&fx, &report, &rt, &out, "acme");
+}
+
+#[test]
+fn a_work_folder_on_azure_serves_the_cluster_as_one_on_s3() {
+    let Some(azurite) = Azurite::start() else {
+        return;
+    };
+    let fx = Fixture::sample(300, 4.0);
+    fx.edit_config(|c| c + "\n[cluster]\nfit_contacts = 200\n");
+    let opts = RunOptions {
+        skip_unchanged: false,
+        ..RunOptions::new(run_date())
+    };
+    let embedded = fx.run_with(&opts).unwrap();
+    let embedded_members = members(&fx);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let work = rt.block_on(azurite.container("work"));
+    // Every process reaches an Azure work folder with its own environment: the driver (this
+    // process) and the scheduler and executors, which inherit it (Azurite's account is in it
+    // already). Only the tests of this binary's `ballista::` run see it; an Azure source
+    // names its endpoint in its config.
+    std::env::set_var("AZURE_STORAGE_ENDPOINT", &azurite.endpoint);
+    std::env::set_var("AZURE_ALLOW_HTTP", "true");
+    let cluster = LocalCluster::start(2);
+    fx.edit_config(|c| {
+        c + &format!(
+            "\n[engine]\nkind = \"ballista\"\nurl = \"df://127.0.0.1:{}\"\n\
+             work_dir = \"az://work/runs\"\n",
+            cluster.scheduler.port
+        )
+    });
+    let report = fx.run_with(&opts).unwrap();
+    assert!(
+        (report.buckets.iter()).all(|b| b.fitted < b.contacts),
+        "assigned by SQL"
+    );
+    let unscored = |r: &personas::pipeline::RunReport| {
+        let mut personas = r.personas.clone();
+        personas.iter_mut().for_each(|p| p.priority_score = None);
+        personas
+    };
+    assert_eq!(unscored(&embedded), unscored(&report));
+    assert_eq!(members(&fx), embedded_members, "every contact's persona");
+    // the executors wrote the models to the container
+    let prefix = ObjectPath::from(format!("runs/test/{}/models", run_date()));
+    let written: Vec<_> = rt
+        .block_on(futures::TryStreamExt::try_collect(work.list(Some(&prefix))))
+        .unwrap();
+    assert!(
+        !written.is_empty(),
+        "no model was written to the Azure work folder"
+    );
 }
