@@ -26,10 +26,10 @@ use url::Url;
 /// Ballista's registry, with GCS and Azure stores made from the environment.
 #[derive(Debug)]
 pub struct Stores {
-    /// Local files and S3, as Ballista makes them.
+    /// Local files and S3, as Ballista makes them (for each URL anew).
     ballista: CustomObjectStoreRegistry,
-    /// The GCS and Azure stores made so far, by `scheme://bucket`.
-    cloud: RwLock<HashMap<String, Arc<dyn ObjectStore>>>,
+    /// The stores registered and the GCS and Azure ones made so far, by `scheme://host`.
+    held: RwLock<HashMap<String, Arc<dyn ObjectStore>>>,
 }
 
 impl Stores {
@@ -42,21 +42,14 @@ impl Stores {
             .ok_or_else(|| DataFusionError::Configuration("S3 options not set".into()))?;
         Ok(Stores {
             ballista: CustomObjectStoreRegistry::new(s3.clone()),
-            cloud: RwLock::new(HashMap::new()),
+            held: RwLock::new(HashMap::new()),
         })
     }
 }
 
-/// `scheme://bucket` of a GCS or Azure URL, the key of its store; `None` for another scheme.
-fn cloud_key(url: &Url) -> Option<String> {
-    match url.scheme() {
-        "gs" | "az" => Some(format!(
-            "{}://{}",
-            url.scheme(),
-            url.host_str().unwrap_or("")
-        )),
-        _ => None,
-    }
+/// `scheme://host` of a URL: the key of its store.
+fn key(url: &Url) -> String {
+    format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""))
 }
 
 impl ObjectStoreRegistry for Stores {
@@ -65,16 +58,13 @@ impl ObjectStoreRegistry for Stores {
         url: &Url,
         store: Arc<dyn ObjectStore>,
     ) -> Option<Arc<dyn ObjectStore>> {
-        let key = cloud_key(url)?;
-        let mut cloud = self.cloud.write().unwrap_or_else(|e| e.into_inner());
-        cloud.insert(key, store)
+        let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
+        held.insert(key(url), store)
     }
 
     fn get_store(&self, url: &Url) -> Result<Arc<dyn ObjectStore>> {
-        let Some(key) = cloud_key(url) else {
-            return self.ballista.get_store(url);
-        };
-        if let Some(store) = (self.cloud.read().unwrap_or_else(|e| e.into_inner())).get(&key) {
+        let key = key(url);
+        if let Some(store) = (self.held.read().unwrap_or_else(|e| e.into_inner())).get(&key) {
             return Ok(store.clone());
         }
         let store: Arc<dyn ObjectStore> = match url.scheme() {
@@ -83,10 +73,12 @@ impl ObjectStoreRegistry for Stores {
                     .with_url(&key)
                     .build()?,
             ),
-            _ => Arc::new(MicrosoftAzureBuilder::from_env().with_url(&key).build()?),
+            "az" => Arc::new(MicrosoftAzureBuilder::from_env().with_url(&key).build()?),
+            // S3 from each job's `s3.*` options: made anew, as Ballista does
+            _ => return self.ballista.get_store(url),
         };
-        let mut cloud = self.cloud.write().unwrap_or_else(|e| e.into_inner());
-        Ok(cloud.entry(key).or_insert(store).clone())
+        let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
+        Ok(held.entry(key).or_insert(store).clone())
     }
 }
 

@@ -1,9 +1,9 @@
-//! Persona continuity for the buckets counted on a cluster (fitted on a sample, assigned whole
-//! by their SQL): the contacts each of a bucket's personas shares with each persona of the
-//! previous published run, counted by the engine (the previous run's `persona_members` joined
-//! with the contacts the bucket's SQL assigns), so that the driver receives one row per pair of
-//! personas and never reads the previous run's members. [`super::continuity::track`] adds
-//! these pairs to those it counts from the members it holds for the other buckets.
+//! Persona continuity on a cluster: the contacts each of a bucket's personas shares with each
+//! persona of the previous published run, counted by the engine (the previous run's
+//! `persona_members` joined with the contacts the bucket's assignment SQL gives), every bucket
+//! of a Ballista run, so that the driver receives one row per pair of personas and never reads
+//! the previous run's members. [`super::continuity::track`] adds these pairs to those it
+//! counts from the members it holds for any bucket not counted here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -117,7 +117,9 @@ pub fn members_sql(previous: &str) -> String {
 ///
 /// # Errors
 /// [`Error::BadInput`] naming the previous members file when a member has no persona or no
-/// contact id; [`Error::Profile`] when a query fails or names a persona past its bucket's.
+/// contact id; [`Error::Publish`] when the copy to the cluster's work folder fails;
+/// [`Error::Profile`] when the members cannot be read, a query fails or names a persona past
+/// its bucket's.
 pub async fn count_pairs(
     ctx: &SessionContext,
     cluster: Option<&Cluster>,
@@ -133,14 +135,17 @@ pub async fn count_pairs(
         Some(c) => c.copy_in(&folder, "previous/persona_members").await?,
         None => format!("{}/", folder.display()),
     };
-    ctx.deregister_table(PREVIOUS_MEMBERS)?;
-    ctx.register_parquet(PREVIOUS_MEMBERS, &url, ParquetReadOptions::default())
-        .await?;
     let failed = |what: &str, e: Error| {
         Error::Profile(format!(
             "matching personas with the run of {previous} by SQL ({what}): {e}"
         ))
     };
+    let reading = format!("reading {url}");
+    ctx.deregister_table(PREVIOUS_MEMBERS)
+        .map_err(|e| failed(&reading, e.into()))?;
+    let options = ParquetReadOptions::default();
+    (ctx.register_parquet(PREVIOUS_MEMBERS, &url, options).await)
+        .map_err(|e| failed(&reading, e.into()))?;
     let checked = collect(ctx, &members_sql(PREVIOUS_MEMBERS)).await;
     let checked = checked.and_then(|b| member_rows(&b));
     let previous_ids = checked.map_err(|e| failed("the previous members", e))?;
@@ -171,7 +176,8 @@ pub async fn count_pairs(
         let rows = collect(ctx, &sql).await.and_then(|b| pair_rows(&b));
         let what = format!("bucket {}", bucket.name);
         for (id, persona, contacts) in rows.map_err(|e| failed(&what, e))? {
-            if persona >= bucket.model.k {
+            let ours = personas.get(offset + persona).map(|p| &p.bucket);
+            if persona >= bucket.model.k || ours != Some(&bucket.name) {
                 let why = format!("persona {persona} of a bucket of {}", bucket.model.k);
                 return Err(failed(&what, Error::Profile(why)));
             }

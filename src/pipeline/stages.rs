@@ -355,9 +355,12 @@ async fn profile_personas(
     if run.opts.fail_on_insufficient_sample || cfg.profile.fail_on_insufficient_sample {
         check_sample(&profiled.personas)?;
     }
-    let counted_there: Vec<&Bucket> = (segments.buckets.iter())
-        .filter(|b| on_cluster(b))
-        .collect();
+    // on a cluster, every bucket is matched with the previous run there: the driver then
+    // reads none of the previous run's members
+    let counted_there: Vec<&Bucket> = match cfg.engine.kind {
+        EngineKind::Ballista => segments.buckets.iter().collect(),
+        EngineKind::Embedded => Vec::new(),
+    };
     let engine_pairs = pairs_by_sql(run, sql, &counted_there, &profiled.personas).await?;
     let tracked = continuity::track(
         run.out,
@@ -385,12 +388,12 @@ async fn pairs_by_sql(
     buckets: &[&Bucket],
     personas: &[Persona],
 ) -> Result<Option<EnginePairs>> {
-    let Some(&prev) = continuity::published_before(run.out, run.date)?.last() else {
-        return Ok(None);
-    };
     if buckets.is_empty() {
         return Ok(None);
     }
+    let Some(&prev) = continuity::published_before(run.out, run.date)?.last() else {
+        return Ok(None);
+    };
     let (ctx, cluster, model) = (&sql.ctx, sql.cluster.as_ref(), features_table(run.cfg));
     let pairs = overlap::count_pairs(ctx, cluster, run.out, prev, model, buckets, personas);
     Ok(Some(pairs.await?))

@@ -214,7 +214,7 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
 }
 
 #[test]
-fn a_work_folder_on_azure_serves_the_cluster_as_one_on_s3() {
+fn a_work_folder_on_azure_gives_the_embedded_personas() {
     let Some(azurite) = Azurite::start() else {
         return;
     };
@@ -230,8 +230,8 @@ fn a_work_folder_on_azure_serves_the_cluster_as_one_on_s3() {
     let work = rt.block_on(azurite.container("work"));
     // Every process reaches an Azure work folder with its own environment: the driver (this
     // process) and the scheduler and executors, which inherit it (Azurite's account is in it
-    // already). Only the tests of this binary's `ballista::` run see it; an Azure source
-    // names its endpoint in its config.
+    // already). Set for the whole test binary from here on; the other tests' Azure stores
+    // name their endpoint in their config, which wins over the environment.
     std::env::set_var("AZURE_STORAGE_ENDPOINT", &azurite.endpoint);
     std::env::set_var("AZURE_ALLOW_HTTP", "true");
     let cluster = LocalCluster::start(2);

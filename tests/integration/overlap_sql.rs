@@ -62,6 +62,25 @@ fn personas_matched_by_sql_share_the_contacts_counted_in_memory() {
     engine.add_to(&mut by_sql, d0, &previous, current).unwrap();
     let by_sql = by_sql.pairs;
     assert_eq!(by_sql, in_memory.pairs);
+    // one bucket counted by SQL, the other from the members: the same pairs, none twice
+    let europe: Vec<&Bucket> = buckets
+        .iter()
+        .copied()
+        .filter(|b| b.name == "Europe")
+        .collect();
+    let one = block_on(count_pairs(
+        &ctx, None, &out, d0, "features", &europe, current,
+    ))
+    .unwrap();
+    let elsewhere = |j: usize| current[j].bucket == "Europe";
+    let mut mixed =
+        history::overlap(&out, d0, &previous, table, members, current, elsewhere).unwrap();
+    assert_ne!(
+        mixed.pairs, in_memory.pairs,
+        "Europe's pairs left to the SQL"
+    );
+    one.add_to(&mut mixed, d0, &previous, current).unwrap();
+    assert_eq!(mixed.pairs, in_memory.pairs);
     let mut names: Vec<&str> = buckets.iter().map(|b| b.name.as_str()).collect();
     names.sort();
     assert_eq!(engine.buckets.iter().collect::<Vec<_>>(), names);

@@ -1,8 +1,9 @@
 //! The contacts two runs share, counted per pair of personas of the same bucket: all the
 //! member overlap of [`super::matching`] needs. Counted from member lists
 //! ([`Overlap::of_members`]), or by whoever reads the previous run's members against this
-//! run's (the pipeline streams the published `persona_members` against the contacts it holds),
-//! so that matching never needs every contact id of both runs as text.
+//! run's (the pipeline streams the published `persona_members` against the contacts it holds,
+//! or on a cluster joins them with each bucket's assignment SQL there), so that matching never
+//! needs every contact id of both runs as text.
 
 use std::collections::{BTreeMap, HashMap};
 
