@@ -23,9 +23,7 @@ impl<'de> Deserialize<'de> for SourceColumns {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
         let table = toml::Table::deserialize(d)?;
-        let orders = table
-            .keys()
-            .any(|k| OrderColumns::ORDER_FIELDS.contains(&k.as_str()));
+        let orders = table.keys().any(|k| OrderColumns::is_order_field(k));
         let value = toml::Value::Table(table);
         if orders {
             value.try_into().map(SourceColumns::Orders)
@@ -96,10 +94,12 @@ pub struct OrderColumns {
 }
 
 impl OrderColumns {
-    /// The fields only an order mapping has: a `[sources.columns]` naming one is an order
-    /// mapping.
-    pub const ORDER_FIELDS: [&'static str; 9] = [
+    /// Every field of an order mapping, in the landed order (the `orders_csv` preset's
+    /// columns).
+    pub const FIELDS: [&'static str; 11] = [
         "order_id",
+        "contact_id",
+        "email",
         "ordered_at",
         "amount",
         "currency",
@@ -110,24 +110,30 @@ impl OrderColumns {
         "status",
     ];
 
+    /// Whether only an order mapping has the field `key` (a contact mapping has a contact id
+    /// and an email too): a `[sources.columns]` naming one is an order mapping.
+    pub fn is_order_field(key: &str) -> bool {
+        Self::FIELDS.contains(&key) && !matches!(key, "contact_id" | "email")
+    }
+
     /// `(field, file column)` of every mapped field, in the landed order.
     pub fn mapped(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("order_id", Some(&self.order_id)),
-            ("contact_id", self.contact_id.as_ref()),
-            ("email", self.email.as_ref()),
-            ("ordered_at", Some(&self.ordered_at)),
-            ("amount", Some(&self.amount)),
-            ("currency", self.currency.as_ref()),
-            ("product", self.product.as_ref()),
-            ("category", self.category.as_ref()),
-            ("discount", self.discount.as_ref()),
-            ("refunded", self.refunded.as_ref()),
-            ("status", self.status.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(field, col)| col.map(|c| (field, c.as_str())))
-        .collect()
+        let columns = [
+            Some(&self.order_id),
+            self.contact_id.as_ref(),
+            self.email.as_ref(),
+            Some(&self.ordered_at),
+            Some(&self.amount),
+            self.currency.as_ref(),
+            self.product.as_ref(),
+            self.category.as_ref(),
+            self.discount.as_ref(),
+            self.refunded.as_ref(),
+            self.status.as_ref(),
+        ];
+        (Self::FIELDS.into_iter().zip(columns))
+            .filter_map(|(field, col)| col.map(|c| (field, c.as_str())))
+            .collect()
     }
 }
 

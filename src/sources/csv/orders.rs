@@ -14,7 +14,7 @@
 use super::checks::{Check, EXPORT_DATETIME_FORMATS, EXPORT_DATE_FORMATS};
 use super::mapping::{required_mapping, DEFAULT_DATETIME_FORMAT, DEFAULT_DATE_FORMAT};
 use super::{CsvPreset, CsvSpec};
-use crate::config::{SourceColumns, SourceConfig};
+use crate::config::{OrderColumns, SourceColumns, SourceConfig};
 use crate::error::Result;
 
 /// The Shopify export's columns the SQL reads, in landed order: [`SHOPIFY_REQUIRED`] and the
@@ -94,19 +94,7 @@ pub static SHOPIFY_ORDERS: CsvPreset = CsvPreset::export(
 pub static CSV_ORDERS: CsvPreset = CsvPreset::export(
     "orders CSV",
     &["order_id", "ordered_at", "amount"],
-    &[
-        "order_id",
-        "contact_id",
-        "email",
-        "ordered_at",
-        "amount",
-        "currency",
-        "product",
-        "category",
-        "discount",
-        "refunded",
-        "status",
-    ],
+    &OrderColumns::FIELDS,
     &[
         ("order_id", Check::RequiredText),
         ("email", Check::Email),
