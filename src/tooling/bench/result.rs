@@ -40,9 +40,13 @@ pub struct BenchResult {
     pub ga4_bytes: u64,
     /// Seconds the GA4 source took to land in the run (beside the other sources).
     pub ga4_land_seconds: Option<f64>,
-    /// Seconds it took to land again by itself after the run: what the GA4 rate is of.
+    /// Seconds it took to land again by itself after the run, the median of
+    /// `ga4_alone_runs`: what the GA4 rate is of.
     #[serde(default)]
     pub ga4_alone_seconds: Option<f64>,
+    /// Seconds of each landing by itself, in the order they ran.
+    #[serde(default)]
+    pub ga4_alone_runs: Vec<f64>,
     /// Bytes this process read from storage during the run, not from the page cache (Linux;
     /// on a cluster the driver's only): a first run whose inputs are not in memory waits on
     /// the disk, and its times are the disk's.
@@ -95,6 +99,7 @@ impl BenchResult {
             events: web.map_or(0, |s| s.counts.read),
             ga4_bytes,
             ga4_alone_seconds: None,
+            ga4_alone_runs: Vec::new(),
             storage_read_bytes: None,
             ga4_land_seconds: web.and_then(|s| {
                 report
@@ -171,10 +176,17 @@ impl BenchResult {
             self.ga4_mb_per_s(),
         ) {
             (Some(run), Some(alone), Some(rate)) => {
+                let runs = &self.ga4_alone_runs;
+                let (lo, hi) = (runs.iter().copied())
+                    .fold((alone, alone), |(lo, hi), r| (lo.min(r), hi.max(r)));
+                let spread = match runs.len() {
+                    0 | 1 => String::new(),
+                    n => format!(" (median of {n}: {lo:.2} to {hi:.2} s)"),
+                };
                 let _ = writeln!(
                     s,
                     "  GA4 landing: {run:.2} s in the run (beside the other sources), \
-                     {alone:.2} s alone, {rate:.0} MB/s"
+                     {alone:.2} s alone{spread}, {rate:.0} MB/s"
                 );
             }
             (Some(run), None, Some(rate)) => {
