@@ -1,8 +1,9 @@
 //! Persona continuity counted by SQL (what a cluster does for a bucket fitted on a sample):
 //! the contacts each persona shares with each persona of the previous published run, counted
 //! by joining that run's `persona_members` with the contacts the bucket's SQL assigns, are
-//! those counted from the members held in memory; a previous members file with a member
-//! without its contact id is an error naming the file.
+//! those counted from the members held in memory, also with one bucket counted each way (no
+//! pair twice); a previous members file with a member without its contact id is an error
+//! naming the file.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
