@@ -113,9 +113,7 @@ pub struct ParquetTable {
 impl ParquetTable {
     /// Read a whole Parquet file.
     pub fn read(path: &Path) -> Result<ParquetTable> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-        let metadata = builder.schema().metadata().clone();
+        let (builder, metadata) = open(path)?;
         let batches = builder
             .build()?
             .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -133,9 +131,7 @@ impl ParquetTable {
         path: &Path,
         columns: &[&str],
     ) -> Result<impl Iterator<Item = Result<ParquetTable>>> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-        let metadata = builder.schema().metadata().clone();
+        let (builder, metadata) = open(path)?;
         let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
         let reader = builder.with_projection(mask).build()?;
         let path = path.to_path_buf();
@@ -227,6 +223,19 @@ impl ParquetTable {
         }
         Ok(v)
     }
+}
+
+/// A reader of the Parquet file `path` and its schema's key-value metadata.
+fn open(
+    path: &Path,
+) -> Result<(
+    ParquetRecordBatchReaderBuilder<std::fs::File>,
+    HashMap<String, String>,
+)> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let metadata = builder.schema().metadata().clone();
+    Ok((builder, metadata))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::features::FeatureTable;
 use crate::output::parquet::ParquetTable;
 use crate::output::{partition, PART};
-use crate::profile::identity::{id_number, Overlap, Snapshot, TraitPoint};
+use crate::profile::identity::{id_number, index_by_id, Overlap, Snapshot, TraitPoint};
 use crate::profile::trends::TrendRow;
 use crate::profile::Persona;
 use crate::sinks::schema::persona_trends as T;
@@ -111,9 +111,7 @@ pub fn overlap(
             current_sizes,
         });
     }
-    let index: BTreeMap<&str, usize> = (previous.iter().enumerate())
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
+    let index = index_by_id(previous);
     let row_of = table.index();
     let path = part(out, persona_members::TABLE, date);
     // Read a batch at a time: the previous run's members are as many as its contacts.

@@ -41,6 +41,7 @@ mod outputs;
 pub mod overlap;
 pub mod progress;
 mod record;
+mod results;
 mod segments;
 mod stages;
 mod stopwatch;

@@ -5,23 +5,22 @@
 //! the previous run's members. [`super::continuity::track`] adds these pairs to those it
 //! counts from the members it holds for any bucket not counted here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use tracing::{debug, info};
 
+use super::results::{collect, counts, texts};
 use crate::cluster::assign::Assignment;
 use crate::cluster::Bucket;
 use crate::engine::Cluster;
 use crate::error::{Error, Result};
 use crate::features::sql_ident;
 use crate::output::{partition, PART};
-use crate::profile::identity::{Overlap, Snapshot};
+use crate::profile::identity::{index_by_id, Overlap, Snapshot};
 use crate::profile::Persona;
 use crate::sinks::schema::persona_members as M;
 
@@ -64,9 +63,7 @@ impl EnginePairs {
                 self.previous
             )));
         }
-        let index: BTreeMap<&str, usize> = (previous.iter().enumerate())
-            .map(|(i, s)| (s.id.as_str(), i))
-            .collect();
+        let index = index_by_id(previous);
         let unknown = |id: &str| Error::BadInput {
             file: self.file.clone(),
             reason: format!("persona `{id}` is not in the run's personas"),
@@ -190,36 +187,12 @@ pub async fn count_pairs(
     Ok(out)
 }
 
-/// The batches of `sql`'s result.
-async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
-    Ok(ctx.sql(sql).await?.collect().await?)
-}
-
-/// Column `i` of `batch` as text.
-fn texts(batch: &RecordBatch, i: usize) -> Result<Vec<Option<String>>> {
-    let a = cast(batch.column(i), &DataType::Utf8)?;
-    let a = a.as_string::<i32>();
-    Ok(a.iter().map(|v| v.map(str::to_string)).collect())
-}
-
-/// Column `i` of `batch` as counts from 0; a null or a negative is an error naming `what`.
-fn counts(batch: &RecordBatch, i: usize, what: &str) -> Result<Vec<usize>> {
-    let a = cast(batch.column(i), &DataType::Int64)?;
-    let a = a.as_primitive::<Int64Type>();
-    (0..a.len())
-        .map(|r| match a.is_valid(r).then(|| a.value(r)) {
-            Some(v) if v >= 0 => Ok(v as usize),
-            v => Err(Error::Profile(format!("a row's {what} is {v:?}"))),
-        })
-        .collect()
-}
-
 /// The members query's rows: (persona id, members, members without a contact id).
 fn member_rows(batches: &[RecordBatch]) -> Result<Vec<(Option<String>, usize, usize)>> {
     let mut rows = Vec::new();
     for b in batches {
-        let (ids, members) = (texts(b, 0)?, counts(b, 1, "members")?);
-        let no_contact = counts(b, 2, "members without a contact")?;
+        let (ids, members) = (texts(b, "persona_id")?, counts(b, "members")?);
+        let no_contact = counts(b, "no_contact")?;
         rows.extend(
             ids.into_iter()
                 .zip(members)
@@ -234,8 +207,8 @@ fn member_rows(batches: &[RecordBatch]) -> Result<Vec<(Option<String>, usize, us
 fn pair_rows(batches: &[RecordBatch]) -> Result<Vec<(String, usize, usize)>> {
     let mut rows = Vec::new();
     for b in batches {
-        let (ids, persona) = (texts(b, 0)?, counts(b, 1, "persona")?);
-        let contacts = counts(b, 2, "contacts")?;
+        let (ids, persona) = (texts(b, "previous")?, counts(b, "persona")?);
+        let contacts = counts(b, "contacts")?;
         for ((id, p), n) in ids.into_iter().zip(persona).zip(contacts) {
             let id = id.ok_or_else(|| Error::Profile("a pair without its persona id".into()))?;
             rows.push((id, p, n));

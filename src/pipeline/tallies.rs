@@ -3,12 +3,11 @@
 //! bucket's SQL assigns ([`TallySql`]) where they are counted on a cluster (a bucket fitted on
 //! a sample on Ballista): the driver then receives a few rows per persona.
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 use tracing::{debug, info};
 
+use super::results::{collect, count, floats, texts};
 use crate::cluster::Bucket;
 use crate::config::ProfileConfig;
 use crate::error::{Error, Result};
@@ -124,48 +123,15 @@ fn level_rows(batches: &[RecordBatch]) -> Result<Vec<(usize, String, usize)>> {
     for batch in batches {
         let persona = floats(batch, "persona")?;
         let contacts = floats(batch, "contacts")?;
-        let keys = cast(column(batch, "key")?, &DataType::Utf8)?;
-        let keys = keys.as_string::<i32>();
-        for r in 0..batch.num_rows() {
-            if keys.is_null(r) {
-                return Err(Error::Profile("a level row has no key".into()));
-            }
+        let keys = texts(batch, "key")?;
+        for (r, key) in keys.into_iter().enumerate() {
+            let key = key.ok_or_else(|| Error::Profile("a level row has no key".into()))?;
             let (p, n) = (
                 count(persona[r], "persona")?,
                 count(contacts[r], "contacts")?,
             );
-            rows.push((p, keys.value(r).to_string(), n));
+            rows.push((p, key, n));
         }
     }
     Ok(rows)
-}
-
-/// A count or persona index from the engine: a whole number from 0.
-fn count(v: Option<f64>, what: &str) -> Result<usize> {
-    match v {
-        Some(v) if v >= 0.0 && v.fract() == 0.0 && v < usize::MAX as f64 => Ok(v as usize),
-        other => Err(Error::Profile(format!(
-            "a row's {what} is {other:?}, not a whole number from 0"
-        ))),
-    }
-}
-
-/// The batches of `sql`'s result.
-async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
-    Ok(ctx.sql(sql).await?.collect().await?)
-}
-
-/// Column `name` of `batch`.
-fn column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
-    (batch.column_by_name(name).map(|a| a.as_ref()))
-        .ok_or_else(|| Error::Profile(format!("the result has no column {name}")))
-}
-
-/// Column `name` of `batch` as numbers (`None` for a null).
-fn floats(batch: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>> {
-    let a = cast(column(batch, name)?, &DataType::Float64)?;
-    let a = a.as_primitive::<Float64Type>();
-    Ok((0..a.len())
-        .map(|i| a.is_valid(i).then(|| a.value(i)))
-        .collect())
 }

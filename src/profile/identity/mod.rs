@@ -28,7 +28,7 @@ mod snapshot;
 
 pub use matching::{match_personas, match_with, Assigned, Matching, Vanished};
 pub use overlap::Overlap;
-pub use snapshot::{profile_distance, Snapshot, TraitKey, TraitPoint};
+pub use snapshot::{index_by_id, profile_distance, Snapshot, TraitKey, TraitPoint};
 
 /// Weight of the member overlap in the similarity (the rest is the profile).
 pub const OVERLAP_WEIGHT: f64 = 0.75;

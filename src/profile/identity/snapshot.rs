@@ -60,6 +60,13 @@ pub(super) fn numeric_scales(personas: &[&Snapshot]) -> BTreeMap<String, f64> {
     scales
 }
 
+/// Each snapshot's position by its persona id.
+pub fn index_by_id(snapshots: &[Snapshot]) -> BTreeMap<&str, usize> {
+    (snapshots.iter().enumerate())
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect()
+}
+
 /// Root mean square difference per feature between two trait profiles (see [`super`]).
 pub fn profile_distance(a: &Snapshot, b: &Snapshot, scales: &BTreeMap<String, f64>) -> f64 {
     let keys: BTreeSet<&TraitKey> = a.traits.keys().chain(b.traits.keys()).collect();
