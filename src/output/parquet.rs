@@ -24,11 +24,15 @@ use crate::error::{Error, Result};
 /// site). The published tables keep whole row groups of 2^17 rows for their readers.
 pub const LANDING_ROW_GROUP_BYTES: usize = 1 << 20;
 
+/// The rows of a row group of every Parquet file we write (but a landed one, see
+/// [`LANDING_ROW_GROUP_BYTES`]).
+pub const ROW_GROUP_ROWS: usize = 1 << 17;
+
 /// Writer properties for every Parquet file we write.
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(1 << 17))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build()
 }
 

@@ -37,6 +37,7 @@ mod fault;
 pub mod history;
 pub mod interrupt;
 mod land;
+pub mod members;
 mod outputs;
 pub mod overlap;
 pub mod progress;

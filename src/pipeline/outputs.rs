@@ -1,8 +1,12 @@
 //! The run's write stage: the persona tables, the CRM files and the report, written into the
 //! staging folder (published together after the manifest, see [`super::stages`]).
 
+use datafusion::prelude::SessionContext;
+
 use super::continuity::Tracked;
-use super::stages::{Run, Segments};
+use super::members;
+use super::stages::{counted_on_cluster, features_table, Run, Segments};
+use crate::cluster::Bucket;
 use crate::error::Result;
 use crate::features::FeatureTable;
 use crate::output::partition;
@@ -12,9 +16,12 @@ use crate::profile::{self, Profiled};
 use crate::sinks;
 use crate::sinks::trends::write_trends;
 
-/// Write the persona tables, the CRM files and the report into the staging folder.
-pub(super) fn write_outputs(
+/// Write the persona tables, the CRM files and the report into the staging folder (the
+/// members of buckets counted on a cluster by the engine of `ctx`).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn write_outputs(
     run: &mut Run<'_>,
+    ctx: &SessionContext,
     table: &FeatureTable,
     segments: &Segments,
     profiled: &Profiled,
@@ -27,7 +34,15 @@ pub(super) fn write_outputs(
     let personas = &profiled.personas;
     sinks::write_personas(&run.part("personas"), &date_s, personas)?;
     let members = run.part("persona_members");
-    sinks::write_members(&members, &date_s, table, &profiled.members, personas)?;
+    let there: Vec<&Bucket> = (segments.buckets.iter())
+        .filter(|b| counted_on_cluster(cfg, b))
+        .collect();
+    if there.is_empty() {
+        sinks::write_members(&members, &date_s, table, &profiled.members, personas)?;
+    } else {
+        let (model, held) = (features_table(cfg), (table, &profiled.members[..]));
+        members::write_merged(ctx, model, &members, &date_s, held, &there, personas).await?;
+    }
     sinks::write_traits(&run.part("persona_traits"), &date_s, &profiled.traits)?;
     sinks::write_model_quality(&run.part("model_quality"), &date_s, &segments.buckets)?;
     sinks::funnel::write_funnel(&run.part("persona_funnel"), &date_s, funnel)?;

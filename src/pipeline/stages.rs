@@ -83,8 +83,8 @@ struct Inputs<'a> {
 
 /// The SQL side of the run: the session holding every model, the models built, and how many
 /// CRM records were merged into another record of the same contact.
-struct Sql {
-    ctx: SessionContext,
+pub(super) struct Sql {
+    pub(super) ctx: SessionContext,
     /// The cluster the models ran on (Ballista), for what later stages count there.
     cluster: Option<Cluster>,
     runs: Vec<ModelRun>,
@@ -131,13 +131,15 @@ pub(super) async fn run_locked(
     let funnel = load_funnel(&sql.ctx, &table, &profiled, cfg.profile.alpha).await?;
     write_outputs(
         &mut run,
+        &sql.ctx,
         &table,
         &segments,
         &profiled,
         &tracked,
         &crm_systems,
         &funnel,
-    )?;
+    )
+    .await?;
     let manifest = record::manifest(record::RunFacts {
         pipeline,
         date: run.date,
@@ -312,9 +314,15 @@ async fn segment(
     })
 }
 
+/// Whether `bucket`'s personas are counted where its contacts are, by the engine's SQL: on a
+/// cluster, a bucket fitted on a sample (its tally, its members).
+pub(super) fn counted_on_cluster(cfg: &PipelineConfig, bucket: &Bucket) -> bool {
+    cfg.engine.kind == EngineKind::Ballista && bucket.fitted < bucket.contacts
+}
+
 /// The table the engine reads the feature model from after the features stage: the staged
 /// `contact_features` (embedded), or the model's files on the cluster's store.
-fn features_table(cfg: &PipelineConfig) -> &str {
+pub(super) fn features_table(cfg: &PipelineConfig) -> &str {
     match cfg.engine.kind {
         EngineKind::Embedded => FEATURES,
         EngineKind::Ballista => cfg.features.model.as_str(),
@@ -332,8 +340,7 @@ async fn profile_personas(
     let (cfg, ctx) = (run.cfg, &sql.ctx);
     let audience = load_audience(ctx).await;
     let answers = super::surveys::load(ctx, table, &cfg.surveys).await;
-    // on a cluster, a bucket fitted on a sample is counted where its contacts are
-    let on_cluster = |b: &Bucket| cfg.engine.kind == EngineKind::Ballista && b.fitted < b.contacts;
+    let on_cluster = |b: &Bucket| counted_on_cluster(cfg, b);
     let model = features_table(cfg);
     let tallies = tallies(
         ctx,

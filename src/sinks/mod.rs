@@ -6,9 +6,12 @@ mod columns;
 pub mod crm;
 pub mod funnel;
 pub mod manifest;
+pub mod members;
 pub mod report;
 pub mod schema;
 pub mod trends;
+
+pub use members::write_members;
 
 use std::path::Path;
 
@@ -16,7 +19,6 @@ use datafusion::arrow::array::ArrayRef;
 
 use crate::cluster::{Bucket, KScore};
 use crate::error::Result;
-use crate::features::FeatureTable;
 use crate::profile::{Card, Persona, Trait};
 use columns::{column, write_table};
 
@@ -63,30 +65,6 @@ pub fn write_personas(path: &Path, run_date: &str, personas: &[Persona]) -> Resu
 /// One card field of every persona, its statements joined by `; `.
 fn card_column(personas: &[Persona], field: impl Fn(&Card) -> Vec<String>) -> ArrayRef {
     column(personas, |p| Some(field(&p.card).join("; ")))
-}
-
-/// `persona_members`: one row per contact and persona (a contact in both the buyer and the
-/// user bucket has two rows).
-pub fn write_members(
-    path: &Path,
-    run_date: &str,
-    t: &FeatureTable,
-    members: &[(usize, usize)],
-    personas: &[Persona],
-) -> Result<()> {
-    let persona = |m: &(usize, usize)| &personas[m.1];
-    write_table(
-        path,
-        schema::persona_members::columns(),
-        vec![
-            column(members, |_| Some(run_date)),
-            column(members, |m| Some(t.contact_ids[m.0].as_str())),
-            column(members, |m| t.emails[m.0].as_deref()),
-            column(members, |m| Some(persona(m).bucket.as_str())),
-            column(members, |m| Some(persona(m).id.as_str())),
-            column(members, |m| Some(persona(m).name.as_str())),
-        ],
-    )
 }
 
 /// `persona_traits`: every feature level of every persona against the population.

@@ -106,6 +106,11 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
     seed("seed = 3\n", "");
     let embedded = fx.run_with(&opts).unwrap();
     let embedded_members = members(&fx);
+    let members_file = fx.path(&format!(
+        "out/persona_members/run_date={}/part-0.parquet",
+        run_date()
+    ));
+    let embedded_file = std::fs::read(&members_file).unwrap();
 
     aws_env();
     let moto = Moto::start();
@@ -177,6 +182,11 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
     };
     assert_eq!(matched(&embedded), matched(&report));
     let on_cluster = members(&fx);
+    // written from the rows the executors assigned, merged in contact order: the same file
+    assert!(
+        std::fs::read(&members_file).unwrap() == embedded_file,
+        "persona_members from the cluster is the embedded run's, byte for byte"
+    );
     let ids = |m: &[(String, String)]| m.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
     assert_eq!(
         ids(&embedded_members),

@@ -16,6 +16,7 @@ mod export_headers;
 mod funnel;
 mod kmeans_reference;
 mod logs;
+mod members_sql;
 mod more_sources;
 mod orders;
 mod overlap_sql;
