@@ -65,6 +65,29 @@ pub struct EngineStore {
 }
 
 impl EngineConfig {
+    /// `work_dir` as a store and a folder in it: `s3://`, `gs://` or `az://` with a bucket (the
+    /// prefix after it, if any), or `file:///folder` on one machine; `None` for anything else.
+    pub fn work_folder(&self) -> Option<WorkFolder<'_>> {
+        let dir = self.work_dir.as_deref()?;
+        if let Some(folder) = dir.strip_prefix("file:///") {
+            let prefix = folder.trim_end_matches('/');
+            return (!folder.is_empty()).then(|| WorkFolder {
+                scheme: "file",
+                root: "file://".into(),
+                prefix,
+            });
+        }
+        let (scheme, rest) = dir.split_once("://")?;
+        let scheme = ["s3", "gs", "az"].into_iter().find(|s| *s == scheme)?;
+        let rest = rest.trim_end_matches('/');
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        (!bucket.is_empty()).then(|| WorkFolder {
+            scheme,
+            root: format!("{scheme}://{bucket}"),
+            prefix,
+        })
+    }
+
     /// The checks of `[engine]`: a Ballista engine names its scheduler and a store's work
     /// folder; the embedded one neither.
     ///
@@ -92,18 +115,15 @@ impl EngineConfig {
                     ));
                 }
                 let dir = self.work_dir.as_deref().unwrap_or_default();
-                let (scheme, rest) = dir.split_once("://").unwrap_or_default();
-                let bucket = rest.split('/').next().unwrap_or_default();
-                let store = matches!(scheme, "s3" | "gs" | "az") && !bucket.is_empty();
-                let local = dir.len() > "file:///".len() && dir.starts_with("file:///");
-                if !store && !local {
+                let Some(folder) = self.work_folder() else {
                     return Err(format!(
                         "engine: kind = \"ballista\" needs `work_dir`, a folder every executor \
                          can read and write: `s3://bucket/prefix`, `gs://bucket/prefix` or \
                          `az://container/prefix` (or `file:///folder` on one machine), got \
                          `{dir}`"
                     ));
-                }
+                };
+                let scheme = folder.scheme;
                 if matches!(scheme, "gs" | "az") && self.store != EngineStore::default() {
                     return Err(format!(
                         "engine: `[engine.store]` is for an S3 work folder; every process \
@@ -115,6 +135,17 @@ impl EngineConfig {
         }
         Ok(())
     }
+}
+
+/// A work folder's store and its folder there ([`EngineConfig::work_folder`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkFolder<'a> {
+    /// `s3`, `gs`, `az` or `file`.
+    pub scheme: &'static str,
+    /// The store's URL: `s3://bucket` (likewise `gs://`, `az://`), or `file://`.
+    pub root: String,
+    /// The folder in the store, without a slash at either end (empty: the bucket's root).
+    pub prefix: &'a str,
 }
 
 /// A size in bytes, or no limit; written `"256MiB"`, `"512 MB"`, `"2GB"`, `"unlimited"`.
@@ -228,6 +259,22 @@ mod tests {
         assert!(no_bucket.is_err(), "an s3:// URL without a bucket");
         let relative = check("kind = \"ballista\"\nurl = \"df://h\"\nwork_dir = \"file://w\"");
         assert!(relative.unwrap_err().contains("`file:///folder`"));
+        // the store and the folder in it, as the cluster opens them
+        let folder = |dir: &str| {
+            let e = toml::from_str::<EngineConfig>(&format!("work_dir = \"{dir}\"")).unwrap();
+            (e.work_folder()).map(|f| (f.scheme, f.root, f.prefix.to_string()))
+        };
+        let f = |s: &'static str, r: &str, p: &str| Some((s, r.to_string(), p.to_string()));
+        assert_eq!(folder("s3://b/runs/w/"), f("s3", "s3://b", "runs/w"));
+        assert_eq!(folder("az://c"), f("az", "az://c", ""));
+        assert_eq!(folder("gs://b/"), f("gs", "gs://b", ""));
+        assert_eq!(
+            folder("file:///srv/work/"),
+            f("file", "file://", "srv/work")
+        );
+        for wrong in ["file:///", "s3:///w", "s3://", "hdfs://b/w", "/srv/work"] {
+            assert_eq!(folder(wrong), None, "{wrong}");
+        }
         let store = check("[store]\nendpoint = \"http://127.0.0.1:9000\"").unwrap_err();
         assert!(store.contains("[engine.store]"), "{store}");
         let stray = check("url = \"df://h\"").unwrap_err();

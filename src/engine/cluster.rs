@@ -84,16 +84,9 @@ impl Cluster {
             .map_err(|e| {
                 engine_error(&format!("cannot open a session on the scheduler {url}"), e)
             })?;
-        let (root, prefix) = match work.strip_prefix("file:///") {
-            Some(folder) => ("file://".to_string(), folder.trim_end_matches('/')),
-            None => {
-                // `s3://`, `gs://` or `az://` (`[engine]`'s checks)
-                let (scheme, rest) = work.split_once("://").unwrap_or(("s3", work));
-                let rest = rest.trim_end_matches('/');
-                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                (format!("{scheme}://{bucket}"), prefix)
-            }
-        };
+        let folder = (engine.work_folder())
+            .ok_or_else(|| engine_error("no work folder", format!("`{work}`: see [engine]")))?;
+        let (root, prefix) = (folder.root, folder.prefix);
         let store = ObjectStoreUrl::parse(&root)
             .and_then(|u| ctx.runtime_env().object_store(u))
             .map_err(|e| engine_error(&format!("cannot reach the work folder {work}"), e))?;
