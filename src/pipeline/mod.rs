@@ -34,6 +34,7 @@ pub mod columns;
 pub mod continuity;
 mod copy;
 mod fault;
+pub mod funnel;
 pub mod history;
 pub mod interrupt;
 mod land;

@@ -5,8 +5,7 @@ use datafusion::prelude::SessionContext;
 
 use super::continuity::Tracked;
 use super::members;
-use super::stages::{counted_on_cluster, features_table, Run, Segments};
-use crate::cluster::Bucket;
+use super::stages::{counted_there, features_table, Run, Segments};
 use crate::error::Result;
 use crate::features::FeatureTable;
 use crate::output::partition;
@@ -34,9 +33,7 @@ pub(super) async fn write_outputs(
     let personas = &profiled.personas;
     sinks::write_personas(&run.part("personas"), &date_s, personas)?;
     let members = run.part("persona_members");
-    let there: Vec<&Bucket> = (segments.buckets.iter())
-        .filter(|b| counted_on_cluster(cfg, b))
-        .collect();
+    let there = counted_there(cfg, &segments.buckets);
     if there.is_empty() {
         sinks::write_members(&members, &date_s, table, &profiled.members, personas)?;
     } else {

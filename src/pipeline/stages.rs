@@ -128,7 +128,11 @@ pub(super) async fn run_locked(
     let segments = segment(&mut run, &sql.ctx, &table).await?;
     let (profiled, tracked) = profile_personas(&mut run, &sql, &table, &segments).await?;
     let crm_systems = sinks::crm::systems::load(&sql.ctx, &cfg.sources).await?;
-    let funnel = load_funnel(&sql.ctx, &table, &profiled, cfg.profile.alpha).await?;
+    let funnel_by = (
+        features_table(cfg),
+        &counted_there(cfg, &segments.buckets)[..],
+    );
+    let funnel = load_funnel(&sql.ctx, funnel_by, &table, &profiled, cfg.profile.alpha).await?;
     write_outputs(
         &mut run,
         &sql.ctx,
@@ -318,6 +322,13 @@ async fn segment(
 /// cluster, a bucket fitted on a sample (its tally, its members).
 pub(super) fn counted_on_cluster(cfg: &PipelineConfig, bucket: &Bucket) -> bool {
     cfg.engine.kind == EngineKind::Ballista && bucket.fitted < bucket.contacts
+}
+
+/// The buckets of `buckets` [`counted_on_cluster`].
+pub(super) fn counted_there<'a>(cfg: &PipelineConfig, buckets: &'a [Bucket]) -> Vec<&'a Bucket> {
+    (buckets.iter())
+        .filter(|b| counted_on_cluster(cfg, b))
+        .collect()
 }
 
 /// The table the engine reads the feature model from after the features stage: the staged

@@ -11,9 +11,12 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use tracing::warn;
 
+use crate::cluster::Bucket;
 use crate::error::{Error, Result};
 use crate::features::{ContactIndex, FeatureTable};
-use crate::profile::funnel::{persona_funnels, ContactFunnel, FunnelStep};
+use crate::profile::funnel::{
+    funnels_of_counts, member_counts, ContactFunnel, FunnelCounts, FunnelStep,
+};
 use crate::profile::{Audience, AudienceShare, Profiled};
 use crate::transform;
 
@@ -111,9 +114,12 @@ pub(super) async fn write_model(ctx: &SessionContext, model: &str, path: &Path) 
 const FUNNEL_MODEL: &str = "int_contact_funnel";
 
 /// Every persona's funnel rows (`persona_funnel`), from the steps of each contact in
-/// [`FUNNEL_MODEL`]; none when the project's models lack it.
+/// [`FUNNEL_MODEL`]: the personas of the buckets `by_sql` counted by the engine over the
+/// feature model `model` ([`super::funnel`]), the others from the members held; none when the
+/// project's models lack it.
 pub(super) async fn load_funnel(
     ctx: &SessionContext,
+    (model, by_sql): (&str, &[&Bucket]),
     table: &FeatureTable,
     profiled: &Profiled,
     alpha: f64,
@@ -125,20 +131,26 @@ pub(super) async fn load_funnel(
         );
         return Ok(Vec::new());
     };
-    // each contact's steps in its row of the feature table (a contact the table lacks is in no
-    // persona): streamed, no copy of the ids
-    let index = table.index();
-    let mut contacts = vec![ContactFunnel::default(); table.len()];
-    let mut stream = df.execute_stream().await?;
-    while let Some(batch) = stream.next().await {
-        read_funnel_batch(&batch?, &index, &mut contacts)?;
+    let personas = &profiled.personas;
+    let there = |p: usize| by_sql.iter().any(|b| b.name == personas[p].bucket);
+    let mut counts = vec![FunnelCounts::default(); personas.len()];
+    if (0..personas.len()).any(|p| !there(p)) {
+        // each contact's steps in its row of the feature table (a contact the table lacks is
+        // in no persona): streamed, no copy of the ids
+        let index = table.index();
+        let mut contacts = vec![ContactFunnel::default(); table.len()];
+        let mut stream = df.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            read_funnel_batch(&batch?, &index, &mut contacts)?;
+        }
+        let held = profiled.members.iter().filter(|m| !there(m.1));
+        counts = member_counts(&contacts, personas.len(), held);
     }
-    Ok(persona_funnels(
-        &contacts,
-        &profiled.personas,
-        &profiled.members,
-        alpha,
-    ))
+    let counted = super::funnel::count_funnels(ctx, model, FUNNEL_MODEL, by_sql, personas);
+    for (p, c) in counted.await? {
+        counts[p] = c;
+    }
+    Ok(funnels_of_counts(&counts, personas, alpha))
 }
 
 /// Put one batch of [`FUNNEL_MODEL`] into `contacts`, each contact at its row by `index` (a
@@ -162,13 +174,7 @@ fn read_funnel_batch(
     let kind = column("buyer_type", &DataType::Utf8)?;
     let (ids, kind) = (ids.as_string::<i32>(), kind.as_string::<i32>());
     let mut flags = Vec::new();
-    for name in [
-        "visited",
-        "viewed_product",
-        "added_to_cart",
-        "began_checkout",
-        "purchased",
-    ] {
+    for name in super::funnel::FLAGS {
         flags.push(column(name, &DataType::Boolean)?);
     }
     let flag = |f: usize, i: usize| {

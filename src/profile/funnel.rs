@@ -83,16 +83,21 @@ pub struct FunnelStep {
     pub biggest_drop: bool,
 }
 
-/// Per persona: contacts, how many reached each step, buyers and repeat buyers.
-#[derive(Debug, Clone, Copy, Default)]
-struct Counts {
-    size: usize,
-    reached: [usize; STEPS.len()],
-    buyers: usize,
-    repeat: usize,
+/// One persona's funnel in counts: its contacts, how many reached each step, its buyers and
+/// repeat buyers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FunnelCounts {
+    /// Contacts.
+    pub size: usize,
+    /// Contacts reaching each of [`STEPS`] ([`ContactFunnel::depth`] at least its number).
+    pub reached: [usize; STEPS.len()],
+    /// Buyers with a counted order.
+    pub buyers: usize,
+    /// Repeat buyers.
+    pub repeat: usize,
 }
 
-impl Counts {
+impl FunnelCounts {
     fn add(&mut self, c: &ContactFunnel) {
         self.size += 1;
         for r in &mut self.reached[..c.depth()] {
@@ -102,8 +107,8 @@ impl Counts {
         self.repeat += usize::from(c.repeat);
     }
 
-    fn minus(&self, o: &Counts) -> Counts {
-        Counts {
+    fn minus(&self, o: &FunnelCounts) -> FunnelCounts {
+        FunnelCounts {
             size: self.size - o.size,
             reached: std::array::from_fn(|i| self.reached[i] - o.reached[i]),
             buyers: self.buyers - o.buyers,
@@ -111,8 +116,8 @@ impl Counts {
         }
     }
 
-    fn plus(&self, o: &Counts) -> Counts {
-        Counts {
+    fn plus(&self, o: &FunnelCounts) -> FunnelCounts {
+        FunnelCounts {
             size: self.size + o.size,
             reached: std::array::from_fn(|i| self.reached[i] + o.reached[i]),
             buyers: self.buyers + o.buyers,
@@ -143,17 +148,38 @@ pub fn persona_funnels(
     members: &[(usize, usize)],
     alpha: f64,
 ) -> Vec<FunnelStep> {
-    let mut counts = vec![Counts::default(); personas.len()];
+    let counts = member_counts(contacts, personas.len(), members);
+    funnels_of_counts(&counts, personas, alpha)
+}
+
+/// Each of `personas` persona's [`FunnelCounts`] from its `members` (row, persona index), the
+/// steps of a row in `contacts` (a row past them took no step).
+pub fn member_counts<'a>(
+    contacts: &[ContactFunnel],
+    personas: usize,
+    members: impl IntoIterator<Item = &'a (usize, usize)>,
+) -> Vec<FunnelCounts> {
+    let mut counts = vec![FunnelCounts::default(); personas];
     for &(row, p) in members {
         counts[p].add(&contacts.get(row).copied().unwrap_or_default());
     }
+    counts
+}
+
+/// Every persona's funnel rows from its counts (`counts[p]` those of `personas[p]`), persona
+/// by persona: each against the rest of its bucket.
+pub fn funnels_of_counts(
+    counts: &[FunnelCounts],
+    personas: &[Persona],
+    alpha: f64,
+) -> Vec<FunnelStep> {
     let mut out = Vec::with_capacity(personas.len() * (STEPS.len() + 1));
     for (p, persona) in personas.iter().enumerate() {
         let bucket = personas
             .iter()
-            .zip(&counts)
+            .zip(counts)
             .filter(|(q, _)| q.bucket == persona.bucket)
-            .fold(Counts::default(), |acc, (_, c)| acc.plus(c));
+            .fold(FunnelCounts::default(), |acc, (_, c)| acc.plus(c));
         let rest = bucket.minus(&counts[p]);
         let mut rows: Vec<FunnelStep> = (0..=STEPS.len())
             .map(|i| step_row(persona, i, counts[p].row(i), rest.row(i)))

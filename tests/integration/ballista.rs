@@ -106,11 +106,15 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
     seed("seed = 3\n", "");
     let embedded = fx.run_with(&opts).unwrap();
     let embedded_members = members(&fx);
-    let members_file = fx.path(&format!(
-        "out/persona_members/run_date={}/part-0.parquet",
-        run_date()
-    ));
-    let embedded_file = std::fs::read(&members_file).unwrap();
+    // the tables the cluster counts or writes for the sampled bucket, as the embedded run has
+    // them
+    let by_cluster = ["persona_members", "persona_funnel"].map(|table| {
+        fx.path(&format!(
+            "out/{table}/run_date={}/part-0.parquet",
+            run_date()
+        ))
+    });
+    let embedded_files = by_cluster.clone().map(|f| std::fs::read(f).unwrap());
 
     aws_env();
     let moto = Moto::start();
@@ -182,11 +186,15 @@ fn the_sample_pipeline_on_a_scheduler_and_two_executors_finds_the_embedded_perso
     };
     assert_eq!(matched(&embedded), matched(&report));
     let on_cluster = members(&fx);
-    // written from the rows the executors assigned, merged in contact order: the same file
-    assert!(
-        std::fs::read(&members_file).unwrap() == embedded_file,
-        "persona_members from the cluster is the embedded run's, byte for byte"
-    );
+    // the members written from the rows the executors assigned, merged in contact order, and
+    // the funnel counted by the executors: the same files
+    for (file, embedded) in by_cluster.iter().zip(&embedded_files) {
+        assert!(
+            std::fs::read(file).unwrap() == *embedded,
+            "{} from the cluster is the embedded run's, byte for byte",
+            file.display()
+        );
+    }
     let ids = |m: &[(String, String)]| m.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
     assert_eq!(
         ids(&embedded_members),

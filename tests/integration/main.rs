@@ -7,6 +7,7 @@ mod audience;
 mod ballista;
 mod buying;
 mod cloud_stores;
+mod cluster_sql;
 mod content_groups;
 mod country_buckets;
 mod crm_export;
@@ -16,7 +17,7 @@ mod export_headers;
 mod funnel;
 mod kmeans_reference;
 mod logs;
-mod members_sql;
+
 mod more_sources;
 mod orders;
 mod overlap_sql;
