@@ -15,13 +15,11 @@ use crate::profile::{self, Profiled};
 use crate::sinks;
 use crate::sinks::trends::write_trends;
 
-/// Write the persona tables, the CRM files and the report into the staging folder (the
-/// members of buckets counted on a cluster by the engine of `ctx`).
-#[allow(clippy::too_many_arguments)]
+/// Write the persona tables, the CRM files and the report into the staging folder, from the
+/// feature table and (the members of buckets counted on a cluster) the engine of `ctx`.
 pub(super) async fn write_outputs(
     run: &mut Run<'_>,
-    ctx: &SessionContext,
-    table: &FeatureTable,
+    (ctx, table): (&SessionContext, &FeatureTable),
     segments: &Segments,
     profiled: &Profiled,
     tracked: &Tracked,

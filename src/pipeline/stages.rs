@@ -83,8 +83,8 @@ struct Inputs<'a> {
 
 /// The SQL side of the run: the session holding every model, the models built, and how many
 /// CRM records were merged into another record of the same contact.
-pub(super) struct Sql {
-    pub(super) ctx: SessionContext,
+struct Sql {
+    ctx: SessionContext,
     /// The cluster the models ran on (Ballista), for what later stages count there.
     cluster: Option<Cluster>,
     runs: Vec<ModelRun>,
@@ -135,8 +135,7 @@ pub(super) async fn run_locked(
     let funnel = load_funnel(&sql.ctx, funnel_by, &table, &profiled, cfg.profile.alpha).await?;
     write_outputs(
         &mut run,
-        &sql.ctx,
-        &table,
+        (&sql.ctx, &table),
         &segments,
         &profiled,
         &tracked,

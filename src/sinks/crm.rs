@@ -32,6 +32,7 @@ pub mod salesforce;
 pub mod status;
 pub mod systems;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -86,26 +87,28 @@ pub struct CrmContext<'a> {
     pub systems: &'a ContactSystems,
 }
 
-/// One contact as the CRM should hold it: a row of the generic files.
+/// One contact as the CRM should hold it: a row of the generic files. The text is borrowed
+/// from the run (the feature table's ids and emails, the personas' ids and names: a run's rows
+/// copy none of it) or owned (rows read back from a published file).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CrmRow {
+pub struct CrmRow<'a> {
     /// CRM id (HubSpot Record ID, Salesforce Id, or the mapped id).
-    pub contact_id: String,
+    pub contact_id: Cow<'a, str>,
     /// Email (empty when the CRM has none).
-    pub email: String,
+    pub email: Cow<'a, str>,
     /// Persona id (`persona_3`), the fallback value, or empty.
-    pub persona_id: String,
+    pub persona_id: Cow<'a, str>,
     /// Persona name, the fallback label, or empty.
-    pub persona_name: String,
+    pub persona_name: Cow<'a, str>,
     /// The persona's bucket (`all`, `buyer`, `user`); empty without a persona.
-    pub bucket: String,
+    pub bucket: Cow<'a, str>,
     /// Whether the persona is a negative persona; `None` without a persona.
     pub is_negative: Option<bool>,
     /// The CRM the id comes from; `None` when unknown.
     pub system: Option<CrmTarget>,
 }
 
-impl CrmRow {
+impl CrmRow<'_> {
     /// The value the CRM field gets: the persona's name in a text field, else its id (the
     /// option value); for a contact in no trusted persona (an empty persona), the fallback
     /// option's label or value, or nothing with `unclassified = "clear"`.
@@ -128,18 +131,18 @@ impl CrmRow {
 }
 
 #[cfg(test)]
-impl CrmRow {
+impl CrmRow<'_> {
     /// A HubSpot contact `id` in `persona` (named `Name of <persona>`, no name without a
     /// persona) of bucket `all`, not negative, without an email: the tests' row.
-    pub(crate) fn for_test(id: &str, persona: &str) -> CrmRow {
+    pub(crate) fn for_test(id: &str, persona: &str) -> CrmRow<'static> {
         CrmRow {
-            contact_id: id.into(),
-            email: String::new(),
-            persona_id: persona.into(),
+            contact_id: id.to_string().into(),
+            email: Cow::Borrowed(""),
+            persona_id: persona.to_string().into(),
             persona_name: if persona.is_empty() {
-                String::new()
+                Cow::Borrowed("")
             } else {
-                format!("Name of {persona}")
+                format!("Name of {persona}").into()
             },
             bucket: "all".into(),
             is_negative: Some(false),
@@ -238,8 +241,8 @@ fn unconfirmed<'a>(
     ctx: &CrmContext<'_>,
     cfg: &CrmConfig,
     target: CrmTarget,
-    rows: Vec<&'a CrmRow>,
-) -> Result<(Vec<&'a CrmRow>, Option<NaiveDate>)> {
+    rows: Vec<&'a CrmRow<'a>>,
+) -> Result<(Vec<&'a CrmRow<'a>>, Option<NaiveDate>)> {
     if cfg.mode.is_full() {
         return Ok((rows, None));
     }
@@ -267,8 +270,8 @@ fn write_target(
             let rows: Vec<CrmRow> = selected
                 .iter()
                 .map(|r| CrmRow {
-                    persona_id: r.value(cfg, false).to_string(),
-                    persona_name: r.label(cfg).to_string(),
+                    persona_id: Cow::Borrowed(r.value(cfg, false)),
+                    persona_name: Cow::Borrowed(r.label(cfg)),
                     ..(*r).clone()
                 })
                 .collect();
@@ -324,7 +327,7 @@ pub fn import_files(target: CrmTarget) -> &'static [&'static str] {
 /// files and the push write as the fallback option, [`CrmRow::value`]), and the CRM its id
 /// comes from. Fails on a contact id seen twice (an import would update one record with two
 /// values).
-pub fn crm_rows(ctx: &CrmContext<'_>) -> Result<Vec<CrmRow>> {
+pub fn crm_rows<'a>(ctx: &CrmContext<'a>) -> Result<Vec<CrmRow<'a>>> {
     let t = ctx.table;
     if t.emails.len() != t.len() || ctx.primary.len() != t.len() {
         return Err(Error::BadInput {
@@ -368,19 +371,19 @@ pub fn crm_rows(ctx: &CrmContext<'_>) -> Result<Vec<CrmRow>> {
         };
         let (persona_id, persona_name, bucket, is_negative) = match persona {
             Some(p) if p.publishable() => (
-                p.id.clone(),
-                p.name.clone(),
-                p.bucket.clone(),
+                p.id.as_str(),
+                p.name.as_str(),
+                p.bucket.as_str(),
                 Some(p.negative),
             ),
             _ => Default::default(),
         };
         rows.push(CrmRow {
-            contact_id: id.clone(),
-            email: email.clone().unwrap_or_default(),
-            persona_id,
-            persona_name,
-            bucket,
+            contact_id: Cow::Borrowed(id),
+            email: Cow::Borrowed(email.as_deref().unwrap_or_default()),
+            persona_id: Cow::Borrowed(persona_id),
+            persona_name: Cow::Borrowed(persona_name),
+            bucket: Cow::Borrowed(bucket),
             is_negative,
             system: ctx.systems.of(id),
         });

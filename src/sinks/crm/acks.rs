@@ -70,7 +70,7 @@ pub struct Confirmed {
 impl Confirmed {
     /// Whether the CRM has yet to get `row`'s persona.
     pub fn is_pending(&self, row: &CrmRow) -> bool {
-        delta::is_changed(row, &self.baseline.rows) || self.failed.contains(&row.contact_id)
+        delta::is_changed(row, &self.baseline.rows) || self.failed.contains(row.contact_id.as_ref())
     }
 }
 

@@ -24,7 +24,7 @@ pub struct Baseline {
     /// The snapshot file.
     pub path: PathBuf,
     /// Its rows by contact id.
-    pub rows: HashMap<String, CrmRow>,
+    pub rows: HashMap<String, CrmRow<'static>>,
 }
 
 /// The snapshot file of the published CRM partition of `run_date`.
@@ -60,7 +60,7 @@ pub fn latest_before(
     let path = snapshot_path(output_dir, run_date);
     let rows = generic::read(&path)?
         .into_iter()
-        .map(|r| (r.contact_id.clone(), r))
+        .map(|r| (r.contact_id.to_string(), r))
         .collect();
     Ok(Some(Baseline {
         run_date,
@@ -74,11 +74,11 @@ pub fn latest_before(
 /// without a CRM (a snapshot written before the `crm` column, by a pipeline reading one CRM)
 /// counts as the same CRM.
 pub fn is_changed(row: &CrmRow, previous: &HashMap<String, CrmRow>) -> bool {
-    let Some(p) = previous.get(&row.contact_id) else {
+    let Some(p) = previous.get(row.contact_id.as_ref()) else {
         return true;
     };
-    (p.persona_id.as_str(), p.persona_name.as_str())
-        != (row.persona_id.as_str(), row.persona_name.as_str())
+    (p.persona_id.as_ref(), p.persona_name.as_ref())
+        != (row.persona_id.as_ref(), row.persona_name.as_ref())
         || p.system.is_some_and(|s| row.system != Some(s))
 }
 
@@ -87,9 +87,9 @@ mod tests {
     use super::*;
     use crate::config::CrmTarget;
 
-    fn row(id: &str, persona: &str) -> CrmRow {
+    fn row(id: &str, persona: &str) -> CrmRow<'static> {
         CrmRow {
-            email: format!("{id}@x.io"),
+            email: format!("{id}@x.io").into(),
             ..CrmRow::for_test(id, persona)
         }
     }
@@ -107,7 +107,7 @@ mod tests {
             before_crm_column,
         ]
         .into_iter()
-        .map(|r| (r.contact_id.clone(), r))
+        .map(|r| (r.contact_id.to_string(), r))
         .collect();
         let mut renamed = row("3", "persona_1");
         renamed.persona_name = "New name".into();
@@ -129,7 +129,7 @@ mod tests {
         let ids: Vec<&str> = current
             .iter()
             .filter(|r| is_changed(r, &previous))
-            .map(|r| r.contact_id.as_str())
+            .map(|r| r.contact_id.as_ref())
             .collect();
         assert_eq!(ids, ["2", "3", "4", "5", "7"]);
     }

@@ -30,7 +30,7 @@ const CRM: usize = 7;
 /// Write `rows` as a generic file.
 pub fn write<'a>(
     path: &Path,
-    rows: impl Iterator<Item = &'a CrmRow>,
+    rows: impl Iterator<Item = &'a CrmRow<'a>>,
     run_date: &str,
 ) -> Result<()> {
     let records = rows.map(|r| {
@@ -40,7 +40,7 @@ pub fn write<'a>(
             None => "",
         };
         [
-            r.contact_id.as_str(),
+            r.contact_id.as_ref(),
             &r.email,
             &r.persona_id,
             &r.persona_name,
@@ -54,7 +54,7 @@ pub fn write<'a>(
 }
 
 /// Read a generic file written by [`write()`]. Errors name the file, the line and the column.
-pub fn read(path: &Path) -> Result<Vec<CrmRow>> {
+pub fn read(path: &Path) -> Result<Vec<CrmRow<'static>>> {
     let file = path.display().to_string();
     let bad = |line: u64, reason: String| Error::BadInput {
         file: file.clone(),
@@ -103,11 +103,11 @@ pub fn read(path: &Path) -> Result<Vec<CrmRow>> {
             })?),
         };
         let row = CrmRow {
-            contact_id: field(0),
-            email: field(1),
-            persona_id: field(2),
-            persona_name: field(3),
-            bucket: field(4),
+            contact_id: field(0).into(),
+            email: field(1).into(),
+            persona_id: field(2).into(),
+            persona_name: field(3).into(),
+            bucket: field(4).into(),
             is_negative,
             system,
         };
@@ -134,7 +134,7 @@ mod tests {
                 ..CrmRow::for_test("1", "persona_1")
             },
             CrmRow {
-                bucket: String::new(),
+                bucket: String::new().into(),
                 is_negative: None,
                 system: None,
                 ..CrmRow::for_test("2", "")

@@ -43,7 +43,7 @@ pub fn write_import(dir: &Path, cfg: &CrmConfig, rows: &[&CrmRow]) -> Result<Vec
         let path = dir.join(import_file_name(n + 1));
         let records = chunk
             .iter()
-            .map(|r| [r.contact_id.as_str(), &r.email, r.value(cfg, text)]);
+            .map(|r| [r.contact_id.as_ref(), &r.email, r.value(cfg, text)]);
         write_csv(&path, header, records)?;
         written.push(path);
     }
@@ -81,7 +81,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rows: Vec<CrmRow> = (1..=5)
             .map(|i| CrmRow {
-                email: format!("c{i}@x.io"),
+                email: format!("c{i}@x.io").into(),
                 ..CrmRow::for_test(&i.to_string(), "persona_1")
             })
             .collect();

@@ -113,7 +113,7 @@ impl PushReport {
 
 /// One record to send.
 struct Record<'a> {
-    row: &'a CrmRow,
+    row: &'a CrmRow<'a>,
     value: &'a str,
 }
 
@@ -170,7 +170,7 @@ pub async fn push(
     for r in &records {
         let from = before
             .as_ref()
-            .and_then(|b| b.rows.get(&r.row.contact_id))
+            .and_then(|b| b.rows.get(r.row.contact_id.as_ref()))
             .map_or("", |p| p.value(cfg, text));
         *changes
             .entry((from.to_string(), r.value.to_string()))
@@ -225,9 +225,9 @@ fn select<'a>(
     output_dir: &Path,
     run_date: NaiveDate,
     cfg: &CrmConfig,
-    rows: &'a [CrmRow],
+    rows: &'a [CrmRow<'a>],
     sha: &str,
-) -> Result<(PushScope, Vec<&'a CrmRow>, Option<delta::Baseline>)> {
+) -> Result<(PushScope, Vec<&'a CrmRow<'a>>, Option<delta::Baseline>)> {
     let pushed_before = failures::read(&failures::path(output_dir, run_date))?;
     if let Some(prior) = pushed_before.filter(|p| p.snapshot_sha256.as_deref() == Some(sha)) {
         let ids: HashSet<&str> = prior
@@ -237,7 +237,7 @@ fn select<'a>(
             .collect();
         let selected = rows
             .iter()
-            .filter(|r| ids.contains(r.contact_id.as_str()))
+            .filter(|r| ids.contains(r.contact_id.as_ref()))
             .collect();
         return Ok((PushScope::RetryFailures, selected, None));
     }
@@ -335,7 +335,7 @@ async fn deliver(
     while let Some(batch) = queue.pop_front() {
         let inputs: Vec<(&str, &str)> = batch
             .iter()
-            .map(|&i| (records[i].row.contact_id.as_str(), records[i].value))
+            .map(|&i| (records[i].row.contact_id.as_ref(), records[i].value))
             .collect();
         match client.batch_update(property, &inputs).await? {
             BatchOutcome::Done(partial) => {
@@ -364,7 +364,7 @@ async fn deliver(
                 let named: HashSet<&str> = ids.iter().map(String::as_str).collect();
                 let (bad, rest): (Vec<usize>, Vec<usize>) = batch
                     .iter()
-                    .partition(|&&i| named.contains(records[i].row.contact_id.as_str()));
+                    .partition(|&&i| named.contains(records[i].row.contact_id.as_ref()));
                 if !bad.is_empty() {
                     failed.extend(bad.into_iter().map(|i| (i, Some(status), message.clone())));
                     if !rest.is_empty() {
@@ -383,8 +383,8 @@ async fn deliver(
     let failed = failed
         .into_iter()
         .map(|(i, http_status, message)| Failure {
-            contact_id: records[i].row.contact_id.clone(),
-            email: records[i].row.email.clone(),
+            contact_id: records[i].row.contact_id.to_string(),
+            email: records[i].row.email.to_string(),
             property: property.to_string(),
             value: records[i].value.to_string(),
             http_status,

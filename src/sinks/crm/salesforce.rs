@@ -117,7 +117,7 @@ pub fn write_update(path: &Path, cfg: &CrmConfig, rows: &[&CrmRow]) -> Result<()
             "" => null,
             v => v,
         };
-        [r.contact_id.as_str(), value]
+        [r.contact_id.as_ref(), value]
     });
     write_csv(path, [s.key_field.as_str(), &s.field], records)
 }
@@ -131,7 +131,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sf.csv");
         let row = |id: &str, persona: &str, name: &str| CrmRow {
-            persona_name: name.into(),
+            persona_name: name.to_string().into(),
             ..CrmRow::for_test(id, persona)
         };
         let rows = [

@@ -72,7 +72,7 @@ fn flagged_persona_gets_the_fallback_option_or_an_empty_value() {
         let cfg = CrmConfig::default();
         let rows = crm_rows(ctx).unwrap();
         assert_eq!(
-            (rows[1].persona_id.as_str(), rows[1].persona_name.as_str()),
+            (rows[1].persona_id.as_ref(), rows[1].persona_name.as_ref()),
             ("", "")
         );
         assert_eq!(rows[1].value(&cfg, false), "persona_unassigned");

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn row(id: &str, persona: &str) -> CrmRow {
+fn row(id: &str, persona: &str) -> CrmRow<'static> {
     CrmRow::for_test(id, persona)
 }
 
