@@ -166,7 +166,7 @@ mod tests {
         );
     }
 
-    fn row(id: &str) -> CrmRow {
+    fn row(id: &str) -> CrmRow<'_> {
         CrmRow {
             system: Some(crate::config::CrmTarget::Salesforce),
             ..CrmRow::for_test(id, "persona_1")
