@@ -152,8 +152,8 @@ pub fn persona_funnels(
     funnels_of_counts(&counts, personas, alpha)
 }
 
-/// Each of `personas` persona's [`FunnelCounts`] from its `members` (row, persona index), the
-/// steps of a row in `contacts` (a row past them took no step).
+/// The [`FunnelCounts`] of each of `personas` personas from its `members` (row, persona
+/// index), the steps of a row in `contacts` (a row past them took no step).
 pub fn member_counts<'a>(
     contacts: &[ContactFunnel],
     personas: usize,
