@@ -94,11 +94,14 @@ fn missing(model: &str, column: &str) -> Error {
 /// Read the feature model into memory, ordered by contact id: shorter ids first, then by text,
 /// so numeric ids keep their numeric order. The criteria's columns (every candidate with
 /// `auto`), the `describe` columns and `extra` (the buckets' column) become numeric or
-/// categorical by their type in the model, `multi` ones one yes/no column per value.
+/// categorical by their type in the model, `multi` ones one yes/no column per value. Each of
+/// the model's batches, in that order, is also handed to `each` (the one pass over the model
+/// that its other readers can share).
 pub async fn load(
     ctx: &SessionContext,
     cfg: &FeaturesConfig,
     extra: &[String],
+    mut each: impl FnMut(&RecordBatch) -> Result<()>,
 ) -> Result<FeatureTable> {
     let df = ctx.table(cfg.model.as_str()).await?;
     let schema = df.schema().as_arrow().clone();
@@ -152,6 +155,7 @@ pub async fn load(
     while let Some(batch) = stream.next().await {
         let batch = &batch?;
         append_batch(&mut t, batch, &cfg.model)?;
+        each(batch)?;
         for ((name, _), values) in tag_columns.iter().zip(raw_tags.iter_mut()) {
             let a = cast(column(batch, &cfg.model, name)?, &DataType::Utf8)?;
             let a = a.as_string::<i32>();

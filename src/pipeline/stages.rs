@@ -18,7 +18,7 @@ use super::progress::Progress;
 use super::record;
 use super::segments::{assign_everyone, resolve_criteria};
 use super::stopwatch::Stopwatch;
-use super::tables::{load_audience, load_funnel, write_model};
+use super::tables::{load_audience, load_funnel, ModelFile};
 use super::tallies::tallies;
 use super::{columns, Fault, RunOptions, RunReport};
 use crate::cluster::{self, Bucket};
@@ -269,9 +269,11 @@ async fn build_features(run: &mut Run<'_>, ctx: &SessionContext) -> Result<Featu
         .iter()
         .map(|b| b.column.clone())
         .collect();
-    let table = features::load(ctx, &run.features, &bucket_column).await?;
+    // the model's rows written for analysts as the feature table reads them: one pass
     let path = run.part("contact_features");
-    write_model(ctx, &cfg.features.model, &path).await?;
+    let mut file = ModelFile::new(&path);
+    let table = features::load(ctx, &run.features, &bucket_column, |b| file.write(b)).await?;
+    file.finish()?;
     // the feature table and `contact_features` hold the model's rows now: the stage's end hands
     // its memory back (a cluster's model is files on its store: kept for the assignment)
     if table.is_empty() {

@@ -14,6 +14,7 @@ use tracing::warn;
 use crate::cluster::Bucket;
 use crate::error::{Error, Result};
 use crate::features::{ContactIndex, FeatureTable};
+use crate::output::parquet::ParquetSink;
 use crate::profile::funnel::{
     funnels_of_counts, member_counts, ContactFunnel, FunnelCounts, FunnelStep,
 };
@@ -80,34 +81,40 @@ pub(super) async fn load_audience(ctx: &SessionContext) -> Audience {
     audience
 }
 
-/// Write a model's rows as one Parquet file (the per-contact features, for analysts).
-/// Rows are ordered by `contact_id` (numerically for numeric ids, as the feature table is), so
-/// a rerun of a date writes the same file.
-pub(super) async fn write_model(ctx: &SessionContext, model: &str, path: &Path) -> Result<()> {
-    let df = ctx.table(model).await?;
-    // Streamed into the file batch by batch: the model's rows are never all held at once.
-    let mut stream = if df.schema().has_column_with_unqualified_name("contact_id") {
-        transform::in_contact_order(ctx, model).await?
-    } else {
-        df.execute_stream().await?
-    };
-    let mut sink: Option<crate::output::parquet::ParquetSink> = None;
-    while let Some(batch) = stream.next().await {
+/// A model's rows written as one Parquet file as they stream by (the per-contact features,
+/// for analysts, in the feature table's contact order, so a rerun of a date writes the same
+/// file); no file without rows.
+pub(super) struct ModelFile<'a> {
+    path: &'a Path,
+    sink: Option<ParquetSink>,
+}
+
+impl<'a> ModelFile<'a> {
+    /// A file to write at `path`, created with the first batch.
+    pub(super) fn new(path: &'a Path) -> ModelFile<'a> {
+        ModelFile { path, sink: None }
+    }
+
+    /// Append a batch of the model's rows.
+    pub(super) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         // a held model's categories are dictionaries in memory, their text in the file
-        let batch = transform::as_declared(&batch?)?;
-        let sink = match &mut sink {
+        let batch = transform::as_declared(batch)?;
+        let sink = match &mut self.sink {
             Some(s) => s,
-            None => sink.insert(crate::output::parquet::ParquetSink::create(
-                path,
-                batch.schema(),
-            )?),
+            None => self
+                .sink
+                .insert(ParquetSink::create(self.path, batch.schema())?),
         };
-        sink.write(&batch)?;
+        sink.write(&batch)
     }
-    if let Some(sink) = sink {
-        sink.finish()?;
+
+    /// Close the file (under its final name from then on).
+    pub(super) fn finish(self) -> Result<()> {
+        if let Some(sink) = self.sink {
+            sink.finish()?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The model holding each contact's funnel steps.

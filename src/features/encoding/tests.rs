@@ -285,7 +285,7 @@ async fn every_design_column_is_its_sql_bit_for_bit() {
         group("weightless", &["sym"], 0.0),
     ];
     let cfg = config(&criteria);
-    let t = load(&ctx, &cfg, &[]).await.unwrap();
+    let t = load(&ctx, &cfg, &[], |_| Ok(())).await.unwrap();
     let sql_all = by_sql(&ctx, &cfg.model, &[]).await;
     assert_eq!(sql_all.len(), t.len());
     let all: Vec<usize> = (0..t.len()).collect();
@@ -364,7 +364,7 @@ async fn tiny(z: &[Option<f64>], cat: &[Option<&str>]) -> (SessionContext, Featu
         describe: vec![],
         ..FeaturesConfig::default()
     };
-    let t = load(&ctx, &cfg, &[]).await.unwrap();
+    let t = load(&ctx, &cfg, &[], |_| Ok(())).await.unwrap();
     (ctx, t)
 }
 
