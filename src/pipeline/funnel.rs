@@ -31,7 +31,8 @@ pub(super) const FLAGS: [&str; STEPS.len()] = [
 /// step before its last, as [`crate::profile::funnel::ContactFunnel::depth`] counts), `buyers`
 /// and `repeat`. A contact the funnel model lacks took no step.
 pub fn funnel_sql(assignment: &Assignment, model: &str, funnel: &str) -> String {
-    let flag = |f: &str| format!("CAST({} AS BOOLEAN)", sql_ident(f));
+    // TRY_CAST: a value that is not a boolean is a step not taken, as the driver's cast reads it
+    let flag = |f: &str| format!("TRY_CAST({} AS BOOLEAN)", sql_ident(f));
     let depth: String = (FLAGS.iter().enumerate().rev())
         .map(|(i, f)| format!(" WHEN {} THEN {}", flag(f), i + 1))
         .collect();
@@ -107,6 +108,14 @@ pub async fn count_funnels(
             out.push((global, counts));
             seen += 1;
         }
+        // a persona left without contacts (ties in the assignment) has no row: zero counts
+        let empty = (personas.iter().enumerate())
+            .filter(|(_, p)| p.bucket == bucket.name && p.size == 0)
+            .map(|(g, _)| (g, FunnelCounts::default()))
+            .filter(|(g, _)| !out.iter().any(|(o, _)| o == g))
+            .collect::<Vec<_>>();
+        seen += empty.len();
+        out.extend(empty);
         let k = personas.iter().filter(|p| p.bucket == bucket.name).count();
         if seen != k {
             return Err(failed(format!("{seen} personas counted of {k}")));

@@ -76,6 +76,8 @@ pub async fn write_merged(
     let mut stream = df.execute_stream().await.map_err(|e| failed(e.into()))?;
     let mut out = MemberRows::create(path, run_date)?;
     let mut counted = vec![0usize; buckets.len()];
+    // the last row's contact and persona: every row must come after it (the merge's order)
+    let mut last: Option<(String, usize)> = None;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| failed(e.into()))?;
         let ids = text(&batch, "contact_id")?;
@@ -94,6 +96,17 @@ pub async fn write_merged(
                 return Err(mismatch(bucket, "a contact without its id or persona"));
             };
             let id = ids.value(i);
+            if let Some((prev, p)) = &mut last {
+                if by_contact((prev, *p), (id, global)) != Ordering::Less {
+                    let why = format!("contact {id:?} out of order or twice in the engine's rows");
+                    return Err(mismatch(bucket, &why));
+                }
+                prev.clear();
+                prev.push_str(id);
+                *p = global;
+            } else {
+                last = Some((id.to_string(), global));
+            }
             // the held members that come first in contact order (then persona)
             while let Some(&&(row, p)) = held.peek() {
                 let theirs = &table.contact_ids[row];

@@ -146,9 +146,10 @@ pub(super) async fn load_funnel(
         // in no persona): streamed, no copy of the ids
         let index = table.index();
         let mut contacts = vec![ContactFunnel::default(); table.len()];
+        let mut seen = vec![false; table.len()];
         let mut stream = df.execute_stream().await?;
         while let Some(batch) = stream.next().await {
-            read_funnel_batch(&batch?, &index, &mut contacts)?;
+            read_funnel_batch(&batch?, &index, (&mut contacts, &mut seen))?;
         }
         let held = profiled.members.iter().filter(|m| !there(m.1));
         counts = member_counts(&contacts, personas.len(), held);
@@ -161,11 +162,12 @@ pub(super) async fn load_funnel(
 }
 
 /// Put one batch of [`FUNNEL_MODEL`] into `contacts`, each contact at its row by `index` (a
-/// null flag is a step not taken).
+/// null flag is a step not taken), marking it in `seen`: a contact in a second row is an error
+/// (which row's steps hold would be left to the engine's order).
 fn read_funnel_batch(
     batch: &RecordBatch,
     index: &ContactIndex<'_>,
-    contacts: &mut [ContactFunnel],
+    (contacts, seen): (&mut [ContactFunnel], &mut [bool]),
 ) -> Result<()> {
     let column = |name: &str, to: &DataType| {
         let c = batch
@@ -192,6 +194,15 @@ fn read_funnel_batch(
         let Some(row) = index.row(ids.value(i)) else {
             continue;
         };
+        if std::mem::replace(&mut seen[row], true) {
+            return Err(Error::BadInput {
+                file: FUNNEL_MODEL.into(),
+                reason: format!(
+                    "contact `{}` is in two rows (one row per contact: which steps it took)",
+                    ids.value(i)
+                ),
+            });
+        }
         let kind = kind.is_valid(i).then(|| kind.value(i));
         contacts[row] = ContactFunnel {
             visited: flag(0, i),
