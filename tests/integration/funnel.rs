@@ -1,7 +1,8 @@
 //! The purchase funnel: the generated sample with GA4 e-commerce events added, so that the
 //! contacts of one planted persona put things in their cart but never check out while half of
 //! the others buy; `persona_funnel` is checked against counts computed here from the GA4 files
-//! and `persona_members`, and that persona's biggest drop must be at checkout.
+//! and `persona_members`, and that persona's biggest drop must be at checkout. A contact in
+//! two rows of the funnel model is an error naming the model and the contact.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -211,4 +212,37 @@ fn a_persona_that_never_checks_out_drops_most_at_checkout() {
     let card =
         std::fs::read_to_string(fx.path("out/report/run_date=2026-11-20/personas.md")).unwrap();
     assert!(card.contains("drops most at checkout"), "{card}");
+}
+
+/// Copy the folder `from` (files and folders below it) to `to`.
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_folder(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_contact_twice_in_the_funnel_model_is_an_error_naming_it() {
+    let fx = Fixture::sample(300, 4.0);
+    // the project's models, with one contact's funnel row given twice
+    let sql = fx.path("sql");
+    copy_folder(&crate::util::sql_dir(), &sql);
+    let model = sql.join("intermediate/int_contact_funnel.sql");
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(text.trim_end().ends_with("select * from final"));
+    let twice =
+        "\nunion all\nselect * from final where contact_id = (select min(contact_id) from final)\n";
+    std::fs::write(&model, format!("{}{twice}", text.trim_end())).unwrap();
+    let ours = crate::util::sql_dir().display().to_string();
+    fx.edit_config(|c| c.replace(&ours, sql.to_str().unwrap()));
+    let err = fx.run().unwrap_err().to_string();
+    assert!(err.contains("int_contact_funnel"), "{err}");
+    assert!(err.contains("is in two rows"), "{err}");
 }
