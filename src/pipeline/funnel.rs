@@ -8,7 +8,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 use tracing::{debug, info};
 
-use super::results::{collect, counts};
+use super::results::{collect, counts, first_persona, run_persona};
 use crate::cluster::assign::Assignment;
 use crate::cluster::Bucket;
 use crate::error::{Error, Result};
@@ -79,7 +79,7 @@ pub async fn count_funnels(
                 bucket.name
             ))
         };
-        let offset = (personas.iter().position(|p| p.bucket == bucket.name))
+        let offset = first_persona(bucket, personas)
             .ok_or_else(|| failed("the bucket has no personas".into()))?;
         let sql = funnel_sql(&bucket.assignment, model, funnel);
         debug!(bucket = %bucket.name, sql = %sql, "The bucket's funnel SQL.");
@@ -88,16 +88,13 @@ pub async fn count_funnels(
             .map_err(|e| failed(e.to_string()))?;
         let mut seen = 0;
         for (persona, counts) in funnel_rows(&batches).map_err(|e| failed(e.to_string()))? {
-            let p = (persona < bucket.model.k)
-                .then_some(offset + persona)
-                .and_then(|g| personas.get(g).map(|p| (g, p)))
-                .filter(|(_, p)| p.bucket == bucket.name);
-            let Some((global, p)) = p else {
+            let Some(global) = run_persona(bucket, offset, persona, personas) else {
                 return Err(failed(format!(
                     "persona {persona} of a bucket of {}",
                     bucket.model.k
                 )));
             };
+            let p = &personas[global];
             if counts.size != p.size {
                 return Err(failed(format!(
                     "{} counted {} contacts of persona {}, which has {} (a contact in more \
@@ -108,12 +105,12 @@ pub async fn count_funnels(
             out.push((global, counts));
             seen += 1;
         }
-        // a persona left without contacts (ties in the assignment) has no row: zero counts
-        let empty = (personas.iter().enumerate())
+        // a persona left without contacts (ties in the assignment) has no row (one that had
+        // would have failed the size check above): zero counts
+        let empty: Vec<(usize, FunnelCounts)> = (personas.iter().enumerate())
             .filter(|(_, p)| p.bucket == bucket.name && p.size == 0)
             .map(|(g, _)| (g, FunnelCounts::default()))
-            .filter(|(g, _)| !out.iter().any(|(o, _)| o == g))
-            .collect::<Vec<_>>();
+            .collect();
         seen += empty.len();
         out.extend(empty);
         let k = personas.iter().filter(|p| p.bucket == bucket.name).count();

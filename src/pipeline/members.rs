@@ -8,14 +8,13 @@
 use std::cmp::Ordering;
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::{Array, AsArray};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use tracing::{debug, info};
 
-use super::results::{count, floats};
+use super::results::{count, first_persona, floats, run_persona, text_column};
+use super::segments::mismatch;
 use crate::cluster::Bucket;
 use crate::error::{Error, Result};
 use crate::features::{sql_ident, FeatureTable};
@@ -63,7 +62,7 @@ pub async fn write_merged(
 ) -> Result<u64> {
     let mut buckets = Vec::with_capacity(on_cluster.len());
     for b in on_cluster {
-        let offset = (personas.iter().position(|p| p.bucket == b.name))
+        let offset = first_persona(b, personas)
             .ok_or_else(|| Error::Cluster(format!("bucket {} has no personas", b.name)))?;
         buckets.push((*b, offset));
     }
@@ -80,18 +79,16 @@ pub async fn write_merged(
     let mut last: Option<(String, usize)> = None;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| failed(e.into()))?;
-        let ids = text(&batch, "contact_id")?;
+        let ids = text_column(&batch, "contact_id")?;
         let ids = ids.as_string::<i32>();
-        let emails = text(&batch, "email")?;
+        let emails = text_column(&batch, "email")?;
         let emails = emails.as_string::<i32>();
         let (bucket, persona) = (floats(&batch, "bucket")?, floats(&batch, "persona")?);
         for i in 0..batch.num_rows() {
             let b = count(bucket[i], "bucket").map_err(failed)?;
             let (bucket, offset) = *buckets.get(b).ok_or_else(|| failed(bad_row(i, "bucket")))?;
             let global = (count(persona[i], "persona").ok())
-                .filter(|&p| p < bucket.model.k)
-                .map(|p| offset + p)
-                .filter(|&g| personas.get(g).is_some_and(|p| p.bucket == bucket.name));
+                .and_then(|p| run_persona(bucket, offset, p, personas));
             let (Some(global), true) = (global, ids.is_valid(i)) else {
                 return Err(mismatch(bucket, "a contact without its id or persona"));
             };
@@ -145,21 +142,7 @@ fn by_contact((a, pa): (&str, usize), (b, pb): (&str, usize)) -> Ordering {
         .then(pa.cmp(&pb))
 }
 
-/// Column `name` of `batch` as text.
-fn text(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
-    Ok(cast(super::results::column(batch, name)?, &DataType::Utf8)?)
-}
-
 /// A row of the engine's result whose `what` is not one of the query's.
 fn bad_row(i: usize, what: &str) -> Error {
     Error::Cluster(format!("row {i} of a batch names no {what} of the query"))
-}
-
-/// The error of a bucket whose members by SQL are not its contacts.
-fn mismatch(bucket: &Bucket, what: &str) -> Error {
-    Error::Cluster(format!(
-        "bucket {}: {what}, but it has {} contacts and {} personas (please report it with \
-         the pipeline config and this run's log)",
-        bucket.name, bucket.contacts, bucket.model.k
-    ))
 }

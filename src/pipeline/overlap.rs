@@ -13,7 +13,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use tracing::{debug, info};
 
-use super::results::{collect, counts, texts};
+use super::results::{collect, counts, first_persona, run_persona, texts};
 use crate::cluster::assign::Assignment;
 use crate::cluster::Bucket;
 use crate::engine::Cluster;
@@ -166,19 +166,18 @@ pub async fn count_pairs(
         file,
     };
     for bucket in buckets {
-        let offset = (personas.iter().position(|p| p.bucket == bucket.name))
+        let offset = first_persona(bucket, personas)
             .ok_or_else(|| Error::Profile(format!("bucket {} has no personas", bucket.name)))?;
         let sql = pairs_sql(&bucket.assignment, model, PREVIOUS_MEMBERS);
         debug!(bucket = %bucket.name, sql = %sql, "The bucket's continuity SQL.");
         let rows = collect(ctx, &sql).await.and_then(|b| pair_rows(&b));
         let what = format!("bucket {}", bucket.name);
         for (id, persona, contacts) in rows.map_err(|e| failed(&what, e))? {
-            let ours = personas.get(offset + persona).map(|p| &p.bucket);
-            if persona >= bucket.model.k || ours != Some(&bucket.name) {
+            let Some(global) = run_persona(bucket, offset, persona, personas) else {
                 let why = format!("persona {persona} of a bucket of {}", bucket.model.k);
                 return Err(failed(&what, Error::Profile(why)));
-            }
-            out.pairs.push((id, offset + persona, contacts));
+            };
+            out.pairs.push((id, global, contacts));
         }
         out.buckets.insert(bucket.name.clone());
         info!(bucket = %bucket.name, "Matched the bucket's personas with the previous run's by SQL.");

@@ -1,13 +1,16 @@
 //! The few rows an engine's aggregates send back to the driver (a bucket's tally, the pairs of
 //! personas two runs share): the batches of a query, and their columns by name as numbers,
-//! counts or text, a missing column or a count that is not one an [`Error::Profile`].
+//! counts or text, a missing column or a count that is not one an [`Error::Profile`]; and the
+//! run's persona a row names by its bucket's own index.
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::prelude::SessionContext;
 
+use crate::cluster::Bucket;
 use crate::error::{Error, Result};
+use crate::profile::Persona;
 
 /// The batches of `sql`'s result.
 pub(super) async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
@@ -36,9 +39,14 @@ pub(super) fn counts(batch: &RecordBatch, name: &str) -> Result<Vec<usize>> {
         .collect()
 }
 
+/// Column `name` of `batch` cast to text (read it with `as_string::<i32>()`).
+pub(super) fn text_column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
+    Ok(cast(column(batch, name)?, &DataType::Utf8)?)
+}
+
 /// Column `name` of `batch` as text (`None` for a null).
 pub(super) fn texts(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>> {
-    let a = cast(column(batch, name)?, &DataType::Utf8)?;
+    let a = text_column(batch, name)?;
     Ok(a.as_string::<i32>()
         .iter()
         .map(|v| v.map(str::to_string))
@@ -53,4 +61,26 @@ pub(super) fn count(v: Option<f64>, what: &str) -> Result<usize> {
             "a row's {what} is {other:?}, not a whole number from 0"
         ))),
     }
+}
+
+/// Where `bucket`'s personas start among the run's `personas` (which are bucket by bucket);
+/// `None` when it has none.
+pub(super) fn first_persona(bucket: &Bucket, personas: &[Persona]) -> Option<usize> {
+    personas.iter().position(|p| p.bucket == bucket.name)
+}
+
+/// The run's persona (an index into `personas`) that an engine's row names by `bucket`'s own
+/// index `local`, the bucket's personas starting at `offset` ([`first_persona`]); `None` past
+/// the bucket's k or outside its personas.
+pub(super) fn run_persona(
+    bucket: &Bucket,
+    offset: usize,
+    local: usize,
+    personas: &[Persona],
+) -> Option<usize> {
+    let global = offset + local;
+    let ours = personas
+        .get(global)
+        .is_some_and(|p| p.bucket == bucket.name);
+    (local < bucket.model.k && ours).then_some(global)
 }

@@ -127,8 +127,9 @@ async fn assign_bucket(
     Ok(assigned)
 }
 
-/// The error of a bucket whose SQL disagrees with the split.
-fn mismatch(bucket: &Bucket, what: &str) -> Error {
+/// The error of a bucket whose SQL disagrees with the split (its contacts, or their
+/// members).
+pub(super) fn mismatch(bucket: &Bucket, what: &str) -> Error {
     Error::Cluster(format!(
         "bucket {}: {what}, but it has {} contacts (the bucket's SQL and the in-memory split \
          or fit disagree: please report it with the pipeline config and this run's log)",
